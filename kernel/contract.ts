@@ -1,0 +1,45 @@
+// A role's facade described once (name, zod input, zod output); transports derive calls from it.
+import type { z } from 'zod';
+
+export interface MethodSpec<I extends z.ZodType = z.ZodType, O extends z.ZodType = z.ZodType> {
+  input: I;
+  output: O;
+  /** Safe to retry after a timeout or a lost connection (the HTTP client retries only these). */
+  idempotent?: boolean;
+  summary?: string;
+}
+
+export interface Contract<M extends Record<string, MethodSpec> = Record<string, MethodSpec>> {
+  /** `module.role`, e.g. `events.storage`. */
+  readonly role: string;
+  readonly methods: M;
+}
+
+/** The callable shape of a contract: what an implementation provides and what a client offers. */
+export type Facade<C extends Contract> = {
+  [K in keyof C['methods']]: (input: z.input<C['methods'][K]['input']>) => Promise<z.output<C['methods'][K]['output']>>;
+};
+
+export function defineContract<M extends Record<string, MethodSpec>>(role: string, methods: M): Contract<M> {
+  if (!/^[a-z][a-z0-9-]*\.[a-z][a-z0-9-]*$/.test(role)) throw new Error(`contract role must be module.role, got ${role}`);
+  return { role, methods };
+}
+
+export function method<I extends z.ZodType, O extends z.ZodType>(spec: MethodSpec<I, O>): MethodSpec<I, O> {
+  return spec;
+}
+
+/** How a call reaches a role that lives in another process. One per protocol (HTTP now, gRPC later). */
+export interface Transport {
+  call(contract: Contract, method: string, input: unknown): Promise<unknown>;
+  close?(): Promise<void>;
+}
+
+/** A facade whose every method goes through `transport`, with the output checked against the contract. */
+export function remoteFacade<C extends Contract>(contract: C, transport: Transport): Facade<C> {
+  const facade: Record<string, (input: unknown) => Promise<unknown>> = {};
+  for (const [name, spec] of Object.entries(contract.methods)) {
+    facade[name] = async (input) => spec.output.parse(await transport.call(contract, name, spec.input.parse(input)));
+  }
+  return facade as Facade<C>;
+}

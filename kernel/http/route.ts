@@ -1,0 +1,63 @@
+// Routes declared as data (method, path, zod params/query/body, responses): validated and documented from one spec.
+import type { Context } from 'koa';
+import { z } from 'zod';
+import { errors } from '../errors.ts';
+import { readJsonBody } from './body.ts';
+
+export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+export interface Reply {
+  status?: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface RouteInput<P, Q, B> {
+  params: P;
+  query: Q;
+  body: B;
+  ctx: Context;
+}
+
+export interface RouteSpec<P = any, Q = any, B = any> {
+  method: HttpMethod | HttpMethod[];
+  /** @koa/router path: `/products/:id`, `/config/*key`. */
+  path: string;
+  summary: string;
+  tags?: string[];
+  params?: z.ZodType<P>;
+  query?: z.ZodType<Q>;
+  /** Any JSON is accepted when `body` is `z.unknown()`; omitted means the route reads no body. */
+  body?: z.ZodType<B>;
+  /** status → schema of the body (null: no body), for /openapi.json. */
+  responses: Record<number, z.ZodType | null>;
+  handler(input: RouteInput<P, Q, B>): Promise<Reply> | Reply;
+}
+
+export function route<P = Record<string, never>, Q = Record<string, never>, B = undefined>(
+  spec: RouteSpec<P, Q, B>,
+): RouteSpec<P, Q, B> {
+  return spec;
+}
+
+/** Parses `value` with `schema` or throws VALIDATION_ERROR naming every bad field. */
+export function validate<T>(schema: z.ZodType<T>, value: unknown, where: 'body' | 'query' | 'path'): T {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const details = result.error.issues.map((i) => ({ field: i.path.join('.') || where, message: i.message }));
+  const summary = details.map((d) => `${d.field}: ${d.message}`).join('; ');
+  throw errors.VALIDATION_ERROR(`Invalid ${where}: ${summary}`, details);
+}
+
+/** Koa middleware for one spec: parse and validate the inputs, run the handler, write the reply. */
+export function toMiddleware(spec: RouteSpec, bodyLimit: number) {
+  return async (ctx: Context & { params?: Record<string, string> }) => {
+    const params = spec.params ? validate(spec.params, ctx.params ?? {}, 'path') : ctx.params;
+    const query = spec.query ? validate(spec.query, ctx.query, 'query') : ctx.query;
+    const body = spec.body ? validate(spec.body, await readJsonBody(ctx, bodyLimit), 'body') : undefined;
+    const reply = await spec.handler({ params, query, body, ctx });
+    if (reply.headers) ctx.set(reply.headers);
+    ctx.status = reply.status ?? 200;
+    if (reply.body !== undefined) ctx.body = reply.body;
+  };
+}

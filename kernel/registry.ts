@@ -1,0 +1,6 @@
+// Every module the kernel knows: the only place the kernel imports modules (their index.ts).
+import type { ModuleDefinition } from './module.ts';
+
+export const allModules: ModuleDefinition<any>[] = [
+  // modules register here, one import each: events, shop, cache
+];
