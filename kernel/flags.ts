@@ -1,0 +1,61 @@
+// Feature flags: which module roles run in this process, and where the roles they call live.
+import type { ModuleDefinition } from './module.ts';
+import type { Env } from './config.ts';
+
+export interface LocalRole {
+  module: ModuleDefinition<any>;
+  role: string;
+  /** `module.role` */
+  name: string;
+}
+
+export interface RolePlan {
+  local: LocalRole[];
+  /** `module.role` → base URL, for every called role that runs elsewhere. */
+  remote: Map<string, string>;
+}
+
+/** `events.storage` → `EVENTS_STORAGE_URL` */
+export const roleUrlVar = (role: string) => `${role.replace(/[.-]/g, '_').toUpperCase()}_URL`;
+
+export class StartupError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join('\n'));
+    this.name = 'StartupError';
+  }
+}
+
+export function planRoles(modules: ModuleDefinition<any>[], selection: string | undefined, env: Env, busIsShared: boolean): RolePlan {
+  const all = modules.flatMap((m) => Object.keys(m.roles).map((role) => ({ module: m, role, name: `${m.name}.${role}` })));
+  const wanted = (selection ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const problems: string[] = [];
+  let local = all;
+  if (wanted.length) {
+    const valid = [...modules.map((m) => m.name), ...all.map((r) => r.name)];
+    for (const w of wanted) {
+      if (!valid.includes(w)) problems.push(`MODULES: unknown module or role "${w}"; valid names: ${valid.join(', ')}`);
+    }
+    local = all.filter((r) => wanted.includes(r.module.name) || wanted.includes(r.name));
+  }
+
+  const localNames = new Set(local.map((r) => r.name));
+  const remote = new Map<string, string>();
+  for (const r of local) {
+    for (const contract of r.module.roles[r.role].uses ?? []) {
+      if (localNames.has(contract.role)) continue; // a local role is always preferred
+      const variable = roleUrlVar(contract.role);
+      const url = env[variable];
+      if (url && URL.canParse(url)) remote.set(contract.role, url);
+      else if (url) problems.push(`${variable}: "${url}" is not a URL`);
+      else problems.push(`${r.name} calls ${contract.role}, which does not run in this process; add it to MODULES or set ${variable}`);
+    }
+    // The in-process bus only reaches roles in this process: a module split across processes needs a shared bus.
+    const publishes = r.module.roles[r.role].publishes ?? [];
+    const siblingsElsewhere = Object.keys(r.module.roles).some((role) => !localNames.has(`${r.module.name}.${role}`));
+    if (publishes.length && siblingsElsewhere && !busIsShared) {
+      problems.push(`${r.name} publishes ${publishes.join(', ')} but other ${r.module.name} roles run elsewhere; set EVENT_BUS_URL so events reach them`);
+    }
+  }
+  if (problems.length) throw new StartupError(problems);
+  return { local, remote };
+}

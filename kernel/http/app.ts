@@ -1,0 +1,96 @@
+// The Koa app factory: request ids, one error middleware, health, metrics, OpenAPI, docs, then the module router.
+import { randomUUID } from 'node:crypto';
+import Router from '@koa/router';
+import Koa, { type Context, type Next } from 'koa';
+import type { Registry } from 'prom-client';
+import { errors, toAppError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import { httpMetrics } from './metrics.ts';
+import { serveDocs } from './docs.ts';
+
+export interface HttpAppOptions {
+  log: Logger;
+  metrics: Registry;
+  /** Every readiness check by name; /readyz is 200 only when all pass. */
+  readiness(): Promise<Record<string, boolean>>;
+  openapi(): unknown;
+}
+
+export interface HttpApp {
+  app: Koa;
+  /** Mounts the module routes once the modules are up; until then they answer 503 NOT_READY. */
+  mount(router: Router): void;
+  /** Stops routing to modules (shutdown): new requests answer 503 NOT_READY. */
+  unmount(): void;
+}
+
+const REQUEST_ID = /^[\w.:\-]{1,128}$/;
+
+export function createHttpApp(opts: HttpAppOptions): HttpApp {
+  const app = new Koa();
+  app.proxy = false;
+  // Koa would print every error itself; ours are logged once in the error middleware.
+  app.silent = true;
+  let modules: Koa.Middleware | undefined;
+  const observe = httpMetrics(opts.metrics);
+
+  app.use(async (ctx: Context, next: Next) => {
+    const given = ctx.get('x-request-id') || ctx.get('x-trace-id');
+    const reqId = REQUEST_ID.test(given) ? given : randomUUID();
+    ctx.state.reqId = reqId;
+    ctx.state.log = opts.log.child({ reqId });
+    ctx.set('x-request-id', reqId);
+    const started = process.hrtime.bigint();
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) throw errors.NOT_FOUND(`No route for ${ctx.method} ${ctx.path}`);
+    } catch (err) {
+      const known = toAppError(err);
+      const failure = known ?? errors.UNEXPECTED_ERROR(`Unexpected error; the log has the details under request id ${reqId}`);
+      if (!known) ctx.state.log.error({ err, method: ctx.method, path: ctx.path }, 'unexpected error');
+      else if (known.status >= 500) ctx.state.log.warn({ code: known.code, msg: known.message }, 'request failed');
+      else ctx.state.log.debug({ code: known.code, msg: known.message }, 'request refused');
+      ctx.status = failure.status;
+      ctx.body = failure.toBody();
+    } finally {
+      observe(ctx, started);
+    }
+  });
+
+  const system = new Router();
+  system.get('/healthz', (ctx) => {
+    ctx.body = { status: 'ok' };
+  });
+  system.get('/readyz', async (ctx) => {
+    const checks = await opts.readiness();
+    const ok = Object.values(checks).every(Boolean);
+    ctx.status = ok ? 200 : 503;
+    ctx.body = { status: ok ? 'ready' : 'not ready', checks };
+  });
+  system.get('/metrics', async (ctx) => {
+    ctx.type = opts.metrics.contentType;
+    ctx.body = await opts.metrics.metrics();
+  });
+  system.get('/openapi.json', (ctx) => {
+    ctx.body = opts.openapi();
+  });
+  serveDocs(system);
+  app.use(system.routes());
+
+  app.use((ctx, next) => {
+    if (!modules) throw errors.NOT_READY('Not ready: modules are starting or shutting down');
+    return modules(ctx, next);
+  });
+
+  return {
+    app,
+    mount(router) {
+      const routes = router.routes() as unknown as Koa.Middleware;
+      const methods = router.allowedMethods({ throw: true }) as unknown as Koa.Middleware;
+      modules = (ctx, next) => routes(ctx, () => methods(ctx, next));
+    },
+    unmount() {
+      modules = undefined;
+    },
+  };
+}

@@ -1,0 +1,39 @@
+// /docs: Swagger UI served from the swagger-ui-dist package (no CDN), pointed at /openapi.json.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import type Router from '@koa/router';
+
+const dist = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
+const assets: Record<string, string> = {
+  'swagger-ui.css': 'text/css',
+  'swagger-ui-bundle.js': 'application/javascript',
+  'swagger-ui-standalone-preset.js': 'application/javascript',
+  'favicon-32x32.png': 'image/png',
+};
+
+const page = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>cantons API</title>
+<link rel="stylesheet" href="/docs/swagger-ui.css"></head>
+<body><div id="ui"></div>
+<script src="/docs/swagger-ui-bundle.js"></script>
+<script src="/docs/init.js"></script></body></html>`;
+const init = `window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#ui' });`;
+
+export function serveDocs(router: Router): void {
+  router.get('/docs', (ctx) => {
+    ctx.type = 'text/html';
+    ctx.body = page;
+  });
+  router.get('/docs/init.js', (ctx) => {
+    ctx.type = 'application/javascript';
+    ctx.body = init;
+  });
+  router.get('/docs/:file', (ctx, next) => {
+    const type = assets[ctx.params.file];
+    if (!type) return next();
+    ctx.type = type;
+    ctx.set('cache-control', 'public, max-age=86400');
+    ctx.body = readFileSync(join(dist, ctx.params.file));
+  });
+}

@@ -1,0 +1,26 @@
+// Prometheus request metrics per route: count by status, latency histogram.
+import type { Context } from 'koa';
+import { Counter, Histogram, type Registry } from 'prom-client';
+
+export function httpMetrics(registry: Registry) {
+  const requests = new Counter({
+    name: 'cantons_http_requests_total',
+    help: 'HTTP requests by method, route pattern and status',
+    labelNames: ['method', 'route', 'status'],
+    registers: [registry],
+  });
+  const latency = new Histogram({
+    name: 'cantons_http_request_duration_seconds',
+    help: 'HTTP request latency by method and route pattern',
+    labelNames: ['method', 'route'],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  return (ctx: Context, started: bigint) => {
+    // The matched pattern, never the raw path: one series per route, whatever ids clients send.
+    const route = (ctx as Context & { _matchedRoute?: string })._matchedRoute ?? 'unmatched';
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    requests.inc({ method: ctx.method, route, status: ctx.status });
+    latency.observe({ method: ctx.method, route }, seconds);
+  };
+}

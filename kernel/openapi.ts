@@ -1,0 +1,44 @@
+// /openapi.json built from the same zod schemas the routes validate with.
+import { z } from 'zod';
+import type { RouteSpec } from './http/route.ts';
+
+const errorBody = z.object({ error: z.string(), message: z.string() });
+
+const toJson = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, any>;
+
+function parameters(schema: z.ZodType | undefined, where: 'path' | 'query') {
+  if (!schema) return [];
+  const json = toJson(schema);
+  return Object.entries<Record<string, unknown>>(json.properties ?? {}).map(([name, s]) => ({
+    name,
+    in: where,
+    required: where === 'path' || (json.required ?? []).includes(name),
+    schema: s,
+  }));
+}
+
+/** `/config/*key` and `/products/:id` → `/config/{key}`, `/products/{id}`. */
+export const openapiPath = (path: string) => path.replace(/[:*]([A-Za-z_]\w*)\+?/g, '{$1}');
+
+export function buildOpenApi(routes: Array<RouteSpec & { module: string }>, version: string) {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const r of routes) {
+    const responses: Record<string, unknown> = {};
+    for (const [status, schema] of Object.entries(r.responses)) {
+      responses[status] = schema
+        ? { description: status, content: { 'application/json': { schema: toJson(schema) } } }
+        : { description: status };
+    }
+    responses.default = { description: 'error', content: { 'application/json': { schema: toJson(errorBody) } } };
+    const operation = {
+      summary: r.summary,
+      tags: r.tags ?? [r.module],
+      parameters: [...parameters(r.params, 'path'), ...parameters(r.query, 'query')],
+      ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: toJson(r.body) } } } } : {}),
+      responses,
+    };
+    const path = openapiPath(r.path);
+    for (const method of [r.method].flat()) (paths[path] ??= {})[method] = operation;
+  }
+  return { openapi: '3.1.0', info: { title: 'cantons', version }, paths };
+}
