@@ -1,0 +1,172 @@
+// A tiny JSON HTTP client over node:http keep-alive agents, reporting every request to a recorder.
+import http from 'node:http';
+import https from 'node:https';
+
+export interface RequestOptions {
+  /** Label the latency is recorded under; default `METHOD /path` with numeric and uuid segments as `:id`. */
+  step?: string;
+  headers?: Record<string, string>;
+  /** Statuses that count as success; default any 2xx. */
+  expect?: number | readonly number[];
+  /** Default true: an unexpected status throws HttpStatusError (already counted, so never twice). */
+  throwOnError?: boolean;
+  timeoutMs?: number;
+}
+
+export interface HttpResponse<T = any> {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  /** Parsed JSON when the response says JSON, else the text (undefined when empty). */
+  body: T;
+  text: string;
+  latencyMs: number;
+  /** Whether the status was expected. */
+  ok: boolean;
+}
+
+/** Where a client reports each finished request. */
+export interface RequestRecorder {
+  /** Called before sending; returning false stops the run (a request budget is spent). */
+  claim?(): boolean;
+  response(step: string, latencyMs: number, status: number, ok: boolean, body: unknown): void;
+  networkError(step: string, error: Error): void;
+}
+
+export interface HttpClient {
+  readonly baseUrl: string;
+  request<T = any>(method: string, path: string, body?: unknown, opts?: RequestOptions): Promise<HttpResponse<T>>;
+  get<T = any>(path: string, opts?: RequestOptions): Promise<HttpResponse<T>>;
+  post<T = any>(path: string, body?: unknown, opts?: RequestOptions): Promise<HttpResponse<T>>;
+  put<T = any>(path: string, body?: unknown, opts?: RequestOptions): Promise<HttpResponse<T>>;
+  patch<T = any>(path: string, body?: unknown, opts?: RequestOptions): Promise<HttpResponse<T>>;
+  delete<T = any>(path: string, opts?: RequestOptions): Promise<HttpResponse<T>>;
+}
+
+export interface ClientOptions {
+  agent?: http.Agent;
+  recorder?: RequestRecorder;
+  headers?: Record<string, string>;
+  timeoutMs?: number;
+}
+
+/** Marks errors the recorder has already counted, so a step that lets them escape is not counted again. */
+export const COUNTED = Symbol('bench.counted');
+
+export class HttpStatusError extends Error {
+  readonly [COUNTED] = true;
+  constructor(readonly step: string, readonly status: number, readonly body: unknown) {
+    super(`${step}: unexpected status ${status}${describeBody(body)}`);
+    this.name = 'HttpStatusError';
+  }
+}
+
+export class NetworkError extends Error {
+  readonly [COUNTED] = true;
+  constructor(readonly step: string, readonly code: string, message: string) {
+    super(`${step}: ${code} ${message}`);
+    this.name = 'NetworkError';
+  }
+}
+
+/** Thrown when the run's request budget is spent: ends the virtual user quietly. */
+export class BudgetSpent extends Error {
+  readonly [COUNTED] = true;
+  constructor() {
+    super('request budget spent');
+    this.name = 'BudgetSpent';
+  }
+}
+
+function describeBody(body: unknown): string {
+  if (body && typeof body === 'object' && 'error' in body) return ` ${String((body as { error: unknown }).error)}`;
+  return '';
+}
+
+const ID_SEGMENT = /^(\d+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
+
+export function defaultStep(method: string, path: string): string {
+  const bare = path.split('?')[0];
+  return `${method} ${bare.split('/').map((s) => (ID_SEGMENT.test(s) ? ':id' : s)).join('/')}`;
+}
+
+export function createClient(baseUrl: string, options: ClientOptions = {}): HttpClient {
+  const base = new URL(baseUrl);
+  const lib = base.protocol === 'https:' ? https : http;
+  const agent = options.agent ?? (base.protocol === 'https:' ? https.globalAgent : http.globalAgent);
+  const prefix = base.pathname.replace(/\/$/, '');
+  const recorder = options.recorder;
+
+  async function request<T>(method: string, path: string, body?: unknown, opts: RequestOptions = {}): Promise<HttpResponse<T>> {
+    const step = opts.step ?? defaultStep(method, path);
+    if (recorder?.claim && !recorder.claim()) throw new BudgetSpent();
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const headers: Record<string, string | number> = { accept: 'application/json', ...options.headers, ...opts.headers };
+    if (payload) {
+      headers['content-type'] = 'application/json';
+      headers['content-length'] = payload.length;
+    }
+    const started = performance.now();
+    let raw: { status: number; headers: http.IncomingHttpHeaders; text: string };
+    try {
+      raw = await send(lib, agent, base, prefix + path, method, headers, payload, opts.timeoutMs ?? options.timeoutMs ?? 30_000);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      const error = new NetworkError(step, e.code ?? 'ERROR', e.message);
+      recorder?.networkError(step, error);
+      throw error;
+    }
+    const latencyMs = performance.now() - started;
+    const expect = opts.expect;
+    const ok = expect === undefined ? raw.status >= 200 && raw.status < 300
+      : typeof expect === 'number' ? raw.status === expect : expect.includes(raw.status);
+    const parsed = parse(raw.text, raw.headers['content-type']) as T;
+    recorder?.response(step, latencyMs, raw.status, ok, parsed);
+    if (!ok && opts.throwOnError !== false) throw new HttpStatusError(step, raw.status, parsed);
+    return { status: raw.status, headers: raw.headers, body: parsed, text: raw.text, latencyMs, ok };
+  }
+
+  return {
+    baseUrl,
+    request,
+    get: (path, opts) => request('GET', path, undefined, opts),
+    post: (path, body, opts) => request('POST', path, body, opts),
+    put: (path, body, opts) => request('PUT', path, body, opts),
+    patch: (path, body, opts) => request('PATCH', path, body, opts),
+    delete: (path, opts) => request('DELETE', path, undefined, opts),
+  };
+}
+
+function parse(text: string, contentType: string | undefined): unknown {
+  if (!text) return undefined;
+  if (contentType?.includes('json')) {
+    try {
+      return JSON.parse(text);
+    } catch {
+      return text;
+    }
+  }
+  return text;
+}
+
+function send(
+  lib: typeof http | typeof https, agent: http.Agent, base: URL, path: string, method: string,
+  headers: Record<string, string | number>, payload: Buffer | undefined, timeoutMs: number,
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = lib.request(
+      { protocol: base.protocol, hostname: base.hostname, port: base.port, path, method, headers, agent },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => { text += chunk; });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
+        res.on('error', reject);
+      },
+    );
+    req.setTimeout(timeoutMs, () => {
+      req.destroy(Object.assign(new Error(`no response within ${timeoutMs} ms`), { code: 'ETIMEDOUT' }));
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
+}

@@ -1,0 +1,208 @@
+// The load generator: N keep-alive connections, one virtual user each, running a step function in a closed loop.
+import http from 'node:http';
+import https from 'node:https';
+import { BudgetSpent, COUNTED, createClient, type HttpClient, type RequestRecorder } from './http-client.ts';
+import { createRandom, type Random } from './random.ts';
+import { RunStats, type ErrorTally, type StepResult, type TimelinePoint } from './stats.ts';
+import type { LatencySummary } from './histogram.ts';
+
+export { createClient } from './http-client.ts';
+export type { HttpClient, HttpResponse, RequestOptions } from './http-client.ts';
+export { HttpStatusError, NetworkError } from './http-client.ts';
+
+export interface VirtualUser {
+  /** 0 … connections-1 */
+  readonly id: number;
+  /** How many iterations this user has started (0 on the first). */
+  iteration: number;
+  /** Bound to the run's agent and counters. */
+  readonly client: HttpClient;
+  /** Seeded per user: `seed + id`. */
+  readonly random: Random;
+  /** Scratch space kept across this user's iterations. */
+  readonly state: Record<string, unknown>;
+}
+
+export interface LoadOptions {
+  /** Shown in progress lines and copied to the result. */
+  name?: string;
+  url: string;
+  /** Virtual users = sockets (the agent's maxSockets). */
+  connections: number;
+  /** Stop starting iterations after this long. Default 10 s unless a count limit is given. */
+  durationMs?: number;
+  /** Stop after exactly this many iterations of `step` in total. */
+  iterations?: number;
+  /** Stop after exactly this many requests in total (a step cut short by the budget is not an error). */
+  maxRequests?: number;
+  /** One iteration: may issue several requests; a throw counts as a failed assertion (unless already counted). */
+  step(vu: VirtualUser): Promise<void>;
+  /** Per user, before the clock starts (log in, create a cart …); a throw aborts the run. */
+  setup?(vu: VirtualUser): Promise<void>;
+  /** Default 'auto': on when stderr exists. `\r`-rewritten each second on a TTY, a line every `progressEveryMs` otherwise. */
+  progress?: boolean | 'auto';
+  progressEveryMs?: number;
+  progressStream?: NodeJS.WritableStream & { isTTY?: boolean };
+  headers?: Record<string, string>;
+  timeoutMs?: number;
+  seed?: number;
+  /** How long to wait for in-flight iterations after time is up before cutting sockets. Default 10 s. */
+  graceMs?: number;
+}
+
+export interface LoadResult {
+  name: string;
+  url: string;
+  connections: number;
+  /** Wall time from the first request to the last response, ms. */
+  elapsedMs: number;
+  iterations: number;
+  requests: number;
+  /** Requests whose status was expected. */
+  ok: number;
+  rps: number;
+  okRps: number;
+  statuses: Record<string, number>;
+  errors: ErrorTally;
+  latency: LatencySummary;
+  steps: Record<string, StepResult>;
+  timeline: TimelinePoint[];
+  /** CPU the load generator itself used, percent of one core: near 100 means the client may be the bottleneck. */
+  loadgenCpuPercent: number;
+  /** True when in-flight work outlived `graceMs` and sockets were cut. */
+  cutOff: boolean;
+}
+
+export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
+  const connections = Math.max(1, Math.floor(opts.connections));
+  const name = opts.name ?? opts.url;
+  const counted = opts.iterations !== undefined || opts.maxRequests !== undefined;
+  const durationMs = opts.durationMs ?? (counted ? Infinity : 10_000);
+  const lib = opts.url.startsWith('https:') ? https : http;
+  const agent = new lib.Agent({ keepAlive: true, maxSockets: connections, maxFreeSockets: connections });
+  // setup requests go to throwaway counters: they are not part of the measurement
+  let stats = new RunStats();
+  const recorder: RequestRecorder = {
+    claim: () => stats.claim(),
+    response: (...a) => stats.response(...a),
+    networkError: (...a) => stats.networkError(...a),
+  };
+  const client = createClient(opts.url, { agent, recorder, headers: opts.headers, timeoutMs: opts.timeoutMs });
+  const seed = opts.seed ?? Date.now();
+  const users: VirtualUser[] = Array.from({ length: connections }, (_, id) => ({
+    id, iteration: 0, client, random: createRandom(seed + id), state: {},
+  }));
+  try {
+    if (opts.setup) await Promise.all(users.map((vu) => opts.setup!(vu)));
+    stats = new RunStats();
+    if (opts.maxRequests !== undefined) stats.budget = opts.maxRequests;
+    return await measure(opts, name, connections, durationMs, users, stats, agent);
+  } finally {
+    agent.destroy();
+  }
+}
+
+async function measure(
+  opts: LoadOptions, name: string, connections: number, durationMs: number,
+  users: VirtualUser[], stats: RunStats, agent: http.Agent,
+): Promise<LoadResult> {
+  let stopping = false;
+  let started = 0;
+  const limit = opts.iterations ?? Infinity;
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  const deadline = t0 + durationMs;
+  const progress = startProgress(opts, name, stats, t0);
+
+  const loop = async (vu: VirtualUser) => {
+    while (!stopping && performance.now() < deadline && started < limit) {
+      started++;
+      stats.iterations++;
+      try {
+        await opts.step(vu);
+      } catch (err) {
+        if (err instanceof BudgetSpent) {
+          stopping = true;
+          stats.iterations--;
+          break;
+        }
+        if (!(err && typeof err === 'object' && COUNTED in err)) stats.assertion(err);
+      }
+      vu.iteration++;
+    }
+  };
+  const all = Promise.all(users.map(loop));
+  let cutOff = false;
+  if (Number.isFinite(durationMs)) {
+    let timer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<'timeout'>((r) => { timer = setTimeout(r, durationMs + (opts.graceMs ?? 10_000), 'timeout'); });
+    const first = await Promise.race([all, graceOver]);
+    clearTimeout(timer);
+    if (first === 'timeout') {
+      cutOff = true;
+      stopping = true;
+      stats.frozen = true;
+      agent.destroy();
+      await all;
+    }
+  } else {
+    await all;
+  }
+  const elapsedMs = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  progress.stop(elapsedMs);
+  const seconds = elapsedMs / 1000;
+  return {
+    name,
+    url: opts.url,
+    connections,
+    elapsedMs: Math.round(elapsedMs),
+    iterations: stats.iterations,
+    requests: stats.requests,
+    ok: stats.ok,
+    rps: Math.round(stats.requests / seconds),
+    okRps: Math.round(stats.ok / seconds),
+    statuses: { ...stats.statuses },
+    errors: stats.errors,
+    latency: stats.all.summary(),
+    steps: stats.stepResults(),
+    timeline: progress.timeline,
+    loadgenCpuPercent: Math.round(((cpu.user + cpu.system) / 1000 / elapsedMs) * 100),
+    cutOff,
+  };
+}
+
+function startProgress(opts: LoadOptions, name: string, stats: RunStats, t0: number) {
+  const stream = opts.progressStream ?? process.stderr;
+  const enabled = opts.progress === undefined || opts.progress === 'auto' ? Boolean(stream) : opts.progress;
+  const tty = Boolean(stream.isTTY);
+  const printEvery = tty ? 1000 : (opts.progressEveryMs ?? 2000);
+  const timeline: TimelinePoint[] = [];
+  let last = { t: t0, requests: 0, errors: 0 };
+  let lastPrint = t0;
+  const line = (now: number) => {
+    const rps = ((stats.requests - last.requests) * 1000) / Math.max(1, now - last.t);
+    return `[${name}] ${((now - t0) / 1000).toFixed(1)}s  ${stats.requests} req  ${Math.round(rps)} rps  ${stats.errors.total} errors`;
+  };
+  const tick = () => {
+    const now = performance.now();
+    timeline.push({
+      t: Math.round((now - t0) / 100) / 10,
+      requests: stats.requests - last.requests,
+      errors: stats.errors.total - last.errors,
+    });
+    if (enabled && now - lastPrint >= printEvery - 50) {
+      stream.write(tty ? `\r${line(now)}\x1b[K` : `${line(now)}\n`);
+      lastPrint = now;
+    }
+    last = { t: now, requests: stats.requests, errors: stats.errors.total };
+  };
+  const timer = setInterval(tick, 1000);
+  return {
+    timeline,
+    stop(elapsedMs: number) {
+      clearInterval(timer);
+      if (enabled && tty) stream.write(`\r${line(t0 + elapsedMs)}\x1b[K\n`);
+    },
+  };
+}

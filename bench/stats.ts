@@ -1,0 +1,119 @@
+// Counters of a load run: per-step histograms, statuses, error kinds and samples, a per-second timeline.
+import { Histogram, type LatencySummary } from './histogram.ts';
+import type { RequestRecorder } from './http-client.ts';
+
+export interface StepResult {
+  /** Finished requests: every response, expected or not, plus network failures. */
+  requests: number;
+  errors: number;
+  statuses: Record<string, number>;
+  /** Over responses only (a network failure has no meaningful latency). */
+  latency: LatencySummary;
+}
+
+export interface ErrorTally {
+  /** Unexpected statuses + network failures + failed assertions. */
+  total: number;
+  /** Responses whose status was not expected (any status outside `expect`, by default non-2xx). */
+  status: number;
+  /** Responses with a 5xx status, expected or not. */
+  status5xx: number;
+  /** Connection refused / reset / timeout … */
+  network: number;
+  /** A step threw (an assertion of its own, or a bug in the step). */
+  assertion: number;
+  /** Up to 20 distinct messages with how often each happened. */
+  samples: Record<string, number>;
+}
+
+export interface TimelinePoint {
+  /** Seconds since the start. */
+  t: number;
+  requests: number;
+  errors: number;
+}
+
+const SAMPLE_LIMIT = 20;
+
+class StepCounters {
+  readonly histogram = new Histogram();
+  requests = 0;
+  errors = 0;
+  readonly statuses: Record<string, number> = {};
+}
+
+export class RunStats implements RequestRecorder {
+  readonly all = new Histogram();
+  readonly steps = new Map<string, StepCounters>();
+  requests = 0;
+  ok = 0;
+  iterations = 0;
+  readonly statuses: Record<string, number> = {};
+  readonly errors: ErrorTally = { total: 0, status: 0, status5xx: 0, network: 0, assertion: 0, samples: {} };
+  /** Once set (the run was cut off), late failures of aborted requests are not counted. */
+  frozen = false;
+  budget = Infinity;
+  private claimed = 0;
+
+  claim(): boolean {
+    if (this.claimed >= this.budget) return false;
+    this.claimed++;
+    return true;
+  }
+
+  private step(name: string): StepCounters {
+    let s = this.steps.get(name);
+    if (!s) this.steps.set(name, (s = new StepCounters()));
+    return s;
+  }
+
+  response(step: string, latencyMs: number, status: number, ok: boolean, body: unknown): void {
+    if (this.frozen) return;
+    const s = this.step(step);
+    s.histogram.record(latencyMs);
+    this.all.record(latencyMs);
+    s.requests++;
+    this.requests++;
+    s.statuses[status] = (s.statuses[status] ?? 0) + 1;
+    this.statuses[status] = (this.statuses[status] ?? 0) + 1;
+    if (status >= 500) this.errors.status5xx++;
+    if (ok) {
+      this.ok++;
+      return;
+    }
+    s.errors++;
+    this.errors.status++;
+    const code = body && typeof body === 'object' && 'error' in body ? ` ${String((body as { error: unknown }).error)}` : '';
+    this.fail(`${step} → ${status}${code}`);
+  }
+
+  networkError(step: string, error: Error & { code?: string }): void {
+    if (this.frozen) return;
+    const s = this.step(step);
+    s.requests++;
+    s.errors++;
+    this.requests++;
+    this.errors.network++;
+    this.fail(`${step} → ${error.code ?? error.message}`);
+  }
+
+  assertion(error: unknown): void {
+    if (this.frozen) return;
+    this.errors.assertion++;
+    this.fail(`assertion: ${error instanceof Error ? error.message : String(error)}`.slice(0, 200));
+  }
+
+  private fail(sample: string): void {
+    this.errors.total++;
+    const samples = this.errors.samples;
+    if (sample in samples || Object.keys(samples).length < SAMPLE_LIMIT) samples[sample] = (samples[sample] ?? 0) + 1;
+  }
+
+  stepResults(): Record<string, StepResult> {
+    const out: Record<string, StepResult> = {};
+    for (const [name, s] of [...this.steps].sort(([a], [b]) => a.localeCompare(b))) {
+      out[name] = { requests: s.requests, errors: s.errors, statuses: { ...s.statuses }, latency: s.histogram.summary() };
+    }
+    return out;
+  }
+}
