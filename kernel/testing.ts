@@ -10,6 +10,7 @@ import type { TestContext } from 'node:test';
 import pg from 'pg';
 import { bootstrap, type Kernel } from './bootstrap.ts';
 import type { Env } from './config.ts';
+import type { ModuleDefinition } from './module.ts';
 import { listen } from './server.ts';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -43,8 +44,8 @@ export interface TestApp {
 }
 
 /** The whole app in this process on a free port, on a fresh DATA_DIR, started and ready. */
-export async function startTestApp(opts: { env?: Env } = {}): Promise<TestApp> {
-  const kernel = bootstrap({ env: { LOG_LEVEL: 'silent', DATA_DIR: tempDir(), ...opts.env } });
+export async function startTestApp(opts: { env?: Env; modules?: ModuleDefinition<any>[] } = {}): Promise<TestApp> {
+  const kernel = bootstrap({ env: { LOG_LEVEL: 'silent', DATA_DIR: tempDir(), ...opts.env }, modules: opts.modules });
   const running = await listen(kernel, 0, '127.0.0.1');
   try {
     await kernel.start();

@@ -1,0 +1,52 @@
+// Configuration: every problem reported at once, .env and *_FILE secrets, redaction.
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { z } from 'zod';
+import { ConfigError, kernelConfigSchema, parseConfig, readEnv, redactUrl } from './config.ts';
+import { createLogger } from './logger.ts';
+import { tempDir } from './testing.ts';
+
+describe('config', () => {
+  it('lists every problem of every schema in one error', () => {
+    const err = (() => {
+      try {
+        parseConfig({ kernel: kernelConfigSchema, shop: z.object({ SHOP_X: z.enum(['a', 'b']) }) }, { PORT: 'eighty', DATABASE_URL: 'mysql://x', SHOP_X: 'c' });
+      } catch (e) {
+        return e as ConfigError;
+      }
+    })();
+    assert.ok(err instanceof ConfigError);
+    assert.equal(err.problems.length, 3);
+    assert.match(err.message, /PORT/);
+    assert.match(err.message, /DATABASE_URL/);
+    assert.match(err.message, /SHOP_X/);
+  });
+
+  it('applies defaults', () => {
+    const { kernel } = parseConfig({ kernel: kernelConfigSchema }, {});
+    assert.equal(kernel.PORT, 8080);
+    assert.equal(kernel.DATA_DIR, 'data');
+    assert.equal(kernel.BODY_LIMIT, 1024 * 1024);
+  });
+
+  it('reads .env under the environment and NAME_FILE secrets', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, '.env'), '# comment\nPORT=9000\nLOG_LEVEL="debug"\n');
+    writeFileSync(join(dir, 'pw'), 's3cret\n');
+    const env = readEnv({ LOG_LEVEL: 'warn', ETCD_PASSWORD_FILE: join(dir, 'pw') }, join(dir, '.env'));
+    assert.equal(env.PORT, '9000');
+    assert.equal(env.LOG_LEVEL, 'warn');
+    assert.equal(env.ETCD_PASSWORD, 's3cret');
+    assert.throws(() => readEnv({ X_FILE: join(dir, 'missing') }, join(dir, 'none')), /X_FILE: cannot read/);
+  });
+
+  it('never logs secrets', () => {
+    const lines: string[] = [];
+    const log = createLogger('info', { write: (s: string) => void lines.push(s) });
+    log.info({ config: { DATABASE_URL: 'postgres://u:pw@h/db', password: 'pw' } }, 'config');
+    assert.doesNotMatch(lines.join(''), /pw@|"pw"/);
+    assert.equal(redactUrl('postgres://u:pw@h:5432/db'), 'postgres://u:***@h:5432/db');
+  });
+});
