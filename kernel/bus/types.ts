@@ -1,5 +1,8 @@
 // The event bus seen from a module: publish inside your transaction, subscribe with a handler.
 import type { Kysely, Transaction } from 'kysely';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { ModuleDatabase } from '../../db/database.ts';
 
 export interface BusEvent<P = unknown> {
   /** UUID; consumers record it in their inbox so a redelivery changes nothing. */
@@ -21,4 +24,60 @@ export type EventHandler<P = unknown> = (event: BusEvent<P>, trx: Transaction<an
 export interface Publisher {
   /** Writes the event to the module's outbox in `trx` (the caller's transaction); the relay delivers it after commit. */
   publish<P>(trx: Transaction<any> | Kysely<any>, topic: string, payload: P): Promise<string>;
+}
+
+// ---- The kernel's side of the bus (kernel/bootstrap.ts and the CLI use these; modules never do). ----
+
+/** An event a consumer could not apply after every attempt; kept in the consumer's database. */
+export interface DeadLetter {
+  id: string;
+  consumer: string;
+  eventId: string;
+  topic: string;
+  payload: unknown;
+  error: string;
+  attempts: number;
+  failedAt: string;
+  module: string;
+}
+
+export interface BusOptions {
+  /** redis:// (or rediss://) → Redis Streams; undefined → in-process. */
+  url?: string;
+  log: Logger;
+  metrics: Registry;
+  /** Handler attempts per delivery before the event is dead-lettered. */
+  maxAttempts: number;
+  /** First retry delay; doubles each attempt, with full jitter. */
+  retryBaseMs: number;
+  /** How often a relay looks at its outbox when nothing nudged it (default 200 ms). */
+  pollMs?: number;
+  /** Redis key prefix: streams are `${streamPrefix}:${topic}` (default 'cantons'). */
+  streamPrefix?: string;
+  /** Redis: a pending entry idle this long belongs to a crashed consumer and is reclaimed (default 30 s). */
+  claimIdleMs?: number;
+  /** How long a relay owns the outbox rows it claimed before another relay may take them (default 30 s). */
+  leaseMs?: number;
+  /** Upper bound for stop() to flush the outbox (default 5 s). */
+  flushTimeoutMs?: number;
+  /** Outbox rows claimed per relay round (default 100). */
+  batchSize?: number;
+  /** Redis: approximate MAXLEN each stream is trimmed to (default 100 000). */
+  streamMaxLen?: number;
+}
+
+export interface Bus {
+  /** The module's Publisher; also registers that module's outbox with a relay. */
+  publisher(module: string, mdb: ModuleDatabase): Publisher;
+  /** `consumer` is 'module.role'; its inbox and dead letters live in `mdb`. */
+  subscribe(consumer: string, mdb: ModuleDatabase, topic: string, handler: EventHandler): void;
+  start(): Promise<void>;
+  /** Flushes pending outbox rows (bounded by flushTimeoutMs), stops relays and consumers, closes Redis connections. */
+  stop(): Promise<void>;
+  /** Redis reachable (always true in-process). */
+  ready(): Promise<boolean>;
+  /** Dead letters in the databases of every subscribed consumer. */
+  deadLetters(): Promise<DeadLetter[]>;
+  /** Re-runs the consumer's handler (with the inbox) for one or every dead letter; deletes each that succeeds. */
+  replay(id?: string): Promise<{ replayed: number; failed: number }>;
 }

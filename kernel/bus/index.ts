@@ -1,0 +1,95 @@
+// The event bus: createBus wires outboxes, relays, consumers and dead letters over the in-process or Redis Streams adapter.
+import type { ModuleDatabase } from '../../db/database.ts';
+import type { Adapter } from './adapter.ts';
+import { Consumer, type Subscription } from './consumer.ts';
+import { listDeadLetters, replayDeadLetters } from './dead-letters.ts';
+import { inProcessAdapter } from './in-process.ts';
+import { createBusMetrics } from './metrics.ts';
+import { outboxDepth, writeOutbox } from './outbox.ts';
+import { redisStreamsAdapter } from './redis-streams.ts';
+import { Relay } from './relay.ts';
+import type { Bus, BusOptions, Publisher } from './types.ts';
+
+export { busMigrations } from './migrations.ts';
+export { formatDeadLetters } from './dead-letters.ts';
+export type { Bus, BusEvent, BusOptions, DeadLetter, EventHandler, Publisher } from './types.ts';
+
+export function createBus(opts: BusOptions): Bus {
+  const log = opts.log.child({ component: 'bus' });
+  const relays = new Map<string, Relay>();
+  const subs: Subscription[] = [];
+  const metrics = createBusMetrics(opts.metrics, () =>
+    Promise.all(
+      [...relays.values()].map(async (r) => ({ module: r.module, depth: await outboxDepth(r.mdb).catch(() => -1) })),
+    ),
+  );
+  const consumer = new Consumer({ log, metrics, maxAttempts: opts.maxAttempts, retryBaseMs: opts.retryBaseMs });
+  const batchSize = opts.batchSize ?? 100;
+  const adapter: Adapter = opts.url
+    ? redisStreamsAdapter(consumer, {
+        url: opts.url,
+        prefix: opts.streamPrefix ?? 'cantons',
+        claimIdleMs: opts.claimIdleMs ?? 30_000,
+        maxLen: opts.streamMaxLen ?? 100_000,
+        batchSize,
+        log,
+      })
+    : inProcessAdapter(consumer, log);
+  const relayOpts = { pollMs: opts.pollMs ?? 200, leaseMs: opts.leaseMs ?? 30_000, batchSize, log };
+  let started = false;
+
+  return {
+    publisher(module: string, mdb: ModuleDatabase): Publisher {
+      let relay = relays.get(module);
+      if (!relay) {
+        relays.set(module, (relay = new Relay(module, mdb, adapter.sink, relayOpts)));
+        if (started) relay.start();
+      }
+      const r = relay;
+      return {
+        async publish(trx, topic, payload) {
+          const id = await writeOutbox(trx, module, topic, payload);
+          r.nudge();
+          return id;
+        },
+      };
+    },
+
+    subscribe(consumerName, mdb, topic, handler) {
+      if (!/^[a-z][a-z0-9-]*\.[a-z][a-zA-Z0-9-]*$/.test(consumerName)) {
+        throw new Error(`bus consumer must be named 'module.role', got '${consumerName}'`);
+      }
+      if (subs.some((s) => s.consumer === consumerName && s.topic === topic)) {
+        throw new Error(`${consumerName} already subscribes to ${topic}`);
+      }
+      const sub: Subscription = { consumer: consumerName, topic, mdb, handler };
+      subs.push(sub);
+      adapter.subscribe(sub);
+    },
+
+    async start() {
+      if (started) return;
+      started = true;
+      await adapter.start();
+      for (const relay of relays.values()) relay.start();
+      log.info({ adapter: opts.url ? 'redis-streams' : 'in-process', outboxes: relays.size, subscriptions: subs.length }, 'event bus started');
+    },
+
+    async stop() {
+      if (!started) {
+        await adapter.stop();
+        return;
+      }
+      started = false;
+      const timeoutMs = opts.flushTimeoutMs ?? 5000;
+      // Relays first, so whatever is still in an outbox reaches its consumers (or the stream) before they stop.
+      await Promise.all([...relays.values()].map((r) => r.stop(timeoutMs)));
+      await adapter.stop();
+      log.info('event bus stopped');
+    },
+
+    ready: () => adapter.ready(),
+    deadLetters: () => listDeadLetters(subs),
+    replay: (id?: string) => replayDeadLetters(subs, log, id),
+  };
+}

@@ -1,0 +1,58 @@
+// The bus tables (outbox, inbox, dead_letters) the kernel adds to every module database, SQLite or Postgres.
+import { PostgresAdapter, type Kysely } from 'kysely';
+import type { Migration } from 'kysely/migration';
+
+// SQL stays unqualified: on Postgres the module's schema is the connection's search_path.
+function isPostgres(db: Kysely<any>): boolean {
+  return db.getExecutor().adapter instanceof PostgresAdapter;
+}
+
+const bus: Migration = {
+  async up(db) {
+    // seq orders delivery; SQLite needs AUTOINCREMENT so a seq is never reused after the rows are deleted.
+    const seq = isPostgres(db)
+      ? db.schema.createTable('outbox').addColumn('seq', 'bigserial', (c) => c.primaryKey())
+      : db.schema.createTable('outbox').addColumn('seq', 'integer', (c) => c.primaryKey().autoIncrement());
+    await seq
+      .addColumn('id', 'text', (c) => c.notNull().unique())
+      .addColumn('topic', 'text', (c) => c.notNull())
+      .addColumn('payload', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('source', 'text', (c) => c.notNull())
+      // Epoch milliseconds: a relay owns the row until then; NULL means nobody has claimed it.
+      .addColumn('lease_until', 'bigint')
+      .addColumn('lease_owner', 'text')
+      .execute();
+
+    await db.schema
+      .createTable('inbox')
+      .addColumn('consumer', 'text', (c) => c.notNull())
+      .addColumn('event_id', 'text', (c) => c.notNull())
+      .addColumn('handled_at', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('inbox_pk', ['consumer', 'event_id'])
+      .execute();
+
+    await db.schema
+      .createTable('dead_letters')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('consumer', 'text', (c) => c.notNull())
+      .addColumn('event_id', 'text', (c) => c.notNull())
+      .addColumn('topic', 'text', (c) => c.notNull())
+      .addColumn('payload', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('source', 'text', (c) => c.notNull())
+      .addColumn('error', 'text', (c) => c.notNull())
+      .addColumn('attempts', 'integer', (c) => c.notNull())
+      .addColumn('failed_at', 'text', (c) => c.notNull())
+      // A redelivered event that fails again updates its row instead of adding a second one.
+      .addUniqueConstraint('dead_letters_consumer_event', ['consumer', 'event_id'])
+      .execute();
+  },
+  async down(db) {
+    await db.schema.dropTable('dead_letters').ifExists().execute();
+    await db.schema.dropTable('inbox').ifExists().execute();
+    await db.schema.dropTable('outbox').ifExists().execute();
+  },
+};
+
+export const busMigrations: Record<string, Migration> = { '000_kernel_bus': bus };

@@ -1,0 +1,87 @@
+// The outbox table: write an event inside the publisher's transaction; claim, delete and count rows for the relay.
+import { randomUUID } from 'node:crypto';
+import type { ExpressionBuilder, Kysely, Transaction } from 'kysely';
+import type { ModuleDatabase } from '../../db/database.ts';
+import type { BusEvent } from './types.ts';
+
+export interface OutboxRow {
+  seq: number;
+  id: string;
+  topic: string;
+  payload: string;
+  created_at: string;
+  source: string;
+  lease_until: number | null;
+  lease_owner: string | null;
+}
+
+/** Inserts one event row in `trx`; `id` is only passed by tests that simulate a redelivery. */
+export async function writeOutbox(
+  trx: Transaction<any> | Kysely<any>,
+  source: string,
+  topic: string,
+  payload: unknown,
+  id: string = randomUUID(),
+): Promise<string> {
+  if (typeof topic !== 'string' || topic === '') throw new Error('publish: topic must be a non-empty string');
+  await trx
+    .insertInto('outbox')
+    .values({
+      id,
+      topic,
+      payload: JSON.stringify(payload ?? null),
+      created_at: new Date().toISOString(),
+      source,
+      lease_until: null,
+      lease_owner: null,
+    })
+    .execute();
+  return id;
+}
+
+export function toEvent(row: Pick<OutboxRow, 'id' | 'topic' | 'payload' | 'created_at' | 'source'>): BusEvent {
+  return { id: row.id, topic: row.topic, payload: JSON.parse(row.payload), createdAt: row.created_at, source: row.source };
+}
+
+const free = (now: number) => (eb: ExpressionBuilder<any, any>) =>
+  eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]);
+
+/**
+ * Leases up to `limit` unclaimed (or expired) rows to `owner` in ONE statement, oldest first.
+ * Two relays may share an outbox; the outer lease condition makes Postgres re-check a row another
+ * relay updated meanwhile, and SKIP LOCKED lets the second relay take other rows instead of waiting.
+ */
+export async function claimBatch(mdb: ModuleDatabase, owner: string, leaseMs: number, limit: number): Promise<OutboxRow[]> {
+  const now = Date.now();
+  let candidates = mdb.db.selectFrom('outbox').select('seq').where(free(now)).orderBy('seq').limit(limit);
+  if (mdb.dialect === 'postgres') candidates = candidates.forUpdate().skipLocked();
+  const rows = (await mdb.db
+    .updateTable('outbox')
+    .set({ lease_until: now + leaseMs, lease_owner: owner })
+    .where('seq', 'in', candidates)
+    .where(free(now))
+    .returningAll()
+    .execute()) as OutboxRow[];
+  return rows.map((r) => ({ ...r, seq: Number(r.seq) })).sort((a, b) => a.seq - b.seq);
+}
+
+export async function deleteRows(mdb: ModuleDatabase, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await mdb.db.deleteFrom('outbox').where('id', 'in', ids).execute();
+}
+
+/** Hands rows back (to any relay) after `delayMs`, e.g. when delivery failed for a reason outside the handler. */
+export async function releaseRows(mdb: ModuleDatabase, ids: string[], owner: string, delayMs: number): Promise<void> {
+  if (ids.length === 0) return;
+  await mdb.db
+    .updateTable('outbox')
+    .set({ lease_until: Date.now() + delayMs })
+    .where('id', 'in', ids)
+    .where('lease_owner', '=', owner)
+    .execute();
+}
+
+export async function outboxDepth(mdb: ModuleDatabase): Promise<number> {
+  const row = await mdb.db.selectFrom('outbox').select((eb) => eb.fn.countAll().as('n')).executeTakeFirst();
+  return Number(row?.n ?? 0);
+}

@@ -1,0 +1,120 @@
+// The outbox relay of one module: claims committed rows, hands them to the adapter, deletes what was delivered.
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { ModuleDatabase } from '../../db/database.ts';
+import { backoffDelay } from '../http-transport.ts';
+import { claimBatch, deleteRows, releaseRows, toEvent } from './outbox.ts';
+import type { BusEvent } from './types.ts';
+
+/** Delivers a batch (in outbox order); returns the ids whose rows may now be deleted. */
+export type Sink = (events: BusEvent[]) => Promise<string[]>;
+
+export interface RelayOptions {
+  pollMs: number;
+  leaseMs: number;
+  batchSize: number;
+  log: Logger;
+}
+
+// After a nudge the publishing transaction may not have committed yet (Postgres: another connection),
+// so the relay looks again a few times quickly before falling back to pollMs.
+const FAST_WINDOW_MS = 100;
+const FAST_POLL_MS = 5;
+
+export class Relay {
+  readonly owner = randomUUID();
+  private loop?: Promise<void>;
+  private stopping = false;
+  private halted = false;
+  private wake?: () => void;
+  private nudgedAt = 0;
+  private failures = 0;
+
+  constructor(
+    readonly module: string,
+    readonly mdb: ModuleDatabase,
+    private readonly sink: Sink,
+    private readonly opts: RelayOptions,
+  ) {}
+
+  start(): void {
+    if (this.loop) return;
+    this.stopping = false;
+    this.halted = false;
+    this.loop = this.run();
+  }
+
+  nudge(): void {
+    this.nudgedAt = Date.now();
+    this.wake?.();
+  }
+
+  /** Keeps relaying until the outbox is empty (or `timeoutMs` passed), then stops. Returns false on timeout. */
+  async stop(timeoutMs: number): Promise<boolean> {
+    if (!this.loop) return true;
+    this.stopping = true;
+    this.wake?.();
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+    const flushed = await Promise.race([this.loop.then(() => true), timedOut]);
+    clearTimeout(timer);
+    if (!flushed) {
+      this.halted = true;
+      this.opts.log.warn({ module: this.module, timeoutMs }, 'outbox not flushed before stop timeout; the rest is delivered after restart');
+    }
+    this.loop = undefined;
+    return flushed;
+  }
+
+  private async run(): Promise<void> {
+    while (!this.halted) {
+      let moved = 0;
+      try {
+        moved = await this.round();
+        this.failures = 0;
+      } catch (err) {
+        this.failures++;
+        this.opts.log.error({ err, module: this.module }, 'outbox relay round failed');
+        if (this.stopping && this.failures >= 3) return;
+        await this.idle(Math.max(this.opts.pollMs, backoffDelay(this.failures, this.opts.pollMs, 5000)));
+        continue;
+      }
+      if (moved > 0) continue;
+      if (this.stopping) return;
+      const fast = Date.now() - this.nudgedAt < FAST_WINDOW_MS;
+      await this.idle(fast ? Math.min(FAST_POLL_MS, this.opts.pollMs) : this.opts.pollMs);
+    }
+  }
+
+  /** One claim → deliver → delete round; returns how many rows it claimed. */
+  async round(): Promise<number> {
+    const rows = await claimBatch(this.mdb, this.owner, this.opts.leaseMs, this.opts.batchSize);
+    if (rows.length === 0) return 0;
+    let delivered: string[] = [];
+    try {
+      delivered = await this.sink(rows.map(toEvent));
+    } catch (err) {
+      this.opts.log.error({ err, module: this.module, events: rows.length }, 'outbox delivery failed; will retry');
+    }
+    await deleteRows(this.mdb, delivered);
+    const done = new Set(delivered);
+    const left = rows.filter((r) => !done.has(r.id)).map((r) => r.id);
+    // Not delivered (a consumer's database or Redis is down): give the rows back after a pause, not after the whole lease.
+    await releaseRows(this.mdb, left, this.owner, Math.max(1000, this.opts.pollMs));
+    return rows.length;
+  }
+
+  private idle(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = () => {
+        this.wake = undefined;
+        done();
+      };
+    });
+  }
+}
