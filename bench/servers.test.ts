@@ -1,0 +1,70 @@
+// Baselines and the app as child processes: they answer, the durable baseline keeps every row, stop exits cleanly.
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import Database from 'better-sqlite3';
+import { createClient, runLoad } from './load.ts';
+import { spawnBaseline, spawnCantons } from './servers.ts';
+
+test('noop-post answers 201 {"ok":true} to any JSON POST, 400 to a broken body', async () => {
+  const s = await spawnBaseline('noop-post');
+  try {
+    const c = createClient(s.url);
+    const r = await c.post('/events/snow-reports', { depth: 3 });
+    assert.equal(r.status, 201);
+    assert.deepEqual(r.body, { ok: true });
+    const bad = await fetch(`${s.url}/x`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{oops' });
+    assert.equal(bad.status, 400);
+    assert.equal((await bad.json()).error, 'BAD_REQUEST');
+    assert.ok(s.cpuMs() === null || s.cpuMs()! >= 0);
+  } finally {
+    assert.equal(await s.stop(), 0);
+  }
+});
+
+test('durable-insert stores exactly one row per acknowledged POST, in WAL mode, surviving the process', async () => {
+  const s = await spawnBaseline('durable-insert');
+  let stopped = false;
+  try {
+    const r = await runLoad({
+      url: s.url, connections: 5, iterations: 60, progress: false,
+      step: async (vu) => { await vu.client.post('/events/lift-rides', { n: vu.iteration }, { headers: { 'x-trace-id': vu.random.uuid() } }); },
+    });
+    assert.equal(r.ok, 60);
+    const count = await createClient(s.url).get('/_baseline/count');
+    assert.deepEqual(count.body, { rows: 60 });
+    assert.equal(await s.stop(), 0);
+    stopped = true;
+    const file = join(s.dataDir, 'baseline.sqlite');
+    assert.ok(existsSync(file));
+    const db = new Database(file, { readonly: true });
+    assert.equal((db.prepare('SELECT COUNT(*) AS n FROM events WHERE trace_id IS NOT NULL').get() as { n: number }).n, 60);
+    assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+    db.close();
+  } finally {
+    if (!stopped) await s.kill();
+  }
+});
+
+test('constant-get answers the configured body and status', async () => {
+  const s = await spawnBaseline('constant-get', { body: { key: 'k', value: 'v'.repeat(100) } });
+  try {
+    const r = await createClient(s.url).get('/cache/k');
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.body, { key: 'k', value: 'v'.repeat(100) });
+  } finally {
+    await s.stop();
+  }
+});
+
+test('spawnCantons runs the real app until /readyz is 200 and stops it on SIGTERM', async () => {
+  const app = await spawnCantons({});
+  try {
+    const r = await createClient(app.url).get('/readyz');
+    assert.equal(r.status, 200);
+    assert.ok(app.pid > 0);
+  } finally {
+    assert.equal(await app.stop(), 0);
+  }
+});
