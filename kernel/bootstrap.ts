@@ -103,7 +103,15 @@ export function bootstrap(opts: BootstrapOptions = {}): Kernel {
 
   async function start(): Promise<void> {
     await openDatabases();
-    bus = createBus({ url: config.EVENT_BUS_URL, log, metrics, maxAttempts: config.BUS_MAX_ATTEMPTS, retryBaseMs: config.BUS_RETRY_BASE_MS });
+    bus = createBus({
+      url: config.EVENT_BUS_URL,
+      streamPrefix: config.BUS_STREAM_PREFIX,
+      pollMs: config.BUS_POLL_MS,
+      log,
+      metrics,
+      maxAttempts: config.BUS_MAX_ATTEMPTS,
+      retryBaseMs: config.BUS_RETRY_BASE_MS,
+    });
     readinessChecks.set('bus', () => bus!.ready());
     const router = new Router();
     for (const { module, role, name } of plan.local) {

@@ -25,6 +25,8 @@ export const kernelConfigSchema = z.object({
   RPC_RETRIES: int(3),
   BUS_MAX_ATTEMPTS: int(5, 1),
   BUS_RETRY_BASE_MS: int(100, 1),
+  BUS_STREAM_PREFIX: z.string().regex(/^[\w:.-]+$/).default('cantons').describe('Redis Streams key prefix (one per deployment)'),
+  BUS_POLL_MS: int(200, 1),
 });
 export type KernelConfig = z.infer<typeof kernelConfigSchema>;
 
