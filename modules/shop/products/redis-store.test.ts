@@ -1,0 +1,60 @@
+// The products store contract on the real Redis (127.0.0.1:6379), under a key prefix of its own, deleted afterwards.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { test } from 'node:test';
+import { Redis } from 'ioredis';
+import { needService, REDIS_URL, uniqueName } from '../../../kernel/testing.ts';
+import { createRedisStore } from './redis-store.ts';
+import { runStoreContract } from './store-contract.ts';
+
+async function deleteKeys(prefix: string): Promise<number> {
+  const redis = new Redis(REDIS_URL);
+  let deleted = 0;
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      if (keys.length) deleted += await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+  return deleted;
+}
+
+test('Redis products store', async (t) => {
+  if (!(await needService(t, 'redis'))) return;
+  const prefix = `${uniqueName('cantons-test-shop')}:`;
+  const store = createRedisStore({ url: REDIS_URL, prefix });
+  try {
+    await runStoreContract(t, { store, apply: (rid, lines) => store.applyOrderCreated(rid, lines, undefined as never) });
+
+    await t.test('the layout is what docs/shop.md says: a hash per product, an index, no KEYS needed', async () => {
+      const redis = new Redis(REDIS_URL);
+      try {
+        assert.deepEqual(await redis.hgetall(`${prefix}product:the_odyssey`), {
+          id: 'the_odyssey', title: 'Airship the_odyssey', passenger_capacity: '101', maximum_speed: '5', in_stock: '10',
+        });
+        assert.equal(await redis.zscore(`${prefix}products`, 'the_odyssey'), '0');
+        assert.equal(await redis.hget(`${prefix}titles`, 'the_odyssey'), 'Airship the_odyssey');
+        const rid = randomUUID();
+        await store.reserve(rid, [{ product_id: 'the_odyssey', quantity: 2 }], Date.now(), 60_000);
+        assert.equal(await redis.hget(`${prefix}holds:the_odyssey`, rid), '2');
+        assert.ok(Number(await redis.pttl(`${prefix}reservation:${rid}`)) > 0);
+        await store.applyOrderCreated(rid, [{ product_id: 'the_odyssey', quantity: 2 }], undefined as never);
+        assert.equal(await redis.exists(`${prefix}reservation:${rid}`), 0);
+        assert.ok(Number(await redis.ttl(`${prefix}applied:${rid}`)) > 0);
+      } finally {
+        redis.disconnect();
+      }
+    });
+
+    await t.test('ping answers while Redis is up', async () => {
+      assert.equal(await store.ping(), true);
+    });
+  } finally {
+    await store.close();
+    assert.ok((await deleteKeys(prefix)) > 0);
+  }
+});

@@ -1,0 +1,176 @@
+// The products store on Redis: a hash per product, a lexicographic index for pages, Lua scripts for every check-and-write.
+import { Redis } from 'ioredis';
+import { mergeLines, type Product, type ProductPatch } from '../contract.ts';
+import { APPLY, CREATE, DELETE, RELEASE, RESERVE, UPDATE } from './redis-scripts.ts';
+import type { ListQuery, ProductPage, ProductStore, ReserveResult } from './store.ts';
+
+/** How long "this reservation was applied" is remembered; the kernel's inbox covers redeliveries beyond it. */
+const APPLIED_TTL_S = 7 * 24 * 3600;
+const SEED_BATCH = 1000;
+const SCAN_COUNT = 1000;
+
+type Script = (numKeys: number, ...args: (string | number)[]) => Promise<any>;
+type WithScripts = Redis & Record<'shopCreate' | 'shopUpdate' | 'shopDelete' | 'shopReserve' | 'shopRelease' | 'shopApply', Script>;
+
+export interface RedisStoreOptions {
+  url: string;
+  prefix: string;
+  /** Called once per connection error (ioredis keeps reconnecting). */
+  onError?(err: Error): void;
+}
+
+function toProduct(h: Record<string, string>): Product | undefined {
+  if (!h || h.id === undefined) return undefined;
+  return {
+    id: h.id,
+    title: h.title,
+    passenger_capacity: Number(h.passenger_capacity),
+    maximum_speed: Number(h.maximum_speed),
+    in_stock: Number(h.in_stock),
+  };
+}
+
+export function createRedisStore(opts: RedisStoreOptions): ProductStore {
+  const redis = new Redis(opts.url, { maxRetriesPerRequest: 2, enableAutoPipelining: true }) as WithScripts;
+  let lastError = '';
+  redis.on('error', (err: Error) => {
+    if (err.message !== lastError) opts.onError?.(err);
+    lastError = err.message;
+  });
+  redis.on('ready', () => (lastError = ''));
+  const scripts = { shopCreate: CREATE, shopUpdate: UPDATE, shopDelete: DELETE, shopReserve: RESERVE, shopRelease: RELEASE, shopApply: APPLY };
+  for (const [name, lua] of Object.entries(scripts)) redis.defineCommand(name, { lua });
+
+  const k = {
+    product: (id: string) => `${opts.prefix}product:${id}`,
+    index: `${opts.prefix}products`,
+    titles: `${opts.prefix}titles`,
+    holds: (id: string) => `${opts.prefix}holds:${id}`,
+    expiry: (id: string) => `${opts.prefix}hold-expiry:${id}`,
+    reservation: (rid: string) => `${opts.prefix}reservation:${rid}`,
+    applied: (rid: string) => `${opts.prefix}applied:${rid}`,
+  };
+
+  async function getMany(ids: readonly string[]): Promise<Product[]> {
+    const unique = [...new Set(ids)];
+    if (unique.length === 0) return [];
+    const pipe = redis.pipeline();
+    for (const id of unique) pipe.hgetall(k.product(id));
+    const results = (await pipe.exec()) ?? [];
+    const out: Product[] = [];
+    for (const [err, h] of results) {
+      if (err) throw err;
+      const p = toProduct(h as Record<string, string>);
+      if (p) out.push(p);
+    }
+    return out;
+  }
+
+  /** Every id whose title contains `needle`, in byte order: a full HSCAN of the titles hash, O(catalogue). */
+  async function idsWithTitle(needle: string): Promise<string[]> {
+    const lower = needle.toLowerCase();
+    const ids: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, flat] = await redis.hscan(k.titles, cursor, 'COUNT', SCAN_COUNT);
+      for (let i = 0; i < flat.length; i += 2) if (flat[i + 1].toLowerCase().includes(lower)) ids.push(flat[i]);
+      cursor = next;
+    } while (cursor !== '0');
+    return [...new Set(ids)].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  }
+
+  return {
+    kind: 'redis',
+
+    async create(p) {
+      const created = await redis.shopCreate(3, k.product(p.id), k.index, k.titles, p.id, p.title, p.passenger_capacity, p.maximum_speed, p.in_stock);
+      return created === 1;
+    },
+
+    async get(id) {
+      return toProduct(await redis.hgetall(k.product(id)));
+    },
+
+    getMany,
+
+    async list({ limit, after, title }: ListQuery): Promise<ProductPage> {
+      let ids: string[];
+      let total: number;
+      if (title) {
+        const all = await idsWithTitle(title);
+        total = all.length;
+        const start = after === undefined ? 0 : all.findIndex((id) => Buffer.compare(Buffer.from(id), Buffer.from(after)) > 0);
+        ids = start < 0 ? [] : all.slice(start, start + limit + 1);
+      } else {
+        const [page, card] = await Promise.all([
+          redis.zrangebylex(k.index, after === undefined ? '-' : `(${after}`, '+', 'LIMIT', 0, limit + 1),
+          redis.zcard(k.index),
+        ]);
+        ids = page;
+        total = card;
+      }
+      const more = ids.length > limit;
+      const byId = new Map((await getMany(ids.slice(0, limit))).map((p) => [p.id, p]));
+      // A product deleted between the index read and the hash read is skipped, never rendered half.
+      const items = ids.slice(0, limit).flatMap((id) => (byId.has(id) ? [byId.get(id)!] : []));
+      return { items, total, last: more ? ids[limit - 1] : undefined };
+    },
+
+    async update(id, patch: ProductPatch) {
+      const args = Object.entries(patch).filter(([, v]) => v !== undefined).flat() as (string | number)[];
+      const flat: string[] | null = await redis.shopUpdate(2, k.product(id), k.titles, id, ...args);
+      if (!flat) return undefined;
+      const h: Record<string, string> = {};
+      for (let i = 0; i < flat.length; i += 2) h[flat[i]] = flat[i + 1];
+      return toProduct(h);
+    },
+
+    async delete(id) {
+      return (await redis.shopDelete(5, k.product(id), k.index, k.titles, k.holds(id), k.expiry(id), id)) === 1;
+    },
+
+    async reserve(reservationId, requested, nowMs, ttlMs): Promise<ReserveResult> {
+      const lines = mergeLines(requested);
+      const keys = [k.reservation(reservationId), k.applied(reservationId), ...lines.flatMap((l) => [k.product(l.product_id), k.holds(l.product_id), k.expiry(l.product_id)])];
+      const args = [reservationId, nowMs, nowMs + ttlMs, ttlMs, ...lines.flatMap((l) => [l.product_id, l.quantity])];
+      const [status, productId, available] = (await redis.shopReserve(keys.length, ...keys, ...args)) as string[];
+      if (status === 'ok') return { ok: true };
+      if (status === 'not_found') return { ok: false, reason: 'not_found', product_id: productId };
+      const requestedQty = lines.find((l) => l.product_id === productId)!.quantity;
+      return { ok: false, reason: 'out_of_stock', product_id: productId, available: Number(available), requested: requestedQty };
+    },
+
+    async release(reservationId) {
+      const productIds = await redis.hkeys(k.reservation(reservationId));
+      const keys = [k.reservation(reservationId), ...productIds.flatMap((id) => [k.holds(id), k.expiry(id)])];
+      return (await redis.shopRelease(keys.length, ...keys, reservationId)) === 1;
+    },
+
+    async applyOrderCreated(reservationId, requested) {
+      const lines = mergeLines(requested);
+      const keys = [k.applied(reservationId), k.reservation(reservationId), ...lines.flatMap((l) => [k.product(l.product_id), k.holds(l.product_id), k.expiry(l.product_id)])];
+      return (await redis.shopApply(keys.length, ...keys, reservationId, APPLIED_TTL_S, ...lines.map((l) => l.quantity))) === 1;
+    },
+
+    async seed(products) {
+      for (let i = 0; i < products.length; i += SEED_BATCH) {
+        const pipe = redis.pipeline();
+        for (const p of products.slice(i, i + SEED_BATCH)) {
+          pipe.hset(k.product(p.id), { id: p.id, title: p.title, passenger_capacity: p.passenger_capacity, maximum_speed: p.maximum_speed, in_stock: p.in_stock });
+          pipe.zadd(k.index, 0, p.id);
+          pipe.hset(k.titles, p.id, p.title);
+        }
+        for (const [err] of (await pipe.exec()) ?? []) if (err) throw err;
+      }
+    },
+
+    async ping() {
+      if (redis.status !== 'ready') return false;
+      return (await redis.ping()) === 'PONG';
+    },
+
+    async close() {
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}

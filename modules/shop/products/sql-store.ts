@@ -1,0 +1,151 @@
+// The products store on the shop's SQL database (SQLite or Postgres): rows, stock holds, conditional decrements.
+import { sql, type Kysely } from 'kysely';
+import { mergeLines, type Product, type ProductPatch, type StockLine } from '../contract.ts';
+import { isPostgres, writeTransaction } from '../sql-dialect.ts';
+import { likePattern, type ListQuery, type ProductPage, type ProductStore, type ReserveResult } from './store.ts';
+
+const COLUMNS = ['id', 'title', 'passenger_capacity', 'maximum_speed', 'in_stock'] as const;
+/** Bound parameters per statement stay far below SQLite's and Postgres' limits. */
+const CHUNK = 500;
+
+const toProduct = (r: any): Product => ({
+  id: r.id,
+  title: r.title,
+  passenger_capacity: Number(r.passenger_capacity),
+  maximum_speed: Number(r.maximum_speed),
+  in_stock: Number(r.in_stock),
+});
+
+export function createSqlStore(db: Kysely<any>): ProductStore {
+  const pg = isPostgres(db);
+  const titleMatches = (title: string) => sql<boolean>`lower(title) like ${likePattern(title)} escape '\\'`;
+
+  return {
+    kind: 'sql',
+
+    async create(p) {
+      const res = await db
+        .insertInto('products')
+        .values({ id: p.id, title: p.title, passenger_capacity: p.passenger_capacity, maximum_speed: p.maximum_speed, in_stock: p.in_stock })
+        .onConflict((oc) => oc.column('id').doNothing())
+        .executeTakeFirst();
+      return Number(res.numInsertedOrUpdatedRows ?? 0) === 1;
+    },
+
+    async get(id) {
+      const row = await db.selectFrom('products').select(COLUMNS).where('id', '=', id).executeTakeFirst();
+      return row && toProduct(row);
+    },
+
+    async getMany(ids) {
+      const unique = [...new Set(ids)];
+      const out: Product[] = [];
+      for (let i = 0; i < unique.length; i += CHUNK) {
+        const rows = await db.selectFrom('products').select(COLUMNS).where('id', 'in', unique.slice(i, i + CHUNK)).execute();
+        out.push(...rows.map(toProduct));
+      }
+      return out;
+    },
+
+    async list({ limit, after, title }: ListQuery): Promise<ProductPage> {
+      let page = db.selectFrom('products').select(COLUMNS).orderBy('id').limit(limit + 1);
+      let count = db.selectFrom('products').select((eb) => eb.fn.countAll().as('n'));
+      if (title) {
+        page = page.where(titleMatches(title));
+        count = count.where(titleMatches(title));
+      }
+      if (after !== undefined) page = page.where('id', '>', after);
+      const [rows, total] = await Promise.all([page.execute(), count.executeTakeFirstOrThrow()]);
+      const items = rows.slice(0, limit).map(toProduct);
+      return { items, total: Number(total.n), last: rows.length > limit ? items[items.length - 1].id : undefined };
+    },
+
+    async update(id, patch: ProductPatch) {
+      const set = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
+      const row = await db.updateTable('products').set(set).where('id', '=', id).returning(COLUMNS).executeTakeFirst();
+      return row && toProduct(row);
+    },
+
+    async delete(id) {
+      return db.transaction().execute(async (trx) => {
+        await trx.deleteFrom('stock_holds').where('product_id', '=', id).execute();
+        const res = await trx.deleteFrom('products').where('id', '=', id).executeTakeFirst();
+        return Number(res.numDeletedRows) === 1;
+      });
+    },
+
+    async reserve(reservationId, requested, nowMs, ttlMs): Promise<ReserveResult> {
+      const lines = mergeLines(requested);
+      const ids = lines.map((l) => l.product_id);
+      return writeTransaction(db, async (trx) => {
+        // Lock first (Postgres: the product rows, in id order so two orders never deadlock), then decide.
+        let stockQuery = trx.selectFrom('products').select(['id', 'in_stock']).where('id', 'in', ids).orderBy('id');
+        if (pg) stockQuery = stockQuery.forUpdate();
+        const stock = new Map((await stockQuery.execute()).map((r) => [r.id as string, Number(r.in_stock)]));
+        const held1 = await trx.selectFrom('stock_holds').select('product_id').where('reservation_id', '=', reservationId).limit(1).executeTakeFirst();
+        const applied = held1 ? undefined : await trx.selectFrom('stock_applied').select('reservation_id').where('reservation_id', '=', reservationId).executeTakeFirst();
+        if (held1 || applied) return { ok: true };
+
+        for (const l of lines) if (!stock.has(l.product_id)) return { ok: false, reason: 'not_found', product_id: l.product_id };
+        await trx.deleteFrom('stock_holds').where('product_id', 'in', ids).where('expires_at', '<=', nowMs).execute();
+        const heldRows = await trx
+          .selectFrom('stock_holds')
+          .select((eb) => ['product_id', eb.fn.sum<number>('quantity').as('held')])
+          .where('product_id', 'in', ids)
+          .groupBy('product_id')
+          .execute();
+        const held = new Map(heldRows.map((r) => [r.product_id as string, Number(r.held)]));
+        for (const l of lines) {
+          const available = stock.get(l.product_id)! - (held.get(l.product_id) ?? 0);
+          if (available < l.quantity) {
+            return { ok: false, reason: 'out_of_stock', product_id: l.product_id, available: Math.max(0, available), requested: l.quantity };
+          }
+        }
+        await trx
+          .insertInto('stock_holds')
+          .values(lines.map((l) => ({ reservation_id: reservationId, product_id: l.product_id, quantity: l.quantity, expires_at: nowMs + ttlMs })))
+          .execute();
+        return { ok: true };
+      });
+    },
+
+    async release(reservationId) {
+      const res = await db.deleteFrom('stock_holds').where('reservation_id', '=', reservationId).executeTakeFirst();
+      return Number(res.numDeletedRows) > 0;
+    },
+
+    async applyOrderCreated(reservationId, requested: readonly StockLine[], trx) {
+      const lines = mergeLines(requested);
+      const first = await trx
+        .insertInto('stock_applied')
+        .values({ reservation_id: reservationId, applied_at: new Date().toISOString() })
+        .onConflict((oc) => oc.column('reservation_id').doNothing())
+        .executeTakeFirst();
+      if (Number(first.numInsertedOrUpdatedRows ?? 0) === 0) return false;
+      for (const l of lines) {
+        // An UPDATE of a deleted product matches no row: nothing comes back to life. Clamped, never negative.
+        await trx
+          .updateTable('products')
+          .set({ in_stock: sql`case when in_stock >= ${l.quantity} then in_stock - ${l.quantity} else 0 end` })
+          .where('id', '=', l.product_id)
+          .execute();
+      }
+      await trx.deleteFrom('stock_holds').where('reservation_id', '=', reservationId).execute();
+      return true;
+    },
+
+    async seed(products) {
+      const rows = products.map((p) => ({ id: p.id, title: p.title, passenger_capacity: p.passenger_capacity, maximum_speed: p.maximum_speed, in_stock: p.in_stock }));
+      // 5 columns × 500 rows per INSERT; one transaction so SQLite syncs once.
+      await db.transaction().execute(async (trx) => {
+        for (let i = 0; i < rows.length; i += CHUNK) await trx.insertInto('products').values(rows.slice(i, i + CHUNK)).execute();
+      });
+    },
+
+    async ping() {
+      return true;
+    },
+
+    async close() {},
+  };
+}

@@ -1,0 +1,25 @@
+// Which SQL dialect a Kysely instance speaks (migrations get only the db), and a write-locking transaction for each.
+import { PostgresAdapter, sql, type Kysely } from 'kysely';
+
+export const isPostgres = (db: Kysely<any>) => db.getExecutor().adapter instanceof PostgresAdapter;
+
+/**
+ * Runs `fn` in a transaction that holds the write lock from its first statement. SQLite: BEGIN IMMEDIATE,
+ * so a read-then-write transaction never fails with SQLITE_BUSY_SNAPSHOT when another process (the split
+ * orders role, a relay) committed meanwhile; busy_timeout makes it wait instead. Postgres: a plain
+ * transaction, the caller locks rows with FOR UPDATE.
+ */
+export async function writeTransaction<T>(db: Kysely<any>, fn: (trx: Kysely<any>) => Promise<T>): Promise<T> {
+  if (isPostgres(db)) return db.transaction().execute(fn);
+  return db.connection().execute(async (conn) => {
+    await sql`begin immediate`.execute(conn);
+    try {
+      const result = await fn(conn);
+      await sql`commit`.execute(conn);
+      return result;
+    } catch (err) {
+      await sql`rollback`.execute(conn).catch(() => undefined);
+      throw err;
+    }
+  });
+}
