@@ -1,0 +1,164 @@
+// Helpers for the bus tests: migrated module databases (SQLite or a fresh Postgres database), Redis checks, waiting.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import type { Transaction } from 'kysely';
+import type { Migration } from 'kysely/migration';
+import pg from 'pg';
+import { pino } from 'pino';
+import { openModuleDatabase, type ModuleDatabase } from '../../db/database.ts';
+import { migrateUp } from '../../db/migrator.ts';
+import { busMigrations } from './migrations.ts';
+import type { BusEvent, EventHandler } from './types.ts';
+
+export const PG_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+export const silentLog = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+export const randomId = () => randomBytes(5).toString('hex');
+
+// The test module's own table: no key on purpose, so a second apply of one event shows up as a second row.
+const testTable: Migration = {
+  async up(db) {
+    await db.schema.createTable('applied').addColumn('consumer', 'text').addColumn('event_id', 'text').addColumn('payload', 'text').execute();
+  },
+  async down(db) {
+    await db.schema.dropTable('applied').execute();
+  },
+};
+export const testMigrations = { ...busMigrations, '001_test': testTable };
+
+/** Opens migrated module databases; opening the same module twice gives two connections, as two processes would have. */
+export interface Databases {
+  kind: 'sqlite' | 'postgres';
+  open(module: string): Promise<ModuleDatabase>;
+  closeAll(): Promise<void>;
+  dispose(): Promise<void>;
+}
+
+export function sqliteDatabases(): Databases {
+  const dir = mkdtempSync(join(tmpdir(), 'cantons-bus-'));
+  const open: ModuleDatabase[] = [];
+  return {
+    kind: 'sqlite',
+    async open(module) {
+      const mdb = await openModuleDatabase(module, { dataDir: dir, connect: { attempts: 1, baseMs: 10, maxMs: 10 }, log: silentLog });
+      await migrateUp(mdb, testMigrations);
+      open.push(mdb);
+      return mdb;
+    },
+    async closeAll() {
+      await Promise.all(open.splice(0).map((m) => m.close()));
+    },
+    async dispose() {
+      await this.closeAll();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A fresh database `cantons_bus_<random>` for the run; each module is a schema in it. */
+export async function postgresDatabases(): Promise<Databases> {
+  const name = `cantons_bus_${randomId()}`;
+  const admin = new pg.Client({ connectionString: PG_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE "${name}"`);
+  await admin.end();
+  const url = new URL(PG_URL);
+  url.pathname = `/${name}`;
+  const open: ModuleDatabase[] = [];
+  return {
+    kind: 'postgres',
+    async open(module) {
+      const mdb = await openModuleDatabase(module, {
+        dataDir: ':memory:',
+        databaseUrl: url.toString(),
+        connect: { attempts: 1, baseMs: 10, maxMs: 10 },
+        log: silentLog,
+        poolSize: 4,
+      });
+      await migrateUp(mdb, testMigrations);
+      open.push(mdb);
+      return mdb;
+    },
+    async closeAll() {
+      await Promise.all(open.splice(0).map((m) => m.close()));
+    },
+    async dispose() {
+      await this.closeAll();
+      const c = new pg.Client({ connectionString: PG_URL });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+export async function postgresReachable(): Promise<boolean> {
+  const c = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 1000 });
+  try {
+    await c.connect();
+    await c.end();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function redisReachable(): Promise<boolean> {
+  const r = new Redis(REDIS_URL, { lazyConnect: true, connectTimeout: 1000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  r.on('error', () => {});
+  try {
+    await r.connect();
+    return (await r.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    r.disconnect();
+  }
+}
+
+/** `describe` options: skip with a message when the service is missing, except under CI=true where the suite must fail. */
+export function skipUnless(ok: boolean, what: string): { skip?: string } {
+  if (ok || process.env.CI === 'true') return {};
+  return { skip: `${what} is not reachable; skipped (CI=true makes this a failure)` };
+}
+
+export async function deleteKeys(prefix: string): Promise<void> {
+  const r = new Redis(REDIS_URL);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+      if (keys.length) await r.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    r.disconnect();
+  }
+}
+
+/** A handler writing one `applied` row per call, in the consumer's transaction. */
+export function recordingHandler(consumer: string, before?: (event: BusEvent) => void | Promise<void>): EventHandler {
+  return async (event, trx: Transaction<any>) => {
+    await before?.(event);
+    await trx.insertInto('applied').values({ consumer, event_id: event.id, payload: JSON.stringify(event.payload) }).execute();
+  };
+}
+
+export async function appliedRows(mdb: ModuleDatabase, consumer?: string): Promise<Array<{ consumer: string; event_id: string; payload: string }>> {
+  let q = mdb.db.selectFrom('applied').selectAll();
+  if (consumer) q = q.where('consumer', '=', consumer);
+  return q.execute() as Promise<any>;
+}
+
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
