@@ -1,0 +1,58 @@
+// The bench CLI: argument parsing, scenario discovery, --help and the unknown-scenario message, report verdicts.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { promisify } from 'node:util';
+import { parseArgs, scenarioNames } from './cli.ts';
+import { formatResult } from './report.ts';
+import { ratio, type RunRecord } from './scenario.ts';
+import { ROOT } from './servers.ts';
+
+const run = (args: string[]) =>
+  promisify(execFile)(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/cli.ts'), ...args], { cwd: ROOT }).then(
+    (r) => ({ code: 0, ...r }),
+    (e) => ({ code: e.code as number, stdout: e.stdout as string, stderr: e.stderr as string }),
+  );
+
+test('parseArgs reads the scenario, numbers, inline values and scenario knobs', () => {
+  assert.deepEqual(parseArgs(['events', '--connections', '20', '--duration=3', '--only', 'noop,split', '--no-progress', '--fast']), {
+    scenario: 'events', help: false, progress: false, connections: 20, durationSec: 3, flags: { only: 'noop,split', fast: true },
+  });
+  assert.throws(() => parseArgs(['events', '--connections', 'many']), /--connections needs a number ≥ 1, got many/);
+  assert.throws(() => parseArgs(['events', '--duration']), /--duration needs a number/);
+  assert.throws(() => parseArgs(['events', 'shop']), /unexpected argument "shop"/);
+});
+
+test('scenarios are discovered from bench/scenarios, tests excluded', () => {
+  const names = scenarioNames();
+  assert.ok(names.includes('events'));
+  assert.ok(names.every((n) => !n.endsWith('.test')));
+});
+
+test('--help lists the scenarios; an unknown scenario exits 2 naming the available ones', async () => {
+  const help = await run(['--help']);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /Usage: npm run bench -- <scenario>/);
+  assert.match(help.stdout, /^ {2}events {5}events ingest/m);
+  const unknown = await run(['nope']);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /unknown scenario "nope"; available: .*events/);
+});
+
+test('the report says MET or NOT MET from the exact ratio, and FAIL for a failed check', () => {
+  const rec = (label: string, okRps: number) => ({
+    label, okRps, rps: okRps, connections: 10, elapsedMs: 1000, steps: {}, serverCpuPercent: null, loadgenCpuPercent: 50,
+    latency: { count: 1, min: 1, max: 1, avg: 1, p50: 1, p90: 1, p95: 1, p99: 1 },
+    errors: { total: 0, status: 0, status5xx: 0, network: 0, assertion: 0, samples: {} },
+  }) as unknown as RunRecord;
+  const a = rec('ours', 799);
+  const b = rec('bare', 1000);
+  const low = ratio('ours ÷ bare', a, b, 0.8);
+  assert.equal(low.value, 0.8); // rounded for display …
+  assert.equal(low.met, false); // … but judged exactly
+  const text = formatResult('x', { runs: [a, b], ratios: [low, ratio('bare ÷ ours', b, a, 1)], checks: [{ name: 'zero 5xx', pass: false, detail: '3 of 10' }] });
+  assert.match(text, /ours ÷ bare = 0\.8 {2}target ≥ 0\.8: NOT MET/);
+  assert.match(text, /bare ÷ ours = 1\.25 {2}target ≥ 1: MET/);
+  assert.match(text, /FAIL {2}zero 5xx {2}\(3 of 10\)/);
+});

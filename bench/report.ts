@@ -1,0 +1,61 @@
+// Plain-text results: one row per measured setup, per-step rows when a run has several, ratios, checks.
+import type { RunRecord, ScenarioResult } from './scenario.ts';
+
+export function table(rows: string[][]): string {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  return [line(rows[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
+}
+
+const ms = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
+const pct = (v: number | null) => (v === null ? '-' : `${v}%`);
+
+function runRows(run: RunRecord): string[][] {
+  const l = run.latency;
+  const rows = [[
+    run.label, String(run.connections), String(run.rps), String(run.okRps),
+    ms(l.p50), ms(l.p95), ms(l.p99), ms(l.max),
+    String(run.errors.total), String(run.errors.status5xx), String(run.errors.network),
+    pct(run.serverCpuPercent), pct(run.loadgenCpuPercent),
+  ]];
+  const steps = Object.entries(run.steps);
+  if (steps.length > 1) {
+    const seconds = run.elapsedMs / 1000;
+    for (const [name, s] of steps) {
+      rows.push([
+        `  ${name}`, '', String(Math.round(s.requests / seconds)), '',
+        ms(s.latency.p50), ms(s.latency.p95), ms(s.latency.p99), ms(s.latency.max),
+        String(s.errors), '', '', '', '',
+      ]);
+    }
+  }
+  return rows;
+}
+
+export function formatResult(scenario: string, result: ScenarioResult): string {
+  const out: string[] = [];
+  const header = ['run', 'conns', 'rps', 'ok/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'errors', '5xx', 'net', 'srv cpu', 'gen cpu'];
+  out.push(`\n=== ${scenario} ===`);
+  out.push(table([header, ...result.runs.flatMap(runRows)]));
+  const samples = result.runs.filter((r) => r.errors.total > 0);
+  for (const r of samples) {
+    out.push(`\nerrors in ${r.label}:`);
+    for (const [msg, n] of Object.entries(r.errors.samples)) out.push(`  ${n} × ${msg}`);
+  }
+  if (result.ratios?.length) {
+    out.push('\nratios (successful requests per second):');
+    for (const r of result.ratios) {
+      const verdict = r.target === undefined ? '' : r.met ? `  target ≥ ${r.target}: MET` : `  target ≥ ${r.target}: NOT MET`;
+      out.push(`  ${r.name} = ${r.value}${verdict}   (${r.detail})`);
+    }
+  }
+  if (result.checks?.length) {
+    out.push('\nchecks:');
+    for (const c of result.checks) out.push(`  ${c.pass ? 'PASS' : 'FAIL'}  ${c.name}  (${c.detail})`);
+  }
+  if (result.notes?.length) {
+    out.push('\nnotes:');
+    for (const n of result.notes) out.push(`  - ${n}`);
+  }
+  return out.join('\n');
+}

@@ -1,0 +1,102 @@
+// What a scenario file exports, and the helpers scenarios share: measure one server setup, ratios, checks.
+import { runLoad, type LoadOptions, type LoadResult } from './load.ts';
+import type { ServerProcess } from './servers.ts';
+
+export interface BenchOptions {
+  /** --connections, else the scenario's default, else 50. */
+  connections: number;
+  /** --duration (seconds), else the scenario's default, else 10. */
+  durationSec: number;
+  /** --warmup (seconds, default 1): load before each measurement that is thrown away (JIT, caches, pools). */
+  warmupSec: number;
+  /** Every other --name value (or bare --flag → true), for scenario-specific knobs. */
+  flags: Record<string, string | boolean>;
+}
+
+export interface BenchIO {
+  /** A line on stdout: what the scenario is doing, between runs. */
+  log(line: string): void;
+  /** Pass to runLoad's `progress`: live line on stderr unless --no-progress. */
+  progress: boolean;
+}
+
+/** One measured setup: the load result plus who served it and what CPU they used. */
+export interface RunRecord extends LoadResult {
+  /** Row name in the results table, e.g. "cantons events". */
+  label: string;
+  servers: string[];
+  /** CPU the server processes used during the measurement, percent of one core (summed); null off Linux. */
+  serverCpuPercent: number | null;
+  /** The discarded warm-up: its requests still reached the server (count them when checking what was stored). */
+  warmup: { requests: number; ok: number; errors: number };
+}
+
+export interface RatioResult {
+  name: string;
+  value: number;
+  /** Met when value ≥ target. */
+  target?: number;
+  met?: boolean;
+  detail: string;
+}
+
+export interface CheckResult {
+  name: string;
+  pass: boolean;
+  detail: string;
+}
+
+export interface ScenarioResult {
+  runs: RunRecord[];
+  ratios?: RatioResult[];
+  /** Hard requirements (zero 5xx …): any failure makes `npm run bench` exit 1. */
+  checks?: CheckResult[];
+  notes?: string[];
+}
+
+export interface Scenario {
+  name: string;
+  description: string;
+  defaults?: { connections?: number; durationSec?: number };
+  run(opts: BenchOptions, io: BenchIO): Promise<ScenarioResult>;
+}
+
+export const defineScenario = (s: Scenario): Scenario => s;
+
+export type MeasureLoad = Omit<LoadOptions, 'name' | 'url' | 'connections' | 'durationMs' | 'progress'> & { url?: string };
+
+/**
+ * Warm up (discarded), then load `servers[0].url` (or `load.url`) for the run's duration and connections,
+ * recording the servers' CPU over the measurement.
+ */
+export async function measure(label: string, servers: ServerProcess[], load: MeasureLoad, opts: BenchOptions, io: BenchIO): Promise<RunRecord> {
+  const url = load.url ?? servers[0].url;
+  const warmup = { requests: 0, ok: 0, errors: 0 };
+  if (opts.warmupSec > 0) {
+    const w = await runLoad({ ...load, url, name: `${label} warm-up`, connections: opts.connections, durationMs: opts.warmupSec * 1000, progress: false });
+    Object.assign(warmup, { requests: w.requests, ok: w.ok, errors: w.errors.total });
+  }
+  const cpu0 = servers.map((s) => s.cpuMs());
+  const result = await runLoad({ ...load, url, name: label, connections: opts.connections, durationMs: opts.durationSec * 1000, progress: io.progress });
+  const cpu1 = servers.map((s) => s.cpuMs());
+  const used = cpu1.every((c, i) => c !== null && cpu0[i] !== null) ? cpu1.reduce<number>((sum, c, i) => sum + (c! - cpu0[i]!), 0) : null;
+  return {
+    label,
+    servers: servers.map((s) => s.name),
+    serverCpuPercent: used === null ? null : Math.round((used / result.elapsedMs) * 100),
+    warmup,
+    ...result,
+  };
+}
+
+/** `a ÷ b` on successful requests per second; met when a target is given and reached. */
+export function ratio(name: string, a: RunRecord, b: RunRecord, target?: number): RatioResult {
+  const exact = b.okRps > 0 ? a.okRps / b.okRps : 0;
+  const value = Math.round(exact * 100) / 100;
+  const detail = `${a.label} ${a.okRps} ok/s ÷ ${b.label} ${b.okRps} ok/s`;
+  return target === undefined ? { name, value, detail } : { name, value, target, met: exact >= target, detail };
+}
+
+export function check(name: string, pass: boolean, detail: string): CheckResult {
+  return { name, pass, detail };
+}
