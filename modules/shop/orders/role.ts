@@ -1,0 +1,19 @@
+// The shop.orders role: the order routes, calling shop.products through its facade (in-process or HTTP).
+import type { RoleContext, RoleInstance } from '../../../kernel/module.ts';
+import type { ShopConfig } from '../config.ts';
+import { productsContract } from '../contract.ts';
+import { orderRoutes } from './routes.ts';
+import { createOrderService } from './service.ts';
+import { createOrderStore } from './store.ts';
+
+export function createOrdersRole(ctx: RoleContext<ShopConfig>): RoleInstance {
+  const service = createOrderService({
+    db: ctx.db,
+    store: createOrderStore(ctx.db),
+    products: ctx.facade(productsContract),
+    bus: ctx.bus,
+    log: ctx.log,
+    imageRoot: ctx.config.PRODUCT_IMAGE_ROOT,
+  });
+  return { routes: orderRoutes(service) };
+}

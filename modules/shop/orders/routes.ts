@@ -1,0 +1,95 @@
+// HTTP routes of the orders role: the original gateway's /orders paths plus list and delete.
+import { z } from 'zod';
+import { route, type RouteSpec } from '../../../kernel/http/route.ts';
+import { MAX_LINES, MAX_QUANTITY, productSchema, shopErrors } from '../contract.ts';
+import { cursorField, encodeCursor, limitField } from '../cursor.ts';
+import { PRICE_PATTERN } from '../money.ts';
+import type { OrderService } from './service.ts';
+
+const MAX_ORDER_ID = 2_147_483_647;
+
+const orderLineInput = z.strictObject({
+  product_id: z.string().min(1).max(128),
+  price: z.string().regex(PRICE_PATTERN, 'must be a decimal string ≥ 0 with at most 2 decimals, like "99.99"'),
+  quantity: z.number().int().min(1).max(MAX_QUANTITY),
+});
+const createOrderBody = z.strictObject({ order_details: z.array(orderLineInput).min(1).max(MAX_LINES) });
+
+const orderSchema = z.object({
+  id: z.number(),
+  created_at: z.string(),
+  order_details: z.array(
+    z.object({
+      id: z.number(),
+      product_id: z.string(),
+      price: z.string(),
+      quantity: z.number(),
+      image: z.string(),
+      product: productSchema.nullable(),
+    }),
+  ),
+});
+
+// Digits only: "1e3", "0x10" or "1.0" are not order ids (z.coerce.number would accept them).
+const idParams = z.object({ id: z.string().regex(/^[1-9][0-9]{0,15}$/, 'must be a positive integer').transform(Number) });
+const listQuery = z.object({
+  limit: limitField,
+  cursor: cursorField((s) => (/^[1-9][0-9]{0,9}$/.test(s) ? Number(s) : undefined)),
+});
+
+function existingId(id: number): number {
+  if (id > MAX_ORDER_ID) throw shopErrors.ORDER_NOT_FOUND(`Order with id ${id} not found`);
+  return id;
+}
+
+export function orderRoutes(service: OrderService): RouteSpec[] {
+  const tags = ['shop: orders'];
+  return [
+    route({
+      method: 'post',
+      path: '/orders',
+      summary: 'Place an order; stock is held at once (409 OUT_OF_STOCK) and decremented by the order_created event',
+      tags,
+      body: createOrderBody,
+      responses: { 200: z.object({ id: z.number() }) },
+      async handler({ body }) {
+        return { body: { id: await service.create(body.order_details) } };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/orders',
+      summary: 'A page of orders in id order, each rendered as GET /orders/:id does',
+      tags,
+      query: listQuery,
+      responses: { 200: z.object({ items: z.array(orderSchema), total: z.number(), next_cursor: z.string().nullable() }) },
+      async handler({ query }) {
+        const page = await service.list(query.limit, query.cursor);
+        return { body: { items: page.items, total: page.total, next_cursor: page.last === undefined ? null : encodeCursor(page.last) } };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/orders/:id',
+      summary: 'An order with its lines, each with its product (null when deleted since) and image URL',
+      tags,
+      params: idParams,
+      responses: { 200: orderSchema },
+      async handler({ params }) {
+        return { body: await service.get(existingId(params.id)) };
+      },
+    }),
+    route({
+      method: 'delete',
+      path: '/orders/:id',
+      summary: 'Delete an order (stock already taken is not given back)',
+      tags,
+      params: idParams,
+      responses: { 204: null },
+      async handler({ params }) {
+        await service.delete(existingId(params.id));
+        return { status: 204 };
+      },
+    }),
+  ];
+}

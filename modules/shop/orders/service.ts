@@ -1,0 +1,107 @@
+// The order use cases: reserve stock, store the order and its order_created event in one transaction, render with products.
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Facade } from '../../../kernel/contract.ts';
+import { errors } from '../../../kernel/errors.ts';
+import type { Logger } from '../../../kernel/logger.ts';
+import type { Publisher } from '../../../kernel/bus/types.ts';
+import { MAX_QUANTITY, mergeLines, ORDER_CREATED, shopErrors, type OrderCreated, type Product, type productsContract } from '../contract.ts';
+import { centsToPrice, priceToCents } from '../money.ts';
+import type { OrderStore, StoredOrder } from './store.ts';
+
+const GET_MANY_MAX = 1000;
+
+export interface OrderLineInput {
+  product_id: string;
+  price: string;
+  quantity: number;
+}
+
+export interface RenderedOrder {
+  id: number;
+  created_at: string;
+  order_details: Array<{ id: number; product_id: string; price: string; quantity: number; image: string; product: Product | null }>;
+}
+
+export interface OrderServiceDeps {
+  db: Kysely<any>;
+  store: OrderStore;
+  products: Facade<typeof productsContract>;
+  bus: Publisher;
+  log: Logger;
+  imageRoot: string;
+  now?: () => Date;
+}
+
+export function createOrderService(deps: OrderServiceDeps) {
+  const { db, store, products, bus, log } = deps;
+  const now = deps.now ?? (() => new Date());
+
+  /** Fetches exactly the products these orders name, in one getMany call: never the catalogue. */
+  async function render(orders: StoredOrder[]): Promise<RenderedOrder[]> {
+    const ids = [...new Set(orders.flatMap((o) => o.order_details.map((d) => d.product_id)))];
+    const found: Product[] = [];
+    // One call for a single order (≤ 100 lines); a page of orders may need a few.
+    for (let i = 0; i < ids.length; i += GET_MANY_MAX) found.push(...(await products.getMany({ ids: ids.slice(i, i + GET_MANY_MAX) })).products);
+    const byId = new Map(found.map((p) => [p.id, p]));
+    return orders.map((o) => ({
+      id: o.id,
+      created_at: o.created_at,
+      order_details: o.order_details.map((d) => ({
+        id: d.id,
+        product_id: d.product_id,
+        price: centsToPrice(d.price_cents),
+        quantity: d.quantity,
+        image: `${deps.imageRoot}/${d.product_id}.jpg`,
+        // A product deleted since the order was placed: the line still renders.
+        product: byId.get(d.product_id) ?? null,
+      })),
+    }));
+  }
+
+  return {
+    async create(lines: OrderLineInput[]): Promise<number> {
+      const stock = mergeLines(lines);
+      const tooMany = stock.find((l) => l.quantity > MAX_QUANTITY);
+      if (tooMany) {
+        const message = `order_details: lines for ${tooMany.product_id} add up to ${tooMany.quantity}, more than ${MAX_QUANTITY}`;
+        throw errors.VALIDATION_ERROR(`Invalid body: ${message}`, [{ field: 'order_details', message }]);
+      }
+      const reservationId = randomUUID();
+      await products.reserve({ reservation_id: reservationId, lines: stock });
+      try {
+        return await db.transaction().execute(async (trx) => {
+          const id = await store.insert(trx, {
+            reservation_id: reservationId,
+            created_at: now().toISOString(),
+            order_details: lines.map((l) => ({ product_id: l.product_id, price_cents: priceToCents(l.price), quantity: l.quantity })),
+          });
+          const event: OrderCreated = { order_id: id, reservation_id: reservationId, lines: stock };
+          await bus.publish(trx, ORDER_CREATED, event);
+          return id;
+        });
+      } catch (err) {
+        // The order was not stored: give the stock back now rather than when the hold expires.
+        await products.release({ reservation_id: reservationId }).catch((e) => log.warn({ err: e, reservationId }, 'release after a failed order insert failed; the hold will expire'));
+        throw err;
+      }
+    },
+
+    async get(id: number): Promise<RenderedOrder> {
+      const order = await store.get(id);
+      if (!order) throw shopErrors.ORDER_NOT_FOUND(`Order with id ${id} not found`);
+      return (await render([order]))[0];
+    },
+
+    async list(limit: number, after?: number): Promise<{ items: RenderedOrder[]; total: number; last?: number }> {
+      const page = await store.list(limit, after);
+      return { items: await render(page.orders), total: page.total, last: page.last };
+    },
+
+    async delete(id: number): Promise<void> {
+      if (!(await store.delete(id))) throw shopErrors.ORDER_NOT_FOUND(`Order with id ${id} not found`);
+    },
+  };
+}
+
+export type OrderService = ReturnType<typeof createOrderService>;

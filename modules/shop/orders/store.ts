@@ -1,0 +1,87 @@
+// Orders and their lines in the shop's SQL database; every read is by primary key or an indexed order_id.
+import type { Kysely } from 'kysely';
+
+export interface StoredLine {
+  id: number;
+  product_id: string;
+  price_cents: number;
+  quantity: number;
+}
+
+export interface StoredOrder {
+  id: number;
+  created_at: string;
+  reservation_id: string;
+  order_details: StoredLine[];
+}
+
+export interface NewOrder {
+  reservation_id: string;
+  created_at: string;
+  order_details: Omit<StoredLine, 'id'>[];
+}
+
+const num = (v: unknown) => Number(v);
+
+export function createOrderStore(db: Kysely<any>) {
+  async function linesOf(ids: number[]): Promise<Map<number, StoredLine[]>> {
+    const byOrder = new Map<number, StoredLine[]>(ids.map((id) => [id, []]));
+    if (!ids.length) return byOrder;
+    const rows = await db
+      .selectFrom('order_details')
+      .select(['id', 'order_id', 'product_id', 'price_cents', 'quantity'])
+      .where('order_id', 'in', ids)
+      .orderBy('id')
+      .execute();
+    for (const r of rows) {
+      byOrder.get(num(r.order_id))?.push({ id: num(r.id), product_id: r.product_id, price_cents: num(r.price_cents), quantity: num(r.quantity) });
+    }
+    return byOrder;
+  }
+
+  return {
+    /** Inserts the order and its lines in `trx` (the caller's transaction, which also holds the outbox write). */
+    async insert(trx: Kysely<any>, order: NewOrder): Promise<number> {
+      const row = await trx
+        .insertInto('orders')
+        .values({ reservation_id: order.reservation_id, created_at: order.created_at })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      const id = num(row.id);
+      await trx
+        .insertInto('order_details')
+        .values(order.order_details.map((d) => ({ order_id: id, product_id: d.product_id, price_cents: d.price_cents, quantity: d.quantity })))
+        .execute();
+      return id;
+    },
+
+    async get(id: number): Promise<StoredOrder | undefined> {
+      const row = await db.selectFrom('orders').select(['id', 'created_at', 'reservation_id']).where('id', '=', id).executeTakeFirst();
+      if (!row) return undefined;
+      return { id: num(row.id), created_at: row.created_at, reservation_id: row.reservation_id, order_details: (await linesOf([id])).get(id)! };
+    },
+
+    async list(limit: number, after?: number): Promise<{ orders: StoredOrder[]; total: number; last?: number }> {
+      let q = db.selectFrom('orders').select(['id', 'created_at', 'reservation_id']).orderBy('id').limit(limit + 1);
+      if (after !== undefined) q = q.where('id', '>', after);
+      const [rows, count] = await Promise.all([
+        q.execute(),
+        db.selectFrom('orders').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow(),
+      ]);
+      const page = rows.slice(0, limit);
+      const lines = await linesOf(page.map((r) => num(r.id)));
+      const orders = page.map((r) => ({ id: num(r.id), created_at: r.created_at, reservation_id: r.reservation_id, order_details: lines.get(num(r.id))! }));
+      return { orders, total: num(count.n), last: rows.length > limit ? orders[orders.length - 1].id : undefined };
+    },
+
+    async delete(id: number): Promise<boolean> {
+      return db.transaction().execute(async (trx) => {
+        await trx.deleteFrom('order_details').where('order_id', '=', id).execute();
+        const res = await trx.deleteFrom('orders').where('id', '=', id).executeTakeFirst();
+        return Number(res.numDeletedRows) === 1;
+      });
+    },
+  };
+}
+
+export type OrderStore = ReturnType<typeof createOrderStore>;

@@ -1,0 +1,53 @@
+// The shop.products role: picks the store, serves the facade (getMany, reserve, release) and applies order_created.
+import type { Facade } from '../../../kernel/contract.ts';
+import type { RoleContext, RoleInstance } from '../../../kernel/module.ts';
+import type { ShopConfig } from '../config.ts';
+import { mergeLines, ORDER_CREATED, orderCreatedSchema, productsContract, shopErrors, type OrderCreated } from '../contract.ts';
+import { createRedisStore } from './redis-store.ts';
+import { productRoutes } from './routes.ts';
+import { createSqlStore } from './sql-store.ts';
+import type { ProductStore } from './store.ts';
+
+export function openProductStore(ctx: Pick<RoleContext<ShopConfig>, 'config' | 'db' | 'log'>): ProductStore {
+  const { config } = ctx;
+  if (config.SHOP_PRODUCTS_STORE === 'sql') return createSqlStore(ctx.db);
+  return createRedisStore({
+    url: config.REDIS_URL!,
+    prefix: config.SHOP_REDIS_PREFIX,
+    onError: (err) => ctx.log.warn({ err: err.message }, 'products store: redis connection error'),
+  });
+}
+
+export function createProductsRole(ctx: RoleContext<ShopConfig>): RoleInstance<typeof productsContract> {
+  const store = openProductStore(ctx);
+  if (store.kind === 'redis') ctx.addReadinessCheck('redis', () => store.ping());
+
+  const facade: Facade<typeof productsContract> = {
+    async getMany({ ids }) {
+      return { products: await store.getMany(ids) };
+    },
+    async reserve({ reservation_id, lines }) {
+      const result = await store.reserve(reservation_id, mergeLines(lines), Date.now(), ctx.config.SHOP_HOLD_TTL_MS);
+      if (result.ok) return { reservation_id };
+      if (result.reason === 'not_found') throw shopErrors.PRODUCT_NOT_FOUND(`Product Id ${result.product_id}`);
+      throw shopErrors.OUT_OF_STOCK(`Product Id ${result.product_id}: ${result.requested} requested, ${result.available} available`);
+    },
+    async release({ reservation_id }) {
+      return { released: await store.release(reservation_id) };
+    },
+  };
+
+  return {
+    facade,
+    routes: productRoutes(store),
+    subscriptions: {
+      // Runs in the kernel's consumer transaction on the shop database (inbox entry included).
+      async [ORDER_CREATED](event, trx) {
+        const payload: OrderCreated = orderCreatedSchema.parse(event.payload);
+        const applied = await store.applyOrderCreated(payload.reservation_id, payload.lines, trx);
+        if (!applied) ctx.log.info({ eventId: event.id, order: payload.order_id }, 'order_created already applied; skipped');
+      },
+    },
+    stop: () => store.close(),
+  };
+}
