@@ -40,6 +40,9 @@ export interface Databases {
 export function sqliteDatabases(): Databases {
   const dir = mkdtempSync(join(tmpdir(), 'cantons-bus-'));
   const open: ModuleDatabase[] = [];
+  const closeAll = async () => {
+    await Promise.all(open.splice(0).map((m) => m.close()));
+  };
   return {
     kind: 'sqlite',
     async open(module) {
@@ -48,11 +51,9 @@ export function sqliteDatabases(): Databases {
       open.push(mdb);
       return mdb;
     },
-    async closeAll() {
-      await Promise.all(open.splice(0).map((m) => m.close()));
-    },
+    closeAll,
     async dispose() {
-      await this.closeAll();
+      await closeAll();
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -68,6 +69,9 @@ export async function postgresDatabases(): Promise<Databases> {
   const url = new URL(PG_URL);
   url.pathname = `/${name}`;
   const open: ModuleDatabase[] = [];
+  const closeAll = async () => {
+    await Promise.all(open.splice(0).map((m) => m.close()));
+  };
   return {
     kind: 'postgres',
     async open(module) {
@@ -82,11 +86,9 @@ export async function postgresDatabases(): Promise<Databases> {
       open.push(mdb);
       return mdb;
     },
-    async closeAll() {
-      await Promise.all(open.splice(0).map((m) => m.close()));
-    },
+    closeAll,
     async dispose() {
-      await this.closeAll();
+      await closeAll();
       const c = new pg.Client({ connectionString: PG_URL });
       await c.connect();
       await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);

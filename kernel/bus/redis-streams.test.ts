@@ -1,0 +1,112 @@
+// The bus contract over Redis Streams (consumer groups), plus what only Redis has: groups created late, crashed members.
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import { Registry } from 'prom-client';
+import { busContract } from './bus-contract.ts';
+import { createBus } from './index.ts';
+import { outboxDepth } from './outbox.ts';
+import {
+  REDIS_URL, appliedRows, deleteKeys, postgresDatabases, postgresReachable, randomId, recordingHandler,
+  redisReachable, silentLog, skipUnless, sqliteDatabases, waitFor, type Databases,
+} from './test-support.ts';
+import type { Bus, BusEvent } from './types.ts';
+
+const redisUp = await redisReachable();
+const pgUp = await postgresReachable();
+const redisSkip = skipUnless(redisUp, `Redis at ${REDIS_URL}`);
+
+busContract({ name: 'Redis Streams on SQLite', url: REDIS_URL, databases: async () => sqliteDatabases(), ...redisSkip });
+busContract({
+  name: 'Redis Streams on Postgres',
+  url: REDIS_URL,
+  databases: postgresDatabases,
+  ...(redisSkip.skip ? redisSkip : skipUnless(pgUp, 'Postgres')),
+});
+
+describe('Redis Streams specifics', redisSkip, () => {
+  const prefix = `cantons-test-${randomId()}`;
+  const topic = 'thing.happened';
+  let dbs: Databases;
+  let redis: Redis;
+  const buses: Bus[] = [];
+  const bus = (extra: { claimIdleMs?: number; streamPrefix?: string; url?: string } = {}) => {
+    const b = createBus({ url: REDIS_URL, log: silentLog, metrics: new Registry(), maxAttempts: 3, retryBaseMs: 5, pollMs: 20, streamPrefix: prefix, ...extra });
+    buses.push(b);
+    return b;
+  };
+
+  before(async () => {
+    dbs = sqliteDatabases();
+    redis = new Redis(REDIS_URL);
+  });
+  afterEach(async () => {
+    await Promise.all(buses.splice(0).map((b) => b.stop()));
+    await dbs.closeAll();
+  });
+  after(async () => {
+    await dbs?.dispose();
+    await deleteKeys(prefix);
+    redis?.disconnect();
+  });
+
+  it('delivers events XADDed before the consumer group existed', async () => {
+    const pub = await dbs.open('early-pub');
+    const cdb = await dbs.open('early');
+    const producer = bus();
+    const publisher = producer.publisher('early-pub', pub);
+    await producer.start();
+    const ids = [];
+    for (let i = 0; i < 3; i++) ids.push(await pub.db.transaction().execute((trx) => publisher.publish(trx, 'early.topic', { i })));
+    await waitFor('outbox relayed to the stream', async () => (await outboxDepth(pub)) === 0);
+    assert.equal(await redis.xlen(`${prefix}:early.topic`), 3);
+    await producer.stop();
+
+    const consumer = bus();
+    consumer.subscribe('early.worker', cdb, 'early.topic', recordingHandler('early.worker'));
+    await consumer.start();
+    await waitFor('3 applied', async () => (await appliedRows(cdb)).length === 3);
+    assert.deepEqual((await appliedRows(cdb)).map((r) => r.event_id), ids);
+  });
+
+  it('reclaims entries a crashed group member read but never acknowledged', async () => {
+    const cdb = await dbs.open('reclaim');
+    const key = `${prefix}:${topic}`;
+    const group = 'reclaim.worker';
+    await redis.xgroup('CREATE', key, group, '0', 'MKSTREAM');
+    const event: BusEvent = { id: randomId(), topic, payload: { lost: false }, createdAt: new Date().toISOString(), source: 'test' };
+    await redis.xadd(key, '*', 'event', JSON.stringify(event));
+    // A member that read the entry and died before XACK.
+    const read = await redis.xreadgroup('GROUP', group, 'crashed-member', 'COUNT', 10, 'STREAMS', key, '>');
+    assert.ok(read, 'the crashed member took the entry');
+    assert.equal(((await redis.xpending(key, group)) as [number])[0], 1);
+
+    const b = bus({ claimIdleMs: 150 });
+    b.subscribe(group, cdb, topic, recordingHandler(group));
+    await b.start();
+    await waitFor('reclaimed entry applied', async () => (await appliedRows(cdb)).length === 1, 5000);
+    assert.equal((await appliedRows(cdb))[0].event_id, event.id);
+    await waitFor('entry acknowledged', async () => ((await redis.xpending(key, group)) as [number])[0] === 0);
+  });
+
+  it('acknowledges and skips an unreadable stream entry instead of blocking the group', async () => {
+    const cdb = await dbs.open('poison');
+    const key = `${prefix}:poison.topic`;
+    await redis.xadd(key, '*', 'event', '{not json');
+    const good: BusEvent = { id: randomId(), topic: 'poison.topic', payload: 1, createdAt: new Date().toISOString(), source: 'test' };
+    await redis.xadd(key, '*', 'event', JSON.stringify(good));
+    const b = bus();
+    b.subscribe('poison.worker', cdb, 'poison.topic', recordingHandler('poison.worker'));
+    await b.start();
+    await waitFor('good entry applied', async () => (await appliedRows(cdb)).length === 1);
+    await waitFor('both acknowledged', async () => ((await redis.xpending(key, 'poison.worker')) as [number])[0] === 0);
+  });
+
+  it('ready() answers true when Redis answers and false (quickly) when it does not', async () => {
+    assert.equal(await bus().ready(), true);
+    const down = bus({ url: 'redis://127.0.0.1:1' });
+    const t0 = Date.now();
+    assert.equal(await down.ready(), false);
+    assert.ok(Date.now() - t0 < 3000);
+  });
+});
