@@ -1,0 +1,51 @@
+// The cache module's configuration, read from the environment (USER_KEY_PREFIX is the original's name).
+import { z } from 'zod';
+
+const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
+
+const endpoints = z
+  .string()
+  .transform((s) => s.split(',').map((e) => e.trim()).filter(Boolean))
+  .pipe(z.array(z.url({ protocol: /^https?$/ })).min(1, 'at least one http(s):// endpoint'));
+
+export const cacheConfigSchema = z
+  .object({
+    CACHE_BACKEND: z.enum(['memory', 'etcd']).optional()
+      .describe('memory (one process) or etcd; default etcd when ETCD_URL is set, else memory'),
+    ETCD_URL: endpoints.optional().describe('comma-separated etcd client endpoints, http:// or https://'),
+    ETCD_USERNAME: z.string().min(1).optional(),
+    ETCD_PASSWORD: z.string().min(1).optional().describe('secret; ETCD_PASSWORD_FILE works too'),
+    ETCD_CA_FILE: z.string().min(1).optional(),
+    ETCD_CERT_FILE: z.string().min(1).optional(),
+    ETCD_KEY_FILE: z.string().min(1).optional(),
+    CACHE_KEY_PREFIX: z.string().optional().describe('namespace of every key in etcd; alias USER_KEY_PREFIX'),
+    USER_KEY_PREFIX: z.string().optional(),
+    CACHE_MAX_VALUE_BYTES: int(1024 * 1024, 1).describe('largest value, as compact JSON in UTF-8'),
+    CACHE_ETCD_TIMEOUT_MS: int(2000, 1).describe('deadline of one etcd request'),
+    CACHE_RESYNC_BASE_MS: int(100, 1).describe('first relist backoff step (full jitter)'),
+    CACHE_RESYNC_MAX_MS: int(5000, 1).describe('largest relist backoff step'),
+  })
+  .superRefine((c, ctx) => {
+    if (c.CACHE_BACKEND === 'etcd' && !c.ETCD_URL) ctx.addIssue({ code: 'custom', path: ['ETCD_URL'], message: 'required when CACHE_BACKEND=etcd' });
+    if (!!c.ETCD_USERNAME !== !!c.ETCD_PASSWORD) ctx.addIssue({ code: 'custom', path: ['ETCD_PASSWORD'], message: 'ETCD_USERNAME and ETCD_PASSWORD go together' });
+    if (!!c.ETCD_CERT_FILE !== !!c.ETCD_KEY_FILE) ctx.addIssue({ code: 'custom', path: ['ETCD_KEY_FILE'], message: 'ETCD_CERT_FILE and ETCD_KEY_FILE go together' });
+    if (c.CACHE_RESYNC_MAX_MS < c.CACHE_RESYNC_BASE_MS) ctx.addIssue({ code: 'custom', path: ['CACHE_RESYNC_MAX_MS'], message: 'must be at least CACHE_RESYNC_BASE_MS' });
+  })
+  .transform((c) => ({
+    backend: c.CACHE_BACKEND ?? (c.ETCD_URL ? 'etcd' : 'memory'),
+    etcd: {
+      endpoints: c.ETCD_URL ?? [],
+      username: c.ETCD_USERNAME,
+      password: c.ETCD_PASSWORD,
+      caFile: c.ETCD_CA_FILE,
+      certFile: c.ETCD_CERT_FILE,
+      keyFile: c.ETCD_KEY_FILE,
+      timeoutMs: c.CACHE_ETCD_TIMEOUT_MS,
+    },
+    keyPrefix: c.CACHE_KEY_PREFIX ?? c.USER_KEY_PREFIX ?? 'cantons/cache/',
+    maxValueBytes: c.CACHE_MAX_VALUE_BYTES,
+    resync: { baseMs: c.CACHE_RESYNC_BASE_MS, maxMs: c.CACHE_RESYNC_MAX_MS },
+  }));
+
+export type CacheConfig = z.output<typeof cacheConfigSchema>;
+export type EtcdSettings = CacheConfig['etcd'];

@@ -1,0 +1,233 @@
+// The local copy of an etcd prefix, kept current the way Kubernetes informers do: list, then watch from the list's revision.
+import { Range, type Etcd3, type IKeyValue, type IWatchResponse, type Watcher } from 'etcd3';
+import type { Logger } from '../../kernel/logger.ts';
+import { backoffDelay, sleep } from '../../kernel/http-transport.ts';
+
+/** A value (json) or a tombstone (json undefined), with the revision that produced it. */
+interface Slot {
+  json: string | undefined;
+  revision: number;
+}
+
+export interface InformerOptions {
+  client: Etcd3;
+  /** The etcd key prefix to mirror; local keys are the etcd keys without it. */
+  prefix: string;
+  log: Logger;
+  resync: { baseMs: number; maxMs: number };
+  /** Keys per range request while listing (one page of values must fit a gRPC message). */
+  pageSize?: number;
+}
+
+export type InformerState = 'starting' | 'live' | 'broken' | 'closed';
+
+export class Informer {
+  private slots = new Map<string, Slot>();
+  // Tombstones in the order they were made, dropped once the watch has passed their revision.
+  private tombstones: Array<[string, number]> = [];
+  private live = 0;
+  private watcher: Watcher | undefined;
+  private wake: ((reason: string) => void) | undefined;
+  private loop: Promise<void> | undefined;
+  private readonly prefixBytes: Buffer;
+  private readonly range: Range;
+
+  state: InformerState = 'starting';
+  /** Revision up to which the watch (or the list) has delivered every change. */
+  syncedRevision = 0;
+  listRevision = 0;
+  /** How many revisions the latest watch response was behind the store. */
+  watchLag = 0;
+  resyncs = 0;
+  listed = false;
+  lastError: string | undefined;
+
+  constructor(private readonly opts: InformerOptions) {
+    this.prefixBytes = Buffer.from(opts.prefix, 'utf8');
+    this.range = Range.prefix(this.prefixBytes);
+  }
+
+  /** Starts the list-and-watch loop in the background; `ready()` turns true after the first list. */
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  ready(): boolean {
+    return this.listed;
+  }
+
+  /** The copy may be behind etcd: the watch is not connected (or never was). */
+  stale(): boolean {
+    return this.state !== 'live';
+  }
+
+  get size(): number {
+    return this.live;
+  }
+
+  get(key: string): { json: string; revision: number } | undefined {
+    const slot = this.slots.get(key);
+    return slot?.json === undefined ? undefined : { json: slot.json, revision: slot.revision };
+  }
+
+  /** Live keys (no tombstones), unordered. */
+  keys(): string[] {
+    const out: string[] = [];
+    for (const [key, slot] of this.slots) if (slot.json !== undefined) out.push(key);
+    return out;
+  }
+
+  /**
+   * Records what a write or a linearizable read learned: `json` at `revision` (undefined: absent).
+   * Applied only when newer than what is held, so a late watch event never undoes it.
+   */
+  observe(key: string, json: string | undefined, revision: number): void {
+    // The copy already reflects every change up to syncedRevision; an older observation (a write's
+    // response that lost the race with the watch) could only resurrect a value deleted since.
+    if (revision <= this.syncedRevision) return;
+    const held = this.slots.get(key);
+    if (held && held.revision >= revision) return;
+    if (held?.json !== undefined) this.live--;
+    if (json !== undefined) this.live++;
+    else this.tombstones.push([key, revision]);
+    this.slots.set(key, { json, revision });
+  }
+
+  private isClosed(): boolean {
+    return this.state === 'closed';
+  }
+
+  async close(): Promise<void> {
+    if (this.isClosed()) return;
+    this.state = 'closed';
+    this.wake?.('closed');
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    let attempt = 0;
+    while (!this.isClosed()) {
+      let reason: string;
+      try {
+        reason = await this.listAndWatch(() => { attempt = 0; });
+      } catch (err) {
+        reason = `list failed: ${(err as Error).message}`;
+      }
+      if (this.isClosed()) break;
+      this.lastError = reason;
+      this.state = 'broken';
+      this.resyncs++;
+      // Full jitter: many instances that lost etcd together must not come back in lockstep.
+      const delay = backoffDelay(attempt++, this.opts.resync.baseMs, this.opts.resync.maxMs);
+      this.opts.log.warn({ reason, delayMs: Math.round(delay), attempt }, 'cache: watch lost; relisting');
+      await this.pause(delay);
+    }
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => { this.wake = undefined; resolve(); }, ms);
+      this.wake = () => { clearTimeout(timer); this.wake = undefined; resolve(); };
+    });
+  }
+
+  /** One list + watch cycle; resolves with the reason the watch ended. */
+  private async listAndWatch(onConnected: () => void): Promise<string> {
+    const { slots, revision } = await this.list();
+    if (this.isClosed()) return 'closed';
+    this.swap(slots, revision);
+
+    const ended = new Promise<string>((resolve) => { this.wake = resolve; });
+    const watcher = this.opts.client.watch().inRange(this.range).startRevision(String(revision + 1)).watcher();
+    this.watcher = watcher;
+    let cancelled = false;
+    const end = (reason: string) => {
+      if (this.state === 'live') this.state = 'broken';
+      this.wake?.(reason);
+    };
+    watcher
+      .on('connected', () => {
+        if (this.state !== 'closed') this.state = 'live';
+        onConnected();
+      })
+      .on('data', (res) => this.apply(res))
+      // The client would resume on its own after 'disconnected', but from a revision it derives
+      // from response headers; a fresh list is simpler to trust.
+      .on('disconnected', (err) => end(`watch disconnected: ${err.message}`))
+      // Compaction past our revision, revoked permissions: etcd cancelled the watch and the client dropped it.
+      .on('error', (err) => { cancelled = true; end(`watch cancelled: ${err.message}`); })
+      .on('end', () => { cancelled = true; end('watch ended'); });
+    const reason = await ended;
+    this.wake = undefined;
+    this.watcher = undefined;
+    if (!cancelled) await Promise.race([watcher.cancel().catch(() => {}), sleep(1000)]);
+    return reason;
+  }
+
+  /** Reads the whole prefix page by page at one revision (the first page's). */
+  private async list(): Promise<{ slots: Map<string, Slot>; revision: number }> {
+    const slots = new Map<string, Slot>();
+    const limit = this.opts.pageSize ?? 500;
+    let from = this.range.start;
+    let revision = 0;
+    for (;;) {
+      const res = await this.opts.client.kv.range({ key: from, range_end: this.range.end, limit, revision });
+      if (revision === 0) revision = Number(res.header.revision);
+      for (const kv of res.kvs) slots.set(this.localKey(kv), { json: kv.value.toString('utf8'), revision: Number(kv.mod_revision) });
+      if (!res.more || res.kvs.length === 0) break;
+      from = Buffer.concat([res.kvs[res.kvs.length - 1].key, Buffer.from([0])]);
+    }
+    return { slots, revision };
+  }
+
+  /** Replaces the copy with a list result, keeping local writes and reads newer than the list. */
+  private swap(listed: Map<string, Slot>, revision: number): void {
+    for (const [key, slot] of this.slots) {
+      if (slot.revision > revision) listed.set(key, slot);
+    }
+    this.slots = listed;
+    this.tombstones = [];
+    this.live = 0;
+    for (const [key, slot] of listed) {
+      if (slot.json === undefined) this.tombstones.push([key, slot.revision]);
+      else this.live++;
+    }
+    this.listRevision = revision;
+    this.syncedRevision = revision;
+    this.listed = true;
+  }
+
+  private apply(res: IWatchResponse): void {
+    const head = Number(res.header.revision);
+    if (res.events.length === 0) {
+      // A progress notification: the watch has delivered everything up to `head`.
+      if (!res.created && !res.canceled) {
+        this.watchLag = 0;
+        this.advance(head);
+      }
+      return;
+    }
+    let last = 0;
+    for (const ev of res.events) {
+      const revision = Number(ev.kv.mod_revision);
+      this.observe(this.localKey(ev.kv), ev.type === 'Put' ? ev.kv.value.toString('utf8') : undefined, revision);
+      if (revision > last) last = revision;
+    }
+    this.watchLag = Math.max(0, head - last);
+    this.advance(last);
+  }
+
+  private advance(revision: number): void {
+    if (revision > this.syncedRevision) this.syncedRevision = revision;
+    // Any later event for a key is newer than a tombstone at or below this revision.
+    while (this.tombstones.length > 0 && this.tombstones[0][1] <= this.syncedRevision) {
+      const [key, rev] = this.tombstones.shift()!;
+      const slot = this.slots.get(key);
+      if (slot && slot.json === undefined && slot.revision === rev) this.slots.delete(key);
+    }
+  }
+
+  private localKey(kv: IKeyValue): string {
+    return kv.key.subarray(this.prefixBytes.length).toString('utf8');
+  }
+}

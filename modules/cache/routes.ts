@@ -1,0 +1,133 @@
+// HTTP API of the cache: PUT/POST, GET and DELETE /config/<key…>, and GET /config to list keys.
+import { z } from 'zod';
+import { readJsonBody } from '../../kernel/http/body.ts';
+import { route, type Reply, type RouteSpec } from '../../kernel/http/route.ts';
+import type { CacheBackend, Entry } from './backend.ts';
+import { cacheErrors } from './errors.ts';
+import { decodeCursor, encodeCursor, keyFromPath, MAX_KEY_BYTES } from './keys.ts';
+import type { CacheMetrics } from './metrics.ts';
+
+export interface RouteOptions {
+  maxValueBytes: number;
+}
+
+const errorBody = z.object({ error: z.string(), message: z.string() });
+const flag = z
+  .string()
+  .default('true')
+  .transform((v, ctx) => {
+    const s = v.toLowerCase();
+    if (s === 'true' || s === '1') return true;
+    if (s === 'false' || s === '0') return false;
+    ctx.addIssue({ code: 'custom', message: 'expected true or false' });
+    return z.NEVER;
+  });
+// The key is read from the raw path (see keyFromPath); this schema only documents it.
+const keyParam = z.object({ key: z.string().describe('the key; may contain "/"') });
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+function notFound(key: string, headers?: Record<string, string>): Reply {
+  return { status: 404, body: cacheErrors.KEY_NOT_FOUND(`No value is stored under key ${JSON.stringify(key)}`).toBody(), headers };
+}
+
+/** The stored JSON text is the body as it is: nothing is parsed or re-serialised on a read. */
+function found(entry: Entry, stale: boolean): Reply {
+  const headers: Record<string, string> = { 'content-type': JSON_TYPE, 'x-cache-revision': String(entry.revision) };
+  if (stale) headers['x-cache-stale'] = 'true';
+  return { body: entry.json, headers };
+}
+
+export function cacheRoutes(backend: CacheBackend, opts: RouteOptions, metrics: CacheMetrics): RouteSpec[] {
+  const put = route({
+    method: ['put', 'post'],
+    path: '/config/*key',
+    summary: 'Store any JSON value under a key (POST is an alias of PUT). The request body is the value.',
+    tags: ['cache'],
+    params: keyParam,
+    responses: {
+      200: z.object({ key: z.string(), value: z.unknown(), revision: z.number().int() }),
+      400: errorBody,
+      413: errorBody,
+      503: errorBody,
+    },
+    async handler({ ctx }) {
+      const key = keyFromPath(ctx.path);
+      // Read here, not through the route's `body`, so the limit follows CACHE_MAX_VALUE_BYTES rather
+      // than the kernel's BODY_LIMIT; twice the value limit leaves room for pretty-printed JSON.
+      const value = await readJsonBody(ctx, opts.maxValueBytes * 2);
+      const json = JSON.stringify(value);
+      const size = Buffer.byteLength(json, 'utf8');
+      if (size > opts.maxValueBytes) {
+        throw cacheErrors.VALUE_TOO_LARGE(`The value is ${size} bytes as compact JSON; the limit is ${opts.maxValueBytes}`);
+      }
+      const entry = await backend.put(key, json);
+      return { body: { key, value, revision: entry.revision } };
+    },
+  });
+
+  const get = route({
+    method: 'get',
+    path: '/config/*key',
+    summary: 'Read a value: from this instance\'s copy (use_cache=true, default) or linearizably from etcd.',
+    tags: ['cache'],
+    params: keyParam,
+    query: z.object({ use_cache: flag }),
+    responses: { 200: z.unknown(), 400: errorBody, 404: errorBody, 503: errorBody },
+    async handler({ ctx, query }) {
+      const key = keyFromPath(ctx.path);
+      if (query.use_cache && backend.ready()) {
+        const { entry, stale } = backend.getCached(key);
+        if (stale) metrics.staleReads.inc();
+        if (!entry) return notFound(key, stale ? { 'x-cache-stale': 'true' } : undefined);
+        return found(entry, stale);
+      }
+      // Before the first list completes there is no copy to read; etcd answers instead.
+      const entry = await backend.getFresh(key);
+      return entry ? found(entry, false) : notFound(key);
+    },
+  });
+
+  const del = route({
+    method: 'delete',
+    path: '/config/*key',
+    summary: 'Delete a key.',
+    tags: ['cache'],
+    params: keyParam,
+    responses: { 204: null, 400: errorBody, 404: errorBody, 503: errorBody },
+    async handler({ ctx }) {
+      const key = keyFromPath(ctx.path);
+      const revision = await backend.delete(key);
+      if (revision === undefined) return notFound(key);
+      return { status: 204, headers: { 'x-cache-revision': String(revision) } };
+    },
+  });
+
+  const list = route({
+    method: 'get',
+    path: '/config',
+    summary: 'List keys in byte order, optionally under a prefix; page with `cursor`.',
+    tags: ['cache'],
+    query: z.object({
+      prefix: z.string().max(MAX_KEY_BYTES).regex(/^[^\u0000-\u001f\u007f-\u009f]*$/, 'no control characters').default(''),
+      limit: z.coerce.number().int().min(1).max(1000).default(100),
+      cursor: z.string().max(2 * MAX_KEY_BYTES).optional(),
+      use_cache: flag,
+    }),
+    responses: {
+      200: z.object({ keys: z.array(z.string()), next_cursor: z.string().nullable() }),
+      400: errorBody,
+      503: errorBody,
+    },
+    async handler({ query }) {
+      const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+      const page = await backend.list({ prefix: query.prefix, limit: query.limit, after, fresh: !query.use_cache });
+      if (page.stale) metrics.staleReads.inc();
+      return {
+        body: { keys: page.keys, next_cursor: page.lastKey === undefined ? null : encodeCursor(page.lastKey) },
+        headers: page.stale ? { 'x-cache-stale': 'true' } : undefined,
+      };
+    },
+  });
+
+  return [list, put, get, del];
+}
