@@ -1,8 +1,12 @@
 // Every module the kernel knows: the only place the kernel imports modules (their index.ts).
 import type { ModuleDefinition } from './module.ts';
 import { shop } from '../modules/shop/index.ts';
+import { cache } from '../modules/cache/index.ts';
+import { events } from '../modules/events/index.ts';
 
 export const allModules: ModuleDefinition<any>[] = [
   shop,
+  cache,
+  events,
   // modules register here, one import each: events, shop, cache
 ];
