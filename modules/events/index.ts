@@ -1,0 +1,26 @@
+// The events module: a receiver that validates ski-resort events and a storage that keeps them durably.
+import { defineModule } from '../../kernel/module.ts';
+import { eventsConfigSchema } from './config.ts';
+import { storageContract } from './contract.ts';
+import { initMigration } from './migrations/001_init.ts';
+import { createReceiver } from './receiver.ts';
+import { smokeEvents } from './smoke.ts';
+import { createStorage } from './storage.ts';
+
+export const events = defineModule({
+  name: 'events',
+  description: 'Snow reports and lift rides: validated on receipt, stored with group commit, queried by time, counted, audited by index',
+  config: eventsConfigSchema,
+  migrations: { '001_init': initMigration },
+  roles: {
+    storage: {
+      provides: storageContract,
+      create: createStorage,
+    },
+    receiver: {
+      uses: [storageContract],
+      create: createReceiver,
+    },
+  },
+  smoke: smokeEvents,
+});

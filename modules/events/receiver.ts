@@ -1,0 +1,48 @@
+// The events.receiver role: validates incoming events and answers 201 only once storage has committed them.
+import { randomUUID } from 'node:crypto';
+import type { Context } from 'koa';
+import { z } from 'zod';
+import { route } from '../../kernel/http/route.ts';
+import type { RoleContext, RoleInstance } from '../../kernel/module.ts';
+import { KIND_PATHS, liftRideSchema, snowReportSchema, storageContract, type EventKind } from './contract.ts';
+import { eventErrors } from './errors.ts';
+
+const TRACE_ID = /^[\x21-\x7e]{1,100}$/;
+const created = z.object({ trace_id: z.string() });
+const errorBody = z.object({ error: z.string(), message: z.string() });
+
+/**
+ * The client's trace id (X-Trace-Id, else the X-Request-Id the kernel also honours) or a new UUID.
+ * A header that is present but malformed is refused rather than silently replaced: the client
+ * would otherwise lose the id it means to retry with.
+ */
+export function traceIdOf(ctx: Context): string {
+  const headers = ctx.req.headers;
+  const given = headers['x-trace-id'] ?? headers['x-request-id'];
+  if (given === undefined) return randomUUID();
+  const name = headers['x-trace-id'] !== undefined ? 'X-Trace-Id' : 'X-Request-Id';
+  if (typeof given !== 'string' || !TRACE_ID.test(given)) {
+    throw eventErrors.INVALID_TRACE_ID(`${name} must be 1–100 printable ASCII characters without spaces`);
+  }
+  return given;
+}
+
+export function createReceiver(ctx: RoleContext): RoleInstance {
+  const storage = ctx.facade(storageContract);
+  const post = (kind: EventKind, schema: typeof snowReportSchema | typeof liftRideSchema) =>
+    route<Record<string, never>, Record<string, never>, unknown>({
+      method: 'post',
+      path: `/events/${KIND_PATHS[kind]}`,
+      summary: `Record a ${kind.replace('_', ' ')}; 201 once it is durably stored. Send X-Trace-Id to make retries idempotent.`,
+      tags: ['events'],
+      body: schema as z.ZodType<unknown>,
+      responses: { 201: created, 400: errorBody, 413: errorBody, 503: errorBody },
+      handler: async ({ body, ctx: http }) => {
+        const trace_id = traceIdOf(http);
+        // No per-request logging here: this is the hot path; the kernel's metrics count every request.
+        await storage.store({ kind, trace_id, event: body } as Parameters<typeof storage.store>[0]);
+        return { status: 201, body: { trace_id }, headers: { 'x-trace-id': trace_id } };
+      },
+    });
+  return { routes: [post('snow_report', snowReportSchema), post('lift_ride', liftRideSchema)] };
+}
