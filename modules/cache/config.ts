@@ -48,4 +48,12 @@ export const cacheConfigSchema = z
   }));
 
 export type CacheConfig = z.output<typeof cacheConfigSchema>;
-export type EtcdSettings = CacheConfig['etcd'];
+export interface EtcdSettings {
+  endpoints: string[];
+  username?: string;
+  password?: string;
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
+  timeoutMs: number;
+}

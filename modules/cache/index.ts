@@ -9,7 +9,7 @@ import { memoryBackend } from './memory-backend.ts';
 import { registerCacheMetrics } from './metrics.ts';
 import { cacheRoutes } from './routes.ts';
 
-export const cacheModule = defineModule({
+export const cache = defineModule({
   name: 'cache',
   description: 'Distributed config cache: PUT/GET/DELETE /config/<key>; each instance keeps a copy kept current through etcd.',
   config: cacheConfigSchema,

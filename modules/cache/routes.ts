@@ -129,5 +129,17 @@ export function cacheRoutes(backend: CacheBackend, opts: RouteOptions, metrics: 
     },
   });
 
-  return [list, put, get, del];
+  // `/config/` with nothing after it: the wildcard routes need at least one character.
+  const emptyKey = route({
+    method: ['put', 'post', 'delete'],
+    path: '/config',
+    summary: 'An empty key is refused.',
+    tags: ['cache'],
+    responses: { 400: errorBody },
+    handler() {
+      throw cacheErrors.INVALID_KEY('Invalid key: the key is empty');
+    },
+  });
+
+  return [list, emptyKey, put, get, del];
 }

@@ -37,6 +37,13 @@ export async function startProxy(target: { host: string; port: number }): Promis
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
+  const cut = () => {
+    for (const [client, upstream] of pairs) {
+      client.destroy();
+      upstream.destroy();
+    }
+    pairs.clear();
+  };
   return {
     url: `http://127.0.0.1:${port}`,
     stall() {
@@ -47,15 +54,9 @@ export async function startProxy(target: { host: string; port: number }): Promis
       stalled = false;
       for (const [, upstream] of pairs) upstream.resume();
     },
-    cut() {
-      for (const [client, upstream] of pairs) {
-        client.destroy();
-        upstream.destroy();
-      }
-      pairs.clear();
-    },
+    cut,
     async close() {
-      this.cut();
+      cut();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
