@@ -100,6 +100,7 @@ export function busContract(target: ContractTarget): void {
       assert.equal(await counter(registry, 'cantons_bus_events_handled_total'), 4);
       const text = await registry.metrics();
       assert.match(text, new RegExp(`cantons_outbox_depth\\{module="${pubName()}"\\} 0`));
+      assert.match(text, new RegExp(`cantons_outbox_oldest_age_seconds\\{module="${pubName()}"\\} 0`));
       assert.match(text, new RegExp(`cantons_bus_lag_seconds_count\\{consumer="${a}"\\} 2`));
     });
 

@@ -68,6 +68,16 @@ export async function writeDeadLetter(db: Kysely<any>, sub: Subscription, event:
     .execute();
 }
 
+/**
+ * Forgets inbox entries older than `retentionMs`: redeliveries come within a relay lease or a Redis claim
+ * window, so a week-old entry only costs space. Returns how many were deleted.
+ */
+export async function pruneInbox(mdb: ModuleDatabase, retentionMs: number): Promise<number> {
+  const cutoff = new Date(Date.now() - retentionMs).toISOString();
+  const res = await mdb.db.deleteFrom('inbox').where('handled_at', '<', cutoff).executeTakeFirst();
+  return Number(res.numDeletedRows ?? 0);
+}
+
 export const errorText = (err: unknown) => (err instanceof Error ? (err.stack ?? err.message) : String(err)).slice(0, 4000);
 
 export class Consumer {

@@ -1,11 +1,11 @@
 // The event bus: createBus wires outboxes, relays, consumers and dead letters over the in-process or Redis Streams adapter.
 import type { ModuleDatabase } from '../../db/database.ts';
 import type { Adapter } from './adapter.ts';
-import { Consumer, type Subscription } from './consumer.ts';
+import { Consumer, pruneInbox, type Subscription } from './consumer.ts';
 import { listDeadLetters, replayDeadLetters } from './dead-letters.ts';
 import { inProcessAdapter } from './in-process.ts';
 import { createBusMetrics } from './metrics.ts';
-import { outboxDepth, writeOutbox } from './outbox.ts';
+import { outboxStats, writeOutbox } from './outbox.ts';
 import { redisStreamsAdapter } from './redis-streams.ts';
 import { Relay } from './relay.ts';
 import type { Bus, BusOptions, Publisher } from './types.ts';
@@ -18,11 +18,16 @@ export function createBus(opts: BusOptions): Bus {
   const log = opts.log.child({ component: 'bus' });
   const relays = new Map<string, Relay>();
   const subs: Subscription[] = [];
-  const metrics = createBusMetrics(opts.metrics, () =>
-    Promise.all(
-      [...relays.values()].map(async (r) => ({ module: r.module, depth: await outboxDepth(r.mdb).catch(() => -1) })),
-    ),
-  );
+  const metrics = createBusMetrics(opts.metrics, {
+    async outboxes() {
+      const samples = await Promise.all(
+        // A database that cannot answer right now is left out of this scrape rather than failing /metrics.
+        [...relays.values()].map((r) => outboxStats(r.mdb).then((s) => ({ module: r.module, ...s }), () => undefined)),
+      );
+      return samples.filter((s) => s !== undefined);
+    },
+    streams: opts.url ? () => adapter.streamStats?.() ?? Promise.resolve([]) : undefined,
+  });
   const consumer = new Consumer({ log, metrics, maxAttempts: opts.maxAttempts, retryBaseMs: opts.retryBaseMs });
   const batchSize = opts.batchSize ?? 100;
   const adapter: Adapter = opts.url
@@ -37,6 +42,18 @@ export function createBus(opts: BusOptions): Bus {
     : inProcessAdapter(consumer, log);
   const relayOpts = { pollMs: opts.pollMs ?? 200, leaseMs: opts.leaseMs ?? 30_000, batchSize, log };
   let started = false;
+  let pruner: NodeJS.Timeout | undefined;
+  const retentionMs = opts.inboxRetentionMs ?? 7 * 24 * 3600_000;
+  async function prune() {
+    for (const mdb of new Set(subs.map((s) => s.mdb))) {
+      try {
+        const deleted = await pruneInbox(mdb, retentionMs);
+        if (deleted) log.debug({ deleted }, 'old inbox entries pruned');
+      } catch (err) {
+        log.warn({ err }, 'inbox pruning failed');
+      }
+    }
+  }
 
   return {
     publisher(module: string, mdb: ModuleDatabase): Publisher {
@@ -72,6 +89,7 @@ export function createBus(opts: BusOptions): Bus {
       started = true;
       await adapter.start();
       for (const relay of relays.values()) relay.start();
+      pruner = setInterval(prune, Math.min(3600_000, retentionMs)).unref();
       log.info({ adapter: opts.url ? 'redis-streams' : 'in-process', outboxes: relays.size, subscriptions: subs.length }, 'event bus started');
     },
 
@@ -81,6 +99,7 @@ export function createBus(opts: BusOptions): Bus {
         return;
       }
       started = false;
+      clearInterval(pruner);
       const timeoutMs = opts.flushTimeoutMs ?? 5000;
       // Relays first, so whatever is still in an outbox reaches its consumers (or the stream) before they stop.
       await Promise.all([...relays.values()].map((r) => r.stop(timeoutMs)));

@@ -31,6 +31,8 @@ const bus: Migration = {
       .addColumn('handled_at', 'text', (c) => c.notNull())
       .addPrimaryKeyConstraint('inbox_pk', ['consumer', 'event_id'])
       .execute();
+    // Pruning old entries scans by age.
+    await db.schema.createIndex('inbox_handled_at').on('inbox').column('handled_at').execute();
 
     await db.schema
       .createTable('dead_letters')

@@ -82,6 +82,15 @@ export async function releaseRows(mdb: ModuleDatabase, ids: string[], owner: str
 }
 
 export async function outboxDepth(mdb: ModuleDatabase): Promise<number> {
-  const row = await mdb.db.selectFrom('outbox').select((eb) => eb.fn.countAll().as('n')).executeTakeFirst();
-  return Number(row?.n ?? 0);
+  return (await outboxStats(mdb)).depth;
+}
+
+/** Rows waiting, and how long the oldest has waited (0 when empty): the publisher side of the bus lag. */
+export async function outboxStats(mdb: ModuleDatabase): Promise<{ depth: number; oldestAgeSeconds: number }> {
+  const row = await mdb.db
+    .selectFrom('outbox')
+    .select((eb) => [eb.fn.countAll().as('n'), eb.fn.min('created_at').as('oldest')])
+    .executeTakeFirst();
+  const oldest = row?.oldest ? Date.parse(String(row.oldest)) : NaN;
+  return { depth: Number(row?.n ?? 0), oldestAgeSeconds: Number.isNaN(oldest) ? 0 : Math.max(0, (Date.now() - oldest) / 1000) };
 }

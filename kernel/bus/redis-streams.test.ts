@@ -102,6 +102,25 @@ describe('Redis Streams specifics', redisSkip, () => {
     await waitFor('both acknowledged', async () => ((await redis.xpending(key, 'poison.worker')) as [number])[0] === 0);
   });
 
+  it('/metrics shows the stream lag and pending entries', async () => {
+    const pub = await dbs.open('lagpub');
+    const cdb = await dbs.open('lag');
+    const registry = new Registry();
+    const b = createBus({ url: REDIS_URL, log: silentLog, metrics: registry, maxAttempts: 1, retryBaseMs: 5, pollMs: 20, streamPrefix: prefix });
+    buses.push(b);
+    const publisher = b.publisher('lagpub', pub);
+    b.subscribe('lag.worker', cdb, 'lag.topic', recordingHandler('lag.worker'));
+    await b.start();
+    const id = await pub.db.transaction().execute((trx) => publisher.publish(trx, 'lag.topic', {}));
+    await waitFor('applied', async () => (await appliedRows(cdb)).some((r) => r.event_id === id));
+    const text = await waitFor('acknowledged', async () => {
+      const t = await registry.metrics();
+      return /cantons_bus_stream_pending\{consumer="lag.worker",topic="lag.topic"\} 0/.test(t) && t;
+    });
+    assert.match(text, /cantons_bus_stream_lag\{consumer="lag.worker",topic="lag.topic"\} 0/);
+    assert.match(text, /cantons_outbox_depth\{module="lagpub"\} 0/);
+  });
+
   it('ready() answers true when Redis answers and false (quickly) when it does not', async () => {
     assert.equal(await bus().ready(), true);
     const down = bus({ url: 'redis://127.0.0.1:1' });

@@ -7,6 +7,7 @@ import { redactUrl } from '../config.ts';
 import { backoffDelay, sleep } from '../http-transport.ts';
 import type { Adapter } from './adapter.ts';
 import type { Consumer, Subscription } from './consumer.ts';
+import type { StreamSample } from './metrics.ts';
 import type { BusEvent } from './types.ts';
 
 export interface RedisStreamsOptions {
@@ -62,7 +63,25 @@ export function redisStreamsAdapter(consumer: Consumer, opts: RedisStreamsOption
     async stop() {
       started = false;
       await Promise.all([...loops.values()].map((l) => l.stop()));
-      await cmd.quit().catch(() => cmd.disconnect());
+      // QUIT waits for an answer; a connection that is not up gets none.
+      if (cmd.status === 'ready') await cmd.quit().catch(() => cmd.disconnect());
+      else cmd.disconnect();
+    },
+
+    async streamStats() {
+      if (cmd.status !== 'ready') return [];
+      const out: StreamSample[] = [];
+      for (const [group, loop] of loops) {
+        for (const topic of loop.topicNames()) {
+          const groups = (await cmd.xinfo('GROUPS', streamKey(topic)).catch(() => [])) as unknown[][];
+          for (const g of groups) {
+            const info = fieldMap(g);
+            if (info.name !== group) continue;
+            out.push({ consumer: group, topic, lag: Number(info.lag ?? 0), pending: Number(info.pending ?? 0) });
+          }
+        }
+      }
+      return out;
     },
 
     async ready() {
@@ -105,6 +124,10 @@ class GroupLoop {
     private readonly opts: RedisStreamsOptions,
     private readonly streamKey: (topic: string) => string,
   ) {}
+
+  topicNames(): string[] {
+    return [...this.topics.keys()];
+  }
 
   add(sub: Subscription): void {
     this.topics.set(sub.topic, sub);
@@ -236,4 +259,10 @@ function parse(fields: string[]): BusEvent | undefined {
   } catch {
     return undefined;
   }
+}
+
+function fieldMap(flat: unknown[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) out[String(flat[i])] = flat[i + 1];
+  return out;
 }

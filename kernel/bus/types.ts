@@ -64,6 +64,8 @@ export interface BusOptions {
   batchSize?: number;
   /** Redis: approximate MAXLEN each stream is trimmed to (default 100 000). */
   streamMaxLen?: number;
+  /** Inbox entries older than this are pruned, hourly (default 7 days). */
+  inboxRetentionMs?: number;
 }
 
 export interface Bus {

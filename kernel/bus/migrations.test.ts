@@ -1,0 +1,44 @@
+// The bus migration goes up and down on both dialects, and the inbox prunes by age.
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { migrateDown, migrateUp } from '../../db/migrator.ts';
+import { pruneInbox } from './consumer.ts';
+import { busMigrations } from './migrations.ts';
+import { postgresDatabases, postgresReachable, skipUnless, sqliteDatabases, testMigrations, type Databases } from './test-support.ts';
+
+const pgUp = await postgresReachable();
+
+for (const [name, make, skip] of [
+  ['SQLite', async () => sqliteDatabases(), {}],
+  ['Postgres', postgresDatabases, skipUnless(pgUp, 'Postgres')],
+] as const) {
+  describe(`bus tables on ${name}`, skip, () => {
+    let dbs: Databases | undefined;
+    after(async () => dbs?.dispose());
+
+    it('000_kernel_bus creates outbox, inbox and dead_letters, and down removes them', async () => {
+      dbs = await make();
+      const mdb = await dbs.open('migr');
+      const tables = async () =>
+        (await mdb.db.introspection.getTables()).map((t) => t.name).filter((t) => ['outbox', 'inbox', 'dead_letters'].includes(t)).sort();
+      assert.deepEqual(await tables(), ['dead_letters', 'inbox', 'outbox']);
+      assert.deepEqual(await migrateDown(mdb, testMigrations), ['001_test', '000_kernel_bus']);
+      assert.deepEqual(await tables(), []);
+      assert.deepEqual(await migrateUp(mdb, busMigrations), ['000_kernel_bus']);
+      assert.deepEqual(await tables(), ['dead_letters', 'inbox', 'outbox']);
+    });
+
+    it('pruneInbox forgets only entries older than the retention', async () => {
+      dbs ??= await make();
+      const mdb = await dbs.open('prune');
+      const old = new Date(Date.now() - 10 * 86400_000).toISOString();
+      const recent = new Date().toISOString();
+      await mdb.db.insertInto('inbox').values([
+        { consumer: 'prune.w', event_id: 'old', handled_at: old },
+        { consumer: 'prune.w', event_id: 'new', handled_at: recent },
+      ]).execute();
+      assert.equal(await pruneInbox(mdb, 7 * 86400_000), 1);
+      assert.deepEqual((await mdb.db.selectFrom('inbox').select('event_id').execute()).map((r) => r.event_id), ['new']);
+    });
+  });
+}
