@@ -78,6 +78,7 @@ export const shopErrors = defineErrors('shop', {
   PRODUCT_ALREADY_EXISTS: { status: 409, description: 'POST /products with an id already in the catalogue.' },
   OUT_OF_STOCK: { status: 409, description: 'A line of a new order asks for more than the stock not yet held by other orders.' },
   ORDER_NOT_FOUND: { status: 404, description: 'No order with this id.' },
+  PRODUCTS_STORE_UNAVAILABLE: { status: 503, description: 'The Redis products store does not answer (SHOP_PRODUCTS_STORE=redis); retry later.' },
 });
 
 /** Sums the quantities of lines naming the same product, keeping first-seen order. */

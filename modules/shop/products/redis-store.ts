@@ -1,6 +1,6 @@
 // The products store on Redis: a hash per product, a lexicographic index for pages, Lua scripts for every check-and-write.
 import { Redis } from 'ioredis';
-import { mergeLines, type Product, type ProductPatch } from '../contract.ts';
+import { mergeLines, shopErrors, type Product, type ProductPatch } from '../contract.ts';
 import { APPLY, CREATE, DELETE, RELEASE, RESERVE, UPDATE } from './redis-scripts.ts';
 import type { ListQuery, ProductPage, ProductStore, ReserveResult } from './store.ts';
 
@@ -79,7 +79,7 @@ export function createRedisStore(opts: RedisStoreOptions): ProductStore {
     return [...new Set(ids)].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
   }
 
-  return {
+  const store: ProductStore = {
     kind: 'redis',
 
     async create(p) {
@@ -173,4 +173,30 @@ export function createRedisStore(opts: RedisStoreOptions): ProductStore {
       await redis.quit().catch(() => redis.disconnect());
     },
   };
+  return guarded(store, () => redis.status);
+}
+
+// ioredis gives up on a command after maxRetriesPerRequest reconnects; the client then sees 503, not 500.
+const CONNECTION_TROUBLE = /Connection is closed|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|Stream isn't writeable/;
+
+function guarded(store: ProductStore, status: () => string): ProductStore {
+  const wrapped: Record<string, unknown> = { kind: store.kind };
+  for (const [name, fn] of Object.entries(store)) {
+    if (typeof fn !== 'function' || name === 'close' || name === 'ping') {
+      wrapped[name] = fn;
+      continue;
+    }
+    wrapped[name] = async (...args: unknown[]) => {
+      try {
+        return await fn(...args);
+      } catch (err) {
+        const e = err as Error;
+        if (e?.name === 'MaxRetriesPerRequestError' || CONNECTION_TROUBLE.test(e?.message ?? '')) {
+          throw shopErrors.PRODUCTS_STORE_UNAVAILABLE(`The products store (Redis) is unavailable (${status()})`);
+        }
+        throw err;
+      }
+    };
+  }
+  return wrapped as unknown as ProductStore;
 }

@@ -1,0 +1,45 @@
+// `npm run smoke -- shop <url>` as the CLI runs it: passes against a live app (twice: re-runnable), fails with a non-zero exit otherwise.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { freePort, ROOT } from '../../kernel/testing.ts';
+import { SETUPS, startShop } from './test-support.ts';
+
+function runSmoke(url: string): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'kernel/cli.ts'), 'smoke', 'shop', url], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH },
+    });
+    let out = '';
+    proc.stdout.on('data', (d) => (out += d));
+    proc.stderr.on('data', (d) => (out += d));
+    proc.once('exit', (code) => resolve({ code, out }));
+  });
+}
+
+test('smoke passes against a running shop, and again on the same data', async (t) => {
+  const app = await startShop(t, SETUPS[0]);
+  if (!app) return;
+  try {
+    const first = await runSmoke(app.url);
+    assert.equal(first.code, 0, first.out);
+    for (const step of ['=== Creating a product id: the_odyssey ===', '=== Getting product id: the_odyssey ===', '=== Creating Order ===', '=== Getting Order ===', '=== Listing Orders ===', '=== Deleting product id: the_odyssey ===', 'smoke shop: all steps passed']) {
+      assert.ok(first.out.includes(step), `missing "${step}" in:\n${first.out}`);
+    }
+    await app.api('POST', '/products', { id: 'the_odyssey', title: 'Left over', passenger_capacity: 1, maximum_speed: 1, in_stock: 1 });
+    const second = await runSmoke(app.url);
+    assert.equal(second.code, 0, second.out);
+    assert.ok(second.out.includes('exists from an earlier run'), second.out);
+    assert.equal((await app.api('GET', '/orders')).body.total, 2);
+  } finally {
+    await app.close();
+  }
+});
+
+test('smoke exits non-zero when nothing answers', async () => {
+  const result = await runSmoke(`http://127.0.0.1:${await freePort()}`);
+  assert.notEqual(result.code, 0);
+  assert.match(result.out, /no answer from/);
+});
