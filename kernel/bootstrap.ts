@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { openModuleDatabase, type ModuleDatabase } from '../db/database.ts';
 import { migrateUp } from '../db/migrator.ts';
 import { createBus, busMigrations, type Bus } from './bus/index.ts';
-import { kernelConfigSchema, parseConfig, readEnv, type Env, type KernelConfig } from './config.ts';
+import { configKeys, kernelConfigSchema, parseConfig, readEnv, type Env, type KernelConfig } from './config.ts';
 import { remoteFacade, type Contract, type Facade } from './contract.ts';
 import { errors } from './errors.ts';
 import { planRoles, type RolePlan } from './flags.ts';
@@ -41,9 +41,11 @@ export interface BootstrapOptions {
 
 /** Validates all configuration at once (throws ConfigError / StartupError listing every problem) and builds the app. */
 export function bootstrap(opts: BootstrapOptions = {}): Kernel {
-  const env = readEnv(opts.env ?? process.env);
+  const known = opts.modules ?? allModules;
+  const names = [kernelConfigSchema, ...known.map((m) => m.config ?? z.object({}))].flatMap(configKeys);
+  const env = readEnv(opts.env ?? process.env, names);
   const { kernel: config } = parseConfig({ kernel: kernelConfigSchema }, env);
-  const plan = planRoles(opts.modules ?? allModules, config.MODULES, env, Boolean(config.EVENT_BUS_URL));
+  const plan = planRoles(known, config.MODULES, env, Boolean(config.EVENT_BUS_URL));
   const modules = [...new Set(plan.local.map((r) => r.module))];
   const moduleConfig = parseConfig(Object.fromEntries(modules.map((m) => [m.name, m.config ?? z.object({})])), env);
   const log = opts.log ?? createLogger(config.LOG_LEVEL);

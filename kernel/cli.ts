@@ -3,7 +3,7 @@ import { openModuleDatabase } from '../db/database.ts';
 import { migrateDown, migrateUp, migrationStatus } from '../db/migrator.ts';
 import { bootstrap } from './bootstrap.ts';
 import { busMigrations } from './bus/index.ts';
-import { ConfigError, kernelConfigSchema, parseConfig, readEnv } from './config.ts';
+import { ConfigError, configKeys, kernelConfigSchema, parseConfig, readEnv } from './config.ts';
 import { StartupError } from './flags.ts';
 import { createLogger } from './logger.ts';
 import { allModules } from './registry.ts';
@@ -40,7 +40,7 @@ async function start(): Promise<void> {
 
 async function migrate(action = 'status', only?: string): Promise<void> {
   if (!['up', 'down', 'status'].includes(action)) throw new StartupError([`migrate: unknown action "${action}"; use up, down or status`]);
-  const env = readEnv();
+  const env = readEnv(process.env, configKeys(kernelConfigSchema));
   const { kernel: config } = parseConfig({ kernel: kernelConfigSchema }, env);
   const log = createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL);
   const modules = allModules.filter((m) => m.migrations && (!only || m.name === only));

@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { z } from 'zod';
-import { ConfigError, kernelConfigSchema, parseConfig, readEnv, redactUrl } from './config.ts';
+import { ConfigError, configKeys, kernelConfigSchema, parseConfig, readEnv, redactUrl } from './config.ts';
 import { createLogger } from './logger.ts';
 import { tempDir } from './testing.ts';
 
@@ -35,11 +35,12 @@ describe('config', () => {
     const dir = tempDir();
     writeFileSync(join(dir, '.env'), '# comment\nPORT=9000\nLOG_LEVEL="debug"\n');
     writeFileSync(join(dir, 'pw'), 's3cret\n');
-    const env = readEnv({ LOG_LEVEL: 'warn', ETCD_PASSWORD_FILE: join(dir, 'pw') }, join(dir, '.env'));
+    const env = readEnv({ LOG_LEVEL: 'warn', ETCD_PASSWORD_FILE: join(dir, 'pw'), OTHER_FILE: '/nonexistent' }, ['ETCD_PASSWORD', 'PORT'], join(dir, '.env'));
     assert.equal(env.PORT, '9000');
     assert.equal(env.LOG_LEVEL, 'warn');
     assert.equal(env.ETCD_PASSWORD, 's3cret');
-    assert.throws(() => readEnv({ X_FILE: join(dir, 'missing') }, join(dir, 'none')), /X_FILE: cannot read/);
+    assert.throws(() => readEnv({ X_FILE: join(dir, 'missing') }, ['X'], join(dir, 'none')), /X_FILE: cannot read/);
+    assert.deepEqual(configKeys(kernelConfigSchema).slice(0, 3), ['PORT', 'HOST', 'DATA_DIR']);
   });
 
   it('never logs secrets', () => {

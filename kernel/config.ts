@@ -37,11 +37,17 @@ export class ConfigError extends Error {
   }
 }
 
+/** The environment variable names a config schema reads. */
+export function configKeys(schema: z.ZodType): string[] {
+  const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as { properties?: object };
+  return Object.keys(json.properties ?? {});
+}
+
 /**
  * The process environment, with `.env` (when present) filling what the environment leaves unset,
- * and every `NAME_FILE` read into `NAME` (secrets mounted as files).
+ * and `NAME_FILE` read into `NAME` for every config variable `NAME` (secrets mounted as files).
  */
-export function readEnv(env: Env = process.env, dotenvPath = '.env'): Env {
+export function readEnv(env: Env, names: Iterable<string>, dotenvPath = '.env'): Env {
   const merged: Env = { ...env };
   if (existsSync(dotenvPath)) {
     for (const line of readFileSync(dotenvPath, 'utf8').split(/\r?\n/)) {
@@ -52,14 +58,13 @@ export function readEnv(env: Env = process.env, dotenvPath = '.env'): Env {
     }
   }
   const problems: string[] = [];
-  for (const [key, path] of Object.entries(merged)) {
-    if (!key.endsWith('_FILE') || !path) continue;
-    const name = key.slice(0, -'_FILE'.length);
-    if (merged[name] !== undefined) continue;
+  for (const name of names) {
+    const path = merged[`${name}_FILE`];
+    if (!path || merged[name] !== undefined) continue;
     try {
       merged[name] = readFileSync(path, 'utf8').trim();
     } catch (err) {
-      problems.push(`${key}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? err})`);
+      problems.push(`${name}_FILE: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? err})`);
     }
   }
   if (problems.length) throw new ConfigError(problems);
