@@ -29,3 +29,6 @@ export const shop = defineModule({
 });
 
 export default shop;
+
+/** For bench/scenarios/shop.ts: pre-seed a large catalogue without going through HTTP. */
+export { catalogue, seedProducts, type SeedTarget } from './seed.ts';

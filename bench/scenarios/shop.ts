@@ -1,0 +1,116 @@
+// The nameko-devex perf loop (create product, get it, order it, get the order) at catalogues of 100, 10k and 100k products, SQL and Redis stores.
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { catalogue, seedProducts } from '../../modules/shop/index.ts';
+import type { VirtualUser } from '../load.ts';
+import { check, defineScenario, measure, type BenchIO, type BenchOptions, type CheckResult, type MeasureLoad, type RatioResult, type RunRecord } from '../scenario.ts';
+import { spawnCantons, stopServers, tempDir } from '../servers.ts';
+
+const STEPS = ['create-product', 'get-product', 'create-order', 'get-order'] as const;
+const STORES = ['sql', 'redis'] as const;
+const DEFAULT_SIZES = [100, 10_000, 100_000];
+const TARGET = 1.2;
+
+/** One pass of the original Taurus plan (test/nex-bzt.yml): every pass adds a product, so the catalogue grows. */
+const perfLoop: MeasureLoad = {
+  step: async (vu: VirtualUser) => {
+    const id = `bench-${vu.random.uuid()}`;
+    await vu.client.post('/products', { id, title: 'The Odyssey', passenger_capacity: 101, maximum_speed: 5, in_stock: 1_000_000 }, { step: 'create-product', expect: 200 });
+    await vu.client.get(`/products/${id}`, { step: 'get-product', expect: 200 });
+    const order = await vu.client.post('/orders', { order_details: [{ product_id: id, price: '100000.99', quantity: 1 }] }, { step: 'create-order', expect: 200 });
+    const got = await vu.client.get(`/orders/${order.body.id}`, { step: 'get-order', expect: 200 });
+    if (got.body?.order_details?.[0]?.product?.id !== id) throw new Error(`order ${order.body.id} rendered without its product`);
+  },
+};
+
+async function deleteKeys(url: string, prefix: string): Promise<void> {
+  const redis = new Redis(url);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 5000);
+      if (keys.length) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+function list(flag: string | boolean | undefined, fallback: readonly string[]): string[] {
+  return typeof flag === 'string' ? flag.split(',').map((s) => s.trim()).filter(Boolean) : [...fallback];
+}
+
+async function run(opts: BenchOptions, io: BenchIO) {
+  const redisUrl = typeof opts.flags['redis-url'] === 'string' ? opts.flags['redis-url'] : process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const stores = list(opts.flags.stores, STORES);
+  const sizes = list(opts.flags.sizes, DEFAULT_SIZES.map(String)).map(Number);
+  const bad = stores.filter((s) => !(STORES as readonly string[]).includes(s));
+  if (bad.length || sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--stores sql,redis and --sizes 100,10000,100000 (got ${stores} / ${sizes})`);
+
+  const runs: RunRecord[] = [];
+  const checks: CheckResult[] = [];
+  const ratios: RatioResult[] = [];
+  const notes: string[] = [
+    'each pass creates a product, so every catalogue grows during its run by the number of create-product requests (same growth at every size)',
+    `ratio = step latency at ${Math.max(...sizes)} products ÷ at ${Math.min(...sizes)}; target ≤ ${TARGET} (cost independent of catalogue size)`,
+  ];
+  const byStore = new Map<string, Map<number, RunRecord>>();
+
+  for (const store of stores) {
+    byStore.set(store, new Map());
+    for (const size of sizes) {
+      const dataDir = tempDir('cantons-bench-shop-');
+      const prefix = `cantons-bench-shop-${randomBytes(4).toString('hex')}:`;
+      const label = `${store} store, ${size.toLocaleString('en')} products`;
+      const t0 = performance.now();
+      await seedProducts({ store: store as 'sql' | 'redis', dataDir, redisUrl, redisPrefix: prefix }, catalogue(size));
+      io.log(`${label}: seeded in ${((performance.now() - t0) / 1000).toFixed(1)} s; starting the server …`);
+      const env: Record<string, string> = { MODULES: 'shop', DATA_DIR: dataDir };
+      if (store === 'redis') Object.assign(env, { SHOP_PRODUCTS_STORE: 'redis', REDIS_URL: redisUrl, SHOP_REDIS_PREFIX: prefix });
+      const server = await spawnCantons(env, { name: `cantons shop (${store})` });
+      try {
+        const before = await fetch(`${server.url}/products?limit=1`).then((r) => r.json() as Promise<{ total: number }>);
+        checks.push(check(`${label}: catalogue seeded`, before.total === size, `GET /products total = ${before.total}`));
+        const record = await measure(label, [server], perfLoop, opts, io);
+        runs.push(record);
+        byStore.get(store)!.set(size, record);
+        checks.push(check(`${label}: zero 5xx`, record.errors.status5xx === 0, `${record.errors.status5xx} of ${record.requests}`));
+        checks.push(check(`${label}: every step answered as expected`, record.errors.total === 0, `${record.errors.total} errors`));
+        const after = await fetch(`${server.url}/products?limit=1`).then((r) => r.json() as Promise<{ total: number }>);
+        notes.push(`${label}: catalogue ${size} → ${after.total} during warm-up and measurement`);
+      } finally {
+        await stopServers(server);
+        if (store === 'redis') await deleteKeys(redisUrl, prefix);
+      }
+    }
+  }
+
+  const [small, large] = [Math.min(...sizes), Math.max(...sizes)];
+  if (small !== large) {
+    for (const [store, records] of byStore) {
+      const a = records.get(large);
+      const b = records.get(small);
+      if (!a || !b) continue;
+      for (const step of STEPS) {
+        for (const p of ['p50', 'p99'] as const) {
+          const la = a.steps[step]?.latency[p];
+          const lb = b.steps[step]?.latency[p];
+          if (!la || !lb) continue;
+          const value = Math.round((la / lb) * 100) / 100;
+          const verdict = value <= TARGET ? 'MET' : 'NOT MET';
+          ratios.push({ name: `${store} ${step} ${p} ${large}÷${small}`, value, detail: `${la.toFixed(2)} ms ÷ ${lb.toFixed(2)} ms; target ≤ ${TARGET}: ${verdict}` });
+        }
+      }
+    }
+  }
+  for (const r of runs) if (r.loadgenCpuPercent >= 85) notes.push(`${r.label}: load generator used ${r.loadgenCpuPercent}% of a core — latency may include client queueing`);
+  return { runs, ratios, checks, notes };
+}
+
+export default defineScenario({
+  name: 'shop',
+  description: 'nameko-devex perf loop at 100 / 10k / 100k pre-seeded products on the SQL and Redis stores; --stores sql,redis --sizes 100,10000,100000',
+  defaults: { connections: 8, durationSec: 10 },
+  run,
+});
