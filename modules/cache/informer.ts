@@ -17,6 +17,8 @@ export interface InformerOptions {
   resync: { baseMs: number; maxMs: number };
   /** Keys per range request while listing (one page of values must fit a gRPC message). */
   pageSize?: number;
+  /** Called after each watch event is applied (or found stale): for measuring propagation. */
+  onEvent?: (key: string, revision: number, applied: boolean) => void;
 }
 
 export type InformerState = 'starting' | 'live' | 'broken' | 'closed';
@@ -81,16 +83,17 @@ export class Informer {
    * Records what a write or a linearizable read learned: `json` at `revision` (undefined: absent).
    * Applied only when newer than what is held, so a late watch event never undoes it.
    */
-  observe(key: string, json: string | undefined, revision: number): void {
+  observe(key: string, json: string | undefined, revision: number): boolean {
     // The copy already reflects every change up to syncedRevision; an older observation (a write's
     // response that lost the race with the watch) could only resurrect a value deleted since.
-    if (revision <= this.syncedRevision) return;
+    if (revision <= this.syncedRevision) return false;
     const held = this.slots.get(key);
-    if (held && held.revision >= revision) return;
+    if (held && held.revision >= revision) return false;
     if (held?.json !== undefined) this.live--;
     if (json !== undefined) this.live++;
     else this.tombstones.push([key, revision]);
     this.slots.set(key, { json, revision });
+    return true;
   }
 
   private isClosed(): boolean {
@@ -210,7 +213,9 @@ export class Informer {
     let last = 0;
     for (const ev of res.events) {
       const revision = Number(ev.kv.mod_revision);
-      this.observe(this.localKey(ev.kv), ev.type === 'Put' ? ev.kv.value.toString('utf8') : undefined, revision);
+      const key = this.localKey(ev.kv);
+      const applied = this.observe(key, ev.type === 'Put' ? ev.kv.value.toString('utf8') : undefined, revision);
+      this.opts.onEvent?.(key, revision, applied);
       if (revision > last) last = revision;
     }
     this.watchLag = Math.max(0, head - last);
