@@ -65,6 +65,20 @@ test('a fixed iteration count issues exactly that many requests over at most N k
   assert.ok(r.rps > 0 && r.elapsedMs > 0);
 });
 
+test('runs given the same agent reuse its kept-alive sockets and leave it open', async () => {
+  sockets.clear();
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+  const step = async (vu: { client: { get(p: string): Promise<unknown> } }) => { await vu.client.get('/ok'); };
+  try {
+    const first = await runLoad({ url, agent, connections: 4, iterations: 40, progress: false, step });
+    const second = await runLoad({ url, agent, connections: 4, iterations: 40, progress: false, step });
+    assert.equal(first.ok + second.ok, 80);
+    assert.ok(sockets.size <= 4, `opened ${sockets.size} sockets for 4 connections over two runs`);
+  } finally {
+    agent.destroy();
+  }
+});
+
 test('unexpected statuses, 5xx, network failures and failed assertions are each counted once', async () => {
   const r = await runLoad({
     url, connections: 4, iterations: 40, progress: false,

@@ -48,6 +48,11 @@ export interface LoadOptions {
   seed?: number;
   /** How long to wait for in-flight iterations after time is up before cutting sockets. Default 10 s. */
   graceMs?: number;
+  /**
+   * Reuse this keep-alive agent (its maxSockets should be ≥ connections) and leave it open, e.g. to measure
+   * on the connections a warm-up opened; by default each run opens its own and destroys it at the end.
+   */
+  agent?: http.Agent;
 }
 
 export interface LoadResult {
@@ -79,7 +84,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   const counted = opts.iterations !== undefined || opts.maxRequests !== undefined;
   const durationMs = opts.durationMs ?? (counted ? Infinity : 10_000);
   const lib = opts.url.startsWith('https:') ? https : http;
-  const agent = new lib.Agent({ keepAlive: true, maxSockets: connections, maxFreeSockets: connections });
+  const agent = opts.agent ?? new lib.Agent({ keepAlive: true, maxSockets: connections, maxFreeSockets: connections });
   // setup requests go to throwaway counters: they are not part of the measurement
   let stats = new RunStats();
   const recorder: RequestRecorder = {
@@ -98,7 +103,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
     if (opts.maxRequests !== undefined) stats.budget = opts.maxRequests;
     return await measure(opts, name, connections, durationMs, users, stats, agent);
   } finally {
-    agent.destroy();
+    if (!opts.agent) agent.destroy();
   }
 }
 

@@ -1,4 +1,5 @@
 // Plain-text results: one row per measured setup, per-step rows when a run has several, ratios, checks.
+import os from 'node:os';
 import type { RunRecord, ScenarioResult } from './scenario.ts';
 
 export function table(rows: string[][]): string {
@@ -53,9 +54,14 @@ export function formatResult(scenario: string, result: ScenarioResult): string {
     out.push('\nchecks:');
     for (const c of result.checks) out.push(`  ${c.pass ? 'PASS' : 'FAIL'}  ${c.name}  (${c.detail})`);
   }
-  if (result.notes?.length) {
+  const cores = os.cpus().length;
+  // This bench alone keeps about two cores busy, so only well above the core count means other work.
+  const busy = result.runs.filter((r) => r.loadAverage > cores * 1.5);
+  const notes = [...(result.notes ?? [])];
+  for (const r of busy) notes.push(`${r.label}: load average was ${r.loadAverage} on ${cores} cores before the run — other work shared the machine, its numbers are unreliable`);
+  if (notes.length) {
     out.push('\nnotes:');
-    for (const n of result.notes) out.push(`  - ${n}`);
+    for (const n of notes) out.push(`  - ${n}`);
   }
   return out.join('\n');
 }
