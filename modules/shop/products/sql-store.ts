@@ -67,9 +67,10 @@ export function createSqlStore(db: Kysely<any>): ProductStore {
     },
 
     async delete(id) {
+      // Product row first, then its holds: the order reserve() and applyOrderCreated() lock in, so no deadlock.
       return db.transaction().execute(async (trx) => {
-        await trx.deleteFrom('stock_holds').where('product_id', '=', id).execute();
         const res = await trx.deleteFrom('products').where('id', '=', id).executeTakeFirst();
+        await trx.deleteFrom('stock_holds').where('product_id', '=', id).execute();
         return Number(res.numDeletedRows) === 1;
       });
     },
@@ -115,7 +116,8 @@ export function createSqlStore(db: Kysely<any>): ProductStore {
     },
 
     async applyOrderCreated(reservationId, requested: readonly StockLine[], trx) {
-      const lines = mergeLines(requested);
+      // Rows locked in id order, as reserve() locks them (Postgres would otherwise see a deadlock now and then).
+      const lines = mergeLines(requested).sort((a, b) => (a.product_id < b.product_id ? -1 : a.product_id > b.product_id ? 1 : 0));
       const first = await trx
         .insertInto('stock_applied')
         .values({ reservation_id: reservationId, applied_at: new Date().toISOString() })

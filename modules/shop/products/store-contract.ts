@@ -167,6 +167,24 @@ export async function runStoreContract(t: TestContext, h: StoreHarness): Promise
     assert.ok(results.filter((r) => !r.ok).every((r) => !r.ok && r.reason === 'out_of_stock'));
   });
 
+  await t.test('racing multi-line reservations and their decrements, lines in any order: no deadlock, no oversell', async () => {
+    await store.create(airship('m-1', { in_stock: 20 }));
+    await store.create(airship('m-2', { in_stock: 20 }));
+    const results = await Promise.all(
+      Array.from({ length: 40 }, async (_, i) => {
+        const rid = randomUUID();
+        const lines = [{ product_id: 'm-1', quantity: 1 }, { product_id: 'm-2', quantity: 1 }];
+        if (i % 2) lines.reverse();
+        const r = await store.reserve(rid, lines, Date.now(), TTL);
+        if (r.ok) await h.apply(rid, [...lines].reverse());
+        return r.ok;
+      }),
+    );
+    assert.equal(results.filter(Boolean).length, 20);
+    assert.equal(await stockOf('m-1'), 0);
+    assert.equal(await stockOf('m-2'), 0);
+  });
+
   await t.test('seed inserts in bulk', async () => {
     const before = (await store.list({ limit: 1 })).total;
     await store.seed(Array.from({ length: 2500 }, (_, i) => airship(`seed-${i}`)));
