@@ -9,5 +9,9 @@ export const eventsConfigSchema = z.object({
     .max(2000)
     .default(500)
     .describe('most events one group commit writes in one transaction (bounded by the SQL parameter limits)'),
+  EVENTS_SQLITE_WRITER: z
+    .enum(['thread', 'inline'])
+    .default('thread')
+    .describe('SQLite file only: commit in a worker thread (the fsync does not block the event loop) or on the main thread'),
 });
 export type EventsConfig = z.infer<typeof eventsConfigSchema>;

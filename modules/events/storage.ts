@@ -1,4 +1,5 @@
 // The events.storage role: the group-committed store behind the contract, and the read endpoints.
+import { sql, type Kysely } from 'kysely';
 import { Histogram } from 'prom-client';
 import { z } from 'zod';
 import { createGroupCommit } from '../../db/group-commit.ts';
@@ -18,6 +19,7 @@ import {
   type StoreResult,
 } from './contract.ts';
 import { createEventStore } from './store/event-store.ts';
+import { startSqliteWriter } from './store/sqlite-writer.ts';
 import type { EventsConfig } from './config.ts';
 
 const errorBody = z.object({ error: z.string(), message: z.string() });
@@ -28,9 +30,18 @@ function histogram(ctx: RoleContext<EventsConfig>, name: string, help: string, b
   return (existing as Histogram | undefined) ?? new Histogram({ name, help, buckets, registers: [ctx.metrics] });
 }
 
-export function createStorage(ctx: RoleContext<EventsConfig>): RoleInstance<typeof storageContract> {
+/** The SQLite file behind `db`, or undefined for an in-memory database. */
+async function sqliteFile(db: Kysely<any>): Promise<string | undefined> {
+  const { rows } = await sql<{ file: string }>`select file from pragma_database_list where name = 'main'`.execute(db);
+  return rows[0]?.file || undefined;
+}
+
+export async function createStorage(ctx: RoleContext<EventsConfig>): Promise<RoleInstance<typeof storageContract>> {
   if (!ctx.db) throw new Error('events.storage needs its database');
-  const store = createEventStore(ctx.db, ctx.dialect);
+  const file = ctx.dialect === 'sqlite' && ctx.config.EVENTS_SQLITE_WRITER === 'thread' ? await sqliteFile(ctx.db) : undefined;
+  const thread = file ? startSqliteWriter(file, ctx.log) : undefined;
+  if (thread) ctx.addReadinessCheck('writer', thread.ready);
+  const store = createEventStore(ctx.db, ctx.dialect, { writer: thread?.write });
   const batchSize = histogram(ctx, 'cantons_events_batch_size', 'Events per group commit', [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2000]);
   const flushSeconds = histogram(ctx, 'cantons_events_flush_seconds', 'Duration of one group commit (one transaction)',
     [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1]);
@@ -112,6 +123,9 @@ export function createStorage(ctx: RoleContext<EventsConfig>): RoleInstance<type
       }),
     ],
     // Every queued event is committed (and its request answered) before the kernel closes the database.
-    stop: () => committer.close(),
+    stop: async () => {
+      await committer.close();
+      await thread?.close();
+    },
   };
 }

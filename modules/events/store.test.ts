@@ -1,6 +1,7 @@
 // The events store on SQLite AND Postgres, same tests: idempotency, ranges, cursors, stats, audit index, group commit.
 import assert from 'node:assert/strict';
 import { describe, it, before, after } from 'node:test';
+import { sql } from 'kysely';
 import { openModuleDatabase, type ModuleDatabase } from '../../db/database.ts';
 import { createGroupCommit } from '../../db/group-commit.ts';
 import { migrateDown, migrateUp } from '../../db/migrator.ts';
@@ -10,6 +11,7 @@ import { createTestDatabase, needService, tempDir } from '../../kernel/testing.t
 import type { StoreInput } from './contract.ts';
 import { initMigration } from './migrations/001_init.ts';
 import { createEventStore, type EventStore } from './store/event-store.ts';
+import { startSqliteWriter, type SqliteWriter } from './store/sqlite-writer.ts';
 
 const migrations = { '001_init': initMigration };
 const log = createLogger('silent');
@@ -36,10 +38,24 @@ async function rejectsWith(p: Promise<unknown>, code: string, status: number): P
 interface Target {
   open(): Promise<ModuleDatabase>;
   cleanup(): Promise<void>;
+  /** A second writer of the same database, as another process would be (undefined: not supported). */
+  thread?: boolean;
 }
 
-function storeSuite(dialect: 'sqlite' | 'postgres', makeTarget: () => Promise<Target | undefined>): void {
-  describe(`events store on ${dialect}`, () => {
+const writers: SqliteWriter[] = [];
+after(() => Promise.all(writers.map((w) => w.close())));
+
+/** The store as the storage role builds it: on SQLite files, writes go through the writer thread. */
+async function storeOn(mdb: ModuleDatabase, thread: boolean): Promise<EventStore> {
+  if (!thread) return createEventStore(mdb.db, mdb.dialect);
+  const { rows } = await sql<{ file: string }>`select file from pragma_database_list where name = 'main'`.execute(mdb.db);
+  const writer = startSqliteWriter(rows[0].file, log);
+  writers.push(writer);
+  return createEventStore(mdb.db, mdb.dialect, { writer: writer.write });
+}
+
+function storeSuite(label: string, makeTarget: () => Promise<Target | undefined>): void {
+  describe(`events store on ${label}`, () => {
     let target: Target | undefined;
     let mdb: ModuleDatabase;
     let store: EventStore;
@@ -58,7 +74,7 @@ function storeSuite(dialect: 'sqlite' | 'postgres', makeTarget: () => Promise<Ta
     const fresh = async () => {
       await migrateDown(mdb, migrations);
       await migrateUp(mdb, migrations);
-      store = createEventStore(mdb.db, mdb.dialect);
+      store ??= await storeOn(mdb, target!.thread === true);
     };
 
     it('stores events with a dense arrival index, trace id and fixed-width date_created', async (t) => {
@@ -205,14 +221,14 @@ function storeSuite(dialect: 'sqlite' | 'postgres', makeTarget: () => Promise<Ta
       assert.ok(lastSnow.trace_id.startsWith('t-'));
     });
 
-    // Postgres only: two better-sqlite3 connections in ONE thread deadlock by design (the second's
-    // busy wait blocks the event loop the first needs to commit); SQLite has one writing process.
-    it('two writers on the same database (two pools) never collide on an index', { skip: dialect === 'sqlite' && 'SQLite: one writer per file' }, async (t) => {
+    // Not with two SQLite connections in ONE thread: the second's busy wait would block the event
+    // loop the first needs to commit. Writer threads (or processes) are fine.
+    it('two writers on the same database never collide on an index', { skip: label === 'sqlite (main thread)' && 'two writers need two threads' }, async (t) => {
       if (!target) return void (await needService(t, 'postgres'));
       await fresh();
       const other = await target.open();
       try {
-        const second = createEventStore(other.db, other.dialect);
+        const second = await storeOn(other, target.thread === true);
         const writes: Promise<unknown>[] = [];
         for (let i = 0; i < 20; i++) {
           writes.push(store.writeBatch([snow(i), snow(i), snow(i)].map((e, j) => ({ ...e, trace_id: `a-${i}-${j}` }))));
@@ -231,12 +247,14 @@ function storeSuite(dialect: 'sqlite' | 'postgres', makeTarget: () => Promise<Ta
   });
 }
 
-storeSuite('sqlite', async () => {
+storeSuite('sqlite (main thread)', async () => {
   const dir = tempDir('cantons-events-');
-  return {
-    open: () => openModuleDatabase('events', { dataDir: dir, connect, log }),
-    cleanup: async () => {},
-  };
+  return { open: () => openModuleDatabase('events', { dataDir: dir, connect, log }), cleanup: async () => {} };
+});
+
+storeSuite('sqlite (writer thread)', async () => {
+  const dir = tempDir('cantons-events-');
+  return { open: () => openModuleDatabase('events', { dataDir: dir, connect, log }), cleanup: async () => {}, thread: true };
 });
 
 storeSuite('postgres', async () => {

@@ -95,3 +95,8 @@ export function updateStatsSql(dialect: Dialect): string {
 
 /** Begins the batch transaction; SQLite takes the write lock up front so it never has to upgrade (SQLITE_BUSY). */
 export const beginSql = (dialect: Dialect) => (dialect === 'sqlite' ? 'begin immediate' : 'begin');
+
+/** A stored event's answer (index, date_created) by trace id, for retries. */
+export function traceLookupSql(dialect: Dialect, kind: EventKind): string {
+  return `select "idx", "date_created" from "${TABLES[kind].table}" where "trace_id" = ${dialect === 'postgres' ? '$1' : '?'}`;
+}

@@ -1,0 +1,94 @@
+// The main-thread side of the SQLite writer thread: hands each group commit to the worker and awaits its commit.
+//
+// Why a thread: better-sqlite3 is synchronous, so on the main thread every commit's fsync
+// (synchronous=FULL) freezes the event loop and no request can be read meanwhile. In the thread,
+// the loop keeps accepting requests during the fsync and they form the next batch: the fsync
+// overlaps with HTTP work instead of adding to it. Reads stay on the main connection (WAL readers
+// never block the writer).
+import { Worker } from 'node:worker_threads';
+import type { Logger } from '../../../kernel/logger.ts';
+import type { BatchWriter } from './write-batch.ts';
+
+export interface SqliteWriter {
+  write: BatchWriter;
+  /** True once the thread has opened the database. */
+  ready(): boolean;
+  close(): Promise<void>;
+}
+
+interface Pending {
+  resolve(results: unknown): void;
+  reject(err: Error): void;
+}
+
+/** The worker runs TypeScript: register tsx inside it (workers do not inherit --import hooks). */
+function spawnWorker(file: string): Worker {
+  const entry = new URL('./sqlite-writer-worker.ts', import.meta.url).href;
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const source = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(entry)}); })`;
+  return new Worker(source, { eval: true, workerData: { file } });
+}
+
+export function startSqliteWriter(file: string, log: Logger): SqliteWriter {
+  let worker: Worker | undefined;
+  let isReady = false;
+  let nextId = 0;
+  const pending = new Map<number, Pending>();
+
+  function failAll(err: Error): void {
+    for (const p of pending.values()) p.reject(err);
+    pending.clear();
+  }
+
+  function start(): Worker {
+    const w = spawnWorker(file);
+    w.on('message', (msg: { ready?: true; id?: number; results?: unknown; error?: { message: string; code?: string } }) => {
+      if (msg.ready) {
+        isReady = true;
+        return;
+      }
+      const p = pending.get(msg.id!);
+      if (!p) return;
+      pending.delete(msg.id!);
+      if (msg.error) p.reject(Object.assign(new Error(msg.error.message), { code: msg.error.code }));
+      else p.resolve(msg.results);
+    });
+    w.on('error', (err) => {
+      log.error({ err }, 'events writer thread failed');
+      failAll(new Error(`events writer thread failed: ${err.message}`));
+    });
+    w.on('exit', (code) => {
+      if (worker === w) {
+        worker = undefined;
+        isReady = false;
+      }
+      failAll(new Error(`events writer thread exited with code ${code}`));
+    });
+    return w;
+  }
+
+  worker = start();
+
+  return {
+    write(items) {
+      // A thread that died is replaced on the next batch; its own batch was rejected (nothing committed half).
+      const w = (worker ??= start());
+      const id = ++nextId;
+      return new Promise((resolve, reject) => {
+        pending.set(id, { resolve: resolve as Pending['resolve'], reject });
+        w.postMessage({ type: 'write', id, items });
+      });
+    },
+    ready: () => isReady,
+    async close() {
+      const w = worker;
+      worker = undefined;
+      if (!w) return;
+      const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
+      w.postMessage({ type: 'close' });
+      const timer = setTimeout(() => void w.terminate(), 5000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}

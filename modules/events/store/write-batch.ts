@@ -1,0 +1,126 @@
+// The write path of one group commit: raw SQL through a runner, so it runs on Kysely (any dialect) or in the SQLite writer thread.
+import type { Dialect } from '../../../kernel/module.ts';
+import type { EventKind, StoreInput, StoreResult } from '../contract.ts';
+import { isoNow } from './bounds.ts';
+import { beginSql, insertSql, lockStatsSql, TABLES, traceLookupSql, updateStatsSql } from './sql.ts';
+
+export type Row = Record<string, unknown>;
+
+export interface SqlRunner {
+  run(sql: string, params?: unknown[]): Promise<Row[]> | Row[];
+}
+
+export interface WriteTarget {
+  dialect: Dialect;
+  /** Runs `fn` on one connection that nobody else uses meanwhile (the transaction's). */
+  exclusive<T>(fn: (runner: SqlRunner) => Promise<T>): Promise<T>;
+}
+
+export type BatchWriter = (items: StoreInput[]) => Promise<StoreResult[]>;
+
+/** Raised inside the transaction when some trace ids were already stored: roll back, retry without them. */
+class AlreadyStored extends Error {
+  constructor(readonly kind: EventKind, readonly traceIds: string[]) {
+    super(`${traceIds.length} ${kind} trace id(s) already stored`);
+  }
+}
+
+const keyOf = (kind: EventKind, traceId: string) => `${kind}\u0000${traceId}`;
+
+/**
+ * Writes a batch in ONE transaction and resolves after commit with one answer per input, in order.
+ * Per kind: lock the stats row and read the count (the next index), one multi-row INSERT … ON
+ * CONFLICT (trace_id) DO NOTHING RETURNING, one stats UPDATE with what RETURNING says is new.
+ */
+export function createBatchWriter(target: WriteTarget): BatchWriter {
+  const { dialect } = target;
+  let lastStamp = '';
+  // date_created never goes backwards, even if the wall clock does (NTP step): pages stay in arrival order.
+  const stamp = () => {
+    const now = isoNow();
+    lastStamp = now > lastStamp ? now : lastStamp;
+    return lastStamp;
+  };
+
+  async function commit(pending: Map<EventKind, StoreInput[]>, answers: Map<string, StoreResult>): Promise<void> {
+    const dateCreated = stamp();
+    const fresh: Array<[string, StoreResult]> = [];
+    await target.exclusive(async (db) => {
+      await db.run(beginSql(dialect));
+      try {
+        for (const [kind, items] of pending) {
+          if (items.length === 0) continue;
+          const spec = TABLES[kind];
+          const base = Number((await db.run(lockStatsSql(dialect), [kind]))[0]?.count);
+          if (!Number.isSafeInteger(base)) throw new Error(`event_stats has no row for ${kind}; were the migrations applied?`);
+          const params: unknown[] = [];
+          let total = 0;
+          let max = 0;
+          for (let i = 0; i < items.length; i++) {
+            const item = items[i];
+            params.push(base + i, item.trace_id, ...spec.values(item.event), dateCreated);
+            const value = (item.event as unknown as Record<string, number>)[spec.measure];
+            total += value;
+            if (value > max) max = value;
+          }
+          const inserted = await db.run(insertSql(dialect, kind, items.length), params);
+          if (inserted.length !== items.length) {
+            const got = new Set(inserted.map((r) => r.trace_id as string));
+            throw new AlreadyStored(kind, items.filter((it) => !got.has(it.trace_id)).map((it) => it.trace_id));
+          }
+          await db.run(updateStatsSql(dialect), [items.length, total, max, max, dateCreated, kind]);
+          for (let i = 0; i < items.length; i++) {
+            fresh.push([keyOf(kind, items[i].trace_id), { trace_id: items[i].trace_id, index: base + i, date_created: dateCreated }]);
+          }
+        }
+        await db.run('commit');
+      } catch (err) {
+        try {
+          await db.run('rollback');
+        } catch {
+          // the failed statement may already have ended the transaction
+        }
+        throw err;
+      }
+    });
+    for (const [key, answer] of fresh) answers.set(key, answer);
+  }
+
+  return async function writeBatch(items: StoreInput[]): Promise<StoreResult[]> {
+    // Within a batch the first item per trace id wins; later ones get its answer.
+    const pending = new Map<EventKind, StoreInput[]>();
+    const seen = new Set<string>();
+    for (const item of items) {
+      const key = keyOf(item.kind, item.trace_id);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      let list = pending.get(item.kind);
+      if (!list) pending.set(item.kind, (list = []));
+      list.push(item);
+    }
+    const answers = new Map<string, StoreResult>();
+    const existing: Array<[EventKind, string]> = [];
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await commit(pending, answers);
+        break;
+      } catch (err) {
+        // Rare: a retried request. Only new rows may take an index, so drop the stored ones and redo.
+        if (!(err instanceof AlreadyStored) || attempt >= 5) throw err;
+        const stored = new Set(err.traceIds);
+        pending.set(err.kind, pending.get(err.kind)!.filter((it) => !stored.has(it.trace_id)));
+        for (const id of err.traceIds) existing.push([err.kind, id]);
+      }
+    }
+    if (existing.length) {
+      await target.exclusive(async (db) => {
+        for (const [kind, traceId] of existing) {
+          const row = (await db.run(traceLookupSql(dialect, kind), [traceId]))[0];
+          if (!row) throw new Error(`${kind} ${traceId} conflicted on insert but cannot be read back`);
+          answers.set(keyOf(kind, traceId), { trace_id: traceId, index: Number(row.idx), date_created: row.date_created as string });
+        }
+      });
+    }
+    return items.map((item) => answers.get(keyOf(item.kind, item.trace_id))!);
+  };
+}
