@@ -1,7 +1,7 @@
 // The events endpoints over the real app: every route, bad input on each (4xx, nothing stored), 200 concurrent POSTs.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startTestApp, type TestApp } from '../../kernel/testing.ts';
+import { createTestDatabase, needService, startTestApp, type TestApp } from '../../kernel/testing.ts';
 
 let app: TestApp;
 before(async () => {
@@ -184,5 +184,34 @@ describe('events over HTTP', () => {
   it('documents its routes in /openapi.json', async () => {
     const doc = await req('GET', '/openapi.json');
     for (const path of ['/events/snow-reports', '/events/lift-rides', '/events/stats']) assert.ok(JSON.stringify(doc.body.paths).includes(path), path);
+  });
+});
+
+describe('events over HTTP on Postgres', () => {
+  it('200 concurrent POSTs through group commit on Postgres: all 201, counted once, readable', async (t) => {
+    if (!(await needService(t, 'postgres'))) return;
+    const database = await createTestDatabase('cantons_events');
+    const pgApp = await startTestApp({ env: { MODULES: 'events', DATABASE_URL: database.url } });
+    try {
+      const post = (i: number) =>
+        fetch(`${pgApp.url}/events/${i % 2 ? 'lift-rides' : 'snow-reports'}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-trace-id': `pg-${i % 190}` }, // 10 retries among them
+          body: JSON.stringify(i % 2 ? ride({ wait_minutes: i }) : snow({ depth: i })),
+        }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
+      const results = await Promise.all(Array.from({ length: 200 }, (_, i) => post(i)));
+      assert.deepEqual([...new Set(results.map((r) => r.status))], [201]);
+      const stats = (await (await fetch(`${pgApp.url}/events/stats`)).json()) as any;
+      // pg-0…pg-189: even numbers are snow reports, odd lift rides; i and i+190 share a trace id and a kind.
+      assert.deepEqual([stats.snow_reports.count, stats.lift_rides.count], [95, 95]);
+      const last = await fetch(`${pgApp.url}/events/lift-rides/at/94`);
+      assert.equal(last.status, 200);
+      assert.equal((await fetch(`${pgApp.url}/events/lift-rides/at/95`)).status, 404);
+      const bad = await fetch(`${pgApp.url}/events/snow-reports?start_timestamp=x&end_timestamp=y`);
+      assert.equal(bad.status, 400);
+    } finally {
+      await pgApp.close();
+      await database.drop();
+    }
   });
 });
