@@ -131,6 +131,7 @@ export function busContract(target: ContractTarget): void {
       await bus.start();
       const id = await publish({ v: 1 });
       await waitApplied(cdb, c, [id]);
+      await waitFor('outbox empty', async () => (await outboxDepth(pub)) === 0);
       // A relay that crashed after delivering but before deleting its row delivers the same event again.
       await writeOutbox(pub.db, pubName(), topic, { v: 1 }, id);
       const marker = await publish({ v: 2 });

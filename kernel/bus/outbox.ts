@@ -70,6 +70,16 @@ export async function deleteRows(mdb: ModuleDatabase, ids: string[]): Promise<vo
   await mdb.db.deleteFrom('outbox').where('id', 'in', ids).execute();
 }
 
+export async function extendLease(mdb: ModuleDatabase, ids: string[], owner: string, leaseMs: number): Promise<void> {
+  if (ids.length === 0) return;
+  await mdb.db
+    .updateTable('outbox')
+    .set({ lease_until: Date.now() + leaseMs })
+    .where('id', 'in', ids)
+    .where('lease_owner', '=', owner)
+    .execute();
+}
+
 /** Hands rows back (to any relay) after `delayMs`, e.g. when delivery failed for a reason outside the handler. */
 export async function releaseRows(mdb: ModuleDatabase, ids: string[], owner: string, delayMs: number): Promise<void> {
   if (ids.length === 0) return;

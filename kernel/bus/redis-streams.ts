@@ -53,7 +53,8 @@ export function redisStreamsAdapter(consumer: Consumer, opts: RedisStreamsOption
 
     async start() {
       started = true;
-      await cmd.connect().catch((err) => {
+      // ready() may already have made the lazy connection start connecting.
+      if (cmd.status === 'wait') await cmd.connect().catch((err) => {
         // ioredis keeps reconnecting; readiness reports it meanwhile.
         log.error({ err: (err as Error).message, url: redactUrl(opts.url) }, 'redis event bus unreachable');
       });

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ModuleDatabase } from '../../db/database.ts';
 import { backoffDelay } from '../http-transport.ts';
-import { claimBatch, deleteRows, releaseRows, toEvent } from './outbox.ts';
+import { claimBatch, deleteRows, extendLease, releaseRows, toEvent } from './outbox.ts';
 import type { BusEvent } from './types.ts';
 
 /** Delivers a batch (in outbox order); returns the ids whose rows may now be deleted. */
@@ -91,10 +91,18 @@ export class Relay {
     const rows = await claimBatch(this.mdb, this.owner, this.opts.leaseMs, this.opts.batchSize);
     if (rows.length === 0) return 0;
     let delivered: string[] = [];
+    // In-process delivery runs handlers with retries; a slow batch keeps its lease so no other relay takes it meanwhile.
+    const renew = setInterval(() => {
+      extendLease(this.mdb, rows.map((r) => r.id), this.owner, this.opts.leaseMs).catch((err) =>
+        this.opts.log.warn({ err, module: this.module }, 'outbox lease renewal failed'),
+      );
+    }, Math.max(10, Math.floor(this.opts.leaseMs / 2)));
     try {
       delivered = await this.sink(rows.map(toEvent));
     } catch (err) {
       this.opts.log.error({ err, module: this.module, events: rows.length }, 'outbox delivery failed; will retry');
+    } finally {
+      clearInterval(renew);
     }
     await deleteRows(this.mdb, delivered);
     const done = new Set(delivered);

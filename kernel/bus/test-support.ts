@@ -21,7 +21,13 @@ export const randomId = () => randomBytes(5).toString('hex');
 // The test module's own table: no key on purpose, so a second apply of one event shows up as a second row.
 const testTable: Migration = {
   async up(db) {
-    await db.schema.createTable('applied').addColumn('consumer', 'text').addColumn('event_id', 'text').addColumn('payload', 'text').execute();
+    await db.schema
+      .createTable('applied')
+      .addColumn('n', 'integer')
+      .addColumn('consumer', 'text')
+      .addColumn('event_id', 'text')
+      .addColumn('payload', 'text')
+      .execute();
   },
   async down(db) {
     await db.schema.dropTable('applied').execute();
@@ -141,16 +147,19 @@ export async function deleteKeys(prefix: string): Promise<void> {
   }
 }
 
+// Application order, process-wide: heap order on Postgres says nothing about insertion order.
+let appliedSeq = 0;
+
 /** A handler writing one `applied` row per call, in the consumer's transaction. */
 export function recordingHandler(consumer: string, before?: (event: BusEvent) => void | Promise<void>): EventHandler {
   return async (event, trx: Transaction<any>) => {
     await before?.(event);
-    await trx.insertInto('applied').values({ consumer, event_id: event.id, payload: JSON.stringify(event.payload) }).execute();
+    await trx.insertInto('applied').values({ n: ++appliedSeq, consumer, event_id: event.id, payload: JSON.stringify(event.payload) }).execute();
   };
 }
 
 export async function appliedRows(mdb: ModuleDatabase, consumer?: string): Promise<Array<{ consumer: string; event_id: string; payload: string }>> {
-  let q = mdb.db.selectFrom('applied').selectAll();
+  let q = mdb.db.selectFrom('applied').select(['consumer', 'event_id', 'payload']).orderBy('n');
   if (consumer) q = q.where('consumer', '=', consumer);
   return q.execute() as Promise<any>;
 }
