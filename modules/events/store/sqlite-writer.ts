@@ -32,6 +32,7 @@ function spawnWorker(file: string): Worker {
 export function startSqliteWriter(file: string, log: Logger): SqliteWriter {
   let worker: Worker | undefined;
   let isReady = false;
+  let closing = false;
   let nextId = 0;
   const pending = new Map<number, Pending>();
 
@@ -58,11 +59,17 @@ export function startSqliteWriter(file: string, log: Logger): SqliteWriter {
       failAll(new Error(`events writer thread failed: ${err.message}`));
     });
     w.on('exit', (code) => {
-      if (worker === w) {
-        worker = undefined;
-        isReady = false;
-      }
+      if (worker !== w) return;
+      worker = undefined;
+      isReady = false;
       failAll(new Error(`events writer thread exited with code ${code}`));
+      // Replaced at once (not on the next write): /readyz waits for it, so no write would ever come.
+      if (!closing) {
+        log.error({ code }, 'events writer thread exited; starting a new one');
+        setTimeout(() => {
+          if (!closing && !worker) worker = start();
+        }, 200);
+      }
     });
     return w;
   }
@@ -71,7 +78,8 @@ export function startSqliteWriter(file: string, log: Logger): SqliteWriter {
 
   return {
     write(items) {
-      // A thread that died is replaced on the next batch; its own batch was rejected (nothing committed half).
+      // A batch the dead thread held was rejected whole (its transaction never committed).
+      if (closing) return Promise.reject(new Error('events writer thread is closed'));
       const w = (worker ??= start());
       const id = ++nextId;
       return new Promise((resolve, reject) => {
@@ -81,6 +89,7 @@ export function startSqliteWriter(file: string, log: Logger): SqliteWriter {
     },
     ready: () => isReady,
     async close() {
+      closing = true;
       const w = worker;
       worker = undefined;
       if (!w) return;
