@@ -38,7 +38,9 @@ export function createHttpApp(opts: HttpAppOptions): HttpApp {
     const given = ctx.get('x-request-id') || ctx.get('x-trace-id');
     const reqId = REQUEST_ID.test(given) ? given : randomUUID();
     ctx.state.reqId = reqId;
-    ctx.state.log = opts.log.child({ reqId });
+    // Built on first use: a pino child with redaction costs more than the rest of a cached GET.
+    let log: Logger | undefined;
+    Object.defineProperty(ctx.state, 'log', { get: () => (log ??= opts.log.child({ reqId })) });
     ctx.set('x-request-id', reqId);
     const started = process.hrtime.bigint();
     try {
@@ -75,7 +77,9 @@ export function createHttpApp(opts: HttpAppOptions): HttpApp {
     ctx.body = opts.openapi();
   });
   serveDocs(system);
-  app.use(system.routes());
+  const systemRoutes = system.routes() as unknown as Koa.Middleware;
+  const SYSTEM = /^\/(healthz|readyz|metrics|openapi\.json|docs)(\/|$)/;
+  app.use((ctx, next) => (SYSTEM.test(ctx.path) ? systemRoutes(ctx, next) : next()));
 
   app.use((ctx, next) => {
     if (!modules) throw errors.NOT_READY('Not ready: modules are starting or shutting down');

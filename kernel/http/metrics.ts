@@ -16,11 +16,20 @@ export function httpMetrics(registry: Registry) {
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [registry],
   });
+  // Labelled children cached by key: prom-client would otherwise hash the label object on every request.
+  const counters = new Map<string, ReturnType<typeof requests.labels>>();
+  const timers = new Map<string, ReturnType<typeof latency.labels>>();
   return (ctx: Context, started: bigint) => {
     // The matched pattern, never the raw path: one series per route, whatever ids clients send.
     const route = (ctx as Context & { _matchedRoute?: string })._matchedRoute ?? 'unmatched';
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    requests.inc({ method: ctx.method, route, status: ctx.status });
-    latency.observe({ method: ctx.method, route }, seconds);
+    const key = `${ctx.method} ${route}`;
+    const counterKey = `${key} ${ctx.status}`;
+    let counter = counters.get(counterKey);
+    if (!counter) counters.set(counterKey, (counter = requests.labels(ctx.method, route, String(ctx.status))));
+    let timer = timers.get(key);
+    if (!timer) timers.set(key, (timer = latency.labels(ctx.method, route)));
+    counter.inc();
+    timer.observe(seconds);
   };
 }
