@@ -68,7 +68,7 @@ async function run(opts: BenchOptions, io: BenchIO) {
       io.log(`${label}: seeded in ${((performance.now() - t0) / 1000).toFixed(1)} s; starting the server …`);
       const env: Record<string, string> = { MODULES: 'shop', DATA_DIR: dataDir };
       if (store === 'redis') Object.assign(env, { SHOP_PRODUCTS_STORE: 'redis', REDIS_URL: redisUrl, SHOP_REDIS_PREFIX: prefix });
-      const server = await spawnCantons(env, { name: `cantons shop (${store})` });
+      const server = await spawnCantons(env, { name: `cantons shop (${store})`, readyTimeoutMs: 120_000 });
       try {
         const before = await fetch(`${server.url}/products?limit=1`).then((r) => r.json() as Promise<{ total: number }>);
         checks.push(check(`${label}: catalogue seeded`, before.total === size, `GET /products total = ${before.total}`));
