@@ -6,7 +6,7 @@ import { openModuleDatabase, type ModuleDatabase } from '../db/database.ts';
 import { migrateUp } from '../db/migrator.ts';
 import { createBus, busMigrations, type Bus } from './bus/index.ts';
 import { configKeys, kernelConfigSchema, parseConfig, readEnv, type Env, type KernelConfig } from './config.ts';
-import { remoteFacade, type Contract, type Facade } from './contract.ts';
+import { remoteFacade, type Contract, type Facade, type Transport } from './contract.ts';
 import { errors } from './errors.ts';
 import { planRoles, type RolePlan } from './flags.ts';
 import { createHttpApp, type HttpApp } from './http/app.ts';
@@ -54,6 +54,7 @@ export function bootstrap(opts: BootstrapOptions = {}): Kernel {
 
   const databases = new Map<string, ModuleDatabase>();
   const facades = new Map<string, Facade<Contract>>();
+  const transports = new Map<string, Transport>();
   const instances: RoleInstance[] = [];
   const readinessChecks = new Map<string, () => boolean | Promise<boolean>>();
   const routes: Array<RouteSpec & { module: string }> = [];
@@ -75,7 +76,11 @@ export function bootstrap(opts: BootstrapOptions = {}): Kernel {
   function facadeOf<C extends Contract>(contract: C): Facade<C> {
     const remote = plan.remote.get(contract.role);
     if (remote) {
-      const transport = httpTransport({ baseUrl: remote, timeoutMs: config.RPC_TIMEOUT_MS, retries: config.RPC_RETRIES });
+      let transport = transports.get(contract.role);
+      if (!transport) {
+        transport = httpTransport({ baseUrl: remote, timeoutMs: config.RPC_TIMEOUT_MS, retries: config.RPC_RETRIES });
+        transports.set(contract.role, transport);
+      }
       return remoteFacade(contract, transport);
     }
     return new Proxy({} as Facade<C>, {
@@ -157,6 +162,7 @@ export function bootstrap(opts: BootstrapOptions = {}): Kernel {
     http.unmount();
     await bus?.stop();
     for (const instance of instances.reverse()) await instance.stop?.();
+    for (const transport of transports.values()) await transport.close?.();
     for (const mdb of databases.values()) await mdb.close();
     databases.clear();
   }
