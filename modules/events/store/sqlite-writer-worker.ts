@@ -35,14 +35,14 @@ const runner: SqlRunner = {
 // Messages are handled one at a time (the main thread sends the next batch after this one's answer).
 const write = createBatchWriter({ dialect: 'sqlite', exclusive: (fn) => fn(runner) });
 
-port.on('message', async (msg: { type: 'write'; id: number; items: Parameters<typeof write>[0] } | { type: 'close' }) => {
+port.on('message', async (msg: { type: 'write'; id: number; json: string } | { type: 'close' }) => {
   if (msg.type === 'close') {
     db.close();
     port.close();
     return;
   }
   try {
-    port.postMessage({ id: msg.id, results: await write(msg.items) });
+    port.postMessage({ id: msg.id, json: JSON.stringify(await write(JSON.parse(msg.json))) });
   } catch (err) {
     const e = err as Error & { code?: string };
     port.postMessage({ id: msg.id, error: { message: e.message, code: e.code } });
