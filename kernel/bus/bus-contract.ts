@@ -5,7 +5,7 @@ import { Registry } from 'prom-client';
 import { createBus } from './index.ts';
 import { outboxDepth, writeOutbox } from './outbox.ts';
 import {
-  appliedRows, deleteKeys, randomId, recordingHandler, silentLog, waitFor, type Databases,
+  appliedRows, deleteKeys, failIfMissing, randomId, recordingHandler, silentLog, waitFor, type Databases,
 } from './test-support.ts';
 import type { ModuleDatabase } from '../../db/database.ts';
 import type { Bus, BusOptions, Publisher } from './types.ts';
@@ -15,7 +15,8 @@ export interface ContractTarget {
   /** Redis URL, or undefined for the in-process adapter. */
   url?: string;
   databases(): Promise<Databases>;
-  skip?: string;
+  /** From serviceGate(): skip, or fail fast under CI, when a service is missing. */
+  gate?: { skip?: string; missing?: string };
 }
 
 export async function counter(registry: Registry, name: string): Promise<number> {
@@ -25,7 +26,8 @@ export async function counter(registry: Registry, name: string): Promise<number>
 }
 
 export function busContract(target: ContractTarget): void {
-  describe(`bus contract: ${target.name}`, { skip: target.skip }, () => {
+  describe(`bus contract: ${target.name}`, { skip: target.gate?.skip }, () => {
+    if (failIfMissing(target.gate ?? {}, it)) return;
     const runPrefix = `cantons-test-${randomId()}`;
     let dbs: Databases;
     let n = 0;

@@ -5,17 +5,18 @@ import { Registry } from 'prom-client';
 import { busContract, counter } from './bus-contract.ts';
 import { createBus } from './index.ts';
 import {
-  appliedRows, postgresDatabases, postgresReachable, recordingHandler, silentLog, skipUnless, sqliteDatabases, waitFor,
+  appliedRows, postgresDatabases, postgresReachable, recordingHandler, silentLog, serviceGate, failIfMissing, sqliteDatabases, waitFor,
   type Databases,
 } from './test-support.ts';
 import type { Bus } from './types.ts';
 
-const pgUp = await postgresReachable();
+const pgGate = serviceGate(await postgresReachable(), 'Postgres');
 
 busContract({ name: 'in-process on SQLite', databases: async () => sqliteDatabases() });
-busContract({ name: 'in-process on Postgres', databases: postgresDatabases, ...skipUnless(pgUp, 'Postgres') });
+busContract({ name: 'in-process on Postgres', databases: postgresDatabases, gate: pgGate });
 
-describe('in-process relay leases (Postgres, two relays)', skipUnless(pgUp, 'Postgres'), () => {
+describe('in-process relay leases (Postgres, two relays)', { skip: pgGate.skip }, () => {
+  if (failIfMissing(pgGate, it)) return;
   let dbs: Databases | undefined;
   const buses: Bus[] = [];
   after(async () => {

@@ -4,15 +4,16 @@ import { after, describe, it } from 'node:test';
 import { migrateDown, migrateUp } from '../../db/migrator.ts';
 import { pruneInbox } from './consumer.ts';
 import { busMigrations } from './migrations.ts';
-import { postgresDatabases, postgresReachable, skipUnless, sqliteDatabases, testMigrations, type Databases } from './test-support.ts';
+import { postgresDatabases, postgresReachable, serviceGate, failIfMissing, sqliteDatabases, testMigrations, type Databases } from './test-support.ts';
 
-const pgUp = await postgresReachable();
+const pgGate = serviceGate(await postgresReachable(), 'Postgres');
 
-for (const [name, make, skip] of [
-  ['SQLite', async () => sqliteDatabases(), {}],
-  ['Postgres', postgresDatabases, skipUnless(pgUp, 'Postgres')],
+for (const [name, make, gate] of [
+  ['SQLite', async () => sqliteDatabases(), {} as { skip?: string; missing?: string }],
+  ['Postgres', postgresDatabases, pgGate],
 ] as const) {
-  describe(`bus tables on ${name}`, skip, () => {
+  describe(`bus tables on ${name}`, { skip: gate.skip }, () => {
+    if (failIfMissing(gate, it)) return;
     let dbs: Databases | undefined;
     after(async () => dbs?.dispose());
 

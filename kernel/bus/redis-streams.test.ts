@@ -8,23 +8,24 @@ import { createBus } from './index.ts';
 import { outboxDepth } from './outbox.ts';
 import {
   REDIS_URL, appliedRows, deleteKeys, postgresDatabases, postgresReachable, randomId, recordingHandler,
-  redisReachable, silentLog, skipUnless, sqliteDatabases, waitFor, type Databases,
+  redisReachable, silentLog, serviceGate, failIfMissing, sqliteDatabases, waitFor, type Databases,
 } from './test-support.ts';
 import type { Bus, BusEvent } from './types.ts';
 
-const redisUp = await redisReachable();
-const pgUp = await postgresReachable();
-const redisSkip = skipUnless(redisUp, `Redis at ${REDIS_URL}`);
+const redisGate = serviceGate(await redisReachable(), `Redis at ${REDIS_URL}`);
+const pgGate = serviceGate(await postgresReachable(), 'Postgres');
+const bothGate = redisGate.skip || redisGate.missing ? redisGate : pgGate;
 
-busContract({ name: 'Redis Streams on SQLite', url: REDIS_URL, databases: async () => sqliteDatabases(), ...redisSkip });
+busContract({ name: 'Redis Streams on SQLite', url: REDIS_URL, databases: async () => sqliteDatabases(), gate: redisGate });
 busContract({
   name: 'Redis Streams on Postgres',
   url: REDIS_URL,
   databases: postgresDatabases,
-  ...(redisSkip.skip ? redisSkip : skipUnless(pgUp, 'Postgres')),
+  gate: bothGate,
 });
 
-describe('Redis Streams specifics', redisSkip, () => {
+describe('Redis Streams specifics', { skip: redisGate.skip }, () => {
+  if (failIfMissing(redisGate, it)) return;
   const prefix = `cantons-test-${randomId()}`;
   const topic = 'thing.happened';
   let dbs: Databases;
@@ -127,5 +128,30 @@ describe('Redis Streams specifics', redisSkip, () => {
     const t0 = Date.now();
     assert.equal(await down.ready(), false);
     assert.ok(Date.now() - t0 < 3000);
+  });
+});
+
+describe('Redis Streams with Redis down', () => {
+  it('keeps events in the outbox, reports not ready, and stops within bounds', async () => {
+    const dbs = sqliteDatabases();
+    try {
+      const pub = await dbs.open('downpub');
+      const cdb = await dbs.open('down');
+      const b = createBus({
+        url: 'redis://127.0.0.1:1', log: silentLog, metrics: new Registry(), maxAttempts: 1, retryBaseMs: 5, pollMs: 20,
+        streamPrefix: `cantons-test-${randomId()}`, flushTimeoutMs: 2000,
+      });
+      const publisher = b.publisher('downpub', pub);
+      b.subscribe('down.worker', cdb, 'down.topic', recordingHandler('down.worker'));
+      await b.start();
+      await pub.db.transaction().execute((trx) => publisher.publish(trx, 'down.topic', { kept: true }));
+      assert.equal(await b.ready(), false);
+      const t0 = Date.now();
+      await b.stop();
+      assert.ok(Date.now() - t0 < 4000, `stop took ${Date.now() - t0} ms`);
+      assert.equal(await outboxDepth(pub), 1, 'the undelivered event stays in the outbox for the next start');
+    } finally {
+      await dbs.dispose();
+    }
   });
 });

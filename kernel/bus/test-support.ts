@@ -127,10 +127,24 @@ export async function redisReachable(): Promise<boolean> {
   }
 }
 
-/** `describe` options: skip with a message when the service is missing, except under CI=true where the suite must fail. */
-export function skipUnless(ok: boolean, what: string): { skip?: string } {
-  if (ok || process.env.CI === 'true') return {};
+/**
+ * Gate for a suite needing a service: skip with a message when it is missing, except under CI=true,
+ * where the suite becomes one failing test (fast, instead of every test timing out).
+ */
+export function serviceGate(ok: boolean, what: string): { skip?: string; missing?: string } {
+  if (ok) return {};
+  if (process.env.CI === 'true') return { missing: `${what} is not reachable; CI=true requires it` };
   return { skip: `${what} is not reachable; skipped (CI=true makes this a failure)` };
+}
+
+/** Inside a gated describe: true when the suite must not run its tests (one failing test was registered instead). */
+export function failIfMissing(gate: { missing?: string }, it: (name: string, fn: () => void) => unknown): boolean {
+  if (!gate.missing) return false;
+  const why = gate.missing;
+  it('needs its service', () => {
+    throw new Error(why);
+  });
+  return true;
 }
 
 export async function deleteKeys(prefix: string): Promise<void> {
