@@ -2,7 +2,7 @@
 import { openModuleDatabase } from '../db/database.ts';
 import { migrateDown, migrateUp, migrationStatus } from '../db/migrator.ts';
 import { bootstrap } from './bootstrap.ts';
-import { busMigrations } from './bus/index.ts';
+import { busMigrations, formatDeadLetters } from './bus/index.ts';
 import { ConfigError, configKeys, kernelConfigSchema, parseConfig, readEnv } from './config.ts';
 import { StartupError } from './flags.ts';
 import { createLogger } from './logger.ts';
@@ -75,8 +75,7 @@ async function deadLetters(action = 'list', id?: string): Promise<void> {
     const bus = kernel.bus()!;
     if (action === 'list') {
       const letters = await bus.deadLetters();
-      for (const d of letters) out(`${d.id}  ${d.failedAt}  ${d.consumer}  ${d.topic}  attempts=${d.attempts}  ${d.error}`);
-      out(`${letters.length} dead letter(s)`);
+      out(formatDeadLetters(letters));
     } else {
       const result = await bus.replay(id);
       out(`replayed ${result.replayed}, failed again ${result.failed}`);

@@ -53,6 +53,9 @@ const free = (now: number) => (eb: ExpressionBuilder<any, any>) =>
  */
 export async function claimBatch(mdb: ModuleDatabase, owner: string, leaseMs: number, limit: number): Promise<OutboxRow[]> {
   const now = Date.now();
+  // A read first: on SQLite the UPDATE takes the write lock even when nothing matches, and most polls find nothing.
+  const any = await mdb.db.selectFrom('outbox').select('seq').where(free(now)).limit(1).executeTakeFirst();
+  if (!any) return [];
   let candidates = mdb.db.selectFrom('outbox').select('seq').where(free(now)).orderBy('seq').limit(limit);
   if (mdb.dialect === 'postgres') candidates = candidates.forUpdate().skipLocked();
   const rows = (await mdb.db
