@@ -83,13 +83,17 @@ export function bootstrap(opts: BootstrapOptions = {}): Kernel {
       }
       return remoteFacade(contract, transport);
     }
-    return new Proxy({} as Facade<C>, {
-      get: (_, method: string) => (input: unknown) => {
-        const local = facades.get(contract.role) as Record<string, (i: unknown) => Promise<unknown>> | undefined;
-        if (!local) throw errors.ROLE_UNAVAILABLE(`${contract.role} is not running in this process`);
-        return local[method](input);
-      },
-    });
+    // Resolved on first call (roles are created in any order), then a direct call.
+    const calls: Record<string, (input: unknown) => Promise<unknown>> = {};
+    for (const method of Object.keys(contract.methods)) {
+      let local: ((input: unknown) => Promise<unknown>) | undefined;
+      calls[method] = (input) => {
+        local ??= (facades.get(contract.role) as Record<string, (i: unknown) => Promise<unknown>> | undefined)?.[method];
+        if (!local) return Promise.reject(errors.ROLE_UNAVAILABLE(`${contract.role} is not running in this process`));
+        return local(input);
+      };
+    }
+    return calls as Facade<C>;
   }
 
   async function openDatabases(): Promise<void> {

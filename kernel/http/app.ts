@@ -26,11 +26,20 @@ export interface HttpApp {
 
 const REQUEST_ID = /^[\w.:\-]{1,128}$/;
 
+/**
+ * The request's logger (its lines carry the request id), built on first use: a pino child with
+ * redaction costs more than the rest of a cached GET, and most requests log nothing.
+ */
+export function requestLog(ctx: Context): Logger {
+  return (ctx.state.log ??= (ctx as Context & { rootLog: Logger }).rootLog.child({ reqId: ctx.state.reqId }));
+}
+
 export function createHttpApp(opts: HttpAppOptions): HttpApp {
   const app = new Koa();
   app.proxy = false;
   // Koa would print every error itself; ours are logged once in the error middleware.
   app.silent = true;
+  app.context.rootLog = opts.log;
   let modules: Koa.Middleware | undefined;
   const observe = httpMetrics(opts.metrics);
 
@@ -38,9 +47,6 @@ export function createHttpApp(opts: HttpAppOptions): HttpApp {
     const given = ctx.get('x-request-id') || ctx.get('x-trace-id');
     const reqId = REQUEST_ID.test(given) ? given : randomUUID();
     ctx.state.reqId = reqId;
-    // Built on first use: a pino child with redaction costs more than the rest of a cached GET.
-    let log: Logger | undefined;
-    Object.defineProperty(ctx.state, 'log', { get: () => (log ??= opts.log.child({ reqId })) });
     ctx.set('x-request-id', reqId);
     const started = process.hrtime.bigint();
     try {
@@ -49,9 +55,10 @@ export function createHttpApp(opts: HttpAppOptions): HttpApp {
     } catch (err) {
       const known = toAppError(err);
       const failure = known ?? errors.UNEXPECTED_ERROR(`Unexpected error; the log has the details under request id ${reqId}`);
-      if (!known) ctx.state.log.error({ err, method: ctx.method, path: ctx.path }, 'unexpected error');
-      else if (known.status >= 500) ctx.state.log.warn({ code: known.code, msg: known.message }, 'request failed');
-      else ctx.state.log.debug({ code: known.code, msg: known.message }, 'request refused');
+      const log = requestLog(ctx);
+      if (!known) log.error({ err, method: ctx.method, path: ctx.path }, 'unexpected error');
+      else if (known.status >= 500) log.warn({ code: known.code, msg: known.message }, 'request failed');
+      else log.debug({ code: known.code, msg: known.message }, 'request refused');
       ctx.status = failure.status;
       ctx.body = failure.toBody();
     } finally {
