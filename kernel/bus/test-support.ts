@@ -1,20 +1,16 @@
 // Helpers for the bus tests: migrated module databases (SQLite or a fresh Postgres database), Redis checks, waiting.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import type { Transaction } from 'kysely';
 import type { Migration } from 'kysely/migration';
-import pg from 'pg';
 import { pino } from 'pino';
 import { openModuleDatabase, type ModuleDatabase } from '../../db/database.ts';
 import { migrateUp } from '../../db/migrator.ts';
+import { createTestDatabase, REDIS_URL, serviceAvailable, tempDir } from '../test-services.ts';
 import { busMigrations } from './migrations.ts';
 import type { BusEvent, EventHandler } from './types.ts';
 
-export const PG_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+export { REDIS_URL };
 export const silentLog = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 export const randomId = () => randomBytes(5).toString('hex');
 
@@ -44,7 +40,7 @@ export interface Databases {
 }
 
 export function sqliteDatabases(): Databases {
-  const dir = mkdtempSync(join(tmpdir(), 'cantons-bus-'));
+  const dir = tempDir('cantons-bus-');
   const open: ModuleDatabase[] = [];
   const closeAll = async () => {
     await Promise.all(open.splice(0).map((m) => m.close()));
@@ -58,22 +54,13 @@ export function sqliteDatabases(): Databases {
       return mdb;
     },
     closeAll,
-    async dispose() {
-      await closeAll();
-      rmSync(dir, { recursive: true, force: true });
-    },
+    dispose: closeAll,
   };
 }
 
 /** A fresh database `cantons_bus_<random>` for the run; each module is a schema in it. */
 export async function postgresDatabases(): Promise<Databases> {
-  const name = `cantons_bus_${randomId()}`;
-  const admin = new pg.Client({ connectionString: PG_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE "${name}"`);
-  await admin.end();
-  const url = new URL(PG_URL);
-  url.pathname = `/${name}`;
+  const database = await createTestDatabase('cantons_bus');
   const open: ModuleDatabase[] = [];
   const closeAll = async () => {
     await Promise.all(open.splice(0).map((m) => m.close()));
@@ -83,7 +70,7 @@ export async function postgresDatabases(): Promise<Databases> {
     async open(module) {
       const mdb = await openModuleDatabase(module, {
         dataDir: ':memory:',
-        databaseUrl: url.toString(),
+        databaseUrl: database.url,
         connect: { attempts: 1, baseMs: 10, maxMs: 10 },
         log: silentLog,
         poolSize: 4,
@@ -95,37 +82,13 @@ export async function postgresDatabases(): Promise<Databases> {
     closeAll,
     async dispose() {
       await closeAll();
-      const c = new pg.Client({ connectionString: PG_URL });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      await c.end();
+      await database.drop();
     },
   };
 }
 
-export async function postgresReachable(): Promise<boolean> {
-  const c = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 1000 });
-  try {
-    await c.connect();
-    await c.end();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-export async function redisReachable(): Promise<boolean> {
-  const r = new Redis(REDIS_URL, { lazyConnect: true, connectTimeout: 1000, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  r.on('error', () => {});
-  try {
-    await r.connect();
-    return (await r.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    r.disconnect();
-  }
-}
+export const postgresReachable = () => serviceAvailable('postgres');
+export const redisReachable = () => serviceAvailable('redis');
 
 /**
  * Gate for a suite needing a service: skip with a message when it is missing, except under CI=true,

@@ -5,7 +5,8 @@ import { createEtcdClient } from './etcd-client.ts';
 import { etcdBackend } from './etcd-backend.ts';
 import { memoryBackend } from './memory-backend.ts';
 import { backendContract } from './testing/backend-contract.ts';
-import { etcdInstalled, startEtcd, type EtcdServer } from './testing/etcd.ts';
+import { startEtcd, type EtcdServer } from './testing/etcd.ts';
+import { skipUnless } from '../../kernel/test-services.ts';
 
 backendContract('memory', async () => {
   const b = memoryBackend();
@@ -13,7 +14,7 @@ backendContract('memory', async () => {
   return b;
 });
 
-const skip = etcdInstalled() || process.env.CI === 'true' ? false : 'etcd binary not installed (apt-get install etcd-server)';
+const skip = await skipUnless('etcd');
 let etcd: Promise<EtcdServer> | undefined;
 let n = 0;
 after(async () => (await etcd)?.close());

@@ -2,10 +2,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startTestApp, type TestApp } from '../../kernel/testing.ts';
-import { etcdInstalled, startEtcd, type EtcdServer } from './testing/etcd.ts';
+import { startEtcd, type EtcdServer } from './testing/etcd.ts';
 import { waitFor } from './testing/wait.ts';
+import { skipUnless } from '../../kernel/test-services.ts';
 
-const skip = etcdInstalled() || process.env.CI === 'true' ? false : 'etcd binary not installed (apt-get install etcd-server)';
+const skip = await skipUnless('etcd');
 
 describe('cache API on etcd: readiness and outage', { skip }, () => {
   let etcd: EtcdServer;

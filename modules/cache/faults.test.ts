@@ -2,11 +2,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { SpawnedApp } from '../../kernel/testing.ts';
-import { etcdInstalled, startEtcd, type EtcdServer } from './testing/etcd.ts';
+import { startEtcd, type EtcdServer } from './testing/etcd.ts';
 import { cachedRead, configUrl, metric, spawnCacheInstances, timeUntilSeen } from './testing/instances.ts';
 import { waitFor } from './testing/wait.ts';
+import { skipUnless } from '../../kernel/test-services.ts';
 
-const skip = etcdInstalled() || process.env.CI === 'true' ? false : 'etcd binary not installed (apt-get install etcd-server)';
+const skip = await skipUnless('etcd');
 
 describe('cache instances under faults', { skip, concurrency: 1 }, () => {
   let etcd: EtcdServer;

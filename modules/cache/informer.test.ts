@@ -5,11 +5,12 @@ import { Etcd3 } from 'etcd3';
 import { createLogger } from '../../kernel/logger.ts';
 import { createEtcdClient } from './etcd-client.ts';
 import { Informer } from './informer.ts';
-import { etcdInstalled, startEtcd, type EtcdServer } from './testing/etcd.ts';
+import { startEtcd, type EtcdServer } from './testing/etcd.ts';
 import { startProxy } from './testing/proxy.ts';
 import { waitFor } from './testing/wait.ts';
+import { skipUnless } from '../../kernel/test-services.ts';
 
-const skip = etcdInstalled() ? false : process.env.CI === 'true' ? false : 'etcd binary not installed (apt-get install etcd-server)';
+const skip = await skipUnless('etcd');
 const log = createLogger('silent');
 const resync = { baseMs: 20, maxMs: 200 };
 

@@ -2,10 +2,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { SpawnedApp } from '../../kernel/testing.ts';
-import { etcdInstalled, startEtcd, type EtcdServer } from './testing/etcd.ts';
+import { startEtcd, type EtcdServer } from './testing/etcd.ts';
 import { cachedRead, configUrl, spawnCacheInstances, timeUntilSeen } from './testing/instances.ts';
+import { skipUnless } from '../../kernel/test-services.ts';
 
-const skip = etcdInstalled() || process.env.CI === 'true' ? false : 'etcd binary not installed (apt-get install etcd-server)';
+const skip = await skipUnless('etcd');
 const WITHIN_MS = 500;
 
 describe('cache instances as processes on one etcd', { skip, concurrency: 1 }, () => {

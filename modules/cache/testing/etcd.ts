@@ -1,39 +1,12 @@
 // Test helper: a real etcd server on free ports in a temp data dir, with kill/restart/compact for fault tests.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TestContext } from 'node:test';
 import { Etcd3 } from 'etcd3';
+import { freePort } from '../../../kernel/test-services.ts';
 
 export const ETCD_BIN = process.env.ETCD_BIN ?? 'etcd';
-
-/** True when the etcd binary can be run here. */
-export function etcdInstalled(): boolean {
-  return spawnSync(ETCD_BIN, ['--version'], { stdio: 'ignore' }).status === 0;
-}
-
-/** Skips the test (or, with CI=true, fails it) when etcd is not installed; returns false when skipped. */
-export function needEtcd(t: TestContext): boolean {
-  if (etcdInstalled()) return true;
-  const message = `etcd binary "${ETCD_BIN}" not found (Debian: apt-get install etcd-server)`;
-  if (process.env.CI === 'true') throw new Error(message);
-  t.skip(message);
-  return false;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 export interface EtcdServer {
   /** `http://127.0.0.1:<client port>` */
