@@ -7,6 +7,7 @@ import { createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 
 export const PG_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -92,4 +93,19 @@ export async function needService(t: TestContext, service: Service): Promise<boo
 export async function skipUnless(service: Service): Promise<string | false> {
   if (process.env.CI === 'true' || (await serviceAvailable(service))) return false;
   return service === 'etcd' ? 'etcd is not installed (apt-get install etcd-server)' : `${service} is not reachable`;
+}
+
+/** Deletes every key under `prefix` (SCAN, never KEYS), so each run cleans up after its own prefix. */
+export async function deleteRedisKeys(prefix: string, url = REDIS_URL): Promise<void> {
+  const redis = new Redis(url);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      if (keys.length) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
 }

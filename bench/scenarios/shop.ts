@@ -1,6 +1,6 @@
 // The nameko-devex perf loop (create product, get it, order it, get the order) at catalogues of 100, 10k and 100k products, SQL and Redis stores.
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { deleteRedisKeys } from '../../kernel/test-services.ts';
 import { catalogue, seedProducts } from '../../modules/shop/index.ts';
 import type { VirtualUser } from '../load.ts';
 import { check, defineScenario, measure, type BenchIO, type BenchOptions, type CheckResult, type MeasureLoad, type RatioResult, type RunRecord } from '../scenario.ts';
@@ -22,20 +22,6 @@ const perfLoop: MeasureLoad = {
     if (got.body?.order_details?.[0]?.product?.id !== id) throw new Error(`order ${order.body.id} rendered without its product`);
   },
 };
-
-async function deleteKeys(url: string, prefix: string): Promise<void> {
-  const redis = new Redis(url);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 5000);
-      if (keys.length) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}
 
 function list(flag: string | boolean | undefined, fallback: readonly string[]): string[] {
   return typeof flag === 'string' ? flag.split(',').map((s) => s.trim()).filter(Boolean) : [...fallback];
@@ -81,7 +67,7 @@ async function run(opts: BenchOptions, io: BenchIO) {
         notes.push(`${label}: catalogue ${size} → ${after.total} during warm-up and measurement`);
       } finally {
         await stopServers(server);
-        if (store === 'redis') await deleteKeys(redisUrl, prefix);
+        if (store === 'redis') await deleteRedisKeys(prefix, redisUrl);
       }
     }
   }

@@ -1,16 +1,16 @@
 // Helpers for the bus tests: migrated module databases (SQLite or a fresh Postgres database), Redis checks, waiting.
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import type { Transaction } from 'kysely';
 import type { Migration } from 'kysely/migration';
 import { pino } from 'pino';
 import { openModuleDatabase, type ModuleDatabase } from '../../db/database.ts';
 import { migrateUp } from '../../db/migrator.ts';
-import { createTestDatabase, REDIS_URL, serviceAvailable, tempDir } from '../test-services.ts';
+import { createTestDatabase, deleteRedisKeys, REDIS_URL, serviceAvailable, tempDir } from '../test-services.ts';
 import { busMigrations } from './migrations.ts';
 import type { BusEvent, EventHandler } from './types.ts';
 
 export { REDIS_URL };
+export const deleteKeys = (prefix: string) => deleteRedisKeys(prefix);
 export const silentLog = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 export const randomId = () => randomBytes(5).toString('hex');
 
@@ -108,20 +108,6 @@ export function failIfMissing(gate: { missing?: string }, it: (name: string, fn:
     throw new Error(why);
   });
   return true;
-}
-
-export async function deleteKeys(prefix: string): Promise<void> {
-  const r = new Redis(REDIS_URL);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-      if (keys.length) await r.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    r.disconnect();
-  }
 }
 
 // Application order, process-wide: heap order on Postgres says nothing about insertion order.

@@ -1,8 +1,9 @@
 // Test helpers for the shop: the app on each products store / database, a JSON client, waiting for events.
 import type { TestContext } from 'node:test';
-import { Redis } from 'ioredis';
 import type { Env } from '../../kernel/config.ts';
-import { createTestDatabase, needService, REDIS_URL, startTestApp, uniqueName, type TestApp } from '../../kernel/testing.ts';
+import { createTestDatabase, deleteRedisKeys, needService, REDIS_URL, startTestApp, uniqueName, type TestApp } from '../../kernel/testing.ts';
+
+export { deleteRedisKeys };
 import type { Product } from './contract.ts';
 
 export interface Setup {
@@ -32,20 +33,6 @@ export const SETUPS: Setup[] = [
     },
   },
 ];
-
-export async function deleteRedisKeys(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      if (keys.length) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}
 
 /** Starts MODULES=shop on `setup` (skipping the test when its server is missing); null when skipped. */
 export async function startShop(t: TestContext, setup: Setup, env: Env = {}): Promise<(TestApp & { api: Api }) | null> {
