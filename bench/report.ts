@@ -44,7 +44,7 @@ export function formatResult(scenario: string, result: ScenarioResult): string {
     for (const [msg, n] of Object.entries(r.errors.samples)) out.push(`  ${n} × ${msg}`);
   }
   if (result.ratios?.length) {
-    out.push('\nratios (successful requests per second):');
+    out.push('\nratios:');
     for (const r of result.ratios) {
       const verdict = r.target === undefined ? '' : r.met ? `  target ≥ ${r.target}: MET` : `  target ≥ ${r.target}: NOT MET`;
       out.push(`  ${r.name} = ${r.value}${verdict}   (${r.detail})`);

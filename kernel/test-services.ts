@@ -24,10 +24,13 @@ export function freePort(): Promise<number> {
   });
 }
 
+const scratch = new Set<string>();
+
 /** A fresh directory, removed when the process exits. */
 export function tempDir(prefix = 'cantons-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  if (scratch.size === 0) process.once('exit', () => scratch.forEach((d) => rmSync(d, { recursive: true, force: true })));
+  scratch.add(dir);
   return dir;
 }
 
