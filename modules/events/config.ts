@@ -11,7 +11,7 @@ export const eventsConfigSchema = z.object({
     .describe('most events one group commit writes in one transaction (bounded by the SQL parameter limits)'),
   EVENTS_SQLITE_WRITER: z
     .enum(['thread', 'inline'])
-    .default('thread')
-    .describe('SQLite file only: commit in a worker thread (the fsync does not block the event loop) or on the main thread'),
+    .default('inline')
+    .describe('SQLite file only: commit on the main thread (least CPU per event) or in a worker thread (the fsync does not pause the event loop)'),
 });
 export type EventsConfig = z.infer<typeof eventsConfigSchema>;
