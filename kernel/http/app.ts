@@ -48,7 +48,7 @@ export function createHttpApp(opts: HttpAppOptions): HttpApp {
     const reqId = REQUEST_ID.test(given) ? given : randomUUID();
     ctx.state.reqId = reqId;
     ctx.set('x-request-id', reqId);
-    const started = process.hrtime.bigint();
+    const started = performance.now();
     try {
       await next();
       if (ctx.status === 404 && ctx.body === undefined) throw errors.NOT_FOUND(`No route for ${ctx.method} ${ctx.path}`);

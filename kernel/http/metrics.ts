@@ -19,10 +19,10 @@ export function httpMetrics(registry: Registry) {
   // Labelled children cached by key: prom-client would otherwise hash the label object on every request.
   const counters = new Map<string, ReturnType<typeof requests.labels>>();
   const timers = new Map<string, ReturnType<typeof latency.labels>>();
-  return (ctx: Context, started: bigint) => {
+  return (ctx: Context, started: number) => {
     // The matched pattern, never the raw path: one series per route, whatever ids clients send.
     const route = (ctx as Context & { _matchedRoute?: string })._matchedRoute ?? 'unmatched';
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const seconds = (performance.now() - started) / 1000;
     const key = `${ctx.method} ${route}`;
     const counterKey = `${key} ${ctx.status}`;
     let counter = counters.get(counterKey);
