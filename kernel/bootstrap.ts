@@ -5,10 +5,10 @@ import { z } from 'zod';
 import { openModuleDatabase, type ModuleDatabase } from '../db/database.ts';
 import { migrateUp } from '../db/migrator.ts';
 import { createBus, busMigrations, type Bus } from './bus/index.ts';
-import { configKeys, kernelConfigSchema, parseConfig, readEnv, type Env, type KernelConfig } from './config.ts';
+import { ConfigError, configKeys, kernelConfigSchema, parseConfig, readEnv, type Env, type KernelConfig } from './config.ts';
 import { remoteFacade, type Contract, type Facade, type Transport } from './contract.ts';
 import { errors } from './errors.ts';
-import { planRoles, type RolePlan } from './flags.ts';
+import { planRoles, StartupError, type RolePlan } from './flags.ts';
 import { createHttpApp, type HttpApp } from './http/app.ts';
 import { rpcPath, httpTransport } from './http-transport.ts';
 import { readJsonBody } from './http/body.ts';
@@ -44,10 +44,29 @@ export function bootstrap(opts: BootstrapOptions = {}): Kernel {
   const known = opts.modules ?? allModules;
   const names = [kernelConfigSchema, ...known.map((m) => m.config ?? z.object({}))].flatMap(configKeys);
   const env = readEnv(opts.env ?? process.env, names);
-  const { kernel: config } = parseConfig({ kernel: kernelConfigSchema }, env);
-  const plan = planRoles(known, config.MODULES, env, Boolean(config.EVENT_BUS_URL));
-  const modules = [...new Set(plan.local.map((r) => r.module))];
-  const moduleConfig = parseConfig(Object.fromEntries(modules.map((m) => [m.name, m.config ?? z.object({})])), env);
+  // Every problem at once: the role plan's, the kernel's and those of each module that would run.
+  let planned: RolePlan | undefined;
+  let problems: string[] = [];
+  try {
+    planned = planRoles(known, env.MODULES, env, Boolean(env.EVENT_BUS_URL));
+  } catch (err) {
+    if (!(err instanceof StartupError)) throw err;
+    problems = err.problems;
+  }
+  const modules = planned ? [...new Set(planned.local.map((r) => r.module))] : known;
+  let config: KernelConfig;
+  let moduleConfig: Record<string, unknown>;
+  try {
+    ({ kernel: config, ...moduleConfig } = parseConfig(
+      { ...Object.fromEntries(modules.map((m) => [m.name, m.config ?? z.object({})])), kernel: kernelConfigSchema },
+      env,
+    ) as { kernel: KernelConfig } & Record<string, unknown>);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    throw new ConfigError([...err.problems, ...problems]);
+  }
+  if (!planned) throw new StartupError(problems);
+  const plan = planned;
   const log = opts.log ?? createLogger(config.LOG_LEVEL);
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics });
