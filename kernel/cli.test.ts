@@ -38,6 +38,16 @@ describe('cli', () => {
     assert.match(err, /events\.receiver/);
   });
 
+  it('lists and replays dead letters', () => {
+    const dataDir = tempDir();
+    const list = cli(['dead-letters', 'list'], { DATA_DIR: dataDir });
+    assert.equal(list.code, 0, list.err);
+    assert.match(list.out, /no dead letters/);
+    const replay = cli(['dead-letters', 'replay'], { DATA_DIR: dataDir });
+    assert.equal(replay.code, 0, replay.err);
+    assert.match(replay.out, /replayed 0, failed again 0/);
+  });
+
   it('migrates down and up, and reports status', () => {
     const dataDir = tempDir();
     assert.equal(cli(['migrate', 'up', 'events'], { DATA_DIR: dataDir }).code, 0);
