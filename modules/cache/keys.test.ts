@@ -1,8 +1,11 @@
 // Key decoding and validation, and the list cursor.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { z } from 'zod';
 import { AppError } from '../../kernel/errors.ts';
-import { compareKeys, decodeCursor, encodeCursor, keyFromPath, keyProblem, keyToPath } from './keys.ts';
+import { cursorField, encodeCursor } from '../../kernel/http/cursor.ts';
+import { validate } from '../../kernel/http/route.ts';
+import { compareKeys, keyFromPath, keyProblem, keySchema, keyToPath } from './keys.ts';
 
 const code = (fn: () => unknown) => {
   try {
@@ -47,9 +50,15 @@ test('bad keys are 400 INVALID_KEY', () => {
 });
 
 test('cursors round-trip and reject anything else', () => {
+  // As GET /config reads its cursor.
+  const query = z.object({ cursor: cursorField(keySchema) });
+  const decodeCursor = (cursor: string) => validate(query, { cursor }, 'query').cursor;
   assert.equal(decodeCursor(encodeCursor('a/b/ü')), 'a/b/ü');
-  for (const bad of ['', '!!!', encodeCursor('a//b'), 'YQ==']) {
-    assert.equal(code(() => decodeCursor(bad)), '400 INVALID_CURSOR', bad);
+  // The longest cursor: every character of a 512-byte key escaped in JSON.
+  const escaped = '"\\'.repeat(256);
+  assert.equal(decodeCursor(encodeCursor(escaped)), escaped);
+  for (const bad of ['', '!!!', encodeCursor('a//b'), encodeCursor(''), encodeCursor(['a']), Buffer.from('a/b').toString('base64url'), 'YQ==']) {
+    assert.equal(code(() => decodeCursor(bad)), '400 VALIDATION_ERROR', bad);
   }
 });
 

@@ -1,4 +1,5 @@
-// Cache keys: decoding from the URL path, validation, and the opaque list cursor.
+// Cache keys: decoding from the URL path, validation, and what the list cursor may hold.
+import { z } from 'zod';
 import { cacheErrors } from './errors.ts';
 
 export const MAX_KEY_BYTES = 512;
@@ -46,15 +47,8 @@ export function keyToPath(key: string): string {
   return key.split('/').map(encodeURIComponent).join('/');
 }
 
-export function encodeCursor(lastKey: string): string {
-  return Buffer.from(lastKey, 'utf8').toString('base64url');
-}
-
-export function decodeCursor(cursor: string): string {
-  const key = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!cursor || encodeCursor(key) !== cursor || keyProblem(key)) throw cacheErrors.INVALID_CURSOR('The cursor is not one this API returned');
-  return key;
-}
+/** A valid key, as the list cursor holds one (the last key of the previous page). */
+export const keySchema = z.string().refine((key) => keyProblem(key) === undefined, 'not a valid key');
 
 /** Byte-wise comparison of UTF-8 keys: the order etcd lists them in, so both backends page alike. */
 export function compareKeys(a: string, b: string): number {

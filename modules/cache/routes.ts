@@ -1,10 +1,11 @@
 // HTTP API of the cache: PUT/POST, GET and DELETE /config/<key…>, and GET /config to list keys.
 import { z } from 'zod';
 import { readJsonBody } from '../../kernel/http/body.ts';
+import { cursorField, encodeCursor } from '../../kernel/http/cursor.ts';
 import { route, type Reply, type RouteSpec } from '../../kernel/http/route.ts';
 import type { CacheBackend, Entry } from './backend.ts';
 import { cacheErrors } from './errors.ts';
-import { decodeCursor, encodeCursor, keyFromPath, MAX_KEY_BYTES } from './keys.ts';
+import { keyFromPath, keySchema, MAX_KEY_BYTES } from './keys.ts';
 import type { CacheMetrics } from './metrics.ts';
 
 export interface RouteOptions {
@@ -110,7 +111,8 @@ export function cacheRoutes(backend: CacheBackend, opts: RouteOptions, metrics: 
     query: z.object({
       prefix: z.string().max(MAX_KEY_BYTES).regex(/^[^\u0000-\u001f\u007f-\u009f]*$/, 'no control characters').default(''),
       limit: z.coerce.number().int().min(1).max(1000).default(100),
-      cursor: z.string().max(2 * MAX_KEY_BYTES).optional(),
+      // The last key of the previous page.
+      cursor: cursorField(keySchema),
       use_cache: flag,
     }),
     responses: {
@@ -119,8 +121,7 @@ export function cacheRoutes(backend: CacheBackend, opts: RouteOptions, metrics: 
       503: errorBody,
     },
     async handler({ query }) {
-      const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
-      const page = await backend.list({ prefix: query.prefix, limit: query.limit, after, fresh: !query.use_cache });
+      const page = await backend.list({ prefix: query.prefix, limit: query.limit, after: query.cursor, fresh: !query.use_cache });
       if (page.stale) metrics.staleReads.inc();
       return {
         body: { keys: page.keys, next_cursor: page.lastKey === undefined ? null : encodeCursor(page.lastKey) },

@@ -4,6 +4,5 @@ import { defineErrors } from '../../kernel/errors.ts';
 export const eventErrors = defineErrors('events', {
   EVENT_NOT_FOUND: { status: 404, description: 'events: no event of that kind at this index or with this trace id.' },
   INVALID_TRACE_ID: { status: 400, description: 'events: the X-Trace-Id (or X-Request-Id) header is not 1–100 printable ASCII characters.' },
-  INVALID_CURSOR: { status: 400, description: 'events: the cursor is not one this server handed out for this kind.' },
   INVALID_RANGE: { status: 400, description: 'events: a timestamp is out of range, or start_timestamp is after end_timestamp.' },
 });

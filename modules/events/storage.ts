@@ -18,7 +18,8 @@ import {
   type StoreInput,
   type StoreResult,
 } from './contract.ts';
-import { createEventStore } from './store/event-store.ts';
+import { listCursor } from './store/bounds.ts';
+import { createEventStore, listQueryOf } from './store/event-store.ts';
 import { startSqliteWriter } from './store/sqlite-writer.ts';
 import type { EventsConfig } from './config.ts';
 
@@ -59,18 +60,19 @@ export async function createStorage(ctx: RoleContext<EventsConfig>): Promise<Rol
       if (committer.closed) return Promise.reject(errors.NOT_READY('events.storage is shutting down'));
       return committer.submit(input);
     },
-    list: (input: z.input<typeof storageContract.methods.list.input>) => store.list(input),
+    list: async (input: z.input<typeof storageContract.methods.list.input>) => store.list(listQueryOf(input)),
     stats: () => store.stats(),
     at: ({ kind, index }: { kind: EventKind; index: number }) => store.at(kind, index),
     byTrace: ({ kind, trace_id }: { kind: EventKind; trace_id: string }) => store.byTrace(kind, trace_id),
   };
 
-  const listQuery = z.strictObject({
-    start_timestamp: isoTimestamp,
-    end_timestamp: isoTimestamp,
-    limit: z.coerce.number().int().min(1).max(1000).default(100),
-    cursor: z.string().min(1).max(200).optional(),
-  });
+  const listQuery = (kind: EventKind) =>
+    z.strictObject({
+      start_timestamp: isoTimestamp,
+      end_timestamp: isoTimestamp,
+      limit: z.coerce.number().int().min(1).max(1000).default(100),
+      cursor: listCursor(kind),
+    });
   const indexParam = z.object({ index: z.string().regex(/^\d{1,15}$/, 'must be a non-negative integer').transform(Number) });
   const traceParam = z.object({ trace_id: traceIdSchema });
 
@@ -83,9 +85,9 @@ export async function createStorage(ctx: RoleContext<EventsConfig>): Promise<Rol
         path: base,
         summary: `${kind} events with start_timestamp <= date_created < end_timestamp, oldest first, paged by cursor`,
         tags,
-        query: listQuery,
+        query: listQuery(kind),
         responses: { 200: listResultSchema, 400: errorBody },
-        handler: async ({ query }) => ({ body: await store.list({ kind, ...query }) }),
+        handler: async ({ query: { cursor, ...range } }) => ({ body: await store.list({ kind, ...range, after: cursor }) }),
       }),
       route({
         method: 'get',

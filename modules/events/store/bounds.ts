@@ -1,4 +1,7 @@
 // Range bounds and page cursors: both compared with the fixed-width date_created text, so both are normalized first.
+import { z } from 'zod';
+import { cursorField, encodeCursor } from '../../../kernel/http/cursor.ts';
+import { validate } from '../../../kernel/http/route.ts';
 import type { EventKind } from '../contract.ts';
 import { eventErrors } from '../errors.ts';
 
@@ -23,33 +26,16 @@ export function normalizeBound(value: string, name: string): string {
   return text;
 }
 
-export interface CursorPosition {
-  dateCreated: string;
-  idx: number;
-}
-
 /** Opaque to clients: the last row of a page, plus the kind so a cursor cannot be replayed on the other list. */
-export function encodeCursor(kind: EventKind, pos: CursorPosition): string {
-  return Buffer.from(JSON.stringify([kind, pos.dateCreated, pos.idx])).toString('base64url');
-}
+export const cursorSchema = (kind: EventKind) => z.tuple([z.literal(kind), z.string().regex(FIXED), z.int().min(0)]);
+export type EventCursor = readonly [kind: EventKind, dateCreated: string, idx: number];
 
-export function decodeCursor(kind: EventKind, cursor: string): CursorPosition {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    parsed = undefined;
-  }
-  if (
-    Array.isArray(parsed) &&
-    parsed.length === 3 &&
-    parsed[0] === kind &&
-    typeof parsed[1] === 'string' &&
-    FIXED.test(parsed[1]) &&
-    Number.isSafeInteger(parsed[2]) &&
-    parsed[2] >= 0
-  ) {
-    return { dateCreated: parsed[1], idx: parsed[2] };
-  }
-  throw eventErrors.INVALID_CURSOR('cursor is not valid for this list; pass next_cursor from the previous page unchanged');
+/** The `cursor` query field of the `kind` list: a bad cursor fails validation (400 VALIDATION_ERROR). */
+export const listCursor = (kind: EventKind) => cursorField(cursorSchema(kind));
+
+export const encodeListCursor = (kind: EventKind, dateCreated: string, idx: number) => encodeCursor([kind, dateCreated, idx] satisfies EventCursor);
+
+/** A cursor that reached the facade as text (an in-process or RPC call) read as the route reads it. */
+export function readCursor(kind: EventKind, cursor: string | undefined): EventCursor | undefined {
+  return validate(z.object({ cursor: listCursor(kind) }), { cursor }, 'body').cursor;
 }

@@ -1,9 +1,9 @@
 // The events store: batched idempotent inserts with stats in the same transaction, range pages, audit lookups.
 import { CompiledQuery, type Kysely } from 'kysely';
 import type { Dialect } from '../../../kernel/module.ts';
-import type { EventKind, EventStats, ListResult, StoredEvent, StoreInput, StoreResult } from '../contract.ts';
+import type { EventKind, EventStats, ListInput, ListResult, StoredEvent, StoreInput, StoreResult } from '../contract.ts';
 import { eventErrors } from '../errors.ts';
-import { decodeCursor, encodeCursor, normalizeBound } from './bounds.ts';
+import { encodeListCursor, normalizeBound, readCursor, type EventCursor } from './bounds.ts';
 import { TABLES } from './sql.ts';
 import { createBatchWriter, type BatchWriter, type Row } from './write-batch.ts';
 
@@ -12,7 +12,13 @@ export interface ListQuery {
   start_timestamp: string;
   end_timestamp: string;
   limit?: number;
-  cursor?: string;
+  /** The decoded cursor: the last row of the previous page. */
+  after?: EventCursor;
+}
+
+/** The contract's list input (cursor as text) as a query; a bad cursor is 400 VALIDATION_ERROR. */
+export function listQueryOf({ cursor, ...range }: ListInput): ListQuery {
+  return { ...range, after: readCursor(range.kind, cursor) };
 }
 
 export interface EventStore {
@@ -63,14 +69,14 @@ export function createEventStore(db: Kysely<any>, dialect: Dialect, options: Eve
       .select(columns(kind))
       .where('date_created', '>=', start)
       .where('date_created', '<', end);
-    if (query.cursor !== undefined) {
-      const after = decodeCursor(kind, query.cursor);
-      q = q.where((eb) => eb(eb.refTuple('date_created', 'idx'), '>', eb.tuple(after.dateCreated, after.idx)));
+    if (query.after !== undefined) {
+      const [, dateCreated, idx] = query.after;
+      q = q.where((eb) => eb(eb.refTuple('date_created', 'idx'), '>', eb.tuple(dateCreated, idx)));
     }
     const rows = await q.orderBy('date_created').orderBy('idx').limit(limit + 1).execute();
     const page = rows.slice(0, limit).map((r) => toEvent(kind, r));
     const last = page[page.length - 1];
-    const next_cursor = rows.length > limit && last ? encodeCursor(kind, { dateCreated: last.date_created, idx: last.index }) : null;
+    const next_cursor = rows.length > limit && last ? encodeListCursor(kind, last.date_created, last.index) : null;
     return { items: page, next_cursor };
   }
 

@@ -1,9 +1,10 @@
 // HTTP routes of the orders role: the original gateway's /orders paths plus list and delete.
 import { z } from 'zod';
+import { cursorField, encodeCursor } from '../../../kernel/http/cursor.ts';
 import { route, type RouteSpec } from '../../../kernel/http/route.ts';
 import { MAX_LINES, MAX_QUANTITY, productSchema, shopErrors } from '../contract.ts';
-import { cursorField, encodeCursor, limitField } from '../cursor.ts';
 import { PRICE_PATTERN } from '../money.ts';
+import { limitField } from '../page-size.ts';
 import type { OrderService } from './service.ts';
 
 const MAX_ORDER_ID = 2_147_483_647;
@@ -34,7 +35,8 @@ const orderSchema = z.object({
 const idParams = z.object({ id: z.string().regex(/^[1-9][0-9]{0,15}$/, 'must be a positive integer').transform(Number) });
 const listQuery = z.object({
   limit: limitField,
-  cursor: cursorField((s) => (/^[1-9][0-9]{0,9}$/.test(s) ? Number(s) : undefined)),
+  // The last order id of the previous page.
+  cursor: cursorField(z.int().min(1).max(MAX_ORDER_ID)),
 });
 
 function existingId(id: number): number {

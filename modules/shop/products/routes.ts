@@ -1,14 +1,16 @@
 // HTTP routes of the products role: the original gateway's /products paths plus list, patch and delete.
 import { z } from 'zod';
+import { cursorField, encodeCursor } from '../../../kernel/http/cursor.ts';
 import { route, type RouteSpec } from '../../../kernel/http/route.ts';
-import { productPatchSchema, productSchema, shopErrors } from '../contract.ts';
-import { cursorField, encodeCursor, limitField } from '../cursor.ts';
+import { productId, productPatchSchema, productSchema, shopErrors } from '../contract.ts';
+import { limitField } from '../page-size.ts';
 import type { ProductStore } from './store.ts';
 
 const idParams = z.object({ id: z.string().min(1).max(1000) });
 const listQuery = z.object({
   limit: limitField,
-  cursor: cursorField((s) => s),
+  // The last product id of the previous page.
+  cursor: cursorField(productId),
   title: z.string().min(1).max(200).optional(),
 });
 const page = z.object({ items: z.array(productSchema), total: z.number(), next_cursor: z.string().nullable() });
