@@ -1,10 +1,20 @@
 // Builds the etcd3 client from configuration: endpoints, user/password, TLS, deadlines, fault handling.
 import { readFileSync } from 'node:fs';
-import { ConsecutiveBreaker, circuitBreaker, handleWhen, retry } from 'cockatiel';
+import { BrokenCircuitError, handleWhen, noop, retry, wrap, type IDefaultPolicyContext, type IPolicy } from 'cockatiel';
 import { Etcd3, isRecoverableError, type IOptions } from 'etcd3';
 import type { EtcdSettings } from './config.ts';
 
-export function etcdOptions(s: EtcdSettings): IOptions {
+/**
+ * etcd refuses a token issued before the latest change to its users, roles or permissions ("revision of
+ * auth store is old": a JWT token carries the auth revision it was issued at). The etcd3 client renews its
+ * token only on "invalid auth token", so without help every request would fail until the token expires
+ * (a JWT's TTL, 5 min by default) after any auth change in etcd, even one about another user.
+ */
+export const isStaleAuthToken = (err: unknown): boolean =>
+  err instanceof Error && err.message.includes('revision of auth store is old');
+
+/** `renewToken` drops the client's auth token, so the next attempt authenticates again. */
+export function etcdOptions(s: EtcdSettings, renewToken: () => void = () => {}): IOptions {
   const tls = s.caFile || s.certFile || s.endpoints.some((e) => e.startsWith('https:'));
   const options: IOptions = {
     hosts: s.endpoints,
@@ -21,9 +31,9 @@ export function etcdOptions(s: EtcdSettings): IOptions {
     },
     faultHandling: {
       // The client's default opens a host's breaker for 5 s; 1 s lets a restarted etcd be used sooner.
-      host: () => circuitBreaker(handleWhen(isRecoverableError), { halfOpenAfter: 1000, breaker: new ConsecutiveBreaker(3) }),
-      // One retry, on another endpoint when there are several.
-      global: retry(handleWhen(isRecoverableError), { maxAttempts: 1 }),
+      host: () => new HostBreaker(3, 1000),
+      // One retry, on another endpoint when there are several; and one with a fresh token after an auth change.
+      global: wrap(retry(handleWhen(isRecoverableError), { maxAttempts: 1 }), renewingRetry(renewToken)),
     },
   };
   if (tls) {
@@ -37,6 +47,53 @@ export function etcdOptions(s: EtcdSettings): IOptions {
   return options;
 }
 
+/**
+ * A host's circuit breaker: open after `threshold` recoverable failures in a row; while open, calls fail
+ * at once; `retryAfterMs` after opening, calls go through again (the first success closes it, a failure
+ * opens it anew). Not cockatiel's breaker: when half-open, that one lets one call through and makes every
+ * other wait for it — and etcd3 retries a call refused with "invalid auth token" from inside the first
+ * call's breaker, so that retry waited for its own caller: every call from then on hung, deadline or not
+ * (with auth on, an etcd restart loses its simple tokens and opens the breaker: the client never recovered).
+ */
+export class HostBreaker implements IPolicy<IDefaultPolicyContext> {
+  declare readonly _altReturn: never;
+  readonly onSuccess = noop.onSuccess;
+  readonly onFailure = noop.onFailure;
+  private failures = 0;
+  private openedAt = 0;
+
+  constructor(private readonly threshold: number, private readonly retryAfterMs: number) {}
+
+  get open(): boolean {
+    return this.failures >= this.threshold && Date.now() - this.openedAt < this.retryAfterMs;
+  }
+
+  async execute<T>(fn: (context: IDefaultPolicyContext) => PromiseLike<T> | T, signal = new AbortController().signal): Promise<T> {
+    if (this.open) throw new BrokenCircuitError();
+    try {
+      const result = await fn({ signal });
+      this.failures = 0;
+      return result;
+    } catch (err) {
+      if (err instanceof Error && isRecoverableError(err) && ++this.failures >= this.threshold) this.openedAt = Date.now();
+      throw err;
+    }
+  }
+}
+
+function renewingRetry(renewToken: () => void) {
+  const policy = retry(handleWhen(isStaleAuthToken), { maxAttempts: 1 });
+  // Fires before the retry, which asks the client for its token again.
+  policy.onRetry(() => renewToken());
+  return policy;
+}
+
 export function createEtcdClient(s: EtcdSettings): Etcd3 {
-  return new Etcd3(etcdOptions(s));
+  let renew = () => {};
+  const client = new Etcd3(etcdOptions(s, () => renew()));
+  // etcd3 has no public way to drop the token: its connection pool's authenticator holds it
+  // (etcd3 1.1; etcd-client.test.ts fails should a later version move it).
+  const authenticator = (client as unknown as { pool?: { authenticator?: { invalidateMetadata?: () => void } } }).pool?.authenticator;
+  if (typeof authenticator?.invalidateMetadata === 'function') renew = () => authenticator.invalidateMetadata!();
+  return client;
 }

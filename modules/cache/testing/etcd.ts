@@ -1,17 +1,49 @@
-// Test helper: a real etcd server on free ports in a temp data dir, with kill/restart/compact for fault tests.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+// Test helper: a real etcd server on free ports in a temp data dir, with kill/restart/compact for fault tests;
+// optionally with TLS (throwaway CA, server and client certificates made with openssl) and with auth enabled.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Etcd3 } from 'etcd3';
+import { Etcd3, Range } from 'etcd3';
+import { createEtcdClient } from '../etcd-client.ts';
 import { freePort } from '../../../kernel/test-services.ts';
 
 export const ETCD_BIN = process.env.ETCD_BIN ?? 'etcd';
 
+/** PEM files for a TLS etcd: the CA that signed everything, and a client certificate it accepts. */
+export interface EtcdTlsFiles {
+  caFile: string;
+  certFile: string;
+  keyFile: string;
+}
+
+export interface EtcdStartOptions {
+  log?: boolean;
+  /** https:// client URL with a throwaway CA; clients must present a certificate it signed (--client-cert-auth). */
+  tls?: boolean;
+  /**
+   * Enables auth after the first start: user `root` (password `rootPassword`) and, per entry of `users`,
+   * a user with a role `<name>-rw` granting readwrite on `prefix`. Tokens expire after `tokenTtlSeconds`
+   * (default 300): simple ones after that long unused, JWTs that long after they were issued.
+   */
+  auth?: {
+    users?: Array<{ name: string; password: string; prefix: string }>;
+    tokenTtlSeconds?: number;
+    /** `simple` (default): opaque tokens held in etcd's memory; `jwt`: signed tokens (ES256, a throwaway key) that carry the auth revision. */
+    tokens?: 'simple' | 'jwt';
+  };
+}
+
 export interface EtcdServer {
-  /** `http://127.0.0.1:<client port>` */
+  /** `http://127.0.0.1:<client port>` (`https://` with `tls`) */
   url: string;
   dataDir: string;
+  /** The certificates, with `tls`. */
+  tls?: EtcdTlsFiles;
+  /** The root user's password, with `auth`. */
+  rootPassword?: string;
   /** Stops with SIGTERM and waits for the exit. */
   stop(): Promise<void>;
   /** SIGKILL: the crash the fault tests simulate. */
@@ -20,17 +52,85 @@ export interface EtcdServer {
   restart(): Promise<void>;
   /** Compacts history up to `revision` (default: the current revision); returns that revision. */
   compact(revision?: number): Promise<number>;
-  /** A fresh client (closed by `close()`). */
+  /** A fresh client (closed by `close()`), with the client certificate and as root when those are on. */
   client(): Etcd3;
   /** Stops the server and removes its data dir. */
   close(): Promise<void>;
 }
 
-export async function startEtcd(opts: { log?: boolean } = {}): Promise<EtcdServer> {
+function openssl(dir: string, ...args: string[]): void {
+  try {
+    execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException & { stderr?: Buffer };
+    if (e.code === 'ENOENT') throw new Error('openssl is not installed (apt-get install openssl)');
+    throw new Error(`openssl ${args[0]} failed: ${e.stderr?.toString() ?? e.message}`);
+  }
+}
+
+/** A CA, a server certificate for 127.0.0.1/localhost and a client certificate, in `dir`. */
+export function makeTestCertificates(dir: string): EtcdTlsFiles & { serverCertFile: string; serverKeyFile: string } {
+  const p = (name: string) => join(dir, name);
+  const run = (...args: string[]) => openssl(dir, ...args);
+  const key = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  run('req', '-x509', ...key, '-keyout', p('ca.key'), '-out', p('ca.crt'), '-days', '2', '-subj', '/CN=cantons test CA');
+  const sign = (name: string, cn: string, ext: string) => {
+    writeFileSync(p(`${name}.ext`), ext);
+    run('req', ...key, '-keyout', p(`${name}.key`), '-out', p(`${name}.csr`), '-subj', `/CN=${cn}`);
+    run('x509', '-req', '-in', p(`${name}.csr`), '-CA', p('ca.crt'), '-CAkey', p('ca.key'),
+      '-set_serial', `0x${randomBytes(8).toString('hex')}`, '-days', '2', '-out', p(`${name}.crt`), '-extfile', p(`${name}.ext`));
+  };
+  // etcd's own gRPC gateway dials the server with the server certificate, hence clientAuth too.
+  sign('server', 'localhost', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth,clientAuth\n');
+  sign('client', 'cantons-test-client', 'keyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n');
+  return { caFile: p('ca.crt'), certFile: p('client.crt'), keyFile: p('client.key'), serverCertFile: p('server.crt'), serverKeyFile: p('server.key') };
+}
+
+/** An ES256 key pair for etcd's JWT tokens: jwt.key, jwt.pub in `dir`. */
+function makeJwtKeys(dir: string): void {
+  openssl(dir, 'genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', join(dir, 'jwt.key'));
+  openssl(dir, 'pkey', '-in', join(dir, 'jwt.key'), '-pubout', '-out', join(dir, 'jwt.pub'));
+}
+
+/** GET /health over https with the test CA and client certificate. */
+function httpsHealth(url: string, tls: EtcdTlsFiles): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = request(`${url}/health`, {
+      ca: readFileSync(tls.caFile), cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile), timeout: 1000,
+      // No SNI for an IP address (RFC 6066; Node warns otherwise); the certificate is checked against 127.0.0.1.
+      servername: '',
+    }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d));
+      res.on('end', () => {
+        try { resolve(res.statusCode === 200 && JSON.parse(body).health === 'true'); } catch { resolve(false); }
+      });
+    });
+    req.on('error', () => resolve(false)).on('timeout', () => req.destroy());
+    req.end();
+  });
+}
+
+export async function startEtcd(opts: EtcdStartOptions = {}): Promise<EtcdServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'cantons-etcd-'));
+  const keyDir = opts.tls || opts.auth?.tokens === 'jwt' ? mkdtempSync(join(tmpdir(), 'cantons-etcd-keys-')) : undefined;
+  const cleanup = () => {
+    rmSync(dataDir, { recursive: true, force: true });
+    if (keyDir) rmSync(keyDir, { recursive: true, force: true });
+  };
+  let certs: ReturnType<typeof makeTestCertificates> | undefined;
+  try {
+    certs = opts.tls ? makeTestCertificates(keyDir!) : undefined;
+    if (opts.auth?.tokens === 'jwt') makeJwtKeys(keyDir!);
+  } catch (err) {
+    cleanup();
+    throw err;
+  }
+  const tls: EtcdTlsFiles | undefined = certs && { caFile: certs.caFile, certFile: certs.certFile, keyFile: certs.keyFile };
+  const rootPassword = opts.auth ? randomBytes(9).toString('base64url') : undefined;
   const clientPort = await freePort();
   const peerPort = await freePort();
-  const url = `http://127.0.0.1:${clientPort}`;
+  const url = `${tls ? 'https' : 'http'}://127.0.0.1:${clientPort}`;
   const peer = `http://127.0.0.1:${peerPort}`;
   const args = [
     '--name', 'default', '--data-dir', dataDir,
@@ -38,8 +138,41 @@ export async function startEtcd(opts: { log?: boolean } = {}): Promise<EtcdServe
     '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer,
     '--initial-cluster', `default=${peer}`, '--log-level', 'error', '--logger', 'zap',
   ];
+  if (certs) {
+    args.push('--cert-file', certs.serverCertFile, '--key-file', certs.serverKeyFile, '--trusted-ca-file', certs.caFile, '--client-cert-auth');
+  }
+  if (opts.auth) {
+    // The lowest bcrypt cost keeps each authentication cheap.
+    const ttl = opts.auth.tokenTtlSeconds ?? 300;
+    const token = opts.auth.tokens === 'jwt'
+      ? `jwt,pub-key=${join(keyDir!, 'jwt.pub')},priv-key=${join(keyDir!, 'jwt.key')},sign-method=ES256,ttl=${ttl}s`
+      : 'simple';
+    args.push('--auth-token', token, '--auth-token-ttl', String(ttl), '--bcrypt-cost', '4');
+  }
+  // A plain etcd gets the etcd3 client as it comes. With TLS or auth, the module's own client
+  // (createEtcdClient), which renews its token after an auth change (see etcd-client.ts).
+  const newClient = (asRoot: boolean): Etcd3 =>
+    tls || asRoot
+      ? createEtcdClient({
+          endpoints: [url],
+          timeoutMs: 5000,
+          ...tls,
+          ...(asRoot && rootPassword && { username: 'root', password: rootPassword }),
+        })
+      : new Etcd3({ hosts: url });
+  let authEnabled = false;
   let proc: ChildProcess | undefined;
   const clients: Etcd3[] = [];
+
+  const healthy = async () => {
+    if (tls) return httpsHealth(url, tls);
+    try {
+      const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) });
+      return res.ok && (await res.json()).health === 'true';
+    } catch {
+      return false; // not listening yet
+    }
+  };
 
   const launch = async () => {
     const child = spawn(ETCD_BIN, args, { stdio: ['ignore', opts.log ? 'inherit' : 'ignore', opts.log ? 'inherit' : 'pipe'] });
@@ -49,14 +182,31 @@ export async function startEtcd(opts: { log?: boolean } = {}): Promise<EtcdServe
     const deadline = Date.now() + 20_000;
     while (Date.now() < deadline) {
       if (child.exitCode !== null) throw new Error(`etcd exited with ${child.exitCode}: ${stderr}`);
-      try {
-        const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) });
-        if (res.ok && (await res.json()).health === 'true') return;
-      } catch { /* not listening yet */ }
+      if (await healthy()) return;
       await new Promise((r) => setTimeout(r, 50));
     }
     child.kill('SIGKILL');
     throw new Error(`etcd did not become healthy within 20 s: ${stderr}`);
+  };
+
+  const enableAuth = async (auth: NonNullable<EtcdStartOptions['auth']>) => {
+    const c = newClient(false);
+    try {
+      await c.role('root').create();
+      await c.user('root').create(rootPassword!);
+      await c.user('root').addRole('root');
+      for (const u of auth.users ?? []) {
+        const role = `${u.name}-rw`;
+        await c.role(role).create();
+        await c.role(role).grant({ permission: 'Readwrite', range: Range.prefix(u.prefix) });
+        await c.user(u.name).create(u.password);
+        await c.user(u.name).addRole(role);
+      }
+      await c.auth.authEnable();
+      authEnabled = true;
+    } finally {
+      c.close();
+    }
   };
 
   const halt = async (signal: NodeJS.Signals) => {
@@ -68,10 +218,19 @@ export async function startEtcd(opts: { log?: boolean } = {}): Promise<EtcdServe
     await exited;
   };
 
-  await launch();
+  try {
+    await launch();
+    if (opts.auth) await enableAuth(opts.auth);
+  } catch (err) {
+    await halt('SIGKILL');
+    cleanup();
+    throw err;
+  }
   return {
     url,
     dataDir,
+    tls,
+    rootPassword,
     stop: () => halt('SIGTERM'),
     kill: () => halt('SIGKILL'),
     restart: async () => {
@@ -79,7 +238,7 @@ export async function startEtcd(opts: { log?: boolean } = {}): Promise<EtcdServe
       await launch();
     },
     async compact(revision) {
-      const c = new Etcd3({ hosts: url });
+      const c = newClient(authEnabled);
       try {
         const rev = revision ?? Number((await c.kv.range({ key: Buffer.from('\0'), limit: 1, keys_only: true })).header.revision);
         await c.kv.compact({ revision: rev, physical: true });
@@ -89,14 +248,14 @@ export async function startEtcd(opts: { log?: boolean } = {}): Promise<EtcdServe
       }
     },
     client() {
-      const c = new Etcd3({ hosts: url });
+      const c = newClient(authEnabled);
       clients.push(c);
       return c;
     },
     async close() {
       for (const c of clients.splice(0)) c.close();
       await halt('SIGTERM');
-      rmSync(dataDir, { recursive: true, force: true });
+      cleanup();
     },
   };
 }
