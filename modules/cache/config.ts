@@ -24,6 +24,7 @@ export const cacheConfigSchema = z
     CACHE_ETCD_TIMEOUT_MS: int(2000, 1).describe('deadline of one etcd request'),
     CACHE_RESYNC_BASE_MS: int(100, 1).describe('first relist backoff step (full jitter)'),
     CACHE_RESYNC_MAX_MS: int(5000, 1).describe('largest relist backoff step'),
+    CACHE_WATCH_CHECK_MS: int(5000, 1).describe('how often a live watch is checked against etcd; one that has not delivered what etcd held a check earlier is relisted'),
   })
   .superRefine((c, ctx) => {
     if (c.CACHE_BACKEND === 'etcd' && !c.ETCD_URL) ctx.addIssue({ code: 'custom', path: ['ETCD_URL'], message: 'required when CACHE_BACKEND=etcd' });
@@ -44,7 +45,7 @@ export const cacheConfigSchema = z
     },
     keyPrefix: c.CACHE_KEY_PREFIX ?? c.USER_KEY_PREFIX ?? 'cantons/cache/',
     maxValueBytes: c.CACHE_MAX_VALUE_BYTES,
-    resync: { baseMs: c.CACHE_RESYNC_BASE_MS, maxMs: c.CACHE_RESYNC_MAX_MS },
+    resync: { baseMs: c.CACHE_RESYNC_BASE_MS, maxMs: c.CACHE_RESYNC_MAX_MS, checkMs: c.CACHE_WATCH_CHECK_MS },
   }));
 
 export type CacheConfig = z.output<typeof cacheConfigSchema>;

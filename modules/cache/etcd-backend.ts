@@ -11,7 +11,7 @@ export interface EtcdBackendOptions {
   /** Every key lives under this etcd prefix. */
   prefix: string;
   log: Logger;
-  resync: { baseMs: number; maxMs: number };
+  resync: { baseMs: number; maxMs: number; checkMs?: number };
   /** Closes the client on `close()` (true when the backend built it). */
   ownsClient?: boolean;
 }

@@ -12,7 +12,7 @@ import { skipUnless } from '../../kernel/test-services.ts';
 
 const skip = await skipUnless('etcd');
 const log = createLogger('silent');
-const resync = { baseMs: 20, maxMs: 200 };
+const resync = { baseMs: 20, maxMs: 200, checkMs: 200 };
 
 describe('informer (real etcd)', { skip }, () => {
   let etcd: EtcdServer;
@@ -102,6 +102,24 @@ describe('informer (real etcd)', { skip }, () => {
     assert.ok(inf.resyncs > resyncs);
   });
 
+  test('a watch that stops delivering while it looks connected is found out: stale, then relisted once the link recovers', async () => {
+    const p = prefix();
+    const host = new URL(etcd.url);
+    const proxy = await startProxy({ host: host.hostname, port: Number(host.port) });
+    open.push(proxy);
+    const inf = informer(proxy.url, p);
+    await waitFor('live', () => !inf.stale());
+    const resyncs = inf.resyncs;
+
+    proxy.stall();
+    await writer.put(`${p}k`).value('"written while stalled"');
+    await waitFor('stale', () => inf.stale(), 5000);
+    assert.equal(inf.get('k'), undefined, 'the stalled watch never delivered the write');
+    proxy.resume();
+    await waitFor('converged', () => !inf.stale() && inf.get('k')?.json === '"written while stalled"', 10_000);
+    assert.ok(inf.resyncs > resyncs);
+  });
+
   test('history compacted while the watch lags behind: the watch is cancelled, it relists and converges', async () => {
     const p = prefix();
     const host = new URL(etcd.url);
@@ -124,7 +142,10 @@ describe('informer (real etcd)', { skip }, () => {
     await etcd.compact();
     proxy.resume();
 
-    await waitFor('converged after compaction', () => inf.get('last')?.json === '"final"' && !inf.stale(), 15_000);
+    await waitFor('converged after compaction', () => {
+      if (inf.get('last')?.json === '"final"' && !inf.stale()) return true;
+      throw new Error(`state ${inf.state}, resyncs ${inf.resyncs}, synced revision ${inf.syncedRevision}, last error ${inf.lastError}`);
+    }, 15_000);
     assert.equal(inf.get('doomed'), undefined);
     assert.equal(inf.size, 11);
     assert.ok(inf.resyncs > resyncs, `expected a relist after the compaction (resyncs ${inf.resyncs}, last error ${inf.lastError})`);

@@ -14,7 +14,8 @@ export interface InformerOptions {
   /** The etcd key prefix to mirror; local keys are the etcd keys without it. */
   prefix: string;
   log: Logger;
-  resync: { baseMs: number; maxMs: number };
+  /** Relist backoff bounds, and how often a live watch is checked (default 5 s). */
+  resync: { baseMs: number; maxMs: number; checkMs?: number };
   /** Keys per range request while listing (one page of values must fit a gRPC message). */
   pageSize?: number;
   /** Called after each watch event is applied (or found stale): for measuring propagation. */
@@ -160,11 +161,51 @@ export class Informer {
       // Compaction past our revision, revoked permissions: etcd cancelled the watch and the client dropped it.
       .on('error', (err) => { cancelled = true; end(`watch cancelled: ${err.message}`); })
       .on('end', () => { cancelled = true; end('watch ended'); });
+    const checker = setInterval(() => void this.checkWatch(end), this.opts.resync.checkMs ?? 5000);
     const reason = await ended;
+    clearInterval(checker);
     this.wake = undefined;
     this.watcher = undefined;
     if (!cancelled) await Promise.race([watcher.cancel().catch(() => {}), sleep(1000)]);
     return reason;
+  }
+
+  // The newest mod_revision etcd held under the prefix at the previous check, not yet delivered by the watch.
+  private owed: number | undefined;
+  private checkFailures = 0;
+  private checking = false;
+
+  /**
+   * A watch can stop delivering and still look connected (a stalled stream, a half-open connection).
+   * Each check asks etcd for the newest revision under the prefix; when the watch has not delivered,
+   * by the next check, what etcd held at this one — or two checks in a row cannot reach etcd — the
+   * watch is ended and the loop relists. A healthy watch delivers within milliseconds, far inside one
+   * interval. Deletes alone leave no newer revision behind and are not detected this way.
+   */
+  private async checkWatch(end: (reason: string) => void): Promise<void> {
+    if (this.state !== 'live' || this.checking) return;
+    this.checking = true;
+    try {
+      if (this.owed !== undefined && this.syncedRevision < this.owed) {
+        end(`watch stalled: etcd held revision ${this.owed} under the prefix, the watch delivered up to ${this.syncedRevision}`);
+        return;
+      }
+      let newest: number;
+      try {
+        const res = await this.opts.client.kv.range({
+          key: this.range.start, range_end: this.range.end, limit: 1, keys_only: true, sort_target: 'Mod', sort_order: 'Descend',
+        });
+        newest = Number(res.kvs[0]?.mod_revision ?? 0);
+        this.checkFailures = 0;
+      } catch (err) {
+        this.lastError = `watch check failed: ${(err as Error).message}`;
+        if (++this.checkFailures >= 2) end(`watch unverifiable: ${this.lastError}`);
+        return;
+      }
+      this.owed = newest > this.syncedRevision ? newest : undefined;
+    } finally {
+      this.checking = false;
+    }
   }
 
   /** Reads the whole prefix page by page at one revision (the first page's). */
@@ -197,6 +238,8 @@ export class Informer {
     }
     this.listRevision = revision;
     this.syncedRevision = revision;
+    this.owed = undefined;
+    this.checkFailures = 0;
     this.listed = true;
   }
 
