@@ -73,22 +73,15 @@ export async function deleteRows(mdb: ModuleDatabase, ids: string[]): Promise<vo
   await mdb.db.deleteFrom('outbox').where('id', 'in', ids).execute();
 }
 
-export async function extendLease(mdb: ModuleDatabase, ids: string[], owner: string, leaseMs: number): Promise<void> {
+/**
+ * Sets the lease of rows this relay owns to end `ms` from now: a long lease while a slow batch is still
+ * being delivered, a short one to hand undelivered rows back to any relay.
+ */
+export async function leaseFor(mdb: ModuleDatabase, ids: string[], owner: string, ms: number): Promise<void> {
   if (ids.length === 0) return;
   await mdb.db
     .updateTable('outbox')
-    .set({ lease_until: Date.now() + leaseMs })
-    .where('id', 'in', ids)
-    .where('lease_owner', '=', owner)
-    .execute();
-}
-
-/** Hands rows back (to any relay) after `delayMs`, e.g. when delivery failed for a reason outside the handler. */
-export async function releaseRows(mdb: ModuleDatabase, ids: string[], owner: string, delayMs: number): Promise<void> {
-  if (ids.length === 0) return;
-  await mdb.db
-    .updateTable('outbox')
-    .set({ lease_until: Date.now() + delayMs })
+    .set({ lease_until: Date.now() + ms })
     .where('id', 'in', ids)
     .where('lease_owner', '=', owner)
     .execute();

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ModuleDatabase } from '../../db/database.ts';
 import { backoffDelay } from '../http-transport.ts';
-import { claimBatch, deleteRows, extendLease, releaseRows, toEvent } from './outbox.ts';
+import { claimBatch, deleteRows, leaseFor, toEvent } from './outbox.ts';
 import type { BusEvent } from './types.ts';
 
 /** Delivers a batch (in outbox order); returns the ids whose rows may now be deleted. */
@@ -93,7 +93,7 @@ export class Relay {
     let delivered: string[] = [];
     // In-process delivery runs handlers with retries; a slow batch keeps its lease so no other relay takes it meanwhile.
     const renew = setInterval(() => {
-      extendLease(this.mdb, rows.map((r) => r.id), this.owner, this.opts.leaseMs).catch((err) =>
+      leaseFor(this.mdb, rows.map((r) => r.id), this.owner, this.opts.leaseMs).catch((err) =>
         this.opts.log.warn({ err, module: this.module }, 'outbox lease renewal failed'),
       );
     }, Math.max(10, Math.floor(this.opts.leaseMs / 2)));
@@ -108,7 +108,7 @@ export class Relay {
     const done = new Set(delivered);
     const left = rows.filter((r) => !done.has(r.id)).map((r) => r.id);
     // Not delivered (a consumer's database or Redis is down): give the rows back after a pause, not after the whole lease.
-    await releaseRows(this.mdb, left, this.owner, Math.max(1000, this.opts.pollMs));
+    await leaseFor(this.mdb, left, this.owner, Math.max(1000, this.opts.pollMs));
     return rows.length;
   }
 
