@@ -8,6 +8,7 @@ import { spawnBaseline, spawnCantons, stopServers, type ServerProcess } from '..
 import { startBalancer } from '../../modules/cache/testing/balancer.ts';
 import { startEtcd, type EtcdServer } from '../../modules/cache/testing/etcd.ts';
 import { measurePropagation, type PropagationResult } from '../../modules/cache/testing/propagation.ts';
+import { cachedRead, configUrl, timeUntilSeen } from '../../modules/cache/testing/instances.ts';
 
 const LETTERS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';
 const letters = (r: Random, n: number) => Array.from({ length: n }, () => LETTERS[r.int(0, LETTERS.length - 1)]).join('');
@@ -110,7 +111,8 @@ function propagationNotes(p: PropagationResult): string[] {
   ];
 }
 
-const SETUPS = ['ratio', 'one', 'many', 'propagation'] as const;
+const SETUPS = ['ratio', 'one', 'many', 'propagation', 'processes'] as const;
+const CHECK_AT_MS = [10, 25, 50];
 
 async function run(opts: BenchOptions, io: BenchIO) {
   const only = typeof opts.flags.only === 'string' ? opts.flags.only.split(',') : [...SETUPS];
@@ -206,6 +208,51 @@ async function run(opts: BenchOptions, io: BenchIO) {
         await stopServers(...servers);
       }
     }
+    if (only.includes('processes')) {
+      const count = Number(opts.flags.processes ?? 64);
+      const rounds = Number(opts.flags['process-writes'] ?? 96);
+      io.log(`propagation across ${count} app processes: starting them, 8 at a time …`);
+      const apps: ServerProcess[] = [];
+      try {
+        for (let i = 0; i < count; i += 8) {
+          apps.push(...(await Promise.all(Array.from({ length: Math.min(8, count - i) }, (_, j) => spawnCache(i + j)))));
+        }
+        // Each write is read on a rotating sample of 8 processes at one moment after the PUT was sent
+        // (10, 25 or 50 ms): 8 reads come back within a few ms, where a burst on all 63 would take ~100 ms
+        // on two cores and measure itself. Over the writes every process is sampled at every moment.
+        const SAMPLE = 8;
+        const hits = new Map<number, { seen: number; reads: number }>(CHECK_AT_MS.map((t) => [t, { seen: 0, reads: 0 }]));
+        let missing = 0;
+        for (let w = 0; w < rounds; w++) {
+          const k = `propagation-${w}`;
+          const v = JSON.stringify(`${w}-${value}`);
+          const at = CHECK_AT_MS[w % CHECK_AT_MS.length];
+          const sample = Array.from({ length: SAMPLE }, (_, j) => apps[1 + ((w * SAMPLE + j) % (count - 1))]);
+          const since = performance.now();
+          const put = await fetch(configUrl(apps[0], k), { method: 'PUT', body: v });
+          if (put.status !== 200) throw new Error(`PUT ${k}: ${put.status} ${await put.text()}`);
+          const wait = since + at - performance.now();
+          if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+          const shown = await Promise.all(sample.map(async (a) => (await cachedRead(a, k)).text === v));
+          const h = hits.get(at)!;
+          h.reads += SAMPLE;
+          h.seen += shown.filter(Boolean).length;
+          // Whatever was not there yet must arrive eventually.
+          for (const [i, a] of sample.entries()) {
+            if (!shown[i]) await timeUntilSeen(a, k, v, since, 2000).catch(() => missing++);
+          }
+        }
+        const at50 = hits.get(50)!;
+        notes.push(
+          `propagation across ${count} app processes (MODULES=cache, each its own etcd watch): ${rounds} writes through process 1, each read with use_cache=true on ${SAMPLE} of the ${count - 1} others at one moment after the PUT was sent: ` +
+            [...hits].map(([t, h]) => `by ${t} ms ${h.seen}/${h.reads} (${((h.seen / h.reads) * 100).toFixed(1)} %)`).join(', ') +
+            ` — target p99 < 50 ms: ${at50.seen >= 0.99 * at50.reads ? 'MET' : 'NOT MET'} (≥ 99 % of reads at 50 ms show the write)`,
+        );
+        checks.push(check(`propagation across ${count} processes: every sampled read saw the write within 2 s`, missing === 0, `${missing} of ${rounds * SAMPLE} sampled reads never saw the write`));
+      } finally {
+        await stopServers(...apps);
+      }
+    }
   } finally {
     await etcd?.close();
   }
@@ -218,7 +265,7 @@ async function run(opts: BenchOptions, io: BenchIO) {
 
 export default defineScenario({
   name: 'cache',
-  description: 'config cache on etcd: the original load test (PUT, 20× GET, DELETE; half cached) on 1 and --instances=4 instances, cached GET ÷ bare Koa constant GET, propagation over --informers=64 watchers; --only ratio,one,many,propagation; --etcd-url to use a running etcd',
+  description: 'config cache on etcd: the original load test (PUT, 20× GET, DELETE; half cached) on 1 and --instances=4 instances, cached GET ÷ bare Koa constant GET, propagation over --informers=64 watchers and across --processes=64 app processes; --only ratio,one,many,propagation,processes; --etcd-url to use a running etcd',
   defaults: { connections: 50, durationSec: 10 },
   run,
 });
