@@ -53,7 +53,6 @@ export const errors = defineErrors('kernel', {
   NOT_FOUND: { status: 404, description: 'No route matches this path.' },
   METHOD_NOT_ALLOWED: { status: 405, description: 'The path exists but not for this HTTP method.' },
   PAYLOAD_TOO_LARGE: { status: 413, description: 'The body is larger than the limit (BODY_LIMIT, 1 MiB by default).' },
-  UNSUPPORTED_MEDIA_TYPE: { status: 415, description: 'The body is not `application/json`.' },
   NOT_READY: { status: 503, description: 'The process is starting (a database is still connecting) or shutting down.' },
   ROLE_UNAVAILABLE: { status: 503, description: 'A role this request needs runs in another process that did not answer in time.' },
   UNEXPECTED_ERROR: { status: 500, description: 'A bug or an unexpected failure; details are in the log under the request id.' },
@@ -68,7 +67,6 @@ export function toAppError(err: unknown): AppError | undefined {
     404: errors.NOT_FOUND,
     405: errors.METHOD_NOT_ALLOWED,
     413: errors.PAYLOAD_TOO_LARGE,
-    415: errors.UNSUPPORTED_MEDIA_TYPE,
   };
   return (byStatus[e.status] ?? errors.BAD_REQUEST)(e.expose && e.message ? e.message : 'Bad request');
 }
