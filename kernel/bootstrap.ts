@@ -11,8 +11,7 @@ import { errors } from './errors.ts';
 import { planRoles, StartupError, type RolePlan } from './flags.ts';
 import { createHttpApp, type HttpApp } from './http/app.ts';
 import { rpcPath, httpTransport } from './http-transport.ts';
-import { readJsonBody } from './http/body.ts';
-import { toMiddleware, validate, type RouteSpec } from './http/route.ts';
+import { toMiddleware, type RouteSpec } from './http/route.ts';
 import { createLogger, type Logger } from './logger.ts';
 import type { ModuleDefinition, RoleContext, RoleInstance } from './module.ts';
 import { buildOpenApi } from './openapi.ts';
@@ -207,11 +206,12 @@ export function bootstrap(opts: BootstrapOptions = {}): Kernel {
 /** Serves a role's facade over HTTP for callers in other processes: POST /rpc/<module.role>/<method>. */
 function mountRpc(router: Router, contract: Contract, impl: Record<string, (input: unknown) => Promise<unknown>>, bodyLimit: number): void {
   for (const [method, spec] of Object.entries(contract.methods)) {
-    router.post(rpcPath(contract.role, method), async (ctx) => {
-      const input = validate(spec.input, await readJsonBody(ctx, bodyLimit), 'body');
-      const output = await impl[method](input);
-      if (output === undefined) ctx.status = 204;
-      else ctx.body = output;
-    });
+    const path = rpcPath(contract.role, method);
+    const handler = async ({ body }: { body: unknown }) => {
+      const output = await impl[method](body);
+      return output === undefined ? { status: 204 } : { body: output };
+    };
+    // The same request handling as a module route: body limit, JSON, validation against the contract.
+    router.post(path, toMiddleware({ method: 'post', path, summary: `${contract.role}.${method}`, body: spec.input, responses: {}, handler }, bodyLimit));
   }
 }
