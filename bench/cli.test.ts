@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { parseArgs, scenarioNames } from './cli.ts';
 import { formatResult } from './report.ts';
-import { ratio, type RunRecord } from './scenario.ts';
+import { cpuRatio, ratio, type RunRecord } from './scenario.ts';
 import { ROOT } from './servers.ts';
 
 const run = (args: string[]) =>
@@ -40,12 +40,13 @@ test('--help lists the scenarios; an unknown scenario exits 2 naming the availab
   assert.match(unknown.stderr, /unknown scenario "nope"; available: .*events/);
 });
 
+const rec = (label: string, okRps: number, serverCpuUsPerOk: number | null = null) => ({
+  label, okRps, rps: okRps, connections: 10, elapsedMs: 1000, steps: {}, serverCpuPercent: null, serverCpuUsPerOk, loadgenCpuPercent: 50,
+  latency: { count: 1, min: 1, max: 1, avg: 1, p50: 1, p90: 1, p95: 1, p99: 1 },
+  errors: { total: 0, status: 0, status5xx: 0, network: 0, assertion: 0, samples: {} },
+}) as unknown as RunRecord;
+
 test('the report says MET or NOT MET from the exact ratio, and FAIL for a failed check', () => {
-  const rec = (label: string, okRps: number) => ({
-    label, okRps, rps: okRps, connections: 10, elapsedMs: 1000, steps: {}, serverCpuPercent: null, loadgenCpuPercent: 50,
-    latency: { count: 1, min: 1, max: 1, avg: 1, p50: 1, p90: 1, p95: 1, p99: 1 },
-    errors: { total: 0, status: 0, status5xx: 0, network: 0, assertion: 0, samples: {} },
-  }) as unknown as RunRecord;
   const a = rec('ours', 799);
   const b = rec('bare', 1000);
   const low = ratio('ours ÷ bare', a, b, 0.8);
@@ -55,4 +56,17 @@ test('the report says MET or NOT MET from the exact ratio, and FAIL for a failed
   assert.match(text, /ours ÷ bare = 0\.8 {2}target ≥ 0\.8: NOT MET/);
   assert.match(text, /bare ÷ ours = 1\.25 {2}target ≥ 1: MET/);
   assert.match(text, /FAIL {2}zero 5xx {2}\(3 of 10\)/);
+});
+
+test('over rounds a ratio is the median of the per-round ratios; the CPU ratio compares server µs per request', () => {
+  const ours = [rec('ours #1', 700, 150), rec('ours #2', 900, 120), rec('ours #3', 400, 300)];
+  const bare = [rec('bare #1', 1000, 100), rec('bare #2', 1000, 100), rec('bare #3', 1000, 100)];
+  const r = ratio('ours ÷ bare', ours, bare, 0.8);
+  assert.equal(r.value, 0.7); // per round 0.7, 0.9, 0.4
+  assert.equal(r.met, false);
+  assert.match(r.detail, /median of 3 rounds: 0\.7, 0\.9, 0\.4/);
+  const cpu = cpuRatio('by cpu', ours, bare);
+  assert.equal(cpu?.value, 0.67); // per round 0.67, 0.83, 0.33
+  assert.equal(cpuRatio('no cpu', [rec('a', 1)], [rec('b', 1)]), undefined);
+  assert.throws(() => ratio('uneven', ours, bare.slice(1)), /3 runs against 2/);
 });

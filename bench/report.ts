@@ -17,7 +17,7 @@ function runRows(run: RunRecord): string[][] {
     run.label, String(run.connections), String(run.rps), String(run.okRps),
     ms(l.p50), ms(l.p95), ms(l.p99), ms(l.max),
     String(run.errors.total), String(run.errors.status5xx), String(run.errors.network),
-    pct(run.serverCpuPercent), pct(run.loadgenCpuPercent),
+    pct(run.serverCpuPercent), run.serverCpuUsPerOk === null ? '-' : String(run.serverCpuUsPerOk), pct(run.loadgenCpuPercent),
   ]];
   const steps = Object.entries(run.steps);
   if (steps.length > 1) {
@@ -26,7 +26,7 @@ function runRows(run: RunRecord): string[][] {
       rows.push([
         `  ${name}`, '', String(Math.round(s.requests / seconds)), '',
         ms(s.latency.p50), ms(s.latency.p95), ms(s.latency.p99), ms(s.latency.max),
-        String(s.errors), '', '', '', '',
+        String(s.errors), '', '', '', '', '',
       ]);
     }
   }
@@ -35,7 +35,7 @@ function runRows(run: RunRecord): string[][] {
 
 export function formatResult(scenario: string, result: ScenarioResult): string {
   const out: string[] = [];
-  const header = ['run', 'conns', 'rps', 'ok/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'errors', '5xx', 'net', 'srv cpu', 'gen cpu'];
+  const header = ['run', 'conns', 'rps', 'ok/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'errors', '5xx', 'net', 'srv cpu', 'srv µs/ok', 'gen cpu'];
   out.push(`\n=== ${scenario} ===`);
   out.push(table([header, ...result.runs.flatMap(runRows)]));
   const samples = result.runs.filter((r) => r.errors.total > 0);

@@ -30,6 +30,8 @@ export interface RunRecord extends LoadResult {
   servers: string[];
   /** CPU the server processes used during the measurement, percent of one core (summed); null off Linux. */
   serverCpuPercent: number | null;
+  /** That CPU per successful request, µs: what the server pays per request whoever caps the rps. */
+  serverCpuUsPerOk: number | null;
   /** 1-minute load average before the warm-up (includes this bench's own earlier runs, which decay over a minute). */
   loadAverage: number;
   /** The discarded warm-up: its requests still reached the server (count them when checking what was stored). */
@@ -98,18 +100,49 @@ export async function measure(label: string, servers: ServerProcess[], load: Mea
     label,
     servers: servers.map((s) => s.name),
     serverCpuPercent: used === null ? null : Math.round((used / result.elapsedMs) * 100),
+    serverCpuUsPerOk: used === null || result.ok === 0 ? null : Math.round((used * 1000) / result.ok),
     warmup,
     loadAverage,
     ...result,
   };
 }
 
-/** `a ÷ b` on successful requests per second; met when a target is given and reached. */
-export function ratio(name: string, a: RunRecord, b: RunRecord, target?: number): RatioResult {
-  const exact = b.okRps > 0 ? a.okRps / b.okRps : 0;
-  const value = Math.round(exact * 100) / 100;
-  const detail = `${a.label} ${a.okRps} ok/s ÷ ${b.label} ${b.okRps} ok/s`;
+const median = (values: number[]) => {
+  const sorted = [...values].sort((x, y) => x - y);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+const round2 = (v: number) => Math.round(v * 100) / 100;
+
+/**
+ * `a ÷ b` on successful requests per second; with several rounds (a[i] measured next to b[i]), the
+ * median of the per-round ratios, each listed in the detail. Met when a target is given and reached.
+ */
+export function ratio(name: string, a: RunRecord | RunRecord[], b: RunRecord | RunRecord[], target?: number): RatioResult {
+  const as = [a].flat();
+  const bs = [b].flat();
+  if (as.length !== bs.length || as.length === 0) throw new Error(`ratio ${name}: ${as.length} runs against ${bs.length}`);
+  const each = as.map((x, i) => (bs[i].okRps > 0 ? x.okRps / bs[i].okRps : 0));
+  const exact = median(each);
+  const detail = as.length === 1
+    ? `${as[0].label} ${as[0].okRps} ok/s ÷ ${bs[0].label} ${bs[0].okRps} ok/s`
+    : `median of ${as.length} rounds: ${each.map(round2).join(', ')}`;
+  const value = round2(exact);
   return target === undefined ? { name, value, detail } : { name, value, target, met: exact >= target, detail };
+}
+
+/**
+ * Server CPU per request, `b ÷ a` (median over rounds): the throughput ratio if each server had a
+ * core to itself and the load generator cost nothing. Undefined where CPU cannot be read.
+ */
+export function cpuRatio(name: string, a: RunRecord[], b: RunRecord[]): RatioResult | undefined {
+  const usA = a.map((x) => x.serverCpuUsPerOk);
+  const usB = b.map((x) => x.serverCpuUsPerOk);
+  if (usA.length === 0 || usA.length !== usB.length || [...usA, ...usB].some((us) => !us)) return undefined;
+  const each = usA.map((us, i) => usB[i]! / us!);
+  const detail = `server CPU per ok request ${Math.round(median(usB as number[]))} µs ÷ ${Math.round(median(usA as number[]))} µs (medians)` +
+    (each.length > 1 ? `; per round ${each.map(round2).join(', ')}` : '');
+  return { name, value: round2(median(each)), detail };
 }
 
 export function check(name: string, pass: boolean, detail: string): CheckResult {

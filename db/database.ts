@@ -2,7 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, sql, type SqliteDatabase } from 'kysely';
 import pg from 'pg';
 import type { Logger } from '../kernel/logger.ts';
 import type { Dialect } from '../kernel/module.ts';
@@ -48,12 +48,41 @@ function openSqlite(module: string, dataDir: string): ModuleDatabase {
   database.pragma('synchronous = FULL');
   database.pragma('busy_timeout = 5000');
   database.pragma('foreign_keys = ON');
-  const db = new Kysely<any>({ dialect: new SqliteDialect({ database }) });
+  // Checkpoint every ≈ 40 MB of WAL rather than SQLite's 4 MB: a page rewritten by many commits in
+  // between is copied back once, and fewer checkpoints fsync the database file. Measured on the
+  // events write path: ≈ 30 → 24 µs of SQLite time per event (docs/benchmarks.md).
+  database.pragma('wal_autocheckpoint = 10000');
+  const db = new Kysely<any>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
   return {
     db,
     dialect: 'sqlite',
     ping: async () => database.open,
     close: () => db.destroy(),
+  };
+}
+
+const STATEMENT_CACHE = 500;
+
+/**
+ * The database as Kysely's SQLite driver sees it, but `prepare` reuses statements by SQL text:
+ * the driver prepares on every query, and parsing costs more than running a small insert. A
+ * statement still being iterated (a streamed select) is busy, so that caller gets a fresh one.
+ */
+function withStatementCache(database: SQLite.Database): SqliteDatabase {
+  const cache = new Map<string, SQLite.Statement>();
+  return {
+    close: () => database.close(),
+    prepare(text: string) {
+      let stmt = cache.get(text);
+      if (stmt?.busy) return database.prepare(text);
+      if (stmt) cache.delete(text); // re-inserted below: the Map's order is least recently used first
+      else {
+        stmt = database.prepare(text);
+        if (cache.size >= STATEMENT_CACHE) cache.delete(cache.keys().next().value!);
+      }
+      cache.set(text, stmt);
+      return stmt;
+    },
   };
 }
 

@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import type { VirtualUser } from '../load.ts';
 import { createClient } from '../load.ts';
 import { idPool } from '../random.ts';
-import { check, defineScenario, measure, ratio, type BenchIO, type BenchOptions, type CheckResult, type MeasureLoad, type RunRecord } from '../scenario.ts';
+import { check, cpuRatio, defineScenario, measure, ratio, type BenchIO, type BenchOptions, type CheckResult, type MeasureLoad, type RatioResult, type RunRecord } from '../scenario.ts';
 import { spawnBaseline, spawnCantons, stopServers, type ServerProcess } from '../servers.ts';
 
 // The JMeter plan's CSV pools and Random functions: a few thousand devices spread over ski resorts.
@@ -72,69 +72,92 @@ async function withServers<T>(start: () => Promise<ServerProcess[]>, body: (serv
 }
 
 const SETUPS = ['noop', 'insert', 'cantons', 'split'] as const;
+type Setup = (typeof SETUPS)[number];
+
+/** Each setup in a fresh server (and data directory): measure it, check what it must guarantee. */
+function setups(opts: BenchOptions, io: BenchIO, checks: CheckResult[]): Record<Setup, (label: string) => Promise<RunRecord>> {
+  return {
+    noop: (label) => withServers(async () => [await spawnBaseline('noop-post')], (s) => measure(label, s, ingestLoad(false), opts, io)),
+    insert: (label) => withServers(async () => [await spawnBaseline('durable-insert')], async (s) => {
+      const r = await measure(label, s, ingestLoad(false), opts, io);
+      const rows = (await createClient(s[0].url).get('/_baseline/count')).body.rows as number;
+      checks.push(check(`${label}: every 201 is stored`, rows === r.warmup.ok + r.ok, `${rows} rows for ${r.warmup.ok + r.ok} acknowledged`));
+      return r;
+    }),
+    cantons: (label) => withServers(async () => [await spawnCantons({ MODULES: 'events' }, { name: 'cantons events' })], async (s) => {
+      const r = await measure(label, s, ingestLoad(true), opts, io);
+      checks.push(...serverChecks(label, r, s));
+      await stopServers(...s);
+      checks.push(durabilityCheck(label, r, storedEvents(s[0].dataDir)));
+      return r;
+    }),
+    split: (label) => withServers(async () => {
+      const storage = await spawnCantons({ MODULES: 'events.storage' }, { name: 'events.storage' });
+      try {
+        const receiver = await spawnCantons({ MODULES: 'events.receiver', EVENTS_STORAGE_URL: storage.url }, { name: 'events.receiver' });
+        return [storage, receiver];
+      } catch (err) {
+        await storage.stop();
+        throw err;
+      }
+    }, async (s) => {
+      const r = await measure(label, s, { ...ingestLoad(true), url: s[1].url }, opts, io);
+      checks.push(...serverChecks(label, r, s));
+      await stopServers(s[1], s[0]);
+      checks.push(durabilityCheck(label, r, storedEvents(s[0].dataDir)));
+      return r;
+    }),
+  };
+}
+
+const LABELS: Record<Setup, string> = {
+  noop: 'bare koa no-op',
+  insert: 'bare koa insert/request',
+  cantons: 'cantons events',
+  split: 'cantons split (2 procs)',
+};
 
 async function run(opts: BenchOptions, io: BenchIO) {
-  const runs: RunRecord[] = [];
   const checks: CheckResult[] = [];
   const only = typeof opts.flags.only === 'string' ? opts.flags.only.split(',') : [...SETUPS];
   const unknown = only.filter((o) => !(SETUPS as readonly string[]).includes(o));
   if (unknown.length) throw new Error(`--only: unknown setup ${unknown.join(', ')}; use ${SETUPS.join(',')}`);
-  const skip = async () => undefined;
-  // One setup at a time, so no two servers compete for the same cores.
-  if (only.includes('noop')) io.log('bare koa no-op POST …');
-  const noop = !only.includes('noop') ? await skip() : await withServers(async () => [await spawnBaseline('noop-post')], (s) => measure('bare koa no-op', s, ingestLoad(false), opts, io));
+  const rounds = opts.flags.rounds === undefined ? 3 : Number(opts.flags.rounds);
+  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds needs a whole number ≥ 1, got ${opts.flags.rounds}`);
 
-  if (only.includes('insert')) io.log('bare koa, one durable INSERT per request …');
-  const durable = !only.includes('insert') ? await skip() : await withServers(async () => [await spawnBaseline('durable-insert')], async (s) => {
-    const r = await measure('bare koa insert/request', s, ingestLoad(false), opts, io);
-    const rows = (await createClient(s[0].url).get('/_baseline/count')).body.rows as number;
-    checks.push(check('bare koa insert/request: every 201 is stored', rows === r.warmup.ok + r.ok, `${rows} rows for ${r.warmup.ok + r.ok} acknowledged`));
-    return r;
-  });
-
-  if (only.includes('cantons')) io.log('cantons, MODULES=events …');
-  const ours = !only.includes('cantons') ? await skip() : await withServers(async () => [await spawnCantons({ MODULES: 'events' }, { name: 'cantons events' })], async (s) => {
-    const r = await measure('cantons events', s, ingestLoad(true), opts, io);
-    checks.push(...serverChecks('cantons events', r, s));
-    await stopServers(...s);
-    checks.push(durabilityCheck('cantons events', r, storedEvents(s[0].dataDir)));
-    return r;
-  });
-
-  if (only.includes('split')) io.log('cantons split: events.storage + events.receiver over HTTP …');
-  const split = !only.includes('split') ? await skip() : await withServers(async () => {
-    const storage = await spawnCantons({ MODULES: 'events.storage' }, { name: 'events.storage' });
-    try {
-      const receiver = await spawnCantons({ MODULES: 'events.receiver', EVENTS_STORAGE_URL: storage.url }, { name: 'events.receiver' });
-      return [storage, receiver];
-    } catch (err) {
-      await storage.stop();
-      throw err;
+  // Rounds alternate the setups, one server at a time (no two compete for the cores): noise on a
+  // shared machine then hits every setup alike, and each ratio is the median of its rounds.
+  const measureSetup = setups(opts, io, checks);
+  const series: Record<Setup, RunRecord[]> = { noop: [], insert: [], cantons: [], split: [] };
+  for (let round = 1; round <= rounds; round++) {
+    for (const setup of SETUPS.filter((x) => only.includes(x))) {
+      const label = rounds > 1 ? `${LABELS[setup]} #${round}` : LABELS[setup];
+      io.log(`${rounds > 1 ? `round ${round}/${rounds}: ` : ''}${label} …`);
+      series[setup].push(await measureSetup[setup](label));
     }
-  }, async (s) => {
-    const r = await measure('cantons split (2 procs)', s, { ...ingestLoad(true), url: s[1].url }, opts, io);
-    checks.push(...serverChecks('cantons split', r, s));
-    await stopServers(s[1], s[0]);
-    checks.push(durabilityCheck('cantons split', r, storedEvents(s[0].dataDir)));
-    return r;
-  });
-  for (const r of [noop, durable, ours, split]) if (r) runs.push(r);
+  }
+  const runs = SETUPS.flatMap((x) => series[x]);
 
   const notes = [
     `closed loop: each of ${opts.connections} connections sends its next request when the last one is answered (latency excludes queueing before send)`,
-    'the load generator runs in this process and shares the machine with the servers; "gen cpu" near 100% means the client, not the server, may cap rps',
+    'the load generator runs in this process and shares the machine with the servers; "gen cpu" near 100% means the client, not the server, may cap rps — "srv µs/ok" (server CPU per request) does not depend on who caps it',
   ];
   for (const r of runs) if (r.loadgenCpuPercent >= 85) notes.push(`${r.label}: load generator used ${r.loadgenCpuPercent}% of a core — its rps is probably client-bound`);
-  const ratios = [];
-  if (ours && noop) ratios.push(ratio('cantons ÷ bare no-op', ours, noop, 0.8));
-  if (ours && durable) ratios.push(ratio('cantons ÷ bare insert/request', ours, durable, 3));
-  if (split && ours) ratios.push(ratio('split ÷ cantons', split, ours));
+  const { noop, insert, cantons, split } = series;
+  const ratios: RatioResult[] = [];
+  if (cantons.length && noop.length) {
+    ratios.push(ratio('cantons ÷ bare no-op', cantons, noop, 0.8));
+    const cpu = cpuRatio('cantons ÷ bare no-op, by server CPU per request', cantons, noop);
+    if (cpu) ratios.push(cpu);
+  }
+  if (cantons.length && insert.length) ratios.push(ratio('cantons ÷ bare insert/request', cantons, insert, 3));
+  if (split.length && cantons.length) ratios.push(ratio('split ÷ cantons', split, cantons));
   return { runs, ratios, checks, notes };
 }
 
 export default defineScenario({
   name: 'events',
-  description: 'events ingest (POST snow reports + lift rides) vs bare Koa no-op and one-insert-per-request, and the split layout; --only noop,insert,cantons,split for a subset',
+  description: 'events ingest (POST snow reports + lift rides) vs bare Koa no-op and one-insert-per-request, and the split layout; --only noop,insert,cantons,split for a subset, --rounds N (default 3) alternating rounds, ratios are medians',
   defaults: { connections: 200, durationSec: 10 },
   run,
 });
