@@ -1,5 +1,4 @@
 // The composition root: config → databases → bus → facades → roles → routes. Nothing connects on import.
-import Router from '@koa/router';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { z } from 'zod';
 import { openModuleDatabase, type ModuleDatabase } from '../db/database.ts';
@@ -9,7 +8,7 @@ import { ConfigError, configKeys, kernelConfigSchema, parseConfig, readEnv, type
 import { remoteFacade, type Contract, type Facade, type Transport } from './contract.ts';
 import { errors } from './errors.ts';
 import { planRoles, StartupError, type RolePlan } from './flags.ts';
-import { createHttpApp, type HttpApp } from './http/app.ts';
+import { createHttpApp, type HttpApp, type MountedRoute } from './http/app.ts';
 import { rpcPath, httpTransport } from './http-transport.ts';
 import { toMiddleware, type RouteSpec } from './http/route.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -142,7 +141,7 @@ export function bootstrap(opts: BootstrapOptions = {}): Kernel {
       retryBaseMs: config.BUS_RETRY_BASE_MS,
     });
     readinessChecks.set('bus', () => bus!.ready());
-    const router = new Router();
+    const mounted: MountedRoute[] = [];
     for (const { module, role, name } of plan.local) {
       const mdb = databases.get(module.name);
       const ctx: RoleContext = {
@@ -162,11 +161,12 @@ export function bootstrap(opts: BootstrapOptions = {}): Kernel {
       const provides = module.roles[role].provides;
       if (provides && instance.facade) {
         facades.set(provides.role, instance.facade as Facade<Contract>);
-        mountRpc(router, provides, instance.facade as Record<string, (i: unknown) => Promise<unknown>>, config.BODY_LIMIT);
+        mountRpc(mounted, provides, instance.facade as Record<string, (i: unknown) => Promise<unknown>>, config.BODY_LIMIT);
       }
       for (const spec of instance.routes ?? []) {
         routes.push({ ...spec, module: module.name });
-        for (const method of [spec.method].flat()) router[method](spec.path, toMiddleware(spec, config.BODY_LIMIT));
+        const middleware = toMiddleware(spec, config.BODY_LIMIT);
+        for (const method of [spec.method].flat()) mounted.push({ method, path: spec.path, middleware });
       }
       for (const [topic, handler] of Object.entries(instance.subscriptions ?? {})) {
         if (!mdb) throw new Error(`${name} subscribes to ${topic} but ${module.name} has no database for its inbox`);
@@ -174,7 +174,7 @@ export function bootstrap(opts: BootstrapOptions = {}): Kernel {
       }
     }
     await bus.start();
-    http.mount(router);
+    http.mount(mounted);
     started = true;
     log.info({ roles: plan.local.map((r) => r.name), remote: Object.fromEntries(plan.remote) }, 'modules started');
   }
@@ -204,7 +204,7 @@ export function bootstrap(opts: BootstrapOptions = {}): Kernel {
 }
 
 /** Serves a role's facade over HTTP for callers in other processes: POST /rpc/<module.role>/<method>. */
-function mountRpc(router: Router, contract: Contract, impl: Record<string, (input: unknown) => Promise<unknown>>, bodyLimit: number): void {
+function mountRpc(mounted: MountedRoute[], contract: Contract, impl: Record<string, (input: unknown) => Promise<unknown>>, bodyLimit: number): void {
   for (const [method, spec] of Object.entries(contract.methods)) {
     const path = rpcPath(contract.role, method);
     const handler = async ({ body }: { body: unknown }) => {
@@ -212,6 +212,7 @@ function mountRpc(router: Router, contract: Contract, impl: Record<string, (inpu
       return output === undefined ? { status: 204 } : { body: output };
     };
     // The same request handling as a module route: body limit, JSON, validation against the contract.
-    router.post(path, toMiddleware({ method: 'post', path, summary: `${contract.role}.${method}`, body: spec.input, responses: {}, handler }, bodyLimit));
+    const middleware = toMiddleware({ method: 'post', path, summary: `${contract.role}.${method}`, body: spec.input, responses: {}, handler }, bodyLimit);
+    mounted.push({ method: 'post', path, middleware });
   }
 }

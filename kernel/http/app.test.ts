@@ -30,6 +30,13 @@ describe('kernel HTTP surface', () => {
     await expectError(await fetch(`${t.url}/demo/via-client/nope`), 404, 'ITEM_NOT_FOUND');
   });
 
+  it('finds a route by its exact path and, like the router, with a trailing slash or other letter case', async () => {
+    assert.equal((await post('/demo/items/', JSON.stringify({ id: 'slash', name: 'S' }))).status, 201);
+    assert.equal((await post('/DEMO/Items', JSON.stringify({ id: 'case', name: 'C' }))).status, 201);
+    assert.deepEqual(await (await fetch(`${t.url}/demo/items/case`)).json(), { id: 'case', name: 'C' });
+    await expectError(await post('/demo/items/x/y', '{}'), 404, 'NOT_FOUND');
+  });
+
   it('answers bad input with 4xx and stores nothing', async () => {
     await expectError(await post('/demo/items', '{"id": "b", '), 400, 'BAD_REQUEST');
     await expectError(await post('/demo/items', ''), 400, 'BAD_REQUEST');
