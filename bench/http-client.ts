@@ -1,6 +1,5 @@
-// A tiny JSON HTTP client over node:http keep-alive agents, reporting every request to a recorder.
-import http from 'node:http';
-import https from 'node:https';
+// A tiny JSON HTTP client over a keep-alive connection pool, reporting every request to a recorder.
+import { ConnectionPool } from './connection-pool.ts';
 
 export interface RequestOptions {
   /** Label the latency is recorded under; default `METHOD /path` with numeric and uuid segments as `:id`. */
@@ -15,7 +14,8 @@ export interface RequestOptions {
 
 export interface HttpResponse<T = any> {
   status: number;
-  headers: http.IncomingHttpHeaders;
+  /** Lower-case names. */
+  headers: Record<string, string>;
   /** Parsed JSON when the response says JSON, else the text (undefined when empty). */
   body: T;
   text: string;
@@ -43,7 +43,8 @@ export interface HttpClient {
 }
 
 export interface ClientOptions {
-  agent?: http.Agent;
+  /** Connections to reuse (and leave open); default: the client's own, unbounded, idle ones unref'd. */
+  pool?: ConnectionPool;
   recorder?: RequestRecorder;
   headers?: Record<string, string>;
   timeoutMs?: number;
@@ -91,8 +92,7 @@ export function defaultStep(method: string, path: string): string {
 
 export function createClient(baseUrl: string, options: ClientOptions = {}): HttpClient {
   const base = new URL(baseUrl);
-  const lib = base.protocol === 'https:' ? https : http;
-  const agent = options.agent ?? (base.protocol === 'https:' ? https.globalAgent : http.globalAgent);
+  const pool = options.pool ?? new ConnectionPool(base);
   const prefix = base.pathname.replace(/\/$/, '');
   const recorder = options.recorder;
 
@@ -101,14 +101,11 @@ export function createClient(baseUrl: string, options: ClientOptions = {}): Http
     if (recorder?.claim && !recorder.claim()) throw new BudgetSpent();
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const headers: Record<string, string | number> = { accept: 'application/json', ...options.headers, ...opts.headers };
-    if (payload) {
-      headers['content-type'] = 'application/json';
-      headers['content-length'] = payload.length;
-    }
+    if (payload) headers['content-type'] = 'application/json';
     const started = performance.now();
-    let raw: { status: number; headers: http.IncomingHttpHeaders; text: string };
+    let raw: { status: number; headers: Record<string, string>; text: string };
     try {
-      raw = await send(lib, agent, base, prefix + path, method, headers, payload, opts.timeoutMs ?? options.timeoutMs ?? 30_000);
+      raw = await pool.request(method, prefix + path, headers, payload, opts.timeoutMs ?? options.timeoutMs ?? 30_000);
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       const error = new NetworkError(step, e.code ?? 'ERROR', e.message);
@@ -146,27 +143,4 @@ function parse(text: string, contentType: string | undefined): unknown {
     }
   }
   return text;
-}
-
-function send(
-  lib: typeof http | typeof https, agent: http.Agent, base: URL, path: string, method: string,
-  headers: Record<string, string | number>, payload: Buffer | undefined, timeoutMs: number,
-): Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = lib.request(
-      { protocol: base.protocol, hostname: base.hostname, port: base.port, path, method, headers, agent },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => { text += chunk; });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
-        res.on('error', reject);
-      },
-    );
-    req.setTimeout(timeoutMs, () => {
-      req.destroy(Object.assign(new Error(`no response within ${timeoutMs} ms`), { code: 'ETIMEDOUT' }));
-    });
-    req.on('error', reject);
-    req.end(payload);
-  });
 }

@@ -1,6 +1,7 @@
 // The load generator against a tiny in-test HTTP server: counts, labels, error kinds, limits, stopping.
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import { ConnectionPool } from './connection-pool.ts';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { Writable } from 'node:stream';
@@ -65,29 +66,30 @@ test('a fixed iteration count issues exactly that many requests over at most N k
   assert.ok(r.rps > 0 && r.elapsedMs > 0);
 });
 
-test('runs given the same agent reuse its kept-alive sockets and leave it open', async () => {
+test('runs given the same pool reuse its kept-alive sockets and leave them open', async () => {
   sockets.clear();
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+  const pool = new ConnectionPool(new URL(url), 4);
   const step = async (vu: { client: { get(p: string): Promise<unknown> } }) => { await vu.client.get('/ok'); };
   try {
-    const first = await runLoad({ url, agent, connections: 4, iterations: 40, progress: false, step });
-    const second = await runLoad({ url, agent, connections: 4, iterations: 40, progress: false, step });
+    const first = await runLoad({ url, pool, connections: 4, iterations: 40, progress: false, step });
+    const second = await runLoad({ url, pool, connections: 4, iterations: 40, progress: false, step });
     assert.equal(first.ok + second.ok, 80);
     assert.ok(sockets.size <= 4, `opened ${sockets.size} sockets for 4 connections over two runs`);
   } finally {
-    agent.destroy();
+    pool.destroy();
   }
 });
 
 test('unexpected statuses, 5xx, network failures and failed assertions are each counted once', async () => {
+  let started = 0; // across users: which user runs how many iterations depends on timing
   const r = await runLoad({
     url, connections: 4, iterations: 40, progress: false,
-    step: async (vu) => {
-      switch (vu.iteration % 4) {
-        case 0: await vu.client.get('/fail'); break; // 500 throws, counted once
-        case 1: await vu.client.get('/reset'); break; // socket destroyed
+    step: async ({ client }) => {
+      switch (started++ % 4) {
+        case 0: await client.get('/fail'); break; // 500 throws, counted once
+        case 1: await client.get('/reset'); break; // socket destroyed
         case 2: throw new Error('body did not match');
-        default: await vu.client.post('/conflict', {}, { expect: [201, 409], step: 'buy' }); // expected: fine
+        default: await client.post('/conflict', {}, { expect: [201, 409], step: 'buy' }); // expected: fine
       }
     },
   });

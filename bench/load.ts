@@ -1,6 +1,5 @@
 // The load generator: N keep-alive connections, one virtual user each, running a step function in a closed loop.
-import http from 'node:http';
-import https from 'node:https';
+import { ConnectionPool } from './connection-pool.ts';
 import { BudgetSpent, COUNTED, createClient, type HttpClient, type RequestRecorder } from './http-client.ts';
 import { createRandom, type Random } from './random.ts';
 import { RunStats, type ErrorTally, type StepResult, type TimelinePoint } from './stats.ts';
@@ -15,7 +14,7 @@ export interface VirtualUser {
   readonly id: number;
   /** How many iterations this user has started (0 on the first). */
   iteration: number;
-  /** Bound to the run's agent and counters. */
+  /** Bound to the run's connections and counters. */
   readonly client: HttpClient;
   /** Seeded per user: `seed + id`. */
   readonly random: Random;
@@ -27,7 +26,7 @@ export interface LoadOptions {
   /** Shown in progress lines and copied to the result. */
   name?: string;
   url: string;
-  /** Virtual users = sockets (the agent's maxSockets). */
+  /** Virtual users = sockets. */
   connections: number;
   /** Stop starting iterations after this long. Default 10 s unless a count limit is given. */
   durationMs?: number;
@@ -49,10 +48,10 @@ export interface LoadOptions {
   /** How long to wait for in-flight iterations after time is up before cutting sockets. Default 10 s. */
   graceMs?: number;
   /**
-   * Reuse this keep-alive agent (its maxSockets should be ≥ connections) and leave it open, e.g. to measure
-   * on the connections a warm-up opened; by default each run opens its own and destroys it at the end.
+   * Reuse these kept-alive connections (maxSockets ≥ connections) and leave them open, e.g. to measure
+   * on the connections a warm-up opened; by default each run opens its own and closes them at the end.
    */
-  agent?: http.Agent;
+  pool?: ConnectionPool;
 }
 
 export interface LoadResult {
@@ -83,8 +82,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   const name = opts.name ?? opts.url;
   const counted = opts.iterations !== undefined || opts.maxRequests !== undefined;
   const durationMs = opts.durationMs ?? (counted ? Infinity : 10_000);
-  const lib = opts.url.startsWith('https:') ? https : http;
-  const agent = opts.agent ?? new lib.Agent({ keepAlive: true, maxSockets: connections, maxFreeSockets: connections });
+  const pool = opts.pool ?? new ConnectionPool(new URL(opts.url), connections);
   // setup requests go to throwaway counters: they are not part of the measurement
   let stats = new RunStats();
   const recorder: RequestRecorder = {
@@ -92,7 +90,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
     response: (...a) => stats.response(...a),
     networkError: (...a) => stats.networkError(...a),
   };
-  const client = createClient(opts.url, { agent, recorder, headers: opts.headers, timeoutMs: opts.timeoutMs });
+  const client = createClient(opts.url, { pool, recorder, headers: opts.headers, timeoutMs: opts.timeoutMs });
   const seed = opts.seed ?? Date.now();
   const users: VirtualUser[] = Array.from({ length: connections }, (_, id) => ({
     id, iteration: 0, client, random: createRandom(seed + id), state: {},
@@ -101,15 +99,15 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
     if (opts.setup) await Promise.all(users.map((vu) => opts.setup!(vu)));
     stats = new RunStats();
     if (opts.maxRequests !== undefined) stats.budget = opts.maxRequests;
-    return await measure(opts, name, connections, durationMs, users, stats, agent);
+    return await measure(opts, name, connections, durationMs, users, stats, pool);
   } finally {
-    if (!opts.agent) agent.destroy();
+    if (!opts.pool) pool.destroy();
   }
 }
 
 async function measure(
   opts: LoadOptions, name: string, connections: number, durationMs: number,
-  users: VirtualUser[], stats: RunStats, agent: http.Agent,
+  users: VirtualUser[], stats: RunStats, pool: ConnectionPool,
 ): Promise<LoadResult> {
   let stopping = false;
   let started = 0;
@@ -147,7 +145,7 @@ async function measure(
       cutOff = true;
       stopping = true;
       stats.frozen = true;
-      agent.destroy();
+      pool.destroy();
       await all;
     }
   } else {

@@ -1,7 +1,6 @@
 // What a scenario file exports, and the helpers scenarios share: measure one server setup, ratios, checks.
-import http from 'node:http';
-import https from 'node:https';
 import os from 'node:os';
+import { ConnectionPool } from './connection-pool.ts';
 import { runLoad, type LoadOptions, type LoadResult } from './load.ts';
 import type { ServerProcess } from './servers.ts';
 
@@ -70,7 +69,7 @@ export interface Scenario {
 
 export const defineScenario = (s: Scenario): Scenario => s;
 
-export type MeasureLoad = Omit<LoadOptions, 'name' | 'url' | 'connections' | 'durationMs' | 'progress' | 'agent'> & { url?: string };
+export type MeasureLoad = Omit<LoadOptions, 'name' | 'url' | 'connections' | 'durationMs' | 'progress' | 'pool'> & { url?: string };
 
 /**
  * Warm up (discarded), then load `servers[0].url` (or `load.url`) for the run's duration and connections,
@@ -79,20 +78,20 @@ export type MeasureLoad = Omit<LoadOptions, 'name' | 'url' | 'connections' | 'du
 export async function measure(label: string, servers: ServerProcess[], load: MeasureLoad, opts: BenchOptions, io: BenchIO): Promise<RunRecord> {
   const url = load.url ?? servers[0].url;
   // The measurement reuses the warm-up's connections: steady state, without a connect storm in the window.
-  const agent = new (url.startsWith('https:') ? https : http).Agent({ keepAlive: true, maxSockets: opts.connections, maxFreeSockets: opts.connections });
+  const pool = new ConnectionPool(new URL(url), opts.connections);
   const warmup = { requests: 0, ok: 0, errors: 0 };
   let result: LoadResult;
   const cpu0: (number | null)[] = [];
   const loadAverage = Math.round(os.loadavg()[0] * 100) / 100;
   try {
     if (opts.warmupSec > 0) {
-      const w = await runLoad({ ...load, url, agent, name: `${label} warm-up`, connections: opts.connections, durationMs: opts.warmupSec * 1000, progress: false });
+      const w = await runLoad({ ...load, url, pool, name: `${label} warm-up`, connections: opts.connections, durationMs: opts.warmupSec * 1000, progress: false });
       Object.assign(warmup, { requests: w.requests, ok: w.ok, errors: w.errors.total });
     }
     cpu0.push(...servers.map((s) => s.cpuMs()));
-    result = await runLoad({ ...load, url, agent, name: label, connections: opts.connections, durationMs: opts.durationSec * 1000, progress: io.progress });
+    result = await runLoad({ ...load, url, pool, name: label, connections: opts.connections, durationMs: opts.durationSec * 1000, progress: io.progress });
   } finally {
-    agent.destroy();
+    pool.destroy();
   }
   const cpu1 = servers.map((s) => s.cpuMs());
   const used = cpu1.every((c, i) => c !== null && cpu0[i] !== null) ? cpu1.reduce<number>((sum, c, i) => sum + (c! - cpu0[i]!), 0) : null;
