@@ -15,6 +15,8 @@ pg.types.setTypeParser(20, (v) => Number(v));
 export interface ModuleDatabase {
   db: Kysely<any>;
   dialect: Dialect;
+  /** SQLite only: the connection under `db`, for a hot path that cannot afford a query builder. */
+  sqlite?: SQLite.Database;
   /** The Postgres schema holding this module's tables (undefined on SQLite). */
   schema?: string;
   ping(): Promise<boolean>;
@@ -56,6 +58,7 @@ function openSqlite(module: string, dataDir: string): ModuleDatabase {
   return {
     db,
     dialect: 'sqlite',
+    sqlite: database,
     ping: async () => database.open,
     close: () => db.destroy(),
   };

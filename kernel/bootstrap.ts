@@ -151,6 +151,7 @@ export function bootstrap(opts: BootstrapOptions = {}): Kernel {
         log: log.child({ role: name }),
         db: mdb?.db as RoleContext['db'],
         dialect: mdb?.dialect ?? 'sqlite',
+        sqlite: mdb?.sqlite,
         bus: mdb ? bus.publisher(module.name, mdb) : { publish: () => Promise.reject(new Error(`${module.name} has no database for an outbox`)) },
         facade: facadeOf,
         metrics,

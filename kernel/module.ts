@@ -1,4 +1,5 @@
 // The module contract: one definition per module, built per enabled role by the composition root.
+import type BetterSqlite3 from 'better-sqlite3';
 import type { Kysely } from 'kysely';
 import type { Migration } from 'kysely/migration';
 import type { Registry } from 'prom-client';
@@ -20,6 +21,11 @@ export interface RoleContext<Cfg = unknown> {
   /** The module's own database (a SQLite file or a Postgres schema); present when the module has migrations. */
   db: Kysely<any>;
   dialect: Dialect;
+  /**
+   * SQLite only: the better-sqlite3 connection under `db`. Use it inside `db.connection().execute`
+   * (which holds the connection's lock), so that no other query runs in the middle of yours.
+   */
+  sqlite?: BetterSqlite3.Database;
   bus: Publisher;
   /** Another role's facade: in-process when that role runs here, else over its configured transport. */
   facade<C extends Contract>(contract: C): Facade<C>;

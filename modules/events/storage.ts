@@ -42,7 +42,7 @@ export async function createStorage(ctx: RoleContext<EventsConfig>): Promise<Rol
   const file = ctx.dialect === 'sqlite' && ctx.config.EVENTS_SQLITE_WRITER === 'thread' ? await sqliteFile(ctx.db) : undefined;
   const thread = file ? startSqliteWriter(file, ctx.log) : undefined;
   if (thread) ctx.addReadinessCheck('writer', thread.ready);
-  const store = createEventStore(ctx.db, ctx.dialect, { writer: thread?.write });
+  const store = createEventStore(ctx.db, ctx.dialect, { writer: thread?.write, sqlite: ctx.sqlite });
   const batchSize = histogram(ctx, 'cantons_events_batch_size', 'Events per group commit', [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2000]);
   const flushSeconds = histogram(ctx, 'cantons_events_flush_seconds', 'Duration of one group commit (one transaction)',
     [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1]);

@@ -47,7 +47,7 @@ after(() => Promise.all(writers.map((w) => w.close())));
 
 /** The store as the storage role builds it: on SQLite files, writes go through the writer thread. */
 async function storeOn(mdb: ModuleDatabase, thread: boolean): Promise<EventStore> {
-  if (!thread) return createEventStore(mdb.db, mdb.dialect);
+  if (!thread) return createEventStore(mdb.db, mdb.dialect, { sqlite: mdb.sqlite });
   const { rows } = await sql<{ file: string }>`select file from pragma_database_list where name = 'main'`.execute(mdb.db);
   const writer = startSqliteWriter(rows[0].file, log);
   writers.push(writer);
@@ -122,7 +122,14 @@ function storeSuite(label: string, makeTarget: () => Promise<Target | undefined>
       await fresh();
       await store.writeBatch([snow(1)]);
       const bad = { ...snow(500), trace_id: null } as unknown as StoreInput;
-      await assert.rejects(store.writeBatch([snow(400, 'ok-in-bad-batch'), lift(9), bad]));
+      const good = Array.from({ length: 200 }, (_, i) => snow(400, `good-${i}`)); // a transaction long enough to interleave with
+      const failing = store.writeBatch([snow(400, 'ok-in-bad-batch'), ...good, lift(9), bad]);
+      // Reads issued while the batch runs must not see its rows before (here: instead of) its commit.
+      const during = (async () => {
+        for (let i = 0; i < 300; i++) await rejectsWith(store.byTrace('snow_report', 'ok-in-bad-batch'), 'EVENT_NOT_FOUND', 404);
+      })();
+      await assert.rejects(failing);
+      await during;
       await rejectsWith(store.byTrace('snow_report', 'ok-in-bad-batch'), 'EVENT_NOT_FOUND', 404);
       const stats = await store.stats();
       assert.equal(stats.snow_reports.count, 1);

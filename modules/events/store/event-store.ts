@@ -1,11 +1,12 @@
 // The events store: batched idempotent inserts with stats in the same transaction, range pages, audit lookups.
+import type SQLite from 'better-sqlite3';
 import { CompiledQuery, type Kysely } from 'kysely';
 import type { Dialect } from '../../../kernel/module.ts';
 import type { EventKind, EventStats, ListInput, ListResult, StoredEvent, StoreInput, StoreResult } from '../contract.ts';
 import { eventErrors } from '../errors.ts';
 import { encodeListCursor, normalizeBound, readCursor, type EventCursor } from './bounds.ts';
 import { TABLES } from './sql.ts';
-import { createBatchWriter, type BatchWriter, type Row } from './write-batch.ts';
+import { createBatchWriter, sqliteRunner, type BatchWriter, type Row } from './write-batch.ts';
 
 export interface ListQuery {
   kind: EventKind;
@@ -35,16 +36,20 @@ const LABEL: Record<EventKind, string> = { snow_report: 'snow report', lift_ride
 export interface EventStoreOptions {
   /** Where batches are written; default: a transaction on `db` (the SQLite writer thread passes its own). */
   writer?: BatchWriter;
+  /** SQLite: the connection under `db`; batches then skip the query builder (under its lock all the same). */
+  sqlite?: SQLite.Database;
 }
 
 export function createEventStore(db: Kysely<any>, dialect: Dialect, options: EventStoreOptions = {}): EventStore {
+  const direct = options.sqlite && sqliteRunner(options.sqlite);
   const writeBatch =
     options.writer ??
     createBatchWriter({
       dialect,
+      // Kysely's connection lock keeps every other query out of the batch's transaction.
       exclusive: (fn) =>
         db.connection().execute((conn) =>
-          fn({ run: (text, params = []) => conn.executeQuery<Row>(CompiledQuery.raw(text, params)).then((r) => r.rows) }),
+          fn(direct ?? { run: (text, params = []) => conn.executeQuery<Row>(CompiledQuery.raw(text, params)).then((r) => r.rows) }),
         ),
     });
 

@@ -1,7 +1,7 @@
 // The SQLite writer thread: owns the write connection, so the fsync of each group commit waits here, not on the event loop.
 import { parentPort, workerData } from 'node:worker_threads';
 import SQLite from 'better-sqlite3';
-import { createBatchWriter, type Row, type SqlRunner } from './write-batch.ts';
+import { createBatchWriter, sqliteRunner } from './write-batch.ts';
 
 const port = parentPort!;
 const { file } = workerData as { file: string };
@@ -11,27 +11,9 @@ const db = new SQLite(file);
 db.pragma('journal_mode = WAL');
 db.pragma('synchronous = FULL');
 db.pragma('busy_timeout = 5000');
+db.pragma('wal_autocheckpoint = 10000');
 
-// Real prepared statements, reused across batches of the same size (the SQL text is the key).
-const statements = new Map<string, SQLite.Statement>();
-function prepare(text: string): SQLite.Statement {
-  let stmt = statements.get(text);
-  if (!stmt) {
-    if (statements.size >= 256) statements.clear();
-    stmt = db.prepare(text);
-    statements.set(text, stmt);
-  }
-  return stmt;
-}
-
-const runner: SqlRunner = {
-  run(text, params = []) {
-    const stmt = prepare(text);
-    if (stmt.reader) return stmt.all(params) as Row[];
-    stmt.run(params);
-    return [];
-  },
-};
+const runner = sqliteRunner(db);
 // Messages are handled one at a time (the main thread sends the next batch after this one's answer).
 const write = createBatchWriter({ dialect: 'sqlite', exclusive: (fn) => fn(runner) });
 
