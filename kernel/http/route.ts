@@ -53,7 +53,8 @@ export function validate<T>(schema: z.ZodType<T>, value: unknown, where: 'body' 
 export function toMiddleware(spec: RouteSpec, bodyLimit: number) {
   return async (ctx: Context & { params?: Record<string, string> }) => {
     const params = spec.params ? validate(spec.params, ctx.params ?? {}, 'path') : ctx.params;
-    const query = spec.query ? validate(spec.query, ctx.query, 'query') : ctx.query;
+    // A route that declares no query ignores it (and does not pay for parsing it).
+    const query = spec.query ? validate(spec.query, ctx.query, 'query') : {};
     const body = spec.body ? validate(spec.body, await readJsonBody(ctx, bodyLimit), 'body') : undefined;
     const reply = await spec.handler({ params, query, body, ctx });
     if (reply.headers) ctx.set(reply.headers);

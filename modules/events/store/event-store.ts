@@ -49,7 +49,10 @@ export function createEventStore(db: Kysely<any>, dialect: Dialect, options: Eve
       // Kysely's connection lock keeps every other query out of the batch's transaction.
       exclusive: (fn) =>
         db.connection().execute((conn) =>
-          fn(direct ?? { run: (text, params = []) => conn.executeQuery<Row>(CompiledQuery.raw(text, params)).then((r) => r.rows) }),
+          fn(direct ?? {
+            run: (text, params = []) =>
+              conn.executeQuery<Row>(CompiledQuery.raw(text, params)).then((r) => ({ rows: r.rows, changes: Number(r.numAffectedRows ?? 0) })),
+          }),
         ),
     });
 

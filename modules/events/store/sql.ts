@@ -54,9 +54,9 @@ function cached(key: string, build: () => string): string {
 }
 
 /**
- * One multi-row INSERT for `rows` events of a kind. Values per row: idx, trace_id, the kind's
- * columns, date_created. A trace id already stored is skipped, and RETURNING names only the rows
- * really inserted, which is how the writer tells new events from retries.
+ * One INSERT of `rows` events of a kind. Values per row: idx, trace_id, the kind's columns,
+ * date_created. A trace id already stored is skipped (not counted as inserted), which is how the
+ * writer tells retries from new events.
  */
 export function insertSql(dialect: Dialect, kind: EventKind, rows: number): string {
   return cached(`${dialect}:insert:${kind}:${rows}`, () => {
@@ -70,7 +70,7 @@ export function insertSql(dialect: Dialect, kind: EventKind, rows: number): stri
       tuples.push(`(${cells.join(', ')})`);
     }
     const names = ['idx', 'trace_id', ...columns, 'date_created'].map((c) => `"${c}"`).join(', ');
-    return `insert into "${table}" (${names}) values ${tuples.join(', ')} on conflict ("trace_id") do nothing returning "trace_id"`;
+    return `insert into "${table}" (${names}) values ${tuples.join(', ')} on conflict ("trace_id") do nothing`;
   });
 }
 

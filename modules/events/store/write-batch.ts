@@ -7,8 +7,14 @@ import { beginSql, insertSql, lockStatsSql, TABLES, traceLookupSql, updateStatsS
 
 export type Row = Record<string, unknown>;
 
+/** What a statement gave: its rows (queries), and how many rows it inserted or updated. */
+export interface SqlResult {
+  rows: Row[];
+  changes: number;
+}
+
 export interface SqlRunner {
-  run(sql: string, params?: unknown[]): Promise<Row[]> | Row[];
+  run(sql: string, params?: unknown[]): Promise<SqlResult> | SqlResult;
 }
 
 export interface WriteTarget {
@@ -32,9 +38,7 @@ export function sqliteRunner(db: SQLite.Database): SqlRunner {
         if (statements.size >= 256) statements.clear();
         statements.set(text, (stmt = db.prepare(text)));
       }
-      if (stmt.reader) return stmt.all(params) as Row[];
-      stmt.run(params);
-      return [];
+      return stmt.reader ? { rows: stmt.all(params) as Row[], changes: 0 } : { rows: [], changes: stmt.run(params).changes };
     },
   };
 }
@@ -51,8 +55,9 @@ const keyOf = (kind: EventKind, traceId: string) => `${kind}\u0000${traceId}`;
 /**
  * Writes a batch in ONE transaction and resolves after commit with one answer per input, in order.
  * Per kind: lock the stats row and read the count (the next index), INSERT … ON CONFLICT (trace_id)
- * DO NOTHING RETURNING (one row per statement on SQLite, all rows in one on Postgres), one stats
- * UPDATE with what RETURNING says is new.
+ * DO NOTHING (one row per statement on SQLite, all rows in one on Postgres), one stats UPDATE.
+ * Fewer rows inserted than sent means some trace ids were stored before: roll back and redo
+ * without them (their answers are looked up).
  */
 export function createBatchWriter(target: WriteTarget): BatchWriter {
   const { dialect } = target;
@@ -76,11 +81,11 @@ export function createBatchWriter(target: WriteTarget): BatchWriter {
         for (const [kind, items] of pending) {
           if (items.length === 0) continue;
           const spec = TABLES[kind];
-          const base = Number((await db.run(lockStatsSql(dialect), [kind]))[0]?.count);
+          const base = Number((await db.run(lockStatsSql(dialect), [kind])).rows[0]?.count);
           if (!Number.isSafeInteger(base)) throw new Error(`event_stats has no row for ${kind}; were the migrations applied?`);
           let total = 0;
           let max = 0;
-          const conflicts: string[] = [];
+          let inserted = 0;
           let text = '';
           for (let start = 0; start < items.length; start += rowsPerInsert) {
             const end = Math.min(items.length, start + rowsPerInsert);
@@ -93,13 +98,17 @@ export function createBatchWriter(target: WriteTarget): BatchWriter {
               total += value;
               if (value > max) max = value;
             }
-            const inserted = await db.run(text, params);
-            if (inserted.length !== end - start) {
-              const got = new Set(inserted.map((r) => r.trace_id as string));
-              for (let i = start; i < end; i++) if (!got.has(items[i].trace_id)) conflicts.push(items[i].trace_id);
-            }
+            inserted += (await db.run(text, params)).changes;
           }
-          if (conflicts.length) throw new AlreadyStored(kind, conflicts);
+          if (inserted !== items.length) {
+            // Rare (a retry): the rows stored before are those whose index is not the one just given.
+            const stored: string[] = [];
+            for (let i = 0; i < items.length; i++) {
+              const row = (await db.run(traceLookupSql(dialect, kind), [items[i].trace_id])).rows[0];
+              if (Number(row?.idx) !== base + i) stored.push(items[i].trace_id);
+            }
+            throw new AlreadyStored(kind, stored);
+          }
           await db.run(updateStatsSql(dialect), [items.length, total, max, max, dateCreated, kind]);
           for (let i = 0; i < items.length; i++) {
             fresh.push([keyOf(kind, items[i].trace_id), { trace_id: items[i].trace_id, index: base + i, date_created: dateCreated }]);
@@ -147,7 +156,7 @@ export function createBatchWriter(target: WriteTarget): BatchWriter {
     if (existing.length) {
       await target.exclusive(async (db) => {
         for (const [kind, traceId] of existing) {
-          const row = (await db.run(traceLookupSql(dialect, kind), [traceId]))[0];
+          const row = (await db.run(traceLookupSql(dialect, kind), [traceId])).rows[0];
           if (!row) throw new Error(`${kind} ${traceId} conflicted on insert but cannot be read back`);
           answers.set(keyOf(kind, traceId), { trace_id: traceId, index: Number(row.idx), date_created: row.date_created as string });
         }
