@@ -122,7 +122,7 @@ async function run(opts: BenchOptions, io: BenchIO) {
   const only = typeof opts.flags.only === 'string' ? opts.flags.only.split(',') : [...SETUPS];
   const unknown = only.filter((o) => !(SETUPS as readonly string[]).includes(o));
   if (unknown.length) throw new Error(`--only: unknown setup ${unknown.join(', ')}; use ${SETUPS.join(',')}`);
-  const rounds = opts.flags.rounds === undefined ? 3 : Number(opts.flags.rounds);
+  const rounds = opts.flags.rounds === undefined ? 5 : Number(opts.flags.rounds);
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds needs a whole number ≥ 1, got ${opts.flags.rounds}`);
 
   // Rounds alternate the setups, one server at a time (no two compete for the cores): noise on a
@@ -157,7 +157,7 @@ async function run(opts: BenchOptions, io: BenchIO) {
 
 export default defineScenario({
   name: 'events',
-  description: 'events ingest (POST snow reports + lift rides) vs bare Koa no-op and one-insert-per-request, and the split layout; --only noop,insert,cantons,split for a subset, --rounds N (default 3) alternating rounds, ratios are medians',
+  description: 'events ingest (POST snow reports + lift rides) vs bare Koa no-op and one-insert-per-request, and the split layout; --only noop,insert,cantons,split for a subset, --rounds N (default 5) alternating rounds, ratios are medians',
   defaults: { connections: 200, durationSec: 10 },
   run,
 });
