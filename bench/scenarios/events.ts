@@ -76,6 +76,8 @@ type Setup = (typeof SETUPS)[number];
 
 /** Each setup in a fresh server (and data directory): measure it, check what it must guarantee. */
 function setups(opts: BenchOptions, io: BenchIO, checks: CheckResult[]): Record<Setup, (label: string) => Promise<RunRecord>> {
+  const writer = opts.flags.writer === undefined ? 'inline' : String(opts.flags.writer);
+  if (!['inline', 'thread'].includes(writer)) throw new Error(`--writer: use inline or thread, got ${writer}`);
   return {
     noop: (label) => withServers(async () => [await spawnBaseline('noop-post')], (s) => measure(label, s, ingestLoad(false), opts, io)),
     insert: (label) => withServers(async () => [await spawnBaseline('durable-insert')], async (s) => {
@@ -84,7 +86,7 @@ function setups(opts: BenchOptions, io: BenchIO, checks: CheckResult[]): Record<
       checks.push(check(`${label}: every 201 is stored`, rows === r.warmup.ok + r.ok, `${rows} rows for ${r.warmup.ok + r.ok} acknowledged`));
       return r;
     }),
-    cantons: (label) => withServers(async () => [await spawnCantons({ MODULES: 'events' }, { name: 'cantons events' })], async (s) => {
+    cantons: (label) => withServers(async () => [await spawnCantons({ MODULES: 'events', EVENTS_SQLITE_WRITER: writer }, { name: 'cantons events' })], async (s) => {
       const r = await measure(label, s, ingestLoad(true), opts, io);
       checks.push(...serverChecks(label, r, s));
       await stopServers(...s);
@@ -157,7 +159,7 @@ async function run(opts: BenchOptions, io: BenchIO) {
 
 export default defineScenario({
   name: 'events',
-  description: 'events ingest (POST snow reports + lift rides) vs bare Koa no-op and one-insert-per-request, and the split layout; --only noop,insert,cantons,split for a subset, --rounds N (default 5) alternating rounds, ratios are medians',
+  description: 'events ingest (POST snow reports + lift rides) vs bare Koa no-op and one-insert-per-request, and the split layout; --only noop,insert,cantons,split for a subset, --rounds N (default 5) alternating rounds, ratios are medians, --writer inline|thread (EVENTS_SQLITE_WRITER)',
   defaults: { connections: 200, durationSec: 10 },
   run,
 });
