@@ -2,12 +2,13 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql, type SqliteDatabase } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { Logger } from '../kernel/logger.ts';
 import type { Dialect } from '../kernel/module.ts';
 import { redactUrl } from '../kernel/config.ts';
 import { sleep } from '../kernel/http-transport.ts';
+import { withStatementCache, type CachedSqlite } from './statement-cache.ts';
 
 // COUNT(*) and BIGSERIAL come back as strings by default; every count we keep fits a double.
 pg.types.setTypeParser(20, (v) => Number(v));
@@ -16,7 +17,7 @@ export interface ModuleDatabase {
   db: Kysely<any>;
   dialect: Dialect;
   /** SQLite only: the connection under `db`, for a hot path that cannot afford a query builder. */
-  sqlite?: SQLite.Database;
+  sqlite?: CachedSqlite;
   /** The Postgres schema holding this module's tables (undefined on SQLite). */
   schema?: string;
   ping(): Promise<boolean>;
@@ -54,38 +55,14 @@ function openSqlite(module: string, dataDir: string): ModuleDatabase {
   // between is copied back once, and fewer checkpoints fsync the database file. Measured on the
   // events write path: ≈ 30 → 24 µs of SQLite time per event (docs/benchmarks.md).
   database.pragma('wal_autocheckpoint = 10000');
-  const db = new Kysely<any>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
+  const cached = withStatementCache(database);
+  const db = new Kysely<any>({ dialect: new SqliteDialect({ database: cached }) });
   return {
     db,
     dialect: 'sqlite',
-    sqlite: database,
+    sqlite: cached,
     ping: async () => database.open,
     close: () => db.destroy(),
-  };
-}
-
-const STATEMENT_CACHE = 500;
-
-/**
- * The database as Kysely's SQLite driver sees it, but `prepare` reuses statements by SQL text:
- * the driver prepares on every query, and parsing costs more than running a small insert. A
- * statement still being iterated (a streamed select) is busy, so that caller gets a fresh one.
- */
-function withStatementCache(database: SQLite.Database): SqliteDatabase {
-  const cache = new Map<string, SQLite.Statement>();
-  return {
-    close: () => database.close(),
-    prepare(text: string) {
-      let stmt = cache.get(text);
-      if (stmt?.busy) return database.prepare(text);
-      if (stmt) cache.delete(text); // re-inserted below: the Map's order is least recently used first
-      else {
-        stmt = database.prepare(text);
-        if (cache.size >= STATEMENT_CACHE) cache.delete(cache.keys().next().value!);
-      }
-      cache.set(text, stmt);
-      return stmt;
-    },
   };
 }
 

@@ -1,6 +1,6 @@
 // The module contract: one definition per module, built per enabled role by the composition root.
-import type BetterSqlite3 from 'better-sqlite3';
 import type { Kysely } from 'kysely';
+import type { CachedSqlite } from '../db/statement-cache.ts';
 import type { Migration } from 'kysely/migration';
 import type { Registry } from 'prom-client';
 import type { z } from 'zod';
@@ -22,10 +22,11 @@ export interface RoleContext<Cfg = unknown> {
   db: Kysely<any>;
   dialect: Dialect;
   /**
-   * SQLite only: the better-sqlite3 connection under `db`. Use it inside `db.connection().execute`
-   * (which holds the connection's lock), so that no other query runs in the middle of yours.
+   * SQLite only: the better-sqlite3 connection under `db` (statements cached by SQL text). Use it
+   * inside `db.connection().execute` (which holds the connection's lock), so that no other query
+   * runs in the middle of yours.
    */
-  sqlite?: BetterSqlite3.Database;
+  sqlite?: CachedSqlite;
   bus: Publisher;
   /** Another role's facade: in-process when that role runs here, else over its configured transport. */
   facade<C extends Contract>(contract: C): Facade<C>;

@@ -1,5 +1,5 @@
 // The events store: batched idempotent inserts with stats in the same transaction, range pages, audit lookups.
-import type SQLite from 'better-sqlite3';
+import type { CachedSqlite } from '../../../db/statement-cache.ts';
 import { CompiledQuery, type Kysely } from 'kysely';
 import type { Dialect } from '../../../kernel/module.ts';
 import type { EventKind, EventStats, ListInput, ListResult, StoredEvent, StoreInput, StoreResult } from '../contract.ts';
@@ -37,7 +37,7 @@ export interface EventStoreOptions {
   /** Where batches are written; default: a transaction on `db` (the SQLite writer thread passes its own). */
   writer?: BatchWriter;
   /** SQLite: the connection under `db`; batches then skip the query builder (under its lock all the same). */
-  sqlite?: SQLite.Database;
+  sqlite?: CachedSqlite;
 }
 
 export function createEventStore(db: Kysely<any>, dialect: Dialect, options: EventStoreOptions = {}): EventStore {

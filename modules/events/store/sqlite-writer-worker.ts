@@ -1,6 +1,7 @@
 // The SQLite writer thread: owns the write connection, so the fsync of each group commit waits here, not on the event loop.
 import { parentPort, workerData } from 'node:worker_threads';
 import SQLite from 'better-sqlite3';
+import { withStatementCache } from '../../../db/statement-cache.ts';
 import { createBatchWriter, sqliteRunner } from './write-batch.ts';
 
 const port = parentPort!;
@@ -13,7 +14,7 @@ db.pragma('synchronous = FULL');
 db.pragma('busy_timeout = 5000');
 db.pragma('wal_autocheckpoint = 10000');
 
-const runner = sqliteRunner(db);
+const runner = sqliteRunner(withStatementCache(db));
 // Messages are handled one at a time (the main thread sends the next batch after this one's answer).
 const write = createBatchWriter({ dialect: 'sqlite', exclusive: (fn) => fn(runner) });
 

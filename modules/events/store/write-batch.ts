@@ -1,5 +1,5 @@
 // The write path of one group commit: raw SQL through a runner, so it runs on Kysely (any dialect) or in the SQLite writer thread.
-import type SQLite from 'better-sqlite3';
+import type { CachedSqlite } from '../../../db/statement-cache.ts';
 import type { Dialect } from '../../../kernel/module.ts';
 import type { EventKind, StoreInput, StoreResult } from '../contract.ts';
 import { isoNow } from './bounds.ts';
@@ -26,18 +26,13 @@ export interface WriteTarget {
 export type BatchWriter = (items: StoreInput[]) => Promise<StoreResult[]>;
 
 /**
- * Statements straight on a better-sqlite3 connection, prepared once per SQL text: measured
- * ≈ 7 µs per event cheaper than the same statements through Kysely's driver.
+ * Statements straight on a better-sqlite3 connection (prepared once per SQL text by its cache):
+ * measured ≈ 7 µs per event cheaper than the same statements through Kysely's driver.
  */
-export function sqliteRunner(db: SQLite.Database): SqlRunner {
-  const statements = new Map<string, SQLite.Statement>();
+export function sqliteRunner(db: CachedSqlite): SqlRunner {
   return {
     run(text, params = []) {
-      let stmt = statements.get(text);
-      if (!stmt) {
-        if (statements.size >= 256) statements.clear();
-        statements.set(text, (stmt = db.prepare(text)));
-      }
+      const stmt = db.prepare(text);
       return stmt.reader ? { rows: stmt.all(params) as Row[], changes: 0 } : { rows: [], changes: stmt.run(params).changes };
     },
   };
