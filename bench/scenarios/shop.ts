@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { deleteRedisKeys } from '../../kernel/test-services.ts';
 import { catalogue, seedProducts } from '../../modules/shop/index.ts';
 import type { VirtualUser } from '../load.ts';
-import { check, defineScenario, measure, type BenchIO, type BenchOptions, type CheckResult, type MeasureLoad, type RatioResult, type RunRecord } from '../scenario.ts';
+import { check, defineScenario, measure, median, type BenchIO, type BenchOptions, type CheckResult, type MeasureLoad, type RatioResult, type RunRecord } from '../scenario.ts';
 import { spawnCantons, stopServers, tempDir } from '../servers.ts';
 
 const STEPS = ['create-product', 'get-product', 'create-order', 'get-order'] as const;
@@ -41,33 +41,38 @@ async function run(opts: BenchOptions, io: BenchIO) {
     'each pass creates a product, so every catalogue grows during its run by the number of create-product requests (same growth at every size)',
     `ratio = step latency at ${Math.max(...sizes)} products ÷ at ${Math.min(...sizes)}; target ≤ ${TARGET} (cost independent of catalogue size)`,
   ];
-  const byStore = new Map<string, Map<number, RunRecord>>();
+  const rounds = opts.flags.rounds === undefined ? 3 : Number(opts.flags.rounds);
+  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds needs a whole number ≥ 1, got ${opts.flags.rounds}`);
+  // store → size → one run per round. Rounds alternate the sizes, so a noisy minute hits them alike.
+  const byStore = new Map<string, Map<number, RunRecord[]>>();
 
-  for (const store of stores) {
-    byStore.set(store, new Map());
-    for (const size of sizes) {
-      const dataDir = tempDir('cantons-bench-shop-');
-      const prefix = `cantons-bench-shop-${randomBytes(4).toString('hex')}:`;
-      const label = `${store} store, ${size.toLocaleString('en')} products`;
-      const t0 = performance.now();
-      await seedProducts({ store: store as 'sql' | 'redis', dataDir, redisUrl, redisPrefix: prefix }, catalogue(size));
-      io.log(`${label}: seeded in ${((performance.now() - t0) / 1000).toFixed(1)} s; starting the server …`);
-      const env: Record<string, string> = { MODULES: 'shop', DATA_DIR: dataDir };
-      if (store === 'redis') Object.assign(env, { SHOP_PRODUCTS_STORE: 'redis', REDIS_URL: redisUrl, SHOP_REDIS_PREFIX: prefix });
-      const server = await spawnCantons(env, { name: `cantons shop (${store})`, readyTimeoutMs: 120_000 });
-      try {
-        const before = await fetch(`${server.url}/products?limit=1`).then((r) => r.json() as Promise<{ total: number }>);
-        checks.push(check(`${label}: catalogue seeded`, before.total === size, `GET /products total = ${before.total}`));
-        const record = await measure(label, [server], perfLoop, opts, io);
-        runs.push(record);
-        byStore.get(store)!.set(size, record);
-        checks.push(check(`${label}: zero 5xx`, record.errors.status5xx === 0, `${record.errors.status5xx} of ${record.requests}`));
-        checks.push(check(`${label}: every step answered as expected`, record.errors.total === 0, `${record.errors.total} errors`));
-        const after = await fetch(`${server.url}/products?limit=1`).then((r) => r.json() as Promise<{ total: number }>);
-        notes.push(`${label}: catalogue ${size} → ${after.total} during warm-up and measurement`);
-      } finally {
-        await stopServers(server);
-        if (store === 'redis') await deleteRedisKeys(prefix, redisUrl);
+  for (let round = 1; round <= rounds; round++) {
+    for (const store of stores) {
+      if (!byStore.has(store)) byStore.set(store, new Map(sizes.map((size) => [size, []])));
+      for (const size of sizes) {
+        const dataDir = tempDir('cantons-bench-shop-');
+        const prefix = `cantons-bench-shop-${randomBytes(4).toString('hex')}:`;
+        const label = `${store} store, ${size.toLocaleString('en')} products${rounds > 1 ? ` #${round}` : ''}`;
+        const t0 = performance.now();
+        await seedProducts({ store: store as 'sql' | 'redis', dataDir, redisUrl, redisPrefix: prefix }, catalogue(size));
+        io.log(`${label}: seeded in ${((performance.now() - t0) / 1000).toFixed(1)} s; starting the server …`);
+        const env: Record<string, string> = { MODULES: 'shop', DATA_DIR: dataDir };
+        if (store === 'redis') Object.assign(env, { SHOP_PRODUCTS_STORE: 'redis', REDIS_URL: redisUrl, SHOP_REDIS_PREFIX: prefix });
+        const server = await spawnCantons(env, { name: `cantons shop (${store})`, readyTimeoutMs: 120_000 });
+        try {
+          const before = await fetch(`${server.url}/products?limit=1`).then((r) => r.json() as Promise<{ total: number }>);
+          checks.push(check(`${label}: catalogue seeded`, before.total === size, `GET /products total = ${before.total}`));
+          const record = await measure(label, [server], perfLoop, opts, io);
+          runs.push(record);
+          byStore.get(store)!.get(size)!.push(record);
+          checks.push(check(`${label}: zero 5xx`, record.errors.status5xx === 0, `${record.errors.status5xx} of ${record.requests}`));
+          checks.push(check(`${label}: every step answered as expected`, record.errors.total === 0, `${record.errors.total} errors`));
+          const after = await fetch(`${server.url}/products?limit=1`).then((r) => r.json() as Promise<{ total: number }>);
+          notes.push(`${label}: catalogue ${size} → ${after.total} during warm-up and measurement`);
+        } finally {
+          await stopServers(server);
+          if (store === 'redis') await deleteRedisKeys(prefix, redisUrl);
+        }
       }
     }
   }
@@ -75,17 +80,18 @@ async function run(opts: BenchOptions, io: BenchIO) {
   const [small, large] = [Math.min(...sizes), Math.max(...sizes)];
   if (small !== large) {
     for (const [store, records] of byStore) {
-      const a = records.get(large);
-      const b = records.get(small);
-      if (!a || !b) continue;
+      const as = records.get(large)!;
+      const bs = records.get(small)!;
       for (const step of STEPS) {
         for (const p of ['p50', 'p99'] as const) {
-          const la = a.steps[step]?.latency[p];
-          const lb = b.steps[step]?.latency[p];
-          if (!la || !lb) continue;
-          const value = Math.round((la / lb) * 100) / 100;
+          const each = as.map((a, i) => (a.steps[step]?.latency[p] ?? NaN) / (bs[i]?.steps[step]?.latency[p] ?? NaN));
+          if (each.length === 0 || each.some((v) => !Number.isFinite(v))) continue;
+          const value = Math.round(median(each) * 100) / 100;
           const verdict = value <= TARGET ? 'MET' : 'NOT MET';
-          ratios.push({ name: `${store} ${step} ${p} ${large}÷${small}`, value, detail: `${la.toFixed(2)} ms ÷ ${lb.toFixed(2)} ms; target ≤ ${TARGET}: ${verdict}` });
+          const detail = each.length === 1
+            ? `${as[0].steps[step].latency[p].toFixed(2)} ms ÷ ${bs[0].steps[step].latency[p].toFixed(2)} ms`
+            : `median of ${each.length} rounds: ${each.map((v) => v.toFixed(2)).join(', ')}`;
+          ratios.push({ name: `${store} ${step} ${p} ${large}÷${small}`, value, detail: `${detail}; target ≤ ${TARGET}: ${verdict}` });
         }
       }
     }
@@ -96,7 +102,7 @@ async function run(opts: BenchOptions, io: BenchIO) {
 
 export default defineScenario({
   name: 'shop',
-  description: 'nameko-devex perf loop at 100 / 10k / 100k pre-seeded products on the SQL and Redis stores; --stores sql,redis --sizes 100,10000,100000',
+  description: 'nameko-devex perf loop at 100 / 10k / 100k pre-seeded products on the SQL and Redis stores; --stores sql,redis --sizes 100,10000,100000 --rounds N (default 3; ratios are medians)',
   defaults: { connections: 8, durationSec: 10 },
   run,
 });
