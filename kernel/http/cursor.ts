@@ -16,6 +16,11 @@ export function encodeCursor(value: unknown): string {
   return Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
 }
 
+/** A list's `next_cursor`: the cursor after the page's last key, or null when that page was the last. */
+export function nextCursor(last: unknown): string | null {
+  return last === undefined ? null : encodeCursor(last);
+}
+
 /** The JSON value inside `raw` (already within the alphabet), or undefined when `raw` is not exactly what encodeCursor would produce. */
 function decode(raw: string): { value: unknown } | undefined {
   let value: unknown;

@@ -1,7 +1,7 @@
 // HTTP API of the cache: PUT/POST, GET and DELETE /config/<key…>, and GET /config to list keys.
 import { z } from 'zod';
 import { readJsonBody } from '../../kernel/http/body.ts';
-import { cursorField, encodeCursor } from '../../kernel/http/cursor.ts';
+import { cursorField, nextCursor } from '../../kernel/http/cursor.ts';
 import { route, type Reply, type RouteSpec } from '../../kernel/http/route.ts';
 import type { CacheBackend, Entry } from './backend.ts';
 import { cacheErrors } from './errors.ts';
@@ -124,7 +124,7 @@ export function cacheRoutes(backend: CacheBackend, opts: RouteOptions, metrics: 
       const page = await backend.list({ prefix: query.prefix, limit: query.limit, after: query.cursor, fresh: !query.use_cache });
       if (page.stale) metrics.staleReads.inc();
       return {
-        body: { keys: page.keys, next_cursor: page.lastKey === undefined ? null : encodeCursor(page.lastKey) },
+        body: { keys: page.keys, next_cursor: nextCursor(page.lastKey) },
         headers: page.stale ? { 'x-cache-stale': 'true' } : undefined,
       };
     },

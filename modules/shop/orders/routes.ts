@@ -1,6 +1,6 @@
 // HTTP routes of the orders role: the original gateway's /orders paths plus list and delete.
 import { z } from 'zod';
-import { cursorField, encodeCursor } from '../../../kernel/http/cursor.ts';
+import { cursorField, nextCursor } from '../../../kernel/http/cursor.ts';
 import { route, type RouteSpec } from '../../../kernel/http/route.ts';
 import { MAX_LINES, MAX_QUANTITY, productSchema, shopErrors } from '../contract.ts';
 import { PRICE_PATTERN } from '../money.ts';
@@ -67,7 +67,7 @@ export function orderRoutes(service: OrderService): RouteSpec[] {
       responses: { 200: z.object({ items: z.array(orderSchema), total: z.number(), next_cursor: z.string().nullable() }) },
       async handler({ query }) {
         const page = await service.list(query.limit, query.cursor);
-        return { body: { items: page.items, total: page.total, next_cursor: page.last === undefined ? null : encodeCursor(page.last) } };
+        return { body: { items: page.items, total: page.total, next_cursor: nextCursor(page.last) } };
       },
     }),
     route({

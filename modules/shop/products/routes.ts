@@ -1,6 +1,6 @@
 // HTTP routes of the products role: the original gateway's /products paths plus list, patch and delete.
 import { z } from 'zod';
-import { cursorField, encodeCursor } from '../../../kernel/http/cursor.ts';
+import { cursorField, nextCursor } from '../../../kernel/http/cursor.ts';
 import { route, type RouteSpec } from '../../../kernel/http/route.ts';
 import { productId, productPatchSchema, productSchema, shopErrors } from '../contract.ts';
 import { limitField } from '../page-size.ts';
@@ -41,7 +41,7 @@ export function productRoutes(store: ProductStore): RouteSpec[] {
       responses: { 200: page },
       async handler({ query }) {
         const result = await store.list({ limit: query.limit, after: query.cursor, title: query.title });
-        return { body: { items: result.items, total: result.total, next_cursor: result.last === undefined ? null : encodeCursor(result.last) } };
+        return { body: { items: result.items, total: result.total, next_cursor: nextCursor(result.last) } };
       },
     }),
     route({
