@@ -2,13 +2,19 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, PostgresAdapter, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
-import type { Logger } from '../kernel/logger.ts';
-import type { Dialect } from '../kernel/module.ts';
-import { redactUrl } from '../kernel/config.ts';
-import { sleep } from '../kernel/http-transport.ts';
 import { withStatementCache, type CachedSqlite } from './statement-cache.ts';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+/** The dialect under a Kysely instance, for SQL that differs between the two (migrations get only `db`). */
+export const dialectOf = (db: Kysely<any>): Dialect => (db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite');
+
+/** What db/ needs of a logger (pino's satisfies it); db/ imports nothing from the layers above it. */
+export interface DbLogger {
+  warn(obj: object, msg: string): void;
+}
 
 // COUNT(*) and BIGSERIAL come back as strings by default; every count we keep fits a double.
 pg.types.setTypeParser(20, (v) => Number(v));
@@ -28,13 +34,13 @@ export interface DatabaseOptions {
   /** Directory for SQLite files; `:memory:` keeps each module's database in memory (tests). */
   dataDir: string;
   databaseUrl?: string;
-  connect: { attempts: number; baseMs: number; maxMs: number };
-  log: Logger;
+  log: DbLogger;
   poolSize?: number;
 }
 
 export const schemaName = (module: string) => module.replace(/-/g, '_');
 
+/** One attempt: a Postgres that does not answer throws (the caller decides whether and when to retry). */
 export async function openModuleDatabase(module: string, opts: DatabaseOptions): Promise<ModuleDatabase> {
   return opts.databaseUrl ? openPostgres(module, opts.databaseUrl, opts) : openSqlite(module, opts.dataDir);
 }
@@ -76,22 +82,11 @@ async function openPostgres(module: string, url: string, opts: DatabaseOptions):
   });
   // An idle client losing its server must not crash the process; the next query reconnects.
   pool.on('error', (err) => opts.log.warn({ err, module }, 'postgres idle client error'));
-  const { attempts, baseMs, maxMs } = opts.connect;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await pool.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
-      opts.log.info({ module, schema, attempt }, 'postgres connected');
-      break;
-    } catch (err) {
-      if (attempt >= attempts) {
-        await pool.end();
-        throw new Error(`cannot connect to ${redactUrl(url)} for module ${module} after ${attempt} attempts: ${(err as Error).message}`);
-      }
-      // e-based growth with jitter, as the original's 1, 2, 7, 20, 54 s, capped at DB_CONNECT_MAX_MS.
-      const delay = Math.round(Math.min(maxMs, baseMs * Math.E ** (attempt - 1)) * (0.5 + Math.random() / 2));
-      opts.log.warn({ module, attempt, attempts, delayMs: delay, err: (err as Error).message }, 'postgres connect failed; retrying');
-      await sleep(delay);
-    }
+  try {
+    await pool.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+  } catch (err) {
+    await pool.end();
+    throw err;
   }
   const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
   return {

@@ -5,7 +5,9 @@ import { bootstrap } from './bootstrap.ts';
 import { demoModule } from './fixtures/demo-module.ts';
 import { createLogger } from './logger.ts';
 import { listen } from './server.ts';
-import { createTestDatabase, freePort, needService, startTestApp, tempDir } from './testing.ts';
+import { createTestDatabase, freePort, gate, startTestApp, tempDir } from './testing/index.ts';
+
+const pgGate = await gate('postgres');
 
 describe('bootstrap', () => {
   it('keeps /readyz at 503 while Postgres is unreachable, logs each attempt, then fails start-up', async () => {
@@ -30,8 +32,7 @@ describe('bootstrap', () => {
     assert.doesNotMatch(lines.join(''), /hunter2/);
   });
 
-  it('gives each module a schema of its own on Postgres', async (t) => {
-    if (!(await needService(t, 'postgres'))) return;
+  it('gives each module a schema of its own on Postgres', pgGate, async () => {
     const pg = await createTestDatabase();
     try {
       const app = await startTestApp({ modules: [demoModule], env: { DATABASE_URL: pg.url } });

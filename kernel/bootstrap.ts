@@ -1,20 +1,22 @@
-// The composition root: config → databases → bus → facades → roles → routes. Nothing connects on import.
+// The composition root: validate everything, then compose config → databases → bus → facades → roles → routes.
+// Nothing connects on import.
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { z } from 'zod';
-import { openModuleDatabase, type ModuleDatabase } from '../db/database.ts';
-import { migrateUp } from '../db/migrator.ts';
-import { createBus, busMigrations, type Bus } from './bus/index.ts';
+import type { ModuleDatabase } from '../db/database.ts';
+import { createBus, type Bus } from './bus/index.ts';
 import { ConfigError, configKeys, kernelConfigSchema, parseConfig, readEnv, type Env, type KernelConfig } from './config.ts';
 import { remoteFacade, type Contract, type Facade, type Transport } from './contract.ts';
 import { errors } from './errors.ts';
-import { planRoles, StartupError, type RolePlan } from './flags.ts';
 import { createHttpApp, type HttpApp, type MountedRoute } from './http/app.ts';
-import { rpcPath, httpTransport } from './http-transport.ts';
 import { toMiddleware, type RouteSpec } from './http/route.ts';
 import { createLogger, type Logger } from './logger.ts';
-import type { ModuleDefinition, RoleContext, RoleInstance } from './module.ts';
+import { openMigratedDatabase } from './module-database.ts';
+import type { BaseContext, DatabaseContext, ModuleDefinition, RoleInstance } from './module.ts';
 import { buildOpenApi } from './openapi.ts';
 import { allModules } from './registry.ts';
+import { planRoles, StartupError, type RolePlan } from './role-plan.ts';
+import { transportFor } from './transport/index.ts';
+import { rpcPath } from './transport/http.ts';
 
 export interface Kernel {
   app: HttpApp['app'];
@@ -35,10 +37,28 @@ export interface BootstrapOptions {
   env?: Env;
   modules?: ModuleDefinition<any>[];
   log?: Logger;
+  /** The clock every role reads through `ctx.now()`. */
+  clock?: () => Date;
+  /** `module.role` → the transport to reach it by, instead of the one its URL names (tests: a stub target, a fault). */
+  transports?: Record<string, Transport>;
 }
 
-/** Validates all configuration at once (throws ConfigError / StartupError listing every problem) and builds the app. */
+/** Validates all configuration at once (throws ConfigError / StartupError listing every problem), then builds the app. */
 export function bootstrap(opts: BootstrapOptions = {}): Kernel {
+  const { config, moduleConfig, plan, modules } = validate(opts);
+  return compose(opts, config, moduleConfig, plan, modules);
+}
+
+interface Validated {
+  config: KernelConfig;
+  moduleConfig: Record<string, unknown>;
+  plan: RolePlan;
+  /** The modules with at least one role in this process. */
+  modules: ModuleDefinition<any>[];
+}
+
+/** Every start-up problem at once: the role plan's (MODULES, role URLs, subscriptions), the kernel's config and each running module's. */
+function validate(opts: BootstrapOptions): Validated {
   const known = opts.modules ?? allModules;
   const names = [kernelConfigSchema, ...known.map((m) => m.config ?? z.object({}))].flatMap(configKeys);
   const env = readEnv(opts.env ?? process.env, names);
@@ -64,8 +84,12 @@ export function bootstrap(opts: BootstrapOptions = {}): Kernel {
     throw new ConfigError([...err.problems, ...problems]);
   }
   if (!planned) throw new StartupError(problems);
-  const plan = planned;
+  return { config, moduleConfig, plan: planned, modules };
+}
+
+function compose(opts: BootstrapOptions, config: KernelConfig, moduleConfig: Record<string, unknown>, plan: RolePlan, modules: ModuleDefinition<any>[]): Kernel {
   const log = opts.log ?? createLogger(config.LOG_LEVEL);
+  const now = opts.clock ?? (() => new Date());
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics });
 
@@ -93,9 +117,9 @@ export function bootstrap(opts: BootstrapOptions = {}): Kernel {
   function facadeOf<C extends Contract>(contract: C): Facade<C> {
     const remote = plan.remote.get(contract.role);
     if (remote) {
-      let transport = transports.get(contract.role);
+      let transport = opts.transports?.[contract.role] ?? transports.get(contract.role);
       if (!transport) {
-        transport = httpTransport({ baseUrl: remote, timeoutMs: config.RPC_TIMEOUT_MS, retries: config.RPC_RETRIES });
+        transport = transportFor(remote, config);
         transports.set(contract.role, transport);
       }
       return remoteFacade(contract, transport);
@@ -116,16 +140,9 @@ export function bootstrap(opts: BootstrapOptions = {}): Kernel {
   async function openDatabases(): Promise<void> {
     for (const m of modules) {
       if (!m.migrations) continue;
-      const mdb = await openModuleDatabase(m.name, {
-        dataDir: config.DATA_DIR,
-        databaseUrl: config.DATABASE_URL,
-        connect: { attempts: config.DB_CONNECT_ATTEMPTS, baseMs: config.DB_CONNECT_BASE_MS, maxMs: config.DB_CONNECT_MAX_MS },
-        log,
-      });
+      const mdb = await openMigratedDatabase(m, config, log);
       databases.set(m.name, mdb);
       readinessChecks.set(`db:${m.name}`, () => mdb.ping());
-      const applied = await migrateUp(mdb, { ...busMigrations, ...m.migrations });
-      if (applied.length) log.info({ module: m.name, applied }, 'migrations applied');
     }
   }
 
@@ -143,23 +160,22 @@ export function bootstrap(opts: BootstrapOptions = {}): Kernel {
     readinessChecks.set('bus', () => bus!.ready());
     const mounted: MountedRoute[] = [];
     for (const { module, role, name } of plan.local) {
+      const spec = module.roles[role];
       const mdb = databases.get(module.name);
-      const ctx: RoleContext = {
+      const base: BaseContext = {
         name,
         config: moduleConfig[module.name],
         kernel: config,
         log: log.child({ role: name }),
-        db: mdb?.db as RoleContext['db'],
-        dialect: mdb?.dialect ?? 'sqlite',
-        sqlite: mdb?.sqlite,
-        bus: mdb ? bus.publisher(module.name, mdb) : { publish: () => Promise.reject(new Error(`${module.name} has no database for an outbox`)) },
-        facade: facadeOf,
         metrics,
+        now,
+        facade: facadeOf,
         addReadinessCheck: (check, fn) => void readinessChecks.set(`${name}:${check}`, fn),
       };
-      const instance = await module.roles[role].create(ctx);
+      const withDb: DatabaseContext | undefined = mdb && { db: mdb.db, dialect: mdb.dialect, sqlite: mdb.sqlite, bus: bus.publisher(module.name, mdb) };
+      const instance = await (spec.create as (ctx: BaseContext) => RoleInstance | Promise<RoleInstance>)({ ...base, ...withDb });
       instances.push(instance);
-      const provides = module.roles[role].provides;
+      const provides = spec.provides;
       if (provides && instance.facade) {
         facades.set(provides.role, instance.facade as Facade<Contract>);
         mountRpc(mounted, provides, instance.facade as Record<string, (i: unknown) => Promise<unknown>>, config.BODY_LIMIT);
@@ -170,7 +186,8 @@ export function bootstrap(opts: BootstrapOptions = {}): Kernel {
         for (const method of [spec.method].flat()) mounted.push({ method, path: spec.path, middleware });
       }
       for (const [topic, handler] of Object.entries(instance.subscriptions ?? {})) {
-        if (!mdb) throw new Error(`${name} subscribes to ${topic} but ${module.name} has no database for its inbox`);
+        // The plan checked declared topics against migrations; a handler for an undeclared one is a bug in the module.
+        if (!mdb || !spec.subscribes?.includes(topic)) throw new Error(`${name} handles ${topic} without declaring it in subscribes`);
         bus.subscribe(name, mdb, topic, handler);
       }
     }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ROOT, tempDir } from './testing.ts';
+import { ROOT, tempDir } from './testing/index.ts';
 
 function cli(args: string[], env: Record<string, string> = {}) {
   const res = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'kernel/cli.ts'), ...args], {

@@ -1,12 +1,12 @@
 // The `cantons` command line: start, migrate, dead-letters, smoke (npm run <command> -- …).
-import { openModuleDatabase } from '../db/database.ts';
 import { migrateDown, migrateUp, migrationStatus } from '../db/migrator.ts';
 import { bootstrap } from './bootstrap.ts';
-import { busMigrations, formatDeadLetters } from './bus/index.ts';
+import { formatDeadLetters } from './bus/index.ts';
 import { ConfigError, configKeys, kernelConfigSchema, parseConfig, readEnv } from './config.ts';
-import { StartupError } from './flags.ts';
 import { createLogger } from './logger.ts';
+import { connectModuleDatabase, moduleMigrations } from './module-database.ts';
 import { allModules } from './registry.ts';
+import { StartupError } from './role-plan.ts';
 import { exitOnSignals, listen } from './server.ts';
 
 const HELP = `cantons — five service systems in one Node.js process
@@ -48,14 +48,9 @@ async function migrate(action = 'status', only?: string): Promise<void> {
     throw new StartupError([`migrate: no module "${only}" with migrations; valid: ${allModules.filter((m) => m.migrations).map((m) => m.name).join(', ')}`]);
   }
   for (const m of modules) {
-    const mdb = await openModuleDatabase(m.name, {
-      dataDir: config.DATA_DIR,
-      databaseUrl: config.DATABASE_URL,
-      connect: { attempts: config.DB_CONNECT_ATTEMPTS, baseMs: config.DB_CONNECT_BASE_MS, maxMs: config.DB_CONNECT_MAX_MS },
-      log,
-    });
+    const mdb = await connectModuleDatabase(m.name, config, log);
     try {
-      const migrations = { ...busMigrations, ...m.migrations };
+      const migrations = moduleMigrations(m);
       if (action === 'up') out(`${m.name}: applied ${(await migrateUp(mdb, migrations)).join(', ') || 'nothing (up to date)'}`);
       if (action === 'down') out(`${m.name}: reverted ${(await migrateDown(mdb, migrations)).join(', ') || 'nothing'}`);
       if (action === 'status') {

@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { z } from 'zod';
 import { ConfigError, configKeys, kernelConfigSchema, parseConfig, readEnv, redactUrl } from './config.ts';
 import { createLogger } from './logger.ts';
-import { tempDir } from './testing.ts';
+import { tempDir } from './testing/index.ts';
 
 describe('config', () => {
   it('lists every problem of every schema in one error', () => {

@@ -1,5 +1,6 @@
 // A role's facade described once (name, zod input, zod output); transports derive calls from it.
 import type { z } from 'zod';
+import { checkRoleName } from './names.ts';
 
 export interface MethodSpec<I extends z.ZodType = z.ZodType, O extends z.ZodType = z.ZodType> {
   input: I;
@@ -21,7 +22,7 @@ export type Facade<C extends Contract> = {
 };
 
 export function defineContract<M extends Record<string, MethodSpec>>(role: string, methods: M): Contract<M> {
-  if (!/^[a-z][a-z0-9-]*\.[a-z][a-z0-9-]*$/.test(role)) throw new Error(`contract role must be module.role, got ${role}`);
+  checkRoleName('a contract', role);
   return { role, methods };
 }
 

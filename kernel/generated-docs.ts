@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { kernelConfigSchema } from './config.ts';
 import { catalogue } from './errors.ts';
-import { roleUrlVar } from './flags.ts';
+import { roleUrlVar } from './role-plan.ts';
 import type { ModuleDefinition } from './module.ts';
 import { allModules } from './registry.ts';
 

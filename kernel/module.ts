@@ -1,24 +1,37 @@
 // The module contract: one definition per module, built per enabled role by the composition root.
 import type { Kysely } from 'kysely';
-import type { CachedSqlite } from '../db/statement-cache.ts';
 import type { Migration } from 'kysely/migration';
 import type { Registry } from 'prom-client';
 import type { z } from 'zod';
+import type { Dialect } from '../db/database.ts';
+import type { CachedSqlite } from '../db/statement-cache.ts';
 import type { KernelConfig } from './config.ts';
 import type { Contract, Facade } from './contract.ts';
 import type { Logger } from './logger.ts';
 import type { EventHandler, Publisher } from './bus/types.ts';
 import type { RouteSpec } from './http/route.ts';
+import { checkName } from './names.ts';
 
-export type Dialect = 'sqlite' | 'postgres';
 
-export interface RoleContext<Cfg = unknown> {
+/** What every role gets. */
+export interface BaseContext<Cfg = unknown> {
   /** `module.role` */
   name: string;
   config: Cfg;
   kernel: KernelConfig;
   log: Logger;
-  /** The module's own database (a SQLite file or a Postgres schema); present when the module has migrations. */
+  metrics: Registry;
+  /** The clock (tests may pass their own to bootstrap). */
+  now(): Date;
+  /** Another role's facade: in-process when that role runs here, else over its configured transport. */
+  facade<C extends Contract>(contract: C): Facade<C>;
+  /** `/readyz` answers 503 while any check returns false or throws. */
+  addReadinessCheck(name: string, check: () => boolean | Promise<boolean>): void;
+}
+
+/** What a role of a module with migrations gets besides: its database and the outbox publisher on it. */
+export interface DatabaseContext {
+  /** The module's own database (a SQLite file or a Postgres schema). */
   db: Kysely<any>;
   dialect: Dialect;
   /**
@@ -28,44 +41,67 @@ export interface RoleContext<Cfg = unknown> {
    */
   sqlite?: CachedSqlite;
   bus: Publisher;
-  /** Another role's facade: in-process when that role runs here, else over its configured transport. */
-  facade<C extends Contract>(contract: C): Facade<C>;
-  metrics: Registry;
-  /** `/readyz` answers 503 while any check returns false or throws. */
-  addReadinessCheck(name: string, check: () => boolean | Promise<boolean>): void;
 }
+
+export type RoleContext<Cfg = unknown> = BaseContext<Cfg> & DatabaseContext;
 
 export interface RoleInstance<C extends Contract = Contract> {
   facade?: Facade<C>;
   routes?: RouteSpec[];
-  /** topic → handler; the kernel adds inbox, retries with backoff and the dead-letter table. */
+  /** topic → handler, for the topics the role declares in `subscribes`; the kernel adds inbox, retries, dead letters. */
   subscriptions?: Record<string, EventHandler<any>>;
   stop?(): Promise<void>;
 }
 
-export interface RoleSpec<Cfg = any> {
-  /** The contract this role serves (in-process, and over HTTP at /rpc/<module.role>/<method>). */
+export interface RoleSpec<Ctx = BaseContext> {
+  /** The contract this role serves (in-process, and to other processes over a transport). */
   provides?: Contract;
   /** Contracts of other roles this role calls; each must run here or have `<MODULE>_<ROLE>_URL` set. */
   uses?: Contract[];
   /** Topics this role publishes (start-up checks that every subscriber can be reached). */
   publishes?: string[];
-  create(ctx: RoleContext<Cfg>): RoleInstance<any> | Promise<RoleInstance<any>>;
+  /** Topics this role's `subscriptions` handle; the module then needs migrations (the inbox lives in its database). */
+  subscribes?: string[];
+  create(ctx: Ctx): RoleInstance<any> | Promise<RoleInstance<any>>;
 }
 
-export interface ModuleDefinition<S extends z.ZodType = z.ZodType> {
+export interface SeedTarget {
+  /** The DATA_DIR the server will be given (SQLite), or DATABASE_URL (Postgres). */
+  dataDir: string;
+  databaseUrl?: string;
+  /** The environment the server will run with (module settings such as a store choice). */
+  env: Record<string, string | undefined>;
+}
+
+interface ModuleBase<S extends z.ZodType> {
   name: string;
   description: string;
   /** Read from the environment; invalid values fail start-up together with every other problem. */
   config?: S;
-  /** Name → migration, applied in name order to the module's own database. */
-  migrations?: Record<string, Migration>;
-  roles: Record<string, RoleSpec<z.output<S>>>;
   /** `npm run smoke -- <module> [base-url]`: exercise a running instance, print each step, throw on failure. */
   smoke?(baseUrl: string, print: (line: string) => void): Promise<void>;
+  /** For the bench: bulk data written before the server starts (the seed kind is the module's own). */
+  seed?(target: SeedTarget, kind: string, count: number): Promise<void>;
 }
 
-export function defineModule<S extends z.ZodType>(def: ModuleDefinition<S>): ModuleDefinition<S> {
-  if (!/^[a-z][a-z0-9-]*$/.test(def.name)) throw new Error(`module name must be lower-case, got ${def.name}`);
+export interface ModuleWithDatabase<S extends z.ZodType = z.ZodType> extends ModuleBase<S> {
+  /** Name → migration, applied in name order to the module's own database. */
+  migrations: Record<string, Migration>;
+  roles: Record<string, RoleSpec<BaseContext<z.output<S>> & DatabaseContext>>;
+}
+
+export interface ModuleWithoutDatabase<S extends z.ZodType = z.ZodType> extends ModuleBase<S> {
+  migrations?: undefined;
+  roles: Record<string, RoleSpec<BaseContext<z.output<S>>>>;
+}
+
+export type ModuleDefinition<S extends z.ZodType = z.ZodType> = ModuleWithDatabase<S> | ModuleWithoutDatabase<S>;
+
+/** A module is one definition; a module with `migrations` has a database, and only its roles get `db` and `bus`. */
+export function defineModule<S extends z.ZodType>(def: ModuleWithDatabase<S>): ModuleWithDatabase<S>;
+export function defineModule<S extends z.ZodType>(def: ModuleWithoutDatabase<S>): ModuleWithoutDatabase<S>;
+export function defineModule(def: ModuleDefinition<any>): ModuleDefinition<any> {
+  checkName('module', def.name);
+  for (const role of Object.keys(def.roles)) checkName('role', role);
   return def;
 }

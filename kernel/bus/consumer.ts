@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import type { ModuleDatabase } from '../../db/database.ts';
-import { backoffDelay, sleep } from '../http-transport.ts';
+import { backoffDelay, sleep } from '../backoff.ts';
 import type { BusMetrics } from './metrics.ts';
 import type { BusEvent, EventHandler } from './types.ts';
 

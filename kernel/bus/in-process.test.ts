@@ -2,21 +2,18 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { Registry } from 'prom-client';
-import { busContract, counter } from './bus-contract.ts';
+import { busContract, counter } from '../testing/bus-contract.ts';
+import { appliedRows, postgresDatabases, recordingHandler, silentLog, sqliteDatabases, type Databases } from '../testing/bus.ts';
+import { gate, waitFor } from '../testing/index.ts';
 import { createBus } from './index.ts';
-import {
-  appliedRows, postgresDatabases, postgresReachable, recordingHandler, silentLog, serviceGate, failIfMissing, sqliteDatabases, waitFor,
-  type Databases,
-} from './test-support.ts';
 import type { Bus } from './types.ts';
 
-const pgGate = serviceGate(await postgresReachable(), 'Postgres');
+const pgGate = await gate('postgres');
 
 busContract({ name: 'in-process on SQLite', databases: async () => sqliteDatabases() });
 busContract({ name: 'in-process on Postgres', databases: postgresDatabases, gate: pgGate });
 
 describe('in-process relay leases (Postgres, two relays)', { skip: pgGate.skip }, () => {
-  if (failIfMissing(pgGate, it)) return;
   let dbs: Databases | undefined;
   const buses: Bus[] = [];
   after(async () => {

@@ -7,6 +7,7 @@ import { inProcessAdapter } from './in-process.ts';
 import { createBusMetrics } from './metrics.ts';
 import { outboxStats, writeOutbox } from './outbox.ts';
 import { redisStreamsAdapter } from './redis-streams.ts';
+import { checkRoleName } from '../names.ts';
 import { Relay } from './relay.ts';
 import type { Bus, BusOptions, Publisher } from './types.ts';
 
@@ -73,9 +74,7 @@ export function createBus(opts: BusOptions): Bus {
     },
 
     subscribe(consumerName, mdb, topic, handler) {
-      if (!/^[a-z][a-z0-9-]*\.[a-z][a-zA-Z0-9-]*$/.test(consumerName)) {
-        throw new Error(`bus consumer must be named 'module.role', got '${consumerName}'`);
-      }
+      checkRoleName('a bus consumer', consumerName);
       if (subs.some((s) => s.consumer === consumerName && s.topic === topic)) {
         throw new Error(`${consumerName} already subscribes to ${topic}`);
       }

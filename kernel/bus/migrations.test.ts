@@ -4,16 +4,16 @@ import { after, describe, it } from 'node:test';
 import { migrateDown, migrateUp } from '../../db/migrator.ts';
 import { pruneInbox } from './consumer.ts';
 import { busMigrations } from './migrations.ts';
-import { postgresDatabases, postgresReachable, serviceGate, failIfMissing, sqliteDatabases, testMigrations, type Databases } from './test-support.ts';
+import { postgresDatabases, sqliteDatabases, testMigrations, type Databases } from '../testing/bus.ts';
+import { gate } from '../testing/index.ts';
 
-const pgGate = serviceGate(await postgresReachable(), 'Postgres');
+const pgGate = await gate('postgres');
 
 for (const [name, make, gate] of [
-  ['SQLite', async () => sqliteDatabases(), {} as { skip?: string; missing?: string }],
+  ['SQLite', async () => sqliteDatabases(), {} as { skip?: string }],
   ['Postgres', postgresDatabases, pgGate],
 ] as const) {
   describe(`bus tables on ${name}`, { skip: gate.skip }, () => {
-    if (failIfMissing(gate, it)) return;
     let dbs: Databases | undefined;
     after(async () => dbs?.dispose());
 

@@ -1,16 +1,13 @@
 // The bus tables (outbox, inbox, dead_letters) the kernel adds to every module database, SQLite or Postgres.
-import { PostgresAdapter, type Kysely } from 'kysely';
 import type { Migration } from 'kysely/migration';
+import { dialectOf } from '../../db/database.ts';
 
 // SQL stays unqualified: on Postgres the module's schema is the connection's search_path.
-function isPostgres(db: Kysely<any>): boolean {
-  return db.getExecutor().adapter instanceof PostgresAdapter;
-}
 
 const bus: Migration = {
   async up(db) {
     // seq orders delivery; SQLite needs AUTOINCREMENT so a seq is never reused after the rows are deleted.
-    const seq = isPostgres(db)
+    const seq = dialectOf(db) === 'postgres'
       ? db.schema.createTable('outbox').addColumn('seq', 'bigserial', (c) => c.primaryKey())
       : db.schema.createTable('outbox').addColumn('seq', 'integer', (c) => c.primaryKey().autoIncrement());
     await seq

@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { redactUrl } from '../config.ts';
-import { backoffDelay } from '../http-transport.ts';
+import { backoffDelay, Waker } from '../backoff.ts';
 import type { Consumer, Subscription } from './consumer.ts';
 import type { BusEvent } from './types.ts';
 
@@ -41,7 +41,7 @@ class GroupLoop {
   private reading = false;
   private nextClaim = 0;
   private readonly groupsReady = new Set<string>();
-  private wake?: () => void;
+  private readonly waker = new Waker();
 
   constructor(
     private readonly group: string,
@@ -69,7 +69,7 @@ class GroupLoop {
   async stop(): Promise<void> {
     if (!this.loop) return;
     this.stopping = true;
-    this.wake?.();
+    this.waker.wake();
     // A blocked XREADGROUP would hold stop() for the whole BLOCK time; anything it was about to hand us
     // stays pending in the group and is reclaimed later.
     if (this.reading) this.conn?.disconnect();
@@ -77,17 +77,6 @@ class GroupLoop {
     this.conn?.disconnect();
     this.loop = undefined;
     await this.forgetSelf();
-  }
-
-  // A back-off pause that stop() cuts short.
-  private pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
   }
 
   private get blockMs() {
@@ -119,7 +108,7 @@ class GroupLoop {
         failures++;
         if (/NOGROUP/.test((err as Error).message)) this.groupsReady.clear();
         this.opts.log.error({ err: (err as Error).message, consumer: this.group }, 'redis stream consumer failed; retrying');
-        await this.pause(backoffDelay(failures, 100, 5000) + 50);
+        await this.waker.sleep(backoffDelay(failures, 100, 5000) + 50);
       }
     }
   }

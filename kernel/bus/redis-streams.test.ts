@@ -3,18 +3,15 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
-import { busContract } from './bus-contract.ts';
+import { busContract } from '../testing/bus-contract.ts';
+import { appliedRows, postgresDatabases, randomId, recordingHandler, silentLog, sqliteDatabases, type Databases } from '../testing/bus.ts';
+import { deleteRedisKeys, gate, REDIS_URL, waitFor } from '../testing/index.ts';
 import { createBus } from './index.ts';
 import { outboxDepth } from './outbox.ts';
-import {
-  REDIS_URL, appliedRows, deleteKeys, postgresDatabases, postgresReachable, randomId, recordingHandler,
-  redisReachable, silentLog, serviceGate, failIfMissing, sqliteDatabases, waitFor, type Databases,
-} from './test-support.ts';
 import type { Bus, BusEvent } from './types.ts';
 
-const redisGate = serviceGate(await redisReachable(), `Redis at ${REDIS_URL}`);
-const pgGate = serviceGate(await postgresReachable(), 'Postgres');
-const bothGate = redisGate.skip || redisGate.missing ? redisGate : pgGate;
+const redisGate = await gate('redis');
+const bothGate = await gate('redis', 'postgres');
 
 busContract({ name: 'Redis Streams on SQLite', url: REDIS_URL, databases: async () => sqliteDatabases(), gate: redisGate });
 busContract({
@@ -25,7 +22,6 @@ busContract({
 });
 
 describe('Redis Streams specifics', { skip: redisGate.skip }, () => {
-  if (failIfMissing(redisGate, it)) return;
   const prefix = `cantons-test-${randomId()}`;
   const topic = 'thing.happened';
   let dbs: Databases;
@@ -47,7 +43,7 @@ describe('Redis Streams specifics', { skip: redisGate.skip }, () => {
   });
   after(async () => {
     await dbs?.dispose();
-    await deleteKeys(prefix);
+    await deleteRedisKeys(prefix);
     redis?.disconnect();
   });
 

@@ -1,6 +1,6 @@
 // The Redis Streams adapter: relays XADD to `${prefix}:${topic}`; each consumer is a consumer group reading its topics.
 import { redactUrl } from '../config.ts';
-import { sleep } from '../http-transport.ts';
+import { sleep } from '../backoff.ts';
 import type { Adapter } from './adapter.ts';
 import type { Consumer } from './consumer.ts';
 import type { StreamSample } from './metrics.ts';

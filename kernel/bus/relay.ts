@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ModuleDatabase } from '../../db/database.ts';
-import { backoffDelay } from '../http-transport.ts';
+import { backoffDelay, Waker } from '../backoff.ts';
 import { claimBatch, deleteRows, leaseFor, toEvent } from './outbox.ts';
 import type { BusEvent } from './types.ts';
 
@@ -26,7 +26,7 @@ export class Relay {
   private loop?: Promise<void>;
   private stopping = false;
   private halted = false;
-  private wake?: () => void;
+  private readonly waker = new Waker();
   private nudgedAt = 0;
   private failures = 0;
 
@@ -46,14 +46,14 @@ export class Relay {
 
   nudge(): void {
     this.nudgedAt = Date.now();
-    this.wake?.();
+    this.waker.wake();
   }
 
   /** Keeps relaying until the outbox is empty (or `timeoutMs` passed), then stops. Returns false on timeout. */
   async stop(timeoutMs: number): Promise<boolean> {
     if (!this.loop) return true;
     this.stopping = true;
-    this.wake?.();
+    this.waker.wake();
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
     const flushed = await Promise.race([this.loop.then(() => true), timedOut]);
@@ -76,13 +76,13 @@ export class Relay {
         this.failures++;
         this.opts.log.error({ err, module: this.module }, 'outbox relay round failed');
         if (this.stopping && this.failures >= 3) return;
-        await this.idle(Math.max(this.opts.pollMs, backoffDelay(this.failures, this.opts.pollMs, 5000)));
+        await this.waker.sleep(Math.max(this.opts.pollMs, backoffDelay(this.failures, this.opts.pollMs, 5000)));
         continue;
       }
       if (moved > 0) continue;
       if (this.stopping) return;
       const fast = Date.now() - this.nudgedAt < FAST_WINDOW_MS;
-      await this.idle(fast ? Math.min(FAST_POLL_MS, this.opts.pollMs) : this.opts.pollMs);
+      await this.waker.sleep(fast ? Math.min(FAST_POLL_MS, this.opts.pollMs) : this.opts.pollMs);
     }
   }
 
@@ -110,19 +110,5 @@ export class Relay {
     // Not delivered (a consumer's database or Redis is down): give the rows back after a pause, not after the whole lease.
     await leaseFor(this.mdb, left, this.owner, Math.max(1000, this.opts.pollMs));
     return rows.length;
-  }
-
-  private idle(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wake = () => {
-        this.wake = undefined;
-        done();
-      };
-    });
   }
 }

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { demoModule } from '../fixtures/demo-module.ts';
-import { startTestApp, type TestApp } from '../testing.ts';
+import { startTestApp, type TestApp } from '../testing/index.ts';
 
 describe('kernel HTTP surface', () => {
   let t: TestApp;

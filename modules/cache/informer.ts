@@ -1,7 +1,7 @@
 // The local copy of an etcd prefix, kept current the way Kubernetes informers do: list, then watch from the list's revision.
 import { Range, type Etcd3, type IKeyValue, type IWatchResponse, type Watcher } from 'etcd3';
 import type { Logger } from '../../kernel/logger.ts';
-import { backoffDelay, sleep } from '../../kernel/http-transport.ts';
+import { backoffDelay, sleep } from '../../kernel/backoff.ts';
 
 /** A value (json) or a tombstone (json undefined), with the revision that produced it. */
 interface Slot {

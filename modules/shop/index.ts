@@ -17,6 +17,7 @@ export const shop = defineModule({
   roles: {
     products: {
       provides: productsContract,
+      subscribes: [ORDER_CREATED],
       create: createProductsRole,
     },
     orders: {

@@ -1,33 +1,34 @@
-// Test helpers: the app in-process or as a real child process (service helpers come from test-services.ts).
+// The app as a real child process (`kernel/cli.ts start`) on a free port, ready at /readyz — the bench's
+// servers and the multi-process tests both run it — with the free ports and scratch directories it needs.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bootstrap, type Kernel } from './bootstrap.ts';
 import type { Env } from './config.ts';
-import type { ModuleDefinition } from './module.ts';
-import { listen } from './server.ts';
-import { freePort, tempDir } from './test-services.ts';
 
-export * from './test-services.ts';
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-export interface TestApp {
-  url: string;
-  kernel: Kernel;
-  close(): Promise<void>;
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
 }
 
-/** The whole app in this process on a free port, on a fresh DATA_DIR, started and ready. */
-export async function startTestApp(opts: { env?: Env; modules?: ModuleDefinition<any>[] } = {}): Promise<TestApp> {
-  const kernel = bootstrap({ env: { LOG_LEVEL: 'silent', DATA_DIR: tempDir(), ...opts.env }, modules: opts.modules });
-  const running = await listen(kernel, 0, '127.0.0.1');
-  try {
-    await kernel.start();
-  } catch (err) {
-    await running.shutdown();
-    throw err;
-  }
-  return { url: `http://127.0.0.1:${running.port}`, kernel, close: async () => void (await running.shutdown()) };
+const scratch = new Set<string>();
+
+/** A fresh directory, removed when the process exits. */
+export function tempDir(prefix = 'cantons-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  if (scratch.size === 0) process.once('exit', () => scratch.forEach((d) => rmSync(d, { recursive: true, force: true })));
+  scratch.add(dir);
+  return dir;
 }
 
 export interface SpawnedApp {

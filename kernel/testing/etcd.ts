@@ -7,8 +7,8 @@ import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Etcd3, Range } from 'etcd3';
-import { createEtcdClient } from '../etcd-client.ts';
-import { freePort } from '../../../kernel/test-services.ts';
+import { createEtcdClient } from '../../modules/cache/etcd-client.ts';
+import { freePort } from './services.ts';
 
 export const ETCD_BIN = process.env.ETCD_BIN ?? 'etcd';
 

@@ -2,21 +2,21 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { Registry } from 'prom-client';
-import { createBus } from './index.ts';
-import { outboxDepth, writeOutbox } from './outbox.ts';
-import {
-  appliedRows, deleteKeys, failIfMissing, randomId, recordingHandler, silentLog, waitFor, type Databases,
-} from './test-support.ts';
+import { createBus } from '../bus/index.ts';
+import { outboxDepth, writeOutbox } from '../bus/outbox.ts';
+import type { Bus, BusOptions, Publisher } from '../bus/types.ts';
 import type { ModuleDatabase } from '../../db/database.ts';
-import type { Bus, BusOptions, Publisher } from './types.ts';
+import { appliedRows, randomId, recordingHandler, silentLog, type Databases } from './bus.ts';
+import { deleteRedisKeys } from './services.ts';
+import { waitFor } from './wait.ts';
 
 export interface ContractTarget {
   name: string;
   /** Redis URL, or undefined for the in-process adapter. */
   url?: string;
   databases(): Promise<Databases>;
-  /** From serviceGate(): skip, or fail fast under CI, when a service is missing. */
-  gate?: { skip?: string; missing?: string };
+  /** From gate(): skip when a service is missing. */
+  gate?: { skip?: string };
 }
 
 export async function counter(registry: Registry, name: string): Promise<number> {
@@ -27,7 +27,6 @@ export async function counter(registry: Registry, name: string): Promise<number>
 
 export function busContract(target: ContractTarget): void {
   describe(`bus contract: ${target.name}`, { skip: target.gate?.skip }, () => {
-    if (failIfMissing(target.gate ?? {}, it)) return;
     const runPrefix = `cantons-test-${randomId()}`;
     let dbs: Databases;
     let n = 0;
@@ -46,7 +45,7 @@ export function busContract(target: ContractTarget): void {
     });
     after(async () => {
       await dbs?.dispose();
-      if (target.url) await deleteKeys(runPrefix);
+      if (target.url) await deleteRedisKeys(runPrefix);
     });
 
     const pubName = () => `p${n}`;

@@ -1,38 +1,15 @@
-// Test helpers for real services and scratch space: free ports, temp dirs, fresh Postgres databases, reachability.
-// Kept apart from kernel/testing.ts (which boots the app) so low-level tests import no module code.
+// Test support for real services and scratch space: free ports, temp dirs, fresh Postgres databases, the service gate.
+// Kept apart from app.ts (which boots the app) so low-level tests import no module code.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { TestContext } from 'node:test';
+import { Socket } from 'node:net';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 
+export { freePort, tempDir } from '../spawn-app.ts';
+
 export const PG_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-const scratch = new Set<string>();
-
-/** A fresh directory, removed when the process exits. */
-export function tempDir(prefix = 'cantons-'): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  if (scratch.size === 0) process.once('exit', () => scratch.forEach((d) => rmSync(d, { recursive: true, force: true })));
-  scratch.add(dir);
-  return dir;
-}
 
 export const uniqueName = (prefix: string) => `${prefix}_${randomBytes(5).toString('hex')}`;
 
@@ -77,25 +54,21 @@ export async function serviceAvailable(service: Service): Promise<boolean> {
   return new Promise((resolve) => spawn('etcd', ['--version']).once('error', () => resolve(false)).once('exit', (c) => resolve(c === 0)));
 }
 
-/**
- * True when the service answers; otherwise skips the test with a message naming what is missing,
- * or fails it when CI=true (CI must run every test).
- */
-export async function needService(t: TestContext, service: Service): Promise<boolean> {
-  if (await serviceAvailable(service)) return true;
-  const why = service === 'etcd' ? 'etcd is not installed (apt-get install etcd-server)' : `${service} is not reachable`;
-  if (process.env.CI === 'true') throw new Error(`${why}; CI requires it`);
-  t.skip(why);
-  return false;
-}
+const missing = (service: Service) =>
+  service === 'etcd' ? 'etcd is not installed (apt-get install etcd-server)' : `${service} is not reachable`;
 
 /**
- * For `describe(name, { skip }, …)`: a message naming what is missing, or false when the service is
- * there — and false under CI=true too, so there the tests run and fail rather than pass unseen.
+ * The one gate for tests that need real services: `describe(name, await gate('postgres'), …)` (or
+ * `it(…)`). Skips with a message naming what is missing; under CI=true, where every test must run,
+ * a missing service throws instead, so the whole file fails at once rather than passing unseen.
  */
-export async function skipUnless(service: Service): Promise<string | false> {
-  if (process.env.CI === 'true' || (await serviceAvailable(service))) return false;
-  return service === 'etcd' ? 'etcd is not installed (apt-get install etcd-server)' : `${service} is not reachable`;
+export async function gate(...services: Service[]): Promise<{ skip?: string }> {
+  for (const service of services) {
+    if (await serviceAvailable(service)) continue;
+    if (process.env.CI === 'true') throw new Error(`${missing(service)}; CI=true requires it`);
+    return { skip: missing(service) };
+  }
+  return {};
 }
 
 /** Deletes every key under `prefix` (SCAN, never KEYS), so each run cleans up after its own prefix. */

@@ -1,8 +1,8 @@
-// Feature flags: module and role selection, remote roles, and the start-up errors for bad combinations.
+// The role plan: module and role selection, remote roles, and the start-up errors for bad combinations.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { demoModule } from './fixtures/demo-module.ts';
-import { planRoles, roleUrlVar, StartupError } from './flags.ts';
+import { planRoles, roleUrlVar, StartupError } from './role-plan.ts';
 
 describe('feature flags', () => {
   it('runs every role by default and selected modules or roles otherwise', () => {

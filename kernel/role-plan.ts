@@ -1,6 +1,7 @@
-// Feature flags: which module roles run in this process, and where the roles they call live.
+// The role plan: which module roles run in this process (MODULES), and where the roles they call live.
 import type { ModuleDefinition } from './module.ts';
 import type { Env } from './config.ts';
+import { transportSchemes } from './transport/index.ts';
 
 export interface LocalRole {
   module: ModuleDefinition<any>;
@@ -45,9 +46,13 @@ export function planRoles(modules: ModuleDefinition<any>[], selection: string | 
       if (localNames.has(contract.role)) continue; // a local role is always preferred
       const variable = roleUrlVar(contract.role);
       const url = env[variable];
-      if (url && URL.canParse(url)) remote.set(contract.role, url);
-      else if (url) problems.push(`${variable}: "${url}" is not a URL`);
+      if (url && URL.canParse(url) && transportSchemes.includes(new URL(url).protocol)) remote.set(contract.role, url);
+      else if (url) problems.push(`${variable}: not a URL with a known scheme (${transportSchemes.join(' ')})`);
       else problems.push(`${r.name} calls ${contract.role}, which does not run in this process; add it to MODULES or set ${variable}`);
+    }
+    const spec = r.module.roles[r.role];
+    if (spec.subscribes?.length && !r.module.migrations) {
+      problems.push(`${r.name} subscribes to ${spec.subscribes.join(', ')} but ${r.module.name} has no migrations; its inbox needs a database`);
     }
     // The in-process bus only reaches roles in this process: a module split across processes needs a shared bus.
     const publishes = r.module.roles[r.role].publishes ?? [];

@@ -1,16 +1,14 @@
-// Helpers for the bus tests: migrated module databases (SQLite or a fresh Postgres database), Redis checks, waiting.
+// Test support for the bus tests: migrated module databases (SQLite or a fresh Postgres database), Redis checks, waiting.
 import { randomBytes } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import type { Migration } from 'kysely/migration';
 import { pino } from 'pino';
 import { openModuleDatabase, type ModuleDatabase } from '../../db/database.ts';
 import { migrateUp } from '../../db/migrator.ts';
-import { createTestDatabase, deleteRedisKeys, REDIS_URL, serviceAvailable, tempDir } from '../test-services.ts';
-import { busMigrations } from './migrations.ts';
-import type { BusEvent, EventHandler } from './types.ts';
+import { busMigrations } from '../bus/migrations.ts';
+import type { BusEvent, EventHandler } from '../bus/types.ts';
+import { createTestDatabase, tempDir } from './services.ts';
 
-export { REDIS_URL };
-export const deleteKeys = (prefix: string) => deleteRedisKeys(prefix);
 export const silentLog = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 export const randomId = () => randomBytes(5).toString('hex');
 
@@ -48,7 +46,7 @@ export function sqliteDatabases(): Databases {
   return {
     kind: 'sqlite',
     async open(module) {
-      const mdb = await openModuleDatabase(module, { dataDir: dir, connect: { attempts: 1, baseMs: 10, maxMs: 10 }, log: silentLog });
+      const mdb = await openModuleDatabase(module, { dataDir: dir, log: silentLog });
       await migrateUp(mdb, testMigrations);
       open.push(mdb);
       return mdb;
@@ -71,7 +69,7 @@ export async function postgresDatabases(): Promise<Databases> {
       const mdb = await openModuleDatabase(module, {
         dataDir: ':memory:',
         databaseUrl: database.url,
-        connect: { attempts: 1, baseMs: 10, maxMs: 10 },
+       
         log: silentLog,
         poolSize: 4,
       });
@@ -85,29 +83,6 @@ export async function postgresDatabases(): Promise<Databases> {
       await database.drop();
     },
   };
-}
-
-export const postgresReachable = () => serviceAvailable('postgres');
-export const redisReachable = () => serviceAvailable('redis');
-
-/**
- * Gate for a suite needing a service: skip with a message when it is missing, except under CI=true,
- * where the suite becomes one failing test (fast, instead of every test timing out).
- */
-export function serviceGate(ok: boolean, what: string): { skip?: string; missing?: string } {
-  if (ok) return {};
-  if (process.env.CI === 'true') return { missing: `${what} is not reachable; CI=true requires it` };
-  return { skip: `${what} is not reachable; skipped (CI=true makes this a failure)` };
-}
-
-/** Inside a gated describe: true when the suite must not run its tests (one failing test was registered instead). */
-export function failIfMissing(gate: { missing?: string }, it: (name: string, fn: () => void) => unknown): boolean {
-  if (!gate.missing) return false;
-  const why = gate.missing;
-  it('needs its service', () => {
-    throw new Error(why);
-  });
-  return true;
 }
 
 // Application order, process-wide: heap order on Postgres says nothing about insertion order.
@@ -125,14 +100,4 @@ export async function appliedRows(mdb: ModuleDatabase, consumer?: string): Promi
   let q = mdb.db.selectFrom('applied').select(['consumer', 'event_id', 'payload']).orderBy('n');
   if (consumer) q = q.where('consumer', '=', consumer);
   return q.execute() as Promise<any>;
-}
-
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }

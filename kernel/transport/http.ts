@@ -1,8 +1,9 @@
 // The HTTP transport: POST /rpc/<module.role>/<method> with JSON, timeouts, jittered retries, typed errors.
 import http from 'node:http';
 import https from 'node:https';
-import { AppError, errors } from './errors.ts';
-import type { Contract, Transport } from './contract.ts';
+import { backoffDelay, sleep } from '../backoff.ts';
+import { AppError, errors } from '../errors.ts';
+import type { Contract, Transport } from '../contract.ts';
 
 export const rpcPath = (role: string, method: string) => `/rpc/${role}/${method}`;
 
@@ -14,13 +15,6 @@ export interface HttpTransportOptions {
   retryBaseMs?: number;
   headers?: () => Record<string, string>;
 }
-
-/** Full-jitter exponential backoff: a random delay in [0, min(cap, base·2^attempt)). */
-export function backoffDelay(attempt: number, baseMs: number, capMs: number, factor = 2): number {
-  return Math.random() * Math.min(capMs, baseMs * factor ** attempt);
-}
-
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * node:http with a keep-alive agent rather than fetch: at 200 concurrent calls fetch (undici with web

@@ -1,5 +1,6 @@
-// Test helper: poll a condition until it holds or a deadline passes.
+// Test support: poll a condition until it holds or a deadline passes (the one waitFor).
 
+/** Resolves the first value of `probe` that is neither undefined nor false; a probe that throws is tried again. */
 export async function waitFor<T>(
   what: string,
   probe: () => T | undefined | false | Promise<T | undefined | false>,

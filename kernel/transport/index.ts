@@ -1,0 +1,15 @@
+// Which transport carries the calls to a role in another process: chosen by the scheme of its `<MODULE>_<ROLE>_URL`.
+import type { KernelConfig } from '../config.ts';
+import type { Transport } from '../contract.ts';
+import { httpTransport } from './http.ts';
+
+/** URL schemes a role address may use. */
+export const transportSchemes = ['http:', 'https:'];
+
+export function transportFor(url: string, config: KernelConfig): Transport {
+  const { protocol } = new URL(url);
+  if (protocol === 'http:' || protocol === 'https:') {
+    return httpTransport({ baseUrl: url, timeoutMs: config.RPC_TIMEOUT_MS, retries: config.RPC_RETRIES });
+  }
+  throw new Error(`no transport for ${protocol} (use ${transportSchemes.join(' ')})`);
+}
