@@ -4,8 +4,10 @@ import { migrateUp } from '../db/migrator.ts';
 import type { Migration } from 'kysely/migration';
 import { sleep } from './backoff.ts';
 import { busMigrations } from './bus/migrations.ts';
-import { redactUrl, type KernelConfig } from './config.ts';
+import { configKeys, kernelConfigSchema, parseConfig, readEnv, redactUrl, type Env, type KernelConfig } from './config.ts';
+import { createLogger } from './logger.ts';
 import type { Logger } from './logger.ts';
+import { z } from 'zod';
 import type { ModuleDefinition } from './module.ts';
 
 type DatabaseConfig = Pick<KernelConfig, 'DATA_DIR' | 'DATABASE_URL' | 'DB_CONNECT_ATTEMPTS' | 'DB_CONNECT_BASE_MS' | 'DB_CONNECT_MAX_MS'>;
@@ -43,5 +45,23 @@ export async function openMigratedDatabase(module: ModuleDefinition<any>, config
   } catch (err) {
     await mdb.close();
     throw err;
+  }
+}
+
+/**
+ * Runs `module`'s seed hook as the server would see the data: config parsed from `env` (the server's
+ * environment), the database opened and migrated. Used by the bench before it starts a server.
+ */
+export async function seedModule(module: ModuleDefinition<any>, env: Env, count: number): Promise<void> {
+  if (!module.seed) throw new Error(`module ${module.name} has no seed hook`);
+  const schema = module.config ?? z.object({});
+  const merged = readEnv(env, [...configKeys(kernelConfigSchema), ...configKeys(schema)]);
+  const { kernel, own } = parseConfig({ kernel: kernelConfigSchema, own: schema }, merged);
+  const log = createLogger('warn');
+  const mdb = module.migrations ? await openMigratedDatabase(module, kernel, log) : undefined;
+  try {
+    await module.seed({ config: own, db: mdb?.db, log }, count);
+  } finally {
+    await mdb?.close();
   }
 }

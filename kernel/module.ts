@@ -65,12 +65,11 @@ export interface RoleSpec<Ctx = BaseContext> {
   create(ctx: Ctx): RoleInstance<any> | Promise<RoleInstance<any>>;
 }
 
-export interface SeedTarget {
-  /** The DATA_DIR the server will be given (SQLite), or DATABASE_URL (Postgres). */
-  dataDir: string;
-  databaseUrl?: string;
-  /** The environment the server will run with (module settings such as a store choice). */
-  env: Record<string, string | undefined>;
+/** What a module's seed hook gets: its parsed config and, when it has migrations, its migrated database. */
+export interface SeedContext<Cfg = unknown> {
+  config: Cfg;
+  db?: Kysely<any>;
+  log: Logger;
 }
 
 interface ModuleBase<S extends z.ZodType> {
@@ -80,8 +79,8 @@ interface ModuleBase<S extends z.ZodType> {
   config?: S;
   /** `npm run smoke -- <module> [base-url]`: exercise a running instance, print each step, throw on failure. */
   smoke?(baseUrl: string, print: (line: string) => void): Promise<void>;
-  /** For the bench: bulk data written before the server starts (the seed kind is the module's own). */
-  seed?(target: SeedTarget, kind: string, count: number): Promise<void>;
+  /** For the bench: replace the module's data with `count` generated items, before the server starts (kernel seedModule). */
+  seed?(ctx: SeedContext<z.output<S>>, count: number): Promise<void>;
 }
 
 export interface ModuleWithDatabase<S extends z.ZodType = z.ZodType> extends ModuleBase<S> {
