@@ -4,10 +4,11 @@ import { z } from 'zod';
 
 export type Env = Record<string, string | undefined>;
 
-const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
+/** An integer setting read from the environment: `envInt(8080, 1, 65535)`. The one int helper of every config.ts. */
+export const envInt = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max).default(def);
 
 export const kernelConfigSchema = z.object({
-  PORT: int(8080).pipe(z.number().max(65535)).describe('HTTP port'),
+  PORT: envInt(8080, 0, 65535).describe('HTTP port'),
   HOST: z.string().min(1).default('127.0.0.1').describe('interface to listen on (0.0.0.0 for every interface)'),
   DATA_DIR: z.string().min(1).default('data').describe('directory of the SQLite files, one per module'),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional()
@@ -16,17 +17,17 @@ export const kernelConfigSchema = z.object({
     .describe('redis:// URL: events travel over Redis Streams instead of the in-process bus'),
   MODULES: z.string().optional().describe('comma-separated modules or module.role names; default every module'),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info').describe('pino log level; request lines are debug'),
-  BODY_LIMIT: int(1024 * 1024, 1).describe('largest request body in bytes (413 past it)'),
-  SHUTDOWN_TIMEOUT_MS: int(10_000, 1).describe('budget for draining on SIGTERM/SIGINT before exiting 1'),
-  DB_CONNECT_ATTEMPTS: int(6, 1).describe('Postgres connect attempts before start-up fails'),
-  DB_CONNECT_BASE_MS: int(1000, 1).describe('first retry delay; the n-th is base·e^n, jittered (1, 2.7, 7.4, 20, 54 s)'),
-  DB_CONNECT_MAX_MS: int(54_000, 1).describe('cap of one connect retry delay'),
-  RPC_TIMEOUT_MS: int(5000, 1).describe('timeout of one call to a role in another process'),
-  RPC_RETRIES: int(3).describe('retries (jittered exponential) of idempotent calls to another process'),
-  BUS_MAX_ATTEMPTS: int(5, 1).describe('attempts of an event handler before its event is dead-lettered'),
-  BUS_RETRY_BASE_MS: int(100, 1).describe('first handler retry delay (doubles, jittered)'),
+  BODY_LIMIT: envInt(1024 * 1024, 1).describe('largest request body in bytes (413 past it)'),
+  SHUTDOWN_TIMEOUT_MS: envInt(10_000, 1).describe('budget for draining on SIGTERM/SIGINT before exiting 1'),
+  DB_CONNECT_ATTEMPTS: envInt(6, 1).describe('Postgres connect attempts before start-up fails'),
+  DB_CONNECT_BASE_MS: envInt(1000, 1).describe('first retry delay; the n-th is base·e^n, jittered (1, 2.7, 7.4, 20, 54 s)'),
+  DB_CONNECT_MAX_MS: envInt(54_000, 1).describe('cap of one connect retry delay'),
+  RPC_TIMEOUT_MS: envInt(5000, 1).describe('timeout of one call to a role in another process'),
+  RPC_RETRIES: envInt(3).describe('retries (jittered exponential) of idempotent calls to another process'),
+  BUS_MAX_ATTEMPTS: envInt(5, 1).describe('attempts of an event handler before its event is dead-lettered'),
+  BUS_RETRY_BASE_MS: envInt(100, 1).describe('first handler retry delay (doubles, jittered)'),
   BUS_STREAM_PREFIX: z.string().regex(/^[\w:.-]+$/).default('cantons').describe('Redis Streams key prefix (one per deployment)'),
-  BUS_POLL_MS: int(200, 1).describe('how often the relay looks for outbox rows it was not told about'),
+  BUS_POLL_MS: envInt(200, 1).describe('how often the relay looks for outbox rows it was not told about'),
 });
 export type KernelConfig = z.infer<typeof kernelConfigSchema>;
 
