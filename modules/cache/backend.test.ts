@@ -1,12 +1,12 @@
 // Runs the backend contract against the in-memory backend and against the etcd backend on a real etcd.
 import { after } from 'node:test';
+import { gate } from '../../kernel/testing/index.ts';
 import { createLogger } from '../../kernel/logger.ts';
 import { createEtcdClient } from './etcd-client.ts';
 import { etcdBackend } from './etcd-backend.ts';
 import { memoryBackend } from './memory-backend.ts';
 import { backendContract } from './testing/backend-contract.ts';
-import { startEtcd, type EtcdServer } from './testing/etcd.ts';
-import { skipUnless } from '../../kernel/test-services.ts';
+import { startEtcd, type EtcdServer } from '../../kernel/testing/etcd.ts';
 
 backendContract('memory', async () => {
   const b = memoryBackend();
@@ -14,7 +14,7 @@ backendContract('memory', async () => {
   return b;
 });
 
-const skip = await skipUnless('etcd');
+const withEtcd = await gate('etcd');
 let etcd: Promise<EtcdServer> | undefined;
 let n = 0;
 after(async () => (await etcd)?.close());
@@ -34,5 +34,5 @@ backendContract(
     await b.start();
     return b;
   },
-  skip,
+  withEtcd,
 );

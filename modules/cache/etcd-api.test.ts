@@ -1,14 +1,12 @@
 // The HTTP API on the etcd backend in-process: readiness waits for the first list; an outage serves stale reads, refuses writes.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startTestApp, type TestApp } from '../../kernel/testing.ts';
-import { startEtcd, type EtcdServer } from './testing/etcd.ts';
-import { waitFor } from './testing/wait.ts';
-import { skipUnless } from '../../kernel/test-services.ts';
+import { gate, startTestApp, waitFor, type TestApp } from '../../kernel/testing/index.ts';
+import { startEtcd, type EtcdServer } from '../../kernel/testing/etcd.ts';
 
-const skip = await skipUnless('etcd');
+const withEtcd = await gate('etcd');
 
-describe('cache API on etcd: readiness and outage', { skip }, () => {
+describe('cache API on etcd: readiness and outage', withEtcd, () => {
   let etcd: EtcdServer;
   const apps: TestApp[] = [];
   const start = async (prefix: string) => {

@@ -3,13 +3,11 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { startTestApp, tempDir, type TestApp } from '../../kernel/testing.ts';
-import { skipUnless } from '../../kernel/test-services.ts';
-import { startEtcd, type EtcdServer } from './testing/etcd.ts';
+import { gate, startTestApp, tempDir, waitFor, type TestApp } from '../../kernel/testing/index.ts';
+import { startEtcd, type EtcdServer } from '../../kernel/testing/etcd.ts';
 import { startProxy, type TcpProxy } from './testing/proxy.ts';
-import { waitFor } from './testing/wait.ts';
 
-const skip = await skipUnless('etcd');
+const withEtcd = await gate('etcd');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // Short deadlines and backoff, so refusals answer fast and relists come back soon.
 const FAST = { CACHE_ETCD_TIMEOUT_MS: '1000', CACHE_RESYNC_BASE_MS: '20', CACHE_RESYNC_MAX_MS: '300' };
@@ -54,7 +52,7 @@ async function assertRefuses(app: TestApp): Promise<void> {
   assert.equal((await fetch(`${app.url}/healthz`)).status, 200, 'the process itself is fine');
 }
 
-describe('cache on etcd with mutual TLS', { skip }, () => {
+describe('cache on etcd with mutual TLS', withEtcd, () => {
   let etcd: EtcdServer;
   const apps: TestApp[] = [];
   const start = async (env: Record<string, string | undefined>, prefix: string) => {
@@ -109,7 +107,7 @@ describe('cache on etcd with mutual TLS', { skip }, () => {
 // etcd's two token kinds: simple (opaque, held in etcd's memory, expire after the TTL unused, lost on a
 // restart) and JWT (signed, expire TTL after issue, carry the auth revision they were issued at).
 for (const tokens of ['simple', 'jwt'] as const) {
-  describe(`cache on etcd with auth (${tokens} tokens)`, { skip }, () => {
+  describe(`cache on etcd with auth (${tokens} tokens)`, withEtcd, () => {
     const TTL_S = 2;
     const PREFIX = 'cantons-sec/';
     const password = 'cache-secret';

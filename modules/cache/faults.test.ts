@@ -1,15 +1,13 @@
 // Faults with instances as processes: etcd killed and restarted on its data dir; history compacted while an instance lags.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { SpawnedApp } from '../../kernel/testing.ts';
-import { startEtcd, type EtcdServer } from './testing/etcd.ts';
-import { cachedRead, configUrl, metric, spawnCacheInstances, timeUntilSeen } from './testing/instances.ts';
-import { waitFor } from './testing/wait.ts';
-import { skipUnless } from '../../kernel/test-services.ts';
+import { gate, waitFor, type SpawnedApp } from '../../kernel/testing/index.ts';
+import { startEtcd, type EtcdServer } from '../../kernel/testing/etcd.ts';
+import { cachedRead, configUrl, metric, spawnCacheInstances, timeUntilSeen } from '../../bench/cache/instances.ts';
 
-const skip = await skipUnless('etcd');
+const withEtcd = await gate('etcd');
 
-describe('cache instances under faults', { skip, concurrency: 1 }, () => {
+describe('cache instances under faults', { ...withEtcd, concurrency: 1 }, () => {
   let etcd: EtcdServer;
   let apps: SpawnedApp[] = [];
 

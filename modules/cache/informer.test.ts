@@ -2,19 +2,18 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Etcd3 } from 'etcd3';
+import { gate, waitFor } from '../../kernel/testing/index.ts';
 import { createLogger } from '../../kernel/logger.ts';
 import { createEtcdClient } from './etcd-client.ts';
 import { Informer } from './informer.ts';
-import { startEtcd, type EtcdServer } from './testing/etcd.ts';
+import { startEtcd, type EtcdServer } from '../../kernel/testing/etcd.ts';
 import { startProxy } from './testing/proxy.ts';
-import { waitFor } from './testing/wait.ts';
-import { skipUnless } from '../../kernel/test-services.ts';
 
-const skip = await skipUnless('etcd');
+const withEtcd = await gate('etcd');
 const log = createLogger('silent');
 const resync = { baseMs: 20, maxMs: 200, checkMs: 200 };
 
-describe('informer (real etcd)', { skip }, () => {
+describe('informer (real etcd)', withEtcd, () => {
   let etcd: EtcdServer;
   let writer: Etcd3;
   let n = 0;

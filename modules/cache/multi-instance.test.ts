@@ -1,15 +1,14 @@
 // Two, then eight, cache instances as separate processes on one real etcd: writes, deletes and overwrites reach every instance.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { SpawnedApp } from '../../kernel/testing.ts';
-import { startEtcd, type EtcdServer } from './testing/etcd.ts';
-import { cachedRead, configUrl, spawnCacheInstances, timeUntilSeen } from './testing/instances.ts';
-import { skipUnless } from '../../kernel/test-services.ts';
+import { gate, type SpawnedApp } from '../../kernel/testing/index.ts';
+import { startEtcd, type EtcdServer } from '../../kernel/testing/etcd.ts';
+import { cachedRead, configUrl, spawnCacheInstances, timeUntilSeen } from '../../bench/cache/instances.ts';
 
-const skip = await skipUnless('etcd');
+const withEtcd = await gate('etcd');
 const WITHIN_MS = 500;
 
-describe('cache instances as processes on one etcd', { skip, concurrency: 1 }, () => {
+describe('cache instances as processes on one etcd', { ...withEtcd, concurrency: 1 }, () => {
   let etcd: EtcdServer;
   let apps: SpawnedApp[] = [];
   const prefix = `multi-${process.pid}/`;

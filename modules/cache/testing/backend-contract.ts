@@ -2,11 +2,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { CacheBackend } from '../backend.ts';
-import { waitFor } from './wait.ts';
+import { waitFor } from '../../../kernel/testing/index.ts';
 
 /** `make` returns a started backend with an empty keyspace of its own. */
-export function backendContract(name: string, make: () => Promise<CacheBackend>, skip: string | false = false): void {
-  describe(`cache backend contract: ${name}`, { skip }, () => {
+export function backendContract(name: string, make: () => Promise<CacheBackend>, gated: { skip?: string } = {}): void {
+  describe(`cache backend contract: ${name}`, gated, () => {
     const started = async () => {
       const b = await make();
       await waitFor('backend ready', () => b.ready());

@@ -1,6 +1,6 @@
-// Test helper: cache instances as real processes on one etcd, and reads that wait for a value to arrive.
-import { spawnApp, type SpawnedApp } from '../../../kernel/testing.ts';
-import { keyToPath } from '../keys.ts';
+// Bench helper (the multi-instance and fault tests use it too): cache instances as real processes on one
+// etcd, and reads over HTTP that wait for a value to arrive.
+import { spawnApp, type SpawnedApp } from '../../kernel/spawn-app.ts';
 
 export function spawnCacheInstances(count: number, etcdUrl: string, prefix: string, env: Record<string, string> = {}): Promise<SpawnedApp[]> {
   return Promise.all(
@@ -18,7 +18,9 @@ export function spawnCacheInstances(count: number, etcdUrl: string, prefix: stri
   );
 }
 
-export const configUrl = (app: { url: string }, key: string, query = '') => `${app.url}/config/${keyToPath(key)}${query}`;
+/** The key's URL, as the HTTP API reads it (docs/cache.md): each `/`-separated segment percent-encoded. */
+export const configUrl = (app: { url: string }, key: string, query = '') =>
+  `${app.url}/config/${key.split('/').map(encodeURIComponent).join('/')}${query}`;
 
 /** A cached read: the body text (undefined on 404) and whether the instance flagged it stale. */
 export async function cachedRead(app: { url: string }, key: string): Promise<{ text: string | undefined; stale: boolean }> {
@@ -42,6 +44,7 @@ export async function timeUntilSeen(app: { url: string }, key: string, expected:
   }
 }
 
+/** The value of an unlabelled metric on the instance's /metrics. */
 export async function metric(app: { url: string }, name: string): Promise<number> {
   const text = await (await fetch(`${app.url}/metrics`)).text();
   const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);

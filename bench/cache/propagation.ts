@@ -1,8 +1,9 @@
-// Measures cross-instance propagation: writes through a cache instance, timed until each of many informers applied them.
+// Bench helper: cross-instance propagation — writes through a cache instance, timed until each of many etcd
+// watchers on the cache's prefix saw them (how the workers watch, and why not through the module: propagation-worker.ts).
 import { fork, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { keyToPath } from '../keys.ts';
+import { configUrl } from './instances.ts';
 
 const WORKER = join(dirname(fileURLToPath(import.meta.url)), 'propagation-worker.ts');
 const now = () => Number(process.hrtime.bigint()) / 1e6;
@@ -12,7 +13,9 @@ export interface PropagationOptions {
   prefix: string;
   /** A cache instance (MODULES=cache on the same etcd and prefix) that takes the writes. */
   writeUrl: string;
+  /** Watchers, each its own etcd client, connection and watch, as every cache instance has (the name is the scenario's). */
   informers: number;
+  /** Worker processes they are spread over. */
   workers: number;
   writes: number;
   /** Pause between writes, ms. */
@@ -33,9 +36,9 @@ export interface PropagationResult {
   /** Deliveries seen (writes × informers when nothing was lost). */
   samples: number;
   missing: number;
-  /** From just before the PUT is sent to the moment an informer applied the event. */
+  /** From just before the PUT is sent to the moment a watcher received the event. */
   fromSend: Percentiles;
-  /** From the PUT's 200 response at the writer (negative when the watch beat the response). */
+  /** From the PUT's 200 response at the writer to the same (negative when the watch beat the response). */
   fromAck: Percentiles;
   /** The PUT itself (HTTP → instance → etcd commit → response). */
   put: Percentiles;
@@ -74,14 +77,14 @@ export async function measurePropagation(o: PropagationOptions): Promise<Propaga
       }));
     }
     await Promise.all(ready);
-    o.log?.(`propagation: ${o.informers} informers live in ${children.length} processes; ${o.writes} writes …`);
+    o.log?.(`propagation: ${o.informers} watchers live in ${children.length} processes; ${o.writes} writes …`);
 
     const writes: Array<{ key: string; sent: number; acked: number }> = [];
     const run = `${process.pid}-${Date.now()}`;
     for (let i = 0; i < o.writes; i++) {
       const key = `prop/${run}/${i}`;
       const sent = now();
-      const res = await fetch(`${o.writeUrl}/config/${keyToPath(key)}`, { method: 'PUT', body: JSON.stringify(i) });
+      const res = await fetch(configUrl({ url: o.writeUrl }, key), { method: 'PUT', body: JSON.stringify(i) });
       const acked = now();
       if (res.status !== 200) throw new Error(`PUT ${key}: ${res.status} ${await res.text()}`);
       await res.arrayBuffer();
