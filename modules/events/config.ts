@@ -1,14 +1,9 @@
 // The events module's settings, read from the environment (invalid values fail start-up with the rest).
 import { z } from 'zod';
+import { envInt } from '../../kernel/config.ts';
 
 export const eventsConfigSchema = z.object({
-  EVENTS_MAX_BATCH: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(2000)
-    .default(500)
-    .describe('most events one group commit writes in one transaction (bounded by the SQL parameter limits)'),
+  EVENTS_MAX_BATCH: envInt(500, 1, 2000).describe('most events one group commit writes in one transaction (bounded by the SQL parameter limits)'),
   EVENTS_SQLITE_WRITER: z
     .enum(['thread', 'inline'])
     .default('inline')

@@ -27,7 +27,6 @@ export const snowReportSchema = z.strictObject({
   depth: count.describe('snow depth in cm'),
   timestamp: isoTimestamp,
 });
-export type SnowReport = z.infer<typeof snowReportSchema>;
 
 export const liftRideSchema = z.strictObject({
   device_id: id,
@@ -36,7 +35,6 @@ export const liftRideSchema = z.strictObject({
   wait_minutes: count,
   timestamp: isoTimestamp,
 });
-export type LiftRide = z.infer<typeof liftRideSchema>;
 
 /** What storage adds to every event: its trace id, arrival index (0-based per kind) and server time. */
 const stored = {

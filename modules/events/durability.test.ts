@@ -1,7 +1,7 @@
 // kill -9 mid-load, restart on the same DATA_DIR: every event answered 201 must be there, and the stats must agree.
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { spawnApp, tempDir, type SpawnedApp } from '../../kernel/testing.ts';
+import { spawnApp, tempDir, type SpawnedApp } from '../../kernel/testing/index.ts';
 
 const started: SpawnedApp[] = [];
 after(() => Promise.all(started.map((a) => a.kill())));

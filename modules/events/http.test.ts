@@ -1,7 +1,7 @@
 // The events endpoints over the real app: every route, bad input on each (4xx, nothing stored), 200 concurrent POSTs.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createTestDatabase, needService, startTestApp, type TestApp } from '../../kernel/testing.ts';
+import { createTestDatabase, gate, startTestApp, type TestApp } from '../../kernel/testing/index.ts';
 
 let app: TestApp;
 before(async () => {
@@ -187,9 +187,8 @@ describe('events over HTTP', () => {
   });
 });
 
-describe('events over HTTP on Postgres', () => {
-  it('200 concurrent POSTs through group commit on Postgres: all 201, counted once, readable', async (t) => {
-    if (!(await needService(t, 'postgres'))) return;
+describe('events over HTTP on Postgres', await gate('postgres'), () => {
+  it('200 concurrent POSTs through group commit on Postgres: all 201, counted once, readable', async () => {
     const database = await createTestDatabase('cantons_events');
     const pgApp = await startTestApp({ env: { MODULES: 'events', DATABASE_URL: database.url } });
     try {

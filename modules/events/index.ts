@@ -2,16 +2,16 @@
 import { defineModule } from '../../kernel/module.ts';
 import { eventsConfigSchema } from './config.ts';
 import { storageContract } from './contract.ts';
-import { initMigration } from './migrations/001_init.ts';
+import { migrations } from './migrations/index.ts';
 import { createReceiver } from './receiver.ts';
 import { smokeEvents } from './smoke.ts';
-import { createStorage } from './storage.ts';
+import { createStorage } from './storage/role.ts';
 
 export const events = defineModule({
   name: 'events',
   description: 'Snow reports and lift rides: validated on receipt, stored with group commit, queried by time, counted, audited by index',
   config: eventsConfigSchema,
-  migrations: { '001_init': initMigration },
+  migrations,
   roles: {
     storage: {
       provides: storageContract,

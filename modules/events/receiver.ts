@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { route } from '../../kernel/http/route.ts';
-import type { RoleContext, RoleInstance } from '../../kernel/module.ts';
+import type { BaseContext, RoleInstance } from '../../kernel/module.ts';
 import { KIND_PATHS, liftRideSchema, snowReportSchema, storageContract, type EventKind } from './contract.ts';
 import { eventErrors } from './errors.ts';
 
@@ -27,7 +27,7 @@ export function traceIdOf(ctx: Context): string {
   return given;
 }
 
-export function createReceiver(ctx: RoleContext): RoleInstance {
+export function createReceiver(ctx: BaseContext): RoleInstance {
   const storage = ctx.facade(storageContract);
   const post = (kind: EventKind, schema: typeof snowReportSchema | typeof liftRideSchema) =>
     route<Record<string, never>, Record<string, never>, unknown>({

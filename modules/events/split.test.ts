@@ -1,7 +1,7 @@
 // Receiver and storage as two real processes over HTTP: post through one, read through the other, storage down → 503.
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { spawnApp, tempDir, type SpawnedApp } from '../../kernel/testing.ts';
+import { spawnApp, tempDir, type SpawnedApp } from '../../kernel/testing/index.ts';
 
 const started: SpawnedApp[] = [];
 after(() => Promise.all(started.map((a) => a.kill())));

@@ -7,15 +7,13 @@ import { createGroupCommit } from '../../db/group-commit.ts';
 import { migrateDown, migrateUp } from '../../db/migrator.ts';
 import { AppError } from '../../kernel/errors.ts';
 import { createLogger } from '../../kernel/logger.ts';
-import { createTestDatabase, needService, tempDir } from '../../kernel/testing.ts';
+import { createTestDatabase, gate, tempDir } from '../../kernel/testing/index.ts';
 import type { ListInput, StoreInput } from './contract.ts';
-import { initMigration } from './migrations/001_init.ts';
+import { migrations } from './migrations/index.ts';
 import { createEventStore, listQueryOf, type EventStore } from './store/event-store.ts';
 import { startSqliteWriter, type SqliteWriter } from './store/sqlite-writer.ts';
 
-const migrations = { '001_init': initMigration };
 const log = createLogger('silent');
-const connect = { attempts: 1, baseMs: 10, maxMs: 10 };
 const FIXED = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -54,15 +52,14 @@ async function storeOn(mdb: ModuleDatabase, thread: boolean): Promise<EventStore
   return createEventStore(mdb.db, mdb.dialect, { writer: writer.write });
 }
 
-function storeSuite(label: string, makeTarget: () => Promise<Target | undefined>): void {
-  describe(`events store on ${label}`, () => {
-    let target: Target | undefined;
+function storeSuite(label: string, makeTarget: () => Promise<Target>, needs: { skip?: string } = {}): void {
+  describe(`events store on ${label}`, needs, () => {
+    let target: Target;
     let mdb: ModuleDatabase;
     let store: EventStore;
 
     before(async () => {
       target = await makeTarget();
-      if (!target) return;
       mdb = await target.open();
       await migrateUp(mdb, migrations);
     });
@@ -74,11 +71,10 @@ function storeSuite(label: string, makeTarget: () => Promise<Target | undefined>
     const fresh = async () => {
       await migrateDown(mdb, migrations);
       await migrateUp(mdb, migrations);
-      store ??= await storeOn(mdb, target!.thread === true);
+      store ??= await storeOn(mdb, target.thread === true);
     };
 
-    it('stores events with a dense arrival index, trace id and fixed-width date_created', async (t) => {
-      if (!target) return void (await needService(t, 'postgres'));
+    it('stores events with a dense arrival index, trace id and fixed-width date_created', async () => {
       await fresh();
       const [a, b] = await store.writeBatch([snow(10), snow(20)]);
       const [c] = await store.writeBatch([lift(5)]);
@@ -97,8 +93,7 @@ function storeSuite(label: string, makeTarget: () => Promise<Target | undefined>
       });
     });
 
-    it('stores a trace id once: a retry, in a later batch or the same one, gets the first answer', async (t) => {
-      if (!target) return void (await needService(t, 'postgres'));
+    it('stores a trace id once: a retry, in a later batch or the same one, gets the first answer', async () => {
       await fresh();
       const [first] = await store.writeBatch([snow(10, 'same')]);
       await sleep(3);
@@ -117,8 +112,7 @@ function storeSuite(label: string, makeTarget: () => Promise<Target | undefined>
       assert.equal(ride.index, 0);
     });
 
-    it('a failing batch stores nothing of itself and leaves stats unchanged', async (t) => {
-      if (!target) return void (await needService(t, 'postgres'));
+    it('a failing batch stores nothing of itself and leaves stats unchanged', async () => {
       await fresh();
       await store.writeBatch([snow(1)]);
       const bad = { ...snow(500), trace_id: null } as unknown as StoreInput;
@@ -139,8 +133,7 @@ function storeSuite(label: string, makeTarget: () => Promise<Target | undefined>
       assert.equal(next.index, 1, 'the failed batch used no index');
     });
 
-    it('lists by date_created: start inclusive, end exclusive, any offset, sub-ms bounds round up', async (t) => {
-      if (!target) return void (await needService(t, 'postgres'));
+    it('lists by date_created: start inclusive, end exclusive, any offset, sub-ms bounds round up', async () => {
       await fresh();
       const stamps: string[] = [];
       for (let i = 0; i < 4; i++) {
@@ -162,8 +155,7 @@ function storeSuite(label: string, makeTarget: () => Promise<Target | undefined>
       await rejectsWith(store.list({ kind: 'snow_report', start_timestamp: '9999-12-31T23:30:00-01:00', end_timestamp: stamps[0] }), 'INVALID_RANGE', 400);
     });
 
-    it('pages with an opaque cursor over (date_created, index) without loss or repeats', async (t) => {
-      if (!target) return void (await needService(t, 'postgres'));
+    it('pages with an opaque cursor over (date_created, index) without loss or repeats', async () => {
       await fresh();
       // Several events share a date_created (same batch): the index breaks the tie.
       for (let b = 0; b < 5; b++) {
@@ -192,8 +184,7 @@ function storeSuite(label: string, makeTarget: () => Promise<Target | undefined>
       await rejectsWith(list({ ...range, cursor: Buffer.from('["snow_report","x",1]').toString('base64url') }), 'VALIDATION_ERROR', 400);
     });
 
-    it('keeps stats per kind in the same transaction as the inserts', async (t) => {
-      if (!target) return void (await needService(t, 'postgres'));
+    it('keeps stats per kind in the same transaction as the inserts', async () => {
       await fresh();
       const empty = await store.stats();
       assert.deepEqual(empty, {
@@ -212,8 +203,7 @@ function storeSuite(label: string, makeTarget: () => Promise<Target | undefined>
       });
     });
 
-    it('group commit: 500 concurrent submits become a few transactions, every one acknowledged and stored', async (t) => {
-      if (!target) return void (await needService(t, 'postgres'));
+    it('group commit: 500 concurrent submits become a few transactions, every one acknowledged and stored', async () => {
       await fresh();
       const sizes: number[] = [];
       const gc = createGroupCommit(store.writeBatch, { maxBatch: 100, onFlush: ({ size }) => sizes.push(size) });
@@ -232,8 +222,7 @@ function storeSuite(label: string, makeTarget: () => Promise<Target | undefined>
 
     // Not with two SQLite connections in ONE thread: the second's busy wait would block the event
     // loop the first needs to commit. Writer threads (or processes) are fine.
-    it('two writers on the same database never collide on an index', { skip: label === 'sqlite (main thread)' && 'two writers need two threads' }, async (t) => {
-      if (!target) return void (await needService(t, 'postgres'));
+    it('two writers on the same database never collide on an index', { skip: label === 'sqlite (main thread)' && 'two writers need two threads' }, async () => {
       await fresh();
       const other = await target.open();
       try {
@@ -258,20 +247,18 @@ function storeSuite(label: string, makeTarget: () => Promise<Target | undefined>
 
 storeSuite('sqlite (main thread)', async () => {
   const dir = tempDir('cantons-events-');
-  return { open: () => openModuleDatabase('events', { dataDir: dir, connect, log }), cleanup: async () => {} };
+  return { open: () => openModuleDatabase('events', { dataDir: dir, log }), cleanup: async () => {} };
 });
 
 storeSuite('sqlite (writer thread)', async () => {
   const dir = tempDir('cantons-events-');
-  return { open: () => openModuleDatabase('events', { dataDir: dir, connect, log }), cleanup: async () => {}, thread: true };
+  return { open: () => openModuleDatabase('events', { dataDir: dir, log }), cleanup: async () => {}, thread: true };
 });
 
 storeSuite('postgres', async () => {
-  // Unreachable: every test then asks needService, which skips (or fails when CI=true).
-  const database = await createTestDatabase('cantons_events').catch(() => undefined);
-  if (!database) return undefined;
+  const database = await createTestDatabase('cantons_events');
   return {
-    open: () => openModuleDatabase('events', { dataDir: ':memory:', databaseUrl: database.url, connect, log }),
+    open: () => openModuleDatabase('events', { dataDir: ':memory:', databaseUrl: database.url, log }),
     cleanup: () => database.drop(),
   };
-});
+}, await gate('postgres'));

@@ -1,5 +1,5 @@
 // The write path's SQL text, built once per (dialect, kind, batch size) and reused: no query builder on the hot path.
-import type { Dialect } from '../../../kernel/module.ts';
+import type { Dialect } from '../../../db/database.ts';
 import type { EventKind, StoreInput } from '../contract.ts';
 
 export interface KindTable {

@@ -6,6 +6,7 @@
 // overlaps with HTTP work instead of adding to it. Reads stay on the main connection (WAL readers
 // never block the writer).
 import { Worker } from 'node:worker_threads';
+import { sql, type Kysely } from 'kysely';
 import type { Logger } from '../../../kernel/logger.ts';
 import type { BatchWriter } from './write-batch.ts';
 
@@ -19,6 +20,12 @@ export interface SqliteWriter {
 interface Pending {
   resolve(results: unknown): void;
   reject(err: Error): void;
+}
+
+/** The SQLite file behind `db` (the thread opens its own connection to it), or undefined for an in-memory database. */
+export async function sqliteFile(db: Kysely<any>): Promise<string | undefined> {
+  const { rows } = await sql<{ file: string }>`select file from pragma_database_list where name = 'main'`.execute(db);
+  return rows[0]?.file || undefined;
 }
 
 /** The worker runs TypeScript: register tsx inside it (workers do not inherit --import hooks). */
