@@ -1,0 +1,100 @@
+// The two commands, each handled once and answered to its caller: CreateBenchmark (the start route) and UpdateDocument (the callback).
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Publisher } from '../../../kernel/bus/types.ts';
+import { errors } from '../../../kernel/errors.ts';
+import type { Logger } from '../../../kernel/logger.ts';
+import { EVENTS, type CallbackBody, type StartBody } from '../contract.ts';
+import { benchmarkErrors } from '../errors.ts';
+import { plannedDocuments } from './documents.ts';
+import type { SecretBox } from './secrets.ts';
+import type { Store } from './store.ts';
+import { normaliseHost, normaliseTarget } from './target-client.ts';
+
+export interface CommandDeps {
+  db: Kysely<any>;
+  store: Store;
+  bus: Publisher;
+  box: SecretBox;
+  log: Logger;
+  now(): Date;
+  defaultTimeoutSeconds: number;
+}
+
+export type CallbackOutcome = 'applied' | 'duplicate';
+
+export function createCommands(deps: CommandDeps) {
+  const { db, store, bus, box, log } = deps;
+  return {
+    /** Everything is checked before anything is written; the benchmark, its documents and BenchmarkCreated commit together. */
+    async CreateBenchmark(body: StartBody): Promise<{ benchmark_id: string }> {
+      if (body.baseline_id && !(await store.get(body.baseline_id))) {
+        throw errors.VALIDATION_ERROR(`Invalid body: baseline_id: no benchmark ${body.baseline_id}`, [{ field: 'baseline_id', message: 'no such benchmark' }]);
+      }
+      const id = randomUUID();
+      const now = deps.now();
+      const target = normaliseTarget(body.target_url);
+      const timeout = body.timeout_seconds ?? deps.defaultTimeoutSeconds;
+      await db.transaction().execute(async (trx) => {
+        await store.insert(
+          trx,
+          {
+            id,
+            name: body.name,
+            benchmark_type: body.benchmark_type,
+            target_infra: body.target_infra,
+            target_url: body.target_url,
+            target_base: target.base,
+            target_host: target.host,
+            eigen_version: body.target_eigen_platform_version,
+            username: body.username,
+            password_enc: box.seal(body.password, id),
+            project_id: null,
+            status: 'running',
+            closing: null,
+            error: null,
+            options: {
+              documents: body.documents ?? null,
+              notify: body.notify ?? null,
+              timeout_seconds: timeout,
+              thresholds: body.thresholds ?? null,
+              baseline_id: body.baseline_id ?? null,
+            },
+            deadline_ms: now.getTime() + timeout * 1000,
+            created_at: now.toISOString(),
+            finished_at: null,
+          },
+          plannedDocuments(body.documents),
+        );
+        await bus.publish(trx, EVENTS.BenchmarkCreated, { benchmark_id: id });
+      });
+      log.info({ benchmark: id, name: body.name, target: target.host }, 'benchmark created');
+      return { benchmark_id: id };
+    },
+
+    /**
+     * A callback of the target. Matched by target host, project id and document name among running
+     * benchmarks (several: the newest, logged); times are written only where unset, so a replay is a no-op.
+     */
+    async UpdateDocument(body: CallbackBody): Promise<CallbackOutcome> {
+      const host = normaliseHost(body.benchmark_host_name);
+      return db.transaction().execute(async (trx) => {
+        const matches = await store.match(trx, host, body.eigen_project_id, body.document_name);
+        const running = matches.filter((m) => m.status === 'running' && m.closing === null);
+        if (running.length === 0) {
+          const what = `${body.document_name} of project ${body.eigen_project_id} on ${host}`;
+          if (matches.length) throw benchmarkErrors.BENCHMARK_FINISHED(`Benchmark ${matches[0].id} has already ended; callback for ${what} ignored`);
+          throw benchmarkErrors.DOCUMENT_UNKNOWN(`No running benchmark has document ${what}`);
+        }
+        if (running.length > 1) log.warn({ candidates: running.map((m) => m.id), document: body.document_name, project: body.eigen_project_id, host }, 'callback matches several running benchmarks; taking the newest');
+        const id = running[0].id;
+        const changed = await store.recordTimes(trx, id, body.document_name, body.eigen_document_id, body.start_time, body.end_time);
+        if (!changed) return 'duplicate';
+        await bus.publish(trx, EVENTS.DocumentUpdated, { benchmark_id: id, document_name: body.document_name });
+        return 'applied';
+      });
+    },
+  };
+}
+
+export type Commands = ReturnType<typeof createCommands>;

@@ -1,0 +1,63 @@
+// The benchmark.api role: the REST API and the two commands, the flow's event handlers, and the timeout sweeper.
+import { join } from 'node:path';
+import type { BaseContext, DatabaseContext, RoleInstance } from '../../../kernel/module.ts';
+import type { BenchmarkConfig } from '../config.ts';
+import { createCommands } from './commands.ts';
+import { createFlow } from './flow.ts';
+import { createNotifier } from './notify.ts';
+import { benchmarkRoutes } from './routes.ts';
+import { loadKey, secretBox } from './secrets.ts';
+import { createStore } from './store.ts';
+import { uploadSeconds } from './summary.ts';
+
+export function createApiRole(ctx: BaseContext<BenchmarkConfig> & DatabaseContext): RoleInstance {
+  const { config, log } = ctx;
+  const store = createStore(ctx.db);
+  const box = secretBox(loadKey(config.BENCHMARK_SECRET_KEY, ctx.kernel.DATA_DIR));
+  const notifier = createNotifier({ smtpUrl: config.SMTP_URL, from: config.BENCHMARK_MAIL_FROM, timeoutMs: config.BENCHMARK_SMTP_TIMEOUT_MS, log });
+  const commands = createCommands({ db: ctx.db, store, bus: ctx.bus, box, log, now: ctx.now, defaultTimeoutSeconds: config.BENCHMARK_TIMEOUT_SECONDS });
+  const flow = createFlow({
+    store,
+    bus: ctx.bus,
+    box,
+    notifier,
+    log,
+    now: ctx.now,
+    reportsDir: config.BENCHMARK_REPORTS_DIR ?? join(ctx.kernel.DATA_DIR, 'reports'),
+    notifyTo: (config.BENCHMARK_NOTIFY_TO ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    http: { timeoutMs: config.BENCHMARK_HTTP_TIMEOUT_MS, retries: config.BENCHMARK_HTTP_RETRIES, uploadBatch: config.BENCHMARK_UPLOAD_BATCH },
+  });
+
+  // The deadline is a column, so a benchmark overdue while the process was down fails on the first sweep after the restart.
+  let sweeping = false;
+  async function sweep(): Promise<void> {
+    if (sweeping) return;
+    sweeping = true;
+    try {
+      for (const id of await store.overdue(ctx.now().getTime())) {
+        await ctx.db.transaction().execute(async (trx) => {
+          const b = await store.get(id, trx);
+          if (!b || b.closing) return;
+          const docs = await store.documents(id, trx);
+          const missing = docs.filter((d) => uploadSeconds(d) === null).length;
+          await flow.fail(trx, id, `timeout: ${missing} of ${docs.length} documents without both callbacks after ${b.options.timeout_seconds} s`);
+        });
+      }
+    } catch (err) {
+      log.warn({ err }, 'benchmark timeout sweep failed; next sweep retries');
+    } finally {
+      sweeping = false;
+    }
+  }
+  const timer = setInterval(sweep, config.BENCHMARK_SWEEP_MS);
+  timer.unref();
+
+  return {
+    routes: benchmarkRoutes(store, commands),
+    subscriptions: flow.handlers,
+    async stop() {
+      clearInterval(timer);
+      notifier.close();
+    },
+  };
+}

@@ -1,0 +1,152 @@
+// The original's REST API (/api/v1/benchmarks…) plus status, list and the three report formats; routes as data.
+import { z } from 'zod';
+import { cursorField, nextCursor } from '../../../kernel/http/cursor.ts';
+import { route, type RouteSpec } from '../../../kernel/http/route.ts';
+import { benchmarkViewSchema, callbackBodySchema, COMMANDS, EVENTS, startBodySchema } from '../contract.ts';
+import { benchmarkErrors } from '../errors.ts';
+import type { Commands } from './commands.ts';
+import { documentViews } from './report.ts';
+import type { Status, Store, StoredBenchmark } from './store.ts';
+import { summarise, verdict } from './summary.ts';
+
+const BASE = '/api/v1/benchmarks';
+const tags = ['benchmark'];
+const idParams = z.object({ id: z.string().min(1).max(100) });
+const listItem = benchmarkViewSchema.omit({ documents: true, summary: true, thresholds: true });
+const listQuery = z.object({
+  status: z.enum(['running', 'completed', 'failed']).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  // [created_at, id] of the previous page's last benchmark.
+  cursor: cursorField(z.tuple([z.string().max(40), z.string().max(100)])),
+});
+
+const FORMATS = {
+  csv: 'text/csv; charset=utf-8',
+  json: 'application/json; charset=utf-8',
+  html: 'text/html; charset=utf-8',
+} as const;
+
+function head(b: StoredBenchmark, progress: { done: number; total: number }) {
+  return {
+    benchmark_id: b.id,
+    name: b.name,
+    benchmark_type: b.benchmark_type,
+    target_infra: b.target_infra,
+    target_url: b.target_url,
+    target_eigen_platform_version: b.eigen_version,
+    status: b.status,
+    error: b.error,
+    created_at: b.created_at,
+    finished_at: b.finished_at,
+    progress,
+  };
+}
+
+export function benchmarkRoutes(store: Store, commands: Commands): RouteSpec[] {
+  async function existing(id: string): Promise<StoredBenchmark> {
+    const b = await store.get(id);
+    if (!b) throw benchmarkErrors.BENCHMARK_NOT_FOUND(`Benchmark ${id} not found`);
+    return b;
+  }
+
+  const reportRoutes = (Object.keys(FORMATS) as Array<keyof typeof FORMATS>).map((ext) =>
+    route({
+      method: 'get',
+      path: `${BASE}/:id/report.${ext}`,
+      summary: `The ${ext.toUpperCase()} report of an ended benchmark (409 REPORT_NOT_READY while it runs)`,
+      tags,
+      params: idParams,
+      responses: { 200: z.string() },
+      async handler({ params }) {
+        const b = await existing(params.id);
+        const report = await store.report(b.id);
+        if (!report) throw benchmarkErrors.REPORT_NOT_READY(`Benchmark ${b.id} is still ${b.status}; its report is not written yet`);
+        return { body: report[ext], headers: { 'content-type': FORMATS[ext], 'content-disposition': `inline; filename="benchmark-${b.id}.${ext}"` } };
+      },
+    }),
+  );
+
+  return [
+    route({
+      method: 'get',
+      path: '/api/v1/health',
+      summary: 'The original health check',
+      tags,
+      responses: { 200: z.object({ status: z.literal('ok') }) },
+      handler: () => ({ body: { status: 'ok' } }),
+    }),
+    route({
+      method: 'get',
+      path: `${BASE}/channels`,
+      summary: 'The command and event names (the original listed its Redis channels)',
+      tags,
+      responses: { 200: z.object({ channels: z.array(z.string()), commands: z.record(z.string(), z.string()), events: z.record(z.string(), z.string()) }) },
+      handler: () => ({
+        body: {
+          channels: [...Object.keys(EVENTS).map((e) => EVENTS[e as keyof typeof EVENTS].replace(/^benchmark\./, '')), ...Object.values(COMMANDS)],
+          commands: COMMANDS,
+          events: EVENTS,
+        },
+      }),
+    }),
+    route({
+      method: 'post',
+      path: `${BASE}/start`,
+      summary: 'CreateBenchmark: validated and stored before the 202; the flow then runs on the event bus',
+      tags,
+      body: startBodySchema,
+      responses: { 202: z.object({ benchmark_id: z.string(), status_url: z.string() }) },
+      async handler({ body }) {
+        const { benchmark_id } = await commands.CreateBenchmark(body);
+        return { status: 202, body: { benchmark_id, status_url: `${BASE}/${benchmark_id}` } };
+      },
+    }),
+    route({
+      method: 'post',
+      path: `${BASE}/documents/`,
+      summary: "UpdateDocument: the target's callback with a document's start or end time (202; 409 when it matches no running benchmark)",
+      tags,
+      body: callbackBodySchema,
+      responses: { 202: z.object({ status: z.enum(['applied', 'duplicate']) }) },
+      async handler({ body }) {
+        return { status: 202, body: { status: await commands.UpdateDocument(body) } };
+      },
+    }),
+    route({
+      method: 'get',
+      path: BASE,
+      summary: 'Benchmarks, newest first, optionally by status',
+      tags,
+      query: listQuery,
+      responses: { 200: z.object({ items: z.array(listItem), next_cursor: z.string().nullable() }) },
+      async handler({ query }) {
+        const page = await store.list(query.limit, query.status as Status | undefined, query.cursor as [string, string] | undefined);
+        const progress = await store.progress(page.items.map((b) => b.id));
+        return { body: { items: page.items.map((b) => head(b, progress.get(b.id)!)), next_cursor: nextCursor(page.last) } };
+      },
+    }),
+    route({
+      method: 'get',
+      path: `${BASE}/:id`,
+      summary: 'One benchmark: status, progress, every document, the summary so far and the threshold verdict',
+      tags,
+      params: idParams,
+      responses: { 200: benchmarkViewSchema },
+      async handler({ params }) {
+        const b = await existing(params.id);
+        const docs = await store.documents(b.id);
+        const done = docs.filter((d) => d.start_time !== null && d.end_time !== null).length;
+        const summary = summarise(docs);
+        return {
+          body: {
+            ...head(b, { done, total: docs.length }),
+            documents: documentViews(docs),
+            summary,
+            thresholds: b.status === 'running' ? null : verdict(summary, b.options.thresholds ?? undefined),
+          },
+        };
+      },
+    }),
+    ...reportRoutes,
+  ];
+}

@@ -1,0 +1,191 @@
+// Benchmarks and their documents in the module's SQL database; every state change is a conditional update, so replays change nothing.
+import type { Kysely } from 'kysely';
+import type { StartBody } from '../contract.ts';
+import type { DocTimes } from './summary.ts';
+
+export type Status = 'running' | 'completed' | 'failed';
+
+export interface Options {
+  documents: { count: number; size_bytes: number } | null;
+  notify: string[] | null;
+  timeout_seconds: number;
+  thresholds: StartBody['thresholds'] | null;
+  baseline_id: string | null;
+}
+
+export interface StoredBenchmark {
+  id: string;
+  name: string;
+  benchmark_type: string;
+  target_infra: string;
+  target_url: string;
+  target_base: string;
+  target_host: string;
+  eigen_version: string;
+  username: string;
+  password_enc: string | null;
+  project_id: string | null;
+  status: Status;
+  closing: 'completed' | 'failed' | null;
+  error: string | null;
+  options: Options;
+  deadline_ms: number;
+  created_at: string;
+  finished_at: string | null;
+}
+
+export interface NewDocument {
+  position: number;
+  name: string;
+  size_bytes: number;
+}
+
+const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+
+function toBenchmark(row: any): StoredBenchmark {
+  return { ...row, options: JSON.parse(row.options), deadline_ms: Number(row.deadline_ms) };
+}
+
+export function createStore(db: Kysely<any>) {
+  const on = (trx?: Kysely<any>) => trx ?? db;
+  return {
+    async insert(trx: Kysely<any>, b: Omit<StoredBenchmark, 'options'> & { options: Options }, docs: NewDocument[]): Promise<void> {
+      await trx.insertInto('benchmarks').values({ ...b, options: JSON.stringify(b.options) }).execute();
+      // Chunks keep each INSERT under SQLite's bound-parameter limit.
+      for (let i = 0; i < docs.length; i += 200) {
+        await trx.insertInto('documents').values(docs.slice(i, i + 200).map((d) => ({ benchmark_id: b.id, ...d }))).execute();
+      }
+    },
+
+    async get(id: string, trx?: Kysely<any>): Promise<StoredBenchmark | undefined> {
+      const row = await on(trx).selectFrom('benchmarks').selectAll().where('id', '=', id).executeTakeFirst();
+      return row ? toBenchmark(row) : undefined;
+    },
+
+    async documents(id: string, trx?: Kysely<any>): Promise<Array<DocTimes & { size_bytes: number; position: number }>> {
+      const rows = await on(trx)
+        .selectFrom('documents')
+        .select(['name', 'position', 'size_bytes', 'start_time', 'end_time'])
+        .where('benchmark_id', '=', id)
+        .orderBy('position')
+        .execute();
+      return rows.map((r) => ({ name: r.name, position: Number(r.position), size_bytes: Number(r.size_bytes), start_time: num(r.start_time), end_time: num(r.end_time) }));
+    },
+
+    /** Newest first; `after` is the [created_at, id] of the previous page's last row. */
+    async list(limit: number, status?: Status, after?: [string, string]): Promise<{ items: StoredBenchmark[]; last?: [string, string] }> {
+      let q = on().selectFrom('benchmarks').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1);
+      if (status) q = q.where('status', '=', status);
+      if (after) q = q.where((eb) => eb.or([eb('created_at', '<', after[0]), eb.and([eb('created_at', '=', after[0]), eb('id', '<', after[1])])]));
+      const rows = (await q.execute()).map(toBenchmark);
+      const items = rows.slice(0, limit);
+      const lastRow = items[items.length - 1];
+      return { items, last: rows.length > limit ? [lastRow.created_at, lastRow.id] : undefined };
+    },
+
+    async progress(ids: string[]): Promise<Map<string, { done: number; total: number }>> {
+      const out = new Map(ids.map((id) => [id, { done: 0, total: 0 }]));
+      if (!ids.length) return out;
+      const rows = await on()
+        .selectFrom('documents')
+        .select((eb) => [
+          'benchmark_id',
+          eb.fn.countAll().as('total'),
+          eb.fn.count(eb.case().when(eb.and([eb('start_time', 'is not', null), eb('end_time', 'is not', null)])).then(1).end()).as('done'),
+        ])
+        .where('benchmark_id', 'in', ids)
+        .groupBy('benchmark_id')
+        .execute();
+      for (const r of rows) out.set(r.benchmark_id, { done: Number(r.done), total: Number(r.total) });
+      return out;
+    },
+
+    /** Benchmarks whose target, project and document match a callback, newest first, with their status. */
+    async match(trx: Kysely<any>, host: string, projectId: string, documentName: string) {
+      return trx
+        .selectFrom('benchmarks as b')
+        .innerJoin('documents as d', 'd.benchmark_id', 'b.id')
+        .select(['b.id', 'b.status', 'b.closing', 'b.created_at'])
+        .where('b.target_host', '=', host)
+        .where('b.project_id', '=', projectId)
+        .where('d.name', '=', documentName)
+        .orderBy('b.created_at', 'desc')
+        .orderBy('b.id', 'desc')
+        .execute();
+    },
+
+    /** Sets start/end only where still unset (a replayed callback writes nothing); true when a time was written. */
+    async recordTimes(trx: Kysely<any>, id: string, name: string, docId: string, start: number | null, end: number | null): Promise<boolean> {
+      let changed = 0;
+      for (const [column, value] of [['start_time', start], ['end_time', end]] as const) {
+        if (value === null) continue;
+        const res = await trx
+          .updateTable('documents')
+          .set({ [column]: value, eigen_document_id: docId })
+          .where('benchmark_id', '=', id)
+          .where('name', '=', name)
+          .where(column, 'is', null)
+          .executeTakeFirst();
+        changed += Number(res.numUpdatedRows);
+      }
+      return changed > 0;
+    },
+
+    async setProject(trx: Kysely<any>, id: string, projectId: string): Promise<boolean> {
+      const res = await trx.updateTable('benchmarks').set({ project_id: projectId }).where('id', '=', id).where('project_id', 'is', null).executeTakeFirst();
+      return Number(res.numUpdatedRows) === 1;
+    },
+
+    /** The one transition to an end: first caller wins, the password is erased in the same statement. */
+    async close(trx: Kysely<any>, id: string, outcome: 'completed' | 'failed', error: string | null): Promise<boolean> {
+      const res = await trx
+        .updateTable('benchmarks')
+        .set({ closing: outcome, error, password_enc: null })
+        .where('id', '=', id)
+        .where('closing', 'is', null)
+        .executeTakeFirst();
+      return Number(res.numUpdatedRows) === 1;
+    },
+
+    async finish(trx: Kysely<any>, id: string, status: 'completed' | 'failed', at: string): Promise<void> {
+      await trx.updateTable('benchmarks').set({ status, finished_at: at }).where('id', '=', id).where('status', '=', 'running').execute();
+    },
+
+    async overdue(nowMs: number, limit = 100): Promise<string[]> {
+      const rows = await on()
+        .selectFrom('benchmarks')
+        .select('id')
+        .where('status', '=', 'running')
+        .where('closing', 'is', null)
+        .where('deadline_ms', '<', nowMs)
+        .limit(limit)
+        .execute();
+      return rows.map((r) => r.id);
+    },
+
+    /** Inserts the report unless one exists (the primary key): true for the one insert that made it. */
+    async insertReport(trx: Kysely<any>, id: string, r: { csv: string; json: string; html: string }, at: string): Promise<boolean> {
+      const res = await trx
+        .insertInto('reports')
+        .values({ benchmark_id: id, ...r, created_at: at })
+        .onConflict((oc) => oc.column('benchmark_id').doNothing())
+        .executeTakeFirst();
+      return Number(res.numInsertedOrUpdatedRows ?? 0) === 1;
+    },
+
+    async report(id: string, trx?: Kysely<any>): Promise<{ csv: string; json: string; html: string } | undefined> {
+      return on(trx).selectFrom('reports').select(['csv', 'json', 'html']).where('benchmark_id', '=', id).executeTakeFirst();
+    },
+
+    async insertNotification(trx: Kysely<any>, id: string, n: { message_id: string; via: string; recipients: string[] }, at: string): Promise<boolean> {
+      const res = await trx
+        .insertInto('notifications')
+        .values({ benchmark_id: id, message_id: n.message_id, via: n.via, recipients: n.recipients.join(','), sent_at: at })
+        .onConflict((oc) => oc.column('benchmark_id').doNothing())
+        .executeTakeFirst();
+      return Number(res.numInsertedOrUpdatedRows ?? 0) === 1;
+    },
+  };
+}
+
+export type Store = ReturnType<typeof createStore>;

@@ -1,0 +1,126 @@
+// The client of a document platform (Eigen's protocol): login with a session cookie, create a project, multipart upload.
+import { backoffDelay, sleep } from '../../../kernel/backoff.ts';
+
+export interface TargetOptions {
+  /** Normalised base URL, e.g. http://127.0.0.1:8080/target (no trailing slash). */
+  baseUrl: string;
+  username: string;
+  password: string;
+  timeoutMs: number;
+  /** Retries of a request that failed on the network or answered 5xx; 4xx is an answer, not a fault. */
+  retries: number;
+  retryBaseMs?: number;
+}
+
+/** A target failure that ends the benchmark (ErrorOccurred): the message names the step, never a secret. */
+export class TargetError extends Error {
+  constructor(message: string, readonly status?: number) {
+    super(message);
+    this.name = 'TargetError';
+  }
+}
+
+export interface UploadFile {
+  name: string;
+  content: Uint8Array;
+}
+
+/** host:port as the target names itself in callbacks, and the base URL to call, from what a client sent. */
+export function normaliseTarget(targetUrl: string): { base: string; host: string } {
+  const u = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(targetUrl) ? targetUrl : `http://${targetUrl}`);
+  return { base: `${u.origin}${u.pathname.replace(/\/+$/, '')}`, host: u.host.toLowerCase() };
+}
+
+/** The same host:port spelling for a callback's benchmark_host_name (which may carry a scheme or a path). */
+export function normaliseHost(hostName: string): string {
+  try {
+    return normaliseTarget(hostName).host;
+  } catch {
+    return hostName.toLowerCase();
+  }
+}
+
+export function createTargetClient(opts: TargetOptions) {
+  let cookie = '';
+  const retryBaseMs = opts.retryBaseMs ?? 200;
+
+  async function send(step: string, path: string, init: () => RequestInit): Promise<Response> {
+    let last = '';
+    for (let attempt = 0; attempt <= opts.retries; attempt++) {
+      if (attempt > 0) await sleep(retryBaseMs + backoffDelay(attempt, retryBaseMs, 5000));
+      try {
+        const req = init();
+        const res = await fetch(`${opts.baseUrl}${path}`, {
+          ...req,
+          headers: { ...(req.headers as Record<string, string>), ...(cookie ? { cookie } : {}) },
+          signal: AbortSignal.timeout(opts.timeoutMs),
+          redirect: 'manual',
+        });
+        if (res.status < 500) return res;
+        await res.body?.cancel();
+        last = `answered ${res.status}`;
+      } catch (err) {
+        last = (err as Error).name === 'TimeoutError' ? `timed out after ${opts.timeoutMs} ms` : `unreachable (${(err as Error).message})`;
+      }
+    }
+    throw new TargetError(`${step}: target ${last} after ${opts.retries + 1} attempts`);
+  }
+
+  async function login(): Promise<void> {
+    cookie = '';
+    const res = await send('login', '/auth/v1/token/', () => ({
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: opts.username, password: opts.password }),
+    }));
+    await res.body?.cancel();
+    if (!res.ok) throw new TargetError(`login: target refused the credentials (${res.status})`, res.status);
+    // Keep name=value of every cookie the target set: that is the session.
+    cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  }
+
+  /** One authenticated request; a 401 (the session expired: "Token has expired.") logs in again once. */
+  async function authed(step: string, path: string, init: () => RequestInit): Promise<Response> {
+    if (!cookie) await login();
+    let res = await send(step, path, init);
+    if (res.status === 401) {
+      await res.body?.cancel();
+      await login();
+      res = await send(step, path, init);
+    }
+    if (!res.ok) {
+      const detail = (await res.text()).slice(0, 200);
+      throw new TargetError(`${step}: target answered ${res.status} ${detail}`, res.status);
+    }
+    return res;
+  }
+
+  return {
+    login,
+
+    /** POST /api/project_management/v2/projects/ → the project's document_type_id (the id callbacks carry). */
+    async createProject(name: string, description: string): Promise<string> {
+      const res = await authed('create project', '/api/project_management/v2/projects/', () => ({
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name, description }),
+      }));
+      const body = (await res.json().catch(() => ({}))) as { document_type_id?: unknown };
+      if (body.document_type_id === undefined || body.document_type_id === null) throw new TargetError('create project: no document_type_id in the answer');
+      return String(body.document_type_id);
+    },
+
+    /** POST /api/v1/document_uploader/ as multipart: document_type_id plus one `files` part per document. */
+    async upload(projectId: string, files: UploadFile[]): Promise<void> {
+      const res = await authed('upload', '/api/v1/document_uploader/', () => {
+        const form = new FormData();
+        form.append('document_type_id', projectId);
+        for (const f of files) form.append('files', new Blob([f.content as Uint8Array<ArrayBuffer>]), f.name);
+        return { method: 'POST', body: form };
+      });
+      await res.body?.cancel();
+    },
+  };
+}
+
+export type TargetClient = ReturnType<typeof createTargetClient>;

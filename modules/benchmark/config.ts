@@ -1,0 +1,47 @@
+// The benchmark module's settings: secrets, reports, the target client, the built-in target, notifications.
+import { z } from 'zod';
+import { envInt as int } from '../../kernel/config.ts';
+
+const share = z.coerce.number().min(0).max(1).default(0);
+
+/** "1000-5000" (uniform in the range) or "250" (fixed), in milliseconds. */
+const delayRange = z
+  .string()
+  .regex(/^\d+(-\d+)?$/, 'must be <ms> or <min>-<max> in milliseconds')
+  .default('1000-5000')
+  .transform((s) => {
+    const [min, max = min] = s.split('-').map(Number);
+    return { min: Math.min(min, max), max: Math.max(min, max) };
+  });
+
+export const benchmarkConfigSchema = z.object({
+  BENCHMARK_SECRET_KEY: z
+    .string()
+    .regex(/^([0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$/, 'must be 32 bytes as 64 hex digits or base64')
+    .optional()
+    .describe('secret; AES-256-GCM key for target passwords at rest; default a key file generated under DATA_DIR (set it when several processes share a database)'),
+  BENCHMARK_REPORTS_DIR: z.string().min(1).optional().describe('where report files are written, one name per benchmark; default DATA_DIR/reports'),
+  BENCHMARK_TIMEOUT_SECONDS: int(3600, 1).describe('default timeout_seconds: a document without both callbacks by then fails the benchmark'),
+  BENCHMARK_SWEEP_MS: int(1000, 10).describe('how often running benchmarks are checked against their timeout'),
+  BENCHMARK_HTTP_TIMEOUT_MS: int(10_000, 1).describe('timeout of one request to a target'),
+  BENCHMARK_HTTP_RETRIES: int(2).describe('retries (jittered) of a target request that failed or answered 5xx'),
+  BENCHMARK_UPLOAD_BATCH: int(50, 1).describe('most documents in one multipart upload request'),
+  SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional().describe('secret; smtp:// or smtps:// URL: reports are emailed; unset, the notification is logged'),
+  BENCHMARK_MAIL_FROM: z.string().min(3).default('benchmarks@cantons.local').describe('From address of report emails'),
+  BENCHMARK_NOTIFY_TO: z.string().optional().describe('comma-separated recipients when a benchmark names no notify list'),
+  BENCHMARK_SMTP_TIMEOUT_MS: int(10_000, 1).describe('connect and answer timeout of the SMTP server'),
+  BENCHMARK_TARGET_PREFIX: z
+    .string()
+    .regex(/^(\/[A-Za-z0-9._~-]+)*$/, 'must be empty or a path like /target')
+    .optional()
+    .describe('where benchmark.target is mounted; default /target, empty when the target runs alone'),
+  BENCHMARK_CALLBACK_URL: z.url({ protocol: /^https?$/ }).optional()
+    .describe('base URL the built-in target calls back; default the origin the upload was sent to (this process)'),
+  BENCHMARK_TARGET_DELAY_MS: delayRange.describe('built-in target: processing time per document, <ms> or <min>-<max>'),
+  BENCHMARK_TARGET_CONCURRENCY: int(8, 1).describe('built-in target: documents processed at once'),
+  BENCHMARK_TARGET_FAULT_SILENT: share.describe('built-in target: share of documents that never call back (0–1)'),
+  BENCHMARK_TARGET_FAULT_ERROR: share.describe('built-in target: share of upload requests answered 500 (0–1)'),
+  BENCHMARK_TARGET_PASSWORD: z.string().min(1).optional().describe('secret; built-in target: the only password its login accepts; default any'),
+  BENCHMARK_TARGET_SESSION_MS: int(3600_000, 1).describe('built-in target: session cookie lifetime; past it requests get 401 "Token has expired."'),
+});
+export type BenchmarkConfig = z.output<typeof benchmarkConfigSchema>;

@@ -1,0 +1,132 @@
+// The benchmark module's boundary: its commands and events as data (the original's names), their payload schemas, the API bodies.
+import { z } from 'zod';
+
+/**
+ * Commands are handled once, synchronously, by the role that receives them (the answer goes back to
+ * the caller); events go through the outbox to every subscriber. Names are the original's channels.
+ */
+export const COMMANDS = {
+  CreateBenchmark: 'create_benchmark',
+  UpdateDocument: 'update_document',
+} as const;
+
+/** Event name → bus topic. */
+export const EVENTS = {
+  BenchmarkCreated: 'benchmark.benchmark_created',
+  ProjectCreated: 'benchmark.project_created',
+  DocumentUpdated: 'benchmark.document_updated',
+  AllDocumentsUploaded: 'benchmark.all_documents_uploaded',
+  ErrorOccurred: 'benchmark.error_occurred',
+  ReportCompleted: 'benchmark.report_completed',
+} as const;
+export type EventName = keyof typeof EVENTS;
+
+/** Every event names its benchmark and nothing secret: handlers read the rest from the database. */
+export const benchmarkEventSchema = z.object({ benchmark_id: z.uuid() });
+export type BenchmarkEvent = z.infer<typeof benchmarkEventSchema>;
+export const documentUpdatedSchema = benchmarkEventSchema.extend({ document_name: z.string() });
+export const errorOccurredSchema = benchmarkEventSchema.extend({ reason: z.string() });
+
+export const PAYLOADS: Record<EventName, z.ZodType> = {
+  BenchmarkCreated: benchmarkEventSchema,
+  ProjectCreated: benchmarkEventSchema,
+  DocumentUpdated: documentUpdatedSchema,
+  AllDocumentsUploaded: benchmarkEventSchema,
+  ErrorOccurred: errorOccurredSchema,
+  ReportCompleted: benchmarkEventSchema,
+};
+
+/** The only benchmark type the original implements. */
+export const BENCHMARK_TYPES = ['latency'] as const;
+
+const text = (max: number) => z.string().trim().min(1).max(max);
+// "host:port" as the original sent it, or a full http(s) URL with an optional path (the built-in target's /target).
+const targetUrl = text(2000).refine((s) => {
+  try {
+    const u = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(s) ? s : `http://${s}`);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '' && !u.search && !u.hash && !u.username;
+  } catch {
+    return false;
+  }
+}, 'must be host:port or an http(s) URL without query, fragment or credentials');
+
+export const MAX_DOCUMENTS = 1000;
+export const MAX_DOCUMENT_BYTES = 8 * 1024 * 1024;
+
+export const startBodySchema = z.strictObject({
+  name: text(200),
+  benchmark_type: z.enum(BENCHMARK_TYPES),
+  target_infra: text(200),
+  target_url: targetUrl,
+  target_eigen_platform_version: text(100),
+  username: text(200),
+  password: z.string().min(1).max(1000),
+  documents: z.strictObject({
+    count: z.int().min(1).max(MAX_DOCUMENTS),
+    size_bytes: z.int().min(1).max(MAX_DOCUMENT_BYTES).default(1024),
+  }).optional(),
+  notify: z.array(z.email()).min(1).max(50).optional(),
+  timeout_seconds: z.number().positive().max(7 * 24 * 3600).optional(),
+  thresholds: z.strictObject({
+    p95_seconds: z.number().nonnegative().optional(),
+    max_seconds: z.number().nonnegative().optional(),
+    max_failed: z.int().min(0).optional(),
+  }).optional(),
+  baseline_id: z.uuid().optional(),
+});
+export type StartBody = z.infer<typeof startBodySchema>;
+
+const epochSeconds = z.number().finite().min(0).max(32503680000).nullable();
+// The target's ids arrive as strings in the original (a form field) and as numbers from other clients.
+const idText = z.union([z.string().min(1).max(200), z.number().int()]).transform(String);
+
+export const callbackBodySchema = z.object({
+  document_name: z.string().min(1).max(500),
+  eigen_document_id: idText,
+  eigen_project_id: idText,
+  benchmark_host_name: text(300),
+  start_time: epochSeconds.default(null),
+  end_time: epochSeconds.default(null),
+}).refine((b) => b.start_time !== null || b.end_time !== null, { message: 'start_time or end_time is required', path: ['start_time'] });
+export type CallbackBody = z.infer<typeof callbackBodySchema>;
+
+export const summarySchema = z.object({
+  count: z.int(),
+  completed: z.int(),
+  failed: z.int(),
+  min: z.number().nullable(),
+  mean: z.number().nullable(),
+  p50: z.number().nullable(),
+  p90: z.number().nullable(),
+  p95: z.number().nullable(),
+  p99: z.number().nullable(),
+  max: z.number().nullable(),
+  throughput_per_second: z.number().nullable().describe('completed documents ÷ wall time'),
+  wall_seconds: z.number().nullable().describe('first start_time to last end_time'),
+});
+export type Summary = z.infer<typeof summarySchema>;
+
+export const documentViewSchema = z.object({
+  name: z.string(),
+  started_at: z.string().nullable(),
+  ended_at: z.string().nullable(),
+  upload_seconds: z.number().nullable(),
+});
+
+export const benchmarkViewSchema = z.object({
+  benchmark_id: z.string(),
+  name: z.string(),
+  benchmark_type: z.string(),
+  target_infra: z.string(),
+  target_url: z.string(),
+  target_eigen_platform_version: z.string(),
+  status: z.enum(['running', 'completed', 'failed']),
+  error: z.string().nullable(),
+  created_at: z.string(),
+  finished_at: z.string().nullable(),
+  progress: z.object({ done: z.int(), total: z.int() }),
+  documents: z.array(documentViewSchema),
+  summary: summarySchema.nullable(),
+  thresholds: z.enum(['passed', 'failed']).nullable(),
+});
+export type BenchmarkView = z.infer<typeof benchmarkViewSchema>;

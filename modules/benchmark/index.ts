@@ -1,0 +1,29 @@
+// The benchmark module: latency benchmarks of a document-upload platform (the slowking system) and a built-in target.
+import { defineModule } from '../../kernel/module.ts';
+import { createApiRole } from './api/role.ts';
+import { benchmarkConfigSchema } from './config.ts';
+import { EVENTS } from './contract.ts';
+import { migrations } from './migrations/index.ts';
+import { benchmarkSmoke } from './smoke.ts';
+import { createTargetRole } from './target/role.ts';
+
+const FLOW_EVENTS = Object.values(EVENTS);
+
+export const benchmark = defineModule({
+  name: 'benchmark',
+  description: 'Event-driven latency benchmarks of a document-upload platform: login, project, upload, callbacks, CSV/JSON/HTML reports, email',
+  config: benchmarkConfigSchema,
+  migrations,
+  roles: {
+    api: {
+      // The flow's steps are events this role publishes and handles itself, each through the outbox and the inbox.
+      publishes: FLOW_EVENTS,
+      subscribes: FLOW_EVENTS,
+      create: createApiRole,
+    },
+    target: {
+      create: createTargetRole,
+    },
+  },
+  smoke: benchmarkSmoke,
+});

@@ -1,0 +1,7 @@
+// The benchmark module's migrations in the order they apply (names sort in order).
+import type { Migration } from 'kysely/migration';
+import * as init from './001_init.ts';
+
+export const migrations: Record<string, Migration> = {
+  '001_init': init,
+};

@@ -1,0 +1,95 @@
+// The built-in target's document processing: each uploaded document calls back its start, waits, calls back its end —
+// a bounded number at once, with injected faults (silent documents) to exercise timeouts.
+import { randomInt } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
+import { sleep } from '../../../kernel/backoff.ts';
+import type { Logger } from '../../../kernel/logger.ts';
+
+export interface Job {
+  callbackUrl: string;
+  hostName: string;
+  projectId: string;
+  documentId: string;
+  documentName: string;
+}
+
+export interface ProcessorOptions {
+  delay: { min: number; max: number };
+  concurrency: number;
+  /** Share (0–1) of documents that never call back. */
+  silentShare: number;
+  log: Logger;
+}
+
+export function createProcessor(opts: ProcessorOptions) {
+  const queue: Job[] = [];
+  let active = 0;
+  let stopped = false;
+  const timers = new AbortController();
+
+  async function callback(job: Job, times: { start_time: number | null; end_time: number | null }): Promise<void> {
+    const body = JSON.stringify({
+      document_name: job.documentName,
+      eigen_document_id: job.documentId,
+      eigen_project_id: job.projectId,
+      benchmark_host_name: job.hostName,
+      ...times,
+    });
+    // A few quick retries: a callback lost to a restarting benchmark process is what the benchmark's timeout is for.
+    for (let attempt = 0; attempt < 3 && !stopped; attempt++) {
+      try {
+        const res = await fetch(`${job.callbackUrl}/api/v1/benchmarks/documents/`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body,
+          signal: AbortSignal.timeout(10_000),
+        });
+        await res.body?.cancel();
+        if (res.status < 500) return;
+      } catch {
+        // retried below
+      }
+      await sleep(100 * 2 ** attempt);
+    }
+    opts.log.warn({ document: job.documentName, project: job.projectId }, 'target callback failed; dropped');
+  }
+
+  const delayMs = () => (opts.delay.max > opts.delay.min ? randomInt(opts.delay.min, opts.delay.max + 1) : opts.delay.min);
+
+  async function run(job: Job): Promise<void> {
+    if (Math.random() < opts.silentShare) return;
+    await callback(job, { start_time: Date.now() / 1000, end_time: null });
+    const ms = delayMs();
+    if (ms > 0) await delay(ms, undefined, { signal: timers.signal }).catch(() => {});
+    if (stopped) return;
+    await callback(job, { start_time: null, end_time: Date.now() / 1000 });
+  }
+
+  function pump(): void {
+    while (!stopped && active < opts.concurrency && queue.length) {
+      const job = queue.shift()!;
+      active++;
+      run(job)
+        .catch((err) => opts.log.warn({ err, document: job.documentName }, 'target processing failed'))
+        .finally(() => {
+          active--;
+          pump();
+        });
+    }
+  }
+
+  return {
+    enqueue(jobs: Job[]): void {
+      queue.push(...jobs);
+      pump();
+    },
+    pending: () => queue.length + active,
+    stop(): void {
+      stopped = true;
+      queue.length = 0;
+      timers.abort();
+    },
+  };
+}
+
+export type Processor = ReturnType<typeof createProcessor>;

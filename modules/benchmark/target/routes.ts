@@ -1,0 +1,136 @@
+// The built-in target's HTTP protocol (the original's mock Eigen API): health, login with a cookie, projects, multipart upload.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import type { Context } from 'koa';
+import { z } from 'zod';
+import { errors } from '../../../kernel/errors.ts';
+import { route, type RouteSpec } from '../../../kernel/http/route.ts';
+import { MAX_DOCUMENT_BYTES, MAX_DOCUMENTS } from '../contract.ts';
+import { benchmarkErrors } from '../errors.ts';
+import type { Processor } from './processor.ts';
+
+export interface TargetRouteOptions {
+  prefix: string;
+  /** Only this password logs in when set; any otherwise (the original's mock accepted everything). */
+  password?: string;
+  sessionMs: number;
+  errorShare: number;
+  callbackUrl?: string;
+  processor: Processor;
+  now(): Date;
+}
+
+const COOKIE = 'fakesession';
+const MAX_UPLOAD_BYTES = 64 * 1024 * 1024;
+const tags = ['benchmark: target'];
+
+export function targetRoutes(opts: TargetRouteOptions): RouteSpec[] {
+  const sessions = new Map<string, number>();
+  // Project ids are unique per process and increasing across restarts (the original drew 1–100 at random).
+  let nextProject = Math.floor(Date.now() / 1000) * 1000;
+
+  function requireSession(ctx: Context): void {
+    const token = ctx.cookies.get(COOKIE);
+    const until = token ? sessions.get(token) : undefined;
+    if (until === undefined) throw benchmarkErrors.TARGET_UNAUTHORIZED('Authentication credentials were not provided.');
+    if (until < opts.now().getTime()) {
+      sessions.delete(token!);
+      throw benchmarkErrors.TARGET_UNAUTHORIZED('Token has expired.');
+    }
+  }
+
+  async function readForm(ctx: Context): Promise<FormData> {
+    const type = ctx.get('content-type');
+    if (!type.startsWith('multipart/form-data')) throw errors.BAD_REQUEST('expected multipart/form-data');
+    if (Number(ctx.get('content-length') || 0) > MAX_UPLOAD_BYTES) throw errors.PAYLOAD_TOO_LARGE(`upload larger than ${MAX_UPLOAD_BYTES} bytes`);
+    let size = 0;
+    const limited = ctx.req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_UPLOAD_BYTES) ctx.req.destroy(new Error('upload too large'));
+    });
+    try {
+      return await new Response(Readable.toWeb(limited) as ReadableStream, { headers: { 'content-type': type } }).formData();
+    } catch {
+      throw errors.BAD_REQUEST('the multipart body could not be read');
+    }
+  }
+
+  return [
+    route({
+      method: 'get',
+      path: `${opts.prefix}/health`,
+      summary: 'Target health',
+      tags,
+      responses: { 200: z.object({ status: z.literal('ok') }) },
+      handler: () => ({ body: { status: 'ok' } }),
+    }),
+    route({
+      method: 'post',
+      path: `${opts.prefix}/auth/v1/token/`,
+      summary: 'Log in: sets the session cookie',
+      tags,
+      body: z.object({ username: z.string().min(1), password: z.string().min(1) }),
+      responses: { 200: z.object({ message: z.string() }) },
+      handler({ body, ctx }) {
+        if (opts.password !== undefined && body.password !== opts.password) throw benchmarkErrors.TARGET_UNAUTHORIZED('Invalid username/password.');
+        const token = randomBytes(18).toString('base64url');
+        sessions.set(token, opts.now().getTime() + opts.sessionMs);
+        ctx.cookies.set(COOKIE, token, { httpOnly: true, path: '/', overwrite: true });
+        return { body: { message: 'Come to the dark side, we have cookies' } };
+      },
+    }),
+    route({
+      method: 'post',
+      path: `${opts.prefix}/api/project_management/v2/projects/`,
+      summary: 'Create a project; document_type_id is the id uploads and callbacks carry',
+      tags,
+      body: z.object({ name: z.string().min(1).max(500), description: z.string().max(2000).nullish() }),
+      responses: { 200: z.object({ guid: z.string(), document_type_id: z.number() }).loose() },
+      handler({ body, ctx }) {
+        requireSession(ctx);
+        return {
+          body: {
+            guid: randomUUID(),
+            document_type_id: ++nextProject,
+            name: body.name,
+            description: body.description ?? null,
+            created_at: opts.now().getTime() / 1000,
+            language: 'english',
+            use_numerical_confidence_predictions: true,
+          },
+        };
+      },
+    }),
+    route({
+      method: 'post',
+      path: `${opts.prefix}/api/v1/document_uploader/`,
+      summary: 'Upload documents (multipart: document_type_id and files); each is then processed and called back',
+      tags,
+      responses: { 202: z.object({ message: z.string() }) },
+      async handler({ ctx }) {
+        requireSession(ctx);
+        if (Math.random() < opts.errorShare) {
+          ctx.req.resume();
+          throw benchmarkErrors.TARGET_FAULT('injected upload failure');
+        }
+        const form = await readForm(ctx);
+        const projectId = form.get('document_type_id');
+        const files = form.getAll('files').filter((f): f is File => typeof f !== 'string');
+        if (typeof projectId !== 'string' || !projectId) throw errors.VALIDATION_ERROR('document_type_id is required', [{ field: 'document_type_id', message: 'required' }]);
+        if (files.length === 0 || files.length > MAX_DOCUMENTS || files.some((f) => f.size > MAX_DOCUMENT_BYTES)) {
+          throw errors.VALIDATION_ERROR(`between 1 and ${MAX_DOCUMENTS} files of at most ${MAX_DOCUMENT_BYTES} bytes`, [{ field: 'files', message: 'bad files' }]);
+        }
+        // benchmark_host_name is how the uploader addressed us, which is what it matches callbacks by.
+        const base = opts.callbackUrl ?? `${ctx.protocol}://${ctx.host}`;
+        opts.processor.enqueue(files.map((f, i) => ({
+          callbackUrl: base.replace(/\/+$/, ''),
+          hostName: ctx.host,
+          projectId,
+          documentId: `${projectId}-${i + 1}`,
+          documentName: f.name,
+        })));
+        return { status: 202, body: { message: `${files.length} document(s) received` } };
+      },
+    }),
+  ];
+}
