@@ -3,10 +3,12 @@ import type { ModuleDefinition } from './module.ts';
 import { shop } from '../modules/shop/index.ts';
 import { cache } from '../modules/cache/index.ts';
 import { events } from '../modules/events/index.ts';
+import { benchmark } from '../modules/benchmark/index.ts';
 
 export const allModules: ModuleDefinition<any>[] = [
   shop,
   cache,
   events,
+  benchmark,
   // modules register here, one import each: events, shop, cache
 ];
