@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { bootstrap } from '../../kernel/bootstrap.ts';
-import { freePort, startTestApp } from '../../kernel/testing.ts';
-import { api } from './test-support.ts';
+import { freePort, startTestApp } from '../../kernel/testing/index.ts';
+import { api } from './testing/index.ts';
 
 test('the Redis store needs REDIS_URL; an unknown store is refused', () => {
   assert.throws(() => bootstrap({ env: { MODULES: 'shop', SHOP_PRODUCTS_STORE: 'redis', LOG_LEVEL: 'silent' } }), /REDIS_URL: required when SHOP_PRODUCTS_STORE=redis/);

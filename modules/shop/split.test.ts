@@ -1,8 +1,8 @@
 // shop.products and shop.orders as two real processes: orders calls products over HTTP, events travel over Redis Streams.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createTestDatabase, needService, REDIS_URL, spawnApp, tempDir, uniqueName, type SpawnedApp } from '../../kernel/testing.ts';
-import { airship, api, deleteRedisKeys, waitForStock } from './test-support.ts';
+import { createTestDatabase, deleteRedisKeys, gate, REDIS_URL, spawnApp, tempDir, uniqueName, type SpawnedApp } from '../../kernel/testing/index.ts';
+import { airship, api, waitForStock } from './testing/index.ts';
 
 const variants = [
   { name: 'SQLite file shared by both processes', postgres: false },
@@ -10,9 +10,7 @@ const variants = [
 ];
 
 for (const variant of variants) {
-  test(`split roles end to end (${variant.name})`, async (t) => {
-    if (!(await needService(t, 'redis'))) return;
-    if (variant.postgres && !(await needService(t, 'postgres'))) return;
+  test(`split roles end to end (${variant.name})`, await gate('redis', ...(variant.postgres ? ['postgres' as const] : [])), async () => {
     const streamPrefix = uniqueName('cantons-test-shop-bus');
     const database = variant.postgres ? await createTestDatabase('shop_split') : undefined;
     const shared = {

@@ -3,13 +3,13 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { writeOutbox } from '../../kernel/bus/outbox.ts';
+import { gate, waitFor } from '../../kernel/testing/index.ts';
 import { ORDER_CREATED } from './contract.ts';
-import { airship, SETUPS, startShop, waitFor, waitForStock } from './test-support.ts';
+import { airship, SETUPS, startShop, waitForStock } from './testing/index.ts';
 
 for (const setup of SETUPS) {
-  test(`stock through events (${setup.name})`, async (t) => {
-    const app = await startShop(t, setup);
-    if (!app) return;
+  test(`stock through events (${setup.name})`, await gate(...setup.needs), async (t) => {
+    const app = await startShop(setup);
     const { api } = app;
     const db = app.kernel.databases.get('shop')!.db;
     const outboxEmpty = () =>

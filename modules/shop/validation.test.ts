@@ -1,7 +1,8 @@
 // Bad input on every shop endpoint: a 4xx with {"error","message"} naming the field, and nothing stored or changed.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { airship, SETUPS, startShop } from './test-support.ts';
+import { gate } from '../../kernel/testing/index.ts';
+import { airship, SETUPS, startShop } from './testing/index.ts';
 
 type Case = [method: string, path: string, body: unknown, status: number, code: string, mentions?: string];
 const RAW = Symbol('raw');
@@ -87,9 +88,8 @@ const CASES: Case[] = [
 ];
 
 for (const setup of SETUPS) {
-  test(`bad input is refused and changes nothing (${setup.name})`, async (t) => {
-    const app = await startShop(t, setup);
-    if (!app) return;
+  test(`bad input is refused and changes nothing (${setup.name})`, await gate(...setup.needs), async (t) => {
+    const app = await startShop(setup);
     const { api } = app;
     try {
       await api('POST', '/products', airship('the_odyssey'));

@@ -1,14 +1,14 @@
 // /orders over HTTP on every setup: place, render, list, delete, a deleted product, and each refusal leaving nothing behind.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { airship, SETUPS, startShop, waitForStock } from '../test-support.ts';
+import { gate } from '../../../kernel/testing/index.ts';
+import { airship, SETUPS, startShop, waitForStock } from '../testing/index.ts';
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 for (const setup of SETUPS) {
-  test(`orders over HTTP (${setup.name})`, async (t) => {
-    const app = await startShop(t, setup, { PRODUCT_IMAGE_ROOT: 'http://img.example/airships/' });
-    if (!app) return;
+  test(`orders over HTTP (${setup.name})`, await gate(...setup.needs), async (t) => {
+    const app = await startShop(setup, { PRODUCT_IMAGE_ROOT: 'http://img.example/airships/' });
     const { api } = app;
     const orderCount = async () => (await api('GET', '/orders?limit=1')).body.total as number;
     try {

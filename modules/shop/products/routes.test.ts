@@ -1,12 +1,12 @@
 // /products over HTTP on every products store: create, get, list with cursor and title, patch, delete, and their errors.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { airship, SETUPS, startShop } from '../test-support.ts';
+import { gate } from '../../../kernel/testing/index.ts';
+import { airship, SETUPS, startShop } from '../testing/index.ts';
 
 for (const setup of SETUPS) {
-  test(`products over HTTP (${setup.name})`, async (t) => {
-    const app = await startShop(t, setup);
-    if (!app) return;
+  test(`products over HTTP (${setup.name})`, await gate(...setup.needs), async (t) => {
+    const app = await startShop(setup);
     const { api } = app;
     try {
       await t.test('POST creates, GET reads back, a duplicate id is 409', async () => {

@@ -1,29 +1,30 @@
 // The products store contract on SQL: SQLite (a fresh file) and Postgres (a fresh database per run).
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { openModuleDatabase, type ModuleDatabase } from '../../../db/database.ts';
 import { migrateDown, migrateUp } from '../../../db/migrator.ts';
 import { createLogger } from '../../../kernel/logger.ts';
-import { createTestDatabase, needService, tempDir } from '../../../kernel/testing.ts';
+import { createTestDatabase, gate, tempDir } from '../../../kernel/testing/index.ts';
 import { migrations } from '../migrations/index.ts';
+import { sqlTraces } from '../testing/index.ts';
+import { runStoreContract } from '../testing/store-contract.ts';
 import { createSqlStore } from './sql-store.ts';
-import { runStoreContract } from './store-contract.ts';
 
 const log = createLogger('silent');
-const connect = { attempts: 1, baseMs: 10, maxMs: 10 };
 
-async function contractOn(t: import('node:test').TestContext, mdb: ModuleDatabase): Promise<void> {
+async function contractOn(t: TestContext, mdb: ModuleDatabase): Promise<void> {
   await migrateUp(mdb, migrations);
   const store = createSqlStore(mdb.db);
   await runStoreContract(t, {
     store,
     apply: (rid, lines) => mdb.db.transaction().execute((trx) => store.applyOrderCreated(rid, lines, trx)),
+    traces: (id) => sqlTraces(mdb.db, id),
   });
   // The migration reverts cleanly too (npm run migrate -- down shop).
   await migrateDown(mdb, migrations);
 }
 
 test('SQL products store on SQLite', async (t) => {
-  const mdb = await openModuleDatabase('shop', { dataDir: tempDir(), connect, log });
+  const mdb = await openModuleDatabase('shop', { dataDir: tempDir(), log });
   try {
     await contractOn(t, mdb);
   } finally {
@@ -31,10 +32,9 @@ test('SQL products store on SQLite', async (t) => {
   }
 });
 
-test('SQL products store on Postgres', async (t) => {
-  if (!(await needService(t, 'postgres'))) return;
+test('SQL products store on Postgres', await gate('postgres'), async (t) => {
   const database = await createTestDatabase('shop_store');
-  const mdb = await openModuleDatabase('shop', { dataDir: tempDir(), databaseUrl: database.url, connect, log });
+  const mdb = await openModuleDatabase('shop', { dataDir: tempDir(), databaseUrl: database.url, log });
   try {
     await contractOn(t, mdb);
   } finally {

@@ -3,12 +3,18 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { TestContext } from 'node:test';
 import type { Product } from '../contract.ts';
-import type { ProductStore } from './store.ts';
+import type { ProductStore } from '../products/store.ts';
 
 export interface StoreHarness {
   store: ProductStore;
   /** Runs store.applyOrderCreated in a transaction, as the kernel's consumer would. */
   apply(reservationId: string, lines: { product_id: string; quantity: number }[]): Promise<boolean>;
+  /**
+   * What the store itself still holds of product `id` — a row, a key, an index entry — read from the
+   * database or Redis directly, not through the store; [] when nothing. get/list/the title filter
+   * ignore a half-written product, so a test of "X never happens" must look here.
+   */
+  traces(id: string): Promise<string[]>;
 }
 
 const TTL = 60_000;
