@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { bootstrap } from './bootstrap.ts';
-import { demoModule } from './fixtures/demo-module.ts';
+import { demoModule } from './fixtures/demo/index.ts';
 import { createLogger } from './logger.ts';
 import { listen } from './server.ts';
 import { createTestDatabase, freePort, gate, startTestApp, tempDir } from './testing/index.ts';

@@ -1,7 +1,7 @@
 // The role plan: module and role selection, remote roles, and the start-up errors for bad combinations.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { demoModule } from './fixtures/demo-module.ts';
+import { demoModule } from './fixtures/demo/index.ts';
 import { planRoles, roleUrlVar, StartupError } from './role-plan.ts';
 
 describe('feature flags', () => {

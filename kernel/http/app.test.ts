@@ -1,7 +1,7 @@
 // The kernel's HTTP surface over a real socket: errors, limits, request ids, health, metrics, OpenAPI, docs.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { demoModule } from '../fixtures/demo-module.ts';
+import { demoModule } from '../fixtures/demo/index.ts';
 import { startTestApp, type TestApp } from '../testing/index.ts';
 
 describe('kernel HTTP surface', () => {

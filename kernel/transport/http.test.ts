@@ -1,7 +1,7 @@
 // The HTTP transport between two real kernels: calls, typed remote errors, and an unreachable role.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { demoModule } from '../fixtures/demo-module.ts';
+import { demoModule } from '../fixtures/demo/index.ts';
 import { startTestApp, type TestApp } from '../testing/index.ts';
 
 describe('HTTP transport between processes', () => {
