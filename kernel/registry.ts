@@ -1,4 +1,5 @@
 // Every module the kernel knows: the only place the kernel imports modules (their index.ts).
+// A new module is one import and one entry here (docs/adding-a-module.md).
 import type { ModuleDefinition } from './module.ts';
 import { shop } from '../modules/shop/index.ts';
 import { cache } from '../modules/cache/index.ts';
@@ -10,5 +11,4 @@ export const allModules: ModuleDefinition<any>[] = [
   cache,
   events,
   benchmark,
-  // modules register here, one import each: events, shop, cache
 ];
