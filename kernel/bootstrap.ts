@@ -16,6 +16,7 @@ import { buildOpenApi } from './openapi.ts';
 import { allModules } from './registry.ts';
 import { planRoles, StartupError, type RolePlan } from './role-plan.ts';
 import { transportFor } from './transport/index.ts';
+import { grpcServedRoles, serveGrpc, type GrpcServer } from './transport/grpc.ts';
 import { rpcPath } from './transport/http.ts';
 
 export interface Kernel {
@@ -100,6 +101,7 @@ function compose(opts: BootstrapOptions, config: KernelConfig, moduleConfig: Rec
   const readinessChecks = new Map<string, () => boolean | Promise<boolean>>();
   const routes: Array<RouteSpec & { module: string }> = [];
   let bus: Bus | undefined;
+  let grpc: GrpcServer | undefined;
   let started = false;
 
   const http = createHttpApp({
@@ -119,7 +121,7 @@ function compose(opts: BootstrapOptions, config: KernelConfig, moduleConfig: Rec
     if (remote) {
       let transport = opts.transports?.[contract.role] ?? transports.get(contract.role);
       if (!transport) {
-        transport = transportFor(remote, config);
+        transport = transportFor(remote, config, { metrics, log });
         transports.set(contract.role, transport);
       }
       return remoteFacade(contract, transport);
@@ -147,6 +149,8 @@ function compose(opts: BootstrapOptions, config: KernelConfig, moduleConfig: Rec
   }
 
   async function start(): Promise<void> {
+    // gRPC listens before the databases connect, so its health answers NOT_SERVING (not nothing) until the roles run.
+    grpc = await serveGrpc(config, grpcServedRoles(plan.local, (role) => facades.get(role), async (m) => started && ((await databases.get(m.name)?.ping()) ?? !m.migrations)), { log, metrics });
     await openDatabases();
     bus = createBus({
       url: config.EVENT_BUS_URL,
@@ -200,6 +204,7 @@ function compose(opts: BootstrapOptions, config: KernelConfig, moduleConfig: Rec
   async function close(): Promise<void> {
     started = false;
     http.unmount();
+    await grpc?.stop(config.SHUTDOWN_TIMEOUT_MS);
     await bus?.stop();
     for (const instance of instances.reverse()) await instance.stop?.();
     for (const transport of transports.values()) await transport.close?.();

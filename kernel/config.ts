@@ -28,6 +28,19 @@ export const kernelConfigSchema = z.object({
   BUS_RETRY_BASE_MS: envInt(100, 1).describe('first handler retry delay (doubles, jittered)'),
   BUS_STREAM_PREFIX: z.string().regex(/^[\w:.-]+$/).default('cantons').describe('Redis Streams key prefix (one per deployment)'),
   BUS_POLL_MS: envInt(200, 1).describe('how often the relay looks for outbox rows it was not told about'),
+  // gRPC (kernel/transport/grpc-*.ts): the server runs in a process whose roles' contracts have a .proto.
+  GRPC_HOST: z.string().min(1).default('127.0.0.1').describe('interface the gRPC server listens on'),
+  GRPC_PORT: envInt(9090, 0, 65535).describe('gRPC port (the original threads service\'s)'),
+  GRPC_TLS_CERT_FILE: z.string().min(1).optional().describe('PEM certificate chain: the gRPC server serves TLS with it; a client presents it for mutual TLS'),
+  GRPC_TLS_KEY_FILE: z.string().min(1).optional().describe('PEM private key of GRPC_TLS_CERT_FILE'),
+  GRPC_TLS_CA_FILE: z.string().min(1).optional().describe('PEM CA: the server then requires client certificates it signed; clients verify grpcs:// servers with it'),
+  GRPC_TLS_SERVER_NAME: z.string().min(1).optional().describe('name to verify in a grpcs:// server\'s certificate instead of the URL\'s host'),
+  GRPC_INSECURE: z.enum(['true', 'false']).default('false').transform((v) => v === 'true')
+    .describe('allow plaintext gRPC on a non-loopback address (true | false)'),
+  GRPC_KEEPALIVE_MS: envInt(30_000, 1000).describe('gRPC keepalive ping period on idle connections'),
+}).refine((c) => !c.GRPC_TLS_CERT_FILE === !c.GRPC_TLS_KEY_FILE, {
+  path: ['GRPC_TLS_KEY_FILE'],
+  message: 'GRPC_TLS_CERT_FILE and GRPC_TLS_KEY_FILE go together',
 });
 export type KernelConfig = z.infer<typeof kernelConfigSchema>;
 

@@ -14,6 +14,14 @@ export interface Contract<M extends Record<string, MethodSpec> = Record<string, 
   /** `module.role`, e.g. `events.storage`. */
   readonly role: string;
   readonly methods: M;
+  /** Also a gRPC service (kernel/transport/grpc-*.ts): served on GRPC_PORT, called over grpc(s):// URLs. */
+  readonly proto?: ProtoBinding;
+}
+
+/** A contract's .proto: the file (absolute path) and the service in it; each method's rpc is its name in PascalCase. */
+export interface ProtoBinding {
+  file: string;
+  service: string;
 }
 
 /** The callable shape of a contract: what an implementation provides and what a client offers. */
@@ -21,9 +29,9 @@ export type Facade<C extends Contract> = {
   [K in keyof C['methods']]: (input: z.input<C['methods'][K]['input']>) => Promise<z.output<C['methods'][K]['output']>>;
 };
 
-export function defineContract<M extends Record<string, MethodSpec>>(role: string, methods: M): Contract<M> {
+export function defineContract<M extends Record<string, MethodSpec>>(role: string, methods: M, opts: { proto?: ProtoBinding } = {}): Contract<M> {
   checkRoleName('a contract', role);
-  return { role, methods };
+  return opts.proto ? { role, methods, proto: opts.proto } : { role, methods };
 }
 
 export function method<I extends z.ZodType, O extends z.ZodType>(spec: MethodSpec<I, O>): MethodSpec<I, O> {

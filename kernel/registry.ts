@@ -5,10 +5,12 @@ import { shop } from '../modules/shop/index.ts';
 import { cache } from '../modules/cache/index.ts';
 import { events } from '../modules/events/index.ts';
 import { benchmark } from '../modules/benchmark/index.ts';
+import { crowdfund } from '../modules/crowdfund/index.ts';
 
 export const allModules: ModuleDefinition<any>[] = [
   shop,
   cache,
   events,
   benchmark,
+  crowdfund,
 ];

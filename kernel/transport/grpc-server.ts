@@ -1,0 +1,116 @@
+// The kernel's gRPC server: every local role whose contract has a .proto, plus health and reflection, on GRPC_HOST:GRPC_PORT.
+import { Server, status, type ServerUnaryCall, type sendUnaryData, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { ReflectionService } from '@grpc/reflection';
+import type { Registry } from 'prom-client';
+import type { Contract } from '../contract.ts';
+import { errors } from '../errors.ts';
+import { validate } from '../http/route.ts';
+import type { Logger } from '../logger.ts';
+import { toGrpcError } from './grpc-errors.ts';
+import { addHealthService, healthPackage, type HealthChecks } from './grpc-health.ts';
+import { rpcMetrics } from './grpc-metrics.ts';
+import { loadService, rpcName } from './grpc-proto.ts';
+import { serverCredentials, type GrpcTlsSettings } from './grpc-tls.ts';
+
+type Impl = Record<string, (input: unknown) => Promise<unknown>>;
+
+export interface ServedContract {
+  contract: Contract;
+  /** The role's facade, resolved per call: the server may listen before the role exists (its database still connecting). */
+  facade(): Impl | undefined;
+  /** Health SERVING while this answers true. */
+  ready(): Promise<boolean>;
+}
+
+export interface GrpcServerOptions {
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  tls: GrpcTlsSettings;
+  keepaliveMs: number;
+  /** Largest message accepted, bytes. */
+  maxMessageBytes: number;
+  services: ServedContract[];
+  log: Logger;
+  metrics: Registry;
+}
+
+export interface GrpcServer {
+  port: number;
+  /** Lets in-flight calls finish within `graceMs`, then cancels the rest. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServer> {
+  const credentials = serverCredentials(opts.host, opts.tls);
+  const server = new Server({
+    'grpc.keepalive_time_ms': opts.keepaliveMs,
+    'grpc.keepalive_timeout_ms': 10_000,
+    'grpc.max_receive_message_length': opts.maxMessageBytes,
+    // Clients ping idle connections at their keepalive period; allow it instead of answering GOAWAY.
+    'grpc.keepalive_permit_without_calls': 1,
+  });
+  const observe = rpcMetrics(opts.metrics, 'server');
+  const checks: HealthChecks = {};
+  let packages = { ...healthPackage() };
+
+  for (const served of opts.services) {
+    const loaded = loadService(served.contract);
+    const service = loaded.binding.service;
+    const handlers: UntypedServiceImplementation = {};
+    for (const [method, spec] of Object.entries(served.contract.methods)) {
+      const codec = loaded.codecs[method];
+      const rpc = rpcName(method);
+      handlers[rpc] = (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
+        const started = performance.now();
+        const answer = (err: unknown, value?: unknown) => {
+          if (err === null) {
+            observe(service, rpc, 'OK', started);
+            return callback(null, value);
+          }
+          const failure = toGrpcError(err);
+          if (failure.code === status.INTERNAL) opts.log.error({ err, rpc: `${service}/${rpc}` }, 'gRPC handler failed');
+          observe(service, rpc, status[failure.code], started);
+          callback(failure);
+        };
+        (async () => {
+          const impl = served.facade();
+          if (!impl) throw errors.NOT_READY(`${served.contract.role} is starting`);
+          // Both ends check the contract: a client built from the .proto alone may send anything the wire allows.
+          const input = validate(spec.input, codec.requestFromWire(call.request), 'body');
+          const output = spec.output.parse(await impl[method](input));
+          return codec.responseToWire(output);
+        })().then((value) => answer(null, value), (err) => answer(err));
+      };
+    }
+    server.addService(loaded.definition, handlers);
+    checks[service] = served.ready;
+    packages = { ...packages, ...loaded.packageDefinition };
+  }
+  checks[''] = async () => (await Promise.all(opts.services.map((s) => s.ready()))).every(Boolean);
+  const health = addHealthService(server, checks);
+  new ReflectionService(packages).addToServer(server);
+
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}`, credentials, (err, bound) => (err ? reject(err) : resolve(bound))),
+  );
+  opts.log.info({ host: opts.host, port, tls: Boolean(opts.tls.certFile), mtls: Boolean(opts.tls.certFile && opts.tls.caFile), services: opts.services.map((s) => s.contract.role) }, 'gRPC listening');
+
+  let stopping: Promise<void> | undefined;
+  return {
+    port,
+    stop(graceMs = 5000) {
+      return (stopping ??= new Promise<void>((resolve) => {
+        health.stop();
+        const timer = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, graceMs);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      }));
+    },
+  };
+}

@@ -1,0 +1,97 @@
+// Projects, their tags and idempotency keys in the crowdfund database; pages newest first by id.
+import type { Kysely } from 'kysely';
+import { dialectOf } from '../../../db/database.ts';
+import { num } from '../sql.ts';
+
+export interface Project {
+  project_id: number;
+  project_name: string;
+  tagline: string;
+  tags: string[];
+  created_at: string;
+}
+
+export interface NewProject {
+  project_name: string;
+  tagline: string;
+  tags: string[];
+  created_at: string;
+}
+
+export function createProjectStore(db: Kysely<any>) {
+  const pg = dialectOf(db) === 'postgres';
+
+  async function tagsOf(ids: number[], trx: Kysely<any> = db): Promise<Map<number, string[]>> {
+    const byProject = new Map<number, string[]>(ids.map((id) => [id, []]));
+    if (!ids.length) return byProject;
+    const rows = await trx.selectFrom('tags').select(['project_id', 'tag']).where('project_id', 'in', ids).orderBy('project_id').orderBy('tag').execute();
+    for (const r of rows) byProject.get(num(r.project_id))?.push(r.tag);
+    return byProject;
+  }
+
+  const toProject = (r: Record<string, unknown>, tags: string[]): Project => ({
+    project_id: num(r.id),
+    project_name: r.project_name as string,
+    tagline: r.tagline as string,
+    tags,
+    created_at: r.created_at as string,
+  });
+
+  return {
+    /** In `trx`, the caller's transaction (which also holds the outbox row); a taken name throws the engine's unique violation. */
+    async insert(trx: Kysely<any>, p: NewProject): Promise<number> {
+      const row = await trx
+        .insertInto('projects')
+        .values({ project_name: p.project_name, tagline: p.tagline, created_at: p.created_at })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      const id = num(row.id);
+      if (p.tags.length) await trx.insertInto('tags').values(p.tags.map((tag) => ({ project_id: id, tag }))).execute();
+      return id;
+    },
+
+    async get(id: number): Promise<Project | undefined> {
+      const row = await db.selectFrom('projects').select(['id', 'project_name', 'tagline', 'created_at']).where('id', '=', id).executeTakeFirst();
+      return row && toProject(row, (await tagsOf([id])).get(id)!);
+    },
+
+    async list(q: { limit: number; before?: number; tag?: string }): Promise<{ items: Project[]; last?: number }> {
+      let query = db.selectFrom('projects').select(['id', 'project_name', 'tagline', 'created_at']);
+      if (q.tag !== undefined) query = query.where('id', 'in', db.selectFrom('tags').select('project_id').where('tag', '=', q.tag));
+      if (q.before !== undefined) query = query.where('id', '<', q.before);
+      const rows = await query.orderBy('id', 'desc').limit(q.limit + 1).execute();
+      const page = rows.slice(0, q.limit);
+      const tags = await tagsOf(page.map((r) => num(r.id)));
+      const items = page.map((r) => toProject(r, tags.get(num(r.id))!));
+      return { items, last: rows.length > q.limit ? items[items.length - 1].project_id : undefined };
+    },
+
+    /**
+     * Adds and removes in `trx` (a write transaction) after locking the project row, so concurrent
+     * changes of one project apply one after the other; undefined when the project does not exist.
+     */
+    async changeTags(trx: Kysely<any>, id: number, add: string[], remove: string[]): Promise<string[] | undefined> {
+      let lock = trx.selectFrom('projects').select('id').where('id', '=', id);
+      if (pg) lock = lock.forUpdate();
+      if (!(await lock.executeTakeFirst())) return undefined;
+      if (remove.length) await trx.deleteFrom('tags').where('project_id', '=', id).where('tag', 'in', remove).execute();
+      if (add.length) {
+        await trx.insertInto('tags').values(add.map((tag) => ({ project_id: id, tag }))).onConflict((oc) => oc.columns(['project_id', 'tag']).doNothing()).execute();
+      }
+      return (await tagsOf([id], trx)).get(id)!;
+    },
+
+    async findKey(key: string): Promise<{ request_hash: string; project_id: number; created_at: string } | undefined> {
+      const row = await db.selectFrom('idempotency_keys').select(['request_hash', 'project_id', 'created_at']).where('key', '=', key).executeTakeFirst();
+      return row && { request_hash: row.request_hash, project_id: num(row.project_id), created_at: row.created_at };
+    },
+
+    /** Records the key in `trx`, replacing an expired record of it (older than `expiredBefore`). */
+    async saveKey(trx: Kysely<any>, key: string, request_hash: string, project_id: number, created_at: string, expiredBefore: string): Promise<void> {
+      await trx.deleteFrom('idempotency_keys').where('key', '=', key).where('created_at', '<', expiredBefore).execute();
+      await trx.insertInto('idempotency_keys').values({ key, request_hash, project_id, created_at }).execute();
+    },
+  };
+}
+
+export type ProjectStore = ReturnType<typeof createProjectStore>;

@@ -1,0 +1,94 @@
+// The threads for a browser, which cannot speak gRPC: REST routes of crowdfund.projects that go through the threads facade.
+import { z } from 'zod';
+import type { Facade } from '../../../kernel/contract.ts';
+import { route, type RouteSpec } from '../../../kernel/http/route.ts';
+import { MAX_MESSAGE, THREAD_TYPES, type threadsContract } from '../contract.ts';
+import { idParams, limitField, MAX_ID, projectNotFound, restThread, threadNotFound, threadPage, threadTypeName, toRest } from './schemas.ts';
+
+const message = z.string({ error: 'missing message' }).min(1, 'must not be empty').max(MAX_MESSAGE, `must be at most ${MAX_MESSAGE} characters`);
+// Cursors pass through unchanged: the threads role hands them out and checks them.
+const pageQuery = { limit: limitField(20), cursor: z.string().min(1).max(200).optional() };
+const votes = z.object({ up_votes: z.number(), down_votes: z.number() });
+
+export function threadRoutes(threads: Facade<typeof threadsContract>): RouteSpec[] {
+  const tags = ['crowdfund: threads'];
+  const page = (p: { threads: Parameters<typeof toRest>[0][]; next_cursor: string }) => ({ items: p.threads.map(toRest), next_cursor: p.next_cursor || null });
+  return [
+    route({
+      method: 'get',
+      path: '/projects/:id/threads',
+      summary: 'A page of a project\'s top-level threads, oldest first; `type` keeps one kind',
+      tags,
+      params: idParams,
+      query: z.object({ ...pageQuery, type: threadTypeName.optional() }),
+      responses: { 200: threadPage },
+      async handler({ params, query }) {
+        if (params.id > MAX_ID) throw projectNotFound(params.id);
+        const types = query.type ? [THREAD_TYPES[query.type]] : [];
+        return { body: page(await threads.getProjectThreads({ project_id: params.id, limit: query.limit, thread_types: types, cursor: query.cursor ?? '' })) };
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/projects/:id/threads',
+      summary: 'Start a thread (or, with parent_thread_id, reply to one of the same project)',
+      tags,
+      params: idParams,
+      body: z.strictObject({
+        thread_type: threadTypeName,
+        message,
+        parent_thread_id: z.int().min(1).max(MAX_ID).optional(),
+      }),
+      responses: { 201: restThread },
+      async handler({ params, body }) {
+        if (params.id > MAX_ID) throw projectNotFound(params.id);
+        const written = await threads.updateThreads({
+          project_id: params.id,
+          threads: [{ thread_type: THREAD_TYPES[body.thread_type], message: body.message, parent_thread_id: body.parent_thread_id ?? 0 }],
+        });
+        return { status: 201, body: toRest(written.threads[0]) };
+      },
+    }),
+    route({
+      method: 'patch',
+      path: '/threads/:id',
+      summary: 'Replace a thread\'s message',
+      tags,
+      params: idParams,
+      body: z.strictObject({ message }),
+      responses: { 200: restThread },
+      async handler({ params, body }) {
+        if (params.id > MAX_ID) throw threadNotFound(params.id);
+        const { project_id } = await threads.getThread({ thread_id: params.id });
+        const written = await threads.updateThreads({ project_id, threads: [{ thread_id: params.id, message: body.message }] });
+        return { body: toRest(written.threads[0]) };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/threads/:id/replies',
+      summary: 'A page of the replies to a thread, oldest first (GetSubThreads)',
+      tags,
+      params: idParams,
+      query: z.object(pageQuery),
+      responses: { 200: threadPage },
+      async handler({ params, query }) {
+        if (params.id > MAX_ID) throw threadNotFound(params.id);
+        return { body: page(await threads.getSubThreads({ thread_id: params.id, limit: query.limit, cursor: query.cursor ?? '' })) };
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/threads/:id/votes',
+      summary: 'Vote a thread up or down; with voter_id one vote per voter (the other direction moves it)',
+      tags,
+      params: idParams,
+      body: z.strictObject({ direction: z.enum(['up', 'down']), voter_id: z.string().min(1).max(200).optional() }),
+      responses: { 200: votes },
+      async handler({ params, body }) {
+        if (params.id > MAX_ID) throw threadNotFound(params.id);
+        return { body: await threads.vote({ thread_id: params.id, direction: body.direction === 'up' ? 'UP' : 'DOWN', voter_id: body.voter_id ?? '' }) };
+      },
+    }),
+  ];
+}

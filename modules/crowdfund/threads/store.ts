@@ -1,0 +1,134 @@
+// Threads and votes in the crowdfund database: pages by (project, parent, id), vote counts updated in the row itself.
+import type { Kysely } from 'kysely';
+import { dialectOf } from '../../../db/database.ts';
+import { THREAD_TYPE_NAMES, THREAD_TYPES, type Thread, type ThreadCounts, type ThreadTypeName } from '../contract.ts';
+import { num } from '../sql.ts';
+
+const COLUMNS = ['id', 'project_id', 'thread_type', 'message', 'created_at', 'up_votes', 'down_votes', 'parent_thread_id', 'reply_count'] as const;
+
+function toThread(r: Record<string, unknown>): Thread {
+  return {
+    thread_id: num(r.id),
+    project_id: num(r.project_id),
+    thread_type: THREAD_TYPES[r.thread_type as ThreadTypeName],
+    message: r.message as string,
+    created_at: r.created_at as string,
+    up_votes: num(r.up_votes),
+    down_votes: num(r.down_votes),
+    parent_thread_id: num(r.parent_thread_id),
+    reply_count: num(r.reply_count),
+  };
+}
+
+export interface NewThread {
+  project_id: number;
+  thread_type: number;
+  message: string;
+  parent_thread_id: number;
+  created_at: string;
+}
+
+export interface PageQuery {
+  limit: number;
+  after?: number;
+  types?: number[];
+}
+
+export function createThreadStore(db: Kysely<any>) {
+  const pg = dialectOf(db) === 'postgres';
+
+  async function page(where: { project_id?: number; parent_thread_id: number }, q: PageQuery): Promise<{ threads: Thread[]; last?: number }> {
+    let query = db.selectFrom('threads').select(COLUMNS).where('parent_thread_id', '=', where.parent_thread_id);
+    if (where.project_id !== undefined) query = query.where('project_id', '=', where.project_id);
+    if (q.types?.length) query = query.where('thread_type', 'in', q.types.map((t) => THREAD_TYPE_NAMES[t]));
+    if (q.after !== undefined) query = query.where('id', '>', q.after);
+    const rows = await query.orderBy('id').limit(q.limit + 1).execute();
+    const threads = rows.slice(0, q.limit).map(toThread);
+    return { threads, last: rows.length > q.limit ? threads[threads.length - 1].thread_id : undefined };
+  }
+
+  return {
+    /** Top-level threads of a project (parent 0), oldest first. */
+    projectPage: (project_id: number, q: PageQuery) => page({ project_id, parent_thread_id: 0 }, q),
+
+    /** Replies to a thread, oldest first. */
+    repliesPage: (thread_id: number, q: PageQuery) => page({ parent_thread_id: thread_id }, q),
+
+    async get(id: number, trx: Kysely<any> = db): Promise<Thread | undefined> {
+      const row = await trx.selectFrom('threads').select(COLUMNS).where('id', '=', id).executeTakeFirst();
+      return row && toThread(row);
+    },
+
+    async projectExists(id: number, trx: Kysely<any> = db): Promise<boolean> {
+      return Boolean(await trx.selectFrom('projects').select('id').where('id', '=', id).executeTakeFirst());
+    },
+
+    /** Inserts in `trx` (the caller's transaction), bumping the parent's reply count; returns the new id. */
+    async insert(trx: Kysely<any>, t: NewThread): Promise<number> {
+      const row = await trx
+        .insertInto('threads')
+        .values({ ...t, thread_type: THREAD_TYPE_NAMES[t.thread_type], up_votes: 0, down_votes: 0, reply_count: 0 })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      if (t.parent_thread_id) {
+        await trx.updateTable('threads').set((eb) => ({ reply_count: eb('reply_count', '+', 1) })).where('id', '=', t.parent_thread_id).execute();
+      }
+      return num(row.id);
+    },
+
+    async setMessage(trx: Kysely<any>, id: number, message: string): Promise<void> {
+      await trx.updateTable('threads').set({ message }).where('id', '=', id).execute();
+    },
+
+    async counts(projectIds: number[]): Promise<ThreadCounts[]> {
+      const byProject = new Map(projectIds.map((id) => [id, { project_id: id, problem: 0, solution: 0, comment: 0 }]));
+      if (!projectIds.length) return [];
+      const rows = await db
+        .selectFrom('threads')
+        .select(['project_id', 'thread_type', (eb) => eb.fn.countAll().as('n')])
+        .where('project_id', 'in', [...byProject.keys()])
+        .groupBy(['project_id', 'thread_type'])
+        .execute();
+      for (const r of rows) byProject.get(num(r.project_id))![r.thread_type as ThreadTypeName] = num(r.n);
+      return [...byProject.values()];
+    },
+
+    /** Every call counts: one atomic increment, exact however many run at once. */
+    async countVote(thread_id: number, up: boolean): Promise<{ up_votes: number; down_votes: number } | undefined> {
+      const column = up ? 'up_votes' : 'down_votes';
+      const row = await db
+        .updateTable('threads')
+        .set((eb) => ({ [column]: eb(column, '+', 1) }))
+        .where('id', '=', thread_id)
+        .returning(['up_votes', 'down_votes'])
+        .executeTakeFirst();
+      return row && { up_votes: num(row.up_votes), down_votes: num(row.down_votes) };
+    },
+
+    /**
+     * One vote per voter, in `trx` (a write transaction): the thread row is locked first, so two
+     * votes of one voter cannot both see "no vote yet"; the same direction again changes nothing.
+     */
+    async voterVote(trx: Kysely<any>, thread_id: number, voter_id: string, up: boolean, at: string): Promise<{ up_votes: number; down_votes: number } | undefined> {
+      let lock = trx.selectFrom('threads').select(['up_votes', 'down_votes']).where('id', '=', thread_id);
+      if (pg) lock = lock.forUpdate();
+      const thread = await lock.executeTakeFirst();
+      if (!thread) return undefined;
+      const direction = up ? 'up' : 'down';
+      const previous = await trx.selectFrom('votes').select('direction').where('thread_id', '=', thread_id).where('voter_id', '=', voter_id).executeTakeFirst();
+      if (previous?.direction === direction) return { up_votes: num(thread.up_votes), down_votes: num(thread.down_votes) };
+      if (previous) await trx.updateTable('votes').set({ direction, voted_at: at }).where('thread_id', '=', thread_id).where('voter_id', '=', voter_id).execute();
+      else await trx.insertInto('votes').values({ thread_id, voter_id, direction, voted_at: at }).execute();
+      const [plus, minus] = up ? ['up_votes', 'down_votes'] : ['down_votes', 'up_votes'];
+      const row = await trx
+        .updateTable('threads')
+        .set((eb) => (previous ? { [plus]: eb(plus, '+', 1), [minus]: eb(minus, '-', 1) } : { [plus]: eb(plus, '+', 1) }))
+        .where('id', '=', thread_id)
+        .returning(['up_votes', 'down_votes'])
+        .executeTakeFirstOrThrow();
+      return { up_votes: num(row.up_votes), down_votes: num(row.down_votes) };
+    },
+  };
+}
+
+export type ThreadStore = ReturnType<typeof createThreadStore>;
