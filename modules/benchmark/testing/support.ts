@@ -1,5 +1,6 @@
 // Test support for the benchmark module: the app on each database and bus, a JSON client, a start body, waiting for an end.
 import type { Env } from '../../../kernel/config.ts';
+import type { Logger } from '../../../kernel/logger.ts';
 import { createTestDatabase, deleteRedisKeys, REDIS_URL, startTestApp, tempDir, uniqueName, waitFor, type Service, type TestApp } from '../../../kernel/testing/index.ts';
 import { benchmark } from '../index.ts';
 
@@ -68,10 +69,10 @@ export interface BenchApp extends TestApp {
   env: Env;
 }
 
-export async function startBenchmarkApp(env: Env = {}): Promise<BenchApp> {
+export async function startBenchmarkApp(env: Env = {}, opts: { log?: Logger } = {}): Promise<BenchApp> {
   const dataDir = env.DATA_DIR ?? tempDir('cantons-benchmark-');
   const full = { ...FAST, DATA_DIR: dataDir, ...env };
-  const app = await startTestApp({ env: full, modules: [benchmark] });
+  const app = await startTestApp({ env: full, modules: [benchmark], log: opts.log });
   return { ...app, api: api(app.url), dataDir, env: full };
 }
 
