@@ -1,6 +1,7 @@
-// Latency histogram: HDR-like log-linear buckets over microseconds, constant memory, under 0.4% error.
+// Latency histogram: hdr-histogram-js over microseconds (3 significant digits), with exact min, max and mean beside it.
+import { build, type Histogram as Hdr } from 'hdr-histogram-js';
 
-/** Summary in milliseconds; percentiles are bucket midpoints clamped to the exact min and max. */
+/** Summary in milliseconds; percentiles are HDR bucket values clamped to the exact min and max. */
 export interface LatencySummary {
   count: number;
   min: number;
@@ -12,64 +13,30 @@ export interface LatencySummary {
   p99: number;
 }
 
-// Values below 2*HALF µs get a bucket each; above, every power of two is split into HALF buckets,
-// so the relative width of a bucket is at most 1/HALF.
-const HALF = 128;
-const HALF_BITS = 7;
 const MAX_US = 2 ** 31 - 1; // ~35 minutes; longer latencies are clamped
-const BUCKETS = (31 - HALF_BITS) * HALF + 2 * HALF;
-
-function indexOf(us: number): number {
-  if (us < 2 * HALF) return us;
-  const shift = 31 - Math.clz32(us) - HALF_BITS;
-  return shift * HALF + (us >>> shift);
-}
-
-function midpointOf(index: number): number {
-  if (index < 2 * HALF) return index;
-  const shift = (index >> HALF_BITS) - 1;
-  const m = index - shift * HALF;
-  const lo = m * 2 ** shift;
-  return lo + (2 ** shift - 1) / 2;
-}
 
 export class Histogram {
-  private readonly counts = new Uint32Array(BUCKETS);
+  private readonly hdr: Hdr = build({ bitBucketSize: 32, lowestDiscernibleValue: 1, highestTrackableValue: MAX_US, numberOfSignificantValueDigits: 3, autoResize: false });
   count = 0;
   private sumMs = 0;
   private minMs = Infinity;
   private maxMs = 0;
 
-  /** Records one latency in milliseconds (fractions kept to the microsecond). */
+  /** Records one latency in milliseconds (kept to the microsecond; negative clock hiccups count as 0). */
   record(ms: number): void {
     if (!(ms >= 0)) ms = 0;
-    const us = Math.min(MAX_US, Math.round(ms * 1000));
-    this.counts[indexOf(us)]++;
+    this.hdr.recordValue(Math.min(MAX_US, Math.round(ms * 1000)));
     this.count++;
     this.sumMs += ms;
     if (ms < this.minMs) this.minMs = ms;
     if (ms > this.maxMs) this.maxMs = ms;
   }
 
-  merge(other: Histogram): void {
-    for (let i = 0; i < BUCKETS; i++) this.counts[i] += other.counts[i];
-    this.count += other.count;
-    this.sumMs += other.sumMs;
-    this.minMs = Math.min(this.minMs, other.minMs);
-    this.maxMs = Math.max(this.maxMs, other.maxMs);
-  }
-
   /** The latency (ms) at or below which `p` percent of the recorded values fall; 0 when empty. */
   percentile(p: number): number {
     if (this.count === 0) return 0;
-    const rank = Math.max(1, Math.ceil((Math.min(100, Math.max(0, p)) / 100) * this.count));
-    if (rank >= this.count) return this.maxMs;
-    let seen = 0;
-    for (let i = 0; i < BUCKETS; i++) {
-      seen += this.counts[i];
-      if (seen >= rank) return Math.min(this.maxMs, Math.max(this.minMs, midpointOf(i) / 1000));
-    }
-    return this.maxMs;
+    if (p >= 100) return this.maxMs;
+    return Math.min(this.maxMs, Math.max(this.minMs, this.hdr.getValueAtPercentile(Math.max(0, p)) / 1000));
   }
 
   summary(): LatencySummary {

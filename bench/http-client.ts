@@ -26,8 +26,6 @@ export interface HttpResponse<T = any> {
 
 /** Where a client reports each finished request. */
 export interface RequestRecorder {
-  /** Called before sending; returning false stops the run (a request budget is spent). */
-  claim?(): boolean;
   response(step: string, latencyMs: number, status: number, ok: boolean, body: unknown): void;
   networkError(step: string, error: Error): void;
 }
@@ -38,7 +36,6 @@ export interface HttpClient {
   get<T = any>(path: string, opts?: RequestOptions): Promise<HttpResponse<T>>;
   post<T = any>(path: string, body?: unknown, opts?: RequestOptions): Promise<HttpResponse<T>>;
   put<T = any>(path: string, body?: unknown, opts?: RequestOptions): Promise<HttpResponse<T>>;
-  patch<T = any>(path: string, body?: unknown, opts?: RequestOptions): Promise<HttpResponse<T>>;
   delete<T = any>(path: string, opts?: RequestOptions): Promise<HttpResponse<T>>;
 }
 
@@ -69,15 +66,6 @@ export class NetworkError extends Error {
   }
 }
 
-/** Thrown when the run's request budget is spent: ends the virtual user quietly. */
-export class BudgetSpent extends Error {
-  readonly [COUNTED] = true;
-  constructor() {
-    super('request budget spent');
-    this.name = 'BudgetSpent';
-  }
-}
-
 function describeBody(body: unknown): string {
   if (body && typeof body === 'object' && 'error' in body) return ` ${String((body as { error: unknown }).error)}`;
   return '';
@@ -98,7 +86,6 @@ export function createClient(baseUrl: string, options: ClientOptions = {}): Http
 
   async function request<T>(method: string, path: string, body?: unknown, opts: RequestOptions = {}): Promise<HttpResponse<T>> {
     const step = opts.step ?? defaultStep(method, path);
-    if (recorder?.claim && !recorder.claim()) throw new BudgetSpent();
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const headers: Record<string, string | number> = { accept: 'application/json', ...options.headers, ...opts.headers };
     if (payload) headers['content-type'] = 'application/json';
@@ -128,7 +115,6 @@ export function createClient(baseUrl: string, options: ClientOptions = {}): Http
     get: (path, opts) => request('GET', path, undefined, opts),
     post: (path, body, opts) => request('POST', path, body, opts),
     put: (path, body, opts) => request('PUT', path, body, opts),
-    patch: (path, body, opts) => request('PATCH', path, body, opts),
     delete: (path, opts) => request('DELETE', path, undefined, opts),
   };
 }

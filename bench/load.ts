@@ -1,6 +1,6 @@
 // The load generator: N keep-alive connections, one virtual user each, running a step function in a closed loop.
 import { ConnectionPool } from './connection-pool.ts';
-import { BudgetSpent, COUNTED, createClient, type HttpClient, type RequestRecorder } from './http-client.ts';
+import { COUNTED, createClient, type HttpClient, type RequestRecorder } from './http-client.ts';
 import { createRandom, type Random } from './random.ts';
 import { RunStats, type ErrorTally, type StepResult, type TimelinePoint } from './stats.ts';
 import type { LatencySummary } from './histogram.ts';
@@ -32,8 +32,6 @@ export interface LoadOptions {
   durationMs?: number;
   /** Stop after exactly this many iterations of `step` in total. */
   iterations?: number;
-  /** Stop after exactly this many requests in total (a step cut short by the budget is not an error). */
-  maxRequests?: number;
   /** One iteration: may issue several requests; a throw counts as a failed assertion (unless already counted). */
   step(vu: VirtualUser): Promise<void>;
   /** Per user, before the clock starts (log in, create a cart …); a throw aborts the run. */
@@ -73,6 +71,8 @@ export interface LoadResult {
   timeline: TimelinePoint[];
   /** CPU the load generator itself used, percent of one core: near 100 means the client may be the bottleneck. */
   loadgenCpuPercent: number;
+  /** That CPU per finished request, µs (null when none finished). */
+  loadgenCpuUsPerRequest: number | null;
   /** True when in-flight work outlived `graceMs` and sockets were cut. */
   cutOff: boolean;
 }
@@ -80,13 +80,11 @@ export interface LoadResult {
 export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   const connections = Math.max(1, Math.floor(opts.connections));
   const name = opts.name ?? opts.url;
-  const counted = opts.iterations !== undefined || opts.maxRequests !== undefined;
-  const durationMs = opts.durationMs ?? (counted ? Infinity : 10_000);
+  const durationMs = opts.durationMs ?? (opts.iterations !== undefined ? Infinity : 10_000);
   const pool = opts.pool ?? new ConnectionPool(new URL(opts.url), connections);
   // setup requests go to throwaway counters: they are not part of the measurement
   let stats = new RunStats();
   const recorder: RequestRecorder = {
-    claim: () => stats.claim(),
     response: (...a) => stats.response(...a),
     networkError: (...a) => stats.networkError(...a),
   };
@@ -98,7 +96,6 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   try {
     if (opts.setup) await Promise.all(users.map((vu) => opts.setup!(vu)));
     stats = new RunStats();
-    if (opts.maxRequests !== undefined) stats.budget = opts.maxRequests;
     return await measure(opts, name, connections, durationMs, users, stats, pool);
   } finally {
     if (!opts.pool) pool.destroy();
@@ -124,11 +121,6 @@ async function measure(
       try {
         await opts.step(vu);
       } catch (err) {
-        if (err instanceof BudgetSpent) {
-          stopping = true;
-          stats.iterations--;
-          break;
-        }
         if (!(err && typeof err === 'object' && COUNTED in err)) stats.assertion(err);
       }
       vu.iteration++;
@@ -171,6 +163,7 @@ async function measure(
     steps: stats.stepResults(),
     timeline: progress.timeline,
     loadgenCpuPercent: Math.round(((cpu.user + cpu.system) / 1000 / elapsedMs) * 100),
+    loadgenCpuUsPerRequest: stats.requests ? Math.round((cpu.user + cpu.system) / stats.requests) : null,
     cutOff,
   };
 }

@@ -8,7 +8,7 @@ export function table(rows: string[][]): string {
   return [line(rows[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
 }
 
-const ms = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
+const ms = (v: number) => (!Number.isFinite(v) ? '-' : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
 const pct = (v: number | null) => (v === null ? '-' : `${v}%`);
 
 function runRows(run: RunRecord): string[][] {
@@ -18,6 +18,7 @@ function runRows(run: RunRecord): string[][] {
     ms(l.p50), ms(l.p95), ms(l.p99), ms(l.max),
     String(run.errors.total), String(run.errors.status5xx), String(run.errors.network),
     pct(run.serverCpuPercent), run.serverCpuUsPerOk === null ? '-' : String(run.serverCpuUsPerOk), pct(run.loadgenCpuPercent),
+    run.loadgenCpuUsPerRequest == null ? '-' : String(run.loadgenCpuUsPerRequest),
   ]];
   const steps = Object.entries(run.steps);
   if (steps.length > 1) {
@@ -26,7 +27,7 @@ function runRows(run: RunRecord): string[][] {
       rows.push([
         `  ${name}`, '', String(Math.round(s.requests / seconds)), '',
         ms(s.latency.p50), ms(s.latency.p95), ms(s.latency.p99), ms(s.latency.max),
-        String(s.errors), '', '', '', '', '',
+        String(s.errors), '', '', '', '', '', '',
       ]);
     }
   }
@@ -35,7 +36,7 @@ function runRows(run: RunRecord): string[][] {
 
 export function formatResult(scenario: string, result: ScenarioResult): string {
   const out: string[] = [];
-  const header = ['run', 'conns', 'rps', 'ok/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'errors', '5xx', 'net', 'srv cpu', 'srv µs/ok', 'gen cpu'];
+  const header = ['run', 'conns', 'rps', 'ok/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'errors', '5xx', 'net', 'srv cpu', 'srv µs/ok', 'gen cpu', 'gen µs/req'];
   out.push(`\n=== ${scenario} ===`);
   out.push(table([header, ...result.runs.flatMap(runRows)]));
   const samples = result.runs.filter((r) => r.errors.total > 0);

@@ -23,29 +23,31 @@ test('noop-post answers 201 {"ok":true} to any JSON POST, 400 to a broken body',
   }
 });
 
-test('durable-insert stores exactly one row per acknowledged POST, in WAL mode, surviving the process', async () => {
-  const s = await spawnBaseline('durable-insert');
-  let stopped = false;
-  try {
-    const r = await runLoad({
-      url: s.url, connections: 5, iterations: 60, progress: false,
-      step: async (vu) => { await vu.client.post('/events/lift-rides', { n: vu.iteration }, { headers: { 'x-trace-id': vu.random.uuid() } }); },
-    });
-    assert.equal(r.ok, 60);
-    const count = await createClient(s.url).get('/_baseline/count');
-    assert.deepEqual(count.body, { rows: 60 });
-    assert.equal(await s.stop(), 0);
-    stopped = true;
-    const file = join(s.dataDir, 'baseline.sqlite');
-    assert.ok(existsSync(file));
-    const db = new Database(file, { readonly: true });
-    assert.equal((db.prepare('SELECT COUNT(*) AS n FROM events WHERE trace_id IS NOT NULL').get() as { n: number }).n, 60);
-    assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
-    db.close();
-  } finally {
-    if (!stopped) await s.kill();
-  }
-});
+for (const kind of ['durable-insert', 'group-commit'] as const) {
+  test(`${kind} stores exactly one row per acknowledged POST, in WAL mode, surviving the process`, async () => {
+    const s = await spawnBaseline(kind);
+    let stopped = false;
+    try {
+      const r = await runLoad({
+        url: s.url, connections: 5, iterations: 60, progress: false,
+        step: async (vu) => { await vu.client.post('/events/lift-rides', { n: vu.iteration }, { headers: { 'x-trace-id': vu.random.uuid() } }); },
+      });
+      assert.equal(r.ok, 60);
+      const count = await createClient(s.url).get('/_baseline/count');
+      assert.deepEqual(count.body, { rows: 60 });
+      assert.equal(await s.stop(), 0);
+      stopped = true;
+      const file = join(s.dataDir, 'baseline.sqlite');
+      assert.ok(existsSync(file));
+      const db = new Database(file, { readonly: true });
+      assert.equal((db.prepare('SELECT COUNT(*) AS n FROM events WHERE trace_id IS NOT NULL').get() as { n: number }).n, 60);
+      assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+      db.close();
+    } finally {
+      if (!stopped) await s.kill();
+    }
+  });
+}
 
 test('constant-get answers the configured body and status', async () => {
   const s = await spawnBaseline('constant-get', { body: { key: 'k', value: 'v'.repeat(100) } });

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, spawnApp, tempDir } from '../kernel/testing.ts';
+import { freePort, spawnApp, tempDir } from '../kernel/spawn-app.ts';
 
 export { freePort, tempDir };
 
@@ -28,7 +28,7 @@ export interface ServerProcess {
   kill(): Promise<void>;
 }
 
-export type BaselineKind = 'noop-post' | 'durable-insert' | 'constant-get';
+export type BaselineKind = 'noop-post' | 'durable-insert' | 'group-commit' | 'constant-get';
 
 export interface BaselineOptions {
   name?: string;

@@ -52,14 +52,6 @@ export class RunStats implements RequestRecorder {
   readonly errors: ErrorTally = { total: 0, status: 0, status5xx: 0, network: 0, assertion: 0, samples: {} };
   /** Once set (the run was cut off), late failures of aborted requests are not counted. */
   frozen = false;
-  budget = Infinity;
-  private claimed = 0;
-
-  claim(): boolean {
-    if (this.claimed >= this.budget) return false;
-    this.claimed++;
-    return true;
-  }
 
   private step(name: string): StepCounters {
     let s = this.steps.get(name);

@@ -5,10 +5,10 @@ import { createRandom, type Random } from '../random.ts';
 import { table } from '../report.ts';
 import { check, defineScenario, measure, ratio, type BenchIO, type BenchOptions, type CheckResult, type MeasureLoad, type RunRecord } from '../scenario.ts';
 import { spawnBaseline, spawnCantons, stopServers, type ServerProcess } from '../servers.ts';
-import { startBalancer } from '../../modules/cache/testing/balancer.ts';
-import { startEtcd, type EtcdServer } from '../../modules/cache/testing/etcd.ts';
-import { measurePropagation, type PropagationResult } from '../../modules/cache/testing/propagation.ts';
-import { cachedRead, configUrl, timeUntilSeen } from '../../modules/cache/testing/instances.ts';
+import { startBalancer } from '../cache/balancer.ts';
+import { cachedRead, configUrl, timeUntilSeen } from '../cache/instances.ts';
+import { measurePropagation, type PropagationResult } from '../cache/propagation.ts';
+import { startEtcd, type EtcdProcess } from '../etcd-server.ts';
 
 const LETTERS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';
 const letters = (r: Random, n: number) => Array.from({ length: n }, () => LETTERS[r.int(0, LETTERS.length - 1)]).join('');
@@ -126,7 +126,7 @@ async function run(opts: BenchOptions, io: BenchIO) {
   const ratios = [];
   const notes: string[] = [];
 
-  let etcd: EtcdServer | undefined;
+  let etcd: EtcdProcess | undefined;
   const etcdUrl = typeof opts.flags['etcd-url'] === 'string' ? opts.flags['etcd-url'] : undefined;
   if (!etcdUrl) {
     io.log('starting etcd (temp data dir) …');
