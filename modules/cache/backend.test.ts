@@ -25,7 +25,7 @@ backendContract(
     etcd ??= startEtcd();
     const { url } = await etcd;
     const b = etcdBackend({
-      client: createEtcdClient({ endpoints: [url], timeoutMs: 2000 }),
+      client: createEtcdClient({ ETCD_URL: [url], CACHE_ETCD_TIMEOUT_MS: 2000 }),
       prefix: `contract-${++n}/`,
       log: createLogger('silent'),
       resync: { baseMs: 20, maxMs: 200 },

@@ -1,29 +1,30 @@
 // Configuration: backend choice, endpoints, the USER_KEY_PREFIX alias, and problems reported by name.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { cacheConfigSchema } from './config.ts';
+import { cacheConfigSchema, cacheSetup } from './config.ts';
 
 const parse = (env: Record<string, string>) => cacheConfigSchema.safeParse(env);
 
 test('memory by default; etcd when ETCD_URL is set; endpoints split on commas', () => {
   const plain = parse({});
   assert.ok(plain.success);
-  assert.equal(plain.data.backend, 'memory');
-  assert.equal(plain.data.keyPrefix, 'cantons/cache/');
-  assert.equal(plain.data.maxValueBytes, 1024 * 1024);
+  assert.deepEqual(cacheSetup(plain.data), { etcdUrl: undefined, keyPrefix: 'cantons/cache/' }, 'memory');
+  assert.equal(plain.data.CACHE_MAX_VALUE_BYTES, 1024 * 1024);
 
   const etcd = parse({ ETCD_URL: 'http://10.0.0.1:2379, https://10.0.0.2:2379' });
   assert.ok(etcd.success);
-  assert.equal(etcd.data.backend, 'etcd');
-  assert.deepEqual(etcd.data.etcd.endpoints, ['http://10.0.0.1:2379', 'https://10.0.0.2:2379']);
+  assert.deepEqual(etcd.data.ETCD_URL, ['http://10.0.0.1:2379', 'https://10.0.0.2:2379']);
+  assert.deepEqual(cacheSetup(etcd.data).etcdUrl, etcd.data.ETCD_URL, 'etcd');
 
   const forced = parse({ ETCD_URL: 'http://127.0.0.1:2379', CACHE_BACKEND: 'memory' });
-  assert.equal(forced.success && forced.data.backend, 'memory');
+  assert.ok(forced.success);
+  assert.equal(cacheSetup(forced.data).etcdUrl, undefined, 'memory');
 });
 
 test('CACHE_KEY_PREFIX, or the original USER_KEY_PREFIX', () => {
-  assert.equal(parse({ USER_KEY_PREFIX: 'alice/' }).data?.keyPrefix, 'alice/');
-  assert.equal(parse({ USER_KEY_PREFIX: 'alice/', CACHE_KEY_PREFIX: 'bob/' }).data?.keyPrefix, 'bob/');
+  const prefix = (env: Record<string, string>) => cacheSetup(cacheConfigSchema.parse(env)).keyPrefix;
+  assert.equal(prefix({ USER_KEY_PREFIX: 'alice/' }), 'alice/');
+  assert.equal(prefix({ USER_KEY_PREFIX: 'alice/', CACHE_KEY_PREFIX: 'bob/' }), 'bob/');
 });
 
 test('bad settings are named', () => {

@@ -1,7 +1,6 @@
 // The cache module's configuration, read from the environment (USER_KEY_PREFIX is the original's name).
 import { z } from 'zod';
-
-const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
+import { envInt } from '../../kernel/config.ts';
 
 const endpoints = z
   .string()
@@ -20,41 +19,28 @@ export const cacheConfigSchema = z
     ETCD_KEY_FILE: z.string().min(1).optional().describe('client key for etcd mutual TLS'),
     CACHE_KEY_PREFIX: z.string().optional().describe('namespace of every key in etcd; alias USER_KEY_PREFIX'),
     USER_KEY_PREFIX: z.string().optional().describe("the original's name for CACHE_KEY_PREFIX"),
-    CACHE_MAX_VALUE_BYTES: int(1024 * 1024, 1).describe('largest value, as compact JSON in UTF-8'),
-    CACHE_ETCD_TIMEOUT_MS: int(2000, 1).describe('deadline of one etcd request'),
-    CACHE_RESYNC_BASE_MS: int(100, 1).describe('first relist backoff step (full jitter)'),
-    CACHE_RESYNC_MAX_MS: int(5000, 1).describe('largest relist backoff step'),
-    CACHE_WATCH_CHECK_MS: int(5000, 1).describe('how often a live watch is checked against etcd; one that has not delivered what etcd held a check earlier is relisted'),
+    CACHE_MAX_VALUE_BYTES: envInt(1024 * 1024, 1).describe('largest value, as compact JSON in UTF-8'),
+    CACHE_ETCD_TIMEOUT_MS: envInt(2000, 1).describe('deadline of one etcd request'),
+    CACHE_RESYNC_BASE_MS: envInt(100, 1).describe('first relist backoff step (full jitter)'),
+    CACHE_RESYNC_MAX_MS: envInt(5000, 1).describe('largest relist backoff step'),
+    CACHE_WATCH_CHECK_MS: envInt(5000, 1).describe('how often a live watch is checked against etcd; one that has not delivered what etcd held a check earlier is relisted'),
   })
   .superRefine((c, ctx) => {
     if (c.CACHE_BACKEND === 'etcd' && !c.ETCD_URL) ctx.addIssue({ code: 'custom', path: ['ETCD_URL'], message: 'required when CACHE_BACKEND=etcd' });
     if (!!c.ETCD_USERNAME !== !!c.ETCD_PASSWORD) ctx.addIssue({ code: 'custom', path: ['ETCD_PASSWORD'], message: 'ETCD_USERNAME and ETCD_PASSWORD go together' });
     if (!!c.ETCD_CERT_FILE !== !!c.ETCD_KEY_FILE) ctx.addIssue({ code: 'custom', path: ['ETCD_KEY_FILE'], message: 'ETCD_CERT_FILE and ETCD_KEY_FILE go together' });
     if (c.CACHE_RESYNC_MAX_MS < c.CACHE_RESYNC_BASE_MS) ctx.addIssue({ code: 'custom', path: ['CACHE_RESYNC_MAX_MS'], message: 'must be at least CACHE_RESYNC_BASE_MS' });
-  })
-  .transform((c) => ({
-    backend: c.CACHE_BACKEND ?? (c.ETCD_URL ? 'etcd' : 'memory'),
-    etcd: {
-      endpoints: c.ETCD_URL ?? [],
-      username: c.ETCD_USERNAME,
-      password: c.ETCD_PASSWORD,
-      caFile: c.ETCD_CA_FILE,
-      certFile: c.ETCD_CERT_FILE,
-      keyFile: c.ETCD_KEY_FILE,
-      timeoutMs: c.CACHE_ETCD_TIMEOUT_MS,
-    },
-    keyPrefix: c.CACHE_KEY_PREFIX ?? c.USER_KEY_PREFIX ?? 'cantons/cache/',
-    maxValueBytes: c.CACHE_MAX_VALUE_BYTES,
-    resync: { baseMs: c.CACHE_RESYNC_BASE_MS, maxMs: c.CACHE_RESYNC_MAX_MS, checkMs: c.CACHE_WATCH_CHECK_MS },
-  }));
+  });
 
 export type CacheConfig = z.output<typeof cacheConfigSchema>;
-export interface EtcdSettings {
-  endpoints: string[];
-  username?: string;
-  password?: string;
-  caFile?: string;
-  certFile?: string;
-  keyFile?: string;
-  timeoutMs: number;
+
+/**
+ * What the schema leaves to be worked out: the etcd endpoints when the etcd backend is in use
+ * (CACHE_BACKEND, else etcd whenever ETCD_URL is set; undefined: the memory backend) and the key prefix.
+ */
+export function cacheSetup(c: CacheConfig): { etcdUrl: string[] | undefined; keyPrefix: string } {
+  return {
+    etcdUrl: c.CACHE_BACKEND === 'memory' ? undefined : c.ETCD_URL,
+    keyPrefix: c.CACHE_KEY_PREFIX ?? c.USER_KEY_PREFIX ?? 'cantons/cache/',
+  };
 }

@@ -52,7 +52,7 @@ test('isStaleAuthToken: etcd\'s "revision of auth store is old", nothing else', 
 });
 
 test('createEtcdClient can drop the token: the etcd3 internals it relies on are where it expects them', () => {
-  const client = createEtcdClient({ endpoints: ['http://127.0.0.1:1'], username: 'u', password: 'p', timeoutMs: 100 });
+  const client = createEtcdClient({ ETCD_URL: ['http://127.0.0.1:1'], ETCD_USERNAME: 'u', ETCD_PASSWORD: 'p', CACHE_ETCD_TIMEOUT_MS: 100 });
   try {
     const authenticator = (client as unknown as { pool: { authenticator: { invalidateMetadata: unknown } } }).pool.authenticator;
     assert.equal(typeof authenticator.invalidateMetadata, 'function');

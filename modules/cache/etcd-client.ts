@@ -2,7 +2,11 @@
 import { readFileSync } from 'node:fs';
 import { BrokenCircuitError, handleWhen, noop, retry, wrap, type IDefaultPolicyContext, type IPolicy } from 'cockatiel';
 import { Etcd3, isRecoverableError, type IOptions } from 'etcd3';
-import type { EtcdSettings } from './config.ts';
+import type { CacheConfig } from './config.ts';
+
+/** What the client is built from: the etcd part of the module's configuration, with at least one endpoint. */
+export type EtcdSettings = Required<Pick<CacheConfig, 'ETCD_URL'>> &
+  Pick<CacheConfig, 'ETCD_USERNAME' | 'ETCD_PASSWORD' | 'ETCD_CA_FILE' | 'ETCD_CERT_FILE' | 'ETCD_KEY_FILE' | 'CACHE_ETCD_TIMEOUT_MS'>;
 
 /**
  * etcd refuses a token issued before the latest change to its users, roles or permissions ("revision of
@@ -15,12 +19,13 @@ export const isStaleAuthToken = (err: unknown): boolean =>
 
 /** `renewToken` drops the client's auth token, so the next attempt authenticates again. */
 export function etcdOptions(s: EtcdSettings, renewToken: () => void = () => {}): IOptions {
-  const tls = s.caFile || s.certFile || s.endpoints.some((e) => e.startsWith('https:'));
+  const timeoutMs = s.CACHE_ETCD_TIMEOUT_MS;
+  const tls = s.ETCD_CA_FILE || s.ETCD_CERT_FILE || s.ETCD_URL.some((e) => e.startsWith('https:'));
   const options: IOptions = {
-    hosts: s.endpoints,
-    dialTimeout: s.timeoutMs,
+    hosts: s.ETCD_URL,
+    dialTimeout: timeoutMs,
     // A unary call never waits longer than the deadline; streams (the watch) are long-lived by design.
-    defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + s.timeoutMs }),
+    defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + timeoutMs }),
     grpcOptions: {
       // A list page or a batch of watch events can carry several 1 MiB values.
       'grpc.max_receive_message_length': -1,
@@ -38,12 +43,12 @@ export function etcdOptions(s: EtcdSettings, renewToken: () => void = () => {}):
   };
   if (tls) {
     options.credentials = {
-      rootCertificate: s.caFile ? readFileSync(s.caFile) : (undefined as unknown as Buffer),
-      privateKey: s.keyFile ? readFileSync(s.keyFile) : undefined,
-      certChain: s.certFile ? readFileSync(s.certFile) : undefined,
+      rootCertificate: s.ETCD_CA_FILE ? readFileSync(s.ETCD_CA_FILE) : (undefined as unknown as Buffer),
+      privateKey: s.ETCD_KEY_FILE ? readFileSync(s.ETCD_KEY_FILE) : undefined,
+      certChain: s.ETCD_CERT_FILE ? readFileSync(s.ETCD_CERT_FILE) : undefined,
     };
   }
-  if (s.username && s.password) options.auth = { username: s.username, password: s.password };
+  if (s.ETCD_USERNAME && s.ETCD_PASSWORD) options.auth = { username: s.ETCD_USERNAME, password: s.ETCD_PASSWORD };
   return options;
 }
 

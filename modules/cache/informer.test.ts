@@ -20,7 +20,7 @@ describe('informer (real etcd)', withEtcd, () => {
   const open: Array<{ close(): unknown }> = [];
   const prefix = () => `inf-${process.pid}-${++n}/`;
   const informer = (url: string, p: string) => {
-    const client = createEtcdClient({ endpoints: [url], timeoutMs: 1000 });
+    const client = createEtcdClient({ ETCD_URL: [url], CACHE_ETCD_TIMEOUT_MS: 1000 });
     const inf = new Informer({ client, prefix: p, log, resync, pageSize: 3 });
     open.push({ close: async () => { await inf.close(); client.close(); } });
     inf.start();

@@ -1,7 +1,7 @@
 // The local copy of an etcd prefix, kept current the way Kubernetes informers do: list, then watch from the list's revision.
-import { Range, type Etcd3, type IKeyValue, type IWatchResponse, type Watcher } from 'etcd3';
+import { Range, type Etcd3, type IKeyValue, type IWatchResponse } from 'etcd3';
 import type { Logger } from '../../kernel/logger.ts';
-import { backoffDelay, sleep } from '../../kernel/backoff.ts';
+import { backoffDelay, sleep, Waker } from '../../kernel/backoff.ts';
 
 /** A value (json) or a tombstone (json undefined), with the revision that produced it. */
 interface Slot {
@@ -18,8 +18,6 @@ export interface InformerOptions {
   resync: { baseMs: number; maxMs: number; checkMs?: number };
   /** Keys per range request while listing (one page of values must fit a gRPC message). */
   pageSize?: number;
-  /** Called after each watch event is applied (or found stale): for measuring propagation. */
-  onEvent?: (key: string, revision: number, applied: boolean) => void;
 }
 
 export type InformerState = 'starting' | 'live' | 'broken' | 'closed';
@@ -29,8 +27,10 @@ export class Informer {
   // Tombstones in the order they were made, dropped once the watch has passed their revision.
   private tombstones: Array<[string, number]> = [];
   private live = 0;
-  private watcher: Watcher | undefined;
-  private wake: ((reason: string) => void) | undefined;
+  private listed = false;
+  // Ends the current watch with a reason (close() says 'closed'); the relist backoff sleeps on `waker`.
+  private endWatch: ((reason: string) => void) | undefined;
+  private readonly waker = new Waker();
   private loop: Promise<void> | undefined;
   private readonly prefixBytes: Buffer;
   private readonly range: Range;
@@ -38,11 +38,9 @@ export class Informer {
   state: InformerState = 'starting';
   /** Revision up to which the watch (or the list) has delivered every change. */
   syncedRevision = 0;
-  listRevision = 0;
   /** How many revisions the latest watch response was behind the store. */
   watchLag = 0;
   resyncs = 0;
-  listed = false;
   lastError: string | undefined;
 
   constructor(private readonly opts: InformerOptions) {
@@ -104,7 +102,8 @@ export class Informer {
   async close(): Promise<void> {
     if (this.isClosed()) return;
     this.state = 'closed';
-    this.wake?.('closed');
+    this.endWatch?.('closed');
+    this.waker.wake();
     await this.loop;
   }
 
@@ -124,15 +123,8 @@ export class Informer {
       // Full jitter: many instances that lost etcd together must not come back in lockstep.
       const delay = backoffDelay(attempt++, this.opts.resync.baseMs, this.opts.resync.maxMs);
       this.opts.log.warn({ reason, delayMs: Math.round(delay), attempt }, 'cache: watch lost; relisting');
-      await this.pause(delay);
+      await this.waker.sleep(delay);
     }
-  }
-
-  private pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => { this.wake = undefined; resolve(); }, ms);
-      this.wake = () => { clearTimeout(timer); this.wake = undefined; resolve(); };
-    });
   }
 
   /** One list + watch cycle; resolves with the reason the watch ended. */
@@ -141,16 +133,22 @@ export class Informer {
     if (this.isClosed()) return 'closed';
     this.swap(slots, revision);
 
-    const ended = new Promise<string>((resolve) => { this.wake = resolve; });
-    const watcher = this.opts.client.watch().inRange(this.range).startRevision(String(revision + 1)).watcher();
-    this.watcher = watcher;
-    let cancelled = false;
+    let over = false;
+    let finish!: (reason: string) => void;
+    const ended = new Promise<string>((resolve) => { finish = resolve; });
+    // The first reason wins; a late event of this watch leaves the next cycle's alone.
     const end = (reason: string) => {
+      if (over) return;
+      over = true;
       if (this.state === 'live') this.state = 'broken';
-      this.wake?.(reason);
+      finish(reason);
     };
+    this.endWatch = end;
+    const watcher = this.opts.client.watch().inRange(this.range).startRevision(String(revision + 1)).watcher();
+    let cancelled = false;
     watcher
       .on('connected', () => {
+        if (over) return; // the client resumed a watch this cycle has given up on
         if (this.state !== 'closed') this.state = 'live';
         onConnected();
       })
@@ -164,8 +162,7 @@ export class Informer {
     const checker = setInterval(() => void this.checkWatch(end), this.opts.resync.checkMs ?? 5000);
     const reason = await ended;
     clearInterval(checker);
-    this.wake = undefined;
-    this.watcher = undefined;
+    this.endWatch = undefined;
     if (!cancelled) await Promise.race([watcher.cancel().catch(() => {}), sleep(1000)]);
     return reason;
   }
@@ -236,7 +233,6 @@ export class Informer {
       if (slot.json === undefined) this.tombstones.push([key, slot.revision]);
       else this.live++;
     }
-    this.listRevision = revision;
     this.syncedRevision = revision;
     this.owed = undefined;
     this.checkFailures = 0;
@@ -257,8 +253,7 @@ export class Informer {
     for (const ev of res.events) {
       const revision = Number(ev.kv.mod_revision);
       const key = this.localKey(ev.kv);
-      const applied = this.observe(key, ev.type === 'Put' ? ev.kv.value.toString('utf8') : undefined, revision);
-      this.opts.onEvent?.(key, revision, applied);
+      this.observe(key, ev.type === 'Put' ? ev.kv.value.toString('utf8') : undefined, revision);
       if (revision > last) last = revision;
     }
     this.watchLag = Math.max(0, head - last);
