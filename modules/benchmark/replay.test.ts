@@ -1,0 +1,99 @@
+// Replays change nothing: a callback sent again (even with other times), concurrent copies of every callback, every
+// event of the flow published again with a new id, and a redelivery with the same id — one report, one email.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { writeOutbox } from '../../kernel/bus/outbox.ts';
+import { waitFor } from '../../kernel/testing/index.ts';
+import { EVENTS } from './contract.ts';
+import { startSmtp } from './testing/smtp.ts';
+import { startBenchmarkApp, startBody, waitForEnd, type BenchApp } from './testing/support.ts';
+
+async function handled(app: BenchApp, topic: string): Promise<number> {
+  const metric = await app.kernel.metrics.getSingleMetric('cantons_bus_events_handled_total')?.get();
+  return metric?.values.filter((v) => v.labels.topic === topic).reduce((s, v) => s + v.value, 0) ?? 0;
+}
+
+describe('benchmark replays', () => {
+  it('replayed callbacks and replayed events leave one report and one email', async () => {
+    const smtp = await startSmtp();
+    // The built-in target never calls back: this test is the target, and sends every callback itself.
+    const app = await startBenchmarkApp({ SMTP_URL: smtp.url, BENCHMARK_TARGET_FAULT_SILENT: '1' });
+    const db = app.kernel.databases.get('benchmark')!.db;
+    try {
+      const started = await app.api('POST', '/api/v1/benchmarks/start', startBody(`${app.url}/target`, { notify: ['qa@example.com'] }));
+      const id = started.body.benchmark_id;
+      const row = await waitFor('the project', async () => {
+        const b = await db.selectFrom('benchmarks').select(['project_id', 'target_host']).where('id', '=', id).executeTakeFirst();
+        return b?.project_id ? b : undefined;
+      });
+      const callback = (name: string, times: { start_time?: number; end_time?: number }) =>
+        app.api('POST', '/api/v1/benchmarks/documents/', { document_name: name, eigen_document_id: '10', eigen_project_id: String(row.project_id), benchmark_host_name: row.target_host, ...times });
+
+      assert.deepEqual((await callback('doc1.txt', { start_time: 1000 })).body, { status: 'applied' });
+      assert.deepEqual((await callback('doc1.txt', { start_time: 1000 })).body, { status: 'duplicate' });
+      assert.deepEqual((await callback('doc1.txt', { start_time: 999 })).body, { status: 'duplicate' }, 'the first time stays');
+      await waitFor('one DocumentUpdated handled', async () => (await handled(app, EVENTS.DocumentUpdated)) === 1);
+
+      // Every remaining callback five times at once.
+      const all = [
+        ['doc1.txt', { end_time: 1002.5 }], ['doc2.txt', { start_time: 1000 }], ['doc2.txt', { end_time: 1001 }],
+        ['doc3.txt', { start_time: 1001 }], ['doc3.txt', { end_time: 1004 }],
+      ] as const;
+      const replies = await Promise.all(all.flatMap(([name, times]) => Array.from({ length: 5 }, () => callback(name, times))));
+      assert.ok(replies.every((r) => r.status === 202 || r.status === 409), replies.map((r) => r.status).join());
+      const view = await waitForEnd(app.api, id);
+      assert.equal(view.status, 'completed');
+      assert.deepEqual(view.documents.map((d: any) => d.upload_seconds), [2.5, 1, 3]);
+      // One DocumentUpdated per time written (six), never one per copy (the original published ten per callback).
+      await waitFor('six DocumentUpdated handled', async () => (await handled(app, EVENTS.DocumentUpdated)) === 6);
+      await waitFor('the email', () => smtp.mails.length === 1, 10_000);
+      const report = await db.selectFrom('reports').selectAll().where('benchmark_id', '=', id).executeTakeFirstOrThrow();
+
+      // Every event of the flow again, with new ids, and one redelivery of an event already in the inbox.
+      const before = Object.fromEntries(await Promise.all(Object.values(EVENTS).map(async (t) => [t, await handled(app, t)] as const)));
+      const seen = await db.selectFrom('inbox').select('event_id').limit(1).executeTakeFirstOrThrow();
+      for (const topic of Object.values(EVENTS)) {
+        await writeOutbox(db, 'benchmark', topic, { benchmark_id: id, document_name: 'doc1.txt', reason: 'replayed' });
+      }
+      await writeOutbox(db, 'benchmark', EVENTS.ReportCompleted, { benchmark_id: id }, seen.event_id);
+      await waitFor('the replayed events handled', async () => {
+        for (const t of Object.values(EVENTS)) if ((await handled(app, t)) !== before[t] + 1) return false;
+        return true;
+      }, 10_000);
+      await waitFor('the outbox drained', async () => (await db.selectFrom('outbox').select('id').execute()).length === 0);
+      await new Promise((r) => setTimeout(r, 300));
+
+      assert.equal(smtp.mails.length, 1, 'one email');
+      assert.deepEqual(await db.selectFrom('reports').selectAll().where('benchmark_id', '=', id).execute(), [report], 'the report is unchanged');
+      const after = await db.selectFrom('benchmarks').select(['status', 'project_id', 'error']).where('id', '=', id).executeTakeFirstOrThrow();
+      assert.deepEqual(after, { status: 'completed', project_id: row.project_id, error: null });
+      assert.deepEqual(await app.kernel.bus()!.deadLetters(), []);
+    } finally {
+      await app.close();
+      await smtp.close();
+    }
+  });
+
+  it('a callback matching two running benchmarks goes to the newest', async () => {
+    const app = await startBenchmarkApp({ BENCHMARK_TARGET_FAULT_SILENT: '1' });
+    const db = app.kernel.databases.get('benchmark')!.db;
+    try {
+      const ids: string[] = [];
+      for (const name of ['older', 'newer']) {
+        ids.push((await app.api('POST', '/api/v1/benchmarks/start', startBody(`${app.url}/target`, { name }))).body.benchmark_id);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      await waitFor('both projects', async () => (await db.selectFrom('benchmarks').select('project_id').where('project_id', 'is not', null).execute()).length === 2);
+      // The same project id on the same host for both: what the original's random 1–100 ids made likely.
+      await db.updateTable('benchmarks').set({ project_id: '42' }).execute();
+      const host = new URL(app.url).host;
+      const res = await app.api('POST', '/api/v1/benchmarks/documents/', { document_name: 'doc1.txt', eigen_document_id: '1', eigen_project_id: 42, benchmark_host_name: host, start_time: 5 });
+      assert.deepEqual(res.body, { status: 'applied' });
+      const [older, newer] = await Promise.all(ids.map(async (id) => (await app.api('GET', `/api/v1/benchmarks/${id}`)).body.documents[0].started_at));
+      assert.equal(older, null);
+      assert.equal(newer, new Date(5000).toISOString());
+    } finally {
+      await app.close();
+    }
+  });
+});
