@@ -1,5 +1,6 @@
 // The shop's settings, read from the environment with every other problem at start-up.
 import { z } from 'zod';
+import { envInt } from '../../kernel/config.ts';
 
 export const shopConfigSchema = z
   .object({
@@ -12,8 +13,7 @@ export const shopConfigSchema = z
       .default('http://127.0.0.1:8080/images')
       .transform((s) => s.replace(/\/+$/, ''))
       .describe('order lines carry image = <root>/<product_id>.jpg'),
-    SHOP_HOLD_TTL_MS: z.coerce.number().int().min(1000).default(600_000)
-      .describe('how long a stock hold lives when its order never arrives (a crash between reserve and insert)'),
+    SHOP_HOLD_TTL_MS: envInt(600_000, 1000).describe('how long a stock hold lives when its order never arrives (a crash between reserve and insert)'),
   })
   .superRefine((c, ctx) => {
     if (c.SHOP_PRODUCTS_STORE === 'redis' && !c.REDIS_URL) {

@@ -1,7 +1,6 @@
-// The shop's boundary: the products facade the orders role calls, the order_created event, the schemas and error codes.
+// The shop's boundary: the products facade the orders role calls, the order_created event and their schemas.
 import { z } from 'zod';
 import { defineContract, method } from '../../kernel/contract.ts';
-import { defineErrors } from '../../kernel/errors.ts';
 
 export const ORDER_CREATED = 'shop.order_created';
 
@@ -39,7 +38,7 @@ export const productPatchSchema = z
   .refine((p) => Object.values(p).some((v) => v !== undefined), { message: 'name at least one field to change' });
 export type ProductPatch = z.infer<typeof productPatchSchema>;
 
-export const stockLineSchema = z.strictObject({
+const stockLineSchema = z.strictObject({
   product_id: z.string().min(1).max(128),
   quantity: z.number().int().min(1).max(MAX_QUANTITY),
 });
@@ -72,18 +71,3 @@ export const orderCreatedSchema = z.object({
   lines: z.array(stockLineSchema).min(1),
 });
 export type OrderCreated = z.infer<typeof orderCreatedSchema>;
-
-export const shopErrors = defineErrors('shop', {
-  PRODUCT_NOT_FOUND: { status: 404, description: 'No product with this id (GET/PATCH/DELETE /products/:id, or a line of a new order).' },
-  PRODUCT_ALREADY_EXISTS: { status: 409, description: 'POST /products with an id already in the catalogue.' },
-  OUT_OF_STOCK: { status: 409, description: 'A line of a new order asks for more than the stock not yet held by other orders.' },
-  ORDER_NOT_FOUND: { status: 404, description: 'No order with this id.' },
-  PRODUCTS_STORE_UNAVAILABLE: { status: 503, description: 'The Redis products store does not answer (SHOP_PRODUCTS_STORE=redis); retry later.' },
-});
-
-/** Sums the quantities of lines naming the same product, keeping first-seen order. */
-export function mergeLines(lines: readonly StockLine[]): StockLine[] {
-  const byId = new Map<string, number>();
-  for (const l of lines) byId.set(l.product_id, (byId.get(l.product_id) ?? 0) + l.quantity);
-  return [...byId].map(([product_id, quantity]) => ({ product_id, quantity }));
-}

@@ -5,9 +5,8 @@ import { ORDER_CREATED, productsContract } from './contract.ts';
 import { migrations } from './migrations/index.ts';
 import { createOrdersRole } from './orders/role.ts';
 import { createProductsRole } from './products/role.ts';
+import { seedShop } from './seed.ts';
 import { shopSmoke } from './smoke.ts';
-
-export { ORDER_CREATED, productsContract } from './contract.ts';
 
 export const shop = defineModule({
   name: 'shop',
@@ -27,9 +26,5 @@ export const shop = defineModule({
     },
   },
   smoke: shopSmoke,
+  seed: seedShop,
 });
-
-export default shop;
-
-/** For bench/scenarios/shop.ts: pre-seed a large catalogue without going through HTTP. */
-export { catalogue, seedProducts, type SeedTarget } from './seed.ts';

@@ -1,9 +1,9 @@
 // The shop database: products and their stock holds (unused with the Redis store), orders and their lines.
 import { sql, type Kysely } from 'kysely';
-import { isPostgres } from '../sql-dialect.ts';
+import { dialectOf } from '../../../db/database.ts';
 
 export async function up(db: Kysely<any>): Promise<void> {
-  const pg = isPostgres(db);
+  const pg = dialectOf(db) === 'postgres';
   // Byte order on both engines, so pages come out in the same order as Redis ZRANGEBYLEX.
   const idType = pg ? sql`text collate "C"` : sql`text`;
   const serial = pg ? 'serial' : 'integer';

@@ -5,25 +5,27 @@ import type { Facade } from '../../../kernel/contract.ts';
 import { errors } from '../../../kernel/errors.ts';
 import type { Logger } from '../../../kernel/logger.ts';
 import type { Publisher } from '../../../kernel/bus/types.ts';
-import { MAX_QUANTITY, mergeLines, ORDER_CREATED, shopErrors, type OrderCreated, type Product, type productsContract } from '../contract.ts';
+import { MAX_QUANTITY, ORDER_CREATED, type OrderCreated, type Product, type productsContract } from '../contract.ts';
+import { shopErrors } from '../errors.ts';
+import { mergeLines } from '../stock-lines.ts';
 import { centsToPrice, priceToCents } from '../money.ts';
 import type { OrderStore, StoredOrder } from './store.ts';
 
 const GET_MANY_MAX = 1000;
 
-export interface OrderLineInput {
+interface OrderLineInput {
   product_id: string;
   price: string;
   quantity: number;
 }
 
-export interface RenderedOrder {
+interface RenderedOrder {
   id: number;
   created_at: string;
   order_details: Array<{ id: number; product_id: string; price: string; quantity: number; image: string; product: Product | null }>;
 }
 
-export interface OrderServiceDeps {
+interface OrderServiceDeps {
   db: Kysely<any>;
   store: OrderStore;
   products: Facade<typeof productsContract>;

@@ -12,6 +12,21 @@ redis.call('ZADD', KEYS[2], 0, ARGV[1])
 redis.call('HSET', KEYS[3], ARGV[1], ARGV[2])
 return 1`;
 
+/**
+ * KEYS: index, titles. ARGV: min (a ZRANGEBYLEX bound), count. → id, title, id, title … of the next `count`
+ * ids in byte order: one round trip per slice of the index for the title filter, which matches in the process.
+ */
+export const TITLES = `
+local ids = redis.call('ZRANGEBYLEX', KEYS[1], ARGV[1], '+', 'LIMIT', 0, tonumber(ARGV[2]))
+if #ids == 0 then return {} end
+local titles = redis.call('HMGET', KEYS[2], unpack(ids))
+local out = {}
+for i, id in ipairs(ids) do
+  out[#out + 1] = id
+  out[#out + 1] = titles[i] or ''
+end
+return out`;
+
 /** KEYS: product, titles. ARGV: id, field, value, field, value… → the product's fields, or nil when missing */
 export const UPDATE = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return nil end

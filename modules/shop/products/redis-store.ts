@@ -1,18 +1,22 @@
 // The products store on Redis: a hash per product, a lexicographic index for pages, Lua scripts for every check-and-write.
 import { Redis } from 'ioredis';
-import { mergeLines, shopErrors, type Product, type ProductPatch } from '../contract.ts';
-import { APPLY, CREATE, DELETE, RELEASE, RESERVE, UPDATE } from './redis-scripts.ts';
-import type { ListQuery, ProductPage, ProductStore, ReserveResult } from './store.ts';
+import type { Product, ProductPatch } from '../contract.ts';
+import { shopErrors } from '../errors.ts';
+import { mergeLines } from '../stock-lines.ts';
+import { APPLY, CREATE, DELETE, RELEASE, RESERVE, TITLES, UPDATE } from './redis-scripts.ts';
+import { TITLE_WINDOW, type ListQuery, type ProductPage, type ProductStore, type ReserveResult } from './store.ts';
 
 /** How long "this reservation was applied" is remembered; the kernel's inbox covers redeliveries beyond it. */
 const APPLIED_TTL_S = 7 * 24 * 3600;
 const SEED_BATCH = 1000;
 const SCAN_COUNT = 1000;
+/** Ids per TITLES call: a full page of a selective filter usually fits in one or two. */
+const TITLE_SLICE = 250;
 
 type Script = (numKeys: number, ...args: (string | number)[]) => Promise<any>;
-type WithScripts = Redis & Record<'shopCreate' | 'shopUpdate' | 'shopDelete' | 'shopReserve' | 'shopRelease' | 'shopApply', Script>;
+type WithScripts = Redis & Record<'shopCreate' | 'shopUpdate' | 'shopDelete' | 'shopReserve' | 'shopRelease' | 'shopApply' | 'shopTitles', Script>;
 
-export interface RedisStoreOptions {
+interface RedisStoreOptions {
   url: string;
   prefix: string;
   /** Called once per connection error (ioredis keeps reconnecting). */
@@ -38,7 +42,7 @@ export function createRedisStore(opts: RedisStoreOptions): ProductStore {
     lastError = err.message;
   });
   redis.on('ready', () => (lastError = ''));
-  const scripts = { shopCreate: CREATE, shopUpdate: UPDATE, shopDelete: DELETE, shopReserve: RESERVE, shopRelease: RELEASE, shopApply: APPLY };
+  const scripts = { shopCreate: CREATE, shopUpdate: UPDATE, shopDelete: DELETE, shopReserve: RESERVE, shopRelease: RELEASE, shopApply: APPLY, shopTitles: TITLES };
   for (const [name, lua] of Object.entries(scripts)) redis.defineCommand(name, { lua });
 
   const k = {
@@ -66,17 +70,29 @@ export function createRedisStore(opts: RedisStoreOptions): ProductStore {
     return out;
   }
 
-  /** Every id whose title contains `needle`, in byte order: a full HSCAN of the titles hash, O(catalogue). */
-  async function idsWithTitle(needle: string): Promise<string[]> {
+  /**
+   * The ids after `after` whose title contains `needle`, reading at most `window` ids of the index in
+   * slices: stops once limit + 1 match (a full page, and proof of more), at the window's end, or at the
+   * index's end. `last` is where the next page starts: the page's last item, the window's last id, or none.
+   */
+  async function idsWithTitle(needle: string, limit: number, after: string | undefined, window: number): Promise<{ ids: string[]; last?: string }> {
     const lower = needle.toLowerCase();
     const ids: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, flat] = await redis.hscan(k.titles, cursor, 'COUNT', SCAN_COUNT);
-      for (let i = 0; i < flat.length; i += 2) if (flat[i + 1].toLowerCase().includes(lower)) ids.push(flat[i]);
-      cursor = next;
-    } while (cursor !== '0');
-    return [...new Set(ids)].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    let min = after === undefined ? '-' : `(${after}`;
+    let read = 0;
+    let lastRead: string | undefined;
+    while (read < window) {
+      const count = Math.min(TITLE_SLICE, window - read);
+      const flat: string[] = await redis.shopTitles(2, k.index, k.titles, min, count);
+      for (let i = 0; i < flat.length; i += 2) {
+        lastRead = flat[i];
+        if (flat[i + 1].toLowerCase().includes(lower) && ids.push(flat[i]) > limit) return { ids: ids.slice(0, limit), last: ids[limit - 1] };
+      }
+      read += flat.length / 2;
+      if (flat.length / 2 < count) return { ids };
+      min = `(${lastRead}`;
+    }
+    return { ids, last: lastRead };
   }
 
   const store: ProductStore = {
@@ -93,27 +109,25 @@ export function createRedisStore(opts: RedisStoreOptions): ProductStore {
 
     getMany,
 
-    async list({ limit, after, title }: ListQuery): Promise<ProductPage> {
+    async list({ limit, after, title, window = TITLE_WINDOW }: ListQuery): Promise<ProductPage> {
       let ids: string[];
-      let total: number;
+      let total: number | null = null;
+      let last: string | undefined;
       if (title) {
-        const all = await idsWithTitle(title);
-        total = all.length;
-        const start = after === undefined ? 0 : all.findIndex((id) => Buffer.compare(Buffer.from(id), Buffer.from(after)) > 0);
-        ids = start < 0 ? [] : all.slice(start, start + limit + 1);
+        ({ ids, last } = await idsWithTitle(title, limit, after, window));
       } else {
         const [page, card] = await Promise.all([
           redis.zrangebylex(k.index, after === undefined ? '-' : `(${after}`, '+', 'LIMIT', 0, limit + 1),
           redis.zcard(k.index),
         ]);
-        ids = page;
+        ids = page.slice(0, limit);
         total = card;
+        last = page.length > limit ? ids[limit - 1] : undefined;
       }
-      const more = ids.length > limit;
-      const byId = new Map((await getMany(ids.slice(0, limit))).map((p) => [p.id, p]));
+      const byId = new Map((await getMany(ids)).map((p) => [p.id, p]));
       // A product deleted between the index read and the hash read is skipped, never rendered half.
-      const items = ids.slice(0, limit).flatMap((id) => (byId.has(id) ? [byId.get(id)!] : []));
-      return { items, total, last: more ? ids[limit - 1] : undefined };
+      const items = ids.flatMap((id) => (byId.has(id) ? [byId.get(id)!] : []));
+      return { items, total, last };
     },
 
     async update(id, patch: ProductPatch) {
@@ -162,6 +176,17 @@ export function createRedisStore(opts: RedisStoreOptions): ProductStore {
         }
         for (const [err] of (await pipe.exec()) ?? []) if (err) throw err;
       }
+    },
+
+    async clear() {
+      // Everything under the prefix (products, index, titles, holds, reservations, applied flags): SCAN, never KEYS.
+      const match = `${opts.prefix.replace(/[*?[\]\\]/g, (c) => `\\${c}`)}*`;
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', match, 'COUNT', SCAN_COUNT);
+        if (keys.length) await redis.unlink(...keys);
+        cursor = next;
+      } while (cursor !== '0');
     },
 
     async ping() {

@@ -2,7 +2,8 @@
 import type { Facade } from '../../../kernel/contract.ts';
 import type { RoleContext, RoleInstance } from '../../../kernel/module.ts';
 import type { ShopConfig } from '../config.ts';
-import { mergeLines, ORDER_CREATED, orderCreatedSchema, productsContract, shopErrors, type OrderCreated } from '../contract.ts';
+import { ORDER_CREATED, orderCreatedSchema, productsContract, type OrderCreated } from '../contract.ts';
+import { shopErrors } from '../errors.ts';
 import { createRedisStore } from './redis-store.ts';
 import { productRoutes } from './routes.ts';
 import { createSqlStore } from './sql-store.ts';
@@ -27,7 +28,7 @@ export function createProductsRole(ctx: RoleContext<ShopConfig>): RoleInstance<t
       return { products: await store.getMany(ids) };
     },
     async reserve({ reservation_id, lines }) {
-      const result = await store.reserve(reservation_id, mergeLines(lines), Date.now(), ctx.config.SHOP_HOLD_TTL_MS);
+      const result = await store.reserve(reservation_id, lines, Date.now(), ctx.config.SHOP_HOLD_TTL_MS);
       if (result.ok) return { reservation_id };
       if (result.reason === 'not_found') throw shopErrors.PRODUCT_NOT_FOUND(`Product Id ${result.product_id}`);
       throw shopErrors.OUT_OF_STOCK(`Product Id ${result.product_id}: ${result.requested} requested, ${result.available} available`);

@@ -26,7 +26,7 @@ for (const setup of SETUPS) {
         assert.deepEqual(r.body, { error: 'PRODUCT_NOT_FOUND', message: 'Product ID nope does not exist' });
       });
 
-      await t.test('GET /products pages in id order with an opaque cursor, a total and a title filter', async () => {
+      await t.test('GET /products pages in id order with an opaque cursor, a total and a title filter (no total with a title)', async () => {
         for (const [id, title] of [['p-a', 'Zephyr One'], ['p-b', 'Blimp'], ['p-c', 'zephyr two'], ['p-d', 'Hindenburg'], ['p-e', 'ZEPHYR three']]) {
           assert.equal((await api('POST', '/products', airship(id, { title }))).status, 200);
         }
@@ -46,10 +46,11 @@ for (const setup of SETUPS) {
 
         const zephyrs = await api('GET', '/products?title=ZePhYr&limit=2');
         assert.deepEqual(zephyrs.body.items.map((p: { id: string }) => p.id), ['p-a', 'p-c']);
-        assert.equal(zephyrs.body.total, 3);
+        assert.equal(zephyrs.body.total, null);
         const rest = await api('GET', `/products?title=zephyr&limit=2&cursor=${zephyrs.body.next_cursor}`);
         assert.deepEqual(rest.body.items.map((p: { id: string }) => p.id), ['p-e']);
         assert.equal(rest.body.next_cursor, null);
+        assert.equal(rest.body.total, null);
         const def = await api('GET', '/products');
         assert.equal(def.body.items.length, 6, 'default limit 20 covers all');
       });

@@ -2,9 +2,10 @@
 import { z } from 'zod';
 import { cursorField, nextCursor } from '../../../kernel/http/cursor.ts';
 import { route, type RouteSpec } from '../../../kernel/http/route.ts';
-import { productId, productPatchSchema, productSchema, shopErrors } from '../contract.ts';
+import { productId, productPatchSchema, productSchema } from '../contract.ts';
+import { shopErrors } from '../errors.ts';
 import { limitField } from '../page-size.ts';
-import type { ProductStore } from './store.ts';
+import { TITLE_WINDOW, type ProductStore } from './store.ts';
 
 const idParams = z.object({ id: z.string().min(1).max(1000) });
 const listQuery = z.object({
@@ -13,7 +14,11 @@ const listQuery = z.object({
   cursor: cursorField(productId),
   title: z.string().min(1).max(200).optional(),
 });
-const page = z.object({ items: z.array(productSchema), total: z.number(), next_cursor: z.string().nullable() });
+const page = z.object({
+  items: z.array(productSchema),
+  total: z.number().nullable().describe('every product; null with `title` (counting the matches would read the whole catalogue)'),
+  next_cursor: z.string().nullable(),
+});
 
 const notFound = (id: string) => shopErrors.PRODUCT_NOT_FOUND(`Product ID ${id} does not exist`);
 
@@ -35,7 +40,7 @@ export function productRoutes(store: ProductStore): RouteSpec[] {
     route({
       method: 'get',
       path: '/products',
-      summary: 'A page of products in id order; `title` filters by a case-insensitive substring',
+      summary: `A page of products in id order; \`title\` filters by a case-insensitive substring, reading at most ${TITLE_WINDOW} products per page (a page may be short, even empty, with a next_cursor)`,
       tags,
       query: listQuery,
       responses: { 200: page },

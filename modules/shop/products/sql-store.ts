@@ -1,8 +1,10 @@
 // The products store on the shop's SQL database (SQLite or Postgres): rows, stock holds, conditional decrements.
 import { sql, type Kysely } from 'kysely';
-import { mergeLines, type Product, type ProductPatch, type StockLine } from '../contract.ts';
-import { isPostgres, writeTransaction } from '../sql-dialect.ts';
-import { likePattern, type ListQuery, type ProductPage, type ProductStore, type ReserveResult } from './store.ts';
+import { dialectOf } from '../../../db/database.ts';
+import type { Product, ProductPatch, StockLine } from '../contract.ts';
+import { mergeLines } from '../stock-lines.ts';
+import { writeTransaction } from './write-transaction.ts';
+import { likePattern, TITLE_WINDOW, type ListQuery, type ProductPage, type ProductStore, type ReserveResult } from './store.ts';
 
 const COLUMNS = ['id', 'title', 'passenger_capacity', 'maximum_speed', 'in_stock'] as const;
 /** Bound parameters per statement stay far below SQLite's and Postgres' limits. */
@@ -17,8 +19,11 @@ const toProduct = (r: any): Product => ({
 });
 
 export function createSqlStore(db: Kysely<any>): ProductStore {
-  const pg = isPostgres(db);
+  const pg = dialectOf(db) === 'postgres';
   const titleMatches = (title: string) => sql<boolean>`lower(title) like ${likePattern(title)} escape '\\'`;
+  /** Kept by the triggers of migration 002: one row read. */
+  const productCount = async () =>
+    Number((await db.selectFrom('row_counts').select('n').where('name', '=', 'products').executeTakeFirstOrThrow()).n);
 
   return {
     kind: 'sql',
@@ -47,17 +52,22 @@ export function createSqlStore(db: Kysely<any>): ProductStore {
       return out;
     },
 
-    async list({ limit, after, title }: ListQuery): Promise<ProductPage> {
-      let page = db.selectFrom('products').select(COLUMNS).orderBy('id').limit(limit + 1);
-      let count = db.selectFrom('products').select((eb) => eb.fn.countAll().as('n'));
-      if (title) {
-        page = page.where(titleMatches(title));
-        count = count.where(titleMatches(title));
+    async list({ limit, after, title, window = TITLE_WINDOW }: ListQuery): Promise<ProductPage> {
+      // Both reads walk the primary key from the cursor: the cost is the page (or the window), not the table.
+      const fromCursor = () => db.selectFrom('products').$if(after !== undefined, (q) => q.where('id', '>', after!));
+      if (!title) {
+        const [rows, total] = await Promise.all([fromCursor().select(COLUMNS).orderBy('id').limit(limit + 1).execute(), productCount()]);
+        const items = rows.slice(0, limit).map(toProduct);
+        return { items, total, last: rows.length > limit ? items[items.length - 1].id : undefined };
       }
-      if (after !== undefined) page = page.where('id', '>', after);
-      const [rows, total] = await Promise.all([page.execute(), count.executeTakeFirstOrThrow()]);
+      // The next `window` ids in order, filtered; LIMIT limit + 1 tells whether the page is full with more to come.
+      const scanned = fromCursor().select(COLUMNS).orderBy('id').limit(window);
+      const rows = await db.selectFrom(scanned.as('w')).select(COLUMNS).where(titleMatches(title)).orderBy('id').limit(limit + 1).execute();
       const items = rows.slice(0, limit).map(toProduct);
-      return { items, total: Number(total.n), last: rows.length > limit ? items[items.length - 1].id : undefined };
+      if (rows.length > limit) return { items, total: null, last: items[items.length - 1].id };
+      // Short page: another may follow only when the window was full; it then goes on after the window's last id.
+      const edge = await fromCursor().select('id').orderBy('id').limit(1).offset(window - 1).executeTakeFirst();
+      return { items, total: null, last: edge?.id };
     },
 
     async update(id, patch: ProductPatch) {
@@ -141,6 +151,13 @@ export function createSqlStore(db: Kysely<any>): ProductStore {
       // 5 columns × 500 rows per INSERT; one transaction so SQLite syncs once.
       await db.transaction().execute(async (trx) => {
         for (let i = 0; i < rows.length; i += CHUNK) await trx.insertInto('products').values(rows.slice(i, i + CHUNK)).execute();
+      });
+    },
+
+    async clear() {
+      await db.transaction().execute(async (trx) => {
+        await trx.deleteFrom('stock_holds').execute();
+        await trx.deleteFrom('products').execute();
       });
     },
 

@@ -2,19 +2,27 @@
 import type { Kysely } from 'kysely';
 import type { Product, ProductPatch, StockLine } from '../contract.ts';
 
+/**
+ * Most products of the id index one title-filtered page reads, from its cursor on. A page therefore costs
+ * the same at any catalogue size, and may come back short — even empty — with a next cursor (docs/shop.md).
+ */
+export const TITLE_WINDOW = 1000;
+
 export interface ListQuery {
   limit: number;
   /** Exclusive: the last id of the previous page. */
   after?: string;
   /** Case-insensitive substring of the title. */
   title?: string;
+  /** With `title`: how many ids of the index this page may read (default TITLE_WINDOW; tests make it small). */
+  window?: number;
 }
 
 export interface ProductPage {
   items: Product[];
-  /** Products matching the filter, over all pages. */
-  total: number;
-  /** Set when another page follows: the last id of this one. */
+  /** Every product (a maintained count, not a scan); null with a title filter, whose count would read the catalogue. */
+  total: number | null;
+  /** Set when another page may follow: the last id this page covered (an item's, or the end of its window). */
   last?: string;
 }
 
@@ -47,8 +55,10 @@ export interface ProductStore {
    * `trx` is the consumer transaction the kernel opened (the SQL store writes in it).
    */
   applyOrderCreated(reservationId: string, lines: readonly StockLine[], trx: Kysely<any>): Promise<boolean>;
-  /** Bulk insert for seeding benchmarks (ids must be new). */
+  /** Bulk insert for the seed hook (ids must be new). */
   seed(products: readonly Product[]): Promise<void>;
+  /** Deletes every product and every hold: the seed hook replaces the catalogue. */
+  clear(): Promise<void>;
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }

@@ -4,7 +4,7 @@ import type { Env } from '../../../kernel/config.ts';
 import { createTestDatabase, deleteRedisKeys, REDIS_URL, startTestApp, uniqueName, waitFor, type Service, type TestApp } from '../../../kernel/testing/index.ts';
 import type { Product } from '../contract.ts';
 
-export interface Setup {
+interface Setup {
   name: string;
   /** The real services it runs on: pass to kernel/testing's gate. */
   needs: Service[];
@@ -41,7 +41,7 @@ export const SETUPS: Setup[] = [
   },
 ];
 
-export type ShopApp = TestApp & {
+type ShopApp = TestApp & {
   api: Api;
   /** What the products store still holds of product `id` (a row, a key, an index entry …): [] when nothing. */
   traces(id: string): Promise<string[]>;
@@ -80,13 +80,13 @@ export async function redisTraces(redis: Redis, prefix: string, id: string): Pro
   return found;
 }
 
-export interface Reply {
+interface Reply {
   status: number;
   body: any;
   text: string;
 }
 
-export type Api = (method: string, path: string, body?: unknown, opts?: { raw?: string; headers?: Record<string, string> }) => Promise<Reply>;
+type Api = (method: string, path: string, body?: unknown, opts?: { raw?: string; headers?: Record<string, string> }) => Promise<Reply>;
 
 export function api(baseUrl: string): Api {
   return async (method, path, body, opts = {}) => {

@@ -1,7 +1,6 @@
-// Which SQL dialect a Kysely instance speaks (migrations get only the db), and a write-locking transaction for each.
-import { PostgresAdapter, sql, type Kysely } from 'kysely';
-
-export const isPostgres = (db: Kysely<any>) => db.getExecutor().adapter instanceof PostgresAdapter;
+// A transaction that holds the write lock from its first statement, on either SQL dialect (the SQL store's reserve).
+import { sql, type Kysely } from 'kysely';
+import { dialectOf } from '../../../db/database.ts';
 
 /**
  * Runs `fn` in a transaction that holds the write lock from its first statement. SQLite: BEGIN IMMEDIATE,
@@ -10,7 +9,7 @@ export const isPostgres = (db: Kysely<any>) => db.getExecutor().adapter instance
  * transaction, the caller locks rows with FOR UPDATE.
  */
 export async function writeTransaction<T>(db: Kysely<any>, fn: (trx: Kysely<any>) => Promise<T>): Promise<T> {
-  if (isPostgres(db)) return db.transaction().execute(fn);
+  if (dialectOf(db) === 'postgres') return db.transaction().execute(fn);
   return db.connection().execute(async (conn) => {
     await sql`begin immediate`.execute(conn);
     try {
