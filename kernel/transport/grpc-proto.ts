@@ -44,10 +44,9 @@ export function loadService(contract: Contract): LoadedService {
   for (const method of Object.keys(contract.methods)) {
     const rpc = definition[rpcName(method)];
     if (!rpc) throw new Error(`${contract.role}.${method}: ${binding.service} in ${binding.file} has no rpc ${rpcName(method)}`);
-    const { requestType, responseType } = rpc as unknown as { requestType: unknown; responseType: unknown };
-    // Fully qualified (with the package, if any), as nested fields name their types.
-    const request = Object.keys(packageDefinition).find((k) => packageDefinition[k] === requestType)!;
-    const response = Object.keys(packageDefinition).find((k) => packageDefinition[k] === responseType)!;
+    const { requestType, responseType } = rpc as unknown as { requestType: Described; responseType: Described };
+    const request = requestType.type.field ?? [];
+    const response = responseType.type.field ?? [];
     codecs[method] = {
       requestToWire: converter(packageDefinition, request, 'toWire'),
       requestFromWire: converter(packageDefinition, request, 'fromWire'),
@@ -82,16 +81,16 @@ function fieldsOf(pkg: PackageDefinition, name: string): Field[] {
  * (what HTTP carries, what zod checks) and `{seconds, nanos}` on the wire. Built once per message,
  * walking nested messages; a message without Timestamps converts as the identity.
  */
-function converter(pkg: PackageDefinition, message: string, direction: 'toWire' | 'fromWire', seen = new Set<string>()): Convert {
+function converter(pkg: PackageDefinition, fields: Field[], direction: 'toWire' | 'fromWire', seen = new Set<string>()): Convert {
   const steps: Array<[string, boolean, Convert]> = [];
-  seen.add(message);
-  for (const f of fieldsOf(pkg, message)) {
+  for (const f of fields) {
     if (f.type !== 'TYPE_MESSAGE') continue;
     const repeated = f.label === 'LABEL_REPEATED';
     const typeName = f.typeName.replace(/^\./, '');
     if (typeName === TIMESTAMP) steps.push([f.name, repeated, direction === 'toWire' ? isoToTimestamp : timestampToIso]);
     else if (!seen.has(typeName)) {
-      const inner = converter(pkg, typeName, direction, new Set(seen));
+      // Nested types are named fully qualified, as the package definition keys them.
+      const inner = converter(pkg, fieldsOf(pkg, typeName), direction, new Set([...seen, typeName]));
       if (inner !== identity) steps.push([f.name, repeated, inner]);
     }
   }

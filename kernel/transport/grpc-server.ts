@@ -17,7 +17,7 @@ type Impl = Record<string, (input: unknown) => Promise<unknown>>;
 export interface ServedContract {
   contract: Contract;
   /** The role's facade, resolved per call: the server may listen before the role exists (its database still connecting). */
-  facade(): Impl | undefined;
+  facade(): object | undefined;
   /** Health SERVING while this answers true. */
   ready(): Promise<boolean>;
 }
@@ -74,7 +74,7 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServ
           callback(failure);
         };
         (async () => {
-          const impl = served.facade();
+          const impl = served.facade() as Impl | undefined;
           if (!impl) throw errors.NOT_READY(`${served.contract.role} is starting`);
           // Both ends check the contract: a client built from the .proto alone may send anything the wire allows.
           const input = validate(spec.input, codec.requestFromWire(call.request), 'body');

@@ -44,7 +44,7 @@ export function grpcServedRoles(
   return local.flatMap(({ module, role }) => {
     const contract = module.roles[role].provides;
     if (!contract?.proto) return [];
-    return [{ contract, facade: () => facade(contract.role) as ReturnType<ServedContract['facade']>, ready: () => ready(module) }];
+    return [{ contract, facade: () => facade(contract.role) as object | undefined, ready: () => ready(module) }];
   });
 }
 

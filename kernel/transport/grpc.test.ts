@@ -1,0 +1,222 @@
+// The gRPC transport over real sockets on 127.0.0.1 with certificates made per run: TLS, mTLS, refusals, errors, deadlines, health, reflection.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { credentials, loadPackageDefinition, Metadata, type GrpcObject, type ServiceClientConstructor, type ServiceError } from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { z } from 'zod';
+import { defineContract, method, remoteFacade } from '../contract.ts';
+import { AppError } from '../errors.ts';
+import { makeCertificates, type TestCertificates } from '../grpc/testing/certs.ts';
+import { freePort } from '../testing/index.ts';
+import { grpcTransport, type GrpcTransportOptions } from './grpc-client.ts';
+import { HEALTH_PROTO } from './grpc-health.ts';
+import { LOADER_OPTIONS } from './grpc-proto.ts';
+import { startGrpcServer, type GrpcServer } from './grpc-server.ts';
+import type { GrpcTlsSettings } from './grpc-tls.ts';
+
+const DEMO_PROTO = new URL('../grpc/fixtures/demo.proto', import.meta.url).pathname;
+const REFLECTION_PROTO = new URL('../../node_modules/@grpc/reflection/build/proto/grpc/reflection/v1/reflection.proto', import.meta.url).pathname;
+const AT = '2026-01-02T03:04:05.678Z';
+const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+
+const demoContract = defineContract(
+  'demo.grpc',
+  {
+    get: method({ input: z.object({ id: z.int().min(1) }), output: z.object({ id: z.int(), name: z.string(), at: z.string() }), idempotent: true }),
+    fail: method({ input: z.object({ status: z.int(), code: z.string() }), output: z.object({}) }),
+    slow: method({ input: z.object({ ms: z.int().min(0) }), output: z.object({}) }),
+  },
+  { proto: { file: DEMO_PROTO, service: 'demo.v1.Demo' } },
+);
+
+let handled = 0;
+const impl = {
+  async get({ id }: { id: number }) {
+    handled++;
+    return { id, name: `item ${id}`, at: AT };
+  },
+  async fail({ status, code }: { status: number; code: string }) {
+    handled++;
+    if (status === 500) throw new Error('secret internals');
+    throw new AppError(code, status, `failed with ${status}`, { why: 'on purpose' });
+  },
+  async slow({ ms }: { ms: number }) {
+    handled++;
+    await new Promise((r) => setTimeout(r, ms));
+    return {};
+  },
+};
+
+let certs: TestCertificates;
+const servers: GrpcServer[] = [];
+let ready = true;
+
+async function serve(tls: GrpcTlsSettings, metrics = new Registry(), host = '127.0.0.1'): Promise<number> {
+  const server = await startGrpcServer({
+    host, port: 0, tls, keepaliveMs: 30_000, maxMessageBytes: 1 << 20, log, metrics,
+    services: [{ contract: demoContract, facade: () => impl, ready: async () => ready }],
+  });
+  servers.push(server);
+  return server.port;
+}
+
+function client(url: string, tls: Partial<GrpcTlsSettings>, over: Partial<GrpcTransportOptions> = {}) {
+  const transport = grpcTransport({ url, timeoutMs: 2000, retries: 2, retryBaseMs: 10, keepaliveMs: 30_000, maxMessageBytes: 1 << 20, tls: { insecure: false, ...tls }, log, ...over });
+  return { facade: remoteFacade(demoContract, transport), transport };
+}
+
+/** A grpc-js client built from a .proto alone, as any other program would. */
+function rawClient(proto: string, service: string, port: number, creds = credentials.createSsl(null)) {
+  const pkg = loadPackageDefinition(loadSync(proto, LOADER_OPTIONS)) as GrpcObject;
+  const Ctor = service.split('.').reduce((o: any, k) => o[k], pkg) as ServiceClientConstructor;
+  return new Ctor(`127.0.0.1:${port}`, creds);
+}
+
+const unary = (c: any, rpc: string, req: unknown) =>
+  new Promise<{ err: ServiceError | null; value: any }>((resolve) => c[rpc](req, new Metadata(), { deadline: Date.now() + 2000 }, (err: ServiceError | null, value: any) => resolve({ err, value })));
+
+async function rejectsWith(call: Promise<unknown>, code: string, status: number): Promise<AppError> {
+  const err = await call.then(() => assert.fail(`expected ${code}`), (e) => e);
+  assert.ok(err instanceof AppError, String(err));
+  assert.deepEqual([err.code, err.status], [code, status], err.message);
+  return err;
+}
+
+describe('gRPC transport', () => {
+  let mtlsPort: number;
+  let tlsPort: number;
+  const metrics = new Registry();
+  before(async () => {
+    certs = makeCertificates();
+    mtlsPort = await serve({ certFile: certs.serverCert, keyFile: certs.serverKey, caFile: certs.ca, insecure: false }, metrics);
+    tlsPort = await serve({ certFile: certs.serverCert, keyFile: certs.serverKey, insecure: false });
+  });
+  after(async () => {
+    for (const s of servers) await s.stop(100);
+  });
+
+  const mtlsClient = () => client(`grpcs://127.0.0.1:${mtlsPort}`, { caFile: certs.ca, certFile: certs.clientCert, keyFile: certs.clientKey }, { metrics });
+
+  it('calls over mutual TLS; a Timestamp is an ISO string on both sides', async () => {
+    const { facade, transport } = mtlsClient();
+    assert.deepEqual(await facade.get({ id: 7 }), { id: 7, name: 'item 7', at: AT });
+    await transport.close?.();
+  });
+
+  it('TLS without client certificates: a client with only the CA is served; localhost verifies too', async () => {
+    const { facade } = client(`grpcs://localhost:${tlsPort}`, { caFile: certs.ca });
+    assert.equal((await facade.get({ id: 1 })).name, 'item 1');
+  });
+
+  it('refuses a client without a certificate, one from another CA, and plaintext; no handler runs', async () => {
+    const before = handled;
+    const noCert = client(`grpcs://127.0.0.1:${mtlsPort}`, { caFile: certs.ca }, { retries: 0 });
+    await rejectsWith(noCert.facade.get({ id: 1 }), 'ROLE_UNAVAILABLE', 503);
+    const stranger = client(`grpcs://127.0.0.1:${mtlsPort}`, { caFile: certs.ca, certFile: certs.strangerCert, keyFile: certs.strangerKey }, { retries: 0 });
+    await rejectsWith(stranger.facade.get({ id: 1 }), 'ROLE_UNAVAILABLE', 503);
+    const plaintext = client(`grpc://127.0.0.1:${tlsPort}`, {}, { retries: 0 });
+    await rejectsWith(plaintext.facade.get({ id: 1 }), 'ROLE_UNAVAILABLE', 503);
+    // And a TLS client that does not trust the server's CA.
+    const untrusting = client(`grpcs://127.0.0.1:${tlsPort}`, {}, { retries: 0 });
+    const err = await rejectsWith(untrusting.facade.get({ id: 1 }), 'ROLE_UNAVAILABLE', 503);
+    assert.doesNotMatch(err.message, /127\.0\.0\.1/, 'public messages name the role, not its address');
+    assert.equal(handled, before);
+  });
+
+  it('maps errors both ways: the caller sees the catalogue code and status; gRPC clients see the status code', async () => {
+    const { facade } = mtlsClient();
+    const raw = rawClient(DEMO_PROTO, 'demo.v1.Demo', mtlsPort, credentials.createSsl(
+      Buffer.from(await import('node:fs').then((fs) => fs.readFileSync(certs.ca))),
+      await import('node:fs').then((fs) => fs.readFileSync(certs.clientKey)),
+      await import('node:fs').then((fs) => fs.readFileSync(certs.clientCert)),
+    ));
+    const cases: Array<[number, string, string]> = [
+      [400, 'VALIDATION_ERROR', 'INVALID_ARGUMENT'],
+      [401, 'UNAUTHENTICATED', 'UNAUTHENTICATED'],
+      [404, 'ITEM_NOT_FOUND', 'NOT_FOUND'],
+      [409, 'ITEM_EXISTS', 'ALREADY_EXISTS'],
+      [503, 'NOT_READY', 'UNAVAILABLE'],
+      [422, 'KEY_REUSED', 'INTERNAL'],
+    ];
+    for (const [status, code, grpcCode] of cases) {
+      const err = await rejectsWith(facade.fail({ status, code }), code, status);
+      assert.equal(err.message, `failed with ${status}`);
+      assert.deepEqual(err.details, { why: 'on purpose' });
+      const { err: rawErr } = await unary(raw, 'Fail', { status, code });
+      assert.equal(rawErr?.code, (await import('@grpc/grpc-js')).status[grpcCode as 'INTERNAL'], `${status} → ${grpcCode}`);
+    }
+    const unexpected = await rejectsWith(facade.fail({ status: 500, code: 'x' }), 'UNEXPECTED_ERROR', 500);
+    assert.doesNotMatch(unexpected.message, /secret/);
+
+    // Bad input from a client built from the .proto alone: INVALID_ARGUMENT naming the field, no handler run.
+    const before = handled;
+    const { err } = await unary(raw, 'Get', { id: 0 });
+    assert.equal(err?.code, 3);
+    assert.match(err!.details, /id/);
+    assert.equal(err!.metadata.get('cantons-error-code')[0], 'VALIDATION_ERROR');
+    assert.equal(handled, before);
+    raw.close();
+  });
+
+  it('a deadline ends a slow call; a non-idempotent method is tried once, an idempotent one RPC_RETRIES more times', async () => {
+    const { facade } = client(`grpcs://127.0.0.1:${mtlsPort}`, { caFile: certs.ca, certFile: certs.clientCert, keyFile: certs.clientKey }, { timeoutMs: 100, retries: 2 });
+    const before = handled;
+    await rejectsWith(facade.slow({ ms: 400 }), 'ROLE_UNAVAILABLE', 503);
+    assert.equal(handled - before, 1, 'slow is not idempotent: one attempt');
+
+    const closed = await freePort();
+    const registry = new Registry();
+    const down = client(`grpc://127.0.0.1:${closed}`, {}, { retries: 2, metrics: registry });
+    await rejectsWith(down.facade.get({ id: 1 }), 'ROLE_UNAVAILABLE', 503);
+    const attempts = (await registry.getSingleMetric('cantons_grpc_client_calls_total')!.get()).values;
+    assert.deepEqual(attempts.map((v) => [v.labels.method, v.labels.code, v.value]), [['Get', 'UNAVAILABLE', 3]]);
+  });
+
+  it('reports calls, status codes and latency per rpc in the registry', async () => {
+    const calls = (await metrics.getSingleMetric('cantons_grpc_server_calls_total')!.get()).values;
+    const ok = calls.find((v) => v.labels.method === 'Get' && v.labels.code === 'OK');
+    assert.ok(ok && ok.value >= 1, JSON.stringify(calls));
+    assert.ok(calls.some((v) => v.labels.method === 'Fail' && v.labels.code === 'NOT_FOUND'));
+    assert.ok(calls.some((v) => v.labels.method === 'Get' && v.labels.code === 'INVALID_ARGUMENT'));
+    assert.match(await metrics.metrics(), /cantons_grpc_server_duration_seconds_bucket\{.*service="demo.v1.Demo",method="Get"/);
+    assert.match(await metrics.metrics(), /cantons_grpc_client_calls_total\{service="demo.v1.Demo",method="Get",code="OK"\}/);
+  });
+
+  it('serves grpc.health.v1: SERVING while ready, NOT_SERVING when not, NOT_FOUND for an unknown service', async () => {
+    const health = rawClient(HEALTH_PROTO, 'grpc.health.v1.Health', tlsPort, credentials.createSsl(await import('node:fs').then((fs) => fs.readFileSync(certs.ca))));
+    assert.equal((await unary(health, 'Check', { service: '' })).value.status, 'SERVING');
+    assert.equal((await unary(health, 'Check', { service: 'demo.v1.Demo' })).value.status, 'SERVING');
+    ready = false;
+    assert.equal((await unary(health, 'Check', { service: 'demo.v1.Demo' })).value.status, 'NOT_SERVING');
+    assert.equal((await unary(health, 'Check', { service: '' })).value.status, 'NOT_SERVING');
+    ready = true;
+    assert.equal((await unary(health, 'Check', { service: 'nope' })).err?.code, 5);
+    health.close();
+  });
+
+  it('serves reflection: the services are listed', async () => {
+    const reflection = rawClient(REFLECTION_PROTO, 'grpc.reflection.v1.ServerReflection', tlsPort, credentials.createSsl(await import('node:fs').then((fs) => fs.readFileSync(certs.ca))));
+    const names = await new Promise<string[]>((resolve, reject) => {
+      const stream = reflection.ServerReflectionInfo();
+      stream.on('data', (res: any) => {
+        resolve(res.list_services_response.service.map((s: { name: string }) => s.name));
+        stream.end();
+      });
+      stream.on('error', reject);
+      stream.write({ list_services: '' });
+    });
+    assert.ok(names.includes('demo.v1.Demo'), names.join());
+    assert.ok(names.includes('grpc.health.v1.Health'), names.join());
+    reflection.close();
+  });
+
+  it('refuses plaintext off loopback unless GRPC_INSECURE, on both ends', async () => {
+    await assert.rejects(serve({ insecure: false }, new Registry(), '0.0.0.0'), /GRPC_HOST 0\.0\.0\.0 is not a loopback address.*GRPC_TLS_CERT_FILE/);
+    await serve({ insecure: true }, new Registry(), '0.0.0.0');
+    assert.throws(() => client('grpc://10.1.2.3:9090', {}), /plaintext gRPC to a non-loopback host is refused/);
+    assert.doesNotThrow(() => client('grpc://10.1.2.3:9090', { insecure: true }));
+    assert.doesNotThrow(() => client('grpc://[::1]:9090', {}));
+  });
+});

@@ -1,0 +1,119 @@
+// Test support for crowdfund: the module on each dialect with gRPC over mutual TLS, a JSON client, raw gRPC clients from a .proto.
+import { readFileSync } from 'node:fs';
+import { credentials, loadPackageDefinition, Metadata, type GrpcObject, type ServiceClientConstructor, type ServiceError } from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import type { Env } from '../../../kernel/config.ts';
+import { makeCertificates, type TestCertificates } from '../../../kernel/grpc/testing/certs.ts';
+import { createTestDatabase, freePort, startTestApp, waitFor, type TestApp } from '../../../kernel/testing/index.ts';
+
+export const ORIGINAL_PROTO = new URL('./original-threads.proto', import.meta.url).pathname;
+export const THREADS_PROTO = new URL('../threads.proto', import.meta.url).pathname;
+
+export interface Dialect {
+  name: 'SQLite' | 'Postgres';
+  needs?: 'postgres';
+  /** Env for the app and what to clean afterwards. */
+  prepare(): Promise<{ env: Env; cleanup(): Promise<void> }>;
+}
+
+export const DIALECTS: Dialect[] = [
+  { name: 'SQLite', prepare: async () => ({ env: {}, cleanup: async () => {} }) },
+  {
+    name: 'Postgres',
+    needs: 'postgres',
+    async prepare() {
+      const database = await createTestDatabase('crowdfund');
+      return { env: { DATABASE_URL: database.url }, cleanup: () => database.drop() };
+    },
+  },
+];
+
+let shared: TestCertificates | undefined;
+/** One set of certificates per test process (made with openssl in a temp dir). */
+export const certificates = () => (shared ??= makeCertificates());
+
+/** The env of a process serving gRPC over mutual TLS with the test certificates. */
+export const serverTls = (c = certificates()): Env => ({ GRPC_TLS_CERT_FILE: c.serverCert, GRPC_TLS_KEY_FILE: c.serverKey, GRPC_TLS_CA_FILE: c.ca });
+/** The env of a process calling it (its client certificate, the CA to trust). */
+export const clientTls = (c = certificates()): Env => ({ GRPC_TLS_CERT_FILE: c.clientCert, GRPC_TLS_KEY_FILE: c.clientKey, GRPC_TLS_CA_FILE: c.ca });
+
+export interface Crowdfund extends TestApp {
+  api: Api;
+  grpcPort: number;
+}
+
+/** MODULES=crowdfund (both roles) in this process, gRPC on a free port over mutual TLS. */
+export async function startCrowdfund(dialect: Dialect, env: Env = {}): Promise<Crowdfund> {
+  const prepared = await dialect.prepare();
+  const grpcPort = await freePort();
+  const app = await startTestApp({ env: { MODULES: 'crowdfund', BUS_POLL_MS: '50', GRPC_PORT: String(grpcPort), ...serverTls(), ...prepared.env, ...env } });
+  return {
+    ...app,
+    api: api(app.url),
+    grpcPort,
+    async close() {
+      await app.close();
+      await prepared.cleanup();
+    },
+  };
+}
+
+export interface Reply {
+  status: number;
+  body: any;
+}
+
+export type Api = (method: string, path: string, body?: unknown, headers?: Record<string, string>) => Promise<Reply>;
+
+export function api(baseUrl: string): Api {
+  return async (method, path, body, headers = {}) => {
+    const res = await fetch(`${baseUrl}${path}`, {
+      method,
+      headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await res.text();
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = text;
+    }
+    return { status: res.status, body: parsed };
+  };
+}
+
+export const proposal = (name: string, over: Record<string, unknown> = {}) => ({
+  project_name: name,
+  tagline: `${name}, the tagline`,
+  tags: ['green', 'city'],
+  problems: ['too many cars'],
+  solutions: ['more bikes', 'more trams'],
+  ...over,
+});
+
+/** Proposes and waits until the threads role has made the proposal's threads. */
+export async function proposeAndWait(call: Api, name: string, over: Record<string, unknown> = {}): Promise<{ id: number; threads: any[] }> {
+  const body = proposal(name, over);
+  const res = await call('POST', '/projects/propose', body);
+  if (res.status !== 200) throw new Error(`propose answered ${res.status} ${JSON.stringify(res.body)}`);
+  const id = res.body.project_id as number;
+  const expected = (body.problems as unknown[]).length + (body.solutions as unknown[]).length;
+  const threads = await waitFor(`threads of project ${id}`, async () => {
+    const detail = await call('GET', `/projects/${id}`);
+    return detail.body?.threads?.length === expected ? (detail.body.threads as any[]) : undefined;
+  }, 10_000);
+  return { id, threads };
+}
+
+/** A grpc-js client built from a .proto alone, over mutual TLS with the test client certificate. */
+export function grpcClient(proto: string, port: number, c = certificates()): any {
+  const pkg = loadPackageDefinition(loadSync(proto, { keepCase: true, longs: Number, enums: String, defaults: true })) as GrpcObject;
+  const Ctor = pkg.ThreadsService as ServiceClientConstructor;
+  return new Ctor(`127.0.0.1:${port}`, credentials.createSsl(readFileSync(c.ca), readFileSync(c.clientKey), readFileSync(c.clientCert)));
+}
+
+/** One unary call; resolves the error or the value (never rejects). */
+export const unary = (client: any, rpc: string, request: unknown) =>
+  new Promise<{ err: ServiceError | null; value: any }>((resolve) =>
+    client[rpc](request, new Metadata(), { deadline: Date.now() + 5000 }, (err: ServiceError | null, value: any) => resolve({ err, value })));

@@ -1,0 +1,153 @@
+// crowdfund.threads over real gRPC with mutual TLS, on both dialects: the original's client unchanged, every rpc, bad input, exact votes.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { status } from '@grpc/grpc-js';
+import { gate } from '../../../kernel/testing/index.ts';
+import { DIALECTS, grpcClient, ORIGINAL_PROTO, proposeAndWait, startCrowdfund, THREADS_PROTO, unary, type Crowdfund } from '../testing/index.ts';
+
+const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+for (const dialect of DIALECTS) {
+  describe(`crowdfund.threads over gRPC (${dialect.name})`, await gate(...(dialect.needs ? [dialect.needs] : [])), () => {
+    let app: Crowdfund;
+    let original: any;
+    let full: any;
+    let projectId: number;
+    let otherProject: number;
+    const rows = async (table: string) => Number((await app.kernel.databases.get('crowdfund')!.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+
+    before(async () => {
+      app = await startCrowdfund(dialect);
+      original = grpcClient(ORIGINAL_PROTO, app.grpcPort);
+      full = grpcClient(THREADS_PROTO, app.grpcPort);
+      projectId = (await proposeAndWait(app.api, 'Bike lanes')).id;
+      otherProject = (await proposeAndWait(app.api, 'Night trains')).id;
+    });
+    after(async () => {
+      original?.close();
+      full?.close();
+      await app?.close();
+    });
+
+    it('a client built from the original proto alone reads and writes threads, unchanged', async () => {
+      const read = await unary(original, 'GetProjectThreads', { project_id: projectId, limit: 10 });
+      assert.equal(read.err, null);
+      assert.deepEqual(read.value.threads.map((t: any) => [t.project_id, t.thread_type, t.message]), [
+        [projectId, 2, 'too many cars'], [projectId, 1, 'more bikes'], [projectId, 1, 'more trams'],
+      ]);
+      assert.ok(Number(read.value.threads[0].created_at.seconds) > 1_700_000_000);
+      assert.deepEqual(Object.keys(read.value.threads[0]).sort(), ['created_at', 'message', 'project_id', 'thread_id', 'thread_type']);
+
+      // thread_id 0 inserts ("adds new ones"); a set thread_id rewrites that thread ("updates content").
+      const first = read.value.threads[0].thread_id;
+      const written = await unary(original, 'UpdateThreads', { project_id: projectId, threads: [{ thread_type: 0, message: 'a comment' }, { thread_id: first, message: 'far too many cars' }] });
+      assert.equal(written.err, null);
+      assert.deepEqual(written.value, {});
+      const again = await unary(original, 'GetProjectThreads', { project_id: projectId, limit: 0 });
+      assert.deepEqual(again.value.threads.map((t: any) => t.message), ['far too many cars', 'more bikes', 'more trams', 'a comment']);
+    });
+
+    it('the full proto: votes, replies, counts and cursors', async () => {
+      const page = await unary(full, 'GetProjectThreads', { project_id: projectId, limit: 2 });
+      assert.equal(page.value.threads.length, 2);
+      assert.notEqual(page.value.next_cursor, '');
+      const rest = await unary(full, 'GetProjectThreads', { project_id: projectId, limit: 2, cursor: page.value.next_cursor });
+      assert.equal(rest.value.threads.length, 2);
+      assert.equal(rest.value.next_cursor, '');
+      const solutions = await unary(full, 'GetProjectThreads', { project_id: projectId, thread_types: [1] });
+      assert.deepEqual(solutions.value.threads.map((t: any) => t.message), ['more bikes', 'more trams']);
+
+      const target = page.value.threads[0].thread_id;
+      const reply = await unary(full, 'UpdateThreads', { project_id: projectId, threads: [{ thread_type: 0, message: 'agreed', parent_thread_id: target }] });
+      assert.equal(reply.value.threads[0].parent_thread_id, target);
+      const replies = await unary(full, 'GetSubThreads', { project_id: projectId, thread_id: target });
+      assert.deepEqual(replies.value.threads.map((t: any) => t.message), ['agreed']);
+      const parent = await unary(full, 'GetThread', { thread_id: target });
+      assert.equal(parent.value.reply_count, 1);
+      // Replies are not top-level threads.
+      assert.equal((await unary(full, 'GetProjectThreads', { project_id: projectId })).value.threads.length, 4);
+
+      assert.deepEqual((await unary(full, 'Vote', { thread_id: target, direction: 'UP' })).value, { up_votes: 1, down_votes: 0 });
+      assert.deepEqual((await unary(full, 'Vote', { thread_id: target, direction: 'UP', voter_id: 'ann' })).value, { up_votes: 2, down_votes: 0 });
+      assert.deepEqual((await unary(full, 'Vote', { thread_id: target, direction: 'UP', voter_id: 'ann' })).value, { up_votes: 2, down_votes: 0 }, 'the same vote again changes nothing');
+      assert.deepEqual((await unary(full, 'Vote', { thread_id: target, direction: 'DOWN', voter_id: 'ann' })).value, { up_votes: 1, down_votes: 1 }, 'the other direction moves it');
+      const counted = await unary(full, 'CountThreads', { project_ids: [projectId, otherProject] });
+      assert.deepEqual(counted.value.counts, [
+        { project_id: projectId, problem: 1, solution: 2, comment: 2 },
+        { project_id: otherProject, problem: 1, solution: 2, comment: 0 },
+      ]);
+      const one = await unary(full, 'GetThread', { thread_id: target });
+      assert.match(new Date(Number(one.value.created_at.seconds) * 1000).toISOString(), ISO);
+    });
+
+    it('limit ≤ 0 is the default 20, above 100 is capped at 100', async () => {
+      const many = (await proposeAndWait(app.api, 'Many threads')).id;
+      for (let i = 0; i < 2; i++) {
+        const threads = Array.from({ length: 60 }, (_, j) => ({ thread_type: 0, message: `comment ${i * 60 + j}` }));
+        assert.equal((await unary(full, 'UpdateThreads', { project_id: many, threads })).err, null);
+      }
+      assert.equal((await unary(full, 'GetProjectThreads', { project_id: many, limit: -5 })).value.threads.length, 20);
+      assert.equal((await unary(full, 'GetProjectThreads', { project_id: many })).value.threads.length, 20);
+      assert.equal((await unary(full, 'GetProjectThreads', { project_id: many, limit: 1000 })).value.threads.length, 100);
+    });
+
+    it('bad input on every rpc: INVALID_ARGUMENT or NOT_FOUND naming the field, and nothing stored', async () => {
+      const threadsBefore = await rows('threads');
+      const votesBefore = await rows('votes');
+      const thread = (await unary(full, 'GetProjectThreads', { project_id: otherProject })).value.threads[0];
+      const bad: Array<[string, object, number, RegExp]> = [
+        ['GetProjectThreads', { project_id: 0 }, status.INVALID_ARGUMENT, /project_id/],
+        ['GetProjectThreads', { project_id: 999_999 }, status.NOT_FOUND, /Project 999999/],
+        ['GetProjectThreads', { project_id: projectId, cursor: 'nope!' }, status.INVALID_ARGUMENT, /cursor/],
+        ['GetProjectThreads', { project_id: projectId, thread_types: [7] }, status.INVALID_ARGUMENT, /thread_types\.0/],
+        ['UpdateThreads', { project_id: projectId, threads: [] }, status.INVALID_ARGUMENT, /threads/],
+        ['UpdateThreads', { project_id: projectId, threads: [{ message: '' }] }, status.INVALID_ARGUMENT, /threads\.0\.message/],
+        ['UpdateThreads', { project_id: projectId, threads: [{ message: 'x'.repeat(10_001) }] }, status.INVALID_ARGUMENT, /threads\.0\.message/],
+        ['UpdateThreads', { project_id: projectId, threads: [{ message: 'ok' }, { thread_type: 3, message: 'x' }] }, status.INVALID_ARGUMENT, /threads\.1\.thread_type/],
+        ['UpdateThreads', { project_id: projectId, threads: [{ message: 'ok' }, { message: 'reply', parent_thread_id: thread.thread_id }] }, status.INVALID_ARGUMENT, /threads\.1\.parent_thread_id/],
+        ['UpdateThreads', { project_id: projectId, threads: [{ message: 'ok' }, { thread_id: thread.thread_id, message: 'steal' }] }, status.NOT_FOUND, /Thread/],
+        ['UpdateThreads', { project_id: projectId, threads: [{ message: 'ok' }, { message: 'reply', parent_thread_id: 999_999 }] }, status.NOT_FOUND, /Thread 999999/],
+        ['UpdateThreads', { project_id: 999_999, threads: [{ message: 'lost' }] }, status.NOT_FOUND, /Project 999999/],
+        ['Vote', { thread_id: thread.thread_id }, status.INVALID_ARGUMENT, /direction/],
+        ['Vote', { thread_id: 0, direction: 'UP' }, status.INVALID_ARGUMENT, /thread_id/],
+        ['Vote', { thread_id: 999_999, direction: 'UP', voter_id: 'ann' }, status.NOT_FOUND, /Thread 999999/],
+        ['Vote', { thread_id: thread.thread_id, direction: 'UP', voter_id: 'v'.repeat(201) }, status.INVALID_ARGUMENT, /voter_id/],
+        ['GetSubThreads', { thread_id: 0 }, status.INVALID_ARGUMENT, /thread_id/],
+        ['GetSubThreads', { project_id: projectId, thread_id: thread.thread_id }, status.NOT_FOUND, /Thread/],
+        ['GetThread', { thread_id: 0 }, status.INVALID_ARGUMENT, /thread_id/],
+        ['GetThread', { thread_id: 999_999 }, status.NOT_FOUND, /Thread 999999/],
+        ['CountThreads', { project_ids: [0] }, status.INVALID_ARGUMENT, /project_ids\.0/],
+      ];
+      for (const [rpc, request, code, field] of bad) {
+        const { err } = await unary(full, rpc, request);
+        assert.equal(err?.code, code, `${rpc} ${JSON.stringify(request).slice(0, 100)}: ${err?.details}`);
+        assert.match(err!.details, field, `${rpc}: ${err!.details}`);
+      }
+      assert.equal(await rows('threads'), threadsBefore, 'no thread stored or changed by a refused call');
+      assert.equal(await rows('votes'), votesBefore);
+      assert.equal((await unary(full, 'GetThread', { thread_id: thread.thread_id })).value.message, thread.message);
+    });
+
+    it('1,000 concurrent votes give exactly the counts sent', async () => {
+      const [anonymous, byVoter] = (await unary(full, 'GetProjectThreads', { project_id: otherProject })).value.threads;
+      const calls = [
+        ...Array.from({ length: 600 }, () => unary(full, 'Vote', { thread_id: anonymous.thread_id, direction: 'UP' })),
+        ...Array.from({ length: 400 }, () => unary(full, 'Vote', { thread_id: anonymous.thread_id, direction: 'DOWN' })),
+        // Each voter twice at once (up then down): one vote each, whichever lands last.
+        ...Array.from({ length: 500 }, (_, i) => unary(full, 'Vote', { thread_id: byVoter.thread_id, direction: 'UP', voter_id: `voter-${i}` })),
+        ...Array.from({ length: 500 }, (_, i) => unary(full, 'Vote', { thread_id: byVoter.thread_id, direction: i < 200 ? 'DOWN' : 'UP', voter_id: `voter-${i}` })),
+      ];
+      const answers = await Promise.all(calls);
+      assert.deepEqual(answers.filter((a) => a.err).map((a) => a.err!.details), []);
+      assert.deepEqual((await unary(full, 'GetThread', { thread_id: anonymous.thread_id })).value.up_votes, 600);
+      assert.deepEqual((await unary(full, 'GetThread', { thread_id: anonymous.thread_id })).value.down_votes, 400);
+      const voted = (await unary(full, 'GetThread', { thread_id: byVoter.thread_id })).value;
+      assert.equal(voted.up_votes + voted.down_votes, 500, `one vote per voter: ${voted.up_votes} up, ${voted.down_votes} down`);
+      const db = app.kernel.databases.get('crowdfund')!.db;
+      const stored = await db.selectFrom('votes').select(['direction', (eb) => eb.fn.countAll().as('n')]).where('thread_id', '=', byVoter.thread_id).groupBy('direction').execute();
+      const byDirection = Object.fromEntries(stored.map((r) => [r.direction, Number(r.n)]));
+      assert.deepEqual([byDirection.up ?? 0, byDirection.down ?? 0], [voted.up_votes, voted.down_votes], 'the counts in the thread row match the votes table');
+      assert.ok(voted.down_votes <= 200);
+    });
+  });
+}
