@@ -35,8 +35,9 @@ export function createProcessor(opts: ProcessorOptions) {
       benchmark_host_name: job.hostName,
       ...times,
     });
-    // A few quick retries: a callback lost to a restarting benchmark process is what the benchmark's timeout is for.
-    for (let attempt = 0; attempt < 3 && !stopped; attempt++) {
+    // Retries for about ten seconds, so a benchmark process restarting meanwhile still gets it; past that,
+    // a lost callback is what the benchmark's timeout is for.
+    for (let attempt = 0; attempt < 10 && !stopped; attempt++) {
       try {
         const res = await fetch(`${job.callbackUrl}/api/v1/benchmarks/documents/`, {
           method: 'POST',
@@ -49,7 +50,7 @@ export function createProcessor(opts: ProcessorOptions) {
       } catch {
         // retried below
       }
-      await sleep(100 * 2 ** attempt);
+      await sleep(Math.min(2000, 100 * 2 ** attempt));
     }
     opts.log.warn({ document: job.documentName, project: job.projectId }, 'target callback failed; dropped');
   }
