@@ -77,6 +77,21 @@ for (const setup of SETUPS) {
         assert.equal(smtp.mails.length, 1);
         const list = await api('GET', '/api/v1/benchmarks?status=completed');
         assert.deepEqual(list.body.items.map((b: any) => b.benchmark_id), [id]);
+
+        // A second run against the first as baseline, with a threshold it cannot meet.
+        const second = await api('POST', '/api/v1/benchmarks/start', startBody(`${app.url}/target`, { baseline_id: id, thresholds: { p95_seconds: 0 } }));
+        const secondView = await waitForEnd(api, second.body.benchmark_id);
+        assert.equal(secondView.status, 'completed');
+        assert.equal(secondView.thresholds, 'failed');
+        const secondHtml = (await api('GET', `/api/v1/benchmarks/${second.body.benchmark_id}/report.html`)).text;
+        assert.equal((secondHtml.match(/<svg /g) ?? []).length, 3, 'per document, distribution, against the baseline');
+        await waitFor('the second email', () => smtp.mails.length === 2, 10_000);
+        assert.deepEqual(smtp.mails[1].to, ['team@example.com'], 'BENCHMARK_NOTIFY_TO without a notify list');
+        assert.match(smtp.mails[1].raw, /Thresholds: failed/);
+        const page1 = await api('GET', '/api/v1/benchmarks?limit=1');
+        assert.equal(page1.body.items[0].benchmark_id, second.body.benchmark_id, 'newest first');
+        const page2 = await api('GET', `/api/v1/benchmarks?limit=1&cursor=${page1.body.next_cursor}`);
+        assert.deepEqual([page2.body.items[0].benchmark_id, page2.body.next_cursor], [id, null]);
       } finally {
         await app.close();
         await smtp.close();

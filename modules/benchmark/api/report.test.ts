@@ -1,0 +1,60 @@
+// Reports from stored rows: the original's CSV bytes, exact percentiles, the threshold verdict, the self-contained HTML with a baseline.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { buildReports, CSV_COLUMNS } from './report.ts';
+import type { StoredBenchmark } from './store.ts';
+import { percentile, summarise, verdict } from './summary.ts';
+
+const benchmark = (over: Partial<StoredBenchmark> = {}): StoredBenchmark => ({
+  id: 'b1', name: 'Release, "rc1"', benchmark_type: 'latency', target_infra: 'k8s', target_url: 'eigenapi:8283', target_base: 'http://eigenapi:8283',
+  target_host: 'eigenapi:8283', eigen_version: '5.11.0', username: 'u', password_enc: null, project_id: '1', status: 'running', closing: 'completed',
+  error: null, options: { documents: null, notify: null, timeout_seconds: 60, thresholds: null, baseline_id: null }, deadline_ms: 0,
+  created_at: '2026-01-01T00:00:00.000Z', finished_at: null, ...over,
+});
+const docs = [
+  { name: 'doc1.txt', start_time: 100, end_time: 101.5 },
+  { name: 'doc2.txt', start_time: 100, end_time: 103 },
+  { name: 'doc3.txt', start_time: 101, end_time: null },
+];
+
+describe('benchmark reports', () => {
+  it('CSV: exactly the original header, one CRLF row per document, quoting where needed, empty time when missing', () => {
+    const { csv } = buildReports(benchmark(), docs, 'failed');
+    assert.equal(CSV_COLUMNS.join(','), 'Benchmark Name,Benchmark Type,Infra,Eigen Version,Doc Name,Upload Time (seconds)');
+    assert.equal(csv, [
+      'Benchmark Name,Benchmark Type,Infra,Eigen Version,Doc Name,Upload Time (seconds)',
+      '"Release, ""rc1""",latency,k8s,5.11.0,doc1.txt,1.5',
+      '"Release, ""rc1""",latency,k8s,5.11.0,doc2.txt,3',
+      '"Release, ""rc1""",latency,k8s,5.11.0,doc3.txt,',
+      '',
+    ].join('\r\n'));
+  });
+
+  it('nearest-rank percentiles, mean, wall time and throughput', () => {
+    const times = Array.from({ length: 100 }, (_, i) => i + 1);
+    assert.deepEqual([0, 50, 90, 95, 99, 100].map((p) => percentile(times, p)), [1, 50, 90, 95, 99, 100]);
+    assert.equal(percentile([], 50), null);
+    const s = summarise(docs);
+    assert.deepEqual(s, { count: 3, completed: 2, failed: 1, min: 1.5, mean: 2.25, p50: 1.5, p90: 3, p95: 3, p99: 3, max: 3, throughput_per_second: 0.666667, wall_seconds: 3 });
+  });
+
+  it('thresholds: any limit exceeded fails; failed documents count against max_failed (0 without thresholds)', () => {
+    const s = summarise(docs);
+    assert.equal(verdict(s, undefined), 'failed');
+    assert.equal(verdict(s, { max_failed: 1 }), 'passed');
+    assert.equal(verdict(s, { max_failed: 1, p95_seconds: 2 }), 'failed');
+    assert.equal(verdict(s, { max_failed: 1, max_seconds: 3 }), 'passed');
+    assert.equal(verdict(summarise(docs.slice(0, 2)), undefined), 'passed');
+  });
+
+  it('HTML: self-contained, escaped, three charts with a baseline', () => {
+    const base = buildReports(benchmark({ id: 'b0', name: 'baseline <run>' }), docs.slice(0, 2), 'completed');
+    const { html, json } = buildReports(benchmark(), docs, 'failed', base.json);
+    assert.equal(json.thresholds, 'failed');
+    assert.equal((html.match(/<svg /g) ?? []).length, 3);
+    assert.match(html, /baseline &lt;run&gt;/);
+    assert.match(html, /Release, &quot;rc1&quot;/);
+    assert.doesNotMatch(html, /<script|<link|<img|src=|url\(/i);
+    assert.equal((buildReports(benchmark(), docs, 'failed').html.match(/<svg /g) ?? []).length, 2);
+  });
+});
