@@ -10,8 +10,6 @@ import { TITLE_WINDOW, type ListQuery, type ProductPage, type ProductStore, type
 const APPLIED_TTL_S = 7 * 24 * 3600;
 const SEED_BATCH = 1000;
 const SCAN_COUNT = 1000;
-/** Ids per TITLES call: a full page of a selective filter usually fits in one or two. */
-const TITLE_SLICE = 250;
 
 type Script = (numKeys: number, ...args: (string | number)[]) => Promise<any>;
 type WithScripts = Redis & Record<'shopCreate' | 'shopUpdate' | 'shopDelete' | 'shopReserve' | 'shopRelease' | 'shopApply' | 'shopTitles', Script>;
@@ -81,8 +79,12 @@ export function createRedisStore(opts: RedisStoreOptions): ProductStore {
     let min = after === undefined ? '-' : `(${after}`;
     let read = 0;
     let lastRead: string | undefined;
+    // Slices start at a few pages' worth and double: a common title fills the page in one call, a rare one
+    // reads the window in a few (one call per slice costs far less than a call per id).
+    let slice = 8 * (limit + 1);
     while (read < window) {
-      const count = Math.min(TITLE_SLICE, window - read);
+      const count = Math.min(slice, window - read);
+      slice *= 2;
       const flat: string[] = await redis.shopTitles(2, k.index, k.titles, min, count);
       for (let i = 0; i < flat.length; i += 2) {
         lastRead = flat[i];
