@@ -1,4 +1,4 @@
-// What the products role needs from a store; the SQL and Redis stores both pass store-contract.ts.
+// What the products role needs from a store; the SQL and Redis stores both pass testing/store-contract.ts.
 import type { Kysely } from 'kysely';
 import type { Product, ProductPatch, StockLine } from '../contract.ts';
 
