@@ -18,7 +18,7 @@ function runRows(run: RunRecord): string[][] {
     ms(l.p50), ms(l.p95), ms(l.p99), ms(l.max),
     String(run.errors.total), String(run.errors.status5xx), String(run.errors.network),
     pct(run.serverCpuPercent), run.serverCpuUsPerOk === null ? '-' : String(run.serverCpuUsPerOk), pct(run.loadgenCpuPercent),
-    run.loadgenCpuUsPerRequest == null ? '-' : String(run.loadgenCpuUsPerRequest),
+    run.loadgenCpuUsPerRequest == null ? '-' : String(run.loadgenCpuUsPerRequest), pct(run.otherCpuPercent ?? null),
   ]];
   const steps = Object.entries(run.steps);
   if (steps.length > 1) {
@@ -27,7 +27,7 @@ function runRows(run: RunRecord): string[][] {
       rows.push([
         `  ${name}`, '', String(Math.round(s.requests / seconds)), '',
         ms(s.latency.p50), ms(s.latency.p95), ms(s.latency.p99), ms(s.latency.max),
-        String(s.errors), '', '', '', '', '', '',
+        String(s.errors), '', '', '', '', '', '', '',
       ]);
     }
   }
@@ -36,7 +36,7 @@ function runRows(run: RunRecord): string[][] {
 
 export function formatResult(scenario: string, result: ScenarioResult): string {
   const out: string[] = [];
-  const header = ['run', 'conns', 'rps', 'ok/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'errors', '5xx', 'net', 'srv cpu', 'srv µs/ok', 'gen cpu', 'gen µs/req'];
+  const header = ['run', 'conns', 'rps', 'ok/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'errors', '5xx', 'net', 'srv cpu', 'srv µs/ok', 'gen cpu', 'gen µs/req', 'other cpu'];
   out.push(`\n=== ${scenario} ===`);
   out.push(table([header, ...result.runs.flatMap(runRows)]));
   const samples = result.runs.filter((r) => r.errors.total > 0);
@@ -56,10 +56,15 @@ export function formatResult(scenario: string, result: ScenarioResult): string {
     for (const c of result.checks) out.push(`  ${c.pass ? 'PASS' : 'FAIL'}  ${c.name}  (${c.detail})`);
   }
   const cores = os.cpus().length;
-  // This bench alone keeps about two cores busy, so only well above the core count means other work.
-  const busy = result.runs.filter((r) => r.loadAverage > cores * 1.5);
   const notes = [...(result.notes ?? [])];
-  for (const r of busy) notes.push(`${r.label}: load average was ${r.loadAverage} on ${cores} cores before the run — other work shared the machine, its numbers are unreliable`);
+  for (const r of result.runs) {
+    // "other cpu" is measured over the run itself; the load average only before it, and this bench alone keeps about two cores busy.
+    if (r.otherCpuPercent != null ? r.otherCpuPercent >= 25 : r.loadAverage > cores * 1.5) {
+      notes.push(r.otherCpuPercent != null
+        ? `${r.label}: other processes used ${r.otherCpuPercent}% of a core during the measurement (${cores} cores) — its numbers are unreliable`
+        : `${r.label}: load average was ${r.loadAverage} on ${cores} cores before the run — other work shared the machine, its numbers are unreliable`);
+    }
+  }
   if (notes.length) {
     out.push('\nnotes:');
     for (const n of notes) out.push(`  - ${n}`);

@@ -1,6 +1,7 @@
 // What a scenario file exports, and the helpers scenarios share: measure one server setup, ratios, checks.
 import os from 'node:os';
 import { ConnectionPool } from './connection-pool.ts';
+import { machineCpu, otherCpuPercent } from './machine.ts';
 import { runLoad, type LoadOptions, type LoadResult } from './load.ts';
 import type { ServerProcess } from './servers.ts';
 
@@ -33,6 +34,8 @@ export interface RunRecord extends LoadResult {
   serverCpuUsPerOk: number | null;
   /** 1-minute load average before the warm-up (includes this bench's own earlier runs, which decay over a minute). */
   loadAverage: number;
+  /** CPU that processes other than these servers and the load generator used during the measurement, percent of one core (Linux). */
+  otherCpuPercent: number | null;
   /** The discarded warm-up: its requests still reached the server (count them when checking what was stored). */
   warmup: { requests: number; ok: number; errors: number };
 }
@@ -82,6 +85,9 @@ export async function measure(label: string, servers: ServerProcess[], load: Mea
   const warmup = { requests: 0, ok: 0, errors: 0 };
   let result: LoadResult;
   const cpu0: (number | null)[] = [];
+  let machine0: ReturnType<typeof machineCpu> = null;
+  let client0 = process.cpuUsage();
+  let t0 = 0;
   const loadAverage = Math.round(os.loadavg()[0] * 100) / 100;
   try {
     if (opts.warmupSec > 0) {
@@ -89,11 +95,13 @@ export async function measure(label: string, servers: ServerProcess[], load: Mea
       Object.assign(warmup, { requests: w.requests, ok: w.ok, errors: w.errors.total });
     }
     cpu0.push(...servers.map((s) => s.cpuMs()));
+    [machine0, client0, t0] = [machineCpu(), process.cpuUsage(), performance.now()];
     result = await runLoad({ ...load, url, pool, name: label, connections: opts.connections, durationMs: opts.durationSec * 1000, progress: io.progress });
   } finally {
     pool.destroy();
   }
   const cpu1 = servers.map((s) => s.cpuMs());
+  const [machine1, client, wall] = [machineCpu(), process.cpuUsage(client0), performance.now() - t0];
   const used = cpu1.every((c, i) => c !== null && cpu0[i] !== null) ? cpu1.reduce<number>((sum, c, i) => sum + (c! - cpu0[i]!), 0) : null;
   return {
     label,
@@ -102,6 +110,7 @@ export async function measure(label: string, servers: ServerProcess[], load: Mea
     serverCpuUsPerOk: used === null || result.ok === 0 ? null : Math.round((used * 1000) / result.ok),
     warmup,
     loadAverage,
+    otherCpuPercent: otherCpuPercent(machine0, machine1, used === null ? null : used + (client.user + client.system) / 1000, wall),
     ...result,
   };
 }

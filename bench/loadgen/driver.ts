@@ -24,13 +24,17 @@ export interface DriverOutput {
   elapsedMs: number;
   /** User + system CPU of this process over the measured run, µs. */
   cpuUs: number;
+  /** The same over the whole process (start-up and warm-up too), µs. */
+  totalCpuUs: number;
   p50: number;
   p99: number;
 }
 
 const STATIC = { path: '/events/snow-reports', traceId: '9b2f4c1e-0000-4000-8000-000000000001', body: { device_id: 'device-0001', resort_id: 'resort-01', depth: 120, timestamp: '2026-11-30T08:00:00.000Z' } };
 
-async function ours(input: DriverInput, durationSec: number): Promise<Omit<DriverOutput, 'cpuUs' | 'elapsedMs'>> {
+type Counts = Omit<DriverOutput, 'cpuUs' | 'totalCpuUs' | 'elapsedMs'>;
+
+async function ours(input: DriverInput, durationSec: number): Promise<Counts> {
   const r = await runLoad({
     url: input.url, connections: input.connections, durationMs: durationSec * 1000, progress: false,
     step: input.request === 'static'
@@ -43,7 +47,7 @@ async function ours(input: DriverInput, durationSec: number): Promise<Omit<Drive
   return { requests: r.requests, ok: r.ok, p50: r.latency.p50, p99: r.latency.p99 };
 }
 
-async function cannon(input: DriverInput, durationSec: number): Promise<Omit<DriverOutput, 'cpuUs' | 'elapsedMs'>> {
+async function cannon(input: DriverInput, durationSec: number): Promise<Counts> {
   const random = createRandom();
   const headers = { accept: 'application/json', 'content-type': 'application/json' };
   const result = await autocannon({
@@ -70,7 +74,8 @@ async function main(input: DriverInput): Promise<DriverOutput> {
   const cpu0 = process.cpuUsage();
   const r = await run(input, input.durationSec);
   const cpu = process.cpuUsage(cpu0);
-  return { ...r, elapsedMs: Math.round(performance.now() - t0), cpuUs: cpu.user + cpu.system };
+  const total = process.cpuUsage();
+  return { ...r, elapsedMs: Math.round(performance.now() - t0), cpuUs: cpu.user + cpu.system, totalCpuUs: total.user + total.system };
 }
 
 main(JSON.parse(process.argv[2]) as DriverInput).then(

@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import os from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { machineCpu, otherCpuPercent } from '../machine.ts';
 import type { DriverInput, DriverOutput, RequestKind, Tool } from '../loadgen/driver.ts';
 import { defineScenario, median, type BenchIO, type BenchOptions, type RatioResult, type RunRecord } from '../scenario.ts';
 import { ROOT, spawnBaseline, stopServers, type ServerProcess } from '../servers.ts';
@@ -20,9 +21,9 @@ async function drive(input: DriverInput): Promise<DriverOutput> {
 /** One generator run as a results row; what the driver does not report (p95, max) is left out as NaN. */
 async function measureTool(label: string, server: ServerProcess, tool: Tool, request: RequestKind, opts: BenchOptions): Promise<RunRecord> {
   const loadAverage = Math.round(os.loadavg()[0] * 100) / 100;
-  const cpu0 = server.cpuMs();
+  const [cpu0, machine0, t0] = [server.cpuMs(), machineCpu(), performance.now()];
   const out = await drive({ tool, request, url: server.url, connections: opts.connections, durationSec: opts.durationSec, warmupSec: opts.warmupSec });
-  const cpu1 = server.cpuMs();
+  const [cpu1, machine1, wall] = [server.cpuMs(), machineCpu(), performance.now() - t0];
   // The server's CPU covers the warm-up too, so it is taken per request over both; the no-op's cost does not drift.
   const used = cpu0 === null || cpu1 === null ? null : cpu1 - cpu0;
   const seconds = out.elapsedMs / 1000;
@@ -30,6 +31,8 @@ async function measureTool(label: string, server: ServerProcess, tool: Tool, req
   const served = out.ok * (1 + opts.warmupSec / opts.durationSec); // the warm-up ran at about the same rate
   return {
     label, name: label, url: server.url, servers: [server.name], connections: opts.connections, loadAverage,
+    // Over the child's whole life (start-up and warm-up too): the server's and the child's CPU are known for all of it.
+    otherCpuPercent: otherCpuPercent(machine0, machine1, used === null ? null : used + out.totalCpuUs / 1000, wall),
     elapsedMs: out.elapsedMs, iterations: out.requests, requests: out.requests, ok: out.ok,
     rps: Math.round(out.requests / seconds), okRps: Math.round(out.ok / seconds),
     statuses: { 201: out.ok }, errors: { total: errors, status: errors, status5xx: 0, network: 0, assertion: 0, samples: {} },

@@ -1,0 +1,31 @@
+// How busy the whole machine was (Linux /proc/stat), so a run can say how much CPU other work took beside it.
+import { readFileSync } from 'node:fs';
+
+export interface MachineCpu {
+  /** CPU time spent by every process on every core (user, nice, system, irq, softirq), ms. */
+  busyMs: number;
+  /** Time the hypervisor gave our vCPUs to someone else, ms. */
+  stealMs: number;
+}
+
+const TICK_MS = 10; // USER_HZ is 100 on every Linux we run on
+
+/** Totals since boot; null off Linux. */
+export function machineCpu(): MachineCpu | null {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0];
+    const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
+    return { busyMs: (user + nice + system + irq + softirq) * TICK_MS, stealMs: (steal ?? 0) * TICK_MS };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * CPU other processes used between two readings, percent of one core: the machine's busy time minus what
+ * the measured processes (`ownMs`: servers and load generator) used. Never below 0 (tick rounding).
+ */
+export function otherCpuPercent(before: MachineCpu | null, after: MachineCpu | null, ownMs: number | null, elapsedMs: number): number | null {
+  if (!before || !after || ownMs === null || elapsedMs <= 0) return null;
+  return Math.max(0, Math.round(((after.busyMs - before.busyMs - ownMs) / elapsedMs) * 100));
+}
