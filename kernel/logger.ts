@@ -1,11 +1,54 @@
-// Structured logs (pino) with secrets redacted wherever they appear in a logged object.
+// Structured logs (pino) with secrets redacted wherever they appear in a logged object or error.
 import { pino, type Logger } from 'pino';
 
 export type { Logger };
 
-const SECRET_KEYS = ['password', 'secret', 'token', 'authorization', 'cookie', 'DATABASE_URL', 'EVENT_BUS_URL', 'REDIS_URL', 'ETCD_PASSWORD', 'SMTP_URL'];
+const SECRET_KEYS = ['password', 'secret', 'token', 'authorization', 'cookie', 'DATABASE_URL', 'EVENT_BUS_URL', 'REDIS_URL', 'ETCD_PASSWORD', 'SMTP_URL', 'RPC_TOKEN', 'API_KEYS', 'rpcToken', 'apiKeys'];
+
+// `scheme://user:password@host` anywhere in a string: the password goes, the rest stays for the reader.
+const URL_CREDENTIALS = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s:@/]*):[^\s@/]+@/gi;
+
+/** `redis://:pw@h`, `postgres://u:pw@h/db` inside any text → `…:***@…`. */
+export const redactText = (text: string): string => text.replace(URL_CREDENTIALS, '$1:***@');
+
+/**
+ * pino's error serializer, then: ioredis puts the failed command on its ReplyError (`command.args` of a
+ * failed AUTH is the Redis password), and a client library may quote a URL with its password in a
+ * message — neither survives into a log line. Walks `cause` and nested objects (a depth cap keeps cycles out).
+ */
+export function serializeError(err: unknown): unknown {
+  const out = pino.stdSerializers.err(err as Error);
+  return scrub(out, 0);
+}
+
+function scrub(value: unknown, depth: number): unknown {
+  if (typeof value === 'string') return redactText(value);
+  if (value === null || typeof value !== 'object' || depth > 6) return value;
+  if (Array.isArray(value)) return value.map((v) => scrub(v, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (k === 'command' && v && typeof v === 'object' && 'args' in v) out[k] = { ...(v as object), args: '[redacted]' };
+    else out[k] = scrub(v, depth + 1);
+  }
+  return out;
+}
 
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
   const paths = SECRET_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`, `req.headers.${k}`]);
-  return pino({ level, base: { pid: process.pid }, redact: { paths, censor: '[redacted]' } }, destination);
+  return pino(
+    {
+      level,
+      base: { pid: process.pid },
+      redact: { paths, censor: '[redacted]' },
+      serializers: { err: serializeError, error: serializeError },
+      // A message built from a library's error text (`connect failed: ${err.message}`) is scrubbed too.
+      hooks: {
+        logMethod(args, method) {
+          for (let i = 0; i < args.length; i++) if (typeof args[i] === 'string') args[i] = redactText(args[i] as string);
+          return method.apply(this, args as Parameters<typeof method>);
+        },
+      },
+    },
+    destination,
+  );
 }

@@ -1,7 +1,10 @@
-// Listens, then drains on SIGTERM/SIGINT: stop accepting, finish in-flight requests, flush, close, exit.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+// Listens, then drains on SIGTERM/SIGINT: stop accepting, close idle connections at once, give in-flight
+// requests the budget, always close the kernel (flush, stop roles, close databases), exit.
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Kernel } from './bootstrap.ts';
+import { errors, type AppError } from './errors.ts';
 
 export interface Running {
   server: Server;
@@ -10,34 +13,111 @@ export interface Running {
   shutdown(): Promise<boolean>;
 }
 
+/** What Node's parser refused, as the catalogue's error: the status Node itself would have sent. */
+function parseFailure(err: NodeJS.ErrnoException): AppError {
+  switch (err.code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return errors.HEADERS_TOO_LARGE('The request line or headers are too large');
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return errors.REQUEST_TIMEOUT('The request did not arrive in time');
+    default:
+      return errors.BAD_REQUEST(`Malformed HTTP request (${err.code ?? 'parse error'})`);
+  }
+}
+
+/** A complete, closing HTTP/1.1 response with the catalogue's JSON body, for a socket Node gave up parsing. */
+export function rawErrorResponse(failure: AppError): string {
+  const body = JSON.stringify({ error: failure.code, message: failure.message });
+  return `HTTP/1.1 ${failure.status} ${STATUS_CODES[failure.status]}\r\ncontent-type: application/json; charset=utf-8\r\n`
+    + `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`;
+}
+
+// Past the budget the kernel still closes (the outbox is flushed, databases closed): it gets at least this long.
+const CLOSE_GRACE_MS = 2000;
+
+function within<T>(promise: Promise<T>, ms: number, onTimeout: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([promise, new Promise<T>((resolve) => (timer = setTimeout(() => resolve(onTimeout), ms)))]).finally(() => clearTimeout(timer));
+}
+
 export async function listen(kernel: Kernel, port = kernel.config.PORT, host = kernel.config.HOST): Promise<Running> {
-  const server = createServer(kernel.app.callback());
+  // Node's own Host check would answer 400 with an empty body; the app checks Host instead (kernel/http/app.ts).
+  const server = createServer({ requireHostHeader: false }, kernel.app.callback());
   server.keepAliveTimeout = 65_000;
+  const log = kernel.log;
+
+  // Node answers these with an empty body; every answer of ours is {"error","message"}.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    const responding = (socket as Duplex & { _httpMessage?: ServerResponse })._httpMessage;
+    if (err.code === 'ECONNRESET' || !socket.writable || responding?.headersSent) {
+      socket.destroy();
+      return;
+    }
+    log.debug({ code: err.code }, 'malformed request refused');
+    socket.end(rawErrorResponse(parseFailure(err)));
+  });
+  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
+    const failure = errors.EXPECTATION_FAILED(`Expect: ${String(req.headers.expect).slice(0, 100)} is not supported; only 100-continue is`);
+    res.writeHead(417, { 'content-type': 'application/json; charset=utf-8', connection: 'close' });
+    res.end(JSON.stringify(failure.toBody()));
+  });
+
+  // Requests in flight per socket: a socket with none (never used, idle keep-alive, headers half-sent) has
+  // nothing to finish, so shutdown closes it at once instead of waiting for its timeout.
+  const sockets = new Map<Socket, number>();
+  const inFlight = new Set<ServerResponse>();
+  let stopping: Promise<boolean> | undefined;
+  const release = (socket: Socket) => (socket.writableLength ? socket.end() : socket.destroy());
+  server.on('connection', (socket: Socket) => {
+    sockets.set(socket, 0);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const socket = req.socket;
+    sockets.set(socket, (sockets.get(socket) ?? 0) + 1);
+    inFlight.add(res);
+    if (stopping) res.setHeader('connection', 'close');
+    res.once('close', () => {
+      inFlight.delete(res);
+      if (!sockets.has(socket)) return;
+      const left = sockets.get(socket)! - 1;
+      sockets.set(socket, left);
+      if (stopping && left === 0) release(socket);
+    });
+  });
+
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());
   });
   const actual = (server.address() as AddressInfo).port;
-  let stopping: Promise<boolean> | undefined;
 
   async function drain(): Promise<boolean> {
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    // Idle keep-alive sockets would hold close() open; in-flight requests finish and then their sockets go idle.
-    const sweep = setInterval(() => server.closeIdleConnections(), 50);
-    server.closeIdleConnections();
+    const started = Date.now();
     const budget = kernel.config.SHUTDOWN_TIMEOUT_MS;
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), budget)));
-    const finished = (async () => {
-      await closed;
-      await kernel.close();
-      return true;
-    })();
-    const ok = await Promise.race([finished, timedOut]);
-    clearInterval(sweep);
-    clearTimeout(timer);
-    if (!ok) server.closeAllConnections();
-    return ok;
+    const closed = new Promise<boolean>((resolve) => server.close(() => resolve(true)));
+    for (const res of inFlight) if (!res.headersSent) res.setHeader('connection', 'close');
+    const sweep = () => {
+      for (const [socket, count] of sockets) if (count === 0) release(socket);
+    };
+    sweep();
+    // A socket that finished its last response between sweeps, or whose end() the peer never answered.
+    const sweeper = setInterval(sweep, 50);
+    const drained = await within(closed, budget, false);
+    clearInterval(sweeper);
+    if (!drained) {
+      log.warn({ inFlight: inFlight.size, budgetMs: budget }, 'requests still running at the end of the shutdown budget; closing their connections');
+      for (const socket of sockets.keys()) socket.destroy();
+      server.closeAllConnections();
+    }
+    // Always: a slow client must not cost the outbox its flush or the databases their close.
+    const closing = kernel.close().then(() => true, (err: unknown) => {
+      log.error({ err }, 'kernel close failed');
+      return false;
+    });
+    const kernelClosed = await within(closing, Math.max(budget - (Date.now() - started), CLOSE_GRACE_MS), false);
+    if (!kernelClosed) log.warn('kernel close did not finish in time');
+    return drained && kernelClosed;
   }
 
   return {

@@ -84,7 +84,7 @@ export async function measurePropagation(o: PropagationOptions): Promise<Propaga
     for (let i = 0; i < o.writes; i++) {
       const key = `prop/${run}/${i}`;
       const sent = now();
-      const res = await fetch(configUrl({ url: o.writeUrl }, key), { method: 'PUT', body: JSON.stringify(i) });
+      const res = await fetch(configUrl({ url: o.writeUrl }, key), { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(i) });
       const acked = now();
       if (res.status !== 200) throw new Error(`PUT ${key}: ${res.status} ${await res.text()}`);
       await res.arrayBuffer();

@@ -83,7 +83,7 @@ async function crossInstanceProbe(servers: ServerProcess[], rounds: number): Pro
     const [a, b] = [servers[i % servers.length], servers[(i + 1) % servers.length]];
     const key = `probe/${process.pid}/${i}`;
     const value = JSON.stringify(String(i));
-    const res = await fetch(`${a.url}/config/${key}`, { method: 'PUT', body: value });
+    const res = await fetch(`${a.url}/config/${key}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: value });
     if (res.status !== 200) throw new Error(`probe PUT: ${res.status}`);
     const t0 = performance.now();
     let first = true;
@@ -153,7 +153,7 @@ async function run(opts: BenchOptions, io: BenchIO) {
       io.log('cantons cache, 1 instance, cached GET of one key …');
       const [one] = [await spawnCache(0)];
       try {
-        const put = await fetch(`${one.url}/config/${key}`, { method: 'PUT', body: JSON.stringify(value) });
+        const put = await fetch(`${one.url}/config/${key}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(value) });
         if (put.status !== 200) throw new Error(`PUT: ${put.status} ${await put.text()}`);
         const cached = await measure('cantons cached GET', [one], constantGet(`/config/${key}?use_cache=true`, value, GET_CACHED), opts, io);
         runs.push(bare, cached);
@@ -229,7 +229,7 @@ async function run(opts: BenchOptions, io: BenchIO) {
           const at = CHECK_AT_MS[w % CHECK_AT_MS.length];
           const sample = Array.from({ length: SAMPLE }, (_, j) => apps[1 + ((w * SAMPLE + j) % (count - 1))]);
           const since = performance.now();
-          const put = await fetch(configUrl(apps[0], k), { method: 'PUT', body: v });
+          const put = await fetch(configUrl(apps[0], k), { method: 'PUT', headers: { 'content-type': 'application/json' }, body: v });
           if (put.status !== 200) throw new Error(`PUT ${k}: ${put.status} ${await put.text()}`);
           const wait = since + at - performance.now();
           if (wait > 0) await new Promise((r) => setTimeout(r, wait));

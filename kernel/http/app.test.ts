@@ -50,7 +50,7 @@ describe('kernel HTTP surface', () => {
 
   it('rejects an oversized chunked body without a content-length', async () => {
     const big = new Blob(['{"id":"c","name":"', 'y'.repeat(2 * 1024 * 1024), '"}']).stream();
-    const res = await fetch(`${t.url}/demo/items`, { method: 'POST', body: big, duplex: 'half' } as RequestInit);
+    const res = await fetch(`${t.url}/demo/items`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: big, duplex: 'half' } as RequestInit);
     await expectError(res, 413, 'PAYLOAD_TOO_LARGE');
   });
 

@@ -1,10 +1,14 @@
-// The Koa app factory: request ids, one error middleware, health, metrics, OpenAPI, docs, then the module router.
+// The Koa app factory: request ids, one error middleware, host and CORS checks, health, metrics, OpenAPI, docs,
+// credentials, then the module router.
 import { randomUUID } from 'node:crypto';
 import Router from '@koa/router';
 import Koa, { type Context, type Next } from 'koa';
 import type { Registry } from 'prom-client';
-import { errors, toAppError } from '../errors.ts';
+import { errors, isDependencyFailure, toAppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import { requireCredentials, type Credentials } from './auth.ts';
+import { ClientClosedError } from './body.ts';
+import { cors } from './cors.ts';
 import { httpMetrics } from './metrics.ts';
 import { serveDocs } from './docs.ts';
 import type { HttpMethod } from './route.ts';
@@ -15,6 +19,12 @@ export interface HttpAppOptions {
   /** Every readiness check by name; /readyz is 200 only when all pass. */
   readiness(): Promise<Record<string, boolean>>;
   openapi(): unknown;
+  /** API_KEYS for module routes, RPC_TOKEN for /rpc. */
+  credentials?: Credentials;
+  /** CORS_ORIGINS: the only origins that get CORS headers. */
+  corsOrigins?: string[];
+  /** ALLOWED_HOSTS: when given, any other Host is 421 (DNS rebinding); /healthz and /readyz answer any Host. */
+  allowedHosts?: string[];
 }
 
 /** One module route as the kernel mounts it: the method, the @koa/router path, its handler. */
@@ -33,6 +43,27 @@ export interface HttpApp {
 }
 
 const REQUEST_ID = /^[\w.:\-]{1,128}$/;
+const PROBES = /^\/(healthz|readyz)\/?$/;
+
+/** `Host: Example.com:8080` → `example.com`; `[::1]:80` → `::1`. */
+const hostname = (host: string) => host.toLowerCase().replace(/^\[([^\]]*)\](:\d+)?$|:\d+$/, (_, v6) => v6 ?? '');
+
+/**
+ * After the router found no route for the method: 404 when no route has the path, else 405 with `Allow`
+ * (any method, TRACE and PROPFIND included; OPTIONS answers 204 with `Allow`).
+ */
+function refuseUnrouted(ctx: Context): void {
+  const layers = ((ctx as Context & { matched?: Array<{ methods: string[] }> }).matched ?? []).filter((l) => l.methods.length);
+  const allow = [...new Set(layers.flatMap((l) => l.methods))];
+  if (!allow.length) throw errors.NOT_FOUND(`No route for ${ctx.method} ${ctx.path}`);
+  if (!allow.includes('OPTIONS')) allow.push('OPTIONS');
+  ctx.set('allow', allow.join(', '));
+  if (ctx.method === 'OPTIONS') {
+    ctx.status = 204;
+    return;
+  }
+  throw errors.METHOD_NOT_ALLOWED(`${ctx.method} is not allowed on ${ctx.path}; allowed: ${allow.join(', ')}`);
+}
 
 /**
  * The request's logger (its lines carry the request id), built on first use: a pino child with
@@ -61,10 +92,22 @@ export function createHttpApp(opts: HttpAppOptions): HttpApp {
       await next();
       if (ctx.status === 404 && ctx.body === undefined) throw errors.NOT_FOUND(`No route for ${ctx.method} ${ctx.path}`);
     } catch (err) {
-      const known = toAppError(err);
-      const failure = known ?? errors.UNEXPECTED_ERROR(`Unexpected error; the log has the details under request id ${reqId}`);
       const log = requestLog(ctx);
-      if (!known) log.error({ err, method: ctx.method, path: ctx.path }, 'unexpected error');
+      if (err instanceof ClientClosedError) {
+        // The client's doing and nobody to answer: counted as 499 (nginx's "client closed request"), not as a 500.
+        ctx.state.clientClosed = true;
+        log.debug({ method: ctx.method, path: ctx.path }, err.message);
+        ctx.status = 400;
+        return;
+      }
+      const known = toAppError(err);
+      const dependency = !known && isDependencyFailure(err);
+      const failure = known
+        ?? (dependency
+          ? errors.SERVICE_UNAVAILABLE(`A backing service is unavailable; retry later (request id ${reqId})`)
+          : errors.UNEXPECTED_ERROR(`Unexpected error; the log has the details under request id ${reqId}`));
+      if (dependency) log.warn({ err, method: ctx.method, path: ctx.path }, 'backing service unavailable');
+      else if (!known) log.error({ err, method: ctx.method, path: ctx.path }, 'unexpected error');
       else if (known.status >= 500) log.warn({ code: known.code, msg: known.message }, 'request failed');
       else log.debug({ code: known.code, msg: known.message }, 'request refused');
       ctx.status = failure.status;
@@ -94,7 +137,20 @@ export function createHttpApp(opts: HttpAppOptions): HttpApp {
   serveDocs(system);
   const systemRoutes = system.routes() as unknown as Koa.Middleware;
   const SYSTEM = /^\/(healthz|readyz|metrics|openapi\.json|docs)(\/|$)/;
-  app.use((ctx, next) => (SYSTEM.test(ctx.path) ? systemRoutes(ctx, next) : next()));
+
+  // Node's own Host check is off (kernel/server.ts) so that its 400 gets our body; HTTP/1.1 requires Host.
+  const allowedHosts = opts.allowedHosts?.length ? new Set(opts.allowedHosts.map(hostname)) : undefined;
+  app.use((ctx, next) => {
+    const host = ctx.get('host');
+    if (!host && ctx.req.httpVersion !== '1.0') throw errors.BAD_REQUEST('The request has no Host header');
+    if (allowedHosts && !PROBES.test(ctx.path) && !allowedHosts.has(hostname(host))) {
+      throw errors.MISDIRECTED_REQUEST(`Host ${host.slice(0, 100)} is not served here`);
+    }
+    return next();
+  });
+  if (opts.corsOrigins?.length) app.use(cors(opts.corsOrigins));
+  app.use((ctx, next) => (SYSTEM.test(ctx.path) ? systemRoutes(ctx, async () => refuseUnrouted(ctx)) : next()));
+  app.use(requireCredentials(opts.credentials ?? {}));
 
   app.use((ctx, next) => {
     if (!modules) throw errors.NOT_READY('Not ready: modules are starting or shutting down');
@@ -115,10 +171,9 @@ export function createHttpApp(opts: HttpAppOptions): HttpApp {
         if (!/[:*(]/.test(path)) exact.set(`${method.toUpperCase()} ${path}`, middleware);
       }
       const routed = router.routes() as unknown as Koa.Middleware;
-      const methods = router.allowedMethods({ throw: true }) as unknown as Koa.Middleware;
       modules = (ctx, next) => {
         const hit = exact.get(`${ctx.method} ${ctx.path}`);
-        if (!hit) return routed(ctx, () => methods(ctx, next));
+        if (!hit) return routed(ctx, async () => refuseUnrouted(ctx));
         (ctx as Context & { _matchedRoute?: string })._matchedRoute = ctx.path;
         ctx.params = {};
         return hit(ctx, next);

@@ -1,8 +1,31 @@
-// Reads a JSON request body with a size limit: 413 past the limit, 400 when it is not JSON.
+// Reads a JSON request body: 415 unless the type is JSON, 413 past the limit, 400 when it is not JSON,
+// too deep, or holds text no store can keep (NUL, lone surrogates). Every body of every route comes through here.
 import type { Context } from 'koa';
 import { errors } from '../errors.ts';
+import { checkText, MAX_JSON_DEPTH } from './text.ts';
+
+/** Thrown when the client hangs up before its body arrived: its doing, not ours (no response reaches it). */
+export class ClientClosedError extends Error {
+  constructor() {
+    super('client closed the connection before its request body arrived');
+    this.name = 'ClientClosedError';
+  }
+}
+
+// `application/json`, or any `type/subtype+json`; parameters other than a UTF-8 charset are refused.
+const JSON_TYPE = /^\s*(application\/json|[a-z0-9!#$&^_.-]+\/[a-z0-9!#$&^_.-]+\+json)\s*(;\s*charset\s*=\s*"?utf-8"?\s*)?$/i;
+
+export function isJsonContentType(type: string): boolean {
+  return JSON_TYPE.test(type);
+}
 
 export async function readJsonBody(ctx: Context, limit: number): Promise<unknown> {
+  const type = ctx.get('content-type');
+  if (!isJsonContentType(type)) {
+    // The body is not read: a form post or text/plain from a web page never reaches a handler.
+    ctx.req.resume();
+    throw errors.UNSUPPORTED_MEDIA_TYPE(type ? `Content-Type ${type.slice(0, 100)} is not JSON; send application/json` : 'The request has no Content-Type; send application/json');
+  }
   const declared = Number(ctx.get('content-length') || NaN);
   if (declared > limit) {
     ctx.req.resume();
@@ -24,12 +47,20 @@ export async function readJsonBody(ctx: Context, limit: number): Promise<unknown
       } else chunks.push(chunk);
     });
     req.once('end', () => resolve(chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8')));
-    req.once('error', reject);
+    // A hang-up mid-body: 'aborted' + 'error' (ECONNRESET) on Node 20, or just 'close' before 'end'.
+    req.once('error', (err) => reject(req.complete ? err : new ClientClosedError()));
+    req.once('close', () => {
+      if (!req.complete) reject(new ClientClosedError());
+    });
   });
   if (text.trim() === '') throw errors.BAD_REQUEST('Request body is empty; expected JSON');
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    // V8's JSON.parse does not recurse on the native stack, so it is safe at any depth; checkText then bounds it.
+    value = JSON.parse(text);
   } catch (err) {
-    throw errors.BAD_REQUEST(`Request body is not valid JSON: ${(err as Error).message}`);
+    throw errors.BAD_REQUEST(`Request body is not valid JSON: ${(err as Error).message.slice(0, 200)}`);
   }
+  checkText(value, 'body', MAX_JSON_DEPTH);
+  return value;
 }

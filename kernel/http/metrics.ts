@@ -1,4 +1,4 @@
-// Prometheus request metrics per route: count by status, latency histogram.
+// Prometheus request metrics per route: count by status (499: the client hung up), latency histogram.
 import type { Context } from 'koa';
 import { Counter, Histogram, type Registry } from 'prom-client';
 
@@ -24,9 +24,11 @@ export function httpMetrics(registry: Registry) {
     const route = (ctx as Context & { _matchedRoute?: string })._matchedRoute ?? 'unmatched';
     const seconds = (performance.now() - started) / 1000;
     const key = `${ctx.method} ${route}`;
-    const counterKey = `${key} ${ctx.status}`;
+    // 499 (nginx's "client closed request"): the client hung up mid-request; not the server's failure.
+    const status = ctx.state.clientClosed ? 499 : ctx.status;
+    const counterKey = `${key} ${status}`;
     let counter = counters.get(counterKey);
-    if (!counter) counters.set(counterKey, (counter = requests.labels(ctx.method, route, String(ctx.status))));
+    if (!counter) counters.set(counterKey, (counter = requests.labels(ctx.method, route, String(status))));
     let timer = timers.get(key);
     if (!timer) timers.set(key, (timer = latency.labels(ctx.method, route)));
     counter.inc();

@@ -3,6 +3,7 @@ import type { Context } from 'koa';
 import { z } from 'zod';
 import { errors } from '../errors.ts';
 import { readJsonBody } from './body.ts';
+import { checkText } from './text.ts';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -52,6 +53,9 @@ export function validate<T>(schema: z.ZodType<T>, value: unknown, where: 'body' 
 /** Koa middleware for one spec: parse and validate the inputs, run the handler, write the reply. */
 export function toMiddleware(spec: RouteSpec, bodyLimit: number) {
   return async (ctx: Context & { params?: Record<string, string> }) => {
+    // Every path and query value, declared or not, passes the kernel's text check (the body's is in readJsonBody).
+    if (ctx.params) checkText(ctx.params, 'path');
+    if (ctx.querystring) checkText(ctx.query, 'query');
     const params = spec.params ? validate(spec.params, ctx.params ?? {}, 'path') : ctx.params;
     // A route that declares no query ignores it (and does not pay for parsing it).
     const query = spec.query ? validate(spec.query, ctx.query, 'query') : {};

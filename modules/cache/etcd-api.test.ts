@@ -48,7 +48,7 @@ describe('cache API on etcd: readiness and outage', withEtcd, () => {
     const app = await start(`outage-${process.pid}/`);
     await waitFor('ready', async () => (await fetch(`${app.url}/readyz`)).ok, 15_000);
     const key = `${app.url}/config/svc/timeout`;
-    assert.equal((await fetch(key, { method: 'PUT', body: '{"ms":250}' })).status, 200);
+    assert.equal((await fetch(key, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"ms":250}' })).status, 200);
     const fresh = await fetch(key);
     assert.equal(fresh.headers.get('x-cache-stale'), null);
 
@@ -69,7 +69,7 @@ describe('cache API on etcd: readiness and outage', withEtcd, () => {
       ['GET', `${key}?use_cache=false`, undefined],
     ] as const) {
       const t0 = Date.now();
-      const res = await fetch(url, { method, body });
+      const res = await fetch(url, { method, headers: { 'content-type': 'application/json' }, body });
       assert.equal(res.status, 503, `${method} ${url}`);
       assert.deepEqual(Object.keys(await res.json()), ['error', 'message']);
       assert.ok(Date.now() - t0 < 5000, `${method} answered within the deadline`);

@@ -15,7 +15,7 @@ const FAST = { CACHE_ETCD_TIMEOUT_MS: '1000', CACHE_RESYNC_BASE_MS: '20', CACHE_
 const ready = async (app: TestApp) => (await fetch(`${app.url}/readyz`)).status === 200;
 const waitReady = (app: TestApp) => waitFor('ready', () => ready(app), 10_000);
 const put = (app: TestApp, key: string, value: unknown) =>
-  fetch(`${app.url}/config/${key}`, { method: 'PUT', body: JSON.stringify(value) });
+  fetch(`${app.url}/config/${key}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(value) });
 async function get(app: TestApp, key: string, useCache: boolean): Promise<{ status: number; body: unknown; stale: string | null }> {
   const res = await fetch(`${app.url}/config/${key}?use_cache=${useCache}`);
   return { status: res.status, body: await res.json(), stale: res.headers.get('x-cache-stale') };
@@ -42,7 +42,7 @@ async function assertRefuses(app: TestApp): Promise<void> {
     ['GET', '/config?use_cache=false', undefined],
   ] as const) {
     const t0 = Date.now();
-    const res = await fetch(`${app.url}${path}`, { method, body });
+    const res = await fetch(`${app.url}${path}`, { method, headers: { 'content-type': 'application/json' }, body });
     const payload = await res.json();
     assert.equal(res.status, 503, `${method} ${path}: ${JSON.stringify(payload)}`);
     assert.equal(payload.error, 'CACHE_BACKEND_UNAVAILABLE');

@@ -23,7 +23,7 @@ describe('cache instances under faults', { ...withEtcd, concurrency: 1 }, () => 
 
   test('etcd killed and restarted on the same data dir: stale reads meanwhile, a refused write leaves no trace, all converge', async () => {
     const [a, b, c] = apps;
-    assert.equal((await fetch(configUrl(a, 'svc/mode'), { method: 'PUT', body: '"blue"' })).status, 200);
+    assert.equal((await fetch(configUrl(a, 'svc/mode'), { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '"blue"' })).status, 200);
     await Promise.all(apps.map((x) => timeUntilSeen(x, 'svc/mode', '"blue"', performance.now())));
 
     await etcd.kill();
@@ -34,7 +34,7 @@ describe('cache instances under faults', { ...withEtcd, concurrency: 1 }, () => 
       });
       assert.equal(read.text, '"blue"', 'the last known value is served');
     }
-    const refused = await fetch(configUrl(b, 'svc/mode'), { method: 'PUT', body: '"green"' });
+    const refused = await fetch(configUrl(b, 'svc/mode'), { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '"green"' });
     assert.equal(refused.status, 503);
     assert.equal((await refused.json()).error, 'CACHE_BACKEND_UNAVAILABLE');
     assert.equal((await fetch(configUrl(c, 'svc/other'), { method: 'DELETE' })).status, 503);
@@ -47,13 +47,13 @@ describe('cache instances under faults', { ...withEtcd, concurrency: 1 }, () => 
       assert.equal(await (await fetch(configUrl(x, 'svc/mode', '?use_cache=false'))).text(), '"blue"');
     }
     // Watches work again: a new write reaches everyone.
-    assert.equal((await fetch(configUrl(c, 'svc/mode'), { method: 'PUT', body: '"red"' })).status, 200);
+    assert.equal((await fetch(configUrl(c, 'svc/mode'), { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '"red"' })).status, 200);
     await Promise.all(apps.map((x) => timeUntilSeen(x, 'svc/mode', '"red"', performance.now())));
   });
 
   test('history compacted while one instance lags (stopped): it relists and converges', async () => {
     const [a, lagging] = apps;
-    assert.equal((await fetch(configUrl(a, 'lag/doomed'), { method: 'PUT', body: '"x"' })).status, 200);
+    assert.equal((await fetch(configUrl(a, 'lag/doomed'), { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '"x"' })).status, 200);
     await timeUntilSeen(lagging, 'lag/doomed', '"x"', performance.now());
     const resyncs = await metric(lagging, 'cache_resyncs_total');
 
@@ -64,10 +64,10 @@ describe('cache instances under faults', { ...withEtcd, concurrency: 1 }, () => 
       const big = JSON.stringify('v'.repeat(64 * 1024));
       for (let i = 0; i < 800; i += 20) {
         await Promise.all(Array.from({ length: 20 }, (_, j) =>
-          fetch(configUrl(a, `lag/big${(i + j) % 10}`), { method: 'PUT', body: big }).then((r) => assert.equal(r.status, 200))));
+          fetch(configUrl(a, `lag/big${(i + j) % 10}`), { method: 'PUT', headers: { 'content-type': 'application/json' }, body: big }).then((r) => assert.equal(r.status, 200))));
       }
       assert.equal((await fetch(configUrl(a, 'lag/doomed'), { method: 'DELETE' })).status, 204);
-      assert.equal((await fetch(configUrl(a, 'lag/final'), { method: 'PUT', body: '"final"' })).status, 200);
+      assert.equal((await fetch(configUrl(a, 'lag/final'), { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '"final"' })).status, 200);
       await etcd.compact();
     } finally {
       lagging.proc.kill('SIGCONT');

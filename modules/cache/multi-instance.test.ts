@@ -28,7 +28,7 @@ describe('cache instances as processes on one etcd', { ...withEtcd, concurrency:
       const key = `prop/${apps.length}/${i}`;
       const json = JSON.stringify({ from: i, at: Date.now() });
       const t0 = performance.now();
-      const res = await fetch(configUrl(writer, key), { method: 'PUT', body: json });
+      const res = await fetch(configUrl(writer, key), { method: 'PUT', headers: { 'content-type': 'application/json' }, body: json });
       assert.equal(res.status, 200);
       // The writer reads its own write at once.
       assert.equal((await cachedRead(writer, key)).text, json);
@@ -49,7 +49,7 @@ describe('cache instances as processes on one etcd', { ...withEtcd, concurrency:
     let last = '';
     for (let round = 0; round < 30; round++) {
       last = JSON.stringify({ round });
-      const res = await fetch(configUrl(apps[round % apps.length], key), { method: 'PUT', body: last });
+      const res = await fetch(configUrl(apps[round % apps.length], key), { method: 'PUT', headers: { 'content-type': 'application/json' }, body: last });
       assert.equal(res.status, 200);
     }
     const t0 = performance.now();
@@ -67,7 +67,7 @@ describe('cache instances as processes on one etcd', { ...withEtcd, concurrency:
 
   test('eight instances (six join late and list what exists): write, delete, overwrite propagate within 500 ms', async (t) => {
     const kept = `kept/${Date.now()}`;
-    assert.equal((await fetch(configUrl(apps[0], kept), { method: 'PUT', body: '"before the others started"' })).status, 200);
+    assert.equal((await fetch(configUrl(apps[0], kept), { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '"before the others started"' })).status, 200);
     apps.push(...(await spawnCacheInstances(6, etcd.url, prefix)));
     for (const a of apps) assert.equal((await cachedRead(a, kept)).text, '"before the others started"');
     await propagation(t);
