@@ -1,0 +1,233 @@
+// crowdfund over gRPC+TLS: GetProjectThreads against a bare grpc-js server, votes per second (counted exactly), propose-to-threads latency.
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { credentials, loadPackageDefinition, Metadata, Server, ServerCredentials, type ServiceError } from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import { Histogram } from '../histogram.ts';
+import { check, defineScenario, median, ratio, type BenchIO, type BenchOptions, type CheckResult, type RunRecord } from '../scenario.ts';
+import { freePort, ROOT, spawnCantons, stopServers, tempDir, type ServerProcess } from '../servers.ts';
+
+const PROTO = join(ROOT, 'modules/crowdfund/threads.proto');
+const LOADER = { keepCase: true, longs: Number, enums: String, defaults: true };
+const THREADS_PER_PROJECT = 20;
+
+type Certs = { ca: string; cert: string; key: string };
+
+/** A CA and a certificate for 127.0.0.1, made with openssl for this run (the bench uses no test support). */
+function makeCerts(dir: string): Certs {
+  const run = (...args: string[]) => execFileSync('openssl', args, { stdio: 'ignore' });
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  run('req', '-x509', ...ec, '-days', '1', '-subj', '/CN=bench-ca', '-keyout', join(dir, 'ca.key'), '-out', join(dir, 'ca.crt'));
+  run('req', ...ec, '-subj', '/CN=bench', '-keyout', join(dir, 'server.key'), '-out', join(dir, 'server.csr'));
+  writeFileSync(join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1\n');
+  run('x509', '-req', '-in', join(dir, 'server.csr'), '-CA', join(dir, 'ca.crt'), '-CAkey', join(dir, 'ca.key'), '-CAcreateserial', '-days', '1', '-extfile', join(dir, 'server.ext'), '-out', join(dir, 'server.crt'));
+  return { ca: join(dir, 'ca.crt'), cert: join(dir, 'server.crt'), key: join(dir, 'server.key') };
+}
+
+function threadsClient(port: number, certs: Certs): any {
+  const Ctor = (loadPackageDefinition(loadSync(PROTO, LOADER)) as any).ThreadsService;
+  return new Ctor(`127.0.0.1:${port}`, credentials.createSsl(readFileSync(certs.ca)));
+}
+
+const unary = (client: any, rpc: string, req: unknown) =>
+  new Promise<any>((resolve, reject) => client[rpc](req, new Metadata(), { deadline: Date.now() + 10_000 }, (err: ServiceError | null, v: any) => (err ? reject(err) : resolve(v))));
+
+/** Closed loop: `connections` calls in flight on one HTTP/2 channel, each followed by the next, for `ms`. */
+async function grpcLoad(label: string, servers: ServerProcess[], call: () => Promise<unknown>, connections: number, ms: number): Promise<RunRecord> {
+  const histogram = new Histogram();
+  let ok = 0;
+  let errors = 0;
+  const samples: Record<string, number> = {};
+  const cpu0 = servers.map((s) => s.cpuMs());
+  const client0 = process.cpuUsage();
+  const loadAverage = Math.round(os.loadavg()[0] * 100) / 100;
+  const t0 = performance.now();
+  const end = t0 + ms;
+  await Promise.all(Array.from({ length: connections }, async () => {
+    while (performance.now() < end) {
+      const started = performance.now();
+      try {
+        await call();
+        ok++;
+        histogram.record(performance.now() - started);
+      } catch (err) {
+        errors++;
+        const m = (err as Error).message.slice(0, 120);
+        samples[m] = (samples[m] ?? 0) + 1;
+      }
+    }
+  }));
+  const elapsedMs = performance.now() - t0;
+  const used = servers.map((s, i) => (s.cpuMs() ?? NaN) - (cpu0[i] ?? NaN)).reduce((a, b) => a + b, 0);
+  const client = process.cpuUsage(client0);
+  const requests = ok + errors;
+  return {
+    label, name: label, url: servers[0].url, connections, elapsedMs: Math.round(elapsedMs), iterations: requests, requests, ok,
+    rps: Math.round((requests * 1000) / elapsedMs), okRps: Math.round((ok * 1000) / elapsedMs),
+    statuses: { OK: ok, ...(errors ? { error: errors } : {}) },
+    errors: { total: errors, status: errors, status5xx: 0, network: 0, assertion: 0, samples },
+    latency: histogram.summary(), steps: {}, timeline: [],
+    loadgenCpuPercent: Math.round(((client.user + client.system) / 1000 / elapsedMs) * 100),
+    loadgenCpuUsPerRequest: requests ? Math.round((client.user + client.system) / requests) : null,
+    cutOff: false, servers: servers.map((s) => s.name),
+    serverCpuPercent: Number.isNaN(used) ? null : Math.round((used / elapsedMs) * 100),
+    serverCpuUsPerOk: Number.isNaN(used) || !ok ? null : Math.round((used * 1000) / ok),
+    loadAverage, otherCpuPercent: null, warmup: { requests: 0, ok: 0, errors: 0 },
+  };
+}
+
+/** The bare baseline as its own process (this file, run with CROWDFUND_BARE_GRPC set): TLS, one constant answer. */
+async function spawnBare(certs: Certs, response: unknown): Promise<ServerProcess> {
+  const port = await freePort();
+  const dir = tempDir('cantons-bare-grpc-');
+  writeFileSync(join(dir, 'response.json'), JSON.stringify(response));
+  const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/scenarios/crowdfund.ts')], {
+    cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
+    env: { PATH: process.env.PATH, CROWDFUND_BARE_GRPC: join(dir, 'response.json'), PORT: String(port), CERT: certs.cert, KEY: certs.key },
+  });
+  let out = '';
+  proc.stdout!.on('data', (d) => (out += d));
+  proc.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', resolve));
+  await new Promise<void>((resolve, reject) => {
+    proc.stdout!.on('data', () => out.includes('listening') && resolve());
+    proc.once('exit', () => reject(new Error(`bare gRPC server exited:\n${out}`)));
+  });
+  const stat = () => readFileSync(`/proc/${proc.pid}/stat`, 'utf8').slice(readFileSync(`/proc/${proc.pid}/stat`, 'utf8').lastIndexOf(')') + 2).split(' ');
+  return {
+    name: 'bare grpc-js constant', url: `grpcs://127.0.0.1:${port}`, port, pid: proc.pid!, dataDir: dir, output: () => out, count: () => 0,
+    cpuMs: () => { try { const f = stat(); return (Number(f[11]) + Number(f[12])) * 10; } catch { return null; } },
+    stop: async () => (proc.kill('SIGTERM'), exited),
+    kill: async () => void (proc.kill('SIGKILL'), await exited),
+  };
+}
+
+async function bareServer(): Promise<void> {
+  const response = JSON.parse(readFileSync(process.env.CROWDFUND_BARE_GRPC!, 'utf8'));
+  const pkg = loadPackageDefinition(loadSync(PROTO, LOADER)) as any;
+  const server = new Server();
+  server.addService(pkg.ThreadsService.service, { GetProjectThreads: (_call: unknown, cb: (e: null, v: unknown) => void) => cb(null, response) });
+  const creds = ServerCredentials.createSsl(null, [{ cert_chain: readFileSync(process.env.CERT!), private_key: readFileSync(process.env.KEY!) }], false);
+  server.bindAsync(`127.0.0.1:${process.env.PORT}`, creds, () => console.log('listening'));
+  process.once('SIGTERM', () => server.tryShutdown(() => process.exit(0)));
+}
+
+/** Proposes over HTTP, then polls GetProjectThreads until the proposal's threads are there: ms from the POST. */
+async function proposeToVisible(baseUrl: string, client: any, samples: number, tag: string): Promise<Histogram> {
+  const h = new Histogram();
+  for (let i = 0; i < samples; i++) {
+    const started = performance.now();
+    const res = await fetch(`${baseUrl}/projects/propose`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ project_name: `${tag} ${i}`, tagline: 't', problems: ['p'], solutions: ['s'] }),
+    });
+    if (res.status !== 200) throw new Error(`propose answered ${res.status}: ${await res.text()}`);
+    const { project_id } = (await res.json()) as { project_id: number };
+    while ((await unary(client, 'GetProjectThreads', { project_id })).threads.length < 2) await new Promise((r) => setTimeout(r, 1));
+    h.record(performance.now() - started);
+  }
+  return h;
+}
+
+async function run(opts: BenchOptions, io: BenchIO) {
+  const rounds = opts.flags.rounds === undefined ? 3 : Number(opts.flags.rounds);
+  const samples = opts.flags.samples === undefined ? 100 : Number(opts.flags.samples);
+  const certs = makeCerts(tempDir('cantons-bench-certs-'));
+  const tls = { GRPC_TLS_CERT_FILE: certs.cert, GRPC_TLS_KEY_FILE: certs.key };
+  const checks: CheckResult[] = [];
+  const notes: string[] = [`GetProjectThreads answers ${THREADS_PER_PROJECT} threads; both servers serve TLS from the same certificate; one HTTP/2 channel carries the --connections concurrent calls`];
+  const grpcPort = await freePort();
+  const cantons = await spawnCantons({ MODULES: 'crowdfund', GRPC_PORT: String(grpcPort), ...tls }, { name: 'cantons crowdfund' });
+  const servers: ServerProcess[] = [cantons];
+  try {
+    const client = threadsClient(grpcPort, certs);
+    const half = THREADS_PER_PROJECT / 2;
+    const messages = (kind: string) => Array.from({ length: half }, (_, i) => `${kind} ${i}: ${'words of a realistic length '.repeat(3)}`);
+    const created = await fetch(`${cantons.url}/projects/propose`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ project_name: 'bench', tagline: 'bench', tags: ['bench'], problems: messages('problem'), solutions: messages('solution') }),
+    });
+    const { project_id } = (await created.json()) as { project_id: number };
+    let response: any;
+    while ((response = await unary(client, 'GetProjectThreads', { project_id })).threads.length < THREADS_PER_PROJECT) await new Promise((r) => setTimeout(r, 20));
+    const bare = await spawnBare(certs, response);
+    servers.push(bare);
+    const bareClient = threadsClient(bare.port, certs);
+    const request = { project_id, limit: THREADS_PER_PROJECT };
+
+    const ours: RunRecord[] = [];
+    const theirs: RunRecord[] = [];
+    const warm = Math.max(500, opts.warmupSec * 1000);
+    for (let round = 1; round <= rounds; round++) {
+      const suffix = rounds > 1 ? ` #${round}` : '';
+      io.log(`round ${round}/${rounds}: GetProjectThreads, cantons then bare …`);
+      await grpcLoad('warm-up', [cantons], () => unary(client, 'GetProjectThreads', request), opts.connections, warm);
+      ours.push(await grpcLoad(`cantons GetProjectThreads${suffix}`, [cantons], () => unary(client, 'GetProjectThreads', request), opts.connections, opts.durationSec * 1000));
+      await grpcLoad('warm-up', [bare], () => unary(bareClient, 'GetProjectThreads', request), opts.connections, warm);
+      theirs.push(await grpcLoad(`bare grpc-js GetProjectThreads${suffix}`, [bare], () => unary(bareClient, 'GetProjectThreads', request), opts.connections, opts.durationSec * 1000));
+    }
+    await stopServers(bare);
+    servers.pop();
+    bareClient.close();
+
+    io.log('votes over gRPC …');
+    const thread = response.threads[0].thread_id;
+    const votes = await grpcLoad('cantons Vote (every call counts)', [cantons], () => unary(client, 'Vote', { thread_id: thread, direction: 'UP' }), opts.connections, opts.durationSec * 1000);
+    const counted = (await unary(client, 'GetThread', { thread_id: thread })).up_votes;
+    checks.push(check('votes: up_votes equals the votes answered OK', counted === votes.ok && votes.errors.total === 0, `${counted} counted, ${votes.ok} answered OK, ${votes.errors.total} failed`));
+    const voter = response.threads[1].thread_id;
+    let n = 0;
+    const voterVotes = await grpcLoad('cantons Vote (distinct voter_id)', [cantons], () => unary(client, 'Vote', { thread_id: voter, direction: 'DOWN', voter_id: `v${n++}` }), opts.connections, opts.durationSec * 1000);
+    const counted2 = (await unary(client, 'GetThread', { thread_id: voter })).down_votes;
+    checks.push(check('votes with voter_id: down_votes equals the votes answered OK', counted2 === voterVotes.ok && voterVotes.errors.total === 0, `${counted2} counted, ${voterVotes.ok} answered OK`));
+
+    io.log(`propose → threads visible, one process, ${samples} proposals …`);
+    const local = await proposeToVisible(cantons.url, client, samples, 'one process');
+    notes.push(`propose → threads visible, one process (in-process bus): ${fmt(local)}`);
+    client.close();
+    await stopServers(cantons);
+    servers.shift();
+
+    const redis = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+    io.log(`propose → threads visible, split over Redis Streams, ${samples} proposals …`);
+    try {
+      const shared = { DATA_DIR: tempDir('cantons-bench-split-'), EVENT_BUS_URL: redis, BUS_STREAM_PREFIX: `cantons-bench-${process.pid}` };
+      const splitPort = await freePort();
+      const threads = await spawnCantons({ ...shared, ...tls, MODULES: 'crowdfund.threads', GRPC_PORT: String(splitPort) }, { name: 'crowdfund.threads' });
+      servers.push(threads);
+      const projects = await spawnCantons({ ...shared, GRPC_TLS_CA_FILE: certs.ca, MODULES: 'crowdfund.projects', CROWDFUND_THREADS_URL: `grpcs://127.0.0.1:${splitPort}` }, { name: 'crowdfund.projects' });
+      servers.push(projects);
+      const splitClient = threadsClient(splitPort, certs);
+      const split = await proposeToVisible(projects.url, splitClient, samples, 'split');
+      splitClient.close();
+      notes.push(`propose → threads visible, split (outbox relay → Redis Streams → threads process): ${fmt(split)}`);
+    } catch (err) {
+      notes.push(`split latency not measured: ${(err as Error).message.split('\n')[0]} (needs Redis at ${redis})`);
+    }
+
+    return {
+      runs: [...ours, ...theirs, votes, voterVotes],
+      ratios: [ratio('cantons ÷ bare grpc-js, GetProjectThreads over TLS', ours, theirs, 0.8)],
+      checks,
+      notes: [...notes, `median GetProjectThreads ok/s: cantons ${median(ours.map((r) => r.okRps))}, bare ${median(theirs.map((r) => r.okRps))}`],
+    };
+  } finally {
+    await stopServers(...servers);
+  }
+}
+
+const fmt = (h: Histogram) => {
+  const s = h.summary();
+  return `p50 ${s.p50} ms, p99 ${s.p99} ms, max ${s.max} ms (${s.count} proposals)`;
+};
+
+if (process.env.CROWDFUND_BARE_GRPC) void bareServer();
+
+export default defineScenario({
+  name: 'crowdfund',
+  description: 'crowdfund threads over gRPC+TLS: GetProjectThreads vs a bare grpc-js server (alternating --rounds, default 3, target ≥ 0.8×), votes per second checked exactly, propose → threads visible p50/p99 in one process and split (--samples, default 100; Redis for the split)',
+  defaults: { connections: 50, durationSec: 5 },
+  run,
+});
