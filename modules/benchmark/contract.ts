@@ -120,6 +120,7 @@ export const benchmarkViewSchema = z.object({
   target_infra: z.string(),
   target_url: z.string(),
   target_eigen_platform_version: z.string(),
+  project_id: z.string().nullable().describe('the target project (document_type_id) its callbacks name'),
   status: z.enum(['running', 'completed', 'failed']),
   error: z.string().nullable(),
   created_at: z.string(),

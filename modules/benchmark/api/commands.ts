@@ -2,7 +2,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Publisher } from '../../../kernel/bus/types.ts';
-import { errors } from '../../../kernel/errors.ts';
+import { AppError, errors } from '../../../kernel/errors.ts';
+import { createGroupCommit } from '../../../db/group-commit.ts';
 import type { Logger } from '../../../kernel/logger.ts';
 import { EVENTS, type CallbackBody, type StartBody } from '../contract.ts';
 import { benchmarkErrors } from '../errors.ts';
@@ -25,6 +26,37 @@ export type CallbackOutcome = 'applied' | 'duplicate';
 
 export function createCommands(deps: CommandDeps) {
   const { db, store, bus, box, log } = deps;
+
+  /** One callback inside the batch's transaction; a refusal is its result, so it does not fail the others. */
+  async function applyCallback(trx: Kysely<any>, body: CallbackBody): Promise<CallbackOutcome | AppError> {
+    const host = normaliseHost(body.benchmark_host_name);
+    const matches = await store.match(trx, host, body.eigen_project_id, body.document_name);
+    const running = matches.filter((m) => m.status === 'running' && m.closing === null);
+    if (running.length === 0) {
+      const what = `${body.document_name} of project ${body.eigen_project_id} on ${host}`;
+      if (matches.length) return benchmarkErrors.BENCHMARK_FINISHED(`Benchmark ${matches[0].id} has already ended; callback for ${what} ignored`);
+      return benchmarkErrors.DOCUMENT_UNKNOWN(`No running benchmark has document ${what}`);
+    }
+    if (running.length > 1) log.warn({ candidates: running.map((m) => m.id), document: body.document_name, project: body.eigen_project_id, host }, 'callback matches several running benchmarks; taking the newest');
+    const id = running[0].id;
+    const times = await store.recordTimes(trx, id, body.document_name, body.eigen_document_id, body.start_time, body.end_time);
+    if (!times) return 'duplicate';
+    // The document is updated once it has its upload time: a start alone changes no benchmark's completeness.
+    if (times.start_time !== null && times.end_time !== null) {
+      await bus.publish(trx, EVENTS.DocumentUpdated, { benchmark_id: id, document_name: body.document_name });
+    }
+    return 'applied';
+  }
+
+  const callbacks = createGroupCommit<CallbackBody, CallbackOutcome | AppError>(
+    (items) => db.transaction().execute(async (trx) => {
+      const out: Array<CallbackOutcome | AppError> = [];
+      for (const body of items) out.push(await applyCallback(trx, body));
+      return out;
+    }),
+    { maxBatch: 500 },
+  );
+
   return {
     /** Everything is checked before anything is written; the benchmark, its documents and BenchmarkCreated commit together. */
     async CreateBenchmark(body: StartBody): Promise<{ benchmark_id: string }> {
@@ -75,25 +107,16 @@ export function createCommands(deps: CommandDeps) {
     /**
      * A callback of the target. Matched by target host, project id and document name among running
      * benchmarks (several: the newest, logged); times are written only where unset, so a replay is a no-op.
+     * Callbacks arriving together share one transaction (one commit) through the group commit.
      */
-    async UpdateDocument(body: CallbackBody): Promise<CallbackOutcome> {
-      const host = normaliseHost(body.benchmark_host_name);
-      return db.transaction().execute(async (trx) => {
-        const matches = await store.match(trx, host, body.eigen_project_id, body.document_name);
-        const running = matches.filter((m) => m.status === 'running' && m.closing === null);
-        if (running.length === 0) {
-          const what = `${body.document_name} of project ${body.eigen_project_id} on ${host}`;
-          if (matches.length) throw benchmarkErrors.BENCHMARK_FINISHED(`Benchmark ${matches[0].id} has already ended; callback for ${what} ignored`);
-          throw benchmarkErrors.DOCUMENT_UNKNOWN(`No running benchmark has document ${what}`);
-        }
-        if (running.length > 1) log.warn({ candidates: running.map((m) => m.id), document: body.document_name, project: body.eigen_project_id, host }, 'callback matches several running benchmarks; taking the newest');
-        const id = running[0].id;
-        const changed = await store.recordTimes(trx, id, body.document_name, body.eigen_document_id, body.start_time, body.end_time);
-        if (!changed) return 'duplicate';
-        await bus.publish(trx, EVENTS.DocumentUpdated, { benchmark_id: id, document_name: body.document_name });
-        return 'applied';
-      });
+    UpdateDocument: async (body: CallbackBody): Promise<CallbackOutcome> => {
+      const result = await callbacks.submit(body);
+      if (result instanceof Error) throw result;
+      return result;
     },
+
+    /** Waits for the callbacks already queued to commit. */
+    close: () => callbacks.close(),
   };
 }
 

@@ -108,8 +108,8 @@ export function createFlow(deps: FlowDeps) {
 
     async [EVENTS.DocumentUpdated](event, trx) {
       const { benchmark_id: id } = benchmarkEventSchema.parse(event.payload);
-      const docs = await store.documents(id, trx);
-      if (docs.length === 0 || docs.some((d) => d.start_time === null || d.end_time === null)) return;
+      const { unfinished, total } = await store.unfinished(id, trx);
+      if (total === 0 || unfinished > 0) return;
       clients.delete(id);
       if (await store.close(trx, id, 'completed', null)) await bus.publish(trx, EVENTS.AllDocumentsUploaded, { benchmark_id: id });
     },

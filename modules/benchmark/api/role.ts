@@ -57,6 +57,7 @@ export function createApiRole(ctx: BaseContext<BenchmarkConfig> & DatabaseContex
     subscriptions: flow.handlers,
     async stop() {
       clearInterval(timer);
+      await commands.close();
       notifier.close();
     },
   };

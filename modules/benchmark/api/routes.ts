@@ -34,6 +34,7 @@ function head(b: StoredBenchmark, progress: { done: number; total: number }) {
     target_infra: b.target_infra,
     target_url: b.target_url,
     target_eigen_platform_version: b.eigen_version,
+    project_id: b.project_id,
     status: b.status,
     error: b.error,
     created_at: b.created_at,

@@ -1,5 +1,5 @@
 // Benchmarks and their documents in the module's SQL database; every state change is a conditional update, so replays change nothing.
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { StartBody } from '../contract.ts';
 import type { DocTimes } from './summary.ts';
 
@@ -72,6 +72,19 @@ export function createStore(db: Kysely<any>) {
       return rows.map((r) => ({ name: r.name, position: Number(r.position), size_bytes: Number(r.size_bytes), start_time: num(r.start_time), end_time: num(r.end_time) }));
     },
 
+    /** Documents still missing a start or an end time: one indexed range count, not the rows. */
+    async unfinished(id: string, trx?: Kysely<any>): Promise<{ unfinished: number; total: number }> {
+      const row = await on(trx)
+        .selectFrom('documents')
+        .select((eb) => [
+          eb.fn.countAll().as('total'),
+          eb.fn.count(eb.case().when(eb.or([eb('start_time', 'is', null), eb('end_time', 'is', null)])).then(1).end()).as('unfinished'),
+        ])
+        .where('benchmark_id', '=', id)
+        .executeTakeFirstOrThrow();
+      return { unfinished: Number(row.unfinished), total: Number(row.total) };
+    },
+
     /** Newest first; `after` is the [created_at, id] of the previous page's last row. */
     async list(limit: number, status?: Status, after?: [string, string]): Promise<{ items: StoredBenchmark[]; last?: [string, string] }> {
       let q = on().selectFrom('benchmarks').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1);
@@ -114,21 +127,23 @@ export function createStore(db: Kysely<any>) {
         .execute();
     },
 
-    /** Sets start/end only where still unset (a replayed callback writes nothing); true when a time was written. */
-    async recordTimes(trx: Kysely<any>, id: string, name: string, docId: string, start: number | null, end: number | null): Promise<boolean> {
-      let changed = 0;
-      for (const [column, value] of [['start_time', start], ['end_time', end]] as const) {
-        if (value === null) continue;
-        const res = await trx
-          .updateTable('documents')
-          .set({ [column]: value, eigen_document_id: docId })
-          .where('benchmark_id', '=', id)
-          .where('name', '=', name)
-          .where(column, 'is', null)
-          .executeTakeFirst();
-        changed += Number(res.numUpdatedRows);
-      }
-      return changed > 0;
+    /**
+     * Sets start/end only where still unset (a replayed callback writes nothing), in one statement.
+     * Undefined when nothing was written; else the document's times after the write.
+     */
+    async recordTimes(trx: Kysely<any>, id: string, name: string, docId: string, start: number | null, end: number | null) {
+      const set: Record<string, unknown> = { eigen_document_id: docId };
+      if (start !== null) set.start_time = sql`coalesce(start_time, ${start})`;
+      if (end !== null) set.end_time = sql`coalesce(end_time, ${end})`;
+      const row = await trx
+        .updateTable('documents')
+        .set(set)
+        .where('benchmark_id', '=', id)
+        .where('name', '=', name)
+        .where((eb) => eb.or([...(start !== null ? [eb('start_time', 'is', null)] : []), ...(end !== null ? [eb('end_time', 'is', null)] : [])]))
+        .returning(['start_time', 'end_time'])
+        .executeTakeFirst();
+      return row ? { start_time: num(row.start_time), end_time: num(row.end_time) } : undefined;
     },
 
     async setProject(trx: Kysely<any>, id: string, projectId: string): Promise<boolean> {

@@ -1,0 +1,179 @@
+// The benchmark module under load: callback ingestion next to a bare Koa POST, then 20 concurrent benchmarks × 100
+// documents on the built-in target with zero delay, to their reports and exactly 20 emails on a local SMTP server.
+import { SMTPServer } from 'smtp-server';
+import type { VirtualUser } from '../load.ts';
+import { check, defineScenario, measure, median, ratio, type BenchIO, type BenchOptions, type CheckResult, type RatioResult, type RunRecord } from '../scenario.ts';
+import { freePort, spawnBaseline, spawnCantons, stopServers, type ServerProcess } from '../servers.ts';
+
+const TARGET_RATIO = 0.7;
+const JSON_HEADERS = { 'content-type': 'application/json' };
+
+async function call(base: string, method: string, path: string, body?: unknown): Promise<any> {
+  const res = await fetch(base + path, { method, headers: body === undefined ? {} : JSON_HEADERS, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 300)}`);
+  return path.endsWith('.csv') ? text : JSON.parse(text);
+}
+
+const startBody = (url: string, name: string, count: number, extra: Record<string, unknown> = {}) => ({
+  name, benchmark_type: 'latency', target_infra: 'bench', target_url: url, target_eigen_platform_version: 'bench',
+  username: 'bench', password: 'bench-password', documents: { count, size_bytes: 256 }, ...extra,
+});
+
+async function untilEnded(base: string, ids: string[], timeoutMs: number): Promise<any[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const views = await Promise.all(ids.map((id) => call(base, 'GET', `/api/v1/benchmarks/${id}`)));
+    if (views.every((v) => v.status !== 'running')) return views;
+    if (Date.now() > deadline) throw new Error(`${views.filter((v) => v.status === 'running').length} benchmarks still running after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** A local SMTP server counting what it accepts (the bench's MailHog). */
+async function smtpSink(): Promise<{ url: string; mails: string[]; close(): Promise<void> }> {
+  const port = await freePort();
+  const mails: string[] = [];
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    onData(stream, _session, done) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => (mails.push(Buffer.concat(chunks).toString('utf8')), done()));
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', () => resolve()));
+  return { url: `smtp://127.0.0.1:${port}`, mails, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+/**
+ * Callbacks as the target sends them: each virtual user takes the next (benchmark, document) and posts its start,
+ * then its end — every callback writes a time and publishes DocumentUpdated (duplicates only once all are used).
+ */
+function callbackLoad(targets: Array<{ project: string; host: string }>, documents: number) {
+  let next = 0;
+  return {
+    step: async (vu: VirtualUser) => {
+      const i = next++;
+      const t = targets[i % targets.length];
+      const doc = Math.floor(i / targets.length) % documents;
+      const body = { document_name: `doc${String(doc + 1).padStart(String(documents).length, '0')}.txt`, eigen_document_id: String(i), eigen_project_id: t.project, benchmark_host_name: t.host };
+      const now = Date.now() / 1000;
+      await vu.client.post('/api/v1/benchmarks/documents/', { ...body, start_time: now, end_time: null }, { step: 'callback', expect: 202 });
+      await vu.client.post('/api/v1/benchmarks/documents/', { ...body, start_time: null, end_time: now + 0.001 }, { step: 'callback', expect: 202 });
+    },
+  };
+}
+
+async function ingestion(opts: BenchOptions, io: BenchIO, rounds: number): Promise<{ runs: RunRecord[]; ratios: RatioResult[]; checks: CheckResult[] }> {
+  const cantons: RunRecord[] = [];
+  const bare: RunRecord[] = [];
+  const checks: CheckResult[] = [];
+  for (let round = 1; round <= rounds; round++) {
+    const suffix = rounds > 1 ? ` #${round}` : '';
+    // The target never calls back (the load generator does), and nothing times out during the run.
+    const servers: ServerProcess[] = [await spawnCantons({ MODULES: 'benchmark', BENCHMARK_TARGET_FAULT_SILENT: '1', BENCHMARK_TIMEOUT_SECONDS: '3600' }, { name: 'cantons benchmark' })];
+    try {
+      const base = servers[0].url;
+      const ids = await Promise.all(Array.from({ length: 20 }, (_, i) => call(base, 'POST', '/api/v1/benchmarks/start', startBody(`${base}/target`, `ingest ${i}`, 1000)).then((r) => r.benchmark_id as string)));
+      const deadline = Date.now() + 30_000;
+      let views: any[] = [];
+      while (Date.now() < deadline) {
+        views = await Promise.all(ids.map((id) => call(base, 'GET', `/api/v1/benchmarks/${id}`)));
+        if (views.every((v) => v.project_id)) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const targets = views.map((v) => ({ project: v.project_id as string, host: new URL(base).host }));
+      io.log(`callback ingestion${suffix}: cantons …`);
+      const r = await measure(`cantons callbacks${suffix}`, servers, callbackLoad(targets, 1000), opts, io);
+      cantons.push(r);
+      checks.push(check(`cantons callbacks${suffix}: zero errors`, r.errors.total === 0, `${r.errors.total} errors of ${r.requests}`));
+    } finally {
+      await stopServers(...servers);
+    }
+    const noop = await spawnBaseline('noop-post');
+    try {
+      io.log(`callback ingestion${suffix}: bare koa …`);
+      bare.push(await measure(`bare koa POST${suffix}`, [noop], { step: async (vu) => void (await vu.client.post('/api/v1/benchmarks/documents/', { document_name: 'doc1.txt', start_time: Date.now() / 1000 }, { step: 'callback', expect: 201 })) }, opts, io));
+    } finally {
+      await stopServers(noop);
+    }
+  }
+  return { runs: [...cantons, ...bare], ratios: [ratio('callbacks ÷ bare koa POST', cantons, bare, TARGET_RATIO)], checks };
+}
+
+async function concurrent(io: BenchIO, count: number, documents: number) {
+  const smtp = await smtpSink();
+  const checks: CheckResult[] = [];
+  const notes: string[] = [];
+  const server = await spawnCantons({ MODULES: 'benchmark', BENCHMARK_TARGET_DELAY_MS: '0', BENCHMARK_TARGET_CONCURRENCY: '64', SMTP_URL: smtp.url, BENCHMARK_NOTIFY_TO: 'bench@example.com' }, { name: 'cantons benchmark' });
+  try {
+    const base = server.url;
+    io.log(`${count} concurrent benchmarks × ${documents} documents …`);
+    const t0 = Date.now();
+    const ids = await Promise.all(Array.from({ length: count }, (_, i) => call(base, 'POST', '/api/v1/benchmarks/start', startBody(`${base}/target`, `concurrent ${i}`, documents)).then((r) => r.benchmark_id as string)));
+    const views = await untilEnded(base, ids, 300_000);
+    const wallMs = Date.now() - t0;
+    // From the last callback (the newest end_time) to the report (finished_at), per benchmark.
+    const lags = views.map((v) => Date.parse(v.finished_at) - Math.max(...v.documents.map((d: any) => Date.parse(d.ended_at ?? v.finished_at))));
+    let lost = 0;
+    let duplicated = 0;
+    for (const v of views) {
+      const rows = (await call(base, 'GET', `/api/v1/benchmarks/${v.benchmark_id}/report.csv`) as string).trimEnd().split('\r\n').slice(1);
+      const names = rows.map((r) => r.split(',')[4]);
+      duplicated += names.length - new Set(names).size;
+      lost += documents - rows.filter((r) => !r.endsWith(',')).length;
+    }
+    const emailDeadline = Date.now() + 30_000;
+    while (smtp.mails.length < count && Date.now() < emailDeadline) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 1000));
+    checks.push(check(`${count} benchmarks completed`, views.every((v) => v.status === 'completed'), views.map((v) => v.status).filter((s) => s !== 'completed').join(', ') || 'all completed'));
+    checks.push(check('zero lost documents', lost === 0, `${lost} of ${count * documents} without both times`));
+    checks.push(check('zero duplicated documents', duplicated === 0, `${duplicated} duplicate rows`));
+    checks.push(check(`exactly ${count} emails`, smtp.mails.length === count, `${smtp.mails.length} emails`));
+    notes.push(
+      `${count} × ${documents} documents: all reports after ${wallMs} ms (${Math.round((count * documents * 1000) / wallMs)} documents/s end to end, two callbacks each)`,
+      `last callback → report: median ${Math.round(median(lags))} ms, max ${Math.max(...lags)} ms (finished_at − newest ended_at, per benchmark)`,
+    );
+    return { checks, notes };
+  } finally {
+    await stopServers(server);
+    await smtp.close();
+  }
+}
+
+async function run(opts: BenchOptions, io: BenchIO) {
+  const parts = typeof opts.flags.only === 'string' ? opts.flags.only.split(',') : ['ingest', 'concurrent'];
+  const rounds = opts.flags.rounds === undefined ? 3 : Number(opts.flags.rounds);
+  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds needs a whole number ≥ 1, got ${opts.flags.rounds}`);
+  const count = Number(opts.flags.benchmarks ?? 20);
+  const documents = Number(opts.flags.documents ?? 100);
+  const runs: RunRecord[] = [];
+  const ratios: RatioResult[] = [];
+  const checks: CheckResult[] = [];
+  const notes = [
+    'callbacks: each request is a target callback that writes a start or end time and publishes DocumentUpdated through the outbox (its handler runs in the same process during the load); the bare Koa POST reads the same JSON and answers 201',
+    `rounds alternate cantons and bare Koa, one server at a time; the ratio is the median of the per-round ratios, target ≥ ${TARGET_RATIO}`,
+  ];
+  if (parts.includes('ingest')) {
+    const r = await ingestion(opts, io, rounds);
+    runs.push(...r.runs);
+    ratios.push(...r.ratios);
+    checks.push(...r.checks);
+  }
+  if (parts.includes('concurrent')) {
+    const c = await concurrent(io, count, documents);
+    checks.push(...c.checks);
+    notes.push(...c.notes);
+  }
+  return { runs, ratios, checks, notes };
+}
+
+export default defineScenario({
+  name: 'benchmark',
+  description: 'benchmark module: target callback ingestion vs a bare Koa POST (--rounds N, default 3), then --benchmarks 20 concurrent benchmarks × --documents 100 on the built-in target with zero delay, to 20 emails; --only ingest,concurrent',
+  defaults: { connections: 50, durationSec: 10 },
+  run,
+});
