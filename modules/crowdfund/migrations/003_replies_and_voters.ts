@@ -7,6 +7,8 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.alterTable('threads').addColumn('parent_thread_id', 'integer', (c) => c.notNull().defaultTo(0)).execute();
   await db.schema.alterTable('threads').addColumn('reply_count', 'integer', (c) => c.notNull().defaultTo(0)).execute();
   await db.schema.createIndex('threads_by_parent').on('threads').columns(['parent_thread_id', 'id']).execute();
+  // A project's top-level threads (parent 0): without it SQLite walks every top-level thread of every project.
+  await db.schema.createIndex('threads_by_project_parent').on('threads').columns(['project_id', 'parent_thread_id', 'id']).execute();
 
   await db.schema
     .createTable('votes')
@@ -22,6 +24,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 export async function down(db: Kysely<any>): Promise<void> {
   await db.schema.dropTable('votes').execute();
   // An index on a column blocks SQLite's DROP COLUMN: the index goes first.
+  await db.schema.dropIndex('threads_by_project_parent').execute();
   await db.schema.dropIndex('threads_by_parent').execute();
   await db.schema.alterTable('threads').dropColumn('reply_count').execute();
   await db.schema.alterTable('threads').dropColumn('parent_thread_id').execute();

@@ -9,6 +9,7 @@ export function createThreadsRole(ctx: RoleContext<CrowdfundConfig>): RoleInstan
   const service = createThreadService({ db: ctx.db, store: createThreadStore(ctx.db), now: ctx.now });
   return {
     facade: service.facade,
+    stop: service.stop,
     subscriptions: {
       // Runs in the kernel's consumer transaction on the crowdfund database (inbox entry included).
       async [PROJECT_PROPOSED](event, trx) {

@@ -1,5 +1,6 @@
 // The threads use cases behind the crowdfund.threads facade: pages, writes in one transaction, votes, and threads from proposals.
 import type { Kysely } from 'kysely';
+import { createGroupCommit } from '../../../db/group-commit.ts';
 import { z } from 'zod';
 import type { Facade } from '../../../kernel/contract.ts';
 import { errors } from '../../../kernel/errors.ts';
@@ -8,6 +9,9 @@ import { DEFAULT_LIMIT, MAX_LIMIT, THREAD_TYPES, type ProjectProposed, type Thre
 import { crowdfundErrors } from '../errors.ts';
 import { writeTransaction } from '../sql.ts';
 import type { ThreadStore } from './store.ts';
+
+type Vote = { thread_id: number; up: boolean; voter_id: string };
+type Counts = { up_votes: number; down_votes: number };
 
 // The cursor holds the last thread id of the previous page.
 const threadCursor = cursorField(z.int().min(1));
@@ -37,6 +41,19 @@ export interface ThreadServiceDeps {
 }
 
 export function createThreadService({ db, store, now }: ThreadServiceDeps) {
+  /**
+   * Votes are tiny writes that arrive in bursts: one transaction (one fsync on SQLite) per batch
+   * instead of per vote. Applied in arrival order, each answers the counts right after its own.
+   */
+  const votes = createGroupCommit<Vote, Counts | undefined>(
+    (batch) => writeTransaction(db, async (trx) => {
+      const at = now().toISOString();
+      const answers: Array<Counts | undefined> = [];
+      for (const v of batch) answers.push(v.voter_id === '' ? await store.countVote(trx, v.thread_id, v.up) : await store.voterVote(trx, v.thread_id, v.voter_id, v.up, at));
+      return answers;
+    }),
+    { maxBatch: 500 },
+  );
   const page = (p: { threads: Thread[]; last?: number }) => ({ threads: p.threads, next_cursor: nextCursor(p.last) ?? '' });
 
   const facade: Facade<typeof threadsContract> = {
@@ -77,10 +94,7 @@ export function createThreadService({ db, store, now }: ThreadServiceDeps) {
     },
 
     async vote({ thread_id, direction, voter_id = '' }) {
-      const up = direction === 'UP';
-      const counts = voter_id === ''
-        ? await store.countVote(thread_id, up)
-        : await writeTransaction(db, (trx) => store.voterVote(trx, thread_id, voter_id, up, now().toISOString()));
+      const counts = await votes.submit({ thread_id, up: direction === 'UP', voter_id });
       if (!counts) throw threadNotFound(thread_id);
       return counts;
     },
@@ -113,5 +127,5 @@ export function createThreadService({ db, store, now }: ThreadServiceDeps) {
     for (const r of rows) await store.insert(trx, { project_id: event.project_id, parent_thread_id: 0, created_at: at, ...r });
   }
 
-  return { facade, applyProposal };
+  return { facade, applyProposal, stop: () => votes.close() };
 }

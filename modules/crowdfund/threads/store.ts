@@ -93,10 +93,10 @@ export function createThreadStore(db: Kysely<any>) {
       return [...byProject.values()];
     },
 
-    /** Every call counts: one atomic increment, exact however many run at once. */
-    async countVote(thread_id: number, up: boolean): Promise<{ up_votes: number; down_votes: number } | undefined> {
+    /** Every call counts: one atomic increment in `trx`, exact however many run at once. */
+    async countVote(trx: Kysely<any>, thread_id: number, up: boolean): Promise<{ up_votes: number; down_votes: number } | undefined> {
       const column = up ? 'up_votes' : 'down_votes';
-      const row = await db
+      const row = await trx
         .updateTable('threads')
         .set((eb) => ({ [column]: eb(column, '+', 1) }))
         .where('id', '=', thread_id)
