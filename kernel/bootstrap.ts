@@ -4,10 +4,11 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { z } from 'zod';
 import type { ModuleDatabase } from '../db/database.ts';
 import { createBus, type Bus } from './bus/index.ts';
-import { ConfigError, configKeys, kernelConfigSchema, parseConfig, readEnv, type Env, type KernelConfig } from './config.ts';
+import { ConfigError, configKeys, kernelConfigSchema, listOf, parseConfig, readEnv, redactUrl, type Env, type KernelConfig } from './config.ts';
 import { remoteFacade, type Contract, type Facade, type Transport } from './contract.ts';
 import { errors } from './errors.ts';
 import { createHttpApp, type HttpApp, type MountedRoute } from './http/app.ts';
+import { rpcGuard } from './http/auth.ts';
 import { toMiddleware, type RouteSpec } from './http/route.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { openMigratedDatabase } from './module-database.ts';
@@ -17,7 +18,7 @@ import { allModules } from './registry.ts';
 import { planRoles, StartupError, type RolePlan } from './role-plan.ts';
 import { transportFor } from './transport/index.ts';
 import { grpcServedRoles, serveGrpc, type GrpcServer } from './transport/grpc.ts';
-import { rpcPath } from './transport/http.ts';
+import { rpcExposureProblems, rpcPath, rpcServedRoles } from './transport/http.ts';
 
 export interface Kernel {
   app: HttpApp['app'];
@@ -85,6 +86,8 @@ function validate(opts: BootstrapOptions): Validated {
     throw new ConfigError([...err.problems, ...problems]);
   }
   if (!planned) throw new StartupError(problems);
+  const exposure = rpcExposureProblems(rpcServedRoles(known, planned), config.HOST, config.RPC_TOKEN);
+  if (exposure.length) throw new StartupError(exposure);
   return { config, moduleConfig, plan: planned, modules };
 }
 
@@ -103,11 +106,16 @@ function compose(opts: BootstrapOptions, config: KernelConfig, moduleConfig: Rec
   let bus: Bus | undefined;
   let grpc: GrpcServer | undefined;
   let started = false;
+  // Roles other processes call over /rpc (kernel/transport/http.ts rpcServedRoles); in one process, none.
+  const rpcRoles = new Set(rpcServedRoles(opts.modules ?? allModules, plan));
 
   const http = createHttpApp({
     log,
     metrics,
-    openapi: () => buildOpenApi(routes, '0.1.0'),
+    apiKeys: listOf(config.API_KEYS),
+    corsOrigins: listOf(config.CORS_ORIGINS),
+    allowedHosts: listOf(config.ALLOWED_HOSTS),
+    openapi: () => buildOpenApi(routes, '0.1.0', { apiKeys: Boolean(config.API_KEYS) }),
     async readiness() {
       const checks: Record<string, boolean> = { started };
       for (const [name, check] of readinessChecks) checks[name] = await Promise.resolve().then(check).catch(() => false);
@@ -182,7 +190,7 @@ function compose(opts: BootstrapOptions, config: KernelConfig, moduleConfig: Rec
       const provides = spec.provides;
       if (provides && instance.facade) {
         facades.set(provides.role, instance.facade as Facade<Contract>);
-        mountRpc(mounted, provides, instance.facade as Record<string, (i: unknown) => Promise<unknown>>, config.BODY_LIMIT);
+        if (rpcRoles.has(provides.role)) mountRpc(mounted, provides, instance.facade as Record<string, (i: unknown) => Promise<unknown>>, config.BODY_LIMIT, config.RPC_TOKEN);
       }
       for (const spec of instance.routes ?? []) {
         routes.push({ ...spec, module: module.name });
@@ -198,7 +206,8 @@ function compose(opts: BootstrapOptions, config: KernelConfig, moduleConfig: Rec
     await bus.start();
     http.mount(mounted);
     started = true;
-    log.info({ roles: plan.local.map((r) => r.name), remote: Object.fromEntries(plan.remote) }, 'modules started');
+    log.info({ roles: plan.local.map((r) => r.name), remote: Object.fromEntries([...plan.remote].map(([role, url]) => [role, redactUrl(url)])), rpc: [...rpcRoles] }, 'modules started');
+    if (rpcRoles.size && !config.RPC_TOKEN) log.warn({ rpc: [...rpcRoles] }, 'serving roles to other processes without RPC_TOKEN (allowed on a loopback HOST only)');
   }
 
   async function close(): Promise<void> {
@@ -226,8 +235,8 @@ function compose(opts: BootstrapOptions, config: KernelConfig, moduleConfig: Rec
   };
 }
 
-/** Serves a role's facade over HTTP for callers in other processes: POST /rpc/<module.role>/<method>. */
-function mountRpc(mounted: MountedRoute[], contract: Contract, impl: Record<string, (input: unknown) => Promise<unknown>>, bodyLimit: number): void {
+/** Serves a role's facade over HTTP for callers in other processes: POST /rpc/<module.role>/<method>, with RPC_TOKEN when set. */
+function mountRpc(mounted: MountedRoute[], contract: Contract, impl: Record<string, (input: unknown) => Promise<unknown>>, bodyLimit: number, token: string | undefined): void {
   for (const [method, spec] of Object.entries(contract.methods)) {
     const path = rpcPath(contract.role, method);
     const handler = async ({ body }: { body: unknown }) => {
@@ -236,6 +245,6 @@ function mountRpc(mounted: MountedRoute[], contract: Contract, impl: Record<stri
     };
     // The same request handling as a module route: body limit, JSON, validation against the contract.
     const middleware = toMiddleware({ method: 'post', path, summary: `${contract.role}.${method}`, body: spec.input, responses: {}, handler }, bodyLimit);
-    mounted.push({ method: 'post', path, middleware });
+    mounted.push({ method: 'post', path, middleware: rpcGuard(token, middleware) });
   }
 }

@@ -7,6 +7,9 @@ export type Env = Record<string, string | undefined>;
 /** An integer setting read from the environment: `envInt(8080, 1, 65535)`. The one int helper of every config.ts. */
 export const envInt = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max).default(def);
 
+/** A comma-separated setting (API_KEYS, CORS_ORIGINS, ALLOWED_HOSTS) as a list: trimmed, empty entries dropped. */
+export const listOf = (value: string | undefined): string[] => (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+
 export const kernelConfigSchema = z.object({
   PORT: envInt(8080, 0, 65535).describe('HTTP port'),
   HOST: z.string().min(1).default('127.0.0.1').describe('interface to listen on (0.0.0.0 for every interface)'),
@@ -28,6 +31,14 @@ export const kernelConfigSchema = z.object({
   BUS_RETRY_BASE_MS: envInt(100, 1).describe('first handler retry delay (doubles, jittered)'),
   BUS_STREAM_PREFIX: z.string().regex(/^[\w:.-]+$/).default('cantons').describe('Redis Streams key prefix (one per deployment)'),
   BUS_POLL_MS: envInt(200, 1).describe('how often the relay looks for outbox rows it was not told about'),
+  // The public port (docs/security.md): credentials, origins, hosts.
+  RPC_TOKEN: z.string().min(16, 'RPC_TOKEN needs at least 16 characters').optional()
+    .describe('secret; the credential of calls between processes: /rpc answers only `Authorization: Bearer <RPC_TOKEN>`, the HTTP transport sends it; required to serve roles to other processes on a non-loopback HOST'),
+  API_KEYS: z.string().optional()
+    .refine((v) => v === undefined || listOf(v).every((k) => k.length >= 16), 'each API key needs at least 16 characters')
+    .describe('secret; comma-separated API keys: every module route then needs `Authorization: Bearer <key>` or `X-API-Key: <key>` (401 otherwise); /healthz and /readyz stay open'),
+  CORS_ORIGINS: z.string().optional().describe('comma-separated origins (`https://app.example.com`) whose pages may call the API from a browser; none by default'),
+  ALLOWED_HOSTS: z.string().optional().describe('comma-separated host names the Host header must name (421 otherwise), against DNS rebinding; default any'),
   // gRPC (kernel/transport/grpc-*.ts): the server runs in a process whose roles' contracts have a .proto.
   GRPC_HOST: z.string().min(1).default('127.0.0.1').describe('interface the gRPC server listens on'),
   GRPC_PORT: envInt(9090, 0, 65535).describe('gRPC port (the original threads service\'s)'),

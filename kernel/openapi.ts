@@ -20,7 +20,13 @@ function parameters(schema: z.ZodType | undefined, where: 'path' | 'query') {
 /** `/config/*key` and `/products/:id` → `/config/{key}`, `/products/{id}`. */
 export const openapiPath = (path: string) => path.replace(/[:*]([A-Za-z_]\w*)\+?/g, '{$1}');
 
-export function buildOpenApi(routes: Array<RouteSpec & { module: string }>, version: string) {
+/** API keys go in either header (kernel/http/auth.ts); /healthz and /readyz are not in the document, and need none. */
+const securitySchemes = {
+  bearerAuth: { type: 'http', scheme: 'bearer', description: 'one of API_KEYS' },
+  apiKeyHeader: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'one of API_KEYS' },
+};
+
+export function buildOpenApi(routes: Array<RouteSpec & { module: string }>, version: string, opts: { apiKeys?: boolean } = {}) {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const r of routes) {
     const responses: Record<string, unknown> = {};
@@ -29,6 +35,7 @@ export function buildOpenApi(routes: Array<RouteSpec & { module: string }>, vers
         ? { description: status, content: { 'application/json': { schema: toJson(schema) } } }
         : { description: status };
     }
+    if (opts.apiKeys) responses['401'] = { description: 'no valid API key', content: { 'application/json': { schema: toJson(errorBody) } } };
     responses.default = { description: 'error', content: { 'application/json': { schema: toJson(errorBody) } } };
     const operation = {
       summary: r.summary,
@@ -40,5 +47,8 @@ export function buildOpenApi(routes: Array<RouteSpec & { module: string }>, vers
     const path = openapiPath(r.path);
     for (const method of [r.method].flat()) (paths[path] ??= {})[method] = operation;
   }
-  return { openapi: '3.1.0', info: { title: 'cantons', version }, paths };
+  const secured = opts.apiKeys
+    ? { components: { securitySchemes }, security: [{ bearerAuth: [] }, { apiKeyHeader: [] }] }
+    : {};
+  return { openapi: '3.1.0', info: { title: 'cantons', version }, ...secured, paths };
 }

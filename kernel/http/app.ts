@@ -6,7 +6,7 @@ import Koa, { type Context, type Next } from 'koa';
 import type { Registry } from 'prom-client';
 import { errors, isDependencyFailure, toAppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { requireCredentials, type Credentials } from './auth.ts';
+import { requireApiKey } from './auth.ts';
 import { ClientClosedError } from './body.ts';
 import { cors } from './cors.ts';
 import { httpMetrics } from './metrics.ts';
@@ -19,8 +19,8 @@ export interface HttpAppOptions {
   /** Every readiness check by name; /readyz is 200 only when all pass. */
   readiness(): Promise<Record<string, boolean>>;
   openapi(): unknown;
-  /** API_KEYS for module routes, RPC_TOKEN for /rpc. */
-  credentials?: Credentials;
+  /** API_KEYS: when given, every module route needs one (the /rpc routes carry RPC_TOKEN instead). */
+  apiKeys?: string[];
   /** CORS_ORIGINS: the only origins that get CORS headers. */
   corsOrigins?: string[];
   /** ALLOWED_HOSTS: when given, any other Host is 421 (DNS rebinding); /healthz and /readyz answer any Host. */
@@ -150,7 +150,7 @@ export function createHttpApp(opts: HttpAppOptions): HttpApp {
   });
   if (opts.corsOrigins?.length) app.use(cors(opts.corsOrigins));
   app.use((ctx, next) => (SYSTEM.test(ctx.path) ? systemRoutes(ctx, async () => refuseUnrouted(ctx)) : next()));
-  app.use(requireCredentials(opts.credentials ?? {}));
+  app.use(requireApiKey(opts.apiKeys ?? []));
 
   app.use((ctx, next) => {
     if (!modules) throw errors.NOT_READY('Not ready: modules are starting or shutting down');

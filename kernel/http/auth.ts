@@ -20,38 +20,39 @@ export function secretMatcher(secrets: string[]): (given: string | undefined) =>
   };
 }
 
-/** `Authorization: Bearer <x>` → x; `X-API-Key: <x>` → x (API keys only). */
+/** `Authorization: Bearer <x>` → x. */
 export function bearer(ctx: Context): string | undefined {
   const m = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(ctx.get('authorization'));
   return m ? m[1] : undefined;
 }
 
-/** Comma-separated list from the environment (API_KEYS, CORS_ORIGINS, ALLOWED_HOSTS): trimmed, empties dropped. */
-export const listSetting = (value: string | undefined): string[] => (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+const RPC_PATH = /^\/rpc\//i;
 
-export interface Credentials {
-  /** API keys any module route requires; none: module routes are open. */
-  apiKeys?: string[];
-  /** The token every /rpc call must carry; unset: /rpc is open (only allowed on a loopback HOST, see bootstrap). */
-  rpcToken?: string;
-}
-
-/** Middleware: /rpc/* needs RPC_TOKEN, every other path it sees needs one of API_KEYS (when they are set). */
-export function requireCredentials({ apiKeys = [], rpcToken }: Credentials) {
-  const apiKey = apiKeys.length ? secretMatcher(apiKeys) : undefined;
-  const rpc = rpcToken ? secretMatcher([rpcToken]) : undefined;
+/**
+ * Middleware in front of the module router: when API keys are set, every path but /rpc needs one of them.
+ * /rpc carries the deployment's token instead, checked by the RPC routes themselves (rpcGuard), so no
+ * spelling of the path (letter case, a trailing slash) can reach them without it.
+ */
+export function requireApiKey(apiKeys: string[]) {
+  const matches = apiKeys.length ? secretMatcher(apiKeys) : undefined;
   return (ctx: Context, next: Next) => {
-    if (ctx.path.startsWith('/rpc/')) {
-      if (rpc && !rpc(bearer(ctx))) {
-        ctx.set('www-authenticate', 'Bearer realm="cantons-rpc"');
-        throw errors.UNAUTHORIZED('Internal calls need the deployment\'s RPC token');
-      }
-      return next();
-    }
-    if (apiKey && !apiKey(bearer(ctx) ?? (ctx.get('x-api-key') || undefined))) {
+    if (matches && !RPC_PATH.test(ctx.path) && !matches(bearer(ctx) ?? (ctx.get('x-api-key') || undefined))) {
       ctx.set('www-authenticate', 'Bearer realm="cantons"');
       throw errors.UNAUTHORIZED('This API needs a key: send Authorization: Bearer <key> or X-API-Key: <key>');
     }
     return next();
   };
+}
+
+/** Wraps an /rpc route: without the right `Authorization: Bearer <RPC_TOKEN>` it answers 401; no token: open (loopback only, see bootstrap). */
+export function rpcGuard<M extends (ctx: Context, next: Next) => unknown>(token: string | undefined, route: M): M {
+  if (!token) return route;
+  const matches = secretMatcher([token]);
+  return ((ctx: Context, next: Next) => {
+    if (!matches(bearer(ctx))) {
+      ctx.set('www-authenticate', 'Bearer realm="cantons-rpc"');
+      throw errors.UNAUTHORIZED('Internal calls need the deployment\'s RPC token');
+    }
+    return route(ctx, next);
+  }) as M;
 }

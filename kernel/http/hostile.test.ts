@@ -1,7 +1,6 @@
 // Hostile input over real sockets: unknown methods, NUL and lone surrogates, deep JSON, hang-ups mid-upload,
 // Node's own parse errors, and backing services that go away — never a 5xx the client could cause, always JSON.
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
 import { connect, createServer, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { z } from 'zod';
@@ -10,9 +9,10 @@ import { createLogger } from '../logger.ts';
 import { defineModule } from '../module.ts';
 import { route } from './route.ts';
 import { createTestDatabase, gate, startTestApp, waitFor, type TestApp } from '../testing/index.ts';
+import { rawRequest, rawSocket, type Raw } from '../testing/raw-http.ts';
 
 /** A module whose route takes any JSON and walks it recursively, as a store or serialiser would. */
-export const probeModule = defineModule({
+const probeModule = defineModule({
   name: 'probe',
   description: 'test fixture: a route that accepts any JSON value',
   roles: {
@@ -32,40 +32,6 @@ export const probeModule = defineModule({
     },
   },
 });
-
-export interface Raw {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  text: string;
-}
-
-/** Any method node:http can send (fetch refuses TRACE and friends). */
-export function rawRequest(url: string, method: string, path: string, body?: string, headers: Record<string, string> = {}): Promise<Raw> {
-  const u = new URL(url);
-  return new Promise((resolve, reject) => {
-    const req = request({ hostname: u.hostname, port: u.port, method, path, headers }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, text }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-/** Bytes on a fresh socket; resolves what came back before the server closed it (or after `waitMs`). */
-export function rawSocket(port: number, bytes: string | Buffer, waitMs = 1000): Promise<string> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1');
-    let out = '';
-    s.on('data', (d) => (out += d.toString('latin1')));
-    s.on('error', () => {});
-    const timer = setTimeout(() => s.destroy(), waitMs);
-    s.on('close', () => (clearTimeout(timer), resolve(out)));
-    s.write(bytes);
-  });
-}
 
 function jsonError(raw: Raw) {
   const body = JSON.parse(raw.text);

@@ -1,11 +1,40 @@
-// The HTTP transport: POST /rpc/<module.role>/<method> with JSON, timeouts, jittered retries, typed errors.
+// The HTTP transport: POST /rpc/<module.role>/<method> with JSON and the deployment's token, timeouts,
+// jittered retries, typed errors; and which roles a process serves that way.
 import http from 'node:http';
 import https from 'node:https';
 import { backoffDelay, sleep } from '../backoff.ts';
 import { AppError, errors } from '../errors.ts';
 import type { Contract, Transport } from '../contract.ts';
+import type { ModuleDefinition } from '../module.ts';
+import type { RolePlan } from '../role-plan.ts';
 
 export const rpcPath = (role: string, method: string) => `/rpc/${role}/${method}`;
+
+/**
+ * The roles this process serves to other processes over /rpc: those it runs whose contract a role of a
+ * known module that does NOT run here uses. Everything in one process (MODULES unset): none, so there is
+ * no /rpc at all; `MODULES=shop.products` (shop.orders elsewhere): shop.products.
+ */
+export function rpcServedRoles(known: ModuleDefinition<any>[], plan: RolePlan): string[] {
+  const local = new Set(plan.local.map((r) => r.name));
+  const wanted = new Set<string>();
+  for (const m of known) {
+    for (const [role, spec] of Object.entries(m.roles)) {
+      if (local.has(`${m.name}.${role}`)) continue;
+      for (const used of spec.uses ?? []) wanted.add(used.role);
+    }
+  }
+  return plan.local.filter((r) => r.module.roles[r.role].provides && wanted.has(r.module.roles[r.role].provides!.role)).map((r) => r.module.roles[r.role].provides!.role);
+}
+
+/** 127.0.0.0/8, ::1, localhost: only this machine reaches the port. */
+export const isLoopback = (host: string) => /^(127\.\d+\.\d+\.\d+|::1|\[::1\]|localhost|::ffff:127\.\d+\.\d+\.\d+)$/i.test(host);
+
+/** Start-up problems of serving roles to other processes: on a non-loopback HOST, not without RPC_TOKEN. */
+export function rpcExposureProblems(served: string[], host: string, token: string | undefined): string[] {
+  if (!served.length || token || isLoopback(host)) return [];
+  return [`${served.join(', ')} would be served to other processes on HOST=${host} without a credential; set RPC_TOKEN (or RPC_TOKEN_FILE) in every process of the deployment`];
+}
 
 export interface HttpTransportOptions {
   baseUrl: string;
@@ -14,6 +43,8 @@ export interface HttpTransportOptions {
   /** First retry delay; each next one doubles, with full jitter. */
   retryBaseMs?: number;
   headers?: () => Record<string, string>;
+  /** RPC_TOKEN: sent as `Authorization: Bearer <token>` on every call. */
+  token?: string;
 }
 
 /**
@@ -26,12 +57,14 @@ export function httpTransport(opts: HttpTransportOptions): Transport {
   // Idle sockets close before the server's 65 s keep-alive does, so a reused socket is rarely a dead one.
   const agent = new client.Agent({ keepAlive: true, maxSockets: 512, timeout: 60_000 });
   const prefix = base.pathname.replace(/\/+$/, '');
+  // Credentials in the URL (http://user:pw@host) are never sent as such nor quoted: only the token authenticates.
+  const auth = opts.token ? { authorization: `Bearer ${opts.token}` } : {};
 
   function post(path: string, body: string): Promise<{ status: number; text: string }> {
     return new Promise((resolve, reject) => {
       const req = client.request(
         { protocol: base.protocol, hostname: base.hostname, port: base.port, path: prefix + path, method: 'POST', agent,
-          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...opts.headers?.() } },
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...auth, ...opts.headers?.() } },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
@@ -59,7 +92,8 @@ export function httpTransport(opts: HttpTransportOptions): Transport {
           res = await post(rpcPath(contract.role, method), body);
         } catch (err) {
           const e = err as NodeJS.ErrnoException;
-          lastFailure = e.code === 'TIMEOUT' ? e.message : (e.code ?? e.message);
+          // The code only: a socket error's message names the address, which a public client must not learn.
+          lastFailure = e.code === 'TIMEOUT' ? e.message : (e.code ?? 'connection failed');
           continue;
         }
         if (res.status >= 200 && res.status < 300) return res.text === '' ? undefined : JSON.parse(res.text);
@@ -68,10 +102,13 @@ export function httpTransport(opts: HttpTransportOptions): Transport {
           lastFailure = failure?.message ?? '503';
           continue;
         }
+        // Our token refused: the deployment's misconfiguration, not the public client's missing key.
+        if (res.status === 401) throw errors.ROLE_UNAVAILABLE(`${contract.role} refused this process's RPC token`);
         if (failure?.error && failure.message !== undefined) throw new AppError(failure.error, res.status, failure.message, failure.details);
         throw new AppError('UNEXPECTED_ERROR', 500, `${contract.role}.${method} answered ${res.status}`);
       }
-      throw errors.ROLE_UNAVAILABLE(`${contract.role} at ${opts.baseUrl} is unavailable: ${lastFailure}`);
+      // The role, never its address: the message reaches public clients.
+      throw errors.ROLE_UNAVAILABLE(`${contract.role} is unavailable: ${lastFailure}`);
     },
     async close() {
       agent.destroy();
