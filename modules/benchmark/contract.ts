@@ -24,7 +24,8 @@ export type EventName = keyof typeof EVENTS;
 /** Every event names its benchmark and nothing secret: handlers read the rest from the database. */
 export const benchmarkEventSchema = z.object({ benchmark_id: z.uuid() });
 export type BenchmarkEvent = z.infer<typeof benchmarkEventSchema>;
-export const documentUpdatedSchema = benchmarkEventSchema.extend({ document_name: z.string() });
+/** The documents of one benchmark that got their upload time in one committed batch of callbacks. */
+export const documentUpdatedSchema = benchmarkEventSchema.extend({ document_names: z.array(z.string()).min(1) });
 export const errorOccurredSchema = benchmarkEventSchema.extend({ reason: z.string() });
 
 export const PAYLOADS: Record<EventName, z.ZodType> = {
@@ -121,6 +122,7 @@ export const benchmarkViewSchema = z.object({
   target_url: z.string(),
   target_eigen_platform_version: z.string(),
   project_id: z.string().nullable().describe('the target project (document_type_id) its callbacks name'),
+  uploaded_at: z.string().nullable().describe('when the target accepted the last upload'),
   status: z.enum(['running', 'completed', 'failed']),
   error: z.string().nullable(),
   created_at: z.string(),

@@ -14,6 +14,7 @@ import { normaliseHost, normaliseTarget } from './target-client.ts';
 
 export interface CommandDeps {
   db: Kysely<any>;
+  dialect: 'sqlite' | 'postgres';
   store: Store;
   bus: Publisher;
   box: SecretBox;
@@ -25,12 +26,15 @@ export interface CommandDeps {
 export type CallbackOutcome = 'applied' | 'duplicate';
 
 export function createCommands(deps: CommandDeps) {
-  const { db, store, bus, box, log } = deps;
+  const { db, dialect, store, bus, box, log } = deps;
 
-  /** One callback inside the batch's transaction; a refusal is its result, so it does not fail the others. */
-  async function applyCallback(trx: Kysely<any>, body: CallbackBody): Promise<CallbackOutcome | AppError> {
+  /**
+   * One callback inside the batch's transaction; a refusal is its result, so it does not fail the others.
+   * A document that now has both times is added to `completed` under its benchmark.
+   */
+  async function applyCallback(trx: Kysely<any>, body: CallbackBody, completed: Map<string, string[]>): Promise<CallbackOutcome | AppError> {
     const host = normaliseHost(body.benchmark_host_name);
-    const matches = await store.match(trx, host, body.eigen_project_id, body.document_name);
+    const matches = await store.match(trx, host, body.eigen_project_id, body.document_name, dialect === 'postgres');
     const running = matches.filter((m) => m.status === 'running' && m.closing === null);
     if (running.length === 0) {
       const what = `${body.document_name} of project ${body.eigen_project_id} on ${host}`;
@@ -41,17 +45,21 @@ export function createCommands(deps: CommandDeps) {
     const id = running[0].id;
     const times = await store.recordTimes(trx, id, body.document_name, body.eigen_document_id, body.start_time, body.end_time);
     if (!times) return 'duplicate';
-    // The document is updated once it has its upload time: a start alone changes no benchmark's completeness.
-    if (times.start_time !== null && times.end_time !== null) {
-      await bus.publish(trx, EVENTS.DocumentUpdated, { benchmark_id: id, document_name: body.document_name });
-    }
+    // A document counts once it has its upload time: a start alone changes no benchmark's completeness.
+    if (times.start_time !== null && times.end_time !== null) completed.set(id, [...(completed.get(id) ?? []), body.document_name]);
     return 'applied';
   }
 
   const callbacks = createGroupCommit<CallbackBody, CallbackOutcome | AppError>(
     (items) => db.transaction().execute(async (trx) => {
       const out: Array<CallbackOutcome | AppError> = [];
-      for (const body of items) out.push(await applyCallback(trx, body));
+      const completed = new Map<string, string[]>();
+      for (const body of items) out.push(await applyCallback(trx, body, completed));
+      // DocumentUpdated when the batch left a benchmark without an unfinished document: one event per benchmark,
+      // not one per callback (each event is a transaction, and an fsync, in its handler).
+      for (const [id, names] of completed) {
+        if ((await store.unfinished(id, trx)).unfinished === 0) await bus.publish(trx, EVENTS.DocumentUpdated, { benchmark_id: id, document_names: names });
+      }
       return out;
     }),
     { maxBatch: 500 },
@@ -82,6 +90,7 @@ export function createCommands(deps: CommandDeps) {
             username: body.username,
             password_enc: box.seal(body.password, id),
             project_id: null,
+            uploaded_at: null,
             status: 'running',
             closing: null,
             error: null,

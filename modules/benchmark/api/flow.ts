@@ -102,6 +102,7 @@ export function createFlow(deps: FlowDeps) {
           const batch = docs.slice(i, i + deps.http.uploadBatch);
           await client.upload(b.project_id!, batch.map((d) => ({ name: d.name, content: documentContent(d) })));
         }
+        await store.setUploaded(trx, id, deps.now().toISOString());
         log.info({ benchmark: id, documents: docs.length }, 'documents uploaded');
       });
     },

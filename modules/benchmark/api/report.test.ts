@@ -7,7 +7,7 @@ import { percentile, summarise, verdict } from './summary.ts';
 
 const benchmark = (over: Partial<StoredBenchmark> = {}): StoredBenchmark => ({
   id: 'b1', name: 'Release, "rc1"', benchmark_type: 'latency', target_infra: 'k8s', target_url: 'eigenapi:8283', target_base: 'http://eigenapi:8283',
-  target_host: 'eigenapi:8283', eigen_version: '5.11.0', username: 'u', password_enc: null, project_id: '1', status: 'running', closing: 'completed',
+  target_host: 'eigenapi:8283', eigen_version: '5.11.0', username: 'u', password_enc: null, project_id: '1', uploaded_at: null, status: 'running', closing: 'completed',
   error: null, options: { documents: null, notify: null, timeout_seconds: 60, thresholds: null, baseline_id: null }, deadline_ms: 0,
   created_at: '2026-01-01T00:00:00.000Z', finished_at: null, ...over,
 });

@@ -35,6 +35,7 @@ function head(b: StoredBenchmark, progress: { done: number; total: number }) {
     target_url: b.target_url,
     target_eigen_platform_version: b.eigen_version,
     project_id: b.project_id,
+    uploaded_at: b.uploaded_at,
     status: b.status,
     error: b.error,
     created_at: b.created_at,

@@ -25,6 +25,7 @@ export interface StoredBenchmark {
   username: string;
   password_enc: string | null;
   project_id: string | null;
+  uploaded_at: string | null;
   status: Status;
   closing: 'completed' | 'failed' | null;
   error: string | null;
@@ -113,9 +114,13 @@ export function createStore(db: Kysely<any>) {
       return out;
     },
 
-    /** Benchmarks whose target, project and document match a callback, newest first, with their status. */
-    async match(trx: Kysely<any>, host: string, projectId: string, documentName: string) {
-      return trx
+    /**
+     * Benchmarks whose target, project and document match a callback, newest first, with their status.
+     * On Postgres the rows are locked: callbacks of one benchmark in two processes' batches then count its
+     * unfinished documents one after the other, so the batch that finishes it always sees every other.
+     */
+    async match(trx: Kysely<any>, host: string, projectId: string, documentName: string, lock: boolean) {
+      const q = trx
         .selectFrom('benchmarks as b')
         .innerJoin('documents as d', 'd.benchmark_id', 'b.id')
         .select(['b.id', 'b.status', 'b.closing', 'b.created_at'])
@@ -123,8 +128,8 @@ export function createStore(db: Kysely<any>) {
         .where('b.project_id', '=', projectId)
         .where('d.name', '=', documentName)
         .orderBy('b.created_at', 'desc')
-        .orderBy('b.id', 'desc')
-        .execute();
+        .orderBy('b.id', 'desc');
+      return (lock ? q.forUpdate('b') : q).execute();
     },
 
     /**
@@ -144,6 +149,10 @@ export function createStore(db: Kysely<any>) {
         .returning(['start_time', 'end_time'])
         .executeTakeFirst();
       return row ? { start_time: num(row.start_time), end_time: num(row.end_time) } : undefined;
+    },
+
+    async setUploaded(trx: Kysely<any>, id: string, at: string): Promise<void> {
+      await trx.updateTable('benchmarks').set({ uploaded_at: at }).where('id', '=', id).where('uploaded_at', 'is', null).execute();
     },
 
     async setProject(trx: Kysely<any>, id: string, projectId: string): Promise<boolean> {

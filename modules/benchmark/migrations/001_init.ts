@@ -17,6 +17,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     // AES-256-GCM of the password, bound to the id; null once the benchmark has ended.
     .addColumn('password_enc', 'text')
     .addColumn('project_id', 'text')
+    // When the last upload request was accepted: callbacks may come before, the report needs none of it.
+    .addColumn('uploaded_at', 'text')
     .addColumn('status', 'text', (c) => c.notNull())
     // Set once, by whichever of "all documents done", an error or the timeout comes first: the guard that makes one report.
     .addColumn('closing', 'text')
