@@ -48,6 +48,10 @@ declare module 'autocannon' {
   }
   interface Instance extends PromiseLike<Result> {
     stop(): void;
+    /** Every answer, with its latency in ms (after the request's onResponse ran). */
+    on(event: 'response', listener: (client: unknown, status: number, bytes: number, latencyMs: number) => void): this;
+    /** A connection error or timeout. */
+    on(event: 'reqError', listener: (error: Error & { code?: string }) => void): this;
   }
   function autocannon(opts: Options): Instance;
   export default autocannon;

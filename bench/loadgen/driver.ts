@@ -3,9 +3,11 @@
 import autocannon from 'autocannon';
 import { ingestRequest } from '../ingest.ts';
 import { runLoad } from '../load.ts';
-import { createRandom } from '../random.ts';
+import { createRandom, type Random } from '../random.ts';
+import { runRequests, type OneRequest } from './request-load.ts';
 
-export type Tool = 'ours' | 'autocannon';
+/** ours: runLoad; autocannon: the library bare; request-load: autocannon with our checks and histograms (bench/request-load.ts). */
+export type Tool = 'ours' | 'autocannon' | 'request-load';
 /** static: the same POST every time (autocannon's best case: it pre-renders the bytes); ingest: the events scenario's random POSTs. */
 export type RequestKind = 'static' | 'ingest';
 
@@ -67,8 +69,19 @@ async function cannon(input: DriverInput, durationSec: number): Promise<Counts> 
   return { requests: result.requests.total, ok: result.statusCodeStats['201']?.count ?? 0, p50: result.latency.p50, p99: result.latency.p99 };
 }
 
+async function requestLoad(input: DriverInput, durationSec: number): Promise<Counts> {
+  const next = input.request === 'static'
+    ? (): OneRequest => ({ step: 'post', method: 'POST', path: STATIC.path, headers: { 'x-trace-id': STATIC.traceId }, body: STATIC.body, expect: 201 })
+    : (random: Random): OneRequest => {
+      const q = ingestRequest(random);
+      return { step: q.step, method: 'POST', path: q.path, headers: { 'x-trace-id': q.traceId }, body: q.body, expect: 201 };
+    };
+  const r = await runRequests({ url: input.url, connections: input.connections, durationMs: durationSec * 1000, next });
+  return { requests: r.requests, ok: r.ok, p50: r.latency.p50, p99: r.latency.p99 };
+}
+
 async function main(input: DriverInput): Promise<DriverOutput> {
-  const run = input.tool === 'ours' ? ours : cannon;
+  const run = { ours, autocannon: cannon, 'request-load': requestLoad }[input.tool];
   if (input.warmupSec > 0) await run(input, input.warmupSec);
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();

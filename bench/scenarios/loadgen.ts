@@ -8,7 +8,7 @@ import type { DriverInput, DriverOutput, RequestKind, Tool } from '../loadgen/dr
 import { defineScenario, median, type BenchIO, type BenchOptions, type RatioResult, type RunRecord } from '../scenario.ts';
 import { ROOT, spawnBaseline, stopServers, type ServerProcess } from '../servers.ts';
 
-const TOOLS: Tool[] = ['ours', 'autocannon'];
+const TOOLS: Tool[] = ['ours', 'autocannon', 'request-load'];
 const KINDS: RequestKind[] = ['static', 'ingest'];
 
 async function drive(input: DriverInput): Promise<DriverOutput> {
@@ -63,7 +63,7 @@ async function run(opts: BenchOptions, io: BenchIO) {
   try {
     for (let round = 1; round <= rounds; round++) {
       for (const kind of kinds) {
-        // Alternate who goes first, so neither always runs on a machine the other just warmed or tired.
+        // Alternate who goes first, so none always runs on a machine another just warmed or tired.
         for (const tool of round % 2 ? TOOLS : [...TOOLS].reverse()) {
           const label = `${tool}, ${kind} POST${rounds > 1 ? ` #${round}` : ''}`;
           io.log(`round ${round}/${rounds}: ${label} …`);
@@ -79,14 +79,17 @@ async function run(opts: BenchOptions, io: BenchIO) {
   const runs = [...series.values()].flat();
   const ratios: RatioResult[] = [];
   for (const kind of kinds) {
-    const [ours, cannon] = [series.get(`ours ${kind}`)!, series.get(`autocannon ${kind}`)!];
-    ratios.push(perRound(`${kind}: autocannon ÷ ours, client CPU per request`, cannon, ours, (r) => r.loadgenCpuUsPerRequest));
-    ratios.push(perRound(`${kind}: autocannon ÷ ours, requests per second`, cannon, ours, (r) => r.okRps));
-    ratios.push(perRound(`${kind}: autocannon ÷ ours, server CPU per request`, cannon, ours, (r) => r.serverCpuUsPerOk));
+    const ours = series.get(`ours ${kind}`)!;
+    for (const tool of ['autocannon', 'request-load'] as const) {
+      const other = series.get(`${tool} ${kind}`)!;
+      ratios.push(perRound(`${kind}: ${tool} ÷ ours, client CPU per request`, other, ours, (r) => r.loadgenCpuUsPerRequest));
+      ratios.push(perRound(`${kind}: ${tool} ÷ ours, requests per second`, other, ours, (r) => r.okRps));
+      ratios.push(perRound(`${kind}: ${tool} ÷ ours, server CPU per request`, other, ours, (r) => r.serverCpuUsPerOk));
+    }
   }
   const notes = [
     `each generator runs in its own child process (bench/loadgen/driver.ts), ${opts.warmupSec} s warm-up then ${opts.durationSec} s measured on fresh connections; "gen µs/req" is that process's user + system CPU (process.cpuUsage) ÷ the requests it finished`,
-    'ours parses every JSON response and records two histograms per request (as in every scenario); autocannon keeps one histogram and does not parse bodies',
+    'ours (runLoad) and request-load (autocannon through bench/request-load.ts) parse every JSON response and record two histograms per request, as the scenarios need; autocannon bare keeps its one histogram and reads no bodies',
     'server CPU per request covers warm-up and measurement alike (read from /proc at the start and end of each child)',
   ];
   return { runs, ratios, notes };
@@ -94,7 +97,7 @@ async function run(opts: BenchOptions, io: BenchIO) {
 
 export default defineScenario({
   name: 'loadgen',
-  description: 'our load generator vs autocannon on the bare Koa no-op, client CPU per request; --requests static,ingest --rounds N (default 5, alternating)',
+  description: 'our load generator vs autocannon (bare, and through bench/request-load.ts) on the bare Koa no-op, client CPU per request; --requests static,ingest --rounds N (default 5, alternating)',
   defaults: { connections: 200, durationSec: 10 },
   run,
 });
