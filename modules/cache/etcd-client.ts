@@ -18,7 +18,7 @@ export const isStaleAuthToken = (err: unknown): boolean =>
   err instanceof Error && err.message.includes('revision of auth store is old');
 
 /** `renewToken` drops the client's auth token, so the next attempt authenticates again. */
-export function etcdOptions(s: EtcdSettings, renewToken: () => void = () => {}): IOptions {
+function etcdOptions(s: EtcdSettings, renewToken: () => void = () => {}): IOptions {
   const timeoutMs = s.CACHE_ETCD_TIMEOUT_MS;
   const tls = s.ETCD_CA_FILE || s.ETCD_CERT_FILE || s.ETCD_URL.some((e) => e.startsWith('https:'));
   const options: IOptions = {

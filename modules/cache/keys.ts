@@ -20,7 +20,7 @@ export function keyProblem(key: string): string | undefined {
   return undefined;
 }
 
-export function assertKey(key: string): string {
+function assertKey(key: string): string {
   const problem = keyProblem(key);
   if (problem) throw cacheErrors.INVALID_KEY(`Invalid key: ${problem}`);
   return key;
