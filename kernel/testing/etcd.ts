@@ -7,7 +7,7 @@ import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Etcd3, Range } from 'etcd3';
-import { createEtcdClient } from '../../modules/cache/testing/etcd-client.ts';
+import { createEtcdClient } from '../../modules/cache/etcd-client.ts';
 import { freePort } from './services.ts';
 
 export const ETCD_BIN = process.env.ETCD_BIN ?? 'etcd';
@@ -154,10 +154,12 @@ export async function startEtcd(opts: EtcdStartOptions = {}): Promise<EtcdServer
   const newClient = (asRoot: boolean): Etcd3 =>
     tls || asRoot
       ? createEtcdClient({
-          endpoints: [url],
-          timeoutMs: 5000,
-          ...tls,
-          ...(asRoot && rootPassword && { username: 'root', password: rootPassword }),
+          ETCD_URL: [url],
+          CACHE_ETCD_TIMEOUT_MS: 5000,
+          ETCD_CA_FILE: tls?.caFile,
+          ETCD_CERT_FILE: tls?.certFile,
+          ETCD_KEY_FILE: tls?.keyFile,
+          ...(asRoot && rootPassword && { ETCD_USERNAME: 'root', ETCD_PASSWORD: rootPassword }),
         })
       : new Etcd3({ hosts: url });
   let authEnabled = false;
