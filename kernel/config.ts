@@ -47,7 +47,7 @@ export const kernelConfigSchema = z.object({
   GRPC_TLS_CA_FILE: z.string().min(1).optional().describe('PEM CA: the server then requires client certificates it signed; clients verify grpcs:// servers with it'),
   GRPC_TLS_SERVER_NAME: z.string().min(1).optional().describe('name to verify in a grpcs:// server\'s certificate instead of the URL\'s host'),
   GRPC_INSECURE: z.enum(['true', 'false']).default('false').transform((v) => v === 'true')
-    .describe('allow plaintext gRPC on a non-loopback address (true | false)'),
+    .describe('allow plaintext gRPC on a non-loopback address'),
   GRPC_KEEPALIVE_MS: envInt(30_000, 1000).describe('gRPC keepalive ping period on idle connections'),
 }).refine((c) => !c.GRPC_TLS_CERT_FILE === !c.GRPC_TLS_KEY_FILE, {
   path: ['GRPC_TLS_KEY_FILE'],

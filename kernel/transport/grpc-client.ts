@@ -5,7 +5,7 @@ import type { Contract, Transport } from '../contract.ts';
 import { errors } from '../errors.ts';
 import { backoffDelay, sleep } from '../backoff.ts';
 import type { Logger } from '../logger.ts';
-import { fromGrpcError, isRetryable } from './grpc-errors.ts';
+import { fromGrpcError, isRetryable, TOKEN_REFUSED } from './grpc-errors.ts';
 import { rpcMetrics } from './grpc-metrics.ts';
 import { loadService, rpcName } from './grpc-proto.ts';
 import { channelCredentials, type GrpcTlsSettings } from './grpc-tls.ts';
@@ -21,6 +21,8 @@ export interface GrpcTransportOptions {
   keepaliveMs: number;
   maxMessageBytes: number;
   tls: GrpcTlsSettings;
+  /** RPC_TOKEN: sent as `authorization: Bearer <token>` on every call. */
+  token?: string;
   metrics?: Registry;
   log?: Logger;
 }
@@ -50,11 +52,13 @@ export function grpcTransport(opts: GrpcTransportOptions): Transport {
     'grpc.max_reconnect_backoff_ms': 2000,
   });
   const observe = opts.metrics ? rpcMetrics(opts.metrics, 'client') : undefined;
+  const metadata = new Metadata();
+  if (opts.token) metadata.set('authorization', `Bearer ${opts.token}`);
 
   function once(path: string, service: string, rpc: string, serialize: (v: any) => Buffer, deserialize: (b: Buffer) => any, request: unknown): Promise<unknown> {
     const started = performance.now();
     return new Promise((resolve, reject) => {
-      client.makeUnaryRequest(path, serialize, deserialize, request, new Metadata(), { deadline: Date.now() + opts.timeoutMs }, (err, value) => {
+      client.makeUnaryRequest(path, serialize, deserialize, request, metadata, { deadline: Date.now() + opts.timeoutMs }, (err, value) => {
         observe?.(service, rpc, err ? (statusName(err) ?? 'UNKNOWN') : 'OK', started);
         if (err) reject(err);
         else resolve(value);
@@ -79,6 +83,8 @@ export function grpcTransport(opts: GrpcTransportOptions): Transport {
           return codec.responseFromWire(value);
         } catch (err) {
           last = err as ServiceError;
+          // Our token refused: the deployment's misconfiguration, not the public client's missing key.
+          if (last.metadata?.get(TOKEN_REFUSED).length) throw errors.ROLE_UNAVAILABLE(`${contract.role} refused this process's RPC token`);
           if (!isRetryable(last)) throw fromGrpcError(last, contract.role);
           opts.log?.debug({ role: contract.role, rpc, attempt, code: statusName(last), details: last.details }, 'gRPC call failed; retrying if idempotent');
         }

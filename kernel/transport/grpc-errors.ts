@@ -2,15 +2,16 @@
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { AppError, defineErrors, errors } from '../errors.ts';
 
-/** Codes for what a gRPC server that is not ours may answer (ours always send the catalogue code). */
+/** For ALREADY_EXISTS from a gRPC server that is not ours (ours always send the catalogue code). */
 export const grpcErrors = defineErrors('kernel', {
-  UNAUTHENTICATED: { status: 401, description: 'The call carried no valid credential.' },
   CONFLICT: { status: 409, description: 'A gRPC peer answered ALREADY_EXISTS without a more precise code.' },
 });
 
 const CODE = 'cantons-error-code';
 const STATUS = 'cantons-error-status';
 const DETAILS = 'cantons-error-details-bin';
+/** Trailer of a call refused for its RPC token (not a role's own 401). */
+export const TOKEN_REFUSED = 'cantons-rpc-token-refused';
 
 const byHttpStatus: Record<number, status> = {
   400: status.INVALID_ARGUMENT,
@@ -63,7 +64,7 @@ export function fromGrpcError(err: ServiceError, role: string): AppError {
     case status.ALREADY_EXISTS:
       return grpcErrors.CONFLICT(err.details);
     case status.UNAUTHENTICATED:
-      return grpcErrors.UNAUTHENTICATED(err.details);
+      return errors.UNAUTHORIZED(err.details);
     case status.UNAVAILABLE:
     case status.DEADLINE_EXCEEDED:
       return errors.ROLE_UNAVAILABLE(`${role} is unavailable: ${status[err.code]}`);

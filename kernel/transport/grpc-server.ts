@@ -4,9 +4,10 @@ import { ReflectionService } from '@grpc/reflection';
 import type { Registry } from 'prom-client';
 import type { Contract } from '../contract.ts';
 import { errors } from '../errors.ts';
+import { secretMatcher } from '../http/auth.ts';
 import { validate } from '../http/route.ts';
 import type { Logger } from '../logger.ts';
-import { toGrpcError } from './grpc-errors.ts';
+import { toGrpcError, TOKEN_REFUSED } from './grpc-errors.ts';
 import { addHealthService, healthPackage, type HealthChecks } from './grpc-health.ts';
 import { rpcMetrics } from './grpc-metrics.ts';
 import { loadService, rpcName } from './grpc-proto.ts';
@@ -28,6 +29,8 @@ export interface GrpcServerOptions {
   port: number;
   tls: GrpcTlsSettings;
   keepaliveMs: number;
+  /** RPC_TOKEN: every call to a served role must carry `authorization: Bearer <token>` (health and reflection stay open). */
+  token?: string;
   /** Largest message accepted, bytes. */
   maxMessageBytes: number;
   services: ServedContract[];
@@ -42,7 +45,8 @@ export interface GrpcServer {
 }
 
 export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServer> {
-  const credentials = serverCredentials(opts.host, opts.tls);
+  const credentials = serverCredentials(opts.host, opts.tls, opts.token);
+  const tokenMatches = opts.token ? secretMatcher([opts.token]) : undefined;
   const server = new Server({
     'grpc.keepalive_time_ms': opts.keepaliveMs,
     'grpc.keepalive_timeout_ms': 10_000,
@@ -73,6 +77,13 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServ
           observe(service, rpc, status[failure.code], started);
           callback(failure);
         };
+        if (tokenMatches && !tokenMatches(/^Bearer[ \t]+(\S+)$/i.exec(String(call.metadata.get('authorization')[0] ?? ''))?.[1])) {
+          // Marked apart from a role's own 401: the caller's deployment is misconfigured, not its client.
+          const failure = toGrpcError(errors.UNAUTHORIZED('Internal calls need the deployment\'s RPC token'));
+          failure.metadata.set(TOKEN_REFUSED, 'true');
+          observe(service, rpc, 'UNAUTHENTICATED', started);
+          return callback(failure);
+        }
         (async () => {
           const impl = served.facade() as Impl | undefined;
           if (!impl) throw errors.NOT_READY(`${served.contract.role} is starting`);

@@ -24,7 +24,14 @@ export function isLoopback(host: string): boolean {
 
 const read = (file: string) => readFileSync(file);
 
-export function serverCredentials(host: string, tls: GrpcTlsSettings): ServerCredentials {
+/**
+ * Off loopback, a call must prove it comes from the deployment, as on the HTTP port: a client
+ * certificate (GRPC_TLS_CA_FILE, mutual TLS) or the RPC token; anything less answers anyone.
+ */
+export function serverCredentials(host: string, tls: GrpcTlsSettings, token?: string): ServerCredentials {
+  if (!isLoopback(host) && !token && !(tls.certFile && tls.caFile)) {
+    throw new Error(`GRPC_HOST ${host} is not a loopback address and gRPC calls would carry no credential: set GRPC_TLS_CA_FILE (mutual TLS) or RPC_TOKEN`);
+  }
   if (tls.certFile && tls.keyFile) {
     const ca = tls.caFile ? read(tls.caFile) : null;
     // With a CA, a client without a certificate it signed fails the handshake: no call reaches a handler.

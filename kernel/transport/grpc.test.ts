@@ -53,9 +53,9 @@ let certs: TestCertificates;
 const servers: GrpcServer[] = [];
 let ready = true;
 
-async function serve(tls: GrpcTlsSettings, metrics = new Registry(), host = '127.0.0.1'): Promise<number> {
+async function serve(tls: GrpcTlsSettings, metrics = new Registry(), host = '127.0.0.1', token?: string): Promise<number> {
   const server = await startGrpcServer({
-    host, port: 0, tls, keepaliveMs: 30_000, maxMessageBytes: 1 << 20, log, metrics,
+    host, port: 0, tls, keepaliveMs: 30_000, maxMessageBytes: 1 << 20, log, metrics, token,
     services: [{ contract: demoContract, facade: () => impl, ready: async () => ready }],
   });
   servers.push(server);
@@ -213,10 +213,28 @@ describe('gRPC transport', () => {
   });
 
   it('refuses plaintext off loopback unless GRPC_INSECURE, on both ends', async () => {
-    await assert.rejects(serve({ insecure: false }, new Registry(), '0.0.0.0'), /GRPC_HOST 0\.0\.0\.0 is not a loopback address.*GRPC_TLS_CERT_FILE/);
-    await serve({ insecure: true }, new Registry(), '0.0.0.0');
+    const token = 'a-deployment-token-of-some-length';
+    await assert.rejects(serve({ insecure: false }, new Registry(), '0.0.0.0', token), /GRPC_HOST 0\.0\.0\.0 is not a loopback address.*GRPC_TLS_CERT_FILE/);
+    await serve({ insecure: true }, new Registry(), '0.0.0.0', token);
     assert.throws(() => client('grpc://10.1.2.3:9090', {}), /plaintext gRPC to a non-loopback host is refused/);
     assert.doesNotThrow(() => client('grpc://10.1.2.3:9090', { insecure: true }));
     assert.doesNotThrow(() => client('grpc://[::1]:9090', {}));
+  });
+
+  it('off loopback a call needs a credential: mutual TLS or RPC_TOKEN; a refused token is ROLE_UNAVAILABLE, no handler runs', async () => {
+    const tls = { certFile: certs.serverCert, keyFile: certs.serverKey, insecure: false };
+    await assert.rejects(serve(tls, new Registry(), '0.0.0.0'), /no credential: set GRPC_TLS_CA_FILE \(mutual TLS\) or RPC_TOKEN/);
+    await serve({ ...tls, caFile: certs.ca }, new Registry(), '0.0.0.0');
+
+    const token = 'a-deployment-token-of-some-length';
+    const port = await serve(tls, new Registry(), '0.0.0.0', token);
+    const before = handled;
+    const without = client(`grpcs://127.0.0.1:${port}`, { caFile: certs.ca });
+    const err = await rejectsWith(without.facade.get({ id: 1 }), 'ROLE_UNAVAILABLE', 503);
+    assert.match(err.message, /demo\.grpc refused this process's RPC token/);
+    await rejectsWith(client(`grpcs://127.0.0.1:${port}`, { caFile: certs.ca }, { token: 'a-wrong-token-of-the-same-size!!' }).facade.get({ id: 1 }), 'ROLE_UNAVAILABLE', 503);
+    assert.equal(handled, before);
+    const withToken = client(`grpcs://127.0.0.1:${port}`, { caFile: certs.ca }, { token });
+    assert.equal((await withToken.facade.get({ id: 2 })).name, 'item 2');
   });
 });

@@ -29,6 +29,7 @@ export function grpcSettings(config: KernelConfig) {
     keepaliveMs: config.GRPC_KEEPALIVE_MS,
     maxMessageBytes: MAX_MESSAGE_BYTES,
     tls: tlsSettings(config),
+    token: config.RPC_TOKEN,
   };
 }
 
@@ -60,6 +61,7 @@ export async function serveGrpc(
     port: config.GRPC_PORT,
     tls: tlsSettings(config),
     keepaliveMs: config.GRPC_KEEPALIVE_MS,
+    token: config.RPC_TOKEN,
     maxMessageBytes: MAX_MESSAGE_BYTES,
     services,
     ...deps,
