@@ -175,6 +175,6 @@ async function run(opts: BenchOptions, io: BenchIO) {
 export default defineScenario({
   name: 'benchmark',
   description: 'benchmark module: target callback ingestion vs a bare Koa POST (--rounds N, default 3), then --benchmarks 20 concurrent benchmarks × --documents 100 on the built-in target with zero delay, to 20 emails; --only ingest,concurrent',
-  defaults: { connections: 50, durationSec: 10 },
+  defaults: { connections: 200, durationSec: 10 },
   run,
 });

@@ -1,6 +1,7 @@
 // The two commands, each handled once and answered to its caller: CreateBenchmark (the start route) and UpdateDocument (the callback).
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import type { Registry } from 'prom-client';
 import type { Publisher } from '../../../kernel/bus/types.ts';
 import { AppError, errors } from '../../../kernel/errors.ts';
 import { createGroupCommit } from '../../../db/group-commit.ts';
@@ -8,25 +9,32 @@ import type { Logger } from '../../../kernel/logger.ts';
 import { EVENTS, type CallbackBody, type StartBody } from '../contract.ts';
 import { benchmarkErrors } from '../errors.ts';
 import { plannedDocuments } from './documents.ts';
+import { callbackMetrics } from './metrics.ts';
+import { kyselyCallbackQueries, sqliteCallbackQueries } from './callback-sql.ts';
+import type { CachedSqlite } from '../../../db/statement-cache.ts';
 import type { SecretBox } from './secrets.ts';
 import type { Store } from './store.ts';
 import { normaliseHost, normaliseTarget } from './target-client.ts';
 
 export interface CommandDeps {
   db: Kysely<any>;
-  dialect: 'sqlite' | 'postgres';
+  /** SQLite: the connection under `db`, for the callbacks' two statements. */
+  sqlite?: CachedSqlite;
   store: Store;
   bus: Publisher;
   box: SecretBox;
   log: Logger;
   now(): Date;
   defaultTimeoutSeconds: number;
+  metrics: Registry;
 }
 
 export type CallbackOutcome = 'applied' | 'duplicate';
 
 export function createCommands(deps: CommandDeps) {
-  const { db, dialect, store, bus, box, log } = deps;
+  const { db, store, bus, box, log } = deps;
+  const metrics = callbackMetrics(deps.metrics);
+  const queries = deps.sqlite ? sqliteCallbackQueries(deps.sqlite) : kyselyCallbackQueries(store, true);
 
   /**
    * One callback inside the batch's transaction; a refusal is its result, so it does not fail the others.
@@ -34,7 +42,7 @@ export function createCommands(deps: CommandDeps) {
    */
   async function applyCallback(trx: Kysely<any>, body: CallbackBody, completed: Map<string, string[]>): Promise<CallbackOutcome | AppError> {
     const host = normaliseHost(body.benchmark_host_name);
-    const matches = await store.match(trx, host, body.eigen_project_id, body.document_name, dialect === 'postgres');
+    const matches = await queries.match(trx, host, body.eigen_project_id, body.document_name);
     const running = matches.filter((m) => m.status === 'running' && m.closing === null);
     if (running.length === 0) {
       const what = `${body.document_name} of project ${body.eigen_project_id} on ${host}`;
@@ -43,7 +51,7 @@ export function createCommands(deps: CommandDeps) {
     }
     if (running.length > 1) log.warn({ candidates: running.map((m) => m.id), document: body.document_name, project: body.eigen_project_id, host }, 'callback matches several running benchmarks; taking the newest');
     const id = running[0].id;
-    const times = await store.recordTimes(trx, id, body.document_name, body.eigen_document_id, body.start_time, body.end_time);
+    const times = await queries.recordTimes(trx, id, body.document_name, body.eigen_document_id, body.start_time, body.end_time);
     if (!times) return 'duplicate';
     // A document counts once it has its upload time: a start alone changes no benchmark's completeness.
     if (times.start_time !== null && times.end_time !== null) completed.set(id, [...(completed.get(id) ?? []), body.document_name]);
@@ -62,7 +70,13 @@ export function createCommands(deps: CommandDeps) {
       }
       return out;
     }),
-    { maxBatch: 500 },
+    {
+      maxBatch: 500,
+      onFlush: ({ size, ms }) => {
+        metrics.batchSize.observe(size);
+        metrics.flushSeconds.observe(ms / 1000);
+      },
+    },
   );
 
   return {

@@ -15,7 +15,7 @@ export function createApiRole(ctx: BaseContext<BenchmarkConfig> & DatabaseContex
   const store = createStore(ctx.db);
   const box = secretBox(loadKey(config.BENCHMARK_SECRET_KEY, ctx.kernel.DATA_DIR));
   const notifier = createNotifier({ smtpUrl: config.SMTP_URL, from: config.BENCHMARK_MAIL_FROM, timeoutMs: config.BENCHMARK_SMTP_TIMEOUT_MS, log });
-  const commands = createCommands({ db: ctx.db, dialect: ctx.dialect, store, bus: ctx.bus, box, log, now: ctx.now, defaultTimeoutSeconds: config.BENCHMARK_TIMEOUT_SECONDS });
+  const commands = createCommands({ db: ctx.db, sqlite: ctx.sqlite, store, bus: ctx.bus, box, log, now: ctx.now, defaultTimeoutSeconds: config.BENCHMARK_TIMEOUT_SECONDS, metrics: ctx.metrics });
   const flow = createFlow({
     store,
     bus: ctx.bus,
