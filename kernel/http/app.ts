@@ -150,7 +150,7 @@ export function createHttpApp(opts: HttpAppOptions): HttpApp {
   });
   if (opts.corsOrigins?.length) app.use(cors(opts.corsOrigins));
   app.use((ctx, next) => (SYSTEM.test(ctx.path) ? systemRoutes(ctx, async () => refuseUnrouted(ctx)) : next()));
-  app.use(requireApiKey(opts.apiKeys ?? []));
+  if (opts.apiKeys?.length) app.use(requireApiKey(opts.apiKeys));
 
   app.use((ctx, next) => {
     if (!modules) throw errors.NOT_READY('Not ready: modules are starting or shutting down');
