@@ -9,9 +9,10 @@ import { threadRoutes } from './thread-routes.ts';
 
 export function createProjectsRole(ctx: RoleContext<CrowdfundConfig>): RoleInstance {
   const threads = ctx.facade(threadsContract);
+  const store = createProjectStore(ctx.db);
   const service = createProjectService({
     db: ctx.db,
-    store: createProjectStore(ctx.db),
+    store,
     threads,
     bus: ctx.bus,
     log: ctx.log,
@@ -19,5 +20,14 @@ export function createProjectsRole(ctx: RoleContext<CrowdfundConfig>): RoleInsta
     maxTags: ctx.config.CROWDFUND_MAX_TAGS,
     idempotencyTtlMs: ctx.config.CROWDFUND_IDEMPOTENCY_TTL_MS,
   });
-  return { routes: [...projectRoutes(service), ...threadRoutes(threads)] };
+  // Expired idempotency keys are replaced when reused; the rest are swept hourly so the table stays small.
+  const ttl = ctx.config.CROWDFUND_IDEMPOTENCY_TTL_MS;
+  const sweep = setInterval(() => {
+    store.pruneKeys(new Date(ctx.now().getTime() - ttl).toISOString()).catch((err) => ctx.log.warn({ err }, 'idempotency key sweep failed'));
+  }, Math.min(ttl, 3_600_000));
+  sweep.unref();
+  return {
+    routes: [...projectRoutes(service), ...threadRoutes(threads)],
+    stop: async () => clearInterval(sweep),
+  };
 }

@@ -86,6 +86,11 @@ export function createProjectStore(db: Kysely<any>) {
       return row && { request_hash: row.request_hash, project_id: num(row.project_id), created_at: row.created_at };
     },
 
+    /** Forgets keys older than `before` (their retries would now create a project). */
+    async pruneKeys(before: string): Promise<number> {
+      return Number((await db.deleteFrom('idempotency_keys').where('created_at', '<', before).executeTakeFirst()).numDeletedRows);
+    },
+
     /** Records the key in `trx`, replacing an expired record of it (older than `expiredBefore`). */
     async saveKey(trx: Kysely<any>, key: string, request_hash: string, project_id: number, created_at: string, expiredBefore: string): Promise<void> {
       await trx.deleteFrom('idempotency_keys').where('key', '=', key).where('created_at', '<', expiredBefore).execute();
