@@ -103,7 +103,8 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServ
   new ReflectionService(packages).addToServer(server);
 
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}`, credentials, (err, bound) => (err ? reject(err) : resolve(bound))),
+    server.bindAsync(`${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}`, credentials, (err, bound) =>
+      err ? reject(new Error(`gRPC cannot listen on ${opts.host}:${opts.port} (GRPC_HOST, GRPC_PORT): ${err.message}`)) : resolve(bound)),
   );
   opts.log.info({ host: opts.host, port, tls: Boolean(opts.tls.certFile), mtls: Boolean(opts.tls.certFile && opts.tls.caFile), services: opts.services.map((s) => s.contract.role) }, 'gRPC listening');
 

@@ -196,6 +196,27 @@ describe('gRPC transport', () => {
     health.close();
   });
 
+  it('health Watch streams a change of status; a taken port fails start-up naming GRPC_PORT', async () => {
+    const health = rawClient(HEALTH_PROTO, 'grpc.health.v1.Health', tlsPort, credentials.createSsl(await import('node:fs').then((fs) => fs.readFileSync(certs.ca))));
+    const seen: string[] = [];
+    const stream = health.Watch({ service: 'demo.v1.Demo' });
+    stream.on('data', (r: { status: string }) => seen.push(r.status));
+    stream.on('error', () => {});
+    const until = async (n: number) => { for (let i = 0; i < 300 && seen.length < n; i++) await new Promise((r) => setTimeout(r, 10)); };
+    await until(1);
+    ready = false;
+    await until(2);
+    ready = true;
+    await until(3);
+    stream.cancel();
+    health.close();
+    assert.deepEqual(seen, ['SERVING', 'NOT_SERVING', 'SERVING']);
+    await assert.rejects(
+      startGrpcServer({ host: '127.0.0.1', port: tlsPort, tls: { insecure: false }, keepaliveMs: 30_000, maxMessageBytes: 1 << 20, log, metrics: new Registry(), services: [] }),
+      new RegExp(`gRPC cannot listen on 127\\.0\\.0\\.1:${tlsPort} \\(GRPC_HOST, GRPC_PORT\\)`),
+    );
+  });
+
   it('serves reflection: the services are listed', async () => {
     const reflection = rawClient(REFLECTION_PROTO, 'grpc.reflection.v1.ServerReflection', tlsPort, credentials.createSsl(await import('node:fs').then((fs) => fs.readFileSync(certs.ca))));
     const names = await new Promise<string[]>((resolve, reject) => {
