@@ -108,6 +108,9 @@ describe('gRPC transport', () => {
   it('TLS without client certificates: a client with only the CA is served; localhost verifies too', async () => {
     const { facade } = client(`grpcs://localhost:${tlsPort}`, { caFile: certs.ca });
     assert.equal((await facade.get({ id: 1 })).name, 'item 1');
+    // GRPC_TLS_SERVER_NAME: the name checked in the certificate instead of the URL's host.
+    assert.equal((await client(`grpcs://127.0.0.1:${tlsPort}`, { caFile: certs.ca, serverName: 'localhost' }).facade.get({ id: 2 })).name, 'item 2');
+    await rejectsWith(client(`grpcs://127.0.0.1:${tlsPort}`, { caFile: certs.ca, serverName: 'threads.example' }, { retries: 0 }).facade.get({ id: 3 }), 'ROLE_UNAVAILABLE', 503);
   });
 
   it('refuses a client without a certificate, one from another CA, and plaintext; no handler runs', async () => {
