@@ -86,7 +86,9 @@ function validate(opts: BootstrapOptions): Validated {
     throw new ConfigError([...err.problems, ...problems]);
   }
   if (!planned) throw new StartupError(problems);
-  const exposure = rpcExposureProblems(rpcServedRoles(known, planned), config.HOST, config.RPC_TOKEN);
+  // With RPC_PORT, /rpc is only on that listener: its interface is the one that matters.
+  const rpcHost = config.RPC_PORT === undefined ? config.HOST : (config.RPC_HOST ?? config.HOST);
+  const exposure = rpcExposureProblems(rpcServedRoles(known, planned), rpcHost, config.RPC_TOKEN);
   if (exposure.length) throw new StartupError(exposure);
   return { config, moduleConfig, plan: planned, modules };
 }
@@ -115,6 +117,7 @@ function compose(opts: BootstrapOptions, config: KernelConfig, moduleConfig: Rec
     apiKeys: listOf(config.API_KEYS),
     corsOrigins: listOf(config.CORS_ORIGINS),
     allowedHosts: listOf(config.ALLOWED_HOSTS),
+    rpcListener: config.RPC_PORT !== undefined,
     openapi: () => buildOpenApi(routes, '0.1.0', { apiKeys: Boolean(config.API_KEYS) }),
     async readiness() {
       const checks: Record<string, boolean> = { started };
@@ -190,7 +193,7 @@ function compose(opts: BootstrapOptions, config: KernelConfig, moduleConfig: Rec
       const provides = spec.provides;
       if (provides && instance.facade) {
         facades.set(provides.role, instance.facade as Facade<Contract>);
-        if (rpcRoles.has(provides.role)) mountRpc(mounted, provides, instance.facade as Record<string, (i: unknown) => Promise<unknown>>, config.BODY_LIMIT, config.RPC_TOKEN);
+        if (rpcRoles.has(provides.role)) mountRpc(mounted, provides, instance.facade as Record<string, (i: unknown) => Promise<unknown>>, config.BODY_LIMIT, config.RPC_TOKEN, config.RPC_PORT !== undefined);
       }
       for (const spec of instance.routes ?? []) {
         routes.push({ ...spec, module: module.name });
@@ -236,7 +239,7 @@ function compose(opts: BootstrapOptions, config: KernelConfig, moduleConfig: Rec
 }
 
 /** Serves a role's facade over HTTP for callers in other processes: POST /rpc/<module.role>/<method>, with RPC_TOKEN when set. */
-function mountRpc(mounted: MountedRoute[], contract: Contract, impl: Record<string, (input: unknown) => Promise<unknown>>, bodyLimit: number, token: string | undefined): void {
+function mountRpc(mounted: MountedRoute[], contract: Contract, impl: Record<string, (input: unknown) => Promise<unknown>>, bodyLimit: number, token: string | undefined, internalOnly: boolean): void {
   for (const [method, spec] of Object.entries(contract.methods)) {
     const path = rpcPath(contract.role, method);
     const handler = async ({ body }: { body: unknown }) => {
@@ -245,6 +248,6 @@ function mountRpc(mounted: MountedRoute[], contract: Contract, impl: Record<stri
     };
     // The same request handling as a module route: body limit, JSON, validation against the contract.
     const middleware = toMiddleware({ method: 'post', path, summary: `${contract.role}.${method}`, body: spec.input, responses: {}, handler }, bodyLimit);
-    mounted.push({ method: 'post', path, middleware: rpcGuard(token, middleware) });
+    mounted.push({ method: 'post', path, middleware: rpcGuard(token, middleware, internalOnly) });
   }
 }

@@ -37,6 +37,9 @@ export const kernelConfigSchema = z.object({
   API_KEYS: z.string().optional()
     .refine((v) => v === undefined || listOf(v).every((k) => k.length >= 16), 'each API key needs at least 16 characters')
     .describe('secret; comma-separated API keys: every module route then needs `Authorization: Bearer <key>` or `X-API-Key: <key>` (401 otherwise); /healthz and /readyz stay open'),
+  RPC_PORT: z.coerce.number().int().min(0).max(65535).optional()
+    .describe('port of an internal listener that alone serves /rpc (calls between processes; point the role URLs of its callers at it); unset: /rpc is on PORT'),
+  RPC_HOST: z.string().min(1).optional().describe('interface of the RPC_PORT listener; default HOST'),
   CORS_ORIGINS: z.string().optional().describe('comma-separated origins (`https://app.example.com`) whose pages may call the API from a browser; none by default'),
   ALLOWED_HOSTS: z.string().optional().describe('comma-separated host names the Host header must name (421 otherwise), against DNS rebinding; default any'),
   // gRPC (kernel/transport/grpc-*.ts): the server runs in a process whose roles' contracts have a .proto.

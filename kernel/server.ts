@@ -1,14 +1,17 @@
-// Listens, then drains on SIGTERM/SIGINT: stop accepting, close idle connections at once, give in-flight
-// requests the budget, always close the kernel (flush, stop roles, close databases), exit.
+// Listens (PORT, and RPC_PORT for /rpc when set), then drains on SIGTERM/SIGINT: stop accepting, close idle
+// connections at once, give in-flight requests the budget, always close the kernel (flush, stop roles, close databases), exit.
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Kernel } from './bootstrap.ts';
 import { errors, type AppError } from './errors.ts';
+import { INTERNAL_LISTENER } from './http/auth.ts';
 
 export interface Running {
   server: Server;
   port: number;
+  /** The internal listener's port when RPC_PORT is set: /rpc is served there and only there. */
+  rpcPort?: number;
   /** Graceful stop; resolves true when everything finished within SHUTDOWN_TIMEOUT_MS. */
   shutdown(): Promise<boolean>;
 }
@@ -40,13 +43,21 @@ function within<T>(promise: Promise<T>, ms: number, onTimeout: T): Promise<T> {
   return Promise.race([promise, new Promise<T>((resolve) => (timer = setTimeout(() => resolve(onTimeout), ms)))]).finally(() => clearTimeout(timer));
 }
 
-export async function listen(kernel: Kernel, port = kernel.config.PORT, host = kernel.config.HOST): Promise<Running> {
-  // Node's own Host check would answer 400 with an empty body; the app checks Host instead (kernel/http/app.ts).
-  const server = createServer({ requireHostHeader: false }, kernel.app.callback());
-  server.keepAliveTimeout = 65_000;
-  const log = kernel.log;
+interface Tracked {
+  server: Server;
+  /** Requests in flight per socket. */
+  sockets: Map<Socket, number>;
+  inFlight: Set<ServerResponse>;
+  release(socket: Socket): void;
+}
 
-  // Node answers these with an empty body; every answer of ours is {"error","message"}.
+/**
+ * Our answers to what Node would answer with an empty body, and the per-socket request count that lets
+ * shutdown close a socket with nothing to finish (never used, idle keep-alive, headers half-sent) at once
+ * instead of waiting for its timeout.
+ */
+function harden(server: Server, log: Kernel['log'], stopping: () => boolean): Tracked {
+  server.keepAliveTimeout = 65_000;
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
     const responding = (socket as Duplex & { _httpMessage?: ServerResponse })._httpMessage;
     if (err.code === 'ECONNRESET' || !socket.writable || responding?.headersSent) {
@@ -61,12 +72,8 @@ export async function listen(kernel: Kernel, port = kernel.config.PORT, host = k
     res.writeHead(417, { 'content-type': 'application/json; charset=utf-8', connection: 'close' });
     res.end(JSON.stringify(failure.toBody()));
   });
-
-  // Requests in flight per socket: a socket with none (never used, idle keep-alive, headers half-sent) has
-  // nothing to finish, so shutdown closes it at once instead of waiting for its timeout.
   const sockets = new Map<Socket, number>();
   const inFlight = new Set<ServerResponse>();
-  let stopping: Promise<boolean> | undefined;
   const release = (socket: Socket) => (socket.writableLength ? socket.end() : socket.destroy());
   server.on('connection', (socket: Socket) => {
     sockets.set(socket, 0);
@@ -76,29 +83,57 @@ export async function listen(kernel: Kernel, port = kernel.config.PORT, host = k
     const socket = req.socket;
     sockets.set(socket, (sockets.get(socket) ?? 0) + 1);
     inFlight.add(res);
-    if (stopping) res.setHeader('connection', 'close');
+    if (stopping()) res.setHeader('connection', 'close');
     res.once('close', () => {
       inFlight.delete(res);
       if (!sockets.has(socket)) return;
       const left = sockets.get(socket)! - 1;
       sockets.set(socket, left);
-      if (stopping && left === 0) release(socket);
+      if (stopping() && left === 0) release(socket);
     });
   });
+  return { server, sockets, inFlight, release };
+}
 
-  await new Promise<void>((resolve, reject) => {
+function listenOn(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => resolve());
+    server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
   });
-  const actual = (server.address() as AddressInfo).port;
+}
+
+export async function listen(kernel: Kernel, port = kernel.config.PORT, host = kernel.config.HOST): Promise<Running> {
+  const log = kernel.log;
+  let stopping: Promise<boolean> | undefined;
+  const isStopping = () => stopping !== undefined;
+  const callback = kernel.app.callback();
+  // Node's own Host check would answer 400 with an empty body; the app checks Host instead (kernel/http/app.ts).
+  const servers = [harden(createServer({ requireHostHeader: false }, callback), log, isStopping)];
+  const actual = await listenOn(servers[0].server, port, host);
+  let rpcPort: number | undefined;
+  if (kernel.config.RPC_PORT !== undefined) {
+    // The same app; requests from this listener are marked, and only /rpc (and the probes) answer there.
+    const internal = createServer({ requireHostHeader: false }, (req, res) => {
+      (req as IncomingMessage & { [INTERNAL_LISTENER]?: boolean })[INTERNAL_LISTENER] = true;
+      return callback(req, res);
+    });
+    servers.push(harden(internal, log, isStopping));
+    try {
+      rpcPort = await listenOn(internal, kernel.config.RPC_PORT, kernel.config.RPC_HOST ?? host);
+      log.info({ url: `http://${kernel.config.RPC_HOST ?? host}:${rpcPort}` }, 'listening for /rpc (internal)');
+    } catch (err) {
+      servers[0].server.close();
+      throw err;
+    }
+  }
 
   async function drain(): Promise<boolean> {
     const started = Date.now();
     const budget = kernel.config.SHUTDOWN_TIMEOUT_MS;
-    const closed = new Promise<boolean>((resolve) => server.close(() => resolve(true)));
-    for (const res of inFlight) if (!res.headersSent) res.setHeader('connection', 'close');
+    const closed = Promise.all(servers.map((t) => new Promise<void>((resolve) => t.server.close(() => resolve())))).then(() => true);
+    for (const t of servers) for (const res of t.inFlight) if (!res.headersSent) res.setHeader('connection', 'close');
     const sweep = () => {
-      for (const [socket, count] of sockets) if (count === 0) release(socket);
+      for (const t of servers) for (const [socket, count] of t.sockets) if (count === 0) t.release(socket);
     };
     sweep();
     // A socket that finished its last response between sweeps, or whose end() the peer never answered.
@@ -106,9 +141,12 @@ export async function listen(kernel: Kernel, port = kernel.config.PORT, host = k
     const drained = await within(closed, budget, false);
     clearInterval(sweeper);
     if (!drained) {
-      log.warn({ inFlight: inFlight.size, budgetMs: budget }, 'requests still running at the end of the shutdown budget; closing their connections');
-      for (const socket of sockets.keys()) socket.destroy();
-      server.closeAllConnections();
+      const running = servers.reduce((n, t) => n + t.inFlight.size, 0);
+      log.warn({ inFlight: running, budgetMs: budget }, 'requests still running at the end of the shutdown budget; closing their connections');
+      for (const t of servers) {
+        for (const socket of t.sockets.keys()) socket.destroy();
+        t.server.closeAllConnections();
+      }
     }
     // Always: a slow client must not cost the outbox its flush or the databases their close.
     const closing = kernel.close().then(() => true, (err: unknown) => {
@@ -121,8 +159,9 @@ export async function listen(kernel: Kernel, port = kernel.config.PORT, host = k
   }
 
   return {
-    server,
+    server: servers[0].server,
     port: actual,
+    rpcPort,
     shutdown: () => (stopping ??= drain()),
   };
 }

@@ -6,7 +6,7 @@ import Koa, { type Context, type Next } from 'koa';
 import type { Registry } from 'prom-client';
 import { errors, isDependencyFailure, toAppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { requireApiKey } from './auth.ts';
+import { onInternalListener, requireApiKey, RPC_PATH } from './auth.ts';
 import { ClientClosedError } from './body.ts';
 import { cors } from './cors.ts';
 import { httpMetrics } from './metrics.ts';
@@ -25,6 +25,8 @@ export interface HttpAppOptions {
   corsOrigins?: string[];
   /** ALLOWED_HOSTS: when given, any other Host is 421 (DNS rebinding); /healthz and /readyz answer any Host. */
   allowedHosts?: string[];
+  /** RPC_PORT is set: its listener serves only /rpc and the probes (kernel/server.ts marks its requests). */
+  rpcListener?: boolean;
 }
 
 /** One module route as the kernel mounts it: the method, the @koa/router path, its handler. */
@@ -148,6 +150,12 @@ export function createHttpApp(opts: HttpAppOptions): HttpApp {
     }
     return next();
   });
+  if (opts.rpcListener) {
+    app.use((ctx, next) => {
+      if (onInternalListener(ctx) && !RPC_PATH.test(ctx.path) && !PROBES.test(ctx.path)) throw errors.NOT_FOUND(`No route for ${ctx.method} ${ctx.path} on the internal listener`);
+      return next();
+    });
+  }
   if (opts.corsOrigins?.length) app.use(cors(opts.corsOrigins));
   app.use((ctx, next) => (SYSTEM.test(ctx.path) ? systemRoutes(ctx, async () => refuseUnrouted(ctx)) : next()));
   if (opts.apiKeys?.length) app.use(requireApiKey(opts.apiKeys));

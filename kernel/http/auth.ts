@@ -26,7 +26,12 @@ export function bearer(ctx: Context): string | undefined {
   return m ? m[1] : undefined;
 }
 
-const RPC_PATH = /^\/rpc\//i;
+export const RPC_PATH = /^\/rpc\//i;
+
+/** Set on the request by kernel/server.ts when it came in on the internal listener (RPC_PORT). */
+export const INTERNAL_LISTENER = Symbol('cantons.internalListener');
+
+export const onInternalListener = (ctx: Context) => (ctx.req as { [INTERNAL_LISTENER]?: boolean })[INTERNAL_LISTENER] === true;
 
 /**
  * Middleware in front of the module router: when API keys are set, every path but /rpc needs one of them.
@@ -44,11 +49,15 @@ export function requireApiKey(apiKeys: string[]) {
   };
 }
 
-/** Wraps an /rpc route: without the right `Authorization: Bearer <RPC_TOKEN>` it answers 401; no token: open (loopback only, see bootstrap). */
-export function rpcGuard<M extends (ctx: Context, next: Next) => unknown>(token: string | undefined, route: M): M {
-  if (!token) return route;
-  const matches = secretMatcher([token]);
+/**
+ * Wraps an /rpc route: without the right `Authorization: Bearer <RPC_TOKEN>` it answers 401 (no token: open,
+ * loopback only, see bootstrap); with `internalOnly` (RPC_PORT set) it does not exist on the public listener.
+ */
+export function rpcGuard<M extends (ctx: Context, next: Next) => unknown>(token: string | undefined, route: M, internalOnly = false): M {
+  if (!token && !internalOnly) return route;
+  const matches = token ? secretMatcher([token]) : () => true;
   return ((ctx: Context, next: Next) => {
+    if (internalOnly && !onInternalListener(ctx)) throw errors.NOT_FOUND(`No route for ${ctx.method} ${ctx.path}`);
     if (!matches(bearer(ctx))) {
       ctx.set('www-authenticate', 'Bearer realm="cantons-rpc"');
       throw errors.UNAUTHORIZED('Internal calls need the deployment\'s RPC token');

@@ -5,7 +5,8 @@ import { after, before, describe, it } from 'node:test';
 import { bootstrap } from '../bootstrap.ts';
 import { demoModule } from '../fixtures/demo/index.ts';
 import { StartupError } from '../role-plan.ts';
-import { startTestApp, type TestApp } from '../testing/index.ts';
+import { listen } from '../server.ts';
+import { startTestApp, tempDir, type TestApp } from '../testing/index.ts';
 import { rawRequest } from '../testing/raw-http.ts';
 
 const TOKEN = 'rpc-token-0123456789abcdef';
@@ -79,6 +80,40 @@ describe('/rpc', () => {
     // Everything in one process serves nothing remotely: no token needed, whatever the HOST.
     assert.doesNotThrow(() => bootstrap({ modules: [demoModule], env: { HOST: '0.0.0.0', DATA_DIR: '/nonexistent' } }));
     assert.doesNotThrow(() => bootstrap({ modules: [demoModule], env: { MODULES: 'demo.api', HOST: '127.0.0.1', DATA_DIR: '/nonexistent' } }));
+  });
+});
+
+describe('/rpc on its own listener (RPC_PORT)', () => {
+  it('serves /rpc there and only there, and nothing else there but the probes', async () => {
+    const kernel = bootstrap({ modules: [demoModule], env: { LOG_LEVEL: 'silent', DATA_DIR: tempDir(), MODULES: 'demo.api', RPC_PORT: '0', RPC_TOKEN: TOKEN } });
+    const running = await listen(kernel, 0, '127.0.0.1');
+    await kernel.start();
+    const pub = `http://127.0.0.1:${running.port}`;
+    const internal = `http://127.0.0.1:${running.rpcPort}`;
+    const client = await startTestApp({ modules: [demoModule], env: { MODULES: 'demo.client', DEMO_API_URL: internal, RPC_TOKEN: TOKEN } });
+    try {
+      assert.ok(running.rpcPort && running.rpcPort !== running.port);
+      await fetch(`${pub}/demo/items`, { method: 'POST', headers: json, body: JSON.stringify({ id: 'i', name: 'I' }) });
+      const call = (base: string, path = '/rpc/demo.api/get') => fetch(`${base}${path}`, { method: 'POST', headers: { ...json, authorization: `Bearer ${TOKEN}` }, body: '{"id":"i"}' });
+      for (const path of ['/rpc/demo.api/get', '/RPC/demo.api/get', '/rpc/demo.api/get/']) assert.equal((await call(pub, path)).status, 404, path);
+      assert.equal((await call(internal)).status, 200);
+      assert.equal((await fetch(`${internal}/rpc/demo.api/get`, { method: 'POST', headers: json, body: '{"id":"i"}' })).status, 401);
+      assert.equal((await fetch(`${internal}/demo/items/i`)).status, 404);
+      assert.equal((await fetch(`${internal}/openapi.json`)).status, 404);
+      assert.equal((await fetch(`${internal}/healthz`)).status, 200);
+      assert.equal((await fetch(`${pub}/demo/items/i`)).status, 200);
+      assert.deepEqual(await (await fetch(`${client.url}/demo/via-client/i`)).json(), { id: 'i', name: 'I', greeting: 'hello' });
+    } finally {
+      await client.close();
+      assert.equal(await running.shutdown(), true);
+    }
+  });
+
+  it('judges exposure by the RPC listener\'s interface', () => {
+    const env = { MODULES: 'demo.api', HOST: '0.0.0.0', RPC_PORT: '0', DATA_DIR: '/nonexistent' };
+    assert.doesNotThrow(() => bootstrap({ modules: [demoModule], env: { ...env, RPC_HOST: '127.0.0.1' } }));
+    assert.throws(() => bootstrap({ modules: [demoModule], env }), /RPC_TOKEN/);
+    assert.throws(() => bootstrap({ modules: [demoModule], env: { ...env, HOST: '127.0.0.1', RPC_HOST: '10.0.0.5' } }), /RPC_TOKEN/);
   });
 });
 

@@ -33,7 +33,7 @@ export const isLoopback = (host: string) => /^(127\.\d+\.\d+\.\d+|::1|\[::1\]|lo
 /** Start-up problems of serving roles to other processes: on a non-loopback HOST, not without RPC_TOKEN. */
 export function rpcExposureProblems(served: string[], host: string, token: string | undefined): string[] {
   if (!served.length || token || isLoopback(host)) return [];
-  return [`${served.join(', ')} would be served to other processes on HOST=${host} without a credential; set RPC_TOKEN (or RPC_TOKEN_FILE) in every process of the deployment`];
+  return [`${served.join(', ')} would be served to other processes on ${host} (HOST, or RPC_HOST with RPC_PORT) without a credential; set RPC_TOKEN (or RPC_TOKEN_FILE) in every process of the deployment`];
 }
 
 export interface HttpTransportOptions {
