@@ -126,3 +126,21 @@ describe('secrets in logs and responses', await gate('postgres', 'redis'), () =>
     assert.doesNotMatch(run.bodies[0], new RegExp(`${dead}|admin|127\\.0\\.0\\.1`));
   });
 });
+
+describe('secrets with an etcd that refuses the password', await gate('etcd'), () => {
+  it('a cache whose ETCD_PASSWORD etcd refuses: 503s, the password nowhere', async () => {
+    const { startEtcd } = await import('./testing/etcd.ts');
+    const etcd = await startEtcd({ auth: { users: [{ name: 'cache', password: 'the-right-etcd-password', prefix: 'secrets/' }] } });
+    try {
+      const run = await runCli(
+        { MODULES: 'cache', ETCD_URL: etcd.url, ETCD_USERNAME: 'cache', ETCD_PASSWORD: 'etcd-secret-wrong-6', CACHE_ETCD_TIMEOUT_MS: '500' },
+        [['GET', '/config/a?use_cache=false'], ['PUT', '/config/a', 1], ['GET', '/readyz']],
+      );
+      assert.match(run.output, /authentication failed|invalid username or password/i, 'the premise: etcd refused the password');
+      assert.ok(run.statuses.slice(0, 2).every((s) => s === 503), `${run.statuses} ${run.bodies.join('\n')}`);
+      assertNoSecret(run, 'etcd-secret-wrong-6');
+    } finally {
+      await etcd.close();
+    }
+  });
+});
