@@ -47,8 +47,8 @@ export interface HttpApp {
 const REQUEST_ID = /^[\w.:\-]{1,128}$/;
 const PROBES = /^\/(healthz|readyz)\/?$/;
 
-/** `Host: Example.com:8080` → `example.com`; `[::1]:80` → `::1`. */
-const hostname = (host: string) => host.toLowerCase().replace(/^\[([^\]]*)\](:\d+)?$|:\d+$/, (_, v6) => v6 ?? '');
+/** `Host: Example.com:8080` → `example.com`; `[::1]:80` and `::1` → `::1`. */
+const hostname = (host: string) => host.toLowerCase().replace(/^\[([^\]]*)\](?::\d+)?$|^([^:]*):\d+$/, (_, v6, name) => v6 ?? name);
 
 /**
  * After the router found no route for the method: 404 when no route has the path, else 405 with `Allow`

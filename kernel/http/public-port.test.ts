@@ -168,7 +168,7 @@ describe('API_KEYS on every module', () => {
 describe('bodies, origins and hosts', () => {
   let t: TestApp;
   before(async () => {
-    t = await startTestApp({ modules: [demoModule], env: { CORS_ORIGINS: 'https://app.example.com', ALLOWED_HOSTS: '127.0.0.1,app.example.com' } });
+    t = await startTestApp({ modules: [demoModule], env: { CORS_ORIGINS: 'https://app.example.com', ALLOWED_HOSTS: '127.0.0.1,app.example.com,::1' } });
   });
   after(() => t?.close());
 
@@ -207,6 +207,8 @@ describe('bodies, origins and hosts', () => {
     assert.equal(evil.status, 421);
     assert.equal(JSON.parse(evil.text).error, 'MISDIRECTED_REQUEST');
     assert.equal((await rawRequest(t.url, 'GET', '/demo/items/ok0', undefined, { host: 'APP.example.com:8080' })).status, 200);
+    assert.equal((await rawRequest(t.url, 'GET', '/demo/items/ok0', undefined, { host: '[::1]:8080' })).status, 200);
+    assert.equal((await rawRequest(t.url, 'GET', '/demo/items/ok0', undefined, { host: 'app.example.com.attacker.net' })).status, 421);
     assert.equal((await rawRequest(t.url, 'GET', '/healthz', undefined, { host: 'rebind.attacker.net' })).status, 200);
   });
 });
