@@ -6,7 +6,7 @@ import { createThreadService } from './service.ts';
 import { createThreadStore } from './store.ts';
 
 export function createThreadsRole(ctx: RoleContext<CrowdfundConfig>): RoleInstance<typeof threadsContract> {
-  const service = createThreadService({ db: ctx.db, store: createThreadStore(ctx.db), now: ctx.now });
+  const service = createThreadService({ db: ctx.db, store: createThreadStore(ctx.db, ctx.sqlite), now: ctx.now });
   return {
     facade: service.facade,
     stop: service.stop,

@@ -1,6 +1,7 @@
 // Threads and votes in the crowdfund database: pages by (project, parent, id), vote counts updated in the row itself.
 import type { Kysely } from 'kysely';
 import { dialectOf } from '../../../db/database.ts';
+import type { CachedSqlite } from '../../../db/statement-cache.ts';
 import { THREAD_TYPE_NAMES, THREAD_TYPES, type Thread, type ThreadCounts, type ThreadTypeName } from '../contract.ts';
 import { num } from '../sql.ts';
 
@@ -34,10 +35,39 @@ export interface PageQuery {
   types?: number[];
 }
 
-export function createThreadStore(db: Kysely<any>) {
+/** Column order of the SQLite fast path's rows (arrays); the same columns as COLUMNS. */
+function fromRaw(r: unknown[]): Thread {
+  return {
+    thread_id: r[0] as number,
+    project_id: r[1] as number,
+    thread_type: THREAD_TYPES[r[2] as ThreadTypeName],
+    message: r[3] as string,
+    created_at: r[4] as string,
+    up_votes: r[5] as number,
+    down_votes: r[6] as number,
+    parent_thread_id: r[7] as number,
+    reply_count: r[8] as number,
+  };
+}
+
+// The comment keeps the text apart from anything Kysely prepares: this cached statement is switched to raw rows.
+const PROJECT_PAGE_SQL = `/* crowdfund project page */ select ${COLUMNS.join(', ')} from threads where project_id = ? and parent_thread_id = 0 and id > ? order by id limit ?`;
+
+/**
+ * `sqlite` (the better-sqlite3 connection under `db`, SQLite only) serves a project's pages of every
+ * type straight from one cached statement in raw mode: GetProjectThreads is the hot read, and
+ * Kysely's builder plus row objects were half of its database time (≈ 45 of 85 µs for 20 threads).
+ */
+export function createThreadStore(db: Kysely<any>, sqlite?: CachedSqlite) {
   const pg = dialectOf(db) === 'postgres';
 
   async function page(where: { project_id?: number; parent_thread_id: number }, q: PageQuery): Promise<{ threads: Thread[]; last?: number }> {
+    if (sqlite && where.project_id !== undefined && where.parent_thread_id === 0 && !q.types?.length) {
+      // Under Kysely's connection lock, as every query: never in the middle of another's transaction.
+      const rows = await db.connection().execute(async () => sqlite.prepare(PROJECT_PAGE_SQL).raw(true).all(where.project_id, q.after ?? 0, q.limit + 1) as unknown[][]);
+      const threads = rows.slice(0, q.limit).map(fromRaw);
+      return { threads, last: rows.length > q.limit ? threads[threads.length - 1].thread_id : undefined };
+    }
     let query = db.selectFrom('threads').select(COLUMNS).where('parent_thread_id', '=', where.parent_thread_id);
     if (where.project_id !== undefined) query = query.where('project_id', '=', where.project_id);
     if (q.types?.length) query = query.where('thread_type', 'in', q.types.map((t) => THREAD_TYPE_NAMES[t]));
