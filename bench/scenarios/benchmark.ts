@@ -71,7 +71,19 @@ function callbackLoad(targets: Array<{ project: string; host: string }>, documen
   };
 }
 
-async function ingestion(opts: BenchOptions, io: BenchIO, rounds: number): Promise<{ runs: RunRecord[]; ratios: RatioResult[]; checks: CheckResult[] }> {
+/** Mean callbacks per group commit and mean commit time, from the server's /metrics (warm-up included). */
+async function batchStats(base: string): Promise<string | undefined> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const value = (name: string) => Number(new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(text)?.[1] ?? NaN);
+  const commits = value('cantons_benchmark_callback_batch_size_count');
+  if (!(commits > 0)) return undefined;
+  const size = value('cantons_benchmark_callback_batch_size_sum') / commits;
+  const ms = (value('cantons_benchmark_callback_flush_seconds_sum') / commits) * 1000;
+  return `${commits} group commits, ${size.toFixed(1)} callbacks and ${ms.toFixed(1)} ms each on average`;
+}
+
+async function ingestion(opts: BenchOptions, io: BenchIO, rounds: number): Promise<{ runs: RunRecord[]; ratios: RatioResult[]; checks: CheckResult[]; notes: string[] }> {
+  const notes: string[] = [];
   const cantons: RunRecord[] = [];
   const bare: RunRecord[] = [];
   const checks: CheckResult[] = [];
@@ -95,6 +107,8 @@ async function ingestion(opts: BenchOptions, io: BenchIO, rounds: number): Promi
       const r = await measure(`cantons callbacks${suffix}`, servers, callbackLoad(targets, 1000), opts, io);
       cantons.push(r);
       checks.push(check(`cantons callbacks${suffix}: zero errors`, r.errors.total === 0, `${r.errors.total} errors of ${r.requests}`));
+      const batches = await batchStats(base);
+      if (batches) notes.push(`cantons callbacks${suffix}: ${batches}`);
     } finally {
       await stopServers(...servers);
     }
@@ -106,7 +120,7 @@ async function ingestion(opts: BenchOptions, io: BenchIO, rounds: number): Promi
       await stopServers(noop);
     }
   }
-  return { runs: [...cantons, ...bare], ratios: [ratio('callbacks ÷ bare koa POST', cantons, bare, TARGET_RATIO)], checks };
+  return { runs: [...cantons, ...bare], ratios: [ratio('callbacks ÷ bare koa POST', cantons, bare, TARGET_RATIO)], checks, notes };
 }
 
 async function concurrent(io: BenchIO, count: number, documents: number) {
@@ -167,6 +181,7 @@ async function run(opts: BenchOptions, io: BenchIO) {
     runs.push(...r.runs);
     ratios.push(...r.ratios);
     checks.push(...r.checks);
+    notes.push(...r.notes);
   }
   if (parts.includes('concurrent')) {
     const c = await concurrent(io, count, documents);
