@@ -128,6 +128,13 @@ for (const dialect of DIALECTS) {
       assert.equal((await unary(full, 'GetThread', { thread_id: thread.thread_id })).value.message, thread.message);
     });
 
+    it('/metrics shows calls, status codes and latency per rpc', async () => {
+      const text = await (await fetch(`${app.url}/metrics`)).text();
+      assert.match(text, /cantons_grpc_server_calls_total\{service="ThreadsService",method="GetProjectThreads",code="OK"\} \d+/);
+      assert.match(text, /cantons_grpc_server_calls_total\{service="ThreadsService",method="UpdateThreads",code="INVALID_ARGUMENT"\} \d+/);
+      assert.match(text, /cantons_grpc_server_duration_seconds_count\{service="ThreadsService",method="Vote"\} \d+/);
+    });
+
     it('1,000 concurrent votes give exactly the counts sent', async () => {
       const [anonymous, byVoter] = (await unary(full, 'GetProjectThreads', { project_id: otherProject })).value.threads;
       const calls = [
