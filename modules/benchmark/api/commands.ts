@@ -3,15 +3,15 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Registry } from 'prom-client';
 import type { Publisher } from '../../../kernel/bus/types.ts';
-import { AppError, errors } from '../../../kernel/errors.ts';
 import { createGroupCommit } from '../../../db/group-commit.ts';
+import type { CachedSqlite } from '../../../db/statement-cache.ts';
+import { AppError, errors } from '../../../kernel/errors.ts';
 import type { Logger } from '../../../kernel/logger.ts';
 import { EVENTS, type CallbackBody, type StartBody } from '../contract.ts';
 import { benchmarkErrors } from '../errors.ts';
+import { kyselyCallbackQueries, sqliteCallbackQueries } from './callback-sql.ts';
 import { plannedDocuments } from './documents.ts';
 import { callbackMetrics } from './metrics.ts';
-import { kyselyCallbackQueries, sqliteCallbackQueries } from './callback-sql.ts';
-import type { CachedSqlite } from '../../../db/statement-cache.ts';
 import type { SecretBox } from './secrets.ts';
 import type { Store } from './store.ts';
 import { normaliseHost, normaliseTarget } from './target-client.ts';
@@ -54,7 +54,11 @@ export function createCommands(deps: CommandDeps) {
     const times = await queries.recordTimes(trx, id, body.document_name, body.eigen_document_id, body.start_time, body.end_time);
     if (!times) return 'duplicate';
     // A document counts once it has its upload time: a start alone changes no benchmark's completeness.
-    if (times.start_time !== null && times.end_time !== null) completed.set(id, [...(completed.get(id) ?? []), body.document_name]);
+    if (times.start_time !== null && times.end_time !== null) {
+      const names = completed.get(id);
+      if (names) names.push(body.document_name);
+      else completed.set(id, [body.document_name]);
+    }
     return 'applied';
   }
 
