@@ -1,7 +1,7 @@
 // Tests for the group-commit batcher: batching, queuing during a flush, failure isolation, drain/close.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createGroupCommit, GroupCommitClosedError } from './group-commit.ts';
+import { createGroupCommit, databaseUnavailable, GroupCommitClosedError } from './group-commit.ts';
 
 /** A flush whose completion the test controls, recording each batch it was given. */
 function controlledFlush() {
@@ -65,7 +65,7 @@ test('maxBatch caps each flush; the rest follow in order', async () => {
 
 test('a failing flush rejects only its own items', async () => {
   const { batches, gates, flush } = controlledFlush();
-  const gc = createGroupCommit(flush, { maxBatch: 100 });
+  const gc = createGroupCommit(flush, { maxBatch: 100, isolate: () => false });
   const a = gc.submit(1);
   const b = gc.submit(2);
   await until(() => batches.length === 1);
@@ -84,12 +84,61 @@ test('a flush that throws synchronously or returns the wrong number of results r
     if (mode === 'throw') throw new Error('sync boom');
     if (mode === 'short') return Promise.resolve(items.slice(1));
     return Promise.resolve(items);
-  }, { maxBatch: 10 });
+  }, { maxBatch: 10, isolate: () => false });
   await assert.rejects(gc.submit(1), /sync boom/);
   mode = 'short';
   await assert.rejects(Promise.all([gc.submit(1), gc.submit(2)]), /returned 1 results for 2 items/);
   mode = 'ok';
   assert.equal(await gc.submit(7), 7);
+});
+
+test('one poison item in a batch fails alone: every other item commits, in order, and gets its own result', async () => {
+  const committed: number[][] = [];
+  let flushes = 0;
+  const gc = createGroupCommit<number, string>(async (items) => {
+    flushes++;
+    // As a database does: one row it refuses rolls back the whole transaction.
+    if (items.includes(13)) throw new Error(`row 13 refused`);
+    committed.push(items);
+    return items.map((i) => `r${i}`);
+  }, { maxBatch: 200 });
+  const items = Array.from({ length: 150 }, (_, i) => i);
+  const settled = await Promise.allSettled(items.map((i) => gc.submit(i)));
+  for (const [i, s] of settled.entries()) {
+    if (i === 13) assert.match(String((s as PromiseRejectedResult).reason), /row 13 refused/);
+    else assert.deepEqual(s, { status: 'fulfilled', value: `r${i}` }, `item ${i}`);
+  }
+  assert.deepEqual(committed.flat(), items.filter((i) => i !== 13), 'each valid item committed once, in arrival order');
+  assert.ok(flushes <= 1 + 2 * Math.ceil(Math.log2(150)), `isolating one item took ${flushes} flushes`);
+});
+
+test('several poison items: each fails with its own error, the rest commit', async () => {
+  const bad = new Set([0, 7, 8, 63]);
+  const gc = createGroupCommit<number, number>(async (items) => {
+    const b = items.find((i) => bad.has(i));
+    if (b !== undefined) throw new Error(`bad ${b}`);
+    return items;
+  }, { maxBatch: 64 });
+  const settled = await Promise.allSettled(Array.from({ length: 64 }, (_, i) => gc.submit(i)));
+  settled.forEach((s, i) => {
+    if (bad.has(i)) assert.match(String((s as PromiseRejectedResult).reason), new RegExp(`bad ${i}$`));
+    else assert.equal((s as PromiseFulfilledResult<number>).value, i);
+  });
+});
+
+test('by default an error that says the database is unreachable fails the batch in one flush', async () => {
+  let flushes = 0;
+  const seen: { size: number; split?: boolean }[] = [];
+  const gc = createGroupCommit<number, number>(async () => {
+    flushes++;
+    throw Object.assign(new Error('connection refused'), { code: 'ECONNREFUSED' });
+  }, { maxBatch: 100, onFlush: ({ size, split }) => seen.push({ size, split }) });
+  const settled = await Promise.allSettled(Array.from({ length: 50 }, (_, i) => gc.submit(i)));
+  assert.ok(settled.every((s) => s.status === 'rejected'));
+  assert.equal(flushes, 1);
+  assert.deepEqual(seen, [{ size: 50, split: false }]);
+  for (const code of ['57P01', '08006', 'SQLITE_BUSY', 'SQLITE_IOERR_FSYNC', 'ECONNRESET']) assert.equal(databaseUnavailable(Object.assign(new Error('x'), { code })), true, code);
+  for (const code of ['22021', '23505', '23502', 'SQLITE_CONSTRAINT_NOTNULL', undefined]) assert.equal(databaseUnavailable(Object.assign(new Error('x'), { code })), false, String(code));
 });
 
 test('onFlush reports each batch size and error', async () => {

@@ -5,6 +5,7 @@ import { errors } from '../../../kernel/errors.ts';
 import type { Logger } from '../../../kernel/logger.ts';
 import type { EventKind, StoreInput, StoreResult, storageContract } from '../contract.ts';
 import { listQueryOf, type EventStore } from '../store/event-store.ts';
+import { mayBeOneEvent } from '../store/write-batch.ts';
 import type { storageMetrics } from './metrics.ts';
 
 export interface StorageService {
@@ -23,10 +24,14 @@ export function createStorageService(
 ): StorageService {
   const committer = createGroupCommit<StoreInput, StoreResult>((items) => store.writeBatch(items), {
     maxBatch: opts.maxBatch,
-    onFlush: ({ size, ms, error }) => {
+    // One event the database refuses must not fail the others of its batch: retried in halves.
+    isolate: mayBeOneEvent,
+    onFlush: ({ size, ms, error, split }) => {
       opts.metrics.batchSize.observe(size);
       opts.metrics.flushSeconds.observe(ms / 1000);
-      if (error) opts.log.error({ err: error, size }, 'group commit failed; its requests were answered with an error');
+      if (!error) return;
+      if (split) opts.log.warn({ err: error, size }, 'group commit failed; retrying its events in halves to isolate the one at fault');
+      else opts.log.error({ err: error, size }, 'group commit failed; its requests were answered with an error');
     },
   });
   return {

@@ -1,5 +1,6 @@
 // The write path of one group commit: raw SQL through a runner, so it runs on Kysely (any dialect) or in the SQLite writer thread.
 import type { CachedSqlite } from '../../../db/statement-cache.ts';
+import { databaseUnavailable } from '../../../db/group-commit.ts';
 import type { Dialect } from '../../../db/database.ts';
 import type { EventKind, StoreInput, StoreResult } from '../contract.ts';
 import { isoNow } from './bounds.ts';
@@ -159,4 +160,13 @@ export function createBatchWriter(target: WriteTarget): BatchWriter {
     }
     return items.map((item) => answers.get(keyOf(item.kind, item.trace_id))!);
   };
+}
+
+/**
+ * Whether a failed batch may have failed because of one of its events (so the group commit retries it
+ * in halves to find that one): anything but the database out of reach, or the writer thread gone.
+ */
+export function mayBeOneEvent(err: unknown): boolean {
+  if (databaseUnavailable(err)) return false;
+  return !/events writer thread/.test(String((err as { message?: unknown } | undefined)?.message ?? ''));
 }
