@@ -38,7 +38,7 @@ export function method<I extends z.ZodType, O extends z.ZodType>(spec: MethodSpe
   return spec;
 }
 
-/** How a call reaches a role that lives in another process. One per protocol (HTTP now, gRPC later). */
+/** How a call reaches a role that lives in another process: one per protocol (kernel/transport/: HTTP, gRPC). */
 export interface Transport {
   call(contract: Contract, method: string, input: unknown): Promise<unknown>;
   close?(): Promise<void>;

@@ -21,6 +21,7 @@ describe('feature flags', () => {
   it('needs a URL for a called role that runs elsewhere', () => {
     assert.throws(() => planRoles([demoModule], 'demo.client', {}, false), /demo\.client calls demo\.api.*DEMO_API_URL/);
     assert.throws(() => planRoles([demoModule], 'demo.client', { DEMO_API_URL: 'nope' }, false), /not a URL/);
+    assert.throws(() => planRoles([demoModule], 'demo.client', { DEMO_API_URL: 'grpc://127.0.0.1:9' }, false), /demo\.api has no \.proto/);
     const plan = planRoles([demoModule], 'demo.client', { DEMO_API_URL: 'http://127.0.0.1:9' }, false);
     assert.equal(plan.remote.get('demo.api'), 'http://127.0.0.1:9');
     assert.equal(roleUrlVar('shop.products'), 'SHOP_PRODUCTS_URL');

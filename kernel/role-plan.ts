@@ -46,7 +46,9 @@ export function planRoles(modules: ModuleDefinition<any>[], selection: string | 
       if (localNames.has(contract.role)) continue; // a local role is always preferred
       const variable = roleUrlVar(contract.role);
       const url = env[variable];
-      if (url && URL.canParse(url) && transportSchemes.includes(new URL(url).protocol)) remote.set(contract.role, url);
+      const scheme = url && URL.canParse(url) ? new URL(url).protocol : undefined;
+      if (scheme?.startsWith('grpc') && !contract.proto) problems.push(`${variable}: ${contract.role} has no .proto, so it cannot be reached over gRPC; use http(s)://`);
+      else if (scheme && transportSchemes.includes(scheme)) remote.set(contract.role, url!);
       else if (url) problems.push(`${variable}: not a URL with a known scheme (${transportSchemes.join(' ')})`);
       else problems.push(`${r.name} calls ${contract.role}, which does not run in this process; add it to MODULES or set ${variable}`);
     }

@@ -47,7 +47,8 @@ export async function spawnApp(env: Env, opts: { cwd?: string; readyTimeoutMs?: 
   const port = env.PORT ? Number(env.PORT) : await freePort();
   const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'kernel/cli.ts'), 'start'], {
     cwd: opts.cwd ?? ROOT,
-    env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', DATA_DIR: tempDir(), ...env, PORT: String(port) },
+    // GRPC_PORT 0: a free port, so several apps (and a developer's own on 9090) never collide.
+    env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', DATA_DIR: tempDir(), GRPC_PORT: '0', ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -16,7 +16,7 @@ export interface TestApp {
 
 /** The whole app in this process on a free port, on a fresh DATA_DIR, started and ready. */
 export async function startTestApp(opts: Omit<BootstrapOptions, 'env'> & { env?: Env; modules?: ModuleDefinition<any>[] } = {}): Promise<TestApp> {
-  const kernel = bootstrap({ ...opts, env: { LOG_LEVEL: 'silent', DATA_DIR: tempDir(), ...opts.env } });
+  const kernel = bootstrap({ ...opts, env: { LOG_LEVEL: 'silent', DATA_DIR: tempDir(), GRPC_PORT: '0', ...opts.env } });
   const running = await listen(kernel, 0, '127.0.0.1');
   try {
     await kernel.start();
