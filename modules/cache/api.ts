@@ -17,6 +17,7 @@ export async function createApi(ctx: BaseContext<CacheConfig>): Promise<RoleInst
         prefix: keyPrefix,
         log: ctx.log,
         resync: { baseMs: cfg.CACHE_RESYNC_BASE_MS, maxMs: cfg.CACHE_RESYNC_MAX_MS, checkMs: cfg.CACHE_WATCH_CHECK_MS },
+        checkTimeoutMs: cfg.CACHE_ETCD_TIMEOUT_MS,
         ownsClient: true,
       })
     : memoryBackend();

@@ -23,7 +23,7 @@ export const cacheConfigSchema = z
     CACHE_ETCD_TIMEOUT_MS: envInt(2000, 1).describe('deadline of one etcd request'),
     CACHE_RESYNC_BASE_MS: envInt(100, 1).describe('first relist backoff step (full jitter)'),
     CACHE_RESYNC_MAX_MS: envInt(5000, 1).describe('largest relist backoff step'),
-    CACHE_WATCH_CHECK_MS: envInt(5000, 1).describe('how often a live watch is checked against etcd; one that has not delivered what etcd held a check earlier is relisted'),
+    CACHE_WATCH_CHECK_MS: envInt(1000, 1).describe('how often a live watch is checked against etcd (the instance\'s keepalive): a check unanswered within CACHE_ETCD_TIMEOUT_MS marks the copy stale at once; a watch that has not delivered what etcd held a check earlier is relisted'),
   })
   .superRefine((c, ctx) => {
     if (c.CACHE_BACKEND === 'etcd' && !c.ETCD_URL) ctx.addIssue({ code: 'custom', path: ['ETCD_URL'], message: 'required when CACHE_BACKEND=etcd' });

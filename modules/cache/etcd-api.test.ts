@@ -3,13 +3,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { gate, startTestApp, waitFor, type TestApp } from '../../kernel/testing/index.ts';
 import { startEtcd, type EtcdServer } from '../../kernel/testing/etcd.ts';
+import { startProxy } from './testing/proxy.ts';
 
 const withEtcd = await gate('etcd');
 
 describe('cache API on etcd: readiness and outage', withEtcd, () => {
   let etcd: EtcdServer;
   const apps: TestApp[] = [];
-  const start = async (prefix: string) => {
+  const start = async (prefix: string, env: Record<string, string> = {}) => {
     const app = await startTestApp({
       env: {
         MODULES: 'cache',
@@ -18,6 +19,7 @@ describe('cache API on etcd: readiness and outage', withEtcd, () => {
         CACHE_ETCD_TIMEOUT_MS: '1000',
         CACHE_RESYNC_BASE_MS: '20',
         CACHE_RESYNC_MAX_MS: '300',
+        ...env,
       },
     });
     apps.push(app);
@@ -87,5 +89,49 @@ describe('cache API on etcd: readiness and outage', withEtcd, () => {
     assert.match(after, /^cache_watch_connected 1$/m);
     assert.match(after, /^cache_resyncs_total [1-9]/m);
     assert.match(after, /^cache_entries 1$/m);
+  });
+
+  // The link to etcd stops forwarding without a FIN or an RST (a partition, a dead middlebox): etcd's answers never
+  // arrive. Default check interval and deadline, as a deployment runs them.
+  test('silent partition: stale at once when the instance\'s own PUT fails, and within a check without any request', async () => {
+    const u = new URL(etcd.url);
+    const proxy = await startProxy({ host: u.hostname, port: Number(u.port) });
+    apps.push({ close: () => proxy.close() } as TestApp);
+    const other = await start(`partition-${process.pid}/`, { CACHE_ETCD_TIMEOUT_MS: '2000' });
+    const app = await start(`partition-${process.pid}/`, { ETCD_URL: proxy.url, CACHE_ETCD_TIMEOUT_MS: '2000' });
+    await waitFor('ready', async () => (await fetch(`${app.url}/readyz`)).ok, 15_000);
+    const key = `${app.url}/config/flag`;
+    const put = (url: string, body: string) => fetch(url, { method: 'PUT', headers: { 'content-type': 'application/json' }, body });
+    assert.equal((await put(key, '"v1"')).status, 200);
+    await waitFor('not stale', async () => (await fetch(key)).headers.get('x-cache-stale') === null);
+
+    // 1. The instance's own write fails: from that answer on, its cached reads say stale.
+    proxy.stall();
+    const t0 = Date.now();
+    const refused = await put(key, '"v2"');
+    assert.equal(refused.status, 503);
+    const right = await fetch(key);
+    assert.equal(right.headers.get('x-cache-stale'), 'true', `stale right after its own PUT failed (${Date.now() - t0} ms into the partition)`);
+    assert.deepEqual(await right.json(), 'v1');
+
+    // 2. Link back, live again, then a partition with no request at all: the watch check (1 s, 2 s deadline) finds it.
+    proxy.resume();
+    await waitFor('live again', async () => (await fetch(key)).headers.get('x-cache-stale') === null, 15_000);
+    assert.equal((await put(`${other.url}/config/flag`, '"v3"')).status, 200);
+    await waitFor('v3 reached the instance', async () => (await (await fetch(key)).json()) === 'v3');
+    proxy.stall();
+    const t1 = Date.now();
+    assert.equal((await put(`${other.url}/config/flag`, '"v4 (written elsewhere during the partition)"')).status, 200);
+    await waitFor('stale without any request of its own', async () => (await fetch(key)).headers.get('x-cache-stale') === 'true', 4000);
+    const noticedMs = Date.now() - t1;
+    assert.ok(noticedMs <= 4000, `noticed after ${noticedMs} ms`);
+    const old = await fetch(key);
+    assert.deepEqual([old.headers.get('x-cache-stale'), await old.json()], ['true', 'v3'], 'the old value, marked stale');
+
+    proxy.resume();
+    await waitFor('converged', async () => {
+      const res = await fetch(key);
+      return res.headers.get('x-cache-stale') === null && (await res.json()) === 'v4 (written elsewhere during the partition)';
+    }, 15_000);
   });
 });

@@ -12,6 +12,8 @@ export interface EtcdBackendOptions {
   prefix: string;
   log: Logger;
   resync: { baseMs: number; maxMs: number; checkMs?: number };
+  /** How long a watch check may take (default 2 s; the app passes CACHE_ETCD_TIMEOUT_MS). */
+  checkTimeoutMs?: number;
   /** Closes the client on `close()` (true when the backend built it). */
   ownsClient?: boolean;
 }
@@ -22,16 +24,19 @@ export interface EtcdBackend extends CacheBackend {
 
 export function etcdBackend(opts: EtcdBackendOptions): EtcdBackend {
   const { client, prefix, log } = opts;
-  const informer = new Informer({ client, prefix, log, resync: opts.resync });
+  const informer = new Informer({ client, prefix, log, resync: opts.resync, checkTimeoutMs: opts.checkTimeoutMs });
   const full = (key: string) => Buffer.from(prefix + key, 'utf8');
   const prefixLength = Buffer.byteLength(prefix, 'utf8');
 
   // Any failure to reach etcd becomes a 503 that says nothing was written; the cause goes to the log.
+  // The copy is marked stale at the same moment: a link that fails this instance's own request cannot
+  // be trusted to deliver other instances' writes either.
   async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (err) {
       log.warn({ err: (err as Error).message, op: what }, 'cache: etcd request failed');
+      informer.markStale(`etcd ${what} failed: ${(err as Error).message}`);
       throw cacheErrors.CACHE_BACKEND_UNAVAILABLE(`etcd did not complete the ${what}; nothing was changed`);
     }
   }

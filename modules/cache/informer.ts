@@ -14,8 +14,10 @@ export interface InformerOptions {
   /** The etcd key prefix to mirror; local keys are the etcd keys without it. */
   prefix: string;
   log: Logger;
-  /** Relist backoff bounds, and how often a live watch is checked (default 5 s). */
+  /** Relist backoff bounds, and how often a live watch is checked (default 1 s). */
   resync: { baseMs: number; maxMs: number; checkMs?: number };
+  /** Longest a watch check may take before the link counts as down (default 2 s: the client's deadline). */
+  checkTimeoutMs?: number;
   /** Keys per range request while listing (one page of values must fit a gRPC message). */
   pageSize?: number;
 }
@@ -95,6 +97,19 @@ export class Informer {
     return true;
   }
 
+  /**
+   * Something else learned that etcd is out of reach (a write or a linearizable read failed): stop
+   * trusting the watch at once — reads are stale from now on — and relist once etcd answers again.
+   * A silently dead link (no FIN, no RST) would otherwise look live until a check or gRPC keepalive
+   * noticed, while the instance's own writes already failed.
+   */
+  markStale(reason: string): void {
+    if (this.isClosed()) return;
+    this.lastError = reason;
+    if (this.state === 'live') this.state = 'broken';
+    this.endWatch?.(reason);
+  }
+
   private isClosed(): boolean {
     return this.state === 'closed';
   }
@@ -159,7 +174,7 @@ export class Informer {
       // Compaction past our revision, revoked permissions: etcd cancelled the watch and the client dropped it.
       .on('error', (err) => { cancelled = true; end(`watch cancelled: ${err.message}`); })
       .on('end', () => { cancelled = true; end('watch ended'); });
-    const checker = setInterval(() => void this.checkWatch(end), this.opts.resync.checkMs ?? 5000);
+    const checker = setInterval(() => void this.checkWatch(end), this.opts.resync.checkMs ?? 1000);
     const reason = await ended;
     clearInterval(checker);
     this.endWatch = undefined;
@@ -169,15 +184,16 @@ export class Informer {
 
   // The newest mod_revision etcd held under the prefix at the previous check, not yet delivered by the watch.
   private owed: number | undefined;
-  private checkFailures = 0;
   private checking = false;
 
   /**
    * A watch can stop delivering and still look connected (a stalled stream, a half-open connection).
    * Each check asks etcd for the newest revision under the prefix; when the watch has not delivered,
-   * by the next check, what etcd held at this one — or two checks in a row cannot reach etcd — the
-   * watch is ended and the loop relists. A healthy watch delivers within milliseconds, far inside one
-   * interval. Deletes alone leave no newer revision behind and are not detected this way.
+   * by the next check, what etcd held at this one — or one check cannot reach etcd within
+   * `checkTimeoutMs` — the watch is ended (stale at once) and the loop relists. It is the instance's
+   * keepalive: a check missed is a link not to be trusted. A healthy watch delivers within
+   * milliseconds, far inside one interval. Deletes alone leave no newer revision behind and are not
+   * detected this way.
    */
   private async checkWatch(end: (reason: string) => void): Promise<void> {
     if (this.state !== 'live' || this.checking) return;
@@ -188,16 +204,23 @@ export class Informer {
         return;
       }
       let newest: number;
+      const timeoutMs = this.opts.checkTimeoutMs ?? 2000;
+      let timer: NodeJS.Timeout | undefined;
       try {
-        const res = await this.opts.client.kv.range({
-          key: this.range.start, range_end: this.range.end, limit: 1, keys_only: true, sort_target: 'Mod', sort_order: 'Descend',
-        });
+        // Our own bound: the client retries a failed call once, which would double the wait.
+        const res = await Promise.race([
+          this.opts.client.kv.range({
+            key: this.range.start, range_end: this.range.end, limit: 1, keys_only: true, sort_target: 'Mod', sort_order: 'Descend',
+          }),
+          new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs); }),
+        ]);
         newest = Number(res.kvs[0]?.mod_revision ?? 0);
-        this.checkFailures = 0;
       } catch (err) {
         this.lastError = `watch check failed: ${(err as Error).message}`;
-        if (++this.checkFailures >= 2) end(`watch unverifiable: ${this.lastError}`);
+        end(`watch unverifiable: ${this.lastError}`);
         return;
+      } finally {
+        clearTimeout(timer);
       }
       this.owed = newest > this.syncedRevision ? newest : undefined;
     } finally {
@@ -235,7 +258,6 @@ export class Informer {
     }
     this.syncedRevision = revision;
     this.owed = undefined;
-    this.checkFailures = 0;
     this.listed = true;
   }
 
