@@ -53,6 +53,10 @@ const targetUrl = text(2000).refine((s) => {
 
 export const MAX_DOCUMENTS = 1000;
 export const MAX_DOCUMENT_BYTES = 8 * 1024 * 1024;
+/** What one benchmark may upload in all: a start request must not be a way to make us send gigabytes. */
+export const MAX_BENCHMARK_BYTES = 256 * 1024 * 1024;
+/** Most bytes in one upload request (the built-in target takes up to 64 MiB). */
+export const MAX_UPLOAD_REQUEST_BYTES = 32 * 1024 * 1024;
 
 export const startBodySchema = z.strictObject({
   name: text(200),
@@ -65,7 +69,7 @@ export const startBodySchema = z.strictObject({
   documents: z.strictObject({
     count: z.int().min(1).max(MAX_DOCUMENTS),
     size_bytes: z.int().min(1).max(MAX_DOCUMENT_BYTES).default(1024),
-  }).optional(),
+  }).refine((d) => d.count * d.size_bytes <= MAX_BENCHMARK_BYTES, { message: `count × size_bytes must be at most ${MAX_BENCHMARK_BYTES} bytes`, path: ['size_bytes'] }).optional(),
   notify: z.array(z.email()).min(1).max(50).optional(),
   timeout_seconds: z.number().positive().max(7 * 24 * 3600).optional(),
   thresholds: z.strictObject({

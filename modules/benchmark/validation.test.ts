@@ -32,6 +32,7 @@ describe('benchmark validation', () => {
       ['target_eigen_platform_version', { ...good, target_eigen_platform_version: 5 }],
       ['documents.count', { ...good, documents: { count: 0 } }],
       ['documents.size_bytes', { ...good, documents: { count: 1, size_bytes: 10 ** 9 } }],
+      ['documents.size_bytes', { ...good, documents: { count: 1000, size_bytes: 8 * 1024 * 1024 } }],
       ['notify.0', { ...good, notify: ['not-an-email'] }],
       ['timeout_seconds', { ...good, timeout_seconds: -1 }],
       ['thresholds.p95_seconds', { ...good, thresholds: { p95_seconds: 'fast' } }],

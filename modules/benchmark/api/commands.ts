@@ -31,6 +31,10 @@ export interface CommandDeps {
 
 export type CallbackOutcome = 'applied' | 'duplicate';
 
+const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
+const compareCallbacks = (a: CallbackBody, b: CallbackBody) =>
+  cmp(a.benchmark_host_name, b.benchmark_host_name) || cmp(a.eigen_project_id, b.eigen_project_id) || cmp(a.document_name, b.document_name);
+
 export function createCommands(deps: CommandDeps) {
   const { db, store, bus, box, log } = deps;
   const metrics = callbackMetrics(deps.metrics);
@@ -64,9 +68,12 @@ export function createCommands(deps: CommandDeps) {
 
   const callbacks = createGroupCommit<CallbackBody, CallbackOutcome | AppError>(
     (items) => db.transaction().execute(async (trx) => {
-      const out: Array<CallbackOutcome | AppError> = [];
+      const out = new Array<CallbackOutcome | AppError>(items.length);
       const completed = new Map<string, string[]>();
-      for (const body of items) out.push(await applyCallback(trx, body, completed));
+      // Applied in (host, project, document) order: on Postgres two processes' batches then lock the benchmark
+      // rows they share in the same order, and cannot deadlock on each other.
+      const order = items.map((_, i) => i).sort((a, b) => compareCallbacks(items[a], items[b]));
+      for (const i of order) out[i] = await applyCallback(trx, items[i], completed);
       // DocumentUpdated when the batch left a benchmark without an unfinished document: one event per benchmark,
       // not one per callback (each event is a transaction, and an fsync, in its handler).
       for (const [id, names] of completed) {

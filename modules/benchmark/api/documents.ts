@@ -23,3 +23,21 @@ export function documentContent(doc: NewDocument): Uint8Array {
   for (let i = 0; i < out.length; i += line.length) line.copy(out, i, 0, Math.min(line.length, out.length - i));
   return out;
 }
+
+/** Upload requests of at most `maxFiles` documents and `maxBytes` (one larger document still goes alone). */
+export function uploadBatches<D extends { size_bytes: number }>(docs: D[], maxFiles: number, maxBytes: number): D[][] {
+  const batches: D[][] = [];
+  let current: D[] = [];
+  let bytes = 0;
+  for (const d of docs) {
+    if (current.length && (current.length >= maxFiles || bytes + d.size_bytes > maxBytes)) {
+      batches.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(d);
+    bytes += d.size_bytes;
+  }
+  if (current.length) batches.push(current);
+  return batches;
+}

@@ -4,8 +4,8 @@
 import type { Kysely } from 'kysely';
 import type { EventHandler, Publisher } from '../../../kernel/bus/types.ts';
 import type { Logger } from '../../../kernel/logger.ts';
-import { EVENTS, benchmarkEventSchema } from '../contract.ts';
-import { documentContent } from './documents.ts';
+import { EVENTS, MAX_UPLOAD_REQUEST_BYTES, benchmarkEventSchema } from '../contract.ts';
+import { documentContent, uploadBatches } from './documents.ts';
 import type { Notifier } from './notify.ts';
 import { messageIdFor } from './notify.ts';
 import { buildReports, type ReportJson } from './report.ts';
@@ -98,8 +98,7 @@ export function createFlow(deps: FlowDeps) {
       const docs = await store.documents(id, trx);
       await againstTarget(trx, id, async () => {
         const client = clientFor(b);
-        for (let i = 0; i < docs.length; i += deps.http.uploadBatch) {
-          const batch = docs.slice(i, i + deps.http.uploadBatch);
+        for (const batch of uploadBatches(docs, deps.http.uploadBatch, MAX_UPLOAD_REQUEST_BYTES)) {
           await client.upload(b.project_id!, batch.map((d) => ({ name: d.name, content: documentContent(d) })));
         }
         await store.setUploaded(trx, id, deps.now().toISOString());

@@ -58,3 +58,13 @@ describe('benchmark reports', () => {
     assert.equal((buildReports(benchmark(), docs, 'failed').html.match(/<svg /g) ?? []).length, 2);
   });
 });
+
+describe('benchmark uploads', () => {
+  it('upload requests are bounded by file count and bytes; a large document goes alone', async () => {
+    const { uploadBatches } = await import('./documents.ts');
+    const docs = (sizes: number[]) => sizes.map((size_bytes, i) => ({ i, size_bytes }));
+    assert.deepEqual(uploadBatches(docs([1, 1, 1, 1, 1]), 2, 100).map((b) => b.map((d) => d.i)), [[0, 1], [2, 3], [4]]);
+    assert.deepEqual(uploadBatches(docs([60, 60, 200, 10]), 10, 100).map((b) => b.map((d) => d.i)), [[0], [1], [2], [3]]);
+    assert.deepEqual(uploadBatches([], 10, 100), []);
+  });
+});
