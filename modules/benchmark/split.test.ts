@@ -53,15 +53,22 @@ describe('benchmark split', await gate('postgres', 'redis'), () => {
   }
 });
 
-describe('benchmark kill -9', await gate('redis'), () => {
-  for (const when of ['right after the start', 'mid-run, between callbacks']) {
-    it(`kill -9 ${when}, restart: one report, one email`, async () => {
+const KILLS = [
+  { when: 'right after the start', postgres: false },
+  { when: 'mid-run, between callbacks', postgres: false },
+  { when: 'mid-run, between callbacks', postgres: true },
+];
+
+describe('benchmark kill -9', await gate('redis', 'postgres'), () => {
+  for (const { when, postgres } of KILLS) {
+    it(`kill -9 ${when}, restart: one report, one email (${postgres ? 'Postgres' : 'SQLite'})`, async () => {
       const smtp = await startSmtp();
       const dataDir = tempDir('cantons-benchmark-kill-');
       const prefix = uniqueName('cantons-test-benchmark-kill');
+      const pg = postgres ? await createTestDatabase('benchmark_kill') : undefined;
       try {
         const port = String(await freePort());
-        const bus = { EVENT_BUS_URL: REDIS_URL, BUS_STREAM_PREFIX: prefix };
+        const bus = { EVENT_BUS_URL: REDIS_URL, BUS_STREAM_PREFIX: prefix, ...(pg ? { DATABASE_URL: pg.url } : {}) };
         const env = { ...bus, PORT: port, DATA_DIR: dataDir, MODULES: 'benchmark.api', SMTP_URL: smtp.url };
         let bench = await spawn(env);
         const target = await spawn({ ...bus, MODULES: 'benchmark.target', BENCHMARK_CALLBACK_URL: bench.url, BENCHMARK_TARGET_DELAY_MS: '150-400', BENCHMARK_TARGET_CONCURRENCY: '2' });
@@ -91,6 +98,7 @@ describe('benchmark kill -9', await gate('redis'), () => {
         await smtp.close();
         for (const a of started.splice(0)) await a.stop();
         await deleteRedisKeys(prefix);
+        await pg?.drop();
       }
     });
   }
