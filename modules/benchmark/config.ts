@@ -7,7 +7,7 @@ const share = z.coerce.number().min(0).max(1).default(0);
 /** "1000-5000" (uniform in the range) or "250" (fixed), in milliseconds. */
 const delayRange = z
   .string()
-  .regex(/^\d+(-\d+)?$/, 'must be <ms> or <min>-<max> in milliseconds')
+  .regex(/^\d+(-\d+)?$/, 'must be milliseconds, fixed (250) or a range (1000-5000)')
   .default('1000-5000')
   .transform((s) => {
     const [min, max = min] = s.split('-').map(Number);
@@ -37,7 +37,7 @@ export const benchmarkConfigSchema = z.object({
     .describe('where benchmark.target is mounted; default /target, empty when the target runs alone'),
   BENCHMARK_CALLBACK_URL: z.url({ protocol: /^https?$/ }).optional()
     .describe('base URL the built-in target calls back; default the origin the upload was sent to (this process)'),
-  BENCHMARK_TARGET_DELAY_MS: delayRange.describe('built-in target: processing time per document, <ms> or <min>-<max>'),
+  BENCHMARK_TARGET_DELAY_MS: delayRange.describe('built-in target: processing time per document in ms, fixed (250) or a range (1000-5000)'),
   BENCHMARK_TARGET_CONCURRENCY: int(8, 1).describe('built-in target: documents processed at once'),
   BENCHMARK_TARGET_FAULT_SILENT: share.describe('built-in target: share of documents that never call back (0–1)'),
   BENCHMARK_TARGET_FAULT_ERROR: share.describe('built-in target: share of upload requests answered 500 (0–1)'),
