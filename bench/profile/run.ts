@@ -1,0 +1,85 @@
+// `tsx bench/profile/run.ts <target> [--seconds S] [--connections N] [--out DIR] [--svg FILE]`: a cantons server under
+// the CPU profiler (node --cpu-prof's, started by ./preload.mjs) while the bench's load runs against it, then its CPU by component per request and a flame-graph SVG.
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startEtcd } from '../etcd-server.ts';
+import { measure, type BenchIO } from '../scenario.ts';
+import { spawn } from 'node:child_process';
+import { freePort, ROOT, stopServers, tempDir, type ServerProcess } from '../servers.ts';
+import { TARGETS, VALUE, type Target, type TargetName } from '../scenarios/kernel.ts';
+import { flameGraphSvg, readStacks, shortUrl } from './cpuprofile.ts';
+import { breakdown, colourOf, componentOfStack } from './components.ts';
+
+const args = process.argv.slice(2);
+const flag = (name: string, fallback: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : fallback;
+};
+const name = args[0] as TargetName;
+if (!name || !(name in TARGETS)) {
+  process.stderr.write(`usage: tsx bench/profile/run.ts <${Object.keys(TARGETS).join('|')}> [--seconds 10] [--connections 200] [--out DIR] [--svg FILE] [--top COMPONENT]\n`);
+  process.exit(2);
+}
+/** bench/baselines/koa-baseline.ts as spawnBaseline starts it, with the profiler's environment added. */
+async function baseline(kind: string, env: Record<string, string>): Promise<ServerProcess> {
+  const port = await freePort();
+  const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/baselines/koa-baseline.ts')], {
+    cwd: ROOT, env: { PATH: process.env.PATH ?? '', BASELINE: kind, PORT: String(port), DATA_DIR: tempDir(), BASELINE_BODY: JSON.stringify(VALUE), ...env }, stdio: 'inherit',
+  });
+  const url = `http://127.0.0.1:${port}`;
+  while (!(await fetch(`${url}/readyz`).then((r) => r.ok, () => false))) await new Promise((r) => setTimeout(r, 100));
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', resolve));
+  const stop = async () => {
+    proc.kill('SIGTERM');
+    return exited;
+  };
+  return { name: `bare koa ${kind}`, url, port, pid: proc.pid!, dataDir: '', output: () => '', count: () => 0, cpuMs: () => null, stop, kill: async () => void (await stop()) };
+}
+const seconds = Number(flag('seconds', '10'));
+const connections = Number(flag('connections', name === 'events-post' ? '200' : '50'));
+const out = flag('out', tempDir('cantons-profile-'));
+mkdirSync(out, { recursive: true });
+const target: Target = TARGETS[name];
+const io: BenchIO = { log: (l) => process.stdout.write(`${l}\n`), progress: false };
+
+const etcd = name === 'cache-get' ? await startEtcd() : undefined;
+const preload = new URL('./preload.mjs', import.meta.url).pathname;
+const profiled = { NODE_OPTIONS: `--import=${preload}`, PROFILE_DIR: out };
+const server = name === 'noop' || name === 'constant' ? await baseline(name === 'noop' ? 'noop-post' : 'constant-get', profiled) : await target.start(etcd?.url, profiled);
+let requests = 0;
+try {
+  await target.seed?.(server.url);
+  await measure(`${target.label} warm-up`, [server], target.load, { connections, durationSec: 2, warmupSec: 0, flags: {} }, io);
+  process.kill(server.pid, 'SIGUSR2');
+  const r = await measure(target.label, [server], target.load, { connections, durationSec: seconds, warmupSec: 0, flags: {} }, io);
+  requests = r.ok;
+  io.log(`${r.label}: ${r.okRps} ok/s, ${r.serverCpuUsPerOk} µs server CPU per request (profiler on), ${r.errors.total} errors`);
+} finally {
+  await stopServers(server);
+  await etcd?.close();
+}
+// The profile covers the measured run and shutdown (a few ms), so CPU ÷ requests is per request.
+const file = readdirSync(out).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(out, f)).pop();
+if (!file) throw new Error(`no .cpuprofile in ${out}`);
+const stacks = readStacks(file);
+const total = stacks.reduce((s, x) => s + x.us, 0);
+io.log(`\n${file}: ${(total / 1000).toFixed(0)} ms of CPU sampled over ${requests} requests = ${(total / requests).toFixed(1)} µs per request`);
+io.log('| component | µs per request | share |\n|---|---|---|');
+for (const [c, us] of [...breakdown(stacks)].sort((a, b) => b[1] - a[1])) {
+  if (us > 0) io.log(`| ${c} | ${(us / requests).toFixed(1)} | ${((us / total) * 100).toFixed(1)} % |`);
+}
+const top = flag('top', '');
+if (top) {
+  // One component's leaf frames by self time (`--top other`): what it is made of, and what the rules should learn next.
+  const self = new Map<string, number>();
+  for (const s of stacks) {
+    if (!componentOfStack(s.frames).startsWith(top)) continue;
+    const f = s.frames[s.frames.length - 1];
+    const k = `${f.name} ${shortUrl(f.url)}:${f.line} < ${s.frames.slice(-4, -1).map((x) => x.name).join(' < ')}`;
+    self.set(k, (self.get(k) ?? 0) + s.us);
+  }
+  for (const [k, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 25)) io.log(`${(us / requests).toFixed(2)} µs  ${k}`);
+}
+const svg = flag('svg', join(out, `${name}.svg`));
+writeFileSync(svg, flameGraphSvg(stacks, `${target.label}: server CPU under load`, colourOf));
+io.log(`\nflame graph: ${svg}`);

@@ -1,0 +1,178 @@
+// The kernel's per-request cost (issue 12): cantons routes against the bare Koa handler a user would write, in alternating rounds.
+import { ingestRequest } from '../ingest.ts';
+import type { VirtualUser } from '../load.ts';
+import { startEtcd, type EtcdProcess } from '../etcd-server.ts';
+import { check, cpuRatio, defineScenario, measure, ratio, type BenchIO, type BenchOptions, type CheckResult, type MeasureLoad, type RatioResult, type RunRecord } from '../scenario.ts';
+import { spawnBaseline, spawnCantons, stopServers, type ServerProcess } from '../servers.ts';
+
+export const VALUE = 'kernel-bench-value-0123456789abc';
+const KEY = 'kernel-bench/key';
+
+/** One target: how to start its server, what to seed once it is up, and the request to repeat. */
+export interface Target {
+  label: string;
+  /** `env`: extra environment for a cantons server (the profiler passes NODE_OPTIONS). */
+  start(etcdUrl?: string, env?: Record<string, string>): Promise<ServerProcess>;
+  seed?(url: string): Promise<void>;
+  load: MeasureLoad;
+  /** Which bare Koa setup it is compared with. */
+  baseline?: 'noop' | 'constant';
+}
+
+const send = async (url: string, method: string, path: string, body: unknown) => {
+  const res = await fetch(`${url}${path}`, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  if (!res.ok) throw new Error(`seed ${method} ${path}: ${res.status} ${await res.text()}`);
+  return res.json() as Promise<any>;
+};
+
+const get = (path: string, step: string, verify?: (body: any) => boolean): MeasureLoad => ({
+  async step(vu: VirtualUser) {
+    const res = await vu.client.get(path, { step, expect: 200 });
+    if (verify && !verify(res.body)) throw new Error(`${step} answered ${JSON.stringify(res.body)?.slice(0, 80)}`);
+  },
+});
+
+/** Snow reports only (the route the target names), each with a fresh UUID X-Trace-Id, as the events scenario sends them. */
+const snowReports = (verifyTrace: boolean): MeasureLoad => ({
+  async step(vu: VirtualUser) {
+    let q = ingestRequest(vu.random);
+    while (q.path !== '/events/snow-reports') q = ingestRequest(vu.random);
+    const res = await vu.client.post(q.path, q.body, { step: 'snow-report', headers: { 'x-trace-id': q.traceId }, expect: 201 });
+    if (verifyTrace && res.body?.trace_id !== q.traceId) throw new Error(`201 without our trace id (got ${JSON.stringify(res.body)})`);
+  },
+});
+
+const START = '2000-01-01T00:00:00Z';
+const END = '2100-01-01T00:00:00Z';
+
+export const TARGETS = {
+  'noop': { label: 'bare koa no-op POST', start: () => spawnBaseline('noop-post'), load: snowReports(false) },
+  'events-post': { label: 'cantons POST /events/snow-reports', start: (_, env) => spawnCantons({ MODULES: 'events', ...env }, { name: 'cantons events' }), load: snowReports(true), baseline: 'noop' },
+  'constant': { label: 'bare koa constant GET', start: () => spawnBaseline('constant-get', { body: VALUE }), load: get(`/config/${KEY}`, 'GET constant', (b) => b === VALUE) },
+  'cache-get': {
+    label: 'cantons GET /config/<key>?use_cache=true',
+    start: (etcdUrl, env) => spawnCantons({ MODULES: 'cache', ETCD_URL: etcdUrl!, CACHE_KEY_PREFIX: `kernel-bench-${process.pid}-${Date.now()}/`, ...env }, { name: 'cantons cache' }),
+    seed: (url) => send(url, 'PUT', `/config/${KEY}`, VALUE),
+    load: get(`/config/${KEY}?use_cache=true`, 'GET /config/:key cached', (b) => b === VALUE),
+    baseline: 'constant',
+  },
+  'product': {
+    label: 'cantons GET /products/:id',
+    start: (_, env) => spawnCantons({ MODULES: 'shop', ...env }, { name: 'cantons shop' }),
+    seed: async (url) => void (await send(url, 'POST', '/products', { id: 'kernel-bench', title: 'The Odyssey', passenger_capacity: 101, maximum_speed: 5, in_stock: 1000 })),
+    load: get('/products/kernel-bench', 'GET /products/:id', (b) => b?.id === 'kernel-bench'),
+    baseline: 'constant',
+  },
+  'order': {
+    label: 'cantons GET /orders/:id',
+    start: (_, env) => spawnCantons({ MODULES: 'shop', ...env }, { name: 'cantons shop' }),
+    seed: async (url) => {
+      await send(url, 'POST', '/products', { id: 'kernel-bench', title: 'The Odyssey', passenger_capacity: 101, maximum_speed: 5, in_stock: 1000 });
+      const order = await send(url, 'POST', '/orders', { order_details: [{ product_id: 'kernel-bench', price: '100.99', quantity: 1 }] });
+      if (order.id !== 1) throw new Error(`seed order got id ${order.id}`);
+    },
+    load: get('/orders/1', 'GET /orders/:id', (b) => b?.id === 1),
+    baseline: 'constant',
+  },
+  'event-at': {
+    label: 'cantons GET /events/snow-reports/at/:index',
+    start: (_, env) => spawnCantons({ MODULES: 'events', ...env }, { name: 'cantons events' }),
+    seed: seedEvents,
+    load: get('/events/snow-reports/at/0', 'GET /events/snow-reports/at/:index', (b) => b?.index === 0),
+    baseline: 'constant',
+  },
+  'event-list': {
+    label: 'cantons GET /events/snow-reports?start…&end…&limit=1',
+    start: (_, env) => spawnCantons({ MODULES: 'events', ...env }, { name: 'cantons events' }),
+    seed: seedEvents,
+    load: get(`/events/snow-reports?start_timestamp=${START}&end_timestamp=${END}&limit=1`, 'GET /events/snow-reports?query', (b) => b?.items?.length === 1),
+    baseline: 'constant',
+  },
+} satisfies Record<string, Target>;
+export type TargetName = keyof typeof TARGETS;
+
+async function seedEvents(url: string): Promise<void> {
+  for (let i = 0; i < 3; i++) await send(url, 'POST', '/events/snow-reports', { device_id: 'd1', resort_id: 'r1', depth: 10 + i, timestamp: '2026-01-01T00:00:00Z' });
+}
+
+/** Which targets each part measures, and at which connection counts. */
+const PARTS: Record<string, { targets: TargetName[]; points: (opts: BenchOptions) => number[]; ratioTarget?: number }> = {
+  ingest: { targets: ['noop', 'events-post'], points: (o) => [...new Set([o.connections, 10])], ratioTarget: 0.8 },
+  cache: { targets: ['constant', 'cache-get'], points: () => [50], ratioTarget: 0.9 },
+  params: { targets: ['constant', 'product', 'order', 'event-at', 'event-list'], points: () => [50] },
+};
+
+async function measureTarget(name: TargetName, connections: number, round: number, rounds: number, opts: BenchOptions, io: BenchIO, etcdUrl: string | undefined, checks: CheckResult[]): Promise<RunRecord> {
+  const t: Target = TARGETS[name];
+  const label = `${t.label}, ${connections} conns${rounds > 1 ? ` #${round}` : ''}`;
+  io.log(`${rounds > 1 ? `round ${round}/${rounds}: ` : ''}${label} …`);
+  const server = await t.start(etcdUrl);
+  try {
+    await t.seed?.(server.url);
+    const r = await measure(label, [server], t.load, { ...opts, connections }, io);
+    checks.push(check(`${label}: zero 5xx`, r.errors.status5xx === 0, `${r.errors.status5xx} of ${r.requests}`));
+    checks.push(check(`${label}: every request answered as expected`, r.errors.total === 0, `${r.errors.total} errors`));
+    return r;
+  } finally {
+    await stopServers(server);
+  }
+}
+
+async function run(opts: BenchOptions, io: BenchIO) {
+  const only = typeof opts.flags.only === 'string' ? opts.flags.only.split(',') : Object.keys(PARTS);
+  const unknown = only.filter((o) => !(o in PARTS));
+  if (unknown.length) throw new Error(`--only: unknown part ${unknown.join(', ')}; use ${Object.keys(PARTS).join(',')}`);
+  const rounds = opts.flags.rounds === undefined ? 5 : Number(opts.flags.rounds);
+  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds needs a whole number ≥ 1, got ${opts.flags.rounds}`);
+  const checks: CheckResult[] = [];
+  const series = new Map<string, RunRecord[]>();
+  let etcd: EtcdProcess | undefined;
+  try {
+    if (only.includes('cache')) {
+      io.log('starting etcd (temp data dir) …');
+      etcd = await startEtcd();
+    }
+    // Rounds alternate every target of every part, one server at a time; the order flips every other round.
+    for (let round = 1; round <= rounds; round++) {
+      for (const part of only) {
+        for (const c of PARTS[part].points(opts)) {
+          const targets = round % 2 ? PARTS[part].targets : [...PARTS[part].targets].reverse();
+          for (const name of targets) {
+            const key = `${part} ${name} ${c}`;
+            series.set(key, [...(series.get(key) ?? []), await measureTarget(name, c, round, rounds, opts, io, etcd?.url, checks)]);
+          }
+        }
+      }
+    }
+  } finally {
+    await etcd?.close();
+  }
+  const runs = [...series.values()].flat();
+  const ratios: RatioResult[] = [];
+  for (const part of only) {
+    const { targets, points, ratioTarget } = PARTS[part];
+    for (const c of points(opts)) {
+      const base = series.get(`${part} ${targets[0]} ${c}`)!;
+      for (const name of targets.slice(1)) {
+        const ours = series.get(`${part} ${name} ${c}`)!;
+        const n = `${TARGETS[name].label} ÷ ${TARGETS[targets[0]].label}, ${c} conns`;
+        ratios.push(ratio(n, ours, base, ratioTarget));
+        const cpu = cpuRatio(`${n}, by server CPU per request`, ours, base);
+        if (cpu) ratios.push(part === 'ingest' ? { ...cpu, target: 0.8, met: cpu.value >= 0.8 } : ratioTarget ? { ...cpu, target: ratioTarget, met: cpu.value >= ratioTarget } : cpu);
+      }
+    }
+  }
+  const notes = [
+    'every cantons route is compared with the bare Koa handler a user would write for it (bench/baselines/koa-baseline.ts): the no-op POST reads the body with the app\'s reader, the constant GET answers a fixed JSON text',
+    'CPU ratio = bare server CPU per request ÷ ours (1.25× the bare CPU per event is a CPU ratio of 0.8)',
+  ];
+  for (const r of runs) if (r.loadgenCpuPercent >= 85) notes.push(`${r.label}: load generator used ${r.loadgenCpuPercent}% of a core — its rps is probably client-bound`);
+  return { runs, ratios, checks, notes };
+}
+
+export default defineScenario({
+  name: 'kernel',
+  description: 'the kernel\'s per-request cost (issue 12): POST /events/snow-reports vs the bare no-op at --connections and 10, the cached GET /config/<key> and the parameterised GETs (products/:id, orders/:id, events at/:index and a range query) vs the bare constant GET at 50; --only ingest,cache,params, --rounds N (default 5, alternating)',
+  defaults: { connections: 200, durationSec: 5 },
+  run,
+});
