@@ -9,6 +9,7 @@ import type { Logger } from '../logger.ts';
 import { onInternalListener, requireApiKey, RPC_PATH } from './auth.ts';
 import { ClientClosedError } from './body.ts';
 import { cors } from './cors.ts';
+import { compileMatcher, enter } from './matcher.ts';
 import { httpMetrics } from './metrics.ts';
 import { serveDocs } from './docs.ts';
 import type { HttpMethod } from './route.ts';
@@ -169,22 +170,16 @@ export function createHttpApp(opts: HttpAppOptions): HttpApp {
     app,
     mount(routes) {
       const router = new Router();
-      // Paths without parameters are also found by one Map lookup on the exact method and path:
-      // @koa/router tests every route and composes a chain per request, the largest cost of a
-      // small POST after the socket itself. Everything else (parameters, HEAD, a trailing slash,
-      // other letter case, 405) goes through the router, which knows every route.
-      const exact = new Map<string, Koa.Middleware>();
-      for (const { method, path, middleware } of routes) {
-        router[method](path, middleware);
-        if (!/[:*(]/.test(path)) exact.set(`${method.toUpperCase()} ${path}`, middleware);
-      }
+      for (const { method, path, middleware } of routes) router[method](path, middleware);
       const routed = router.routes() as unknown as Koa.Middleware;
+      // GET/POST/… on a route go straight to its handler through a table built here, once (kernel/http/matcher.ts);
+      // everything else (HEAD, OPTIONS, 404, 405) goes through the router, which knows every route.
+      const match = compileMatcher(router);
       modules = (ctx, next) => {
-        const hit = exact.get(`${ctx.method} ${ctx.path}`);
+        const hit = match(ctx.method, ctx.path);
         if (!hit) return routed(ctx, async () => refuseUnrouted(ctx));
-        (ctx as Context & { _matchedRoute?: string })._matchedRoute = ctx.path;
-        ctx.params = {};
-        return hit(ctx, next);
+        enter(ctx, hit);
+        return hit.middleware(ctx, next);
       };
     },
     unmount() {
