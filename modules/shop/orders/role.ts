@@ -14,6 +14,7 @@ export function createOrdersRole(ctx: RoleContext<ShopConfig>): RoleInstance {
     bus: ctx.bus,
     log: ctx.log,
     imageRoot: ctx.config.PRODUCT_IMAGE_ROOT,
+    holdTtlMs: ctx.config.SHOP_HOLD_TTL_MS,
   });
   return { routes: orderRoutes(service) };
 }

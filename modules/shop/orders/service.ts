@@ -32,12 +32,17 @@ interface OrderServiceDeps {
   bus: Publisher;
   log: Logger;
   imageRoot: string;
+  /** SHOP_HOLD_TTL_MS: an order not stored within half of it is refused (its holds may expire meanwhile). */
+  holdTtlMs: number;
   now?: () => Date;
+  /** Monotonic ms (tests move it). */
+  clock?: () => number;
 }
 
 export function createOrderService(deps: OrderServiceDeps) {
   const { db, store, products, bus, log } = deps;
   const now = deps.now ?? (() => new Date());
+  const clock = deps.clock ?? (() => performance.now());
 
   /** Fetches exactly the products these orders name, in one getMany call: never the catalogue. */
   async function render(orders: StoredOrder[]): Promise<RenderedOrder[]> {
@@ -70,6 +75,8 @@ export function createOrderService(deps: OrderServiceDeps) {
         throw errors.VALIDATION_ERROR(`Invalid body: ${message}`, [{ field: 'order_details', message }]);
       }
       const reservationId = randomUUID();
+      // Before the reserve call: its holds were made after this moment, so they are younger than the elapsed time.
+      const started = clock();
       await products.reserve({ reservation_id: reservationId, lines: stock });
       try {
         return await db.transaction().execute(async (trx) => {
@@ -80,6 +87,12 @@ export function createOrderService(deps: OrderServiceDeps) {
           });
           const event: OrderCreated = { order_id: id, reservation_id: reservationId, lines: stock };
           await bus.publish(trx, ORDER_CREATED, event);
+          // A hold whose order is stored never expires, but a hold may be judged expired-without-order just
+          // before this commit: an order this late is refused (rolled back, holds released) rather than risk that.
+          const elapsed = clock() - started;
+          if (elapsed > deps.holdTtlMs / 2) {
+            throw errors.SERVICE_UNAVAILABLE(`The order could not be stored in time (${Math.round(elapsed)} ms after its stock was held); nothing was ordered, retry`);
+          }
           return id;
         });
       } catch (err) {

@@ -46,25 +46,41 @@ return 1`;
 
 /**
  * KEYS: reservation, applied, then per line: product, holds, hold-expiry.
- * ARGV: reservation id, now ms, expiry ms, ttl ms, then per line: product id, quantity.
- * → {'ok'} | {'not_found', id} | {'out_of_stock', id, available}
+ * ARGV: reservation id, now ms, expiry ms, ttl ms, then per line: product id, quantity; then verdicts on expired
+ * holds, pairs of reservation id and 'drop' (no order was stored: the hold goes) or 'keep' (its order exists:
+ * the hold stays until order_created is applied, and never expires again).
+ * → {'ok'} | {'not_found', id} | {'out_of_stock', id, available} | {'check', rid, rid…}: expired holds without a
+ * verdict; the caller asks the orders table and calls again with verdicts. Nothing is held until then.
  */
 export const RESERVE = `
 local rid, now, expiry, ttl = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 if redis.call('EXISTS', KEYS[1]) == 1 or redis.call('EXISTS', KEYS[2]) == 1 then return {'ok'} end
 local n = (#KEYS - 2) / 3
+local verdict = {}
+for i = 5 + n * 2, #ARGV, 2 do verdict[ARGV[i]] = ARGV[i + 1] end
+local unknown = {}
 for i = 0, n - 1 do
   local p, h, e = KEYS[3 + i * 3], KEYS[4 + i * 3], KEYS[5 + i * 3]
+  if redis.call('EXISTS', p) == 0 then return {'not_found', ARGV[5 + i * 2]} end
+  for _, r in ipairs(redis.call('ZRANGEBYSCORE', e, '-inf', now)) do
+    local v = verdict[r]
+    if v == 'drop' then
+      redis.call('HDEL', h, r)
+      redis.call('ZREM', e, r)
+    elseif v == 'keep' then
+      redis.call('ZADD', e, '+inf', r)
+    else
+      unknown[#unknown + 1] = r
+    end
+  end
+end
+if #unknown > 0 then return {'check', unpack(unknown)} end
+for i = 0, n - 1 do
+  local p, h = KEYS[3 + i * 3], KEYS[4 + i * 3]
   local id, q = ARGV[5 + i * 2], tonumber(ARGV[6 + i * 2])
-  local stock = redis.call('HGET', p, 'in_stock')
-  if not stock then return {'not_found', id} end
-  -- Expired holds (an order that never arrived) stop counting here, lazily.
-  local expired = redis.call('ZRANGEBYSCORE', e, '-inf', now)
-  for _, r in ipairs(expired) do redis.call('HDEL', h, r) end
-  if #expired > 0 then redis.call('ZREMRANGEBYSCORE', e, '-inf', now) end
   local held = 0
   for _, v in ipairs(redis.call('HVALS', h)) do held = held + tonumber(v) end
-  local available = tonumber(stock) - held
+  local available = tonumber(redis.call('HGET', p, 'in_stock')) - held
   if available < q then return {'out_of_stock', id, tostring(math.max(available, 0))} end
 end
 for i = 0, n - 1 do

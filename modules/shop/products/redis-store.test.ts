@@ -3,7 +3,12 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { Redis } from 'ioredis';
-import { gate, REDIS_URL, uniqueName } from '../../../kernel/testing/index.ts';
+import { openModuleDatabase } from '../../../db/database.ts';
+import { migrateUp } from '../../../db/migrator.ts';
+import { createLogger } from '../../../kernel/logger.ts';
+import { gate, REDIS_URL, tempDir, uniqueName } from '../../../kernel/testing/index.ts';
+import { migrations } from '../migrations/index.ts';
+import { storedReservations } from '../stored-orders.ts';
 import { redisTraces } from '../testing/index.ts';
 import { runStoreContract } from '../testing/store-contract.ts';
 import { createRedisStore } from './redis-store.ts';
@@ -22,13 +27,19 @@ async function deleteKeys(redis: Redis, prefix: string): Promise<number> {
 
 test('Redis products store', await gate('redis'), async (t) => {
   const prefix = `${uniqueName('cantons-test-shop')}:`;
-  const store = createRedisStore({ url: REDIS_URL, prefix });
+  // The orders stay in SQL: the shop database the products role asks whether a reservation's order was stored.
+  const shopDb = await openModuleDatabase('shop', { dataDir: tempDir(), log: createLogger('silent') });
+  await migrateUp(shopDb, migrations);
+  const store = createRedisStore({ url: REDIS_URL, prefix, storedReservations: (ids) => storedReservations(shopDb.db, ids) });
   const redis = new Redis(REDIS_URL);
   try {
     await runStoreContract(t, {
       store,
       apply: (rid, lines) => store.applyOrderCreated(rid, lines, undefined as never),
       traces: (id) => redisTraces(redis, prefix, id),
+      storeOrder: async (rid) => {
+        await shopDb.db.insertInto('orders').values({ reservation_id: rid, created_at: new Date().toISOString() }).execute();
+      },
     });
 
     await t.test('the layout is what docs/shop.md says: a hash per product, an index, no KEYS needed', async () => {
@@ -51,6 +62,7 @@ test('Redis products store', await gate('redis'), async (t) => {
     });
   } finally {
     await store.close();
+    await shopDb.close();
     assert.ok((await deleteKeys(redis, prefix)) > 0);
     redis.disconnect();
   }

@@ -17,6 +17,11 @@ type WithScripts = Redis & Record<'shopCreate' | 'shopUpdate' | 'shopDelete' | '
 interface RedisStoreOptions {
   url: string;
   prefix: string;
+  /**
+   * Which of these reservations have a stored order (the orders stay in SQL): their holds must not expire,
+   * their order_created may still be on its way. Asked only when a reservation meets expired holds.
+   */
+  storedReservations(ids: readonly string[]): Promise<Set<string>>;
   /** Called once per connection error (ioredis keeps reconnecting). */
   onError?(err: Error): void;
 }
@@ -149,11 +154,23 @@ export function createRedisStore(opts: RedisStoreOptions): ProductStore {
       const lines = mergeLines(requested);
       const keys = [k.reservation(reservationId), k.applied(reservationId), ...lines.flatMap((l) => [k.product(l.product_id), k.holds(l.product_id), k.expiry(l.product_id)])];
       const args = [reservationId, nowMs, nowMs + ttlMs, ttlMs, ...lines.flatMap((l) => [l.product_id, l.quantity])];
-      const [status, productId, available] = (await redis.shopReserve(keys.length, ...keys, ...args)) as string[];
-      if (status === 'ok') return { ok: true };
-      if (status === 'not_found') return { ok: false, reason: 'not_found', product_id: productId };
-      const requestedQty = lines.find((l) => l.product_id === productId)!.quantity;
-      return { ok: false, reason: 'out_of_stock', product_id: productId, available: Number(available), requested: requestedQty };
+      let verdicts: string[] = [];
+      // Expired holds are judged against the orders table between two runs of the script; a hold that expires
+      // in between is met in the next run. Bounded, though one round is the rule and two are rare.
+      for (let round = 0; round < 5; round++) {
+        const [status, productId, available, ...more] = (await redis.shopReserve(keys.length, ...keys, ...args, ...verdicts)) as string[];
+        if (status === 'ok') return { ok: true };
+        if (status === 'not_found') return { ok: false, reason: 'not_found', product_id: productId };
+        if (status === 'check') {
+          const expired = [productId, available, ...more].filter((r) => r !== undefined);
+          const stored = await opts.storedReservations(expired);
+          verdicts = expired.flatMap((r) => [r, stored.has(r) ? 'keep' : 'drop']);
+          continue;
+        }
+        const requestedQty = lines.find((l) => l.product_id === productId)!.quantity;
+        return { ok: false, reason: 'out_of_stock', product_id: productId, available: Number(available), requested: requestedQty };
+      }
+      throw new Error(`reserve ${reservationId}: expired holds kept appearing; giving up`);
     },
 
     async release(reservationId) {

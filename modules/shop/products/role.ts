@@ -8,6 +8,7 @@ import { createRedisStore } from './redis-store.ts';
 import { productRoutes } from './routes.ts';
 import { createSqlStore } from './sql-store.ts';
 import type { ProductStore } from './store.ts';
+import { storedReservations } from '../stored-orders.ts';
 
 export function openProductStore(ctx: Pick<RoleContext<ShopConfig>, 'config' | 'db' | 'log'>): ProductStore {
   const { config } = ctx;
@@ -15,6 +16,7 @@ export function openProductStore(ctx: Pick<RoleContext<ShopConfig>, 'config' | '
   return createRedisStore({
     url: config.REDIS_URL!,
     prefix: config.SHOP_REDIS_PREFIX,
+    storedReservations: (ids) => storedReservations(ctx.db, ids),
     onError: (err) => ctx.log.warn({ err: err.message }, 'products store: redis connection error'),
   });
 }

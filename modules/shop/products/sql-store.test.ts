@@ -18,6 +18,9 @@ async function contractOn(t: TestContext, mdb: ModuleDatabase): Promise<void> {
     store,
     apply: (rid, lines) => mdb.db.transaction().execute((trx) => store.applyOrderCreated(rid, lines, trx)),
     traces: (id) => sqlTraces(mdb.db, id),
+    storeOrder: async (rid) => {
+      await mdb.db.insertInto('orders').values({ reservation_id: rid, created_at: new Date().toISOString() }).execute();
+    },
   });
   // The migration reverts cleanly too (npm run migrate -- down shop).
   await migrateDown(mdb, migrations);

@@ -3,6 +3,7 @@ import { sql, type Kysely } from 'kysely';
 import { dialectOf } from '../../../db/database.ts';
 import type { Product, ProductPatch, StockLine } from '../contract.ts';
 import { mergeLines } from '../stock-lines.ts';
+import { NO_STORED_ORDER } from '../stored-orders.ts';
 import { writeTransaction } from './write-transaction.ts';
 import { likePattern, TITLE_WINDOW, type ListQuery, type ProductPage, type ProductStore, type ReserveResult } from './store.ts';
 
@@ -98,7 +99,9 @@ export function createSqlStore(db: Kysely<any>): ProductStore {
         if (held1 || applied) return { ok: true };
 
         for (const l of lines) if (!stock.has(l.product_id)) return { ok: false, reason: 'not_found', product_id: l.product_id };
-        await trx.deleteFrom('stock_holds').where('product_id', 'in', ids).where('expires_at', '<=', nowMs).execute();
+        // Expired holds stop counting — unless their order was stored: its order_created may be waiting in the
+        // outbox (a bus outage longer than the TTL) and the stock is sold until it is applied.
+        await trx.deleteFrom('stock_holds').where('product_id', 'in', ids).where('expires_at', '<=', nowMs).where(sql.raw<boolean>(NO_STORED_ORDER)).execute();
         const heldRows = await trx
           .selectFrom('stock_holds')
           .select((eb) => ['product_id', eb.fn.sum<number>('quantity').as('held')])

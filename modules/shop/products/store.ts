@@ -45,6 +45,9 @@ export interface ProductStore {
   /**
    * Atomically, for every (merged) line: in_stock − live holds ≥ quantity, then a hold per line
    * expiring at nowMs + ttlMs. All or nothing; an existing reservation_id answers ok again.
+   * A hold past its expiry stops counting only when its reservation has no stored order (the orders
+   * table says so): a stored order's order_created may still wait in an outbox (a bus outage longer
+   * than the TTL), and until it is applied its stock is sold.
    */
   reserve(reservationId: string, lines: readonly StockLine[], nowMs: number, ttlMs: number): Promise<ReserveResult>;
   /** Drops a reservation's holds; false when it had none. */

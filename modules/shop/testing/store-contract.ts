@@ -15,6 +15,8 @@ interface StoreHarness {
    * ignore a half-written product, so a test of "X never happens" must look here.
    */
   traces(id: string): Promise<string[]>;
+  /** Stores an order of this reservation in the shop database, as the orders role does (its event not applied). */
+  storeOrder(reservationId: string): Promise<void>;
 }
 
 const TTL = 60_000;
@@ -169,6 +171,32 @@ export async function runStoreContract(t: TestContext, h: StoreHarness): Promise
     assert.equal(await store.release(later), false);
     assert.equal(await store.release(randomUUID()), false);
     assert.deepEqual(await store.reserve(randomUUID(), [{ product_id: 'exp', quantity: 4 }], now + 1001, TTL), { ok: true });
+  });
+
+  await t.test('a hold whose order was stored never expires: only reservations without an order do', async () => {
+    await store.create(airship('outage', { in_stock: 10 }));
+    // Six held by stored orders whose order_created waits in the outbox; three by a reservation whose order never came.
+    const ordered = [randomUUID(), randomUUID()];
+    for (const rid of ordered) {
+      assert.deepEqual(await store.reserve(rid, [{ product_id: 'outage', quantity: 3 }], now, 1000), { ok: true });
+      await h.storeOrder(rid);
+    }
+    const orphan = randomUUID();
+    assert.deepEqual(await store.reserve(orphan, [{ product_id: 'outage', quantity: 3 }], now, 1000), { ok: true });
+    // Long after every hold expired (the bus was down): the orphan's 3 are free again, the ordered 6 are not.
+    assert.deepEqual(await store.reserve(randomUUID(), [{ product_id: 'outage', quantity: 5 }], now + 60_000, TTL), {
+      ok: false, reason: 'out_of_stock', product_id: 'outage', available: 4, requested: 5,
+    });
+    assert.deepEqual(await store.reserve(randomUUID(), [{ product_id: 'outage', quantity: 4 }], now + 60_000, TTL), { ok: true });
+    // Ten minutes on, the 4 (no order) expired too; the ordered 6 still count.
+    assert.deepEqual(await store.reserve(randomUUID(), [{ product_id: 'outage', quantity: 5 }], now + 10 * 60_000, TTL), {
+      ok: false, reason: 'out_of_stock', product_id: 'outage', available: 4, requested: 5,
+    }, 'still held much later');
+    // The events arrive after the outage: stock 10 → 4, their holds go with them.
+    for (const rid of ordered) assert.equal(await h.apply(rid, [{ product_id: 'outage', quantity: 3 }]), true);
+    assert.equal(await stockOf('outage'), 4);
+    assert.deepEqual(await store.reserve(randomUUID(), [{ product_id: 'outage', quantity: 4 }], now + 10 * 60_000, TTL), { ok: true });
+    assert.equal((await store.reserve(randomUUID(), [{ product_id: 'outage', quantity: 1 }], now + 10 * 60_000, TTL)).ok, false, 'never oversold');
   });
 
   await t.test('order_created decrements once, drops the holds, and a replay changes nothing', async () => {
