@@ -29,3 +29,19 @@ export function otherCpuPercent(before: MachineCpu | null, after: MachineCpu | n
   if (!before || !after || ownMs === null || elapsedMs <= 0) return null;
   return Math.max(0, Math.round(((after.busyMs - before.busyMs - ownMs) / elapsedMs) * 100));
 }
+
+/**
+ * Waits for a quiet second: samples the machine each second until processes other than ours (`ownMs()`: the
+ * bench and its servers, cumulative) used less than `maxPercent` of a core, or `timeoutMs` passed.
+ */
+export async function waitForQuiet(maxPercent: number, timeoutMs: number, ownMs: () => number | null): Promise<{ waitedMs: number; otherPercent: number | null }> {
+  const t0 = performance.now();
+  for (;;) {
+    const [m0, own0, s0] = [machineCpu(), ownMs(), performance.now()];
+    await new Promise((r) => setTimeout(r, 1000));
+    const own1 = ownMs();
+    const other = otherCpuPercent(m0, machineCpu(), own0 === null || own1 === null ? null : own1 - own0, performance.now() - s0);
+    const waitedMs = Math.round(performance.now() - t0);
+    if (other === null || other < maxPercent || waitedMs >= timeoutMs) return { waitedMs, otherPercent: other };
+  }
+}

@@ -1,7 +1,7 @@
 // What a scenario file exports, and the helpers scenarios share: measure one server setup, ratios, checks.
 import os from 'node:os';
 import { ConnectionPool } from './connection-pool.ts';
-import { machineCpu, otherCpuPercent } from './machine.ts';
+import { machineCpu, otherCpuPercent, waitForQuiet } from './machine.ts';
 import { runLoad, type LoadOptions, type LoadResult } from './load.ts';
 import type { ServerProcess } from './servers.ts';
 
@@ -12,7 +12,7 @@ export interface BenchOptions {
   durationSec: number;
   /** --warmup (seconds, default 1): load before each measurement that is thrown away (JIT, caches, pools). */
   warmupSec: number;
-  /** Every other --name value (or bare --flag → true), for scenario-specific knobs. */
+  /** Every other --name value (or bare --flag → true), for scenario-specific knobs; `--quiet P` works in every scenario (see measure). */
   flags: Record<string, string | boolean>;
 }
 
@@ -75,6 +75,24 @@ export const defineScenario = (s: Scenario): Scenario => s;
 export type MeasureLoad = Omit<LoadOptions, 'name' | 'url' | 'connections' | 'durationMs' | 'progress' | 'pool'> & { url?: string };
 
 /**
+ * With `--quiet P` (percent of a core, `--quiet` alone: 30): before a run, wait up to 60 s for a second in which
+ * other processes used less than P, so runs on a shared machine start in its quieter moments.
+ */
+async function quietMoment(servers: ServerProcess[], opts: BenchOptions, io: BenchIO): Promise<void> {
+  const flag = opts.flags.quiet;
+  if (flag === undefined || flag === false) return;
+  const max = flag === true ? 30 : Number(flag);
+  if (!Number.isFinite(max) || max <= 0) throw new Error(`--quiet needs a percent of one core, got ${flag}`);
+  const own = () => {
+    const cpu = servers.map((s) => s.cpuMs());
+    const self = process.cpuUsage();
+    return cpu.some((c) => c === null) ? null : cpu.reduce<number>((a, c) => a + c!, 0) + (self.user + self.system) / 1000;
+  };
+  const q = await waitForQuiet(max, 60_000, own);
+  if (q.waitedMs > 1500) io.log(`  waited ${(q.waitedMs / 1000).toFixed(0)} s for a quiet moment (other processes: ${q.otherPercent}% of a core${q.otherPercent !== null && q.otherPercent >= max ? ', gave up' : ''})`);
+}
+
+/**
  * Warm up (discarded), then load `servers[0].url` (or `load.url`) for the run's duration and connections,
  * recording the servers' CPU over the measurement.
  */
@@ -88,6 +106,7 @@ export async function measure(label: string, servers: ServerProcess[], load: Mea
   let machine0: ReturnType<typeof machineCpu> = null;
   let client0 = process.cpuUsage();
   let t0 = 0;
+  await quietMoment(servers, opts, io);
   const loadAverage = Math.round(os.loadavg()[0] * 100) / 100;
   try {
     if (opts.warmupSec > 0) {
