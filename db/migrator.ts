@@ -1,5 +1,5 @@
 // Per-module migrations (up and down) with Kysely's Migrator, each module keeping its own migration table.
-import { Migrator, NO_MIGRATIONS, type Migration, type MigrationResultSet } from 'kysely/migration';
+import { Migrator, NO_MIGRATIONS, type Migration, type MigrationResultSet } from 'kysely';
 import type { ModuleDatabase } from './database.ts';
 
 export interface MigrationStatus {

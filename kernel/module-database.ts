@@ -1,7 +1,7 @@
 // A module's database as start-up, the CLI and bench seeding all open it: connected with retry, then migrated.
 import { openModuleDatabase, type ModuleDatabase } from '../db/database.ts';
 import { migrateUp } from '../db/migrator.ts';
-import type { Migration } from 'kysely/migration';
+import type { Migration } from 'kysely';
 import { sleep } from './backoff.ts';
 import { busMigrations } from './bus/migrations.ts';
 import { configKeys, kernelConfigSchema, parseConfig, readEnv, redactUrl, type Env, type KernelConfig } from './config.ts';

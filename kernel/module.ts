@@ -1,6 +1,6 @@
 // The module contract: one definition per module, built per enabled role by the composition root.
 import type { Kysely } from 'kysely';
-import type { Migration } from 'kysely/migration';
+import type { Migration } from 'kysely';
 import type { Registry } from 'prom-client';
 import type { z } from 'zod';
 import type { Dialect } from '../db/database.ts';

@@ -1,5 +1,5 @@
 // The bus tables (outbox, inbox, dead_letters) the kernel adds to every module database, SQLite or Postgres.
-import type { Migration } from 'kysely/migration';
+import type { Migration } from 'kysely';
 import { dialectOf } from '../../db/database.ts';
 
 // SQL stays unqualified: on Postgres the module's schema is the connection's search_path.

@@ -1,7 +1,7 @@
 // Test support for the bus tests: migrated module databases (SQLite or a fresh Postgres database), Redis checks, waiting.
 import { randomBytes } from 'node:crypto';
 import type { Transaction } from 'kysely';
-import type { Migration } from 'kysely/migration';
+import type { Migration } from 'kysely';
 import { pino } from 'pino';
 import { openModuleDatabase, type ModuleDatabase } from '../../db/database.ts';
 import { migrateUp } from '../../db/migrator.ts';

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { sql, type Kysely } from 'kysely';
-import { Migrator } from 'kysely/migration';
+import { Migrator } from 'kysely';
 import { pino } from 'pino';
 import { openModuleDatabase, type ModuleDatabase } from '../../../db/database.ts';
 import { createTestDatabase, gate, tempDir } from '../../../kernel/testing/index.ts';

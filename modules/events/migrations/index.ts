@@ -1,5 +1,5 @@
 // The events module's migrations in the order they apply (names sort in order).
-import type { Migration } from 'kysely/migration';
+import type { Migration } from 'kysely';
 import * as init from './001_init.ts';
 
 export const migrations: Record<string, Migration> = {
