@@ -86,10 +86,12 @@ export function createHttpApp(opts: HttpAppOptions): HttpApp {
   const observe = httpMetrics(opts.metrics);
 
   app.use(async (ctx: Context, next: Next) => {
-    const given = ctx.get('x-request-id') || ctx.get('x-trace-id');
-    const reqId = REQUEST_ID.test(given) ? given : randomUUID();
+    // Straight from Node's headers and onto the response: Koa's get/set add a lookup and coercions per call.
+    const headers = ctx.req.headers;
+    const given = headers['x-request-id'] || headers['x-trace-id'];
+    const reqId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     ctx.state.reqId = reqId;
-    ctx.set('x-request-id', reqId);
+    ctx.res.setHeader('x-request-id', reqId);
     const started = performance.now();
     try {
       await next();
@@ -144,7 +146,7 @@ export function createHttpApp(opts: HttpAppOptions): HttpApp {
   // Node's own Host check is off (kernel/server.ts) so that its 400 gets our body; HTTP/1.1 requires Host.
   const allowedHosts = opts.allowedHosts?.length ? new Set(opts.allowedHosts.map(hostname)) : undefined;
   app.use((ctx, next) => {
-    const host = ctx.get('host');
+    const host = ctx.req.headers.host ?? '';
     if (!host && ctx.req.httpVersion !== '1.0') throw errors.BAD_REQUEST('The request has no Host header');
     if (allowedHosts && !PROBES.test(ctx.path) && !allowedHosts.has(hostname(host))) {
       throw errors.MISDIRECTED_REQUEST(`Host ${host.slice(0, 100)} is not served here`);

@@ -1,25 +1,26 @@
 // The events.receiver role: validates incoming events and answers 201 only once storage has committed them.
-import { randomUUID } from 'node:crypto';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { route } from '../../kernel/http/route.ts';
 import type { BaseContext, RoleInstance } from '../../kernel/module.ts';
 import { KIND_PATHS, liftRideSchema, snowReportSchema, storageContract, type EventKind } from './contract.ts';
 import { eventErrors } from './errors.ts';
+import { uuidv7 } from './trace-id.ts';
 
 const TRACE_ID = /^[\x21-\x7e]{1,100}$/;
 const created = z.object({ trace_id: z.string() });
 const errorBody = z.object({ error: z.string(), message: z.string() });
 
 /**
- * The client's trace id (X-Trace-Id, else the X-Request-Id the kernel also honours) or a new UUID.
+ * The client's trace id (X-Trace-Id, else the X-Request-Id the kernel also honours) or a new UUIDv7
+ * (time-ordered, so the unique trace_id index grows at its end; modules/events/trace-id.ts).
  * A header that is present but malformed is refused rather than silently replaced: the client
  * would otherwise lose the id it means to retry with.
  */
 export function traceIdOf(ctx: Context): string {
   const headers = ctx.req.headers;
   const given = headers['x-trace-id'] ?? headers['x-request-id'];
-  if (given === undefined) return randomUUID();
+  if (given === undefined) return uuidv7();
   const name = headers['x-trace-id'] !== undefined ? 'X-Trace-Id' : 'X-Request-Id';
   if (typeof given !== 'string' || !TRACE_ID.test(given)) {
     throw eventErrors.INVALID_TRACE_ID(`${name} must be 1–100 printable ASCII characters without spaces`);
