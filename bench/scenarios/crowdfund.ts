@@ -1,12 +1,12 @@
 // crowdfund over gRPC+TLS: GetProjectThreads against a bare grpc-js server, votes per second (counted exactly), propose-to-threads latency.
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { credentials, loadPackageDefinition, Metadata, Server, ServerCredentials, type ServiceError } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { Histogram } from '../histogram.ts';
-import { check, defineScenario, median, ratio, type BenchIO, type BenchOptions, type CheckResult, type RunRecord } from '../scenario.ts';
+import { check, cpuRatio, defineScenario, median, ratio, type BenchIO, type BenchOptions, type CheckResult, type RunRecord } from '../scenario.ts';
 import { freePort, ROOT, spawnCantons, stopServers, tempDir, type ServerProcess } from '../servers.ts';
 
 const PROTO = join(ROOT, 'modules/crowdfund/threads.proto');
@@ -79,13 +79,13 @@ async function grpcLoad(label: string, servers: ServerProcess[], call: () => Pro
 }
 
 /** The bare baseline as its own process (this file, run with CROWDFUND_BARE_GRPC set): TLS, one constant answer. */
-async function spawnBare(certs: Certs, response: unknown): Promise<ServerProcess> {
+async function spawnBare(certs: Certs, response: unknown, nodeOptions?: string): Promise<ServerProcess> {
   const port = await freePort();
   const dir = tempDir('cantons-bare-grpc-');
   writeFileSync(join(dir, 'response.json'), JSON.stringify(response));
   const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/scenarios/crowdfund.ts')], {
     cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
-    env: { PATH: process.env.PATH, CROWDFUND_BARE_GRPC: join(dir, 'response.json'), PORT: String(port), CERT: certs.cert, KEY: certs.key },
+    env: { PATH: process.env.PATH, CROWDFUND_BARE_GRPC: join(dir, 'response.json'), PORT: String(port), CERT: certs.cert, KEY: certs.key, ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}) },
   });
   let out = '';
   proc.stdout!.on('data', (d) => (out += d));
@@ -114,6 +114,45 @@ async function bareServer(): Promise<void> {
   process.once('SIGTERM', () => server.tryShutdown(() => process.exit(0)));
 }
 
+/**
+ * Node 20 refuses --cpu-prof in NODE_OPTIONS (and the servers' command lines are not ours), so a
+ * preload written to `dir` does the same through node:inspector, over the measured runs only:
+ * SIGUSR2 starts sampling (every 100 µs), the next SIGUSR2 writes `<pid>-<n>.cpuprofile` (Chrome
+ * DevTools opens it) — warm-up, start-up and the other server's runs stay out of it.
+ */
+function cpuProfiler(dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'cpu-profiler.mjs');
+  writeFileSync(file, [
+    `import { Session } from 'node:inspector';`,
+    `import { writeFileSync } from 'node:fs';`,
+    `const session = new Session();`,
+    `session.connect();`,
+    `session.post('Profiler.enable');`,
+    `session.post('Profiler.setSamplingInterval', { interval: 100 });`,
+    `let on = false, n = 0;`,
+    `process.on('SIGUSR2', () => {`,
+    `  if (!on) { on = true; session.post('Profiler.start'); return; }`,
+    `  on = false;`,
+    `  session.post('Profiler.stop', (err, r) => { if (!err) writeFileSync(${JSON.stringify(dir)} + '/' + process.pid + '-' + ++n + '.cpuprofile', JSON.stringify(r.profile)); });`,
+    `});`,
+  ].join('\n'));
+  return file;
+}
+
+/** Sends SIGUSR2 to `servers` under --profile around `measure` (see cpuProfiler), then gives the profiler a moment to write. */
+async function profiled<T>(on: boolean, servers: ServerProcess[], measure: () => Promise<T>): Promise<T> {
+  if (!on) return measure();
+  const signal = () => servers.forEach((s) => process.kill(s.pid, 'SIGUSR2'));
+  signal();
+  try {
+    return await measure();
+  } finally {
+    signal();
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
 /** Proposes over HTTP, then polls GetProjectThreads until the proposal's threads are there: ms from the POST. */
 async function proposeToVisible(baseUrl: string, client: any, samples: number, tag: string): Promise<Histogram> {
   const h = new Histogram();
@@ -134,12 +173,16 @@ async function proposeToVisible(baseUrl: string, client: any, samples: number, t
 async function run(opts: BenchOptions, io: BenchIO) {
   const rounds = opts.flags.rounds === undefined ? 3 : Number(opts.flags.rounds);
   const samples = opts.flags.samples === undefined ? 100 : Number(opts.flags.samples);
+  // --only threads: the GetProjectThreads comparison alone (no votes, no propose latency).
+  const threadsOnly = opts.flags.only === 'threads';
+  // --profile DIR: both servers sampled by V8's CPU profiler, a .cpuprofile each written to DIR when they stop.
+  const profile = typeof opts.flags.profile === 'string' ? { NODE_OPTIONS: `--import=${cpuProfiler(opts.flags.profile)}` } : undefined;
   const certs = makeCerts(tempDir('cantons-bench-certs-'));
   const tls = { GRPC_TLS_CERT_FILE: certs.cert, GRPC_TLS_KEY_FILE: certs.key };
   const checks: CheckResult[] = [];
   const notes: string[] = [`GetProjectThreads answers ${THREADS_PER_PROJECT} threads; both servers serve TLS from the same certificate; one HTTP/2 channel carries the --connections concurrent calls`];
   const grpcPort = await freePort();
-  const cantons = await spawnCantons({ MODULES: 'crowdfund', GRPC_PORT: String(grpcPort), ...tls }, { name: 'cantons crowdfund' });
+  const cantons = await spawnCantons({ MODULES: 'crowdfund', GRPC_PORT: String(grpcPort), ...tls, ...profile }, { name: 'cantons crowdfund' });
   const servers: ServerProcess[] = [cantons];
   try {
     const client = threadsClient(grpcPort, certs);
@@ -152,7 +195,7 @@ async function run(opts: BenchOptions, io: BenchIO) {
     const { project_id } = (await created.json()) as { project_id: number };
     let response: any;
     while ((response = await unary(client, 'GetProjectThreads', { project_id })).threads.length < THREADS_PER_PROJECT) await new Promise((r) => setTimeout(r, 20));
-    const bare = await spawnBare(certs, response);
+    const bare = await spawnBare(certs, response, profile?.NODE_OPTIONS);
     servers.push(bare);
     const bareClient = threadsClient(bare.port, certs);
     const request = { project_id, limit: THREADS_PER_PROJECT };
@@ -164,13 +207,19 @@ async function run(opts: BenchOptions, io: BenchIO) {
       const suffix = rounds > 1 ? ` #${round}` : '';
       io.log(`round ${round}/${rounds}: GetProjectThreads, cantons then bare …`);
       await grpcLoad('warm-up', [cantons], () => unary(client, 'GetProjectThreads', request), opts.connections, warm);
-      ours.push(await grpcLoad(`cantons GetProjectThreads${suffix}`, [cantons], () => unary(client, 'GetProjectThreads', request), opts.connections, opts.durationSec * 1000));
+      ours.push(await profiled(Boolean(profile), [cantons], () => grpcLoad(`cantons GetProjectThreads${suffix}`, [cantons], () => unary(client, 'GetProjectThreads', request), opts.connections, opts.durationSec * 1000)));
       await grpcLoad('warm-up', [bare], () => unary(bareClient, 'GetProjectThreads', request), opts.connections, warm);
-      theirs.push(await grpcLoad(`bare grpc-js GetProjectThreads${suffix}`, [bare], () => unary(bareClient, 'GetProjectThreads', request), opts.connections, opts.durationSec * 1000));
+      theirs.push(await profiled(Boolean(profile), [bare], () => grpcLoad(`bare grpc-js GetProjectThreads${suffix}`, [bare], () => unary(bareClient, 'GetProjectThreads', request), opts.connections, opts.durationSec * 1000)));
     }
     await stopServers(bare);
     servers.pop();
     bareClient.close();
+    const ratios = [ratio('cantons ÷ bare grpc-js, GetProjectThreads over TLS', ours, theirs, 0.8), cpuRatio('bare ÷ cantons server CPU per call, GetProjectThreads', ours, theirs)].filter((r) => r !== undefined);
+    const medians = `median GetProjectThreads ok/s: cantons ${median(ours.map((r) => r.okRps))}, bare ${median(theirs.map((r) => r.okRps))}; median server CPU µs per call: cantons ${median(ours.map((r) => r.serverCpuUsPerOk ?? NaN))}, bare ${median(theirs.map((r) => r.serverCpuUsPerOk ?? NaN))}`;
+    if (threadsOnly) {
+      client.close();
+      return { runs: [...ours, ...theirs], ratios, checks, notes: [...notes, medians] };
+    }
 
     io.log('votes over gRPC …');
     const thread = response.threads[0].thread_id;
@@ -209,9 +258,9 @@ async function run(opts: BenchOptions, io: BenchIO) {
 
     return {
       runs: [...ours, ...theirs, votes, voterVotes],
-      ratios: [ratio('cantons ÷ bare grpc-js, GetProjectThreads over TLS', ours, theirs, 0.8)],
+      ratios,
       checks,
-      notes: [...notes, `median GetProjectThreads ok/s: cantons ${median(ours.map((r) => r.okRps))}, bare ${median(theirs.map((r) => r.okRps))}`],
+      notes: [...notes, medians],
     };
   } finally {
     await stopServers(...servers);
@@ -227,7 +276,7 @@ if (process.env.CROWDFUND_BARE_GRPC) void bareServer();
 
 export default defineScenario({
   name: 'crowdfund',
-  description: 'crowdfund threads over gRPC+TLS: GetProjectThreads vs a bare grpc-js server (alternating --rounds, default 3, target ≥ 0.8×), votes per second checked exactly, propose → threads visible p50/p99 in one process and split (--samples, default 100; Redis for the split)',
+  description: 'crowdfund threads over gRPC+TLS: GetProjectThreads vs a bare grpc-js server (alternating --rounds, default 3, target ≥ 0.8×; --only threads for that alone; --profile DIR for a V8 CPU profile of each server over its measured runs), votes per second checked exactly, propose → threads visible p50/p99 in one process and split (--samples, default 100; Redis for the split)',
   defaults: { connections: 50, durationSec: 5 },
   run,
 });
