@@ -95,7 +95,7 @@ function converter(pkg: PackageDefinition, fields: Field[], direction: 'toWire' 
     }
   }
   if (!steps.length) return identity;
-  return (value) => {
+  const convert: Convert = (value) => {
     if (value === null || typeof value !== 'object') return value;
     const out = { ...value };
     for (const [name, repeated, convert] of steps) {
@@ -105,6 +105,23 @@ function converter(pkg: PackageDefinition, fields: Field[], direction: 'toWire' 
     }
     return out;
   };
+  // A frozen object whose converted fields are all Timestamps (scalars in, scalars out) can never
+  // convert differently: convert it once. A role that serves the same frozen objects again (a page
+  // cache) pays nothing here; anything else is converted per call as before.
+  if (!steps.every(([, , c]) => c === isoToTimestamp || c === timestampToIso)) return convert;
+  const memo = new WeakMap<object, unknown>();
+  return (value) => {
+    if (value === null || typeof value !== 'object' || !Object.isFrozen(value)) return convert(value);
+    let out = memo.get(value);
+    if (out === undefined) memo.set(value, (out = deepFreeze(convert(value))));
+    return out;
+  };
+}
+
+/** Freezes a converted leaf message and its Timestamps, so what the memo hands out stays as converted. */
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') for (const v of Object.values(value)) if (v && typeof v === 'object') Object.freeze(v);
+  return Object.freeze(value);
 }
 
 const identity: Convert = (v) => v;

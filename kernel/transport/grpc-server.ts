@@ -9,7 +9,7 @@ import { validate } from '../http/route.ts';
 import type { Logger } from '../logger.ts';
 import { toGrpcError, TOKEN_REFUSED } from './grpc-errors.ts';
 import { addHealthService, healthPackage, type HealthChecks } from './grpc-health.ts';
-import { rpcMetrics } from './grpc-metrics.ts';
+import { rpcTallies } from './grpc-metrics.ts';
 import { loadService, rpcName } from './grpc-proto.ts';
 import { serverCredentials, type GrpcTlsSettings } from './grpc-tls.ts';
 
@@ -54,7 +54,7 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServ
     // Clients ping idle connections at their keepalive period; allow it instead of answering GOAWAY.
     'grpc.keepalive_permit_without_calls': 1,
   });
-  const observe = rpcMetrics(opts.metrics, 'server');
+  const tallies = rpcTallies(opts.metrics, 'server');
   const checks: HealthChecks = {};
   let packages = { ...healthPackage() };
 
@@ -65,33 +65,44 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServ
     for (const [method, spec] of Object.entries(served.contract.methods)) {
       const codec = loaded.codecs[method];
       const rpc = rpcName(method);
+      const tally = tallies(service, rpc);
+      const fail = (err: unknown, started: number, callback: sendUnaryData<unknown>) => {
+        const failure = toGrpcError(err);
+        if (failure.code === status.INTERNAL) opts.log.error({ err, rpc: `${service}/${rpc}` }, 'gRPC handler failed');
+        tally.observe(status[failure.code], started);
+        callback(failure);
+      };
       handlers[rpc] = (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
         const started = performance.now();
-        const answer = (err: unknown, value?: unknown) => {
-          if (err === null) {
-            observe(service, rpc, 'OK', started);
-            return callback(null, value);
-          }
-          const failure = toGrpcError(err);
-          if (failure.code === status.INTERNAL) opts.log.error({ err, rpc: `${service}/${rpc}` }, 'gRPC handler failed');
-          observe(service, rpc, status[failure.code], started);
-          callback(failure);
-        };
         if (tokenMatches && !tokenMatches(/^Bearer[ \t]+(\S+)$/i.exec(String(call.metadata.get('authorization')[0] ?? ''))?.[1])) {
           // Marked apart from a role's own 401: the caller's deployment is misconfigured, not its client.
           const failure = toGrpcError(errors.UNAUTHORIZED('Internal calls need the deployment\'s RPC token'));
           failure.metadata.set(TOKEN_REFUSED, 'true');
-          observe(service, rpc, 'UNAUTHENTICATED', started);
+          tally.observe('UNAUTHENTICATED', started);
           return callback(failure);
         }
-        (async () => {
+        let answer: Promise<unknown>;
+        try {
           const impl = served.facade() as Impl | undefined;
           if (!impl) throw errors.NOT_READY(`${served.contract.role} is starting`);
-          // Both ends check the contract: a client built from the .proto alone may send anything the wire allows.
-          const input = validate(spec.input, codec.requestFromWire(call.request), 'body');
-          const output = spec.output.parse(await impl[method](input));
-          return codec.responseToWire(output);
-        })().then((value) => answer(null, value), (err) => answer(err));
+          // The request is checked against the contract: a client built from the .proto alone may send
+          // anything the wire allows. The answer is not: our own facade built it, its type is the
+          // contract's, and our clients check every answer they receive (as over HTTP /rpc) — the
+          // tests of each contract check that the server's answers parse.
+          answer = Promise.resolve(impl[method](validate(spec.input, codec.requestFromWire(call.request), 'body')));
+        } catch (err) {
+          return fail(err, started, callback);
+        }
+        answer.then((output) => {
+          let value: unknown;
+          try {
+            value = codec.responseToWire(output);
+          } catch (err) {
+            return fail(err, started, callback);
+          }
+          tally.observe('OK', started);
+          callback(null, value);
+        }, (err) => fail(err, started, callback));
       };
     }
     server.addService(loaded.definition, handlers);

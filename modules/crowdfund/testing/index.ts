@@ -5,6 +5,8 @@ import { loadSync } from '@grpc/proto-loader';
 import type { Env } from '../../../kernel/config.ts';
 import { makeCertificates, type TestCertificates } from '../../../kernel/grpc/testing/certs.ts';
 import { createTestDatabase, freePort, startTestApp, waitFor, type TestApp } from '../../../kernel/testing/index.ts';
+import { loadService } from '../../../kernel/transport/grpc-proto.ts';
+import { threadsContract } from '../contract.ts';
 
 export const ORIGINAL_PROTO = new URL('./original-threads.proto', import.meta.url).pathname;
 export const THREADS_PROTO = new URL('../threads.proto', import.meta.url).pathname;
@@ -106,14 +108,40 @@ export async function proposeAndWait(call: Api, name: string, over: Record<strin
   return { id, threads };
 }
 
-/** A grpc-js client built from a .proto alone, over mutual TLS with the test client certificate. */
+const CHECKS_ANSWERS = Symbol('answers checked against the contract');
+
+/**
+ * A grpc-js client built from a .proto alone, over mutual TLS with the test client certificate. One
+ * built from our threads.proto has every answer `unary` gets checked against the contract's output
+ * schema: the server does not check its own answers per call, the tests do.
+ */
 export function grpcClient(proto: string, port: number, c = certificates()): any {
   const pkg = loadPackageDefinition(loadSync(proto, { keepCase: true, longs: Number, enums: String, defaults: true })) as GrpcObject;
   const Ctor = pkg.ThreadsService as ServiceClientConstructor;
-  return new Ctor(`127.0.0.1:${port}`, credentials.createSsl(readFileSync(c.ca), readFileSync(c.clientKey), readFileSync(c.clientCert)));
+  const client = new Ctor(`127.0.0.1:${port}`, credentials.createSsl(readFileSync(c.ca), readFileSync(c.clientKey), readFileSync(c.clientCert)));
+  if (proto === THREADS_PROTO) Object.defineProperty(client, CHECKS_ANSWERS, { value: true });
+  return client;
 }
 
-/** One unary call; resolves the error or the value (never rejects). */
+/** Throws (naming the rpc and the field) when `value`, decoded from the wire, is not what the contract says `rpc` answers. */
+export function checkAnswer(rpc: string, value: unknown): void {
+  const method = rpc[0].toLowerCase() + rpc.slice(1) as keyof typeof threadsContract.methods;
+  const spec = threadsContract.methods[method];
+  if (!spec) throw new Error(`no contract method for rpc ${rpc}`);
+  const parsed = spec.output.safeParse(loadService(threadsContract).codecs[method].responseFromWire(value));
+  if (!parsed.success) throw new Error(`${rpc} answered what the contract does not allow: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+}
+
+/** One unary call; resolves the error or the value (rejects only when an answer breaks the contract, see grpcClient). */
 export const unary = (client: any, rpc: string, request: unknown) =>
-  new Promise<{ err: ServiceError | null; value: any }>((resolve) =>
-    client[rpc](request, new Metadata(), { deadline: Date.now() + 5000 }, (err: ServiceError | null, value: any) => resolve({ err, value })));
+  new Promise<{ err: ServiceError | null; value: any }>((resolve, reject) =>
+    client[rpc](request, new Metadata(), { deadline: Date.now() + 5000 }, (err: ServiceError | null, value: any) => {
+      if (!err && client[CHECKS_ANSWERS]) {
+        try {
+          checkAnswer(rpc, value);
+        } catch (broken) {
+          return reject(broken);
+        }
+      }
+      resolve({ err, value });
+    }));

@@ -3,9 +3,16 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { status } from '@grpc/grpc-js';
 import { gate } from '../../../kernel/testing/index.ts';
-import { DIALECTS, grpcClient, ORIGINAL_PROTO, proposeAndWait, startCrowdfund, THREADS_PROTO, unary, type Crowdfund } from '../testing/index.ts';
+import { checkAnswer, DIALECTS, grpcClient, ORIGINAL_PROTO, proposeAndWait, startCrowdfund, THREADS_PROTO, unary, type Crowdfund } from '../testing/index.ts';
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+it('the tests check every answer of the server against the contract (the server does not, per call)', () => {
+  const thread = { thread_id: 1, project_id: 1, thread_type: 2, message: 'm', created_at: { seconds: 1_700_000_000, nanos: 0 }, up_votes: 0, down_votes: 0, parent_thread_id: 0, reply_count: 0 };
+  checkAnswer('GetProjectThreads', { threads: [thread], next_cursor: '' });
+  assert.throws(() => checkAnswer('GetProjectThreads', { threads: [{ ...thread, thread_id: 0 }], next_cursor: '' }), /GetProjectThreads answered .*threads\.0\.thread_id/);
+  assert.throws(() => checkAnswer('GetThread', { ...thread, thread_type: 7 }), /thread_type/);
+});
 
 for (const dialect of DIALECTS) {
   describe(`crowdfund.threads over gRPC (${dialect.name})`, await gate(...(dialect.needs ? [dialect.needs] : [])), () => {
