@@ -4,10 +4,12 @@ import { createApiRole } from './api/role.ts';
 import { benchmarkConfigSchema } from './config.ts';
 import { EVENTS } from './contract.ts';
 import { migrations } from './migrations/index.ts';
+import { createNotifierRole } from './notifier/role.ts';
 import { benchmarkSmoke } from './smoke.ts';
 import { createTargetRole } from './target/role.ts';
 
 const FLOW_EVENTS = Object.values(EVENTS);
+const UNTIL_REPORT = FLOW_EVENTS.filter((t) => t !== EVENTS.ReportCompleted);
 
 export const benchmark = defineModule({
   name: 'benchmark',
@@ -18,8 +20,12 @@ export const benchmark = defineModule({
     api: {
       // The flow's steps are events this role publishes and handles itself, each through the outbox and the inbox.
       publishes: FLOW_EVENTS,
-      subscribes: FLOW_EVENTS,
+      subscribes: UNTIL_REPORT,
       create: createApiRole,
+    },
+    notifier: {
+      subscribes: [EVENTS.ReportCompleted],
+      create: createNotifierRole,
     },
     target: {
       create: createTargetRole,

@@ -29,7 +29,7 @@ describe('benchmark split', await gate('postgres', 'redis'), () => {
       const smtp = await startSmtp();
       try {
         const apiPort = await freePort();
-        const bench = await spawn({ ...shared, PORT: String(apiPort), MODULES: 'benchmark.api', SMTP_URL: smtp.url });
+        const bench = await spawn({ ...shared, PORT: String(apiPort), MODULES: 'benchmark.api,benchmark.notifier', SMTP_URL: smtp.url });
         const target = await spawn({ ...shared, MODULES: 'benchmark.target', BENCHMARK_CALLBACK_URL: bench.url, BENCHMARK_TARGET_DELAY_MS: '10-50' });
         const call = api(bench.url);
         // Each process serves its own role only; the target alone sits at the root.
@@ -69,7 +69,7 @@ describe('benchmark kill -9', await gate('redis', 'postgres'), () => {
       try {
         const port = String(await freePort());
         const bus = { EVENT_BUS_URL: REDIS_URL, BUS_STREAM_PREFIX: prefix, ...(pg ? { DATABASE_URL: pg.url } : {}) };
-        const env = { ...bus, PORT: port, DATA_DIR: dataDir, MODULES: 'benchmark.api', SMTP_URL: smtp.url };
+        const env = { ...bus, PORT: port, DATA_DIR: dataDir, MODULES: 'benchmark.api,benchmark.notifier', SMTP_URL: smtp.url };
         let bench = await spawn(env);
         const target = await spawn({ ...bus, MODULES: 'benchmark.target', BENCHMARK_CALLBACK_URL: bench.url, BENCHMARK_TARGET_DELAY_MS: '150-400', BENCHMARK_TARGET_CONCURRENCY: '2' });
         const call = api(bench.url);

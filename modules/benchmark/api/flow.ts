@@ -1,13 +1,11 @@
-// The event handlers of the flow, one per event: BenchmarkCreated → ProjectCreated → (callbacks) DocumentUpdated →
-// AllDocumentsUploaded | ErrorOccurred → ReportCompleted. Each runs in the kernel's inbox transaction `trx` and
+// The event handlers of the flow up to the report: BenchmarkCreated → ProjectCreated → (callbacks) DocumentUpdated →
+// AllDocumentsUploaded | ErrorOccurred → ReportCompleted (the notifier role takes it from there). Each runs in the kernel's inbox transaction `trx` and
 // reads and writes only through it; each checks the state it acts on, so a replayed event changes nothing.
 import type { Kysely } from 'kysely';
 import type { EventHandler, Publisher } from '../../../kernel/bus/types.ts';
 import type { Logger } from '../../../kernel/logger.ts';
 import { EVENTS, MAX_UPLOAD_REQUEST_BYTES, benchmarkEventSchema } from '../contract.ts';
 import { documentContent, uploadBatches } from './documents.ts';
-import type { Notifier } from './notify.ts';
-import { messageIdFor } from './notify.ts';
 import { buildReports, type ReportJson } from './report.ts';
 import { writeReportFiles } from './report-files.ts';
 import type { SecretBox } from './secrets.ts';
@@ -18,11 +16,9 @@ export interface FlowDeps {
   store: Store;
   bus: Publisher;
   box: SecretBox;
-  notifier: Notifier;
   log: Logger;
   now(): Date;
   reportsDir: string;
-  notifyTo: string[];
   http: { timeoutMs: number; retries: number; uploadBatch: number };
 }
 
@@ -120,22 +116,6 @@ export function createFlow(deps: FlowDeps) {
 
     async [EVENTS.ErrorOccurred](event, trx) {
       await report(trx, benchmarkEventSchema.parse(event.payload).benchmark_id, 'failed');
-    },
-
-    async [EVENTS.ReportCompleted](event, trx) {
-      const { benchmark_id: id } = benchmarkEventSchema.parse(event.payload);
-      const b = await store.get(id, trx);
-      const row = await store.report(id, trx);
-      if (!b || !row) return;
-      const recipients = b.options.notify ?? deps.notifyTo;
-      const messageId = messageIdFor(id);
-      // Recorded first, in the same transaction: a failed send rolls the record back and the bus retries.
-      if (!(await store.insertNotification(trx, id, { message_id: messageId, via: deps.notifier.via, recipients }, deps.now().toISOString()))) return;
-      if (deps.notifier.via === 'smtp' && recipients.length === 0) {
-        log.warn({ benchmark: id }, 'no recipients (notify or BENCHMARK_NOTIFY_TO); report email not sent');
-        return;
-      }
-      await deps.notifier.send({ report: JSON.parse(row.json) as ReportJson, csv: row.csv, recipients, messageId });
     },
   };
 

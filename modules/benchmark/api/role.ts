@@ -1,10 +1,9 @@
-// The benchmark.api role: the REST API and the two commands, the flow's event handlers, and the timeout sweeper.
+// The benchmark.api role: the REST API and the two commands, the flow's event handlers up to the report, and the timeout sweeper.
 import { join } from 'node:path';
 import type { BaseContext, DatabaseContext, RoleInstance } from '../../../kernel/module.ts';
 import type { BenchmarkConfig } from '../config.ts';
 import { createCommands } from './commands.ts';
 import { createFlow } from './flow.ts';
-import { createNotifier } from './notify.ts';
 import { benchmarkRoutes } from './routes.ts';
 import { loadKey, secretBox } from './secrets.ts';
 import { createStore } from './store.ts';
@@ -14,17 +13,14 @@ export function createApiRole(ctx: BaseContext<BenchmarkConfig> & DatabaseContex
   const { config, log } = ctx;
   const store = createStore(ctx.db);
   const box = secretBox(loadKey(config.BENCHMARK_SECRET_KEY, ctx.kernel.DATA_DIR));
-  const notifier = createNotifier({ smtpUrl: config.SMTP_URL, from: config.BENCHMARK_MAIL_FROM, timeoutMs: config.BENCHMARK_SMTP_TIMEOUT_MS, log });
   const commands = createCommands({ db: ctx.db, sqlite: ctx.sqlite, store, bus: ctx.bus, box, log, now: ctx.now, defaultTimeoutSeconds: config.BENCHMARK_TIMEOUT_SECONDS, metrics: ctx.metrics });
   const flow = createFlow({
     store,
     bus: ctx.bus,
     box,
-    notifier,
     log,
     now: ctx.now,
     reportsDir: config.BENCHMARK_REPORTS_DIR ?? join(ctx.kernel.DATA_DIR, 'reports'),
-    notifyTo: (config.BENCHMARK_NOTIFY_TO ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     http: { timeoutMs: config.BENCHMARK_HTTP_TIMEOUT_MS, retries: config.BENCHMARK_HTTP_RETRIES, uploadBatch: config.BENCHMARK_UPLOAD_BATCH },
   });
 
@@ -58,7 +54,6 @@ export function createApiRole(ctx: BaseContext<BenchmarkConfig> & DatabaseContex
     async stop() {
       clearInterval(timer);
       await commands.close();
-      notifier.close();
     },
   };
 }

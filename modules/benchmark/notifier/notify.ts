@@ -1,7 +1,7 @@
 // The report notification: an email through SMTP (nodemailer) when SMTP_URL is set, else a log line (the original's log notifier).
 import nodemailer from 'nodemailer';
 import type { Logger } from '../../../kernel/logger.ts';
-import type { ReportJson } from './report.ts';
+import type { ReportJson } from '../api/report.ts';
 
 export interface Notification {
   report: ReportJson;
