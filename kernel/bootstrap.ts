@@ -171,6 +171,7 @@ function compose(opts: BootstrapOptions, config: KernelConfig, moduleConfig: Rec
       metrics,
       maxAttempts: config.BUS_MAX_ATTEMPTS,
       retryBaseMs: config.BUS_RETRY_BASE_MS,
+      ephemeralRedis: config.BUS_EPHEMERAL_REDIS,
     });
     readinessChecks.set('bus', () => bus!.ready());
     const mounted: MountedRoute[] = [];

@@ -31,6 +31,8 @@ export const kernelConfigSchema = z.object({
   BUS_RETRY_BASE_MS: envInt(100, 1).describe('first handler retry delay (doubles, jittered)'),
   BUS_STREAM_PREFIX: z.string().regex(/^[\w:.-]+$/).default('cantons').describe('Redis Streams key prefix (one per deployment)'),
   BUS_POLL_MS: envInt(200, 1).describe('how often the relay looks for outbox rows it was not told about'),
+  BUS_EPHEMERAL_REDIS: z.enum(['refuse', 'warn', 'accept']).default('warn')
+    .describe('an EVENT_BUS_URL Redis without appendonly (a restart loses the events it holds): refuse (start-up fails, nothing is relayed to it), warn (an error line at start and each reconnect) or accept'),
   // The public port (docs/security.md): credentials, origins, hosts.
   RPC_TOKEN: z.string().min(16, 'RPC_TOKEN needs at least 16 characters').optional()
     .describe('secret; the credential of calls between processes: /rpc answers only `Authorization: Bearer <RPC_TOKEN>`, the HTTP transport sends it; required to serve roles to other processes on a non-loopback HOST'),

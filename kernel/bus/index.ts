@@ -39,6 +39,7 @@ export function createBus(opts: BusOptions): Bus {
         maxLen: opts.streamMaxLen ?? 100_000,
         batchSize,
         log,
+        ephemeralRedis: opts.ephemeralRedis ?? 'warn',
       })
     : inProcessAdapter(consumer, log);
   const relayOpts = { pollMs: opts.pollMs ?? 200, leaseMs: opts.leaseMs ?? 30_000, batchSize, log };

@@ -15,6 +15,8 @@ export interface RedisStreamsOptions {
   maxLen: number;
   batchSize: number;
   log: Logger;
+  /** A Redis without AOF: refuse (no relaying to it, start-up fails), warn (default) or accept. */
+  ephemeralRedis?: 'refuse' | 'warn' | 'accept';
 }
 
 type Entry = [id: string, fields: string[]];

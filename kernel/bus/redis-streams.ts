@@ -5,6 +5,7 @@ import type { Adapter } from './adapter.ts';
 import type { Consumer } from './consumer.ts';
 import type { StreamSample } from './metrics.ts';
 import { GroupLoop, connect, type RedisStreamsOptions } from './redis-group.ts';
+import { describePersistence, redisPersistence, type Persistence } from './redis-persistence.ts';
 import type { BusEvent } from './types.ts';
 
 export type { RedisStreamsOptions };
@@ -17,8 +18,47 @@ export function redisStreamsAdapter(consumer: Consumer, opts: RedisStreamsOption
   const loops = new Map<string, GroupLoop>();
   let started = false;
 
+  // Checked on every connect: a Redis restarted with another configuration is a different Redis.
+  const mode = opts.ephemeralRedis ?? 'warn';
+  let persistent: boolean | undefined;
+  let last: Persistence = { aof: undefined };
+  let checked: Promise<void> | undefined;
+  let refusedAt = 0;
+  let checkedAt = 0;
+  const check = () => {
+    checkedAt = Date.now();
+    checked = redisPersistence(cmd).then((p) => {
+      last = p;
+      persistent = p.aof === true;
+      const text = describePersistence(p);
+      if (persistent) {
+        if (p.fsync === 'no') log.warn({ appendfsync: p.fsync }, `${text}: the OS decides when the AOF reaches the disk; a machine crash may lose recent events`);
+        else log.info({ appendfsync: p.fsync }, text);
+      } else if (mode === 'accept') log.info({ BUS_EPHEMERAL_REDIS: mode }, text);
+      else log.error({ BUS_EPHEMERAL_REDIS: mode }, mode === 'refuse' ? `${text}; nothing is relayed to it meanwhile` : text);
+    }, (err) => log.warn({ err: (err as Error).message }, 'event bus: the Redis persistence check failed'));
+  };
+  cmd.on('ready', () => {
+    persistent = undefined;
+    check();
+  });
+  /** With 'refuse': whether events may be handed to this Redis now. */
+  async function mayRelay(): Promise<boolean> {
+    if (mode !== 'refuse') return true;
+    // Refused: look again now and then, so appendonly switched on (CONFIG SET) is noticed without a restart.
+    if (persistent === false && Date.now() - checkedAt > 5000 && cmd.status === 'ready') check();
+    if (persistent !== true) await checked;
+    if (persistent === true) return true;
+    if (Date.now() - refusedAt > 5000) {
+      refusedAt = Date.now();
+      log.error('event bus: not relaying to a Redis that does not persist (BUS_EPHEMERAL_REDIS=refuse); the events wait in the outbox');
+    }
+    return false;
+  }
+
   return {
     async sink(events: BusEvent[]) {
+      if (!(await mayRelay())) return [];
       const pipe = cmd.pipeline();
       for (const e of events) pipe.xadd(streamKey(e.topic), 'MAXLEN', '~', opts.maxLen, '*', 'event', JSON.stringify(e));
       const results = (await pipe.exec()) ?? [];
@@ -45,6 +85,12 @@ export function redisStreamsAdapter(consumer: Consumer, opts: RedisStreamsOption
         // ioredis keeps reconnecting; readiness reports it meanwhile.
         log.error({ err: (err as Error).message, url: redactUrl(opts.url) }, 'redis event bus unreachable');
       });
+      // Reachable now: an ephemeral Redis stops start-up here when refused (unreachable: checked once it connects).
+      if (cmd.status === 'ready') await checked;
+      if (mode === 'refuse' && persistent === false) {
+        started = false;
+        throw new Error(`${describePersistence(last)} (BUS_EPHEMERAL_REDIS=refuse)`);
+      }
       for (const loop of loops.values()) void loop.start();
     },
 
@@ -75,7 +121,8 @@ export function redisStreamsAdapter(consumer: Consumer, opts: RedisStreamsOption
     async ready() {
       try {
         const pong = await Promise.race([cmd.ping(), sleep(1000).then(() => 'timeout')]);
-        return pong === 'PONG';
+        if (pong !== 'PONG') return false;
+        return mode !== 'refuse' || (await mayRelay());
       } catch {
         return false;
       }

@@ -66,6 +66,12 @@ export interface BusOptions {
   streamMaxLen?: number;
   /** Inbox entries older than this are pruned, hourly (default 7 days). */
   inboxRetentionMs?: number;
+  /**
+   * Redis: what to do with a Redis that would lose events on a restart (no AOF): 'refuse' — start-up fails,
+   * and after a reconnect to such a Redis nothing is relayed (rows wait in the outbox); 'warn' (default) —
+   * an error line at start and on every reconnect; 'accept' — an info line. docs/architecture.md.
+   */
+  ephemeralRedis?: 'refuse' | 'warn' | 'accept';
 }
 
 export interface Bus {

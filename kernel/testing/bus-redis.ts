@@ -11,8 +11,8 @@ export interface RedisServer {
   dir: string;
   /** SIGKILL: a crash (what Redis had not written to its AOF is lost; without AOF, everything). */
   kill(): Promise<void>;
-  /** Starts again on the same port and dir. */
-  restart(): Promise<void>;
+  /** Starts again on the same port and dir (with another persistence setting when given). */
+  restart(opts?: { appendonly: boolean }): Promise<void>;
   /** Kills it and removes its dir. */
   close(): Promise<void>;
 }
@@ -28,10 +28,10 @@ export async function startRedisServer(opts: { appendonly: boolean }): Promise<R
   const dir = tempDir('cantons-redis-');
   const url = `redis://127.0.0.1:${port}`;
   let child: ChildProcess | undefined;
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', opts.appendonly ? 'yes' : 'no', '--appendfsync', 'everysec'];
+  const args = (appendonly: boolean) => ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', appendonly ? 'yes' : 'no', '--appendfsync', 'everysec'];
 
-  async function start(): Promise<void> {
-    child = spawn(REDIS_SERVER_BIN, args, { stdio: 'ignore' });
+  async function start(appendonly = opts.appendonly): Promise<void> {
+    child = spawn(REDIS_SERVER_BIN, args(appendonly), { stdio: 'ignore' });
     const deadline = Date.now() + 10_000;
     for (;;) {
       const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
@@ -63,7 +63,7 @@ export async function startRedisServer(opts: { appendonly: boolean }): Promise<R
     url,
     dir,
     kill,
-    restart: start,
+    restart: (again) => start(again?.appendonly ?? opts.appendonly),
     async close() {
       await kill();
       rmSync(dir, { recursive: true, force: true });
