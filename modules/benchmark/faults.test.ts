@@ -2,10 +2,12 @@
 // target; an expired session logs in again; SMTP down is retried, dead-lettered, replayed — and blocks no other benchmark.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { freePort, waitFor } from '../../kernel/testing/index.ts';
+import { deleteRedisKeys, freePort, gate, REDIS_URL, uniqueName, waitFor } from '../../kernel/testing/index.ts';
 import { createTargetClient } from './api/target-client.ts';
 import { startSmtp, type TestSmtp } from './testing/smtp.ts';
 import { startBenchmarkApp, startBody, waitForEnd, type BenchApp } from './testing/support.ts';
+
+const redis = await gate('redis');
 
 describe('benchmark faults', () => {
   let smtp: TestSmtp;
@@ -132,6 +134,30 @@ describe('benchmark faults', () => {
     } finally {
       smtp.refuse = false;
       await app.close();
+    }
+  });
+
+  it('on Redis Streams an email being retried holds up no other benchmark', redis, async () => {
+    const prefix = uniqueName('cantons-test-benchmark-smtp');
+    // Slow retries: the first email keeps failing for several seconds.
+    const app = await startBenchmarkApp({ SMTP_URL: smtp.url, EVENT_BUS_URL: REDIS_URL, BUS_STREAM_PREFIX: prefix, BUS_MAX_ATTEMPTS: '4', BUS_RETRY_BASE_MS: '2000' });
+    try {
+      smtp.refuse = true;
+      const first = await run(app, `${app.url}/target`);
+      assert.equal(first.view.status, 'completed');
+      const t0 = Date.now();
+      const second = await run(app, `${app.url}/target`);
+      assert.equal(second.view.status, 'completed');
+      const took = Date.now() - t0;
+      assert.equal((await app.kernel.bus()!.deadLetters()).length, 0, 'the first email is still being retried');
+      assert.ok(took < 4000, `the second benchmark took ${took} ms`);
+      smtp.refuse = false;
+      await mailsFor(first.id);
+      await mailsFor(second.id);
+    } finally {
+      smtp.refuse = false;
+      await app.close();
+      await deleteRedisKeys(prefix);
     }
   });
 });
