@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { demoModule } from './fixtures/demo/index.ts';
+import { defineModule } from './module.ts';
 import { planRoles, roleUrlVar, StartupError } from './role-plan.ts';
 
 describe('feature flags', () => {
@@ -25,5 +26,19 @@ describe('feature flags', () => {
     const plan = planRoles([demoModule], 'demo.client', { DEMO_API_URL: 'http://127.0.0.1:9' }, false);
     assert.equal(plan.remote.get('demo.api'), 'http://127.0.0.1:9');
     assert.equal(roleUrlVar('shop.products'), 'SHOP_PRODUCTS_URL');
+  });
+
+  it('needs a shared bus only where a published topic has a subscriber in another process', () => {
+    const create = () => ({});
+    const m = defineModule({
+      name: 'pub',
+      description: 'publisher, subscriber and a bystander',
+      migrations: {},
+      roles: { writer: { publishes: ['pub.done'], create }, reader: { subscribes: ['pub.done'], create }, bystander: { create } },
+    });
+    assert.throws(() => planRoles([m], 'pub.writer', {}, false), /pub\.writer publishes pub\.done, which pub\.reader \(elsewhere\).*EVENT_BUS_URL/);
+    assert.doesNotThrow(() => planRoles([m], 'pub.writer', {}, true));
+    assert.doesNotThrow(() => planRoles([m], 'pub.writer,pub.reader', {}, false), 'a bystander elsewhere needs no bus');
+    assert.doesNotThrow(() => planRoles([m], 'pub.bystander', {}, false));
   });
 });

@@ -56,11 +56,11 @@ export function planRoles(modules: ModuleDefinition<any>[], selection: string | 
     if (spec.subscribes?.length && !r.module.migrations) {
       problems.push(`${r.name} subscribes to ${spec.subscribes.join(', ')} but ${r.module.name} has no migrations; its inbox needs a database`);
     }
-    // The in-process bus only reaches roles in this process: a module split across processes needs a shared bus.
-    const publishes = r.module.roles[r.role].publishes ?? [];
-    const siblingsElsewhere = Object.keys(r.module.roles).some((role) => !localNames.has(`${r.module.name}.${role}`));
-    if (publishes.length && siblingsElsewhere && !busIsShared) {
-      problems.push(`${r.name} publishes ${publishes.join(', ')} but other ${r.module.name} roles run elsewhere; set EVENT_BUS_URL so events reach them`);
+    // The in-process bus only reaches roles in this process: a topic with a subscriber elsewhere needs a shared bus.
+    const publishes = spec.publishes ?? [];
+    const remoteSubscribers = all.filter((o) => !localNames.has(o.name) && o.module.roles[o.role].subscribes?.some((t) => publishes.includes(t)));
+    if (remoteSubscribers.length && !busIsShared) {
+      problems.push(`${r.name} publishes ${publishes.join(', ')}, which ${remoteSubscribers.map((o) => o.name).join(', ')} (elsewhere) subscribes to; set EVENT_BUS_URL so events reach them`);
     }
   }
   if (problems.length) throw new StartupError(problems);
