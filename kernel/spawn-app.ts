@@ -42,10 +42,14 @@ export interface SpawnedApp {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** `kernel/cli.ts start` as a real child process on a free port; resolves once /readyz answers 200. */
-export async function spawnApp(env: Env, opts: { cwd?: string; readyTimeoutMs?: number } = {}): Promise<SpawnedApp> {
+/**
+ * `kernel/cli.ts start` as a real child process on a free port; resolves once /readyz answers 200.
+ * `entry`: a compiled `dist/kernel/cli.js` (npm run build) to run with plain node instead.
+ */
+export async function spawnApp(env: Env, opts: { cwd?: string; readyTimeoutMs?: number; entry?: string } = {}): Promise<SpawnedApp> {
   const port = env.PORT ? Number(env.PORT) : await freePort();
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'kernel/cli.ts'), 'start'], {
+  const args = opts.entry ? [opts.entry, 'start'] : ['--import', 'tsx', join(ROOT, 'kernel/cli.ts'), 'start'];
+  const proc = spawn(process.execPath, args, {
     cwd: opts.cwd ?? ROOT,
     // GRPC_PORT 0: a free port, so several apps (and a developer's own on 9090) never collide.
     env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', DATA_DIR: tempDir(), GRPC_PORT: '0', ...env, PORT: String(port) },

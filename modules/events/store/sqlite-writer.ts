@@ -28,8 +28,12 @@ export async function sqliteFile(db: Kysely<any>): Promise<string | undefined> {
   return rows[0]?.file || undefined;
 }
 
-/** The worker runs TypeScript: register tsx inside it (workers do not inherit --import hooks). */
+/**
+ * Compiled (dist/, npm run build) the worker is plain JavaScript next to this file. From source it is
+ * TypeScript: register tsx inside it (workers do not inherit --import hooks).
+ */
 function spawnWorker(file: string): Worker {
+  if (import.meta.url.endsWith('.js')) return new Worker(new URL('./sqlite-writer-worker.js', import.meta.url), { workerData: { file } });
   const entry = new URL('./sqlite-writer-worker.ts', import.meta.url).href;
   const tsx = import.meta.resolve('tsx/esm/api');
   const source = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(entry)}); })`;
