@@ -1,18 +1,49 @@
 // The kernel's per-request cost (issue 12): cantons routes against the bare Koa handler a user would write, in alternating rounds.
+import { readFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import { ingestRequest } from '../ingest.ts';
 import type { VirtualUser } from '../load.ts';
 import { startEtcd, type EtcdProcess } from '../etcd-server.ts';
 import { check, cpuRatio, defineScenario, measure, ratio, type BenchIO, type BenchOptions, type CheckResult, type MeasureLoad, type RatioResult, type RunRecord } from '../scenario.ts';
-import { spawnBaseline, spawnCantons, stopServers, type ServerProcess } from '../servers.ts';
+import { spawnBaseline, spawnCantons, stopServers, tempDir, type ServerProcess } from '../servers.ts';
 
 export const VALUE = 'kernel-bench-value-0123456789abc';
 const KEY = 'kernel-bench/key';
 
+/**
+ * The app from another checkout of this repository (`--checkouts`, e.g. a git worktree of the commit before),
+ * started by that checkout's own kernel/spawn-app.ts, so its code and only its code runs; default: this one.
+ */
+async function spawnFrom(root: string | undefined, env: Record<string, string>, name: string): Promise<ServerProcess> {
+  if (!root) return spawnCantons(env, { name });
+  const { spawnApp } = (await import(join(resolve(root), 'kernel/spawn-app.ts'))) as typeof import('../../kernel/spawn-app.ts');
+  const dataDir = tempDir('cantons-bench-');
+  const app = await spawnApp({ LOG_LEVEL: 'warn', ...env, DATA_DIR: dataDir });
+  const pid = app.proc.pid!;
+  return {
+    name: `${name} @${basename(root)}`, url: app.url, port: app.port, pid, dataDir, output: app.output,
+    count: (pattern) => app.output().match(new RegExp(pattern.source, 'g'))?.length ?? 0,
+    cpuMs: () => cpuMsOf(pid),
+    stop: app.stop,
+    kill: () => app.kill('SIGKILL'),
+  };
+}
+
+// utime + stime, fields 14 and 15 of /proc/<pid>/stat after the command name, in 10 ms ticks (as bench/servers.ts reads them).
+function cpuMsOf(pid: number): number | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return null;
+  }
+}
+
 /** One target: how to start its server, what to seed once it is up, and the request to repeat. */
 export interface Target {
   label: string;
-  /** `env`: extra environment for a cantons server (the profiler passes NODE_OPTIONS). */
-  start(etcdUrl?: string, env?: Record<string, string>): Promise<ServerProcess>;
+  /** `env`: extra environment for a cantons server (the profiler passes NODE_OPTIONS); `root`: another checkout to run. */
+  start(etcdUrl?: string, env?: Record<string, string>, root?: string): Promise<ServerProcess>;
   seed?(url: string): Promise<void>;
   load: MeasureLoad;
   /** Which bare Koa setup it is compared with. */
@@ -47,25 +78,25 @@ const END = '2100-01-01T00:00:00Z';
 
 export const TARGETS = {
   'noop': { label: 'bare koa no-op POST', start: () => spawnBaseline('noop-post'), load: snowReports(false) },
-  'events-post': { label: 'cantons POST /events/snow-reports', start: (_, env) => spawnCantons({ MODULES: 'events', ...env }, { name: 'cantons events' }), load: snowReports(true), baseline: 'noop' },
+  'events-post': { label: 'cantons POST /events/snow-reports', start: (_, env, root) => spawnFrom(root, { MODULES: 'events', ...env }, 'cantons events'), load: snowReports(true), baseline: 'noop' },
   'constant': { label: 'bare koa constant GET', start: () => spawnBaseline('constant-get', { body: VALUE }), load: get(`/config/${KEY}`, 'GET constant', (b) => b === VALUE) },
   'cache-get': {
     label: 'cantons GET /config/<key>?use_cache=true',
-    start: (etcdUrl, env) => spawnCantons({ MODULES: 'cache', ETCD_URL: etcdUrl!, CACHE_KEY_PREFIX: `kernel-bench-${process.pid}-${Date.now()}/`, ...env }, { name: 'cantons cache' }),
+    start: (etcdUrl, env, root) => spawnFrom(root, { MODULES: 'cache', ETCD_URL: etcdUrl!, CACHE_KEY_PREFIX: `kernel-bench-${process.pid}-${Date.now()}/`, ...env }, 'cantons cache'),
     seed: (url) => send(url, 'PUT', `/config/${KEY}`, VALUE),
     load: get(`/config/${KEY}?use_cache=true`, 'GET /config/:key cached', (b) => b === VALUE),
     baseline: 'constant',
   },
   'product': {
     label: 'cantons GET /products/:id',
-    start: (_, env) => spawnCantons({ MODULES: 'shop', ...env }, { name: 'cantons shop' }),
+    start: (_, env, root) => spawnFrom(root, { MODULES: 'shop', ...env }, 'cantons shop'),
     seed: async (url) => void (await send(url, 'POST', '/products', { id: 'kernel-bench', title: 'The Odyssey', passenger_capacity: 101, maximum_speed: 5, in_stock: 1000 })),
     load: get('/products/kernel-bench', 'GET /products/:id', (b) => b?.id === 'kernel-bench'),
     baseline: 'constant',
   },
   'order': {
     label: 'cantons GET /orders/:id',
-    start: (_, env) => spawnCantons({ MODULES: 'shop', ...env }, { name: 'cantons shop' }),
+    start: (_, env, root) => spawnFrom(root, { MODULES: 'shop', ...env }, 'cantons shop'),
     seed: async (url) => {
       await send(url, 'POST', '/products', { id: 'kernel-bench', title: 'The Odyssey', passenger_capacity: 101, maximum_speed: 5, in_stock: 1000 });
       const order = await send(url, 'POST', '/orders', { order_details: [{ product_id: 'kernel-bench', price: '100.99', quantity: 1 }] });
@@ -76,14 +107,14 @@ export const TARGETS = {
   },
   'event-at': {
     label: 'cantons GET /events/snow-reports/at/:index',
-    start: (_, env) => spawnCantons({ MODULES: 'events', ...env }, { name: 'cantons events' }),
+    start: (_, env, root) => spawnFrom(root, { MODULES: 'events', ...env }, 'cantons events'),
     seed: seedEvents,
     load: get('/events/snow-reports/at/0', 'GET /events/snow-reports/at/:index', (b) => b?.index === 0),
     baseline: 'constant',
   },
   'event-list': {
     label: 'cantons GET /events/snow-reports?start…&end…&limit=1',
-    start: (_, env) => spawnCantons({ MODULES: 'events', ...env }, { name: 'cantons events' }),
+    start: (_, env, root) => spawnFrom(root, { MODULES: 'events', ...env }, 'cantons events'),
     seed: seedEvents,
     load: get(`/events/snow-reports?start_timestamp=${START}&end_timestamp=${END}&limit=1`, 'GET /events/snow-reports?query', (b) => b?.items?.length === 1),
     baseline: 'constant',
@@ -102,11 +133,11 @@ const PARTS: Record<string, { targets: TargetName[]; points: (opts: BenchOptions
   params: { targets: ['constant', 'product', 'order', 'event-at', 'event-list'], points: () => [50] },
 };
 
-async function measureTarget(name: TargetName, connections: number, round: number, rounds: number, opts: BenchOptions, io: BenchIO, etcdUrl: string | undefined, checks: CheckResult[]): Promise<RunRecord> {
+async function measureTarget(name: TargetName, root: string | undefined, connections: number, round: number, rounds: number, opts: BenchOptions, io: BenchIO, etcdUrl: string | undefined, checks: CheckResult[]): Promise<RunRecord> {
   const t: Target = TARGETS[name];
-  const label = `${t.label}, ${connections} conns${rounds > 1 ? ` #${round}` : ''}`;
+  const label = `${t.label}${root ? ` @${basename(root)}` : ''}, ${connections} conns${rounds > 1 ? ` #${round}` : ''}`;
   io.log(`${rounds > 1 ? `round ${round}/${rounds}: ` : ''}${label} …`);
-  const server = await t.start(etcdUrl);
+  const server = await t.start(etcdUrl, undefined, root);
   try {
     await t.seed?.(server.url);
     const r = await measure(label, [server], t.load, { ...opts, connections }, io);
@@ -124,6 +155,9 @@ async function run(opts: BenchOptions, io: BenchIO) {
   if (unknown.length) throw new Error(`--only: unknown part ${unknown.join(', ')}; use ${Object.keys(PARTS).join(',')}`);
   const rounds = opts.flags.rounds === undefined ? 5 : Number(opts.flags.rounds);
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds needs a whole number ≥ 1, got ${opts.flags.rounds}`);
+  // --checkouts a,b: every cantons target once per checkout per round (the commit before and this one, side by side).
+  const roots: Array<string | undefined> = typeof opts.flags.checkouts === 'string' ? opts.flags.checkouts.split(',') : [undefined];
+  const at = (root: string | undefined) => (root ? ` @${basename(root)}` : '');
   const checks: CheckResult[] = [];
   const series = new Map<string, RunRecord[]>();
   let etcd: EtcdProcess | undefined;
@@ -136,10 +170,11 @@ async function run(opts: BenchOptions, io: BenchIO) {
     for (let round = 1; round <= rounds; round++) {
       for (const part of only) {
         for (const c of PARTS[part].points(opts)) {
-          const targets = round % 2 ? PARTS[part].targets : [...PARTS[part].targets].reverse();
-          for (const name of targets) {
-            const key = `${part} ${name} ${c}`;
-            series.set(key, [...(series.get(key) ?? []), await measureTarget(name, c, round, rounds, opts, io, etcd?.url, checks)]);
+          const [bare, ...ours] = PARTS[part].targets;
+          const all = [[bare, undefined] as const, ...ours.flatMap((n) => roots.map((r) => [n, r] as const))];
+          for (const [name, root] of round % 2 ? all : [...all].reverse()) {
+            const key = `${part} ${name}${at(root)} ${c}`;
+            series.set(key, [...(series.get(key) ?? []), await measureTarget(name, root, c, round, rounds, opts, io, etcd?.url, checks)]);
           }
         }
       }
@@ -154,11 +189,20 @@ async function run(opts: BenchOptions, io: BenchIO) {
     for (const c of points(opts)) {
       const base = series.get(`${part} ${targets[0]} ${c}`)!;
       for (const name of targets.slice(1)) {
-        const ours = series.get(`${part} ${name} ${c}`)!;
-        const n = `${TARGETS[name].label} ÷ ${TARGETS[targets[0]].label}, ${c} conns`;
-        ratios.push(ratio(n, ours, base, ratioTarget));
-        const cpu = cpuRatio(`${n}, by server CPU per request`, ours, base);
-        if (cpu) ratios.push(part === 'ingest' ? { ...cpu, target: 0.8, met: cpu.value >= 0.8 } : ratioTarget ? { ...cpu, target: ratioTarget, met: cpu.value >= ratioTarget } : cpu);
+        for (const [i, root] of roots.entries()) {
+          const ours = series.get(`${part} ${name}${at(root)} ${c}`)!;
+          const n = `${TARGETS[name].label}${at(root)} ÷ ${TARGETS[targets[0]].label}, ${c} conns`;
+          ratios.push(ratio(n, ours, base, ratioTarget));
+          const cpu = cpuRatio(`${n}, by server CPU per request`, ours, base);
+          if (cpu) ratios.push(part === 'ingest' ? { ...cpu, target: 0.8, met: cpu.value >= 0.8 } : ratioTarget ? { ...cpu, target: ratioTarget, met: cpu.value >= ratioTarget } : cpu);
+          if (i === 0) continue;
+          // The change's own effect: this checkout against the one before it, round by round.
+          const before = series.get(`${part} ${name}${at(roots[i - 1])} ${c}`)!;
+          const step = `${TARGETS[name].label}${at(root)} ÷ ${at(roots[i - 1]).trim()}, ${c} conns`;
+          ratios.push(ratio(step, ours, before));
+          const stepCpu = cpuRatio(`${step}, by server CPU per request`, ours, before);
+          if (stepCpu) ratios.push(stepCpu);
+        }
       }
     }
   }
@@ -172,7 +216,7 @@ async function run(opts: BenchOptions, io: BenchIO) {
 
 export default defineScenario({
   name: 'kernel',
-  description: 'the kernel\'s per-request cost (issue 12): POST /events/snow-reports vs the bare no-op at --connections and 10, the cached GET /config/<key> and the parameterised GETs (products/:id, orders/:id, events at/:index and a range query) vs the bare constant GET at 50; --only ingest,cache,params, --rounds N (default 5, alternating)',
+  description: 'the kernel\'s per-request cost (issue 12): POST /events/snow-reports vs the bare no-op at --connections and 10, the cached GET /config/<key> and the parameterised GETs (products/:id, orders/:id, events at/:index and a range query) vs the bare constant GET at 50; --only ingest,cache,params, --rounds N (default 5, alternating), --checkouts DIR,DIR (the cantons targets from each checkout, e.g. git worktrees of consecutive commits, side by side in every round)',
   defaults: { connections: 200, durationSec: 5 },
   run,
 });

@@ -50,16 +50,17 @@ const firstSegment = (path: string) => {
 export function compileMatcher(router: Router): Matcher {
   const layers = (router as unknown as { stack: Layer[] }).stack;
   // Per method: exact paths (only where no earlier pattern of the method also matches them), then per first segment.
-  const exact = new Map<string, Middleware>();
+  const exact = new Map<string, Map<string, Middleware>>(); // method → path → handler
   const buckets = new Map<string, Map<string, Candidate[]>>();
   for (const [i, layer] of layers.entries()) {
     if (layer.stack.length !== 1) continue;
     for (const method of layer.methods) {
       if (method === 'HEAD') continue; // HEAD is GET without a body: the router's business
-      const key = `${method} ${layer.path}`;
       const isPattern = /[:*(){}]/.test(layer.path);
       const shadowed = layers.slice(0, i).some((l) => l.methods.includes(method) && l.regexp.test(layer.path));
-      if (!isPattern && !shadowed && !exact.has(key)) exact.set(key, layer.stack[0]);
+      if (!exact.has(method)) exact.set(method, new Map());
+      const paths = exact.get(method)!;
+      if (!isPattern && !shadowed && !paths.has(layer.path)) paths.set(layer.path, layer.stack[0]);
       let byFirst = buckets.get(method);
       if (!byFirst) buckets.set(method, (byFirst = new Map()));
       const first = firstLiteral(layer.path);
@@ -80,7 +81,7 @@ export function compileMatcher(router: Router): Matcher {
     ordered.set(method, merged);
   }
   return (method, path) => {
-    const hit = exact.get(`${method} ${path}`);
+    const hit = exact.get(method)?.get(path);
     if (hit) return { middleware: hit, pattern: path, params: NO_PARAMS };
     const byFirst = ordered.get(method);
     if (!byFirst) return undefined;

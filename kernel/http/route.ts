@@ -80,8 +80,9 @@ export function toMiddleware(spec: RouteSpec, bodyLimit: number) {
     const query = spec.query ? validate(spec.query, raw ?? {}, 'query') : {};
     const body = spec.body ? validate(spec.body, await readJsonBody(ctx, bodyLimit), 'body') : undefined;
     const reply = await spec.handler({ params, query, body, ctx });
-    if (reply.headers) ctx.set(reply.headers);
-    ctx.status = reply.status ?? 200;
+    if (reply.headers) for (const name in reply.headers) ctx.res.setHeader(name, reply.headers[name]);
+    // Setting a body makes the status 200 by itself; only another status costs Koa's status setter.
+    if (reply.status !== undefined || reply.body === undefined) ctx.status = reply.status ?? 200;
     if (reply.body !== undefined) ctx.body = reply.body;
   };
 }
