@@ -53,10 +53,11 @@ function fromRaw(r: unknown[]): Thread {
 // The comment keeps the text apart from anything Kysely prepares: this cached statement is switched to raw rows.
 const PROJECT_PAGE_SQL = `/* crowdfund project page */ select ${COLUMNS.join(', ')} from threads where project_id = ? and parent_thread_id = 0 and id > ? order by id limit ?`;
 
-/** Pages kept by the SQLite page cache (each ≤ 101 threads); past it the oldest goes. */
-export const PAGE_CACHE_ENTRIES = 1000;
+/** What the SQLite page cache may hold: characters of messages (plus 100 a thread); past it the oldest pages go. ≈ 16 MB of strings at most. */
+export const PAGE_CACHE_CHARS = 8_000_000;
 
 type Page = { threads: Thread[]; last?: number };
+type Cached = { page: Page; weight: number };
 
 /**
  * `sqlite` (the better-sqlite3 connection under `db`, SQLite only) serves a project's pages of every
@@ -181,7 +182,8 @@ export type ThreadStore = ReturnType<typeof createThreadStore>;
 
 /** The SQLite page cache (see createThreadStore): synchronous reads, to be called outside any open transaction of the connection. */
 function pageCache(sqlite: CachedSqlite) {
-  const pages = new Map<string, Page>();
+  const pages = new Map<string, Cached>();
+  let held = 0;
   let changes = -1;
   let dataVersion = -1;
   let statement: ReturnType<CachedSqlite['prepare']> | undefined;
@@ -194,19 +196,28 @@ function pageCache(sqlite: CachedSqlite) {
       const v = dataVersionNow.get() as number;
       if (c !== changes || v !== dataVersion) {
         pages.clear();
+        held = 0;
         changes = c;
         dataVersion = v;
       }
       const key = `${project} ${q.after ?? 0} ${q.limit}`;
       const cached = pages.get(key);
-      if (cached) return cached;
+      if (cached) return cached.page;
       statement ??= sqlite.prepare(PROJECT_PAGE_SQL).raw(true);
       const rows = statement.all(project, q.after ?? 0, q.limit + 1) as unknown[][];
       const threads = rows.slice(0, q.limit).map((r) => Object.freeze(fromRaw(r)));
-      const fresh: Page = Object.freeze({ threads: Object.freeze(threads) as Thread[], last: rows.length > q.limit ? threads[threads.length - 1].thread_id : undefined });
-      if (pages.size >= PAGE_CACHE_ENTRIES) pages.delete(pages.keys().next().value!);
-      pages.set(key, fresh);
-      return fresh;
+      const page: Page = Object.freeze({ threads: Object.freeze(threads) as Thread[], last: rows.length > q.limit ? threads[threads.length - 1].thread_id : undefined });
+      const weight = threads.reduce((n, t) => n + t.message.length + 100, 100);
+      for (const [oldest, entry] of pages) {
+        if (held + weight <= PAGE_CACHE_CHARS) break;
+        pages.delete(oldest);
+        held -= entry.weight;
+      }
+      if (weight <= PAGE_CACHE_CHARS) {
+        pages.set(key, { page, weight });
+        held += weight;
+      }
+      return page;
     },
   };
 }
