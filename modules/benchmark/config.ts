@@ -37,6 +37,11 @@ export const benchmarkConfigSchema = z.object({
     .describe('where benchmark.target is mounted; default /target, empty when the target runs alone'),
   BENCHMARK_CALLBACK_URL: z.url({ protocol: /^https?$/ }).optional()
     .describe('base URL the built-in target calls back; default the origin the upload was sent to (this process)'),
+  // API_KEYS on this process (docs/benchmark.md, "API keys"): the module's calls to itself need a key too.
+  BENCHMARK_TARGET_API_KEY: z.string().min(16, 'an API key has at least 16 characters').optional()
+    .describe('secret; X-API-Key sent to every target (a built-in target behind API_KEYS in another process); default the first of API_KEYS, sent only to a target at this process\'s own address'),
+  BENCHMARK_CALLBACK_API_KEY: z.string().min(16, 'an API key has at least 16 characters').optional()
+    .describe('secret; built-in target: X-API-Key sent with its callbacks; default the key the upload carried when calling back the upload\'s origin, the first of API_KEYS when BENCHMARK_CALLBACK_URL is this process'),
   BENCHMARK_TARGET_DELAY_MS: delayRange.describe('built-in target: processing time per document in ms, fixed (250) or a range (1000-5000)'),
   BENCHMARK_TARGET_CONCURRENCY: int(8, 1).describe('built-in target: documents processed at once'),
   BENCHMARK_TARGET_FAULT_SILENT: share.describe('built-in target: share of documents that never call back (0–1)'),

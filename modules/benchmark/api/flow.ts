@@ -20,6 +20,8 @@ export interface FlowDeps {
   now(): Date;
   reportsDir: string;
   http: { timeoutMs: number; retries: number; uploadBatch: number };
+  /** The API key to send to a target at this base URL, if any (api-keys.ts). */
+  targetApiKey(base: string): string | undefined;
 }
 
 export function createFlow(deps: FlowDeps) {
@@ -31,7 +33,7 @@ export function createFlow(deps: FlowDeps) {
     let client = clients.get(b.id);
     if (!client) {
       if (!b.password_enc) throw new TargetError('the target password was already erased');
-      client = createTargetClient({ baseUrl: b.target_base, username: b.username, password: deps.box.open(b.password_enc, b.id), ...deps.http });
+      client = createTargetClient({ baseUrl: b.target_base, username: b.username, password: deps.box.open(b.password_enc, b.id), apiKey: deps.targetApiKey(b.target_base), ...deps.http });
       clients.set(b.id, client);
     }
     return client;

@@ -1,6 +1,7 @@
 // The benchmark.api role: the REST API and the two commands, the flow's event handlers up to the report, and the timeout sweeper.
 import { join } from 'node:path';
 import type { BaseContext, DatabaseContext, RoleInstance } from '../../../kernel/module.ts';
+import { isThisProcess, ownApiKey } from '../api-keys.ts';
 import type { BenchmarkConfig } from '../config.ts';
 import { createCommands } from './commands.ts';
 import { createFlow } from './flow.ts';
@@ -12,6 +13,7 @@ import { uploadSeconds } from './summary.ts';
 export function createApiRole(ctx: BaseContext<BenchmarkConfig> & DatabaseContext): RoleInstance {
   const { config, log } = ctx;
   const store = createStore(ctx.db);
+  const own = ownApiKey(ctx.kernel);
   const box = secretBox(loadKey(config.BENCHMARK_SECRET_KEY, ctx.kernel.DATA_DIR));
   const commands = createCommands({ db: ctx.db, sqlite: ctx.sqlite, store, bus: ctx.bus, box, log, now: ctx.now, defaultTimeoutSeconds: config.BENCHMARK_TIMEOUT_SECONDS, metrics: ctx.metrics });
   const flow = createFlow({
@@ -22,6 +24,8 @@ export function createApiRole(ctx: BaseContext<BenchmarkConfig> & DatabaseContex
     now: ctx.now,
     reportsDir: config.BENCHMARK_REPORTS_DIR ?? join(ctx.kernel.DATA_DIR, 'reports'),
     http: { timeoutMs: config.BENCHMARK_HTTP_TIMEOUT_MS, retries: config.BENCHMARK_HTTP_RETRIES, uploadBatch: config.BENCHMARK_UPLOAD_BATCH },
+    // This process's own key only to this process's own address; a configured key to every target.
+    targetApiKey: (base) => config.BENCHMARK_TARGET_API_KEY ?? (own && isThisProcess(base, ctx.kernel) ? own : undefined),
   });
 
   // The deadline is a column, so a benchmark overdue while the process was down fails on the first sweep after the restart.

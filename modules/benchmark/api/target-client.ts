@@ -10,6 +10,8 @@ export interface TargetOptions {
   /** Retries of a request that failed on the network or answered 5xx; 4xx is an answer, not a fault. */
   retries: number;
   retryBaseMs?: number;
+  /** X-API-Key on every request: a cantons built-in target behind API_KEYS (this process's, or BENCHMARK_TARGET_API_KEY). */
+  apiKey?: string;
 }
 
 /** A target failure that ends the benchmark (ErrorOccurred): the message names the step, never a secret. */
@@ -52,7 +54,7 @@ export function createTargetClient(opts: TargetOptions) {
         const req = init();
         const res = await fetch(`${opts.baseUrl}${path}`, {
           ...req,
-          headers: { ...(req.headers as Record<string, string>), ...(cookie ? { cookie } : {}) },
+          headers: { ...(req.headers as Record<string, string>), ...(cookie ? { cookie } : {}), ...(opts.apiKey ? { 'x-api-key': opts.apiKey } : {}) },
           signal: AbortSignal.timeout(opts.timeoutMs),
           redirect: 'manual',
         });
@@ -74,6 +76,10 @@ export function createTargetClient(opts: TargetOptions) {
       body: JSON.stringify({ username: opts.username, password: opts.password }),
     }));
     await res.body?.cancel();
+    // A cantons process behind API_KEYS answers 401 before its target sees the credentials.
+    if (res.status === 401 && /realm="cantons"/.test(res.headers.get('www-authenticate') ?? '')) {
+      throw new TargetError(`login: the target is behind API_KEYS and refused ${opts.apiKey ? 'the API key sent' : 'a request without an API key'} (401; see BENCHMARK_TARGET_API_KEY)`, res.status);
+    }
     if (!res.ok) throw new TargetError(`login: target refused the credentials (${res.status})`, res.status);
     // Keep name=value of every cookie the target set: that is the session.
     cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');

@@ -11,6 +11,8 @@ export interface Job {
   projectId: string;
   documentId: string;
   documentName: string;
+  /** X-API-Key on the callbacks (the benchmark process is behind API_KEYS); memory only, never logged. */
+  apiKey?: string;
 }
 
 export interface ProcessorOptions {
@@ -41,11 +43,16 @@ export function createProcessor(opts: ProcessorOptions) {
       try {
         const res = await fetch(`${job.callbackUrl}/api/v1/benchmarks/documents/`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: job.apiKey ? { 'content-type': 'application/json', 'x-api-key': job.apiKey } : { 'content-type': 'application/json' },
           body,
           signal: AbortSignal.timeout(10_000),
         });
         await res.body?.cancel();
+        if (res.status === 401) {
+          // Not retried: the key will not change. The benchmark times out; the log says why.
+          opts.log.warn({ document: job.documentName, project: job.projectId, key: job.apiKey ? 'refused' : 'none sent' }, 'target callback answered 401: the benchmark process needs an API key (BENCHMARK_CALLBACK_API_KEY)');
+          return;
+        }
         if (res.status < 500) return;
       } catch {
         // retried below

@@ -1,5 +1,6 @@
 // The benchmark.target role: a document platform speaking the original's protocol, so a benchmark needs nothing else.
 import type { BaseContext, RoleInstance } from '../../../kernel/module.ts';
+import { carriedApiKey, isThisProcess, ownApiKey } from '../api-keys.ts';
 import type { BenchmarkConfig } from '../config.ts';
 import { createProcessor } from './processor.ts';
 import { targetRoutes } from './routes.ts';
@@ -20,6 +21,15 @@ export function createTargetRole(ctx: BaseContext<BenchmarkConfig>): RoleInstanc
     silentShare: config.BENCHMARK_TARGET_FAULT_SILENT,
     log: ctx.log,
   });
+  // API_KEYS here: callbacks carry a key (docs/benchmark.md, "API keys"); without API_KEYS, none unless configured.
+  const keys = ownApiKey(ctx.kernel) !== undefined;
+  const configuredUrlIsUs = config.BENCHMARK_CALLBACK_URL !== undefined && isThisProcess(config.BENCHMARK_CALLBACK_URL, ctx.kernel);
+  const callbackApiKey = (headers: Record<string, string | string[] | undefined>) => {
+    if (config.BENCHMARK_CALLBACK_API_KEY) return config.BENCHMARK_CALLBACK_API_KEY;
+    if (!keys) return undefined;
+    if (config.BENCHMARK_CALLBACK_URL === undefined) return carriedApiKey(headers);
+    return configuredUrlIsUs ? ownApiKey(ctx.kernel) : undefined;
+  };
   return {
     routes: targetRoutes({
       prefix: targetPrefix(config.BENCHMARK_TARGET_PREFIX, ctx.kernel.MODULES),
@@ -27,6 +37,7 @@ export function createTargetRole(ctx: BaseContext<BenchmarkConfig>): RoleInstanc
       sessionMs: config.BENCHMARK_TARGET_SESSION_MS,
       errorShare: config.BENCHMARK_TARGET_FAULT_ERROR,
       callbackUrl: config.BENCHMARK_CALLBACK_URL,
+      callbackApiKey,
       processor,
       now: ctx.now,
     }),

@@ -16,6 +16,12 @@ export interface TargetRouteOptions {
   sessionMs: number;
   errorShare: number;
   callbackUrl?: string;
+  /**
+   * The key a callback carries, given the upload's headers: BENCHMARK_CALLBACK_API_KEY; else, calling back the
+   * upload's origin, the key the upload carried (it passed this process's API_KEYS, and its sender has it);
+   * else the first of API_KEYS when BENCHMARK_CALLBACK_URL is this process (target/role.ts).
+   */
+  callbackApiKey(uploadHeaders: Record<string, string | string[] | undefined>): string | undefined;
   processor: Processor;
   now(): Date;
 }
@@ -122,12 +128,14 @@ export function targetRoutes(opts: TargetRouteOptions): RouteSpec[] {
         }
         // benchmark_host_name is how the uploader addressed us, which is what it matches callbacks by.
         const base = opts.callbackUrl ?? `${ctx.protocol}://${ctx.host}`;
+        const apiKey = opts.callbackApiKey(ctx.req.headers);
         opts.processor.enqueue(files.map((f, i) => ({
           callbackUrl: base.replace(/\/+$/, ''),
           hostName: ctx.host,
           projectId,
           documentId: `${projectId}-${i + 1}`,
           documentName: f.name,
+          apiKey,
         })));
         return { status: 202, body: { message: `${files.length} document(s) received` } };
       },
