@@ -74,6 +74,8 @@ async function help(): Promise<string> {
     'Each scenario starts its servers as child processes, loads them from this process over N keep-alive',
     'connections for S seconds (after S of warm-up, default 1), prints a table and writes',
     'bench/results/<scenario>-<timestamp>.json. Exit code 1 when a scenario check (e.g. zero 5xx) fails.',
+    'Every run reports "other cpu": what other processes used meanwhile; --quiet P waits (up to 60 s) before',
+    'each run for a second in which they used less than P % of a core.',
     '',
     'Scenarios:',
   ];

@@ -97,7 +97,7 @@ async function run(opts: BenchOptions, io: BenchIO) {
 
 export default defineScenario({
   name: 'loadgen',
-  description: 'our load generator vs autocannon (bare, and through bench/request-load.ts) on the bare Koa no-op, client CPU per request; --requests static,ingest --rounds N (default 5, alternating)',
+  description: 'our load generator vs autocannon (bare, and through bench/loadgen/request-load.ts) on the bare Koa no-op, client CPU per request; --requests static,ingest --rounds N (default 5, alternating)',
   defaults: { connections: 200, durationSec: 10 },
   run,
 });
