@@ -43,6 +43,26 @@ describe('config', () => {
     assert.deepEqual(configKeys(kernelConfigSchema).slice(0, 3), ['PORT', 'HOST', 'DATA_DIR']);
   });
 
+  it('parses .env as Node does (util.parseEnv): comments after values, quotes, export, multi-line values', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, '.env'), [
+      'PORT=18183 # dev port',
+      'export HOST=0.0.0.0',
+      "CORS_ORIGINS='https://a.example # not a comment'",
+      'API_KEYS="line-one-0123456789\nline-two"',
+      '  # indented comment',
+      'MODULES=shop',
+      '',
+    ].join('\n'));
+    const env = readEnv({ MODULES: 'events' }, [], join(dir, '.env'));
+    assert.equal(env.PORT, '18183');
+    assert.equal(env.HOST, '0.0.0.0');
+    assert.equal(env.CORS_ORIGINS, 'https://a.example # not a comment');
+    assert.equal(env.API_KEYS, 'line-one-0123456789\nline-two');
+    assert.equal(env.MODULES, 'events', 'the environment wins over .env');
+    assert.equal(parseConfig({ kernel: kernelConfigSchema }, env).kernel.PORT, 18183);
+  });
+
   it('never logs secrets', () => {
     const lines: string[] = [];
     const log = createLogger('info', { write: (s: string) => void lines.push(s) });

@@ -1,5 +1,6 @@
 // Configuration: zod schemas over the environment (and .env), every problem reported at once.
 import { existsSync, readFileSync } from 'node:fs';
+import { parseEnv } from 'node:util';
 import { z } from 'zod';
 
 export type Env = Record<string, string | undefined>;
@@ -80,11 +81,9 @@ export function configKeys(schema: z.ZodType): string[] {
 export function readEnv(env: Env, names: Iterable<string>, dotenvPath = '.env'): Env {
   const merged: Env = { ...env };
   if (existsSync(dotenvPath)) {
-    for (const line of readFileSync(dotenvPath, 'utf8').split(/\r?\n/)) {
-      const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
-      if (!m || line.trimStart().startsWith('#')) continue;
-      const value = m[2].replace(/^(['"])(.*)\1$/, '$2');
-      if (merged[m[1]] === undefined) merged[m[1]] = value;
+    // Node's own dotenv parser (what `node --env-file` reads): comments after values, quotes, `export`, multi-line values.
+    for (const [name, value] of Object.entries(parseEnv(readFileSync(dotenvPath, 'utf8')))) {
+      if (merged[name] === undefined) merged[name] = value;
     }
   }
   const problems: string[] = [];
