@@ -21,23 +21,24 @@ export function inProcessAdapter(consumer: Consumer, log: Logger): Adapter {
       const undelivered = new Set<string>();
       await Promise.all(
         [...byConsumer.values()].map(async (topics) => {
-          let broken = false;
-          for (const event of events) {
-            const sub = topics.get(event.topic);
-            if (!sub) continue;
+          // This consumer's events in outbox order, in runs of one subscription (one transaction per run).
+          const mine = events.filter((e) => topics.has(e.topic));
+          const settled = new Set<string>();
+          let start = 0;
+          try {
+            while (start < mine.length) {
+              const sub = topics.get(mine[start].topic)!;
+              let end = start + 1;
+              while (end < mine.length && topics.get(mine[end].topic) === sub) end++;
+              await consumer.deliverMany(sub, mine.slice(start, end), (e) => settled.add(e.id));
+              start = end;
+            }
+          } catch (err) {
             // Keep this consumer's order: once one event could not even be dead-lettered, leave the rest for later.
-            if (broken) {
-              undelivered.add(event.id);
-              continue;
-            }
-            try {
-              await consumer.deliver(sub, event);
-            } catch (err) {
-              broken = true;
-              undelivered.add(event.id);
-              log.error({ err, eventId: event.id, topic: event.topic, consumer: sub.consumer }, 'cannot deliver event (consumer database unavailable?)');
-            }
+            const first = mine.find((e) => !settled.has(e.id));
+            log.error({ err, eventId: first?.id, topic: first?.topic, consumer: first && topics.get(first.topic)?.consumer }, 'cannot deliver event (consumer database unavailable?)');
           }
+          for (const e of mine) if (!settled.has(e.id)) undelivered.add(e.id);
         }),
       );
       return events.filter((e) => !undelivered.has(e.id)).map((e) => e.id);

@@ -147,19 +147,31 @@ class GroupLoop {
 
   private async handle(key: string, entries: Entry[]): Promise<void> {
     const acked: string[] = [];
+    // Consecutive entries of one subscription are applied together (Consumer.deliverMany: one transaction per run).
+    let run: { sub: Subscription; events: BusEvent[]; ids: Map<BusEvent, string> } | undefined;
+    const flush = async () => {
+      if (!run) return;
+      const { sub, events, ids } = run;
+      run = undefined;
+      // Throws only when the consumer's database is down: the entries not yet done stay pending and are reclaimed later.
+      await this.consumer.deliverMany(sub, events, (event) => acked.push(ids.get(event)!));
+    };
     try {
       for (const [id, fields] of entries) {
         const event = parse(fields);
         const sub = event && this.topics.get(event.topic);
         if (!event || !sub) {
           this.opts.log.error({ stream: key, entryId: id, consumer: this.group }, 'unreadable stream entry acknowledged and skipped');
+          await flush();
           acked.push(id);
           continue;
         }
-        // Throws only when the consumer's database is down: the entry stays pending and is reclaimed later.
-        await this.consumer.deliver(sub, event);
-        acked.push(id);
+        if (run && run.sub !== sub) await flush();
+        run ??= { sub, events: [], ids: new Map() };
+        run.events.push(event);
+        run.ids.set(event, id);
       }
+      await flush();
     } finally {
       if (acked.length) await this.cmd.xack(key, this.group, ...acked);
     }

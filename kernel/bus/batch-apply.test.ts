@@ -1,0 +1,84 @@
+// A burst of events is applied in a few consumer transactions, not one each — in order, a failing handler isolated.
+import assert from 'node:assert/strict';
+import { after, afterEach, describe, it } from 'node:test';
+import { sql, type Transaction } from 'kysely';
+import { Registry } from 'prom-client';
+import { postgresDatabases, randomId, silentLog, sqliteDatabases, type Databases } from '../testing/bus.ts';
+import { deleteRedisKeys, gate, REDIS_URL, waitFor } from '../testing/index.ts';
+import { createBus } from './index.ts';
+import type { Bus, BusEvent } from './types.ts';
+
+const N = 100;
+
+interface Setup {
+  name: string;
+  gate: { skip?: string };
+  databases: () => Promise<Databases>;
+  url?: string;
+}
+
+const setups: Setup[] = [
+  { name: 'in-process on SQLite', gate: {}, databases: async () => sqliteDatabases() },
+  { name: 'in-process on Postgres', gate: await gate('postgres'), databases: postgresDatabases },
+  { name: 'Redis Streams on Postgres', gate: await gate('postgres', 'redis'), databases: postgresDatabases, url: REDIS_URL },
+  { name: 'Redis Streams on SQLite', gate: await gate('redis'), databases: async () => sqliteDatabases(), url: REDIS_URL },
+];
+
+for (const setup of setups) {
+  describe(`batched apply, ${setup.name}`, setup.gate, () => {
+    const prefix = `cantons-test-${randomId()}`;
+    let dbs: Databases | undefined;
+    const buses: Bus[] = [];
+    afterEach(async () => {
+      await Promise.all(buses.splice(0).map((b) => b.stop()));
+      await dbs?.dispose();
+      dbs = undefined;
+    });
+    after(() => (setup.url ? deleteRedisKeys(prefix) : undefined));
+
+    async function burst(handler: (event: BusEvent, trx: Transaction<any>) => Promise<void>) {
+      dbs = await setup.databases();
+      const pub = await dbs.open(`pub${randomId()}`);
+      const sub = await dbs.open(`sub${randomId()}`);
+      const bus = createBus({ url: setup.url, log: silentLog, metrics: new Registry(), maxAttempts: 3, retryBaseMs: 5, pollMs: 20, streamPrefix: prefix, ephemeralRedis: 'accept' });
+      buses.push(bus);
+      const publisher = bus.publisher('pub', pub);
+      bus.subscribe('sub.role', sub, 'burst', handler);
+      // All published before the bus starts: they wait together, as a burst does while the consumer is busy.
+      await pub.db.transaction().execute(async (trx) => {
+        for (let i = 0; i < N; i++) await publisher.publish(trx, 'burst', { i });
+      });
+      await bus.start();
+      return sub;
+    }
+
+    it(`${N} waiting events take a few consumer transactions, not ${N}`, async () => {
+      const transactions = new Set<unknown>();
+      const txids = new Set<string>();
+      let applied = 0;
+      const sub = await burst(async (_event, trx) => {
+        // Each transaction is a commit (on SQLite an fsync): count the handler's transaction objects, and on Postgres its ids too.
+        transactions.add(trx);
+        if (setup.name.endsWith('Postgres')) txids.add(String((await sql<{ t: string }>`select txid_current() as t`.execute(trx)).rows[0].t));
+        applied++;
+      });
+      await waitFor('every event applied', async () => Number((await sub.db.selectFrom('inbox').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n) === N, 20_000);
+      assert.equal(applied, N);
+      assert.ok(transactions.size <= 5, `${N} events took ${transactions.size} transactions`);
+      if (setup.name.endsWith('Postgres')) assert.equal(txids.size, transactions.size);
+    });
+
+    it('a handler failing in the middle: the events before and after are applied, in order; the failing one retried', async () => {
+      const order: number[] = [];
+      let failures = 0;
+      await burst(async (event) => {
+        const i = (event.payload as { i: number }).i;
+        if (i === 50 && failures++ < 2) throw new Error('not yet');
+        order.push(i);
+      });
+      await waitFor('every event applied', () => order.length === N, 20_000);
+      assert.equal(failures, 3, 'two failed attempts, the third applied');
+      assert.deepEqual(order, Array.from({ length: N }, (_, i) => i), 'publish order kept');
+    });
+  });
+}
