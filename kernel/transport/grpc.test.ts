@@ -12,6 +12,7 @@ import { makeCertificates, type TestCertificates } from '../grpc/testing/certs.t
 import { freePort } from '../testing/index.ts';
 import { grpcTransport, type GrpcTransportOptions } from './grpc-client.ts';
 import { HEALTH_PROTO } from './grpc-health.ts';
+import { fastEncoder } from './grpc-encode.ts';
 import { LOADER_OPTIONS } from './grpc-proto.ts';
 import { startGrpcServer, type GrpcServer } from './grpc-server.ts';
 import type { GrpcTlsSettings } from './grpc-tls.ts';
@@ -260,5 +261,34 @@ describe('gRPC transport', () => {
     assert.equal(handled, before);
     const withToken = client(`grpcs://127.0.0.1:${port}`, { caFile: certs.ca }, { token });
     assert.equal((await withToken.facade.get({ id: 2 })).name, 'item 2');
+  });
+});
+
+describe('gRPC answers encoded straight from the facade object (grpc-encode.ts)', () => {
+  const pkg = loadSync(DEMO_PROTO, { ...LOADER_OPTIONS, includeDirs: [new URL('../grpc/fixtures/', import.meta.url).pathname] });
+  const item = pkg['demo.v1.Item'] as unknown as { serialize(v: unknown): Buffer };
+  const encode = fastEncoder(pkg, 'demo.v1.Item')!;
+  // What proto-loader writes for the same answer: Timestamps converted, then fromObject + encode.
+  const slow = (v: { id?: number; name?: string; at?: string }) => Buffer.from(item.serialize({ ...v, at: v.at === undefined ? undefined : { seconds: Math.floor(Date.parse(v.at) / 1000), nanos: ((Date.parse(v.at) % 1000) + 1000) % 1000 * 1e6 } }));
+
+  it('writes byte for byte what proto-loader writes: zeros, empty and non-ASCII strings, 2^53 − 1, Timestamps before 1970, absent fields', () => {
+    for (const v of [
+      { id: 1, name: 'x', at: AT },
+      { id: 0, name: '', at: '1970-01-01T00:00:00.000Z' },
+      { id: 2 ** 53 - 1, name: 'héllo ✓ 😀'.repeat(50), at: '1969-12-31T23:59:59.500Z' },
+      { id: 7 },
+      { name: 'y'.repeat(70_000) },
+    ]) assert.deepEqual(encode(v), slow(v), JSON.stringify(v).slice(0, 80));
+  });
+
+  it('gives up (the server falls back to proto-loader) on what it does not write exactly: strings for integers, unsafe integers, bad dates', () => {
+    for (const v of [{ id: '5' }, { id: 2 ** 53 }, { id: -1 }, { id: 1.5 }, { at: 'not a date' }, { name: 5 }]) assert.equal(encode(v), undefined, JSON.stringify(v));
+  });
+
+  it('has no encoder for messages with fields it does not write (repeated scalars, bytes, floats, maps, oneofs)', () => {
+    const health = loadSync(HEALTH_PROTO, LOADER_OPTIONS);
+    assert.ok(fastEncoder(health, 'grpc.health.v1.HealthCheckResponse'), 'an enum field by number is written');
+    const reflection = loadSync(REFLECTION_PROTO, LOADER_OPTIONS);
+    assert.equal(fastEncoder(reflection, 'grpc.reflection.v1.ServerReflectionResponse'), undefined, 'oneofs and bytes');
   });
 });

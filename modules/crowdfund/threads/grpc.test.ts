@@ -3,6 +3,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { status } from '@grpc/grpc-js';
 import { gate } from '../../../kernel/testing/index.ts';
+import { fastEncoder } from '../../../kernel/transport/grpc-encode.ts';
+import { loadService } from '../../../kernel/transport/grpc-proto.ts';
+import { threadsContract } from '../contract.ts';
 import { checkAnswer, DIALECTS, grpcClient, ORIGINAL_PROTO, proposeAndWait, startCrowdfund, THREADS_PROTO, unary, type Crowdfund } from '../testing/index.ts';
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -12,6 +15,25 @@ it('the tests check every answer of the server against the contract (the server 
   checkAnswer('GetProjectThreads', { threads: [thread], next_cursor: '' });
   assert.throws(() => checkAnswer('GetProjectThreads', { threads: [{ ...thread, thread_id: 0 }], next_cursor: '' }), /GetProjectThreads answered .*threads\.0\.thread_id/);
   assert.throws(() => checkAnswer('GetThread', { ...thread, thread_type: 7 }), /thread_type/);
+});
+
+it('every threads answer encoded straight from the facade object is byte for byte what proto-loader writes', () => {
+  const loaded = loadService(threadsContract);
+  const thread = (over: object = {}) => ({ thread_id: 1, project_id: 2, thread_type: 2, message: 'héllo ✓', created_at: '2026-01-02T03:04:05.678Z', up_votes: 0, down_votes: 3, parent_thread_id: 0, reply_count: 1, ...over });
+  const answers: Record<string, unknown[]> = {
+    getProjectThreads: [{ threads: [], next_cursor: '' }, { threads: [thread(), thread({ thread_id: 2, message: '', thread_type: 0 })], next_cursor: 'Mg' }],
+    updateThreads: [{ threads: [thread({ parent_thread_id: 1 })] }],
+    vote: [{ up_votes: 0, down_votes: 0 }, { up_votes: 2 ** 40, down_votes: 1 }],
+    getSubThreads: [{ threads: [thread()], next_cursor: '' }],
+    getThread: [thread()],
+    countThreads: [{ counts: [{ project_id: 1, problem: 1, solution: 2, comment: 0 }] }, { counts: [] }],
+  };
+  for (const method of Object.keys(threadsContract.methods) as Array<keyof typeof answers>) {
+    const rpc = loaded.definition[method[0].toUpperCase() + method.slice(1)] as any;
+    const encode = fastEncoder(loaded.packageDefinition, rpc.responseType.type);
+    assert.ok(encode, `${method} has an encoder`);
+    for (const answer of answers[method]) assert.deepEqual(encode(answer), Buffer.from(rpc.responseSerialize(loaded.codecs[method].responseToWire(answer))), method);
+  }
 });
 
 for (const dialect of DIALECTS) {
