@@ -56,8 +56,9 @@ export function shortUrl(url: string): string {
   if (!url) return '';
   const nm = url.lastIndexOf('node_modules/');
   if (nm >= 0) return url.slice(nm + 'node_modules/'.length);
-  const root = url.indexOf('/work/main/');
-  if (root >= 0) return url.slice(root + '/work/main/'.length);
+  // A file of this repository, from whichever checkout ran it (this one, a worktree of another commit).
+  const own = /\/((?:kernel|modules|db|bench)\/.*)$/.exec(url);
+  if (own) return own[1];
   return url.replace(/^file:\/\//, '');
 }
 

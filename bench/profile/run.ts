@@ -1,4 +1,4 @@
-// `tsx bench/profile/run.ts <target> [--seconds S] [--connections N] [--out DIR] [--svg FILE]`: a cantons server under
+// `tsx bench/profile/run.ts <target> [--seconds S] [--connections N] [--out DIR] [--svg FILE] [--checkout DIR]`: a cantons server under
 // the CPU profiler (node --cpu-prof's, started by ./preload.mjs) while the bench's load runs against it, then its CPU by component per request and a flame-graph SVG.
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -6,7 +6,7 @@ import { startEtcd } from '../etcd-server.ts';
 import { measure, type BenchIO } from '../scenario.ts';
 import { spawn } from 'node:child_process';
 import { freePort, ROOT, stopServers, tempDir, type ServerProcess } from '../servers.ts';
-import { TARGETS, VALUE, type Target, type TargetName } from '../scenarios/kernel.ts';
+import { cpuMsOf, TARGETS, VALUE, type Target, type TargetName } from '../scenarios/kernel.ts';
 import { flameGraphSvg, readStacks, shortUrl } from './cpuprofile.ts';
 import { breakdown, colourOf, componentOfStack } from './components.ts';
 
@@ -17,7 +17,7 @@ const flag = (name: string, fallback: string) => {
 };
 const name = args[0] as TargetName;
 if (!name || !(name in TARGETS)) {
-  process.stderr.write(`usage: tsx bench/profile/run.ts <${Object.keys(TARGETS).join('|')}> [--seconds 10] [--connections 200] [--out DIR] [--svg FILE] [--top COMPONENT]\n`);
+  process.stderr.write(`usage: tsx bench/profile/run.ts <${Object.keys(TARGETS).join('|')}> [--seconds 10] [--connections 200] [--out DIR] [--svg FILE] [--top COMPONENT] [--checkout DIR]\n`);
   process.exit(2);
 }
 /** bench/baselines/koa-baseline.ts as spawnBaseline starts it, with the profiler's environment added. */
@@ -33,7 +33,7 @@ async function baseline(kind: string, env: Record<string, string>): Promise<Serv
     proc.kill('SIGTERM');
     return exited;
   };
-  return { name: `bare koa ${kind}`, url, port, pid: proc.pid!, dataDir: '', output: () => '', count: () => 0, cpuMs: () => null, stop, kill: async () => void (await stop()) };
+  return { name: `bare koa ${kind}`, url, port, pid: proc.pid!, dataDir: '', output: () => '', count: () => 0, cpuMs: () => cpuMsOf(proc.pid!), stop, kill: async () => void (await stop()) };
 }
 const seconds = Number(flag('seconds', '10'));
 const connections = Number(flag('connections', name === 'events-post' ? '200' : '50'));
@@ -42,31 +42,41 @@ mkdirSync(out, { recursive: true });
 const target: Target = TARGETS[name];
 const io: BenchIO = { log: (l) => process.stdout.write(`${l}\n`), progress: false };
 
-const etcd = name === 'cache-get' ? await startEtcd() : undefined;
-const preload = new URL('./preload.mjs', import.meta.url).pathname;
-const profiled = { NODE_OPTIONS: `--import=${preload}`, PROFILE_DIR: out };
-const server = name === 'noop' || name === 'constant' ? await baseline(name === 'noop' ? 'noop-post' : 'constant-get', profiled) : await target.start(etcd?.url, profiled);
-let requests = 0;
-try {
-  await target.seed?.(server.url);
-  await measure(`${target.label} warm-up`, [server], target.load, { connections, durationSec: 2, warmupSec: 0, flags: {} }, io);
-  process.kill(server.pid, 'SIGUSR2');
-  const r = await measure(target.label, [server], target.load, { connections, durationSec: seconds, warmupSec: 0, flags: {} }, io);
-  requests = r.ok;
-  io.log(`${r.label}: ${r.okRps} ok/s, ${r.serverCpuUsPerOk} µs server CPU per request (profiler on), ${r.errors.total} errors`);
-} finally {
-  await stopServers(server);
-  await etcd?.close();
+// --from FILE --requests N --cpu US: only the report, from a profile taken before (by this script).
+const from = flag('from', '');
+let requests = Number(flag('requests', '0'));
+let cpuPerRequest: number | null = from ? Number(flag('cpu', 'NaN')) : null;
+if (!from) {
+  const etcd = name === 'cache-get' ? await startEtcd() : undefined;
+  const preload = new URL('./preload.mjs', import.meta.url).pathname;
+  const profiled = { NODE_OPTIONS: `--import=${preload}`, PROFILE_DIR: out };
+  const server = name === 'noop' || name === 'constant' ? await baseline(name === 'noop' ? 'noop-post' : 'constant-get', profiled) : await target.start(etcd?.url, profiled, flag('checkout', '') || undefined);
+  try {
+    await target.seed?.(server.url);
+    await measure(`${target.label} warm-up`, [server], target.load, { connections, durationSec: 2, warmupSec: 0, flags: {} }, io);
+    process.kill(server.pid, 'SIGUSR2');
+    const r = await measure(target.label, [server], target.load, { connections, durationSec: seconds, warmupSec: 0, flags: {} }, io);
+    requests = r.ok;
+    cpuPerRequest = r.serverCpuUsPerOk;
+    io.log(`${r.label}: ${r.okRps} ok/s, ${r.serverCpuUsPerOk} µs server CPU per request (profiler on), ${r.errors.total} errors`);
+  } finally {
+    await stopServers(server);
+    await etcd?.close();
+  }
 }
 // The profile covers the measured run and shutdown (a few ms), so CPU ÷ requests is per request.
-const file = readdirSync(out).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(out, f)).pop();
+const file = from || readdirSync(out).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(out, f)).pop();
 if (!file) throw new Error(`no .cpuprofile in ${out}`);
 const stacks = readStacks(file);
 const total = stacks.reduce((s, x) => s + x.us, 0);
 io.log(`\n${file}: ${(total / 1000).toFixed(0)} ms of CPU sampled over ${requests} requests = ${(total / requests).toFixed(1)} µs per request`);
-io.log('| component | µs per request | share |\n|---|---|---|');
+// Sampled time is on-thread time: on a busy machine it includes moments the thread was runnable but
+// descheduled (and a syscall's wait), so the shares are what compares; the CPU column scales them to the
+// server CPU per request measured over the same run.
+io.log('| component | share of sampled time | sampled µs per request | ≈ CPU µs per request |\n|---|---|---|---|');
 for (const [c, us] of [...breakdown(stacks)].sort((a, b) => b[1] - a[1])) {
-  if (us > 0) io.log(`| ${c} | ${(us / requests).toFixed(1)} | ${((us / total) * 100).toFixed(1)} % |`);
+  const cpu = cpuPerRequest === null ? '-' : ((us / total) * cpuPerRequest).toFixed(1);
+  if (us > 0) io.log(`| ${c} | ${((us / total) * 100).toFixed(1)} % | ${(us / requests).toFixed(1)} | ${cpu} |`);
 }
 const top = flag('top', '');
 if (top) {
@@ -81,5 +91,5 @@ if (top) {
   for (const [k, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 25)) io.log(`${(us / requests).toFixed(2)} µs  ${k}`);
 }
 const svg = flag('svg', join(out, `${name}.svg`));
-writeFileSync(svg, flameGraphSvg(stacks, `${target.label}: server CPU under load`, colourOf));
+writeFileSync(svg, flameGraphSvg(stacks, flag('title', `${target.label}: server CPU under load`), colourOf));
 io.log(`\nflame graph: ${svg}`);

@@ -30,7 +30,7 @@ async function spawnFrom(root: string | undefined, env: Record<string, string>, 
 }
 
 // utime + stime, fields 14 and 15 of /proc/<pid>/stat after the command name, in 10 ms ticks (as bench/servers.ts reads them).
-function cpuMsOf(pid: number): number | null {
+export function cpuMsOf(pid: number): number | null {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
     return (Number(fields[11]) + Number(fields[12])) * 10;
@@ -79,6 +79,19 @@ const END = '2100-01-01T00:00:00Z';
 export const TARGETS = {
   'noop': { label: 'bare koa no-op POST', start: () => spawnBaseline('noop-post'), load: snowReports(false) },
   'events-post': { label: 'cantons POST /events/snow-reports', start: (_, env, root) => spawnFrom(root, { MODULES: 'events', ...env }, 'cantons events'), load: snowReports(true), baseline: 'noop' },
+  'events-server-ids': {
+    label: 'cantons POST /events/snow-reports, server-assigned trace ids',
+    start: (_, env, root) => spawnFrom(root, { MODULES: 'events', ...env }, 'cantons events'),
+    load: {
+      async step(vu: VirtualUser) {
+        let q = ingestRequest(vu.random);
+        while (q.path !== '/events/snow-reports') q = ingestRequest(vu.random);
+        const res = await vu.client.post(q.path, q.body, { step: 'snow-report (no X-Trace-Id)', expect: 201 });
+        if (typeof res.body?.trace_id !== 'string') throw new Error(`201 without a trace id (got ${JSON.stringify(res.body)})`);
+      },
+    },
+    baseline: 'noop',
+  },
   'constant': { label: 'bare koa constant GET', start: () => spawnBaseline('constant-get', { body: VALUE }), load: get(`/config/${KEY}`, 'GET constant', (b) => b === VALUE) },
   'cache-get': {
     label: 'cantons GET /config/<key>?use_cache=true',
@@ -129,6 +142,8 @@ async function seedEvents(url: string): Promise<void> {
 /** Which targets each part measures, and at which connection counts. */
 const PARTS: Record<string, { targets: TargetName[]; points: (opts: BenchOptions) => number[]; ratioTarget?: number }> = {
   ingest: { targets: ['noop', 'events-post'], points: (o) => [...new Set([o.connections, 10])], ratioTarget: 0.8 },
+  // The same POST without X-Trace-Id: the server assigns the trace id (UUIDv7 from commit 605619c on; a random UUIDv4 before).
+  ids: { targets: ['noop', 'events-post', 'events-server-ids'], points: () => [200] },
   cache: { targets: ['constant', 'cache-get'], points: () => [50], ratioTarget: 0.9 },
   params: { targets: ['constant', 'product', 'order', 'event-at', 'event-list'], points: () => [50] },
 };
@@ -216,7 +231,7 @@ async function run(opts: BenchOptions, io: BenchIO) {
 
 export default defineScenario({
   name: 'kernel',
-  description: 'the kernel\'s per-request cost (issue 12): POST /events/snow-reports vs the bare no-op at --connections and 10, the cached GET /config/<key> and the parameterised GETs (products/:id, orders/:id, events at/:index and a range query) vs the bare constant GET at 50; --only ingest,cache,params, --rounds N (default 5, alternating), --checkouts DIR,DIR (the cantons targets from each checkout, e.g. git worktrees of consecutive commits, side by side in every round)',
+  description: 'the kernel\'s per-request cost (issue 12): POST /events/snow-reports vs the bare no-op at --connections and 10, the cached GET /config/<key> and the parameterised GETs (products/:id, orders/:id, events at/:index and a range query) vs the bare constant GET at 50; --only ingest,ids,cache,params (ids: the POST without X-Trace-Id, server-assigned ids), --rounds N (default 5, alternating), --checkouts DIR,DIR (the cantons targets from each checkout, e.g. git worktrees of consecutive commits, side by side in every round)',
   defaults: { connections: 200, durationSec: 5 },
   run,
 });
