@@ -34,12 +34,16 @@ function quantile(metrics: string, name: string, q: number): string {
 
 const bus = values.bus === 'redis' ? await startRedisServer({ appendonly: true }) : undefined;
 const prefix = `${uniqueName('cantons-lag')}:`;
+// The Redis goes with the script even when the app never becomes ready.
 const app = await spawnApp({
   MODULES: 'shop',
   LOG_LEVEL: 'error',
   ...(bus ? { EVENT_BUS_URL: bus.url, BUS_EPHEMERAL_REDIS: 'refuse' } : {}),
   ...(values.store === 'redis' ? { SHOP_PRODUCTS_STORE: 'redis', REDIS_URL, SHOP_REDIS_PREFIX: prefix } : {}),
   ...(values['database-url'] ? { DATABASE_URL: values['database-url'] } : {}),
+}, { readyTimeoutMs: 90_000 }).catch(async (err) => {
+  await bus?.close();
+  throw err;
 });
 try {
   const post = (path: string, body: unknown) =>
