@@ -1,6 +1,10 @@
 // The benchmark module under load: callback ingestion next to a bare Koa POST, then 20 concurrent benchmarks × 100
 // documents on the built-in target with zero delay, to their reports and exactly 20 emails on a local SMTP server.
+import { mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
+import { breakdown, componentOfStack } from '../profile/components.ts';
+import { readStacks, shortUrl } from '../profile/cpuprofile.ts';
 import type { VirtualUser } from '../load.ts';
 import { check, defineScenario, measure, median, ratio, type BenchIO, type BenchOptions, type CheckResult, type RatioResult, type RunRecord } from '../scenario.ts';
 import { freePort, spawnBaseline, spawnCantons, stopServers, type ServerProcess } from '../servers.ts';
@@ -82,6 +86,31 @@ async function batchStats(base: string): Promise<string | undefined> {
   return `${commits} group commits, ${size.toFixed(1)} callbacks and ${ms.toFixed(1)} ms each on average`;
 }
 
+/**
+ * --profile DIR: the cantons server under the V8 profiler (bench/profile/preload.mjs), sampling from just before its
+ * measured run to its exit; then its sampled CPU by component per ok callback, and the top leaf frames of ours.
+ */
+function profileNotes(dir: string, okCount: number, cpuUsPerOk: number | null, label: string): string[] {
+  const file = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(dir, f)).pop();
+  if (!file || okCount === 0) return [`${label}: no profile in ${dir}`];
+  const stacks = readStacks(file);
+  const total = stacks.reduce((sum, x) => sum + x.us, 0);
+  const scale = (us: number) => (cpuUsPerOk === null ? '' : ` ≈ ${((us / total) * cpuUsPerOk).toFixed(1)} µs CPU`);
+  const out = [`${label}: profile ${file}, ${(total / okCount).toFixed(1)} µs sampled per ok callback; by component (share, ≈ CPU per callback):`];
+  for (const [c, us] of [...breakdown(stacks)].sort((a, b) => b[1] - a[1])) if (us / total >= 0.005) out.push(`    ${c}: ${((us / total) * 100).toFixed(1)} %${scale(us)}`);
+  const self = new Map<string, number>();
+  for (const st of stacks) {
+    const c = componentOfStack(st.frames);
+    if (c !== 'module handler' && !c.startsWith('SQLite') && !c.startsWith('validation')) continue;
+    const f = st.frames[st.frames.length - 1];
+    const k = `[${c.split(' ')[0]}] ${f.name} ${shortUrl(f.url)}:${f.line}`;
+    self.set(k, (self.get(k) ?? 0) + st.us);
+  }
+  out.push('  top self frames of validation, the handler and SQLite:');
+  for (const [k, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 12)) out.push(`    ${((us / total) * 100).toFixed(1)} %  ${k}`);
+  return out;
+}
+
 async function ingestion(opts: BenchOptions, io: BenchIO, rounds: number): Promise<{ runs: RunRecord[]; ratios: RatioResult[]; checks: CheckResult[]; notes: string[] }> {
   const notes: string[] = [];
   const cantons: RunRecord[] = [];
@@ -90,7 +119,11 @@ async function ingestion(opts: BenchOptions, io: BenchIO, rounds: number): Promi
   for (let round = 1; round <= rounds; round++) {
     const suffix = rounds > 1 ? ` #${round}` : '';
     // The target never calls back (the load generator does), and nothing times out during the run.
-    const servers: ServerProcess[] = [await spawnCantons({ MODULES: 'benchmark', BENCHMARK_TARGET_FAULT_SILENT: '1', BENCHMARK_TIMEOUT_SECONDS: '3600' }, { name: 'cantons benchmark' })];
+    const profileDir = typeof opts.flags.profile === 'string' ? join(opts.flags.profile, `round-${round}`) : undefined;
+    if (profileDir) mkdirSync(profileDir, { recursive: true });
+    const profiled: Record<string, string> = profileDir ? { NODE_OPTIONS: `--import=${new URL('../profile/preload.mjs', import.meta.url).pathname}`, PROFILE_DIR: profileDir } : {};
+    const servers: ServerProcess[] = [await spawnCantons({ MODULES: 'benchmark', BENCHMARK_TARGET_FAULT_SILENT: '1', BENCHMARK_TIMEOUT_SECONDS: '3600', ...profiled }, { name: 'cantons benchmark' })];
+    let measured: RunRecord | undefined;
     try {
       const base = servers[0].url;
       const ids = await Promise.all(Array.from({ length: INGEST_BENCHMARKS }, (_, i) => call(base, 'POST', '/api/v1/benchmarks/start', startBody(`${base}/target`, `ingest ${i}`, 1000)).then((r) => r.benchmark_id as string)));
@@ -104,7 +137,9 @@ async function ingestion(opts: BenchOptions, io: BenchIO, rounds: number): Promi
       }
       const targets = views.map((v) => ({ project: v.project_id as string, host: new URL(base).host }));
       io.log(`callback ingestion${suffix}: cantons …`);
+      if (profileDir) process.kill(servers[0].pid, 'SIGUSR2');
       const r = await measure(`cantons callbacks${suffix}`, servers, callbackLoad(targets, 1000), opts, io);
+      measured = r;
       cantons.push(r);
       checks.push(check(`cantons callbacks${suffix}: zero errors`, r.errors.total === 0, `${r.errors.total} errors of ${r.requests}`));
       const batches = await batchStats(base);
@@ -112,6 +147,8 @@ async function ingestion(opts: BenchOptions, io: BenchIO, rounds: number): Promi
     } finally {
       await stopServers(...servers);
     }
+    // The profile spans the warm-up too, so its callbacks count in the sampled µs per callback.
+    if (profileDir && measured) notes.push(...profileNotes(profileDir, measured.ok + measured.warmup.ok, measured.serverCpuUsPerOk, `cantons callbacks${suffix}`));
     const noop = await spawnBaseline('noop-post');
     try {
       io.log(`callback ingestion${suffix}: bare koa …`);
@@ -193,7 +230,7 @@ async function run(opts: BenchOptions, io: BenchIO) {
 
 export default defineScenario({
   name: 'benchmark',
-  description: 'benchmark module: target callback ingestion vs a bare Koa POST (--rounds N, default 3), then --benchmarks 20 concurrent benchmarks × --documents 100 on the built-in target with zero delay, to 20 emails; --only ingest,concurrent',
+  description: 'benchmark module: target callback ingestion vs a bare Koa POST (--rounds N, default 3), then --benchmarks 20 concurrent benchmarks × --documents 100 on the built-in target with zero delay, to 20 emails; --only ingest,concurrent; --profile DIR (a V8 CPU profile of each cantons ingestion server, by component)',
   defaults: { connections: 200, durationSec: 10 },
   run,
 });

@@ -16,6 +16,8 @@ export interface CallbackQueries {
   /** The document's times after the write, or undefined when nothing was unset (a replay). */
   recordTimes(trx: unknown, id: string, name: string, docId: string, start: number | null, end: number | null):
     { start_time: number | null; end_time: number | null } | undefined | Promise<{ start_time: number | null; end_time: number | null } | undefined>;
+  /** Whether the benchmark still has a document without both times: one probe of the partial index (migration 002). */
+  anyUnfinished(trx: unknown, id: string): boolean | Promise<boolean>;
 }
 
 const MATCH = `SELECT b.id AS id, b.status AS status, b.closing AS closing
@@ -28,11 +30,15 @@ const RECORD = `UPDATE documents SET start_time = coalesce(start_time, @start), 
   WHERE benchmark_id = @id AND name = @name AND ((@start IS NOT NULL AND start_time IS NULL) OR (@end IS NOT NULL AND end_time IS NULL))
   RETURNING start_time, end_time`;
 
+// Its WHERE is the partial index's, so SQLite reads the index (migration 002) and stops at the first entry.
+const ANY_UNFINISHED = `SELECT 1 AS one FROM documents WHERE benchmark_id = ? AND (start_time IS NULL OR end_time IS NULL) LIMIT 1`;
+
 export function sqliteCallbackQueries(sqlite: CachedSqlite): CallbackQueries {
   return {
     match: (_trx, host, projectId, name) => sqlite.prepare(MATCH).all(host, projectId, name) as Match[],
     recordTimes: (_trx, id, name, docId, start, end) =>
       sqlite.prepare(RECORD).get({ start, end, doc: docId, id, name }) as { start_time: number | null; end_time: number | null } | undefined,
+    anyUnfinished: (_trx, id) => sqlite.prepare(ANY_UNFINISHED).get(id) !== undefined,
   };
 }
 
@@ -40,5 +46,6 @@ export function kyselyCallbackQueries(store: Store, lock: boolean): CallbackQuer
   return {
     match: (trx, host, projectId, name) => store.match(trx as never, host, projectId, name, lock),
     recordTimes: (trx, id, name, docId, start, end) => store.recordTimes(trx as never, id, name, docId, start, end),
+    anyUnfinished: (trx, id) => store.anyUnfinished(trx as never, id),
   };
 }

@@ -77,7 +77,7 @@ export function createCommands(deps: CommandDeps) {
       // DocumentUpdated when the batch left a benchmark without an unfinished document: one event per benchmark,
       // not one per callback (each event is a transaction, and an fsync, in its handler).
       for (const [id, names] of completed) {
-        if ((await store.unfinished(id, trx)).unfinished === 0) await bus.publish(trx, EVENTS.DocumentUpdated, { benchmark_id: id, document_names: names });
+        if (!(await queries.anyUnfinished(trx, id))) await bus.publish(trx, EVENTS.DocumentUpdated, { benchmark_id: id, document_names: names });
       }
       return out;
     }),

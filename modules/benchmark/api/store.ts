@@ -86,6 +86,18 @@ export function createStore(db: Kysely<any>) {
       return { unfinished: Number(row.unfinished), total: Number(row.total) };
     },
 
+    /** Whether any document of the benchmark lacks a time: the first entry of the partial index of those (migration 002). */
+    async anyUnfinished(trx: Kysely<any>, id: string): Promise<boolean> {
+      const row = await trx
+        .selectFrom('documents')
+        .select(sql<number>`1`.as('one'))
+        .where('benchmark_id', '=', id)
+        .where((eb) => eb.or([eb('start_time', 'is', null), eb('end_time', 'is', null)]))
+        .limit(1)
+        .executeTakeFirst();
+      return row !== undefined;
+    },
+
     /** Newest first; `after` is the [created_at, id] of the previous page's last row. */
     async list(limit: number, status?: Status, after?: [string, string]): Promise<{ items: StoredBenchmark[]; last?: [string, string] }> {
       let q = on().selectFrom('benchmarks').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1);

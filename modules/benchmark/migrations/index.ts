@@ -1,7 +1,9 @@
 // The benchmark module's migrations in the order they apply (names sort in order).
 import type { Migration } from 'kysely';
 import * as init from './001_init.ts';
+import * as callbackIndexes from './002_callback_indexes.ts';
 
 export const migrations: Record<string, Migration> = {
   '001_init': init,
+  '002_callback_indexes': callbackIndexes,
 };
