@@ -38,6 +38,21 @@ describe('benchmark reports', () => {
     assert.deepEqual(s, { count: 3, completed: 2, failed: 1, min: 1.5, mean: 2.25, p50: 1.5, p90: 3, p95: 3, p99: 3, max: 3, throughput_per_second: 0.666667, wall_seconds: 3 });
   });
 
+  it('percentiles by one definition, nearest rank, against known lists (not interpolated)', () => {
+    // The textbook examples of the nearest-rank method (e.g. Wikipedia, "Percentile").
+    const a = [15, 20, 35, 40, 50];
+    assert.deepEqual([5, 30, 40, 50, 100].map((p) => percentile(a, p)), [15, 20, 20, 35, 50]);
+    const b = [3, 6, 7, 8, 8, 10, 13, 15, 16, 20];
+    assert.deepEqual([25, 50, 75, 100].map((p) => percentile(b, p)), [7, 8, 15, 20]);
+    // A whole rank stays whole: (7/100)·100 is 7.000000000000001 in floating point, rank 8 by mistake.
+    assert.equal(percentile(Array.from({ length: 100 }, (_, i) => i + 1), 7), 7);
+    // Through the summary, from unsorted documents: p50 8 (interpolated: 9), p90 16 (16.4), p95 and p99 20.
+    const shuffled = [13, 3, 20, 8, 16, 6, 10, 8, 15, 7];
+    const s = summarise(shuffled.map((t, i) => ({ name: `d${i}`, start_time: 100, end_time: 100 + t })));
+    assert.deepEqual([s.min, s.p50, s.p90, s.p95, s.p99, s.max], [3, 8, 16, 20, 20, 20]);
+    assert.equal(summarise([{ name: 'one', start_time: 1, end_time: 3.5 }]).p99, 2.5);
+  });
+
   it('thresholds: any limit exceeded fails; failed documents count against max_failed (0 without thresholds)', () => {
     const s = summarise(docs);
     assert.equal(verdict(s, undefined), 'failed');

@@ -13,10 +13,15 @@ export const uploadSeconds = (d: DocTimes): number | null =>
 
 const round = (v: number) => Math.round(v * 1e6) / 1e6;
 
-/** Nearest rank: the smallest value with at least p % of the values at or below it. */
+/**
+ * Nearest rank, the one definition of every percentile in the summary: the value of rank ⌈p·n/100⌉ (1-based) in
+ * the sorted list, rank at least 1 — the smallest value with at least p % of the values at or below it; never an
+ * interpolation, so every percentile is a time some document took. p·n is computed before the division: (p/100)·n
+ * rounds up past a whole rank (0.07 × 100 = 7.000000000000001 would be rank 8).
+ */
 export function percentile(sorted: number[], p: number): number | null {
   if (sorted.length === 0) return null;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p * sorted.length) / 100) - 1))];
 }
 
 export function summarise(docs: DocTimes[]): Summary {
