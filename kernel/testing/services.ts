@@ -37,7 +37,7 @@ function reachable(url: string, defaultPort: number): Promise<boolean> {
   const u = new URL(url);
   return new Promise((resolve) => {
     const s = new Socket();
-    s.setTimeout(1000);
+    s.setTimeout(5000); // generous: a loaded CI machine must not read as a missing service
     s.once('connect', () => (s.destroy(), resolve(true)));
     s.once('error', () => resolve(false));
     s.once('timeout', () => (s.destroy(), resolve(false)));
@@ -47,11 +47,19 @@ function reachable(url: string, defaultPort: number): Promise<boolean> {
 
 export type Service = 'postgres' | 'redis' | 'etcd';
 
-/** Whether the service answers (Postgres, Redis) or is installed (etcd). */
-export async function serviceAvailable(service: Service): Promise<boolean> {
-  if (service === 'postgres') return reachable(PG_URL, 5432);
-  if (service === 'redis') return reachable(REDIS_URL, 6379);
-  return new Promise((resolve) => spawn('etcd', ['--version']).once('error', () => resolve(false)).once('exit', (c) => resolve(c === 0)));
+const known = new Map<Service, Promise<boolean>>();
+
+/** Whether the service answers (Postgres, Redis) or is installed (etcd); asked once per test process. */
+export function serviceAvailable(service: Service): Promise<boolean> {
+  let answer = known.get(service);
+  if (!answer) {
+    answer =
+      service === 'postgres' ? reachable(PG_URL, 5432)
+      : service === 'redis' ? reachable(REDIS_URL, 6379)
+      : new Promise((resolve) => spawn('etcd', ['--version']).once('error', () => resolve(false)).once('exit', (c) => resolve(c === 0)));
+    known.set(service, answer);
+  }
+  return answer;
 }
 
 const missing = (service: Service) =>
