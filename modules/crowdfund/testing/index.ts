@@ -132,10 +132,13 @@ export function checkAnswer(rpc: string, value: unknown): void {
   if (!parsed.success) throw new Error(`${rpc} answered what the contract does not allow: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
 }
 
-/** One unary call; resolves the error or the value (rejects only when an answer breaks the contract, see grpcClient). */
+/**
+ * One unary call; resolves the error or the value (rejects only when an answer breaks the contract, see grpcClient).
+ * The deadline is the test's patience, not a latency claim: 2,000 concurrent calls on a loaded CI machine need it.
+ */
 export const unary = (client: any, rpc: string, request: unknown) =>
   new Promise<{ err: ServiceError | null; value: any }>((resolve, reject) =>
-    client[rpc](request, new Metadata(), { deadline: Date.now() + 5000 }, (err: ServiceError | null, value: any) => {
+    client[rpc](request, new Metadata(), { deadline: Date.now() + 30_000 }, (err: ServiceError | null, value: any) => {
       if (!err && client[CHECKS_ANSWERS]) {
         try {
           checkAnswer(rpc, value);
