@@ -7,7 +7,8 @@ import { AppError } from '../../../kernel/errors.ts';
 import type { Logger } from '../../../kernel/logger.ts';
 import { PROJECT_PROPOSED, type ProjectProposed, type ThreadCounts, type ThreadPage, type threadsContract } from '../contract.ts';
 import { crowdfundErrors } from '../errors.ts';
-import { isUniqueViolation, writeTransaction } from '../sql.ts';
+import { writeTransaction } from '../../../db/write-transaction.ts';
+import { isUniqueViolation } from '../sql.ts';
 import type { Project, ProjectStore } from './store.ts';
 
 export interface Proposal {

@@ -7,7 +7,7 @@ import { errors } from '../../../kernel/errors.ts';
 import { cursorField, NOT_A_CURSOR, nextCursor } from '../../../kernel/http/cursor.ts';
 import { DEFAULT_LIMIT, MAX_LIMIT, THREAD_TYPES, type ProjectProposed, type Thread, type threadsContract } from '../contract.ts';
 import { crowdfundErrors } from '../errors.ts';
-import { writeTransaction } from '../sql.ts';
+import { writeTransaction } from '../../../db/write-transaction.ts';
 import type { ThreadStore } from './store.ts';
 
 type Vote = { thread_id: number; up: boolean; voter_id: string };

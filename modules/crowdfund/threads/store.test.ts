@@ -8,7 +8,7 @@ import { migrateUp } from '../../../db/migrator.ts';
 import { createTestDatabase, gate, tempDir } from '../../../kernel/testing/index.ts';
 import { THREAD_TYPES } from '../contract.ts';
 import { migrations } from '../migrations/index.ts';
-import { writeTransaction } from '../sql.ts';
+import { writeTransaction } from '../../../db/write-transaction.ts';
 import { createThreadService } from './service.ts';
 import { createThreadStore } from './store.ts';
 

@@ -4,7 +4,7 @@ import { dialectOf } from '../../../db/database.ts';
 import type { Product, ProductPatch, StockLine } from '../contract.ts';
 import { mergeLines } from '../stock-lines.ts';
 import { NO_STORED_ORDER } from '../stored-orders.ts';
-import { writeTransaction } from './write-transaction.ts';
+import { writeTransaction } from '../../../db/write-transaction.ts';
 import { likePattern, TITLE_WINDOW, type ListQuery, type ProductPage, type ProductStore, type ReserveResult } from './store.ts';
 
 const COLUMNS = ['id', 'title', 'passenger_capacity', 'maximum_speed', 'in_stock'] as const;

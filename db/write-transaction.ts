@@ -1,12 +1,12 @@
-// A transaction that holds the write lock from its first statement, on either SQL dialect (the SQL store's reserve).
+// A transaction that holds the write lock from its first statement, on either SQL dialect.
 import { sql, type Kysely } from 'kysely';
-import { dialectOf } from '../../../db/database.ts';
+import { dialectOf } from './database.ts';
 
 /**
  * Runs `fn` in a transaction that holds the write lock from its first statement. SQLite: BEGIN IMMEDIATE,
- * so a read-then-write transaction never fails with SQLITE_BUSY_SNAPSHOT when another process (the split
- * orders role, a relay) committed meanwhile; busy_timeout makes it wait instead. Postgres: a plain
- * transaction, the caller locks rows with FOR UPDATE.
+ * so a read-then-write transaction never fails with SQLITE_BUSY_SNAPSHOT when another process (a split
+ * role, a relay) committed meanwhile; busy_timeout makes it wait instead. Postgres: a plain transaction,
+ * the caller locks the rows it reads with FOR UPDATE.
  */
 export async function writeTransaction<T>(db: Kysely<any>, fn: (trx: Kysely<any>) => Promise<T>): Promise<T> {
   if (dialectOf(db) === 'postgres') return db.transaction().execute(fn);
