@@ -64,7 +64,6 @@ function validate(opts: BootstrapOptions): Validated {
   const known = opts.modules ?? allModules;
   const names = [kernelConfigSchema, ...known.map((m) => m.config ?? z.object({}))].flatMap(configKeys);
   const env = readEnv(opts.env ?? process.env, names);
-  // Every problem at once: the role plan's, the kernel's and those of each module that would run.
   let planned: RolePlan | undefined;
   let problems: string[] = [];
   try {
@@ -196,10 +195,10 @@ function compose(opts: BootstrapOptions, config: KernelConfig, moduleConfig: Rec
         facades.set(provides.role, instance.facade as Facade<Contract>);
         if (rpcRoles.has(provides.role)) mountRpc(mounted, provides, instance.facade as Record<string, (i: unknown) => Promise<unknown>>, config.BODY_LIMIT, config.RPC_TOKEN, config.RPC_PORT !== undefined);
       }
-      for (const spec of instance.routes ?? []) {
-        routes.push({ ...spec, module: module.name });
-        const middleware = toMiddleware(spec, config.BODY_LIMIT);
-        for (const method of [spec.method].flat()) mounted.push({ method, path: spec.path, middleware });
+      for (const route of instance.routes ?? []) {
+        routes.push({ ...route, module: module.name });
+        const middleware = toMiddleware(route, config.BODY_LIMIT);
+        for (const method of [route.method].flat()) mounted.push({ method, path: route.path, middleware });
       }
       for (const [topic, handler] of Object.entries(instance.subscriptions ?? {})) {
         // The plan checked declared topics against migrations; a handler for an undeclared one is a bug in the module.
