@@ -4,13 +4,11 @@ import { it } from 'node:test';
 import { gate } from '../kernel/testing/index.ts';
 import { runSplit } from './split.ts';
 
-// benchmark is left out: its smoke test, through the split runner's gateway to the target running alone, does not
-// finish (the benchmark stays "running"); see the report of issue 13.
-const MODULES = ['events', 'shop', 'cache', 'crowdfund'];
+const MODULES = ['events', 'shop', 'cache', 'crowdfund', 'benchmark'];
 
 it(`npm run split: every service of compose.yaml starts, the ${MODULES.join(', ')} smoke tests pass across them, all stop with 0`, await gate('postgres', 'redis', 'etcd'), async () => {
   const lines: string[] = [];
-  await runSplit(MODULES, (line) => lines.push(line));
+  await runSplit([], (line) => lines.push(line));
   const text = lines.join('\n');
   for (const m of MODULES) assert.match(text, new RegExp(`^  smoke ${m}: all steps passed$`, 'm'));
   assert.equal((text.match(/^  smoke cache: all steps passed$/gm) ?? []).length, 3, 'each cache instance');

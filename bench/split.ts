@@ -8,7 +8,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type Server } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -34,23 +34,40 @@ function makeCertificates(dir: string): void {
   }
 }
 
+interface Forwarded { status: number; headers: IncomingHttpHeaders; body: Buffer }
+
+/** One request to an upstream as it came, Host header included (the benchmark target names its origin from it). */
+function forward(upstream: string, req: IncomingMessage, body: Buffer): Promise<Forwarded> {
+  const u = new URL(upstream);
+  return new Promise((resolve, reject) => {
+    const r = httpRequest({ host: u.hostname, port: u.port, method: req.method, path: req.url, headers: { ...req.headers, connection: 'close' } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    r.on('error', reject);
+    r.end(body);
+  });
+}
+
 /** One port that forwards each request to the first upstream with the route. */
 function gateway(upstreams: string[]): Promise<{ url: string; server: Server }> {
   const server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
-    const body = chunks.length ? Buffer.concat(chunks) : undefined;
-    const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => !['host', 'connection', 'content-length'].includes(k))) as Record<string, string>;
-    let answer: Response | undefined;
-    for (const up of upstreams) {
-      answer = await fetch(`${up}${req.url}`, { method: req.method, headers, body: req.method === 'GET' || req.method === 'HEAD' ? undefined : body, redirect: 'manual' });
-      if (answer.status !== 404 && answer.status !== 405) break;
-      const text = await answer.clone().text();
-      if (!/"(NOT_FOUND|METHOD_NOT_ALLOWED)"/.test(text)) break;
+    const body = Buffer.concat(chunks);
+    try {
+      let answer: Forwarded | undefined;
+      for (const up of upstreams) {
+        answer = await forward(up, req, body);
+        if ((answer.status !== 404 && answer.status !== 405) || !/"(NOT_FOUND|METHOD_NOT_ALLOWED)"/.test(answer.body.toString())) break;
+      }
+      const { connection: _c, 'transfer-encoding': _t, ...headers } = answer!.headers;
+      res.writeHead(answer!.status, headers).end(answer!.body);
+    } catch (err) {
+      res.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'BAD_GATEWAY', message: (err as Error).message }));
     }
-    const payload = Buffer.from(await answer!.arrayBuffer());
-    const outHeaders = Object.fromEntries([...answer!.headers].filter(([k]) => !['content-encoding', 'transfer-encoding', 'connection', 'content-length'].includes(k)));
-    res.writeHead(answer!.status, outHeaders).end(payload);
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, server })));
 }
@@ -98,7 +115,7 @@ export async function runSplit(only: string[] = [], out: (line: string) => void 
     };
     const urls = new Map<string, string>();
     for (const [name, service] of services) {
-      const env: Env = { HOST: '127.0.0.1', GRPC_HOST: '127.0.0.1', LOG_LEVEL: 'warn', BUS_STREAM_PREFIX: run, SHOP_REDIS_PREFIX: `${run}:shop:`, CACHE_KEY_PREFIX: `${run}/`, BUS_POLL_MS: '50' };
+      const env: Env = { HOST: '127.0.0.1', GRPC_HOST: '127.0.0.1', LOG_LEVEL: process.env.SPLIT_LOG_LEVEL ?? 'warn' /* debug: request lines */, BUS_STREAM_PREFIX: run, SHOP_REDIS_PREFIX: `${run}:shop:`, CACHE_KEY_PREFIX: `${run}/`, BUS_POLL_MS: '50' };
       for (const [key, value] of Object.entries(service.environment!)) {
         if (key.endsWith('_FILE') && value.startsWith('/run/secrets/')) env[key.slice(0, -5)] = secrets[key.slice(0, -5)];
         else if (!['HOST', 'LOG_LEVEL'].includes(key)) env[key] = local(String(value));
@@ -106,7 +123,7 @@ export async function runSplit(only: string[] = [], out: (line: string) => void 
       env.PORT = String(ports.get(name)!.port);
       env.GRPC_PORT = String(ports.get(name)!.grpc);
       env.DATA_DIR = tempDir('cantons-split-data-');
-      if (env.MODULES?.includes('benchmark.target')) Object.assign(env, { BENCHMARK_TARGET_PREFIX: '/target', BENCHMARK_TARGET_DELAY_MS: '20-100', LOG_LEVEL: 'info' }); // reached at <gateway>/target
+      if (env.MODULES?.includes('benchmark.target')) Object.assign(env, { BENCHMARK_TARGET_PREFIX: '/target', BENCHMARK_TARGET_DELAY_MS: '20-100' }); // reached at <gateway>/target
       const app = await spawnApp(env, { readyTimeoutMs: 60_000 });
       running.push(app);
       urls.set(name, app.url);
