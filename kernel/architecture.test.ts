@@ -44,6 +44,7 @@ export const KERNEL_PUBLIC = [
   'kernel/http/cursor.ts',
   'kernel/http/body.ts',
   'kernel/bus/types.ts',
+  'kernel/smoke.ts',
 ];
 
 /** What the bench may use besides: running the app as a process and seeding a module. */

@@ -1,19 +1,8 @@
 // `npm run smoke -- benchmark [base-url]`: one benchmark against the built-in target at <base>/target, to its CSV report.
-async function call(url: string, init?: RequestInit): Promise<{ status: number; body: any; text: string }> {
-  const res = await fetch(url, init);
-  const text = await res.text();
-  let body: unknown = text;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    // not JSON: the CSV, or an error page
-  }
-  return { status: res.status, body, text };
-}
+import { check, fetchAnswer } from '../../kernel/smoke.ts';
 
-function expect(ok: boolean, what: string, got: unknown): void {
-  if (!ok) throw new Error(`smoke benchmark: ${what}; got ${JSON.stringify(got)}`);
-}
+const call = fetchAnswer;
+const expect = (ok: boolean, what: string, got: unknown) => check('benchmark', ok, what, got);
 
 export async function benchmarkSmoke(baseUrl: string, print: (line: string) => void): Promise<void> {
   const health = await call(`${baseUrl}/api/v1/health`);

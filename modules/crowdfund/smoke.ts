@@ -1,25 +1,14 @@
 // `npm run smoke -- crowdfund [base-url]`: propose a project, wait for its threads, vote, reply, tag, list.
 import { randomUUID } from 'node:crypto';
+import { check, fetchAnswer } from '../../kernel/smoke.ts';
 
-async function call(url: string, method = 'GET', body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
-  const res = await fetch(url, {
+const call = (url: string, method = 'GET', body?: unknown, headers: Record<string, string> = {}) =>
+  fetchAnswer(url, {
     method,
     headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  const text = await res.text();
-  let parsed: unknown = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    // keep the text for the failure message
-  }
-  return { status: res.status, body: parsed };
-}
-
-function expect(ok: boolean, what: string, got: unknown): void {
-  if (!ok) throw new Error(`smoke crowdfund: ${what}; got ${JSON.stringify(got)}`);
-}
+const expect = (ok: boolean, what: string, got: unknown) => check('crowdfund', ok, what, got);
 
 export async function smokeCrowdfund(baseUrl: string, print: (line: string) => void): Promise<void> {
   const name = `smoke ${randomUUID().slice(0, 8)}`;

@@ -1,22 +1,10 @@
 // `npm run smoke -- events [base-url]`: post one event of each kind, read it back by trace id and index, check stats.
 import { randomUUID } from 'node:crypto';
+import { check, fetchAnswer } from '../../kernel/smoke.ts';
 import { KIND_PATHS, type EventKind } from './contract.ts';
 
-async function call(url: string, init?: RequestInit): Promise<{ status: number; body: any }> {
-  const res = await fetch(url, init);
-  const text = await res.text();
-  let body: unknown = text;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    // keep the text for the failure message
-  }
-  return { status: res.status, body };
-}
-
-function expect(ok: boolean, what: string, got: unknown): void {
-  if (!ok) throw new Error(`smoke events: ${what}; got ${JSON.stringify(got)}`);
-}
+const call = fetchAnswer;
+const expect = (ok: boolean, what: string, got: unknown) => check('events', ok, what, got);
 
 export async function smokeEvents(baseUrl: string, print: (line: string) => void): Promise<void> {
   const now = new Date().toISOString();
