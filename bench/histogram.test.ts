@@ -36,3 +36,13 @@ test('sub-millisecond and very large values keep their order and clamp to min an
 test('an empty histogram summarises to zeros', () => {
   assert.deepEqual(new Histogram().summary(), { count: 0, min: 0, max: 0, avg: 0, p50: 0, p90: 0, p95: 0, p99: 0 });
 });
+
+test('reset empties it for the next interval', () => {
+  const h = new Histogram();
+  h.record(500);
+  h.reset();
+  assert.deepEqual(h.summary(), { count: 0, min: 0, max: 0, avg: 0, p50: 0, p90: 0, p95: 0, p99: 0 });
+  h.record(2);
+  h.record(3);
+  assert.deepEqual([h.summary().p50, h.summary().max], [2, 3]); // the 500 left no trace in the buckets either
+});

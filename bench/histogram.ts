@@ -39,6 +39,15 @@ export class Histogram {
     return Math.min(this.maxMs, Math.max(this.minMs, this.hdr.getValueAtPercentile(Math.max(0, p)) / 1000));
   }
 
+  /** Empties it for reuse: the per-second histograms are reset each tick rather than reallocated. */
+  reset(): void {
+    this.hdr.reset();
+    this.count = 0;
+    this.sumMs = 0;
+    this.minMs = Infinity;
+    this.maxMs = 0;
+  }
+
   summary(): LatencySummary {
     const r = (v: number) => Math.round(v * 1000) / 1000;
     if (this.count === 0) return { count: 0, min: 0, max: 0, avg: 0, p50: 0, p90: 0, p95: 0, p99: 0 };

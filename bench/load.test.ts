@@ -134,6 +134,20 @@ test('a timed run stops starting iterations when time is up', async () => {
   assert.equal(r.cutOff, false);
 });
 
+test('the timeline keeps each second\'s counts and latency percentiles, adding up to the run', async () => {
+  const r = await runLoad({
+    url, connections: 4, durationMs: 1300, progress: false,
+    step: async (vu) => { await vu.client.get(vu.iteration % 5 ? '/ok' : '/conflict', { expect: [201, 409] }); },
+  });
+  assert.equal(r.timeline.length, 2); // one tick at 1 s, then the 0.3 s tail
+  const sum = (k: 'requests' | 'ok' | 'errors') => r.timeline.reduce((a, p) => a + p[k], 0);
+  assert.deepEqual([sum('requests'), sum('ok'), sum('errors')], [r.requests, r.ok, r.errors.total]);
+  for (const p of r.timeline) {
+    assert.ok(p.rps > 0 && p.p50 > 0 && p.p50 <= p.p90 && p.p90 <= p.p99 && p.p99 <= p.max && p.max <= r.latency.max, JSON.stringify(p));
+  }
+  assert.ok(Math.abs(r.timeline[0].rps - r.timeline[0].requests) <= r.timeline[0].requests * 0.1); // a 1-second interval
+});
+
 test('in-flight work that outlives the grace period is cut off and not counted as errors', async () => {
   const r = await runLoad({
     url, connections: 2, durationMs: 100, graceMs: 100, progress: false,

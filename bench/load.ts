@@ -40,6 +40,8 @@ export interface LoadOptions {
   progress?: boolean | 'auto';
   progressEveryMs?: number;
   progressStream?: NodeJS.WritableStream & { isTTY?: boolean };
+  /** Appended to each progress line, given the time into this run (ms): e.g. the bench's "part k of n, ETA". */
+  progressTail?: (elapsedMs: number) => string;
   headers?: Record<string, string>;
   timeoutMs?: number;
   seed?: number;
@@ -68,6 +70,7 @@ export interface LoadResult {
   errors: ErrorTally;
   latency: LatencySummary;
   steps: Record<string, StepResult>;
+  /** Per second: requests, ok, errors, rps and latency percentiles, for drawing the run over time. */
   timeline: TimelinePoint[];
   /** CPU the load generator itself used, percent of one core: near 100 means the client may be the bottleneck. */
   loadgenCpuPercent: number;
@@ -174,30 +177,31 @@ function startProgress(opts: LoadOptions, name: string, stats: RunStats, t0: num
   const tty = Boolean(stream.isTTY);
   const printEvery = tty ? 1000 : (opts.progressEveryMs ?? 2000);
   const timeline: TimelinePoint[] = [];
-  let last = { t: t0, requests: 0, errors: 0 };
+  let lastTick = t0;
   let lastPrint = t0;
-  const line = (now: number) => {
-    const rps = ((stats.requests - last.requests) * 1000) / Math.max(1, now - last.t);
-    return `[${name}] ${((now - t0) / 1000).toFixed(1)}s  ${stats.requests} req  ${Math.round(rps)} rps  ${stats.errors.total} errors`;
+  let rps = 0;
+  const line = (now: number) =>
+    `[${name}] ${((now - t0) / 1000).toFixed(1)}s  ${stats.requests} req  ${rps} rps  ${stats.errors.total} errors${opts.progressTail?.(now - t0) ?? ''}`;
+  const tick = (now: number) => {
+    const point = stats.second((now - t0) / 1000, (now - lastTick) / 1000);
+    timeline.push(point);
+    rps = point.rps;
+    lastTick = now;
   };
-  const tick = () => {
+  const timer = setInterval(() => {
     const now = performance.now();
-    timeline.push({
-      t: Math.round((now - t0) / 100) / 10,
-      requests: stats.requests - last.requests,
-      errors: stats.errors.total - last.errors,
-    });
+    tick(now);
     if (enabled && now - lastPrint >= printEvery - 50) {
       stream.write(tty ? `\r${line(now)}\x1b[K` : `${line(now)}\n`);
       lastPrint = now;
     }
-    last = { t: now, requests: stats.requests, errors: stats.errors.total };
-  };
-  const timer = setInterval(tick, 1000);
+  }, 1000);
   return {
     timeline,
     stop(elapsedMs: number) {
       clearInterval(timer);
+      // The tail since the last tick, so the timeline adds up to the run (a sliver under 100 ms is noise).
+      if (elapsedMs - (lastTick - t0) >= 100) tick(t0 + elapsedMs);
       if (enabled && tty) stream.write(`\r${line(t0 + elapsedMs)}\x1b[K\n`);
     },
   };

@@ -26,11 +26,20 @@ export interface ErrorTally {
   samples: Record<string, number>;
 }
 
+/** One second of a run (the last point may be shorter): what it sent, what came back, and how fast. */
 export interface TimelinePoint {
-  /** Seconds since the start. */
+  /** Seconds since the start, at the end of this interval. */
   t: number;
   requests: number;
+  ok: number;
   errors: number;
+  /** Finished requests per second over the interval. */
+  rps: number;
+  /** Latency percentiles of the responses in this interval, ms (0 when none came back). */
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
 }
 
 const SAMPLE_LIMIT = 20;
@@ -44,6 +53,9 @@ class StepCounters {
 
 export class RunStats implements RequestRecorder {
   readonly all = new Histogram();
+  /** The responses since the last `second()` call: the timeline's percentiles. */
+  private readonly current = new Histogram();
+  private last = { requests: 0, ok: 0, errors: 0 };
   readonly steps = new Map<string, StepCounters>();
   requests = 0;
   ok = 0;
@@ -64,6 +76,7 @@ export class RunStats implements RequestRecorder {
     const s = this.step(step);
     s.histogram.record(latencyMs);
     this.all.record(latencyMs);
+    this.current.record(latencyMs);
     s.requests++;
     this.requests++;
     s.statuses[status] = (s.statuses[status] ?? 0) + 1;
@@ -99,6 +112,23 @@ export class RunStats implements RequestRecorder {
     this.errors.total++;
     const samples = this.errors.samples;
     if (sample in samples || Object.keys(samples).length < SAMPLE_LIMIT) samples[sample] = (samples[sample] ?? 0) + 1;
+  }
+
+  /** Closes the interval since the previous call (`seconds` long, ending `t` s into the run) as a timeline point. */
+  second(t: number, seconds: number): TimelinePoint {
+    const h = this.current.summary();
+    const point = {
+      t: Math.round(t * 10) / 10,
+      requests: this.requests - this.last.requests,
+      ok: this.ok - this.last.ok,
+      errors: this.errors.total - this.last.errors,
+      rps: 0,
+      p50: h.p50, p90: h.p90, p99: h.p99, max: h.max,
+    };
+    point.rps = Math.round(point.requests / Math.max(seconds, 0.001));
+    this.last = { requests: this.requests, ok: this.ok, errors: this.errors.total };
+    this.current.reset();
+    return point;
   }
 
   stepResults(): Record<string, StepResult> {
