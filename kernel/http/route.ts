@@ -79,10 +79,33 @@ export function toMiddleware(spec: RouteSpec, bodyLimit: number) {
     // A route that declares no query ignores it.
     const query = spec.query ? validate(spec.query, raw ?? {}, 'query') : {};
     const body = spec.body ? validate(spec.body, await readJsonBody(ctx, bodyLimit), 'body') : undefined;
-    const reply = await spec.handler({ params, query, body, ctx });
-    if (reply.headers) for (const name in reply.headers) ctx.res.setHeader(name, reply.headers[name]);
-    // Setting a body makes the status 200 by itself; only another status costs Koa's status setter.
-    if (reply.status !== undefined || reply.body === undefined) ctx.status = reply.status ?? 200;
-    if (reply.body !== undefined) ctx.body = reply.body;
+    writeReply(ctx, await spec.handler({ params, query, body, ctx }));
   };
+}
+
+/**
+ * A JSON reply goes straight to Node's response, as Koa's respond() would send it (same content type, length
+ * and body bytes); Koa's body setter and respond() cost a cached GET more than all of the kernel's own work.
+ * Anything else — no body, a string or buffer, HEAD, an empty status — takes Koa's path.
+ */
+/** A plain object or array: what Koa would send as JSON (a stream, Blob or Buffer is an object too). */
+const isPlainJson = (body: unknown): body is object =>
+  typeof body === 'object' && body !== null && (Array.isArray(body) || Object.getPrototypeOf(body) === Object.prototype);
+
+function writeReply(ctx: Context, reply: Reply): void {
+  const res = ctx.res;
+  if (reply.headers) for (const name in reply.headers) res.setHeader(name, reply.headers[name]);
+  const { status = 200, body } = reply;
+  if (isPlainJson(body) && ctx.method !== 'HEAD' && status !== 204 && status !== 205 && status !== 304) {
+    const text = JSON.stringify(body);
+    if (!res.hasHeader('content-type')) res.setHeader('content-type', 'application/json; charset=utf-8');
+    res.setHeader('content-length', Buffer.byteLength(text));
+    res.statusCode = status;
+    ctx.respond = false;
+    res.end(text);
+    return;
+  }
+  // Setting a body makes the status 200 by itself; only another status costs Koa's status setter.
+  if (reply.status !== undefined || body === undefined) ctx.status = status;
+  if (body !== undefined) ctx.body = body;
 }
