@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { z } from 'zod';
-import { ConfigError, configKeys, kernelConfigSchema, parseConfig, readEnv, redactUrl } from './config.ts';
+import { ConfigError, configKeys, kernelConfigSchema, localUrl, parseConfig, readEnv, redactUrl } from './config.ts';
 import { createLogger } from './logger.ts';
 import { tempDir } from './testing/index.ts';
 
@@ -29,6 +29,34 @@ describe('config', () => {
     assert.equal(kernel.PORT, 8080);
     assert.equal(kernel.DATA_DIR, 'data');
     assert.equal(kernel.BODY_LIMIT, 1024 * 1024);
+  });
+
+  it('refuses an empty number (PORT= would have listened on a random port) and names what unset means', () => {
+    const problems = (env: Record<string, string>) => {
+      try {
+        parseConfig({ kernel: kernelConfigSchema }, env);
+        return [];
+      } catch (e) {
+        return (e as ConfigError).problems;
+      }
+    };
+    assert.deepEqual(problems({ PORT: '' }), ['PORT: empty; give a number or leave it unset (default 8080)']);
+    assert.deepEqual(problems({ RPC_PORT: ' ' }), ['RPC_PORT: empty; give a number or leave it unset (then /rpc is on PORT)']);
+    assert.deepEqual(problems({ BODY_LIMIT: 'lots' }), ['BODY_LIMIT: not a number']);
+    assert.equal(parseConfig({ kernel: kernelConfigSchema }, { PORT: '0' }).kernel.PORT, 0, 'an explicit 0 is any free port');
+  });
+
+  it('reads LOG_FORMAT: auto by default, pretty or json', () => {
+    assert.equal(parseConfig({ kernel: kernelConfigSchema }, {}).kernel.LOG_FORMAT, 'auto');
+    assert.equal(parseConfig({ kernel: kernelConfigSchema }, { LOG_FORMAT: 'pretty' }).kernel.LOG_FORMAT, 'pretty');
+    assert.throws(() => parseConfig({ kernel: kernelConfigSchema }, { LOG_FORMAT: 'xml' }), /LOG_FORMAT/);
+  });
+
+  it('names a listener by a URL a local reader can open', () => {
+    assert.equal(localUrl('127.0.0.1', 8080), 'http://127.0.0.1:8080');
+    assert.equal(localUrl('0.0.0.0', 80), 'http://127.0.0.1:80');
+    assert.equal(localUrl('::', 8080), 'http://[::1]:8080');
+    assert.equal(localUrl('fe80::1', 8080), 'http://[fe80::1]:8080');
   });
 
   it('reads .env under the environment and NAME_FILE secrets', () => {

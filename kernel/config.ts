@@ -5,14 +5,21 @@ import { z } from 'zod';
 
 export type Env = Record<string, string | undefined>;
 
-/** An integer setting read from the environment: `envInt(8080, 1, 65535)`. The one int helper of every config.ts. */
-export const envInt = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max).default(def);
+/**
+ * An integer read from the environment. `NAME=` (empty, e.g. a `.env` line left blank) is an error, not 0:
+ * coercion alone reads '' as 0, and `PORT=` then listened on a random port without a word.
+ */
+const envIntValue = (min: number, max: number, unset: string) =>
+  z.string().trim().min(1, `empty; give a number or leave it unset (${unset})`).pipe(z.coerce.number<string>({ error: 'not a number' }).int().min(min).max(max));
+
+/** An integer setting with a default: `envInt(8080, 1, 65535)`. The one int helper of every config.ts. */
+export const envInt = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) => envIntValue(min, max, `default ${def}`).default(def);
 
 /** A comma-separated setting (API_KEYS, CORS_ORIGINS, ALLOWED_HOSTS) as a list: trimmed, empty entries dropped. */
 export const listOf = (value: string | undefined): string[] => (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 
 export const kernelConfigSchema = z.object({
-  PORT: envInt(8080, 0, 65535).describe('HTTP port'),
+  PORT: envInt(8080, 0, 65535).describe('HTTP port (0: any free port, named in the start-up line)'),
   HOST: z.string().min(1).default('127.0.0.1').describe('interface to listen on (0.0.0.0 for every interface)'),
   DATA_DIR: z.string().min(1).default('data').describe('directory of the SQLite files, one per module'),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional()
@@ -20,7 +27,10 @@ export const kernelConfigSchema = z.object({
   EVENT_BUS_URL: z.url({ protocol: /^rediss?$/ }).optional()
     .describe('redis:// URL: events travel over Redis Streams instead of the in-process bus'),
   MODULES: z.string().optional().describe('comma-separated modules or module.role names; default every module'),
-  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info').describe('pino log level; request lines are debug'),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info')
+    .describe('pino log level; one access line per request is info (/healthz, /readyz, /metrics: debug)'),
+  LOG_FORMAT: z.enum(['auto', 'pretty', 'json']).default('auto')
+    .describe('log lines as JSON, or human-readable (pretty); auto: pretty when stdout is a terminal, JSON otherwise'),
   BODY_LIMIT: envInt(1024 * 1024, 1).describe('largest request body in bytes (413 past it)'),
   SHUTDOWN_TIMEOUT_MS: envInt(10_000, 1).describe('budget for draining on SIGTERM/SIGINT before exiting 1'),
   DB_CONNECT_ATTEMPTS: envInt(6, 1).describe('Postgres connect attempts before start-up fails'),
@@ -40,7 +50,7 @@ export const kernelConfigSchema = z.object({
   API_KEYS: z.string().optional()
     .refine((v) => v === undefined || listOf(v).every((k) => k.length >= 16), 'each API key needs at least 16 characters')
     .describe('secret; comma-separated API keys: every module route then needs `Authorization: Bearer <key>` or `X-API-Key: <key>` (401 otherwise); /healthz and /readyz stay open'),
-  RPC_PORT: z.coerce.number().int().min(0).max(65535).optional()
+  RPC_PORT: envIntValue(0, 65535, 'then /rpc is on PORT').optional()
     .describe('port of an internal listener that alone serves /rpc (calls between processes; point the role URLs of its callers at it); unset: /rpc is on PORT'),
   RPC_HOST: z.string().min(1).optional().describe('interface of the RPC_PORT listener; default HOST'),
   CORS_ORIGINS: z.string().optional().describe('comma-separated origins (`https://app.example.com`) whose pages may call the API from a browser; none by default'),
@@ -114,6 +124,15 @@ export function parseConfig<S extends Record<string, z.ZodType>>(
   }
   if (problems.length) throw new ConfigError(problems);
   return out as { [K in keyof S]: z.output<S[K]> };
+}
+
+/**
+ * `http://host:port` of a listener for a reader on this machine: a wildcard HOST (every interface) is
+ * reached on loopback, an IPv6 address goes in brackets.
+ */
+export function localUrl(host: string, port: number): string {
+  const name = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+  return `http://${name.includes(':') ? `[${name}]` : name}:${port}`;
 }
 
 /** `postgres://user:secret@host/db` → `postgres://user:***@host/db`, for log lines and errors. */

@@ -1,6 +1,6 @@
 // The shop's settings, read from the environment with every other problem at start-up.
 import { z } from 'zod';
-import { envInt } from '../../kernel/config.ts';
+import { envInt, localUrl, type KernelConfig } from '../../kernel/config.ts';
 
 export const shopConfigSchema = z
   .object({
@@ -10,9 +10,9 @@ export const shopConfigSchema = z
     PRODUCT_IMAGE_ROOT: z
       .string()
       .min(1)
-      .default('http://127.0.0.1:8080/images')
       .transform((s) => s.replace(/\/+$/, ''))
-      .describe('order lines carry image = <root>/<product_id>.jpg'),
+      .optional()
+      .describe('order lines carry image = <root>/<product_id>.jpg; default http://HOST:PORT/images, this process\'s own port'),
     SHOP_HOLD_TTL_MS: envInt(600_000, 1000).describe('how long a stock hold lives when its order never arrives (a crash between reserve and insert)'),
   })
   .superRefine((c, ctx) => {
@@ -21,3 +21,7 @@ export const shopConfigSchema = z
     }
   });
 export type ShopConfig = z.output<typeof shopConfigSchema>;
+
+/** PRODUCT_IMAGE_ROOT, else this process's own HOST and PORT: a fixed default named port 8080 whatever PORT said. */
+export const imageRoot = (config: ShopConfig, kernel: KernelConfig): string =>
+  config.PRODUCT_IMAGE_ROOT ?? `${localUrl(kernel.HOST, kernel.PORT)}/images`;

@@ -1,6 +1,6 @@
 // The shop.orders role: the order routes, calling shop.products through its facade (in-process or HTTP).
 import type { RoleContext, RoleInstance } from '../../../kernel/module.ts';
-import type { ShopConfig } from '../config.ts';
+import { imageRoot, type ShopConfig } from '../config.ts';
 import { productsContract } from '../contract.ts';
 import { orderRoutes } from './routes.ts';
 import { createOrderService } from './service.ts';
@@ -13,7 +13,7 @@ export function createOrdersRole(ctx: RoleContext<ShopConfig>): RoleInstance {
     products: ctx.facade(productsContract),
     bus: ctx.bus,
     log: ctx.log,
-    imageRoot: ctx.config.PRODUCT_IMAGE_ROOT,
+    imageRoot: imageRoot(ctx.config, ctx.kernel),
     holdTtlMs: ctx.config.SHOP_HOLD_TTL_MS,
   });
   return { routes: orderRoutes(service) };
