@@ -1,21 +1,11 @@
-// /openapi.json built from the same zod schemas the routes validate with.
+// /openapi.json built from the routes' own specs: the zod schemas they validate with, plus their docs fields.
+// Generic on purpose: it knows the kernel's behaviour (validation, API keys, readiness) and nothing of any module.
+import { STATUS_CODES } from 'node:http';
 import { z } from 'zod';
-import type { RouteSpec } from './http/route.ts';
+import { catalogue } from './errors.ts';
+import type { HttpMethod, ResponseDoc, RouteSpec } from './http/route.ts';
 
-const errorBody = z.object({ error: z.string(), message: z.string() });
-
-const toJson = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, any>;
-
-function parameters(schema: z.ZodType | undefined, where: 'path' | 'query') {
-  if (!schema) return [];
-  const json = toJson(schema);
-  return Object.entries<Record<string, unknown>>(json.properties ?? {}).map(([name, s]) => ({
-    name,
-    in: where,
-    required: where === 'path' || (json.required ?? []).includes(name),
-    schema: s,
-  }));
-}
+type Json = Record<string, any>;
 
 /** `/config/*key` and `/products/:id` → `/config/{key}`, `/products/{id}`. */
 export const openapiPath = (path: string) => path.replace(/[:*]([A-Za-z_]\w*)\+?/g, '{$1}');
@@ -26,29 +16,201 @@ const securitySchemes = {
   apiKeyHeader: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'one of API_KEYS' },
 };
 
+/** The body of every error (AppError.toBody). */
+const errorSchema = {
+  type: 'object',
+  required: ['error', 'message'],
+  properties: {
+    error: { type: 'string', description: 'a code of the error catalogue (docs/errors.md); stable' },
+    message: { type: 'string', description: 'for people; may change' },
+    details: {
+      type: 'array',
+      description: 'VALIDATION_ERROR: one entry per bad field',
+      items: { type: 'object', required: ['field', 'message'], properties: { field: { type: 'string' }, message: { type: 'string' } } },
+    },
+  },
+};
+
+/** A shared response per error status; the operation lists its codes in the description it puts beside the $ref. */
+const ERROR_RESPONSES: Record<number, string> = {
+  400: 'ValidationError',
+  401: 'Unauthorized',
+  404: 'NotFound',
+  409: 'Conflict',
+  413: 'PayloadTooLarge',
+  415: 'UnsupportedMediaType',
+  422: 'UnprocessableContent',
+  500: 'UnexpectedError',
+  503: 'ServiceUnavailable',
+};
+
+const requestId = { $ref: '#/components/headers/X-Request-Id' };
+
+/** What the kernel itself may answer on a route, before the route's own codes. */
+function kernelCodes(r: RouteSpec, apiKeys: boolean): string[] {
+  const readsJson = r.body !== undefined || (r.rawBody !== undefined && (r.rawBody.contentType ?? 'application/json') === 'application/json');
+  return [
+    'VALIDATION_ERROR', // every path and query value passes the text check, declared or not
+    ...(readsJson ? ['BAD_REQUEST', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE'] : []),
+    ...(apiKeys ? ['UNAUTHORIZED'] : []),
+    'NOT_READY',
+  ];
+}
+
+/** Builds the document; every part of it is computed here, once per call, never per API request. */
 export function buildOpenApi(routes: Array<RouteSpec & { module: string }>, version: string, opts: { apiKeys?: boolean } = {}) {
-  const paths: Record<string, Record<string, unknown>> = {};
-  for (const r of routes) {
-    const responses: Record<string, unknown> = {};
-    for (const [status, schema] of Object.entries(r.responses)) {
-      responses[status] = schema
-        ? { description: status, content: { 'application/json': { schema: toJson(schema) } } }
-        : { description: status };
+  const components = { schemas: { Error: errorSchema } as Json, responses: {} as Json, headers: {} as Json };
+  components.headers['X-Request-Id'] = { description: 'the request id (the client\'s X-Request-Id or X-Trace-Id, else a new one); the log lines of this request carry it', schema: { type: 'string' } };
+
+  /** A zod schema as JSON Schema; schemas named with `.meta({ id })` become shared components. */
+  function schemaOf(schema: z.ZodType): Json {
+    const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Json;
+    const { $schema: _, $defs, ...rest } = JSON.parse(JSON.stringify(json).replaceAll('"#/$defs/', '"#/components/schemas/'));
+    for (const [id, def] of Object.entries<Json>($defs ?? {})) {
+      const known = components.schemas[id];
+      if (known && JSON.stringify(known) !== JSON.stringify(def)) throw new Error(`/openapi.json: two different schemas are named ${id}`);
+      components.schemas[id] = def;
     }
-    if (opts.apiKeys) responses['401'] = { description: 'no valid API key', content: { 'application/json': { schema: toJson(errorBody) } } };
-    responses.default = { description: 'error', content: { 'application/json': { schema: toJson(errorBody) } } };
-    const operation = {
-      summary: r.summary,
-      tags: r.tags ?? [r.module],
-      parameters: [...parameters(r.params, 'path'), ...parameters(r.query, 'query')],
-      ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: toJson(r.body) } } } } : {}),
-      responses,
-    };
-    const path = openapiPath(r.path);
-    for (const method of [r.method].flat()) (paths[path] ??= {})[method] = operation;
+    return rest;
   }
-  const secured = opts.apiKeys
-    ? { components: { securitySchemes }, security: [{ bearerAuth: [] }, { apiKeyHeader: [] }] }
-    : {};
-  return { openapi: '3.1.0', info: { title: 'cantons', version }, ...secured, paths };
+
+  function errorResponse(status: number): Json {
+    const name = ERROR_RESPONSES[status] ?? `Error${status}`;
+    if (!components.responses[name]) {
+      const code = [...catalogue].find(([, e]) => e.status === status)?.[0] ?? 'UNEXPECTED_ERROR';
+      const example: Json = { error: code, message: catalogue.get(code)?.description ?? STATUS_CODES[status] };
+      if (code === 'VALIDATION_ERROR') {
+        Object.assign(example, { message: 'Invalid body: name: Invalid input: expected string, received undefined', details: [{ field: 'name', message: 'Invalid input: expected string, received undefined' }] });
+      }
+      components.responses[name] = {
+        description: STATUS_CODES[status] ?? `error ${status}`,
+        headers: { 'X-Request-Id': requestId },
+        content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' }, example } },
+      };
+    }
+    return { $ref: `#/components/responses/${name}` };
+  }
+
+  function headerRefs(headers: Record<string, string> = {}): Json {
+    const out: Json = { 'X-Request-Id': requestId };
+    for (const [name, description] of Object.entries(headers)) {
+      components.headers[name] ??= { description, schema: { type: 'string' } };
+      out[name] = { $ref: `#/components/headers/${name}` };
+    }
+    return out;
+  }
+
+  function success(status: string, value: z.ZodType | null | ResponseDoc): Json {
+    const doc: ResponseDoc = value instanceof z.ZodType ? { description: STATUS_CODES[status]!, schema: value } : (value ?? { description: STATUS_CODES[status]! });
+    return {
+      description: doc.description,
+      headers: headerRefs(doc.headers),
+      ...(doc.schema ? { content: { [doc.contentType ?? 'application/json']: { schema: schemaOf(doc.schema) } } } : {}),
+    };
+  }
+
+  function responses(r: RouteSpec): Json {
+    const out: Json = {};
+    const codes = new Map<number, string[]>();
+    for (const code of [...kernelCodes(r, Boolean(opts.apiKeys)), ...(r.errors ?? [])]) {
+      const entry = catalogue.get(code);
+      if (!entry) throw new Error(`/openapi.json: ${r.path} names error code ${code}, which no defineErrors declares`);
+      codes.set(entry.status, [...(codes.get(entry.status) ?? []), code]);
+    }
+    for (const [status, value] of Object.entries(r.responses)) {
+      if (Number(status) >= 400) codes.set(Number(status), codes.get(Number(status)) ?? []);
+      else out[status] = success(status, value);
+    }
+    for (const [status, list] of [...codes].sort(([a], [b]) => a - b)) {
+      const described = list.map((c) => `- \`${c}\`: ${catalogue.get(c)!.description}`).join('\n');
+      out[status] = { ...errorResponse(status), ...(described && { description: described }) };
+    }
+    out.default = { ...errorResponse(500), description: 'Any other error, in the same shape (405, 408, 431, 500 …; docs/errors.md).' };
+    return out;
+  }
+
+  function parameters(r: RouteSpec): Json[] {
+    const out: Json[] = [];
+    for (const [where, schema] of [['path', r.params], ['query', r.query]] as const) {
+      if (!schema) continue;
+      const json = schemaOf(schema);
+      const examples = r.example?.[where === 'path' ? 'params' : 'query'] ?? {};
+      for (const [name, s] of Object.entries<Json>(json.properties ?? {})) {
+        const { description, ...rest } = s;
+        out.push({
+          name,
+          in: where,
+          required: where === 'path' || (json.required ?? []).includes(name),
+          ...(description && { description }),
+          schema: rest,
+          ...(examples[name] !== undefined && { example: examples[name] }),
+        });
+      }
+    }
+    for (const [name, description] of Object.entries(r.headers ?? {})) {
+      const example = r.example?.headers?.[name];
+      out.push({ name, in: 'header', required: false, description, schema: { type: 'string' }, ...(example !== undefined && { example }) });
+    }
+    return out;
+  }
+
+  function requestBody(r: RouteSpec): Json | undefined {
+    const declared = r.body ? { schema: r.body, contentType: 'application/json', description: undefined } : r.rawBody;
+    if (!declared) return undefined;
+    let schema = schemaOf(declared.schema);
+    // The body's own fields stay inline, so that a reader (and kernel/fuzz.test.ts) sees them without a $ref.
+    if (typeof schema.$ref === 'string' && Object.keys(schema).length === 1) schema = components.schemas[schema.$ref.split('/').pop()!];
+    const example = r.example && 'body' in r.example ? { example: r.example.body } : {};
+    return {
+      required: true,
+      ...(declared.description && { description: declared.description }),
+      content: { [declared.contentType ?? 'application/json']: { schema, ...example } },
+    };
+  }
+
+  const paths: Record<string, Json> = {};
+  const ids = new Set<string>();
+  for (const r of routes) {
+    const path = openapiPath(r.path);
+    for (const method of [r.method].flat()) {
+      const operationId = operationIdOf(r, method);
+      if (ids.has(operationId)) throw new Error(`/openapi.json: operationId ${operationId} is used twice (${method} ${r.path})`);
+      ids.add(operationId);
+      const body = requestBody(r);
+      const parameters_ = parameters(r);
+      (paths[path] ??= {})[method] = {
+        operationId,
+        summary: r.summary,
+        ...(r.description && { description: r.description }),
+        tags: r.tags ?? [r.module],
+        ...(parameters_.length && { parameters: parameters_ }),
+        ...(body && { requestBody: body }),
+        responses: responses(r),
+        // What its example answers on a fresh start when that is not its first status (kernel/openapi.test.ts).
+        ...(r.example?.status && { 'x-example-status': r.example.status }),
+      };
+    }
+  }
+  const security = opts.apiKeys ? { security: [{ bearerAuth: [] }, { apiKeyHeader: [] }] } : { security: [] };
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'cantons',
+      version,
+      description: 'Every public route of this process (the modules MODULES enables). Errors are `{"error": CODE, "message": …}` (docs/errors.md).',
+      license: { name: 'MIT', identifier: 'MIT' },
+    },
+    servers: [{ url: '/', description: 'this process' }],
+    ...security,
+    paths,
+    components: { ...components, ...(opts.apiKeys && { securitySchemes }) },
+  };
+}
+
+/** The route's own operationId for this method, else one derived from method and path (`getProductsById`). */
+export function operationIdOf(r: Pick<RouteSpec, 'operationId' | 'path'>, method: HttpMethod): string {
+  const given = typeof r.operationId === 'string' ? r.operationId : r.operationId?.[method];
+  if (given) return given;
+  const words = r.path.split(/[^A-Za-z0-9:*]+/).filter(Boolean).map((w) => (/^[:*]/.test(w) ? `by_${w.slice(1)}` : w));
+  return [method, ...words.flatMap((w) => w.split('_'))].map((w, i) => (i ? w[0].toUpperCase() + w.slice(1) : w.toLowerCase())).join('');
 }

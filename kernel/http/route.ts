@@ -20,18 +20,55 @@ export interface RouteInput<P, Q, B> {
   ctx: Context;
 }
 
+/** A response as /openapi.json shows it: what it means, its body's schema (none when omitted), its headers. */
+export interface ResponseDoc {
+  description: string;
+  schema?: z.ZodType;
+  /** The body's media type when it is not JSON (a CSV report). */
+  contentType?: string;
+  /** Headers this response sets, name → what they say (X-Request-Id is on every response already). */
+  headers?: Record<string, string>;
+}
+
+/**
+ * Values for every input of a route, shown by /docs ("Try it out") and sent by kernel/openapi-examples.test.ts:
+ * sent in document order on a fresh start, each answers the route's first documented status (or `status`).
+ */
+export interface RouteExample {
+  params?: Record<string, string | number>;
+  query?: Record<string, string | number | boolean>;
+  headers?: Record<string, string>;
+  body?: unknown;
+  /** The status this example answers when it cannot reach a success on a fresh start (an id made at run time). */
+  status?: number;
+}
+
 export interface RouteSpec<P = any, Q = any, B = any> {
   method: HttpMethod | HttpMethod[];
   /** @koa/router path: `/products/:id`, `/config/*key`. */
   path: string;
+  /** camelCase and unique, for generated clients; one per method when there are several. Derived when omitted. */
+  operationId?: string | Partial<Record<HttpMethod, string>>;
   summary: string;
+  /** Markdown, for /docs: what a client needs beyond the summary. */
+  description?: string;
   tags?: string[];
   params?: z.ZodType<P>;
   query?: z.ZodType<Q>;
+  /** Request headers the handler reads, name → what they do (documentation only). */
+  headers?: Record<string, string>;
   /** Any JSON is accepted when `body` is `z.unknown()`; omitted means the route reads no body. */
   body?: z.ZodType<B>;
-  /** status → schema of the body (null: no body), for /openapi.json. */
-  responses: Record<number, z.ZodType | null>;
+  /** A body the handler reads itself (its own limit, a multipart form): documented, not validated by the kernel. */
+  rawBody?: { schema: z.ZodType; contentType?: string; description?: string };
+  /** Success statuses → the body's schema (null: no body) or a ResponseDoc, for /openapi.json. */
+  responses: Record<number, z.ZodType | null | ResponseDoc>;
+  /**
+   * Catalogue codes (kernel/errors.ts defineErrors) this route answers with besides the kernel's own
+   * (VALIDATION_ERROR, BAD_REQUEST, UNAUTHORIZED, NOT_READY …); their statuses come from the catalogue.
+   */
+  errors?: string[];
+  example?: RouteExample;
   handler(input: RouteInput<P, Q, B>): Promise<Reply> | Reply;
 }
 

@@ -12,7 +12,9 @@ export interface RouteOptions {
   maxValueBytes: number;
 }
 
-const errorBody = z.object({ error: z.string(), message: z.string() });
+// Response headers of the cache, for /openapi.json.
+const REVISION = { 'X-Cache-Revision': 'the etcd revision (mod_revision) of the value: it grows with every write to any key' };
+const STALE = { 'X-Cache-Stale': '`true` when this instance\'s copy may be behind etcd (its watch is reconnecting); absent otherwise' };
 const flag = z
   .string()
   .default('true')
@@ -42,15 +44,17 @@ export function cacheRoutes(backend: CacheBackend, opts: RouteOptions, metrics: 
   const put = route({
     method: ['put', 'post'],
     path: '/config/*key',
+    operationId: { put: 'putConfigValue', post: 'postConfigValue' },
     summary: 'Store any JSON value under a key (POST is an alias of PUT). The request body is the value.',
+    description: 'The whole body is the value: an object, array, string, number, boolean or null, up to CACHE_MAX_VALUE_BYTES as compact JSON. Every instance sees the write once etcd has it.',
     tags: ['cache'],
     params: keyParam,
+    rawBody: { schema: z.unknown().describe('any JSON value'), description: 'the value to store, as JSON' },
     responses: {
-      200: z.object({ key: z.string(), value: z.unknown(), revision: z.number().int() }),
-      400: errorBody,
-      413: errorBody,
-      503: errorBody,
+      200: { description: 'Stored: the key, the value as stored and its revision', schema: z.object({ key: z.string(), value: z.unknown(), revision: z.number().int() }) },
     },
+    errors: ['INVALID_KEY', 'VALUE_TOO_LARGE', 'CACHE_BACKEND_UNAVAILABLE'],
+    example: { params: { key: 'feature-flags' }, body: { checkout_v2: true, max_items: 20 } },
     async handler({ ctx }) {
       const key = keyFromPath(ctx.path);
       // Read here, not through the route's `body`, so the limit follows CACHE_MAX_VALUE_BYTES rather
@@ -69,11 +73,15 @@ export function cacheRoutes(backend: CacheBackend, opts: RouteOptions, metrics: 
   const get = route({
     method: 'get',
     path: '/config/*key',
+    operationId: 'getConfigValue',
     summary: 'Read a value: from this instance\'s copy (use_cache=true, default) or linearizably from etcd.',
+    description: 'The body is the stored JSON as it was written. A 404 read from a stale copy carries `X-Cache-Stale: true` too.',
     tags: ['cache'],
     params: keyParam,
     query: z.object({ use_cache: flag }),
-    responses: { 200: z.unknown(), 400: errorBody, 404: errorBody, 503: errorBody },
+    responses: { 200: { description: 'The stored value', schema: z.unknown().describe('the JSON value stored under the key'), headers: { ...REVISION, ...STALE } } },
+    errors: ['INVALID_KEY', 'KEY_NOT_FOUND', 'CACHE_BACKEND_UNAVAILABLE'],
+    example: { params: { key: 'feature-flags' }, query: { use_cache: 'true' } },
     async handler({ ctx, query }) {
       const key = keyFromPath(ctx.path);
       if (query.use_cache && backend.ready()) {
@@ -91,10 +99,14 @@ export function cacheRoutes(backend: CacheBackend, opts: RouteOptions, metrics: 
   const del = route({
     method: 'delete',
     path: '/config/*key',
+    operationId: 'deleteConfigValue',
     summary: 'Delete a key.',
+    description: 'Every instance forgets the key once etcd has the delete.',
     tags: ['cache'],
     params: keyParam,
-    responses: { 204: null, 400: errorBody, 404: errorBody, 503: errorBody },
+    responses: { 204: { description: 'Deleted', headers: REVISION } },
+    errors: ['INVALID_KEY', 'KEY_NOT_FOUND', 'CACHE_BACKEND_UNAVAILABLE'],
+    example: { params: { key: 'feature-flags' } },
     async handler({ ctx }) {
       const key = keyFromPath(ctx.path);
       const revision = await backend.delete(key);
@@ -106,7 +118,9 @@ export function cacheRoutes(backend: CacheBackend, opts: RouteOptions, metrics: 
   const list = route({
     method: 'get',
     path: '/config',
+    operationId: 'listConfigKeys',
     summary: 'List keys in byte order, optionally under a prefix; page with `cursor`.',
+    description: 'A page of at most `limit` keys; pass `next_cursor` back as `cursor` for the next page (null: the last page).',
     tags: ['cache'],
     query: z.object({
       prefix: z.string().max(MAX_KEY_BYTES).regex(/^[^\u0000-\u001f\u007f-\u009f]*$/, 'no control characters').default(''),
@@ -116,10 +130,10 @@ export function cacheRoutes(backend: CacheBackend, opts: RouteOptions, metrics: 
       use_cache: flag,
     }),
     responses: {
-      200: z.object({ keys: z.array(z.string()), next_cursor: z.string().nullable() }),
-      400: errorBody,
-      503: errorBody,
+      200: { description: 'A page of keys', schema: z.object({ keys: z.array(z.string()), next_cursor: z.string().nullable() }), headers: STALE },
     },
+    errors: ['CACHE_BACKEND_UNAVAILABLE'],
+    example: { query: { prefix: '', limit: 100, use_cache: 'true' } },
     async handler({ query }) {
       const page = await backend.list({ prefix: query.prefix, limit: query.limit, after: query.cursor, fresh: !query.use_cache });
       if (page.stale) metrics.staleReads.inc();
@@ -134,9 +148,12 @@ export function cacheRoutes(backend: CacheBackend, opts: RouteOptions, metrics: 
   const emptyKey = route({
     method: ['put', 'post', 'delete'],
     path: '/config',
+    operationId: { put: 'putEmptyKey', post: 'postEmptyKey', delete: 'deleteEmptyKey' },
     summary: 'An empty key is refused.',
+    description: 'Always 400 INVALID_KEY: `/config` itself names no key (GET /config lists keys).',
     tags: ['cache'],
-    responses: { 400: errorBody },
+    responses: { 400: null },
+    errors: ['INVALID_KEY'],
     handler() {
       throw cacheErrors.INVALID_KEY('Invalid key: the key is empty');
     },
