@@ -5,8 +5,12 @@ import { isoTimestamp, KIND_PATHS, listResultSchema, statsSchema, storedEventSch
 import { listCursor } from '../store/bounds.ts';
 import type { EventStore } from '../store/event-store.ts';
 
-const errorBody = z.object({ error: z.string(), message: z.string() });
-const indexParam = z.object({ index: z.string().regex(/^\d{1,15}$/, 'must be a non-negative integer').transform(Number) });
+// Documented as the integer it is (the pattern is how the path's text is checked).
+const indexParam = z.object({
+  index: z.string().regex(/^\d{1,15}$/, 'must be a non-negative integer').transform(Number).meta({ type: 'integer', minimum: 0, pattern: undefined }),
+});
+// The trace id the receiver's examples send (receiver.ts), so that the by-trace examples find their event.
+const exampleTrace = (kind: EventKind) => `example-${KIND_PATHS[kind]}-1`;
 const traceParam = z.object({ trace_id: traceIdSchema });
 
 const listQuery = (kind: EventKind) =>
@@ -20,32 +24,46 @@ const listQuery = (kind: EventKind) =>
 function kindRoutes(store: EventStore, kind: EventKind): RouteSpec[] {
   const base = `/events/${KIND_PATHS[kind]}`;
   const tags = ['events'];
+  // listSnowReports, getSnowReportAt, getSnowReportByTrace …
+  const Name = kind.split('_').map((w) => w[0].toUpperCase() + w.slice(1)).join('');
   return [
     route({
       method: 'get',
       path: base,
+      operationId: `list${Name}s`,
       summary: `${kind} events with start_timestamp <= date_created < end_timestamp, oldest first, paged by cursor`,
+      description: 'Timestamps are ISO-8601 with an offset (`Z` or `+01:00`). Pass `next_cursor` back as `cursor`, with the same range, for the next page.',
       tags,
       query: listQuery(kind),
-      responses: { 200: listResultSchema, 400: errorBody },
+      responses: { 200: { description: 'A page of events', schema: listResultSchema } },
+      errors: ['INVALID_RANGE'],
+      example: { query: { start_timestamp: '2000-01-01T00:00:00Z', end_timestamp: '2100-01-01T00:00:00Z', limit: 100 } },
       handler: async ({ query: { cursor, ...range } }) => ({ body: await store.list({ kind, ...range, after: cursor }) }),
     }),
     route({
       method: 'get',
       path: `${base}/at/:index`,
+      operationId: `get${Name}At`,
       summary: `The index-th ${kind} in arrival order (0-based)`,
+      description: 'Arrival order is the order storage committed the events; index 0 is the first.',
       tags,
       params: indexParam,
-      responses: { 200: storedEventSchema, 404: errorBody },
+      responses: { 200: { description: 'The event, with what storage added', schema: storedEventSchema } },
+      errors: ['EVENT_NOT_FOUND'],
+      example: { params: { index: 0 } },
       handler: async ({ params }) => ({ body: await store.at(kind, params.index) }),
     }),
     route({
       method: 'get',
       path: `${base}/by-trace/:trace_id`,
+      operationId: `get${Name}ByTrace`,
       summary: `The ${kind} stored under a trace id`,
+      description: 'The trace id is the X-Trace-Id the event was sent with, or the one the receiver answered with.',
       tags,
       params: traceParam,
-      responses: { 200: storedEventSchema, 404: errorBody },
+      responses: { 200: { description: 'The event, with what storage added', schema: storedEventSchema } },
+      errors: ['EVENT_NOT_FOUND'],
+      example: { params: { trace_id: exampleTrace(kind) } },
       handler: async ({ params }) => ({ body: await store.byTrace(kind, params.trace_id) }),
     }),
   ];
@@ -58,9 +76,11 @@ export function storageRoutes(store: EventStore): RouteSpec[] {
     route({
       method: 'get',
       path: '/events/stats',
+      operationId: 'getEventStats',
       summary: 'Count per kind, max and average snow depth and lift wait, last update',
+      description: 'Kept up to date as events are stored, so this reads no event.',
       tags: ['events'],
-      responses: { 200: statsSchema },
+      responses: { 200: { description: 'The statistics', schema: statsSchema } },
       handler: async () => ({ body: await store.stats() }),
     }),
   ];

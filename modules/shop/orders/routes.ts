@@ -18,7 +18,7 @@ const orderLineInput = z.strictObject({
 const createOrderBody = z.strictObject({ order_details: z.array(orderLineInput).min(1).max(MAX_LINES) });
 
 const orderSchema = z.object({
-  id: z.number(),
+  id: z.int().min(1).max(MAX_ORDER_ID),
   created_at: z.string(),
   order_details: z.array(
     z.object({
@@ -30,10 +30,13 @@ const orderSchema = z.object({
       product: productSchema.nullable(),
     }),
   ),
-});
+}).meta({ id: 'Order', description: 'an order with its lines' });
 
 // Digits only: "1e3", "0x10" or "1.0" are not order ids (z.coerce.number would accept them).
-const idParams = z.object({ id: z.string().regex(/^[1-9][0-9]{0,15}$/, 'must be a positive integer').transform(Number) });
+// Documented as the integer it is (the pattern is how the path's text is checked).
+const idParams = z.object({
+  id: z.string().regex(/^[1-9][0-9]{0,15}$/, 'must be a positive integer').transform(Number).meta({ type: 'integer', minimum: 1, pattern: undefined }),
+});
 const listQuery = z.object({
   limit: limitField,
   // The last order id of the previous page.
@@ -51,10 +54,14 @@ export function orderRoutes(service: OrderService): RouteSpec[] {
     route({
       method: 'post',
       path: '/orders',
+      operationId: 'createOrder',
       summary: 'Place an order; stock is held at once (409 OUT_OF_STOCK) and decremented by the order_created event',
+      description: 'Each line names a product, its price (a decimal string) and a quantity. The example orders the product the products examples create.',
       tags,
       body: createOrderBody,
-      responses: { 200: z.object({ id: z.number() }) },
+      responses: { 200: { description: 'Placed: the new order\'s id', schema: z.object({ id: z.int().min(1) }) } },
+      errors: ['PRODUCT_NOT_FOUND', 'OUT_OF_STOCK', 'PRODUCTS_STORE_UNAVAILABLE'],
+      example: { body: { order_details: [{ product_id: 'falcon-9', price: '99.99', quantity: 2 }] } },
       async handler({ body }) {
         return { body: { id: await service.create(body.order_details) } };
       },
@@ -62,10 +69,13 @@ export function orderRoutes(service: OrderService): RouteSpec[] {
     route({
       method: 'get',
       path: '/orders',
+      operationId: 'listOrders',
       summary: 'A page of orders in id order, each rendered as GET /orders/:id does',
+      description: 'Pass `next_cursor` back as `cursor` for the next page; it is null on the last page.',
       tags,
       query: listQuery,
-      responses: { 200: z.object({ items: z.array(orderSchema), total: z.number(), next_cursor: z.string().nullable() }) },
+      responses: { 200: { description: 'A page of orders', schema: z.object({ items: z.array(orderSchema), total: z.int(), next_cursor: z.string().nullable() }) } },
+      example: { query: { limit: 20 } },
       async handler({ query }) {
         const page = await service.list(query.limit, query.cursor);
         return { body: { items: page.items, total: page.total, next_cursor: nextCursor(page.last) } };
@@ -74,10 +84,14 @@ export function orderRoutes(service: OrderService): RouteSpec[] {
     route({
       method: 'get',
       path: '/orders/:id',
+      operationId: 'getOrder',
       summary: 'An order with its lines, each with its product (null when deleted since) and image URL',
+      description: 'Order ids are integers from 1, in the order orders were placed; the example reads the first.',
       tags,
       params: idParams,
-      responses: { 200: orderSchema },
+      responses: { 200: { description: 'The order', schema: orderSchema } },
+      errors: ['ORDER_NOT_FOUND'],
+      example: { params: { id: 1 } },
       async handler({ params }) {
         return { body: await service.get(existingId(params.id)) };
       },
@@ -85,10 +99,14 @@ export function orderRoutes(service: OrderService): RouteSpec[] {
     route({
       method: 'delete',
       path: '/orders/:id',
+      operationId: 'deleteOrder',
       summary: 'Delete an order (stock already taken is not given back)',
+      description: 'The order and its lines are gone; a second delete answers 404.',
       tags,
       params: idParams,
-      responses: { 204: null },
+      responses: { 204: { description: 'Deleted' } },
+      errors: ['ORDER_NOT_FOUND'],
+      example: { params: { id: 1 } },
       async handler({ params }) {
         await service.delete(existingId(params.id));
         return { status: 204 };

@@ -20,6 +20,11 @@ const page = z.object({
   next_cursor: z.string().nullable(),
 });
 
+// The shared component of /openapi.json, for every response carrying one product.
+const product = productSchema.meta({ id: 'Product', description: 'a spaceship of the catalogue' });
+// What the examples of /openapi.json create, read, change and delete, in that order.
+const EXAMPLE_ID = 'falcon-9';
+
 const notFound = (id: string) => shopErrors.PRODUCT_NOT_FOUND(`Product ID ${id} does not exist`);
 
 export function productRoutes(store: ProductStore): RouteSpec[] {
@@ -28,10 +33,14 @@ export function productRoutes(store: ProductStore): RouteSpec[] {
     route({
       method: 'post',
       path: '/products',
+      operationId: 'createProduct',
       summary: 'Create a product (409 PRODUCT_ALREADY_EXISTS when the id is taken)',
+      description: 'The client chooses the id. `in_stock` is what orders may take; an order holds stock at once.',
       tags,
       body: productSchema,
-      responses: { 200: z.object({ id: z.string() }) },
+      responses: { 200: { description: 'Created: the product\'s id', schema: z.object({ id: z.string() }) } },
+      errors: ['PRODUCT_ALREADY_EXISTS', 'PRODUCTS_STORE_UNAVAILABLE'],
+      example: { body: { id: EXAMPLE_ID, title: 'Falcon 9', passenger_capacity: 7, maximum_speed: 27000, in_stock: 10 } },
       async handler({ body }) {
         if (!(await store.create(body))) throw shopErrors.PRODUCT_ALREADY_EXISTS(`Product ID ${body.id} already exists`);
         return { body: { id: body.id } };
@@ -41,9 +50,13 @@ export function productRoutes(store: ProductStore): RouteSpec[] {
       method: 'get',
       path: '/products',
       summary: `A page of products in id order; \`title\` filters by a case-insensitive substring, reading at most ${TITLE_WINDOW} products per page (a page may be short, even empty, with a next_cursor)`,
+      operationId: 'listProducts',
+      description: 'Pass `next_cursor` back as `cursor` for the next page; it is null on the last page.',
       tags,
       query: listQuery,
-      responses: { 200: page },
+      responses: { 200: { description: 'A page of products', schema: page } },
+      errors: ['PRODUCTS_STORE_UNAVAILABLE'],
+      example: { query: { limit: 20 } },
       async handler({ query }) {
         const result = await store.list({ limit: query.limit, after: query.cursor, title: query.title });
         return { body: { items: result.items, total: result.total, next_cursor: nextCursor(result.last) } };
@@ -52,10 +65,14 @@ export function productRoutes(store: ProductStore): RouteSpec[] {
     route({
       method: 'get',
       path: '/products/:id',
+      operationId: 'getProduct',
       summary: 'One product',
+      description: 'The product as stored, with its stock not yet taken by orders.',
       tags,
       params: idParams,
-      responses: { 200: productSchema },
+      responses: { 200: { description: 'The product', schema: product } },
+      errors: ['PRODUCT_NOT_FOUND', 'PRODUCTS_STORE_UNAVAILABLE'],
+      example: { params: { id: EXAMPLE_ID } },
       async handler({ params }) {
         const product = await store.get(params.id);
         if (!product) throw notFound(params.id);
@@ -65,11 +82,15 @@ export function productRoutes(store: ProductStore): RouteSpec[] {
     route({
       method: 'patch',
       path: '/products/:id',
+      operationId: 'updateProduct',
       summary: 'Change some fields of a product (the id stays)',
+      description: 'Only the fields sent change; at least one is needed.',
       tags,
       params: idParams,
       body: productPatchSchema,
-      responses: { 200: productSchema },
+      responses: { 200: { description: 'The product as changed', schema: product } },
+      errors: ['PRODUCT_NOT_FOUND', 'PRODUCTS_STORE_UNAVAILABLE'],
+      example: { params: { id: EXAMPLE_ID }, body: { in_stock: 12 } },
       async handler({ params, body }) {
         const product = await store.update(params.id, body);
         if (!product) throw notFound(params.id);
@@ -79,10 +100,14 @@ export function productRoutes(store: ProductStore): RouteSpec[] {
     route({
       method: 'delete',
       path: '/products/:id',
+      operationId: 'deleteProduct',
       summary: 'Delete a product; orders naming it still render, with product: null',
+      description: 'New orders for it are refused (PRODUCT_NOT_FOUND).',
       tags,
       params: idParams,
-      responses: { 204: null },
+      responses: { 204: { description: 'Deleted' } },
+      errors: ['PRODUCT_NOT_FOUND', 'PRODUCTS_STORE_UNAVAILABLE'],
+      example: { params: { id: EXAMPLE_ID } },
       async handler({ params }) {
         if (!(await store.delete(params.id))) throw notFound(params.id);
         return { status: 204 };
