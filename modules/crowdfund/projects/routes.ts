@@ -50,10 +50,24 @@ export function projectRoutes(service: ProjectService): RouteSpec[] {
     route({
       method: 'post',
       path: '/projects/propose',
+      operationId: 'proposeProject',
       summary: 'Propose a project with its problems and solutions (409 PROJECT_NAME_TAKEN); an Idempotency-Key makes a retry answer the first answer',
+      description: 'Each problem and solution becomes a thread of the project. Project ids are integers from 1; the examples that follow use the first.',
       tags,
+      headers: { 'Idempotency-Key': 'any 1–200 printable ASCII characters: the same key again answers the first answer and creates nothing' },
       body: proposeBody,
-      responses: { 200: z.object({ project_id: z.number() }) },
+      responses: { 200: { description: 'Proposed: the new project\'s id', schema: z.object({ project_id: z.int().min(1) }) } },
+      errors: ['PROJECT_NAME_TAKEN', 'IDEMPOTENCY_KEY_REUSED', 'ROLE_UNAVAILABLE'],
+      example: {
+        headers: { 'Idempotency-Key': 'example-proposal-1' },
+        body: {
+          project_name: 'Solar schoolyard',
+          tagline: 'Panels on every school roof in the canton',
+          tags: ['energy', 'schools'],
+          problems: ['School roofs sit empty'],
+          solutions: ['A cooperative that leases the roofs'],
+        },
+      },
       async handler({ body, ctx }) {
         return { body: { project_id: await service.propose(body, idempotencyKey(ctx.get('idempotency-key') || undefined)) } };
       },
@@ -61,9 +75,12 @@ export function projectRoutes(service: ProjectService): RouteSpec[] {
     route({
       method: 'get',
       path: '/projects',
+      operationId: 'listProjects',
       summary: 'A page of projects, newest first, each with its thread counts; `tag` keeps those carrying it',
+      description: 'Pass `next_cursor` back as `cursor` for the next page. While crowdfund.threads is unreachable, thread_counts are null and threads_unavailable says why.',
       tags,
       query: z.object({ limit: limitField(20), cursor: idCursor, tag: tag.optional() }),
+      example: { query: { limit: 20 } },
       responses: { 200: z.object({ items: z.array(listItem), next_cursor: z.string().nullable(), threads_unavailable: threadsUnavailable.optional() }) },
       async handler({ query }) {
         const page = await service.list({ limit: query.limit, before: query.cursor, tag: query.tag });
@@ -73,17 +90,24 @@ export function projectRoutes(service: ProjectService): RouteSpec[] {
     route({
       method: 'get',
       path: '/projects/:id',
+      operationId: 'getProject',
       summary: 'A project with its tags and threads (through GetProjectThreads); threads null, with the reason, while that role is unreachable',
+      description: 'The first `threads_limit` top-level threads; GET /projects/{id}/threads pages through the rest.',
       tags,
       params: idParams,
       query: z.object({ threads_limit: limitField(20) }),
       responses: {
-        200: projectSchema.extend({
-          threads: z.array(restThread).nullable(),
-          threads_next_cursor: z.string().nullable(),
-          threads_unavailable: threadsUnavailable.optional(),
-        }),
+        200: {
+          description: 'The project',
+          schema: projectSchema.extend({
+            threads: z.array(restThread).nullable(),
+            threads_next_cursor: z.string().nullable(),
+            threads_unavailable: threadsUnavailable.optional(),
+          }),
+        },
       },
+      errors: ['PROJECT_NOT_FOUND'],
+      example: { params: { id: 1 }, query: { threads_limit: 20 } },
       async handler({ params, query }) {
         const project = params.id <= MAX_ID ? await service.get(params.id, query.threads_limit) : undefined;
         if (!project) throw projectNotFound(params.id);
@@ -93,10 +117,14 @@ export function projectRoutes(service: ProjectService): RouteSpec[] {
     route({
       method: 'put',
       path: '/projects/tags',
+      operationId: 'changeProjectTags',
       summary: 'Add and remove tags of a project in one transaction; adding a present tag or removing an absent one changes nothing',
+      description: 'A tag may not be in both `add` and `remove`.',
       tags,
       body: tagsBody,
-      responses: { 200: z.object({ project_id: z.number(), tags: z.array(z.string()) }) },
+      responses: { 200: { description: 'The project\'s tags after the change', schema: z.object({ project_id: z.int(), tags: z.array(z.string()) }) } },
+      errors: ['PROJECT_NOT_FOUND', 'TOO_MANY_TAGS'],
+      example: { body: { project_id: 1, add: ['solar'], remove: ['schools'] } },
       async handler({ body }) {
         const result = await service.changeTags(body.project_id, body.add, body.remove);
         if (!result) throw projectNotFound(body.project_id);

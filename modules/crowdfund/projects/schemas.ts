@@ -7,8 +7,10 @@ import { THREAD_TYPE_NAMES, type Thread } from '../contract.ts';
 /** Ids are 32-bit serials in both dialects: a larger one names nothing. */
 export const MAX_ID = 2_147_483_647;
 
-// Digits only: "1e3", "0x10" or "1.0" are not ids (z.coerce.number would accept them).
-export const idParams = z.object({ id: z.string().regex(/^[1-9][0-9]{0,15}$/, 'must be a positive integer').transform(Number) });
+// Digits only: "1e3", "0x10" or "1.0" are not ids (z.coerce.number would accept them). Documented as the integer it is.
+export const idParams = z.object({
+  id: z.string().regex(/^[1-9][0-9]{0,15}$/, 'must be a positive integer').transform(Number).meta({ type: 'integer', minimum: 1, pattern: undefined }),
+});
 
 export const limitField = (def: number) => z.coerce.number().int().min(1).max(100).default(def);
 /** The last id of the previous page. */

@@ -17,11 +17,15 @@ export function threadRoutes(threads: Facade<typeof threadsContract>): RouteSpec
     route({
       method: 'get',
       path: '/projects/:id/threads',
+      operationId: 'listProjectThreads',
       summary: 'A page of a project\'s top-level threads, oldest first; `type` keeps one kind',
+      description: 'Pass `next_cursor` back as `cursor` for the next page; it is null on the last page.',
       tags,
       params: idParams,
       query: z.object({ ...pageQuery, type: threadTypeName.optional() }),
-      responses: { 200: threadPage },
+      responses: { 200: { description: 'A page of threads', schema: threadPage } },
+      errors: ['PROJECT_NOT_FOUND', 'ROLE_UNAVAILABLE'],
+      example: { params: { id: 1 }, query: { limit: 20 } },
       async handler({ params, query }) {
         if (params.id > MAX_ID) throw projectNotFound(params.id);
         const types = query.type ? [THREAD_TYPES[query.type]] : [];
@@ -31,15 +35,19 @@ export function threadRoutes(threads: Facade<typeof threadsContract>): RouteSpec
     route({
       method: 'post',
       path: '/projects/:id/threads',
+      operationId: 'createThread',
       summary: 'Start a thread (or, with parent_thread_id, reply to one of the same project)',
+      description: 'The example replies to thread 1, the first problem of project 1.',
       tags,
       params: idParams,
+      errors: ['PROJECT_NOT_FOUND', 'THREAD_NOT_FOUND', 'ROLE_UNAVAILABLE'],
+      example: { params: { id: 1 }, body: { thread_type: 'comment', message: 'Our school would join.', parent_thread_id: 1 } },
       body: z.strictObject({
         thread_type: threadTypeName,
         message,
         parent_thread_id: z.int().min(1).max(MAX_ID).optional(),
       }),
-      responses: { 201: restThread },
+      responses: { 201: { description: 'The new thread', schema: restThread } },
       async handler({ params, body }) {
         if (params.id > MAX_ID) throw projectNotFound(params.id);
         const written = await threads.updateThreads({
@@ -52,11 +60,15 @@ export function threadRoutes(threads: Facade<typeof threadsContract>): RouteSpec
     route({
       method: 'patch',
       path: '/threads/:id',
+      operationId: 'updateThread',
       summary: 'Replace a thread\'s message',
+      description: 'Votes and replies stay.',
       tags,
       params: idParams,
       body: z.strictObject({ message }),
-      responses: { 200: restThread },
+      responses: { 200: { description: 'The thread as changed', schema: restThread } },
+      errors: ['THREAD_NOT_FOUND', 'ROLE_UNAVAILABLE'],
+      example: { params: { id: 1 }, body: { message: 'School roofs sit empty all year' } },
       async handler({ params, body }) {
         if (params.id > MAX_ID) throw threadNotFound(params.id);
         const { project_id } = await threads.getThread({ thread_id: params.id });
@@ -67,11 +79,15 @@ export function threadRoutes(threads: Facade<typeof threadsContract>): RouteSpec
     route({
       method: 'get',
       path: '/threads/:id/replies',
+      operationId: 'listThreadReplies',
       summary: 'A page of the replies to a thread, oldest first (GetSubThreads)',
+      description: 'Pass `next_cursor` back as `cursor` for the next page; it is null on the last page.',
       tags,
       params: idParams,
       query: z.object(pageQuery),
-      responses: { 200: threadPage },
+      responses: { 200: { description: 'A page of replies', schema: threadPage } },
+      errors: ['THREAD_NOT_FOUND', 'ROLE_UNAVAILABLE'],
+      example: { params: { id: 1 }, query: { limit: 20 } },
       async handler({ params, query }) {
         if (params.id > MAX_ID) throw threadNotFound(params.id);
         return { body: page(await threads.getSubThreads({ thread_id: params.id, limit: query.limit, cursor: query.cursor ?? '' })) };
@@ -80,11 +96,15 @@ export function threadRoutes(threads: Facade<typeof threadsContract>): RouteSpec
     route({
       method: 'post',
       path: '/threads/:id/votes',
+      operationId: 'voteThread',
       summary: 'Vote a thread up or down; with voter_id one vote per voter (the other direction moves it)',
+      description: 'Without voter_id every vote counts.',
       tags,
       params: idParams,
       body: z.strictObject({ direction: z.enum(['up', 'down']), voter_id: z.string().min(1).max(200).optional() }),
-      responses: { 200: votes },
+      responses: { 200: { description: 'The thread\'s votes after this one', schema: votes } },
+      errors: ['THREAD_NOT_FOUND', 'ROLE_UNAVAILABLE'],
+      example: { params: { id: 1 }, body: { direction: 'up', voter_id: 'ada' } },
       async handler({ params, body }) {
         if (params.id > MAX_ID) throw threadNotFound(params.id);
         return { body: await threads.vote({ thread_id: params.id, direction: body.direction === 'up' ? 'UP' : 'DOWN', voter_id: body.voter_id ?? '' }) };
