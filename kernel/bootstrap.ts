@@ -4,7 +4,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { z } from 'zod';
 import type { ModuleDatabase } from '../db/database.ts';
 import { createBus, type Bus } from './bus/index.ts';
-import { ConfigError, configKeys, kernelConfigSchema, listOf, parseConfig, readEnv, redactUrl, type Env, type KernelConfig } from './config.ts';
+import { ConfigError, configKeys, kernelConfigSchema, listOf, localUrl, parseConfig, readEnv, redactUrl, type Env, type KernelConfig } from './config.ts';
 import { remoteFacade, type Contract, type Facade, type Transport } from './contract.ts';
 import { errors } from './errors.ts';
 import { createHttpApp, type HttpApp, type MountedRoute } from './http/app.ts';
@@ -27,6 +27,8 @@ export interface Kernel {
   metrics: Registry;
   plan: RolePlan;
   databases: Map<string, ModuleDatabase>;
+  /** Where the public port listens, set by kernel/server.ts (PORT=0 picks the port): the start-up line names it. */
+  address?: { host: string; port: number };
   /** Connects databases (with retry), migrates, builds the roles and mounts their routes. */
   start(): Promise<void>;
   isStarted(): boolean;
@@ -93,7 +95,7 @@ function validate(opts: BootstrapOptions): Validated {
 }
 
 function compose(opts: BootstrapOptions, config: KernelConfig, moduleConfig: Record<string, unknown>, plan: RolePlan, modules: ModuleDefinition<any>[]): Kernel {
-  const log = opts.log ?? createLogger(config.LOG_LEVEL);
+  const log = opts.log ?? createLogger(config.LOG_LEVEL, undefined, config.LOG_FORMAT);
   const now = opts.clock ?? (() => new Date());
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics });
@@ -209,7 +211,10 @@ function compose(opts: BootstrapOptions, config: KernelConfig, moduleConfig: Rec
     await bus.start();
     http.mount(mounted);
     started = true;
-    log.info({ roles: plan.local.map((r) => r.name), remote: Object.fromEntries([...plan.remote].map(([role, url]) => [role, redactUrl(url)])), rpc: [...rpcRoles] }, 'modules started');
+    // The one line that tells an operator where to go: the API and its docs, what runs here and where the rest is.
+    const api = localUrl(kernel.address?.host ?? config.HOST, kernel.address?.port ?? config.PORT);
+    const remote = Object.fromEntries([...plan.remote].map(([role, url]) => [role, redactUrl(url)]));
+    log.info({ api, docs: `${api}/docs`, roles: plan.local.map((r) => r.name), remote, rpc: [...rpcRoles] }, 'modules started');
     if (rpcRoles.size && !config.RPC_TOKEN) log.warn({ rpc: [...rpcRoles] }, 'serving roles to other processes without RPC_TOKEN (allowed on a loopback HOST only)');
   }
 
@@ -224,7 +229,7 @@ function compose(opts: BootstrapOptions, config: KernelConfig, moduleConfig: Rec
     databases.clear();
   }
 
-  return {
+  const kernel: Kernel = {
     app: http.app,
     config,
     log,
@@ -236,6 +241,7 @@ function compose(opts: BootstrapOptions, config: KernelConfig, moduleConfig: Rec
     bus: () => bus,
     close,
   };
+  return kernel;
 }
 
 /** Serves a role's facade over HTTP for callers in other processes: POST /rpc/<module.role>/<method>, with RPC_TOKEN when set. */

@@ -1,5 +1,7 @@
-// Structured logs (pino) with secrets redacted wherever they appear in a logged object or error.
+// Structured logs (pino) with secrets redacted wherever they appear in a logged object or error;
+// JSON lines for machines, or pino-pretty's human-readable lines on a terminal.
 import { pino, type Logger } from 'pino';
+import pretty from 'pino-pretty';
 
 export type { Logger };
 
@@ -33,7 +35,20 @@ function scrub(value: unknown, depth: number): unknown {
   return out;
 }
 
-export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+/** LOG_FORMAT: `auto` is pretty when stdout is a terminal (a person reads it), JSON otherwise (a collector does). */
+export type LogFormat = 'auto' | 'pretty' | 'json';
+
+/**
+ * Pretty lines are a stream in this thread, not a worker transport: its `sync` writes keep the lines logged just
+ * before `process.exit` (shutdown). They are made from the JSON line, after redaction, so secrets stay out too.
+ */
+function prettyStream(destination?: pino.DestinationStream): pino.DestinationStream {
+  return pretty({ sync: true, destination, colorize: !destination && process.stdout.isTTY, ignore: 'pid,hostname', translateTime: 'SYS:HH:MM:ss.l' });
+}
+
+/** A logger at `level`; `destination` (default stdout) receives JSON lines, or pretty ones when `format` says so. */
+export function createLogger(level: string, destination?: pino.DestinationStream, format: LogFormat = 'json'): Logger {
+  const asPretty = format === 'pretty' || (format === 'auto' && !destination && process.stdout.isTTY);
   const paths = SECRET_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`, `req.headers.${k}`]);
   return pino(
     {
@@ -49,6 +64,6 @@ export function createLogger(level: string, destination?: pino.DestinationStream
         },
       },
     },
-    destination,
+    asPretty ? prettyStream(destination) : destination,
   );
 }

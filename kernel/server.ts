@@ -6,6 +6,7 @@ import type { Duplex } from 'node:stream';
 import type { Kernel } from './bootstrap.ts';
 import { errors, type AppError } from './errors.ts';
 import { INTERNAL_LISTENER } from './http/auth.ts';
+import { StartupError } from './role-plan.ts';
 
 export interface Running {
   server: Server;
@@ -95,9 +96,11 @@ function harden(server: Server, log: Kernel['log'], stopping: () => boolean): Tr
   return { server, sockets, inFlight, release };
 }
 
-function listenOn(server: Server, port: number, host: string): Promise<number> {
+/** Listens; a port taken by another process is one line naming the setting to change (cli.ts prints it, no stack). */
+function listenOn(server: Server, port: number, host: string, setting: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(err.code === 'EADDRINUSE' ? new StartupError([`port ${port} is in use (HOST ${host}); set ${setting} to another port`]) : err));
     server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
   });
 }
@@ -109,7 +112,8 @@ export async function listen(kernel: Kernel, port = kernel.config.PORT, host = k
   const callback = kernel.app.callback();
   // Node's own Host check would answer 400 with an empty body; the app checks Host instead (kernel/http/app.ts).
   const servers = [harden(createServer({ requireHostHeader: false }, callback), log, isStopping)];
-  const actual = await listenOn(servers[0].server, port, host);
+  const actual = await listenOn(servers[0].server, port, host, 'PORT');
+  kernel.address = { host, port: actual };
   let rpcPort: number | undefined;
   if (kernel.config.RPC_PORT !== undefined) {
     // The same app; requests from this listener are marked, and only /rpc (and the probes) answer there.
@@ -119,7 +123,7 @@ export async function listen(kernel: Kernel, port = kernel.config.PORT, host = k
     });
     servers.push(harden(internal, log, isStopping));
     try {
-      rpcPort = await listenOn(internal, kernel.config.RPC_PORT, kernel.config.RPC_HOST ?? host);
+      rpcPort = await listenOn(internal, kernel.config.RPC_PORT, kernel.config.RPC_HOST ?? host, 'RPC_PORT');
       log.info({ url: `http://${kernel.config.RPC_HOST ?? host}:${rpcPort}` }, 'listening for /rpc (internal)');
     } catch (err) {
       servers[0].server.close();

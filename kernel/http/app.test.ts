@@ -1,8 +1,11 @@
-// The kernel's HTTP surface over a real socket: errors, limits, request ids, health, metrics, OpenAPI, docs.
+// The kernel's HTTP surface over a real socket: errors, limits, request ids, health, metrics, OpenAPI, docs, log lines.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { bootstrap } from '../bootstrap.ts';
 import { demoModule } from '../fixtures/demo/index.ts';
-import { startTestApp, type TestApp } from '../testing/index.ts';
+import { createLogger } from '../logger.ts';
+import { listen } from '../server.ts';
+import { startTestApp, tempDir, type TestApp } from '../testing/index.ts';
 
 describe('kernel HTTP surface', () => {
   let t: TestApp;
@@ -83,5 +86,90 @@ describe('kernel HTTP surface', () => {
     assert.match(await docs.text(), /swagger-ui-bundle\.js/);
     const bundle = await fetch(`${t.url}/docs/swagger-ui-bundle.js`);
     assert.equal(bundle.status, 200);
+  });
+});
+
+describe('log lines of requests', () => {
+  /** The app with its log lines captured at `level`, each parsed as a collector would: JSON.parse keeps the last of two equal keys. */
+  async function withLines(level: string) {
+    const lines: string[] = [];
+    const t = await startTestApp({ modules: [demoModule], log: createLogger(level, { write: (s: string) => void lines.push(s) }) });
+    const parsed = () => lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    return { t, parsed, access: () => parsed().filter((l) => l.msg === 'request') };
+  }
+
+  it('writes one info access line per request: method, route pattern, status, ms, bytes, request id', async () => {
+    const { t, access } = await withLines('info');
+    try {
+      await fetch(`${t.url}/demo/items`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"id":"logged","name":"L"}' });
+      const res = await fetch(`${t.url}/demo/items/logged?secret=in-query`, { headers: { 'x-request-id': 'access-1' } });
+      const body = await res.text();
+      await fetch(`${t.url}/nowhere/else`);
+      for (const probe of ['/healthz', '/readyz', '/metrics']) await (await fetch(t.url + probe)).text();
+      // The line is written when the response has closed, which the client may see a moment before.
+      await new Promise((r) => setTimeout(r, 50));
+      const lines = access();
+      assert.equal(lines.length, 3, JSON.stringify(lines));
+      const [, get, unrouted] = lines;
+      assert.deepEqual({ ...get, time: 0, pid: 0, ms: 0 }, { level: 30, time: 0, pid: 0, reqId: 'access-1', method: 'GET', route: '/demo/items/:id', status: 200, ms: 0, bytes: Buffer.byteLength(body), msg: 'request' });
+      assert.equal(typeof get.ms, 'number');
+      assert.ok((get.ms as number) >= 0 && (get.ms as number) < 10_000);
+      assert.equal(lines[0].status, 201);
+      assert.deepEqual([unrouted.route, unrouted.status], ['unmatched', 404], 'never the raw path');
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('puts probes and scrapes at debug', async () => {
+    const { t, access } = await withLines('debug');
+    try {
+      for (const probe of ['/healthz', '/readyz', '/metrics']) await (await fetch(t.url + probe)).text();
+      await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual(access().map((l) => [l.route, l.level]), [['/healthz', 20], ['/readyz', 20], ['/metrics', 20]]);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('gives a refused or failed request one msg and its cause under reason', async () => {
+    const { t, parsed } = await withLines('debug');
+    try {
+      await fetch(`${t.url}/demo/items/absent`);
+      const refused = parsed().find((l) => l.msg === 'request refused');
+      assert.deepEqual([refused?.code, refused?.reason], ['ITEM_NOT_FOUND', 'Item absent does not exist']);
+    } finally {
+      await t.close();
+    }
+    // Not started: module routes answer 503 NOT_READY, a known failure logged at warn.
+    const lines: string[] = [];
+    const kernel = bootstrap({ modules: [demoModule], env: { DATA_DIR: tempDir() }, log: createLogger('info', { write: (s: string) => void lines.push(s) }) });
+    const running = await listen(kernel, 0, '127.0.0.1');
+    try {
+      assert.equal((await fetch(`http://127.0.0.1:${running.port}/demo/items/a`)).status, 503);
+      const failed = lines.map((l) => JSON.parse(l)).find((l) => l.msg === 'request failed');
+      assert.deepEqual([failed?.level, failed?.code, failed?.reason], [40, 'NOT_READY', 'Not ready: modules are starting or shutting down']);
+    } finally {
+      await running.shutdown();
+    }
+  });
+
+  it('builds no access line below info (the per-request cost the bench measures at LOG_LEVEL=warn)', async () => {
+    const log = createLogger('warn', { write: () => {} });
+    let calls = 0;
+    for (const level of ['info', 'debug'] as const) {
+      const write = log[level].bind(log);
+      log[level] = ((...args: Parameters<typeof write>) => (calls++, write(...args))) as typeof write;
+    }
+    const t = await startTestApp({ modules: [demoModule], log });
+    calls = 0; // start-up's own lines
+    try {
+      await fetch(`${t.url}/demo/items`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"id":"quiet","name":"Q"}' });
+      for (const path of ['/demo/items/quiet', '/healthz']) await (await fetch(t.url + path)).text();
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(calls, 0);
+    } finally {
+      await t.close();
+    }
   });
 });

@@ -1,5 +1,5 @@
-// The Koa app factory: request ids, one error middleware, host and CORS checks, health, metrics, OpenAPI, docs,
-// credentials, then the module router.
+// The Koa app factory: request ids, one error middleware with the access line, host and CORS checks, health,
+// metrics, OpenAPI, docs, credentials, then the module router.
 import { randomUUID } from 'node:crypto';
 import Router from '@koa/router';
 import Koa, { type Context, type Next } from 'koa';
@@ -47,6 +47,7 @@ export interface HttpApp {
 
 const REQUEST_ID = /^[\w.:\-]{1,128}$/;
 const PROBES = /^\/(healthz|readyz)\/?$/;
+const SCRAPES = /^\/(healthz|readyz|metrics)\/?$/;
 
 /** `Host: Example.com:8080` → `example.com`; `[::1]:80` and `::1` → `::1`. */
 const hostname = (host: string) => host.toLowerCase().replace(/^\[([^\]]*)\](?::\d+)?$|^([^:]*):\d+$/, (_, v6, name) => v6 ?? name);
@@ -74,6 +75,33 @@ function refuseUnrouted(ctx: Context): void {
  */
 export function requestLog(ctx: Context): Logger {
   return (ctx.state.log ??= (ctx as Context & { rootLog: Logger }).rootLog.child({ reqId: ctx.state.reqId }));
+}
+
+/**
+ * The access line: one per request, written once the response is done, when the bytes sent are known (Koa
+ * sizes a JSON body only after the middleware). The route pattern, never the raw path: ids and query strings
+ * stay out of the log and lines group by route. Probes and scrapes are debug, or every-second /readyz calls
+ * would drown the rest.
+ */
+function logAccess(ctx: Context, log: Logger, started: number): void {
+  const level = SCRAPES.test(ctx.path) ? 'debug' : 'info';
+  if (!log.isLevelEnabled(level)) return;
+  const res = ctx.res;
+  const write = () => {
+    const length = res.getHeader('content-length');
+    log[level]({
+      reqId: ctx.state.reqId,
+      method: ctx.method,
+      route: (ctx as Context & { _matchedRoute?: string })._matchedRoute ?? 'unmatched',
+      // 499 as in the metrics: the client hung up before the whole response was sent.
+      status: ctx.state.clientClosed || !res.writableFinished ? 499 : res.statusCode,
+      ms: Math.round((performance.now() - started) * 10) / 10,
+      bytes: length === undefined ? undefined : Number(length),
+    }, 'request');
+  };
+  // A client that hung up mid-body: the response may have closed before the middleware got here.
+  if (res.closed) write();
+  else res.once('close', write);
 }
 
 export function createHttpApp(opts: HttpAppOptions): HttpApp {
@@ -124,12 +152,15 @@ export function createHttpApp(opts: HttpAppOptions): HttpApp {
           : errors.UNEXPECTED_ERROR(`Unexpected error; the log has the details under request id ${reqId}`));
       if (dependency) log.warn({ err, method: ctx.method, path: ctx.path }, 'backing service unavailable');
       else if (!known) log.error({ err, method: ctx.method, path: ctx.path }, 'unexpected error');
-      else if (known.status >= 500) log.warn({ code: known.code, msg: known.message }, 'request failed');
-      else log.debug({ code: known.code, msg: known.message }, 'request refused');
+      // The cause is `reason`: a second `msg` key would be dropped by most JSON parsers.
+      else if (known.status >= 500) log.warn({ code: known.code, reason: known.message }, 'request failed');
+      else log.debug({ code: known.code, reason: known.message }, 'request refused');
       ctx.status = failure.status;
       ctx.body = failure.toBody();
     } finally {
       observe(ctx, started);
+      // Nothing is built for the access line unless info is on (the bench and the tests run at warn).
+      if (opts.log.isLevelEnabled('info')) logAccess(ctx, opts.log, started);
     }
   });
 
