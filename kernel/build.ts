@@ -5,7 +5,7 @@
 // relative paths, so `new URL('./threads.proto', import.meta.url)` finds them. Packages (swagger-ui-dist)
 // are resolved from node_modules as from source.
 import { execFileSync } from 'node:child_process';
-import { cpSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,8 +39,9 @@ export function build(out = join(ROOT, 'dist')): string[] {
   execFileSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', out], { stdio: 'inherit' });
   const assets = assetFiles();
   for (const file of assets) cpSync(join(ROOT, file), join(out, file));
-  // The output is ES modules wherever it is put (a temp dir in tests, /app/dist in the image).
-  writeFileSync(join(out, 'package.json'), `${JSON.stringify({ type: 'module', private: true }, null, 2)}\n`);
+  // The output is ES modules wherever it is put (a temp dir in tests, /app/dist in the image); its version is for `--version`.
+  const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+  writeFileSync(join(out, 'package.json'), `${JSON.stringify({ type: 'module', private: true, version }, null, 2)}\n`);
   return assets;
 }
 

@@ -1,7 +1,12 @@
-// The `cantons` command line: start, migrate, dead-letters, smoke (npm run <command> -- …).
+// The `cantons` command line: start, migrate, dead-letters, smoke (npm run <command> -- …), each with its own --help.
+//
+// Exit codes: 0 done, 1 failed (bad configuration, a refused or failed action), 2 wrong invocation (usage error).
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline/promises';
 import { migrateDown, migrateUp, migrationStatus } from '../db/migrator.ts';
 import { bootstrap } from './bootstrap.ts';
 import { formatDeadLetters } from './bus/index.ts';
+import { parseFlags, UsageError, type Flags, type Parsed } from './cli-flags.ts';
 import { ConfigError, configKeys, kernelConfigSchema, parseConfig, readEnv } from './config.ts';
 import { createLogger } from './logger.ts';
 import { connectModuleDatabase, moduleMigrations } from './module-database.ts';
@@ -9,20 +14,24 @@ import { allModules } from './registry.ts';
 import { StartupError } from './role-plan.ts';
 import { exitOnSignals, listen } from './server.ts';
 
-const HELP = `cantons — five service systems in one Node.js process
-
-Usage:
-  npm start                                   serve every enabled module on http://HOST:PORT
-  npm run migrate -- up|down|status [module]  apply, revert (all) or list a module's migrations
-  npm run dead-letters -- list                list events whose handlers failed every attempt
-  npm run dead-letters -- replay [id]         run the handler again for one (or every) dead letter
-  npm run smoke -- <module> [base-url]        exercise a running instance (default http://127.0.0.1:8080)
-  npm run bench -- <scenario>                 load benchmarks (npm run bench -- --help)
-
-Modules: ${allModules.map((m) => `${m.name} (${Object.keys(m.roles).join(', ')})`).join('; ')}
-Configuration comes from the environment and .env; README.md lists every variable.`;
-
 const out = (line: string): void => void process.stdout.write(`${line}\n`);
+
+/** Accepted by every command. */
+const COMMON: Flags = { help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' } };
+
+interface Command {
+  summary: string;
+  usage: string;
+  /** Flags besides --help and --version; smoke's depend on the module it names first. */
+  flags: Flags | ((args: string[]) => Flags);
+  /** Most positionals the command takes, beyond which the call is a usage error. */
+  maxPositionals: number;
+  run(parsed: Parsed): Promise<void>;
+}
+
+const withMigrations = allModules.filter((m) => m.migrations);
+const withSmoke = allModules.filter((m) => m.smoke);
+const rolesOf = (m?: { roles: object }) => Object.keys(m?.roles ?? {});
 
 async function start(): Promise<void> {
   const kernel = bootstrap();
@@ -38,15 +47,24 @@ async function start(): Promise<void> {
   }
 }
 
-async function migrate(action = 'status', only?: string): Promise<void> {
-  if (!['up', 'down', 'status'].includes(action)) throw new StartupError([`migrate: unknown action "${action}"; use up, down or status`]);
+/** `migrate down` drops tables and data: a person at a terminal confirms, a script says --yes. */
+async function confirmDown(names: string[], yes: boolean): Promise<void> {
+  if (yes) return;
+  const what = `every migration of ${names.join(', ')} (drops their tables and data)`;
+  if (!process.stdin.isTTY) throw new StartupError([`migrate down: not a terminal, so not asking; add --yes to revert ${what}`]);
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  const answer = await rl.question(`Revert ${what}? [y/N] `).finally(() => rl.close());
+  if (!/^y(es)?$/i.test(answer.trim())) throw new StartupError(['migrate down: not confirmed; nothing reverted']);
+}
+
+async function migrate({ positionals: [action = 'status', only], values }: Parsed): Promise<void> {
+  if (!['up', 'down', 'status'].includes(action)) throw new UsageError(`migrate: unknown action "${action}"; use up, down or status`);
+  const modules = withMigrations.filter((m) => !only || m.name === only);
+  if (!modules.length) throw new UsageError(`migrate: no module "${only}" with migrations; valid: ${withMigrations.map((m) => m.name).join(', ')}`);
+  if (action === 'down') await confirmDown(modules.map((m) => m.name), values.yes === true);
   const env = readEnv(process.env, configKeys(kernelConfigSchema));
   const { kernel: config } = parseConfig({ kernel: kernelConfigSchema }, env);
   const log = createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL);
-  const modules = allModules.filter((m) => m.migrations && (!only || m.name === only));
-  if (only && !modules.length) {
-    throw new StartupError([`migrate: no module "${only}" with migrations; valid: ${allModules.filter((m) => m.migrations).map((m) => m.name).join(', ')}`]);
-  }
   for (const m of modules) {
     const mdb = await connectModuleDatabase(m.name, config, log);
     try {
@@ -62,52 +80,132 @@ async function migrate(action = 'status', only?: string): Promise<void> {
   }
 }
 
-async function deadLetters(action = 'list', id?: string): Promise<void> {
-  if (!['list', 'replay'].includes(action)) throw new StartupError([`dead-letters: unknown action "${action}"; use list or replay [id]`]);
+async function deadLetters({ positionals: [action = 'list', id] }: Parsed): Promise<void> {
+  if (!['list', 'replay'].includes(action)) throw new UsageError(`dead-letters: unknown action "${action}"; use list or replay [id]`);
+  if (action === 'list' && id !== undefined) throw new UsageError('dead-letters list: takes no id (replay does)');
   const kernel = bootstrap({ env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' } });
   await kernel.start();
   try {
     const bus = kernel.bus()!;
-    if (action === 'list') {
-      const letters = await bus.deadLetters();
-      out(formatDeadLetters(letters));
-    } else {
-      const result = await bus.replay(id);
-      out(`replayed ${result.replayed}, failed again ${result.failed}`);
-      if (result.failed) process.exitCode = 1;
+    if (action === 'list') return out(formatDeadLetters(await bus.deadLetters()));
+    const result = await bus.replay(id);
+    // A named id that matched nothing is a mistake (a typo, replayed already); an empty list is not.
+    if (result.replayed + result.failed === 0) {
+      if (id === undefined) return out('no dead letters to replay');
+      throw new StartupError([`dead-letters replay: no dead letter with id ${id} (npm run dead-letters -- list shows them)`]);
     }
+    out(`replayed ${result.replayed}, failed again ${result.failed}`);
+    if (result.failed) process.exitCode = 1;
   } finally {
     await kernel.close();
   }
 }
 
-async function smoke(name?: string, baseUrl = 'http://127.0.0.1:8080'): Promise<void> {
-  const withSmoke = allModules.filter((m) => m.smoke);
+async function smoke({ positionals: [name, baseUrl = 'http://127.0.0.1:8080'], values }: Parsed): Promise<void> {
   const m = withSmoke.find((x) => x.name === name);
-  if (!m) throw new StartupError([`smoke: name a module: ${withSmoke.map((x) => x.name).join(', ')}`]);
-  await m.smoke!(baseUrl.replace(/\/+$/, ''), out);
+  if (!m) throw new UsageError(`smoke: name a module first: ${withSmoke.map((x) => x.name).join(', ')}`);
+  const trim = (url: string) => url.replace(/\/+$/, '');
+  const roleUrls = Object.fromEntries(rolesOf(m).filter((r) => typeof values[r] === 'string').map((r) => [r, trim(values[r] as string)]));
+  await m.smoke!(trim(baseUrl), out, roleUrls);
   out(`smoke ${m.name}: all steps passed`);
 }
 
+const modulesLine = `Modules: ${allModules.map((m) => `${m.name} (${rolesOf(m).join(', ')})`).join('; ')}`;
+
+const commands: Record<string, Command> = {
+  start: {
+    summary: 'serve every enabled module on http://HOST:PORT',
+    usage: `Usage: npm start
+
+Serves the modules and roles MODULES names (default: all of them, in this one process) on HOST:PORT,
+until SIGTERM or SIGINT, which drain it. Configuration comes from the environment and .env; README.md
+lists every variable (MODULES, PORT, DATABASE_URL, EVENT_BUS_URL, …).
+${modulesLine}`,
+    flags: {},
+    maxPositionals: 0,
+    run: start,
+  },
+  migrate: {
+    summary: "apply, revert or list each module's migrations",
+    usage: `Usage: npm run migrate -- up|down|status [module] [--yes]
+
+  up       apply the pending migrations
+  down     revert every migration (drops the tables and their data); asks first when run at a
+           terminal, and refuses without --yes when not (scripts must say so)
+  status   list every migration, applied (when) or pending (the default action)
+  module   only this one (default: every module with migrations: ${withMigrations.map((m) => m.name).join(', ')})
+  --yes    revert without asking
+
+The database is the one start-up would use (DATA_DIR, DATABASE_URL, <MODULE>_DATABASE_URL).`,
+    flags: { yes: { type: 'boolean' } },
+    maxPositionals: 2,
+    run: migrate,
+  },
+  'dead-letters': {
+    summary: 'list or replay events whose handlers failed every attempt',
+    usage: `Usage: npm run dead-letters -- list | replay [id]
+
+  list         one line per dead letter: id, time, consumer, topic, event, attempts, error (the default)
+  replay [id]  run the handler again for dead letter <id>, or for every one; each that succeeds is
+               deleted. Exits 1 when one fails again or when no dead letter has that id; with no id
+               and none to replay it says so and exits 0.
+
+It runs the consumers MODULES enables, with the configuration start-up would use.`,
+    flags: {},
+    maxPositionals: 2,
+    run: deadLetters,
+  },
+  smoke: {
+    summary: 'exercise a running instance, step by step',
+    usage: `Usage: npm run smoke -- <module> [base-url] [--<role> url …]
+
+  module      one of: ${withSmoke.map((m) => m.name).join(', ')}
+  base-url    where the instance answers (default http://127.0.0.1:8080)
+  --<role>    the base URL of one of the module's roles when the roles run as separate processes,
+              e.g. npm run smoke -- shop --products http://127.0.0.1:8081 --orders http://127.0.0.1:8082
+              (the shop's smoke honours them; other modules' run through one URL: a gateway, see
+              npm run split). Roles not given are at base-url.
+
+Prints every step; exits 1 at the first that fails.
+${modulesLine}`,
+    // The role flags are the named module's (`smoke shop --products …`), so they follow from its name.
+    flags: ([name]) => Object.fromEntries(rolesOf(withSmoke.find((m) => m.name === name)).map((r) => [r, { type: 'string' }])),
+    maxPositionals: 2,
+    run: smoke,
+  },
+};
+
+function version(): string {
+  return JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+}
+
+const HELP = `cantons ${version()} — five service systems in one Node.js process
+
+Usage: npm start | npm run <command> -- [arguments]    (compiled: node dist/kernel/cli.js <command> …)
+
+${Object.entries(commands).map(([name, c]) => `  ${name.padEnd(14)}${c.summary}`).join('\n')}
+  ${'bench'.padEnd(14)}load benchmarks (npm run bench -- --help)
+  ${'docs'.padEnd(14)}regenerate the generated docs (npm run docs -- --help)
+
+Every command takes --help (-h) for its own usage, and --version (-v).
+${modulesLine}
+Configuration comes from the environment and .env; README.md lists every variable.`;
+
 async function main(argv: string[]): Promise<void> {
-  const [command, ...args] = argv;
-  if (!command || command === '--help' || command === '-h' || command === 'help' || args.includes('--help')) return out(HELP);
-  switch (command) {
-    case 'start':
-      return start();
-    case 'migrate':
-      return migrate(args[0], args[1]);
-    case 'dead-letters':
-      return deadLetters(args[0], args[1]);
-    case 'smoke':
-      return smoke(args[0], args[1]);
-    default:
-      throw new StartupError([`unknown command "${command}"; run with --help`]);
-  }
+  const [name, ...args] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') return out(HELP);
+  if (name === '--version' || name === '-v') return out(version());
+  const command = commands[name];
+  if (!command) throw new UsageError(`unknown command "${name}"; commands: ${Object.keys(commands).join(', ')} (--help says more)`);
+  const flags = typeof command.flags === 'function' ? command.flags(args) : command.flags;
+  const parsed = parseFlags(name, args, { ...flags, ...COMMON }, command.maxPositionals);
+  if (parsed.values.help) return out(command.usage);
+  if (parsed.values.version) return out(version());
+  return command.run(parsed);
 }
 
 main(process.argv.slice(2)).catch((err) => {
-  if (err instanceof ConfigError || err instanceof StartupError) process.stderr.write(`${err.message}\n`);
+  if (err instanceof UsageError || err instanceof ConfigError || err instanceof StartupError) process.stderr.write(`${err.message}\n`);
   else process.stderr.write(`${(err as Error).stack ?? err}\n`);
-  process.exit(1);
+  process.exit(err instanceof UsageError ? 2 : 1);
 });

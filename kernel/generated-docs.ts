@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { parseFlags, UsageError } from './cli-flags.ts';
 import { kernelConfigSchema } from './config.ts';
 import { catalogue } from './errors.ts';
 import { roleUrlVar } from './role-plan.ts';
@@ -91,9 +92,25 @@ export function readmeWithConfig(): string {
   return text.slice(0, from) + renderConfigTable() + text.slice(to + END.length);
 }
 
+const USAGE = `Usage: npm run docs
+
+Regenerates, from the code, the files a test holds to it: docs/errors.md (the error catalogue), the
+configuration table in README.md (between its config markers) and .env.example (every variable).`;
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  writeFileSync(ERRORS_DOC, renderErrorsDoc());
-  writeFileSync(README, readmeWithConfig());
-  writeFileSync(ENV_EXAMPLE, renderEnvExample());
-  process.stdout.write('wrote docs/errors.md, the configuration table in README.md and .env.example\n');
+  let help = false;
+  try {
+    help = parseFlags('docs', process.argv.slice(2), { help: { type: 'boolean', short: 'h' } }, 0).values.help === true;
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    process.exit(2);
+  }
+  if (help) process.stdout.write(`${USAGE}\n`);
+  else {
+    writeFileSync(ERRORS_DOC, renderErrorsDoc());
+    writeFileSync(README, readmeWithConfig());
+    writeFileSync(ENV_EXAMPLE, renderEnvExample());
+    process.stdout.write('wrote docs/errors.md, the configuration table in README.md and .env.example\n');
+  }
 }

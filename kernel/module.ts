@@ -77,8 +77,9 @@ interface ModuleBase<S extends z.ZodType> {
   description: string;
   /** Read from the environment; invalid values fail start-up together with every other problem. */
   config?: S;
-  /** `npm run smoke -- <module> [base-url]`: exercise a running instance, print each step, throw on failure. */
-  smoke?(baseUrl: string, print: (line: string) => void): Promise<void>;
+  /** `npm run smoke -- <module> [base-url] [--<role> url]`: exercise a running instance, print each step, throw on failure.
+   *  `roleUrls`: the roles given a base URL of their own (the split layout); the others are at `baseUrl`. */
+  smoke?(baseUrl: string, print: (line: string) => void, roleUrls?: Record<string, string>): Promise<void>;
   /** For the bench: replace the module's data with `count` generated items, before the server starts (kernel seedModule). */
   seed?(ctx: SeedContext<z.output<S>>, count: number): Promise<void>;
 }

@@ -8,7 +8,15 @@ export interface Answer {
 }
 
 export async function fetchAnswer(url: string, init?: RequestInit): Promise<Answer> {
-  const res = await fetch(url, init);
+  let res: Response;
+  try {
+    res = await fetch(url, init);
+  } catch (err) {
+    // fetch says only "fetch failed"; the cause (ECONNREFUSED, a timeout) is what a person needs.
+    const { origin, pathname, search } = new URL(url);
+    const reason = (err as Error & { cause?: Error }).cause?.message ?? (err as Error).message;
+    throw new Error(`${init?.method ?? 'GET'} ${pathname}${search}: no answer from ${origin} (${reason})`);
+  }
   const text = await res.text();
   let body: unknown = text;
   try {

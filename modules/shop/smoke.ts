@@ -1,37 +1,24 @@
-// `npm run smoke -- shop [base-url]`: the original smoke test (product, get, order, get order) plus list orders and delete.
+// `npm run smoke -- shop [base-url] [--products url --orders url]`: the original smoke test (product, get, order,
+// get order) plus list orders and delete, against one instance or the two roles run apart.
+import { fetchAnswer, type Answer } from '../../kernel/smoke.ts';
 
-interface Answer {
-  status: number;
-  body: any;
-}
-
-export async function shopSmoke(baseUrl: string, print: (line: string) => void): Promise<void> {
-  async function call(method: string, path: string, body?: unknown): Promise<Answer> {
-    let res: Response;
-    try {
-      res = await fetch(`${baseUrl}${path}`, {
-        method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(10_000),
-      });
-    } catch (err) {
-      throw new Error(`${method} ${path}: no answer from ${baseUrl} (${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message})`);
-    }
-    const text = await res.text();
-    let parsed: unknown = text;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      /* shown as text */
-    }
-    return { status: res.status, body: parsed };
+export async function shopSmoke(baseUrl: string, print: (line: string) => void, roleUrls: Record<string, string> = {}): Promise<void> {
+  const products = roleUrls.products ?? baseUrl;
+  const orders = roleUrls.orders ?? baseUrl;
+  // Each path belongs to one role: /products… to products, /orders… to orders.
+  function call(method: string, path: string, body?: unknown): Promise<Answer> {
+    return fetchAnswer(`${path.startsWith('/orders') ? orders : products}${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(10_000),
+    });
   }
 
   async function step(title: string, method: string, path: string, body: unknown, expect: number, check?: (b: any) => string | undefined): Promise<any> {
     print(`=== ${title} ===`);
     const answer = await call(method, path, body);
-    print(`${method} ${path} → ${answer.status}${answer.body === undefined ? '' : ` ${JSON.stringify(answer.body)}`}`);
+    print(`${method} ${path} → ${answer.status}${answer.text ? ` ${answer.text}` : ''}`);
     if (answer.status !== expect) throw new Error(`${title}: expected HTTP ${expect}, got ${answer.status} ${JSON.stringify(answer.body)}`);
     const problem = check?.(answer.body);
     if (problem) throw new Error(`${title}: ${problem}`);
@@ -39,7 +26,7 @@ export async function shopSmoke(baseUrl: string, print: (line: string) => void):
   }
 
   const product = { id: 'the_odyssey', title: 'The Odyssey', passenger_capacity: 101, maximum_speed: 5, in_stock: 10 };
-  print(`shop smoke test against ${baseUrl}`);
+  print(`shop smoke test against ${products === orders ? baseUrl : `products at ${products}, orders at ${orders}`}`);
   // Re-runnable: a product left by an earlier run is deleted and created again.
   print('=== Creating a product id: the_odyssey ===');
   const first = await call('POST', '/products', product);
