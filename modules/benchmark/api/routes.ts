@@ -12,6 +12,8 @@ import { summarise, verdict } from './summary.ts';
 const BASE = '/api/v1/benchmarks';
 const tags = ['benchmark'];
 const idParams = z.object({ id: z.string().min(1).max(100) });
+// Benchmark ids are made when one starts; the examples of the routes taking one therefore find none (404).
+const EXAMPLE_ID = '00000000-0000-7000-8000-000000000000';
 const listItem = benchmarkViewSchema.omit({ documents: true, summary: true, thresholds: true });
 const listQuery = z.object({
   status: z.enum(['running', 'completed', 'failed']).optional(),
@@ -55,10 +57,14 @@ export function benchmarkRoutes(store: Store, commands: Commands): RouteSpec[] {
     route({
       method: 'get',
       path: `${BASE}/:id/report.${ext}`,
+      operationId: `getBenchmarkReport${ext[0].toUpperCase()}${ext.slice(1)}`,
       summary: `The ${ext.toUpperCase()} report of an ended benchmark (409 REPORT_NOT_READY while it runs)`,
+      description: 'The id is the benchmark_id POST /api/v1/benchmarks/start answered; the report is written once the benchmark ends.',
       tags,
       params: idParams,
-      responses: { 200: z.string() },
+      responses: { 200: { description: `The report, as ${ext.toUpperCase()}`, schema: z.string(), contentType: FORMATS[ext].split(';')[0] } },
+      errors: ['BENCHMARK_NOT_FOUND', 'REPORT_NOT_READY'],
+      example: { params: { id: EXAMPLE_ID }, status: 404 },
       async handler({ params }) {
         const b = await existing(params.id);
         const report = await store.report(b.id);
@@ -72,15 +78,19 @@ export function benchmarkRoutes(store: Store, commands: Commands): RouteSpec[] {
     route({
       method: 'get',
       path: '/api/v1/health',
+      operationId: 'getBenchmarkApiHealth',
       summary: 'The original health check',
+      description: 'Always `{"status": "ok"}` while the process serves; /readyz says whether it is ready.',
       tags,
-      responses: { 200: z.object({ status: z.literal('ok') }) },
+      responses: { 200: { description: 'Serving', schema: z.object({ status: z.literal('ok') }) } },
       handler: () => ({ body: { status: 'ok' } }),
     }),
     route({
       method: 'get',
       path: `${BASE}/channels`,
+      operationId: 'listBenchmarkChannels',
       summary: 'The command and event names (the original listed its Redis channels)',
+      description: 'The names a benchmark\'s flow uses on the event bus.',
       tags,
       responses: { 200: z.object({ channels: z.array(z.string()), commands: z.record(z.string(), z.string()), events: z.record(z.string(), z.string()) }) },
       handler: () => ({
@@ -94,10 +104,24 @@ export function benchmarkRoutes(store: Store, commands: Commands): RouteSpec[] {
     route({
       method: 'post',
       path: `${BASE}/start`,
+      operationId: 'startBenchmark',
       summary: 'CreateBenchmark: validated and stored before the 202; the flow then runs on the event bus',
+      description: 'The example benchmarks the built-in target of a process started with the defaults (`npm start`, port 8080). Follow status_url for progress.',
       tags,
       body: startBodySchema,
-      responses: { 202: z.object({ benchmark_id: z.string(), status_url: z.string() }) },
+      responses: { 202: { description: 'Started: its id and where to follow it', schema: z.object({ benchmark_id: z.string(), status_url: z.string() }) } },
+      example: {
+        body: {
+          name: 'example run',
+          benchmark_type: 'latency',
+          target_infra: 'local',
+          target_url: 'http://127.0.0.1:8080/target',
+          target_eigen_platform_version: '1.0',
+          username: 'bench',
+          password: 'bench',
+          documents: { count: 3, size_bytes: 1024 },
+        },
+      },
       async handler({ body }) {
         const { benchmark_id } = await commands.CreateBenchmark(body);
         return { status: 202, body: { benchmark_id, status_url: `${BASE}/${benchmark_id}` } };
@@ -106,10 +130,17 @@ export function benchmarkRoutes(store: Store, commands: Commands): RouteSpec[] {
     route({
       method: 'post',
       path: `${BASE}/documents/`,
+      operationId: 'updateBenchmarkDocument',
       summary: "UpdateDocument: the target's callback with a document's start or end time (202; 409 when it matches no running benchmark)",
+      description: 'Sent by the target, not by people: the example names no running benchmark, so it answers 409 DOCUMENT_UNKNOWN.',
       tags,
       body: callbackBodySchema,
-      responses: { 202: z.object({ status: z.enum(['applied', 'duplicate']) }) },
+      responses: { 202: { description: 'Recorded (or a duplicate of a recorded callback)', schema: z.object({ status: z.enum(['applied', 'duplicate']) }) } },
+      errors: ['DOCUMENT_UNKNOWN', 'BENCHMARK_FINISHED'],
+      example: {
+        body: { document_name: 'doc-1.txt', eigen_document_id: '1001-1', eigen_project_id: '1001', benchmark_host_name: '127.0.0.1:8080', start_time: 1767225600 },
+        status: 409,
+      },
       async handler({ body }) {
         return { status: 202, body: { status: await commands.UpdateDocument(body) } };
       },
@@ -117,9 +148,12 @@ export function benchmarkRoutes(store: Store, commands: Commands): RouteSpec[] {
     route({
       method: 'get',
       path: BASE,
+      operationId: 'listBenchmarks',
       summary: 'Benchmarks, newest first, optionally by status',
+      description: 'Pass `next_cursor` back as `cursor` for the next page; it is null on the last page.',
       tags,
       query: listQuery,
+      example: { query: { limit: 50 } },
       responses: { 200: z.object({ items: z.array(listItem), next_cursor: z.string().nullable() }) },
       async handler({ query }) {
         const page = await store.list(query.limit, query.status as Status | undefined, query.cursor as [string, string] | undefined);
@@ -130,10 +164,14 @@ export function benchmarkRoutes(store: Store, commands: Commands): RouteSpec[] {
     route({
       method: 'get',
       path: `${BASE}/:id`,
+      operationId: 'getBenchmark',
       summary: 'One benchmark: status, progress, every document, the summary so far and the threshold verdict',
+      description: 'The id is the benchmark_id POST /api/v1/benchmarks/start answered.',
       tags,
       params: idParams,
-      responses: { 200: benchmarkViewSchema },
+      responses: { 200: { description: 'The benchmark', schema: benchmarkViewSchema } },
+      errors: ['BENCHMARK_NOT_FOUND'],
+      example: { params: { id: EXAMPLE_ID }, status: 404 },
       async handler({ params }) {
         const b = await existing(params.id);
         const docs = await store.documents(b.id);

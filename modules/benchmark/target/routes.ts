@@ -65,18 +65,24 @@ export function targetRoutes(opts: TargetRouteOptions): RouteSpec[] {
     route({
       method: 'get',
       path: `${opts.prefix}/health`,
+      operationId: 'getTargetHealth',
       summary: 'Target health',
+      description: 'The original platform\'s health check.',
       tags,
-      responses: { 200: z.object({ status: z.literal('ok') }) },
+      responses: { 200: { description: 'Serving', schema: z.object({ status: z.literal('ok') }) } },
       handler: () => ({ body: { status: 'ok' } }),
     }),
     route({
       method: 'post',
       path: `${opts.prefix}/auth/v1/token/`,
+      operationId: 'targetLogin',
       summary: 'Log in: sets the session cookie',
+      description: 'Any password logs in unless BENCHMARK_TARGET_PASSWORD is set. The `fakesession` cookie it sets is what the other target routes ask for.',
       tags,
       body: z.object({ username: z.string().min(1), password: z.string().min(1) }),
-      responses: { 200: z.object({ message: z.string() }) },
+      responses: { 200: { description: 'Logged in (Set-Cookie: fakesession)', schema: z.object({ message: z.string() }) } },
+      errors: ['TARGET_UNAUTHORIZED'],
+      example: { body: { username: 'bench', password: 'bench' } },
       handler({ body, ctx }) {
         if (opts.password !== undefined && body.password !== opts.password) throw benchmarkErrors.TARGET_UNAUTHORIZED('Invalid username/password.');
         const token = randomBytes(18).toString('base64url');
@@ -88,10 +94,14 @@ export function targetRoutes(opts: TargetRouteOptions): RouteSpec[] {
     route({
       method: 'post',
       path: `${opts.prefix}/api/project_management/v2/projects/`,
+      operationId: 'createTargetProject',
       summary: 'Create a project; document_type_id is the id uploads and callbacks carry',
+      description: 'Needs the session cookie of a login.',
       tags,
       body: z.object({ name: z.string().min(1).max(500), description: z.string().max(2000).nullish() }),
-      responses: { 200: z.object({ guid: z.string(), document_type_id: z.number() }).loose() },
+      responses: { 200: { description: 'The project', schema: z.object({ guid: z.string(), document_type_id: z.int() }).loose() } },
+      errors: ['TARGET_UNAUTHORIZED'],
+      example: { body: { name: 'example project', description: null } },
       handler({ body, ctx }) {
         requireSession(ctx);
         return {
@@ -110,9 +120,17 @@ export function targetRoutes(opts: TargetRouteOptions): RouteSpec[] {
     route({
       method: 'post',
       path: `${opts.prefix}/api/v1/document_uploader/`,
+      operationId: 'uploadTargetDocuments',
       summary: 'Upload documents (multipart: document_type_id and files); each is then processed and called back',
+      description: 'Needs the session cookie of a login. Each file is then processed and its start and end sent to POST /api/v1/benchmarks/documents/ of the uploader.',
       tags,
-      responses: { 202: z.object({ message: z.string() }) },
+      rawBody: {
+        contentType: 'multipart/form-data',
+        schema: z.object({ document_type_id: z.string().min(1), files: z.array(z.string().meta({ format: 'binary' })).min(1).max(MAX_DOCUMENTS) }),
+      },
+      responses: { 202: { description: 'Received; processing follows', schema: z.object({ message: z.string() }) } },
+      errors: ['TARGET_UNAUTHORIZED', 'BAD_REQUEST', 'PAYLOAD_TOO_LARGE', 'TARGET_FAULT'],
+      example: { body: { document_type_id: '1001', files: ['hello'] } },
       async handler({ ctx }) {
         requireSession(ctx);
         if (Math.random() < opts.errorShare) {
