@@ -1,10 +1,11 @@
-// The bench CLI: argument parsing, scenario discovery, --help and the unknown-scenario message, report verdicts.
+// The bench CLI: strict argument parsing, declared flags, scenario discovery, --help and the refusals, report verdicts.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
-import { parseArgs, scenarioNames } from './cli.ts';
+import { loadScenario, parseArgs, scenarioNames } from './cli.ts';
 import { formatResult } from './report.ts';
 import { cpuRatio, ratio, type RunRecord } from './scenario.ts';
 import { ROOT } from './servers.ts';
@@ -15,13 +16,42 @@ const run = (args: string[]) =>
     (e) => ({ code: e.code as number, stdout: e.stdout as string, stderr: e.stderr as string }),
   );
 
-test('parseArgs reads the scenario, numbers, inline values and scenario knobs', () => {
-  assert.deepEqual(parseArgs(['events', '--connections', '20', '--duration=3', '--only', 'noop,split', '--no-progress', '--fast']), {
-    scenario: 'events', help: false, progress: false, connections: 20, durationSec: 3, flags: { only: 'noop,split', fast: true },
+const events = { name: 'events', flags: { only: { type: 'string', description: '' }, fast: { type: 'boolean', description: '' }, rounds: { type: 'string', description: '', default: '5' } } } as const;
+
+test('parseArgs reads numbers, inline values, the scenario\'s own flags with their defaults, and --quiet', () => {
+  assert.deepEqual(parseArgs(['--connections', '20', '--duration=3', '--only', 'noop,split', '--no-progress', '--fast', '--quiet', '40'], events), {
+    help: false, progress: false, connections: 20, durationSec: 3, flags: { only: 'noop,split', fast: true, rounds: '5', quiet: '40' },
   });
-  assert.throws(() => parseArgs(['events', '--connections', 'many']), /--connections needs a number ≥ 1, got many/);
-  assert.throws(() => parseArgs(['events', '--duration']), /--duration needs a number/);
-  assert.throws(() => parseArgs(['events', 'shop']), /unexpected argument "shop"/);
+  assert.deepEqual(parseArgs(['-c', '7', '--rounds', '2'], events).flags, { rounds: '2' });
+  assert.throws(() => parseArgs(['--connections', 'many'], events), /--connections needs a number ≥ 1, got many/);
+  assert.throws(() => parseArgs(['--duration'], events), /^Error: --duration needs a value$/);
+  assert.throws(() => parseArgs(['--only', '--fast'], events), /^Error: --only needs a value$/);
+  assert.throws(() => parseArgs(['--fast=yes'], events), /--fast takes no value/);
+  assert.throws(() => parseArgs(['shop'], events), /unexpected argument "shop"/);
+  assert.throws(() => parseArgs(['--bogus', '1'], events), /^Error: unknown flag --bogus; valid for events: --connections, --duration, --warmup, --quiet, --no-progress, --help, --only, --fast, --rounds$/);
+});
+
+test('every flag a scenario reads from opts.flags is declared in its flags', async () => {
+  for (const name of scenarioNames()) {
+    const source = readFileSync(join(ROOT, 'bench/scenarios', `${name}.ts`), 'utf8');
+    const read = [...source.matchAll(/flags(?:\.([a-z]+)|\['([a-z-]+)'\])/g)].map((m) => m[1] ?? m[2]).filter((f) => f !== 'quiet');
+    const declared = Object.keys((await loadScenario(name)).flags ?? {});
+    assert.deepEqual(read.filter((f) => !declared.includes(f)), [], `bench/scenarios/${name}.ts reads undeclared flags`);
+  }
+});
+
+test('a flag the scenario does not know exits 2 listing the valid ones; <scenario> --help shows its own', async () => {
+  const bogus = await run(['cache', '--bogus', '1']);
+  assert.equal(bogus.code, 2);
+  assert.match(bogus.stderr, /^unknown flag --bogus; valid for cache: --connections, .*--only, --instances, .*--etcd-url\n$/);
+  const help = await run(['cache', '--help']);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /^Usage: npm run bench -- cache \[flags\]\n\nconfig cache on etcd/);
+  assert.match(help.stdout, /^ {6}--instances … +N app instances .*\(default 4\)$/m);
+  assert.match(help.stdout, /^ {2}-c, --connections … +N keep-alive/m);
+  const top = await run(['--bogus']);
+  assert.equal(top.code, 2);
+  assert.match(top.stderr, /unknown flag --bogus; valid for npm run bench: --help, --chart, --out/);
 });
 
 test('scenarios are discovered from bench/scenarios, tests excluded', () => {

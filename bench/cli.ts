@@ -1,9 +1,14 @@
-// `npm run bench -- <scenario> [--connections N] [--duration S] [--warmup S] [--no-progress] [--help]`
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+// `npm run bench -- <scenario> [--connections N] [--duration S] [--warmup S] [--no-progress] [--<flag of the scenario> …] [--help]`
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs as parseFlags } from 'node:util';
+import { resultCharts } from './charts.ts';
+import { renderHtml } from './html.ts';
+import { PartCounter } from './parts.ts';
 import { formatResult } from './report.ts';
-import type { BenchOptions, Scenario } from './scenario.ts';
+import type { BenchOptions, FlagSpec, Scenario, StoredResult } from './scenario.ts';
 import { stopAllServers } from './servers.ts';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
@@ -27,53 +32,111 @@ export async function loadScenario(name: string, dir = SCENARIOS): Promise<Scena
   return s;
 }
 
+/** Flags every scenario takes (besides its own, declared in `Scenario.flags`). */
+const COMMON_FLAGS: Record<string, FlagSpec & { short?: string }> = {
+  connections: { type: 'string', short: 'c', description: 'N keep-alive connections, one virtual user each (default: the scenario\'s, else 50)' },
+  duration: { type: 'string', short: 'd', description: 'S seconds per measured run (default: the scenario\'s, else 10)' },
+  warmup: { type: 'string', description: 'S seconds of discarded load before each run (default 1)' },
+  quiet: { type: 'string', description: 'P: before each run, wait up to 60 s for a second in which other processes used < P % of a core' },
+  'no-progress': { type: 'boolean', description: 'no live progress line on stderr' },
+  help: { type: 'boolean', short: 'h', description: 'this scenario\'s description and flags' },
+};
+
+/** Without a scenario: the list of scenarios, or charts of a stored result. */
+const TOP_FLAGS: Record<string, FlagSpec & { short?: string }> = {
+  help: { type: 'boolean', short: 'h', description: 'the scenarios and how to run them' },
+  chart: { type: 'string', description: 'FILE: draw a stored result (bench/results/*.json) as SVG charts …' },
+  out: { type: 'string', description: 'DIR: … into this directory (default: beside FILE), e.g. docs/charts' },
+};
+
 export interface ParsedArgs {
-  scenario?: string;
   help: boolean;
   progress: boolean;
   connections?: number;
   durationSec?: number;
   warmupSec?: number;
+  /** The scenario's own flags, defaults filled in, and --quiet. */
   flags: Record<string, string | boolean>;
 }
 
-export function parseArgs(argv: string[]): ParsedArgs {
-  const parsed: ParsedArgs = { help: false, progress: true, flags: {} };
-  const number = (flag: string, value: string | undefined, min: number) => {
-    const n = Number(value);
-    if (value === undefined || !Number.isFinite(n) || n < min) throw new UsageError(`${flag} needs a number ≥ ${min}, got ${value ?? 'nothing'}`);
+const flagList = (specs: Record<string, FlagSpec>) => Object.keys(specs).map((f) => `--${f}`).join(', ');
+
+/** util.parseArgs in strict mode, its errors reworded to name the command and what it accepts. */
+function strictParse(argv: string[], specs: Record<string, FlagSpec & { short?: string }>, command: string) {
+  // parseArgs refuses keys set to undefined, so only the three it knows, and only when given.
+  const options = Object.fromEntries(Object.entries(specs).map(([name, { description: _, ...spec }]) => [name, spec]));
+  try {
+    return parseFlags({ args: argv, options, strict: true, allowPositionals: false }).values;
+  } catch (err) {
+    const { code, message } = err as Error & { code?: string };
+    const flag = /'(?:-\w, )?(-[^' ]+)/.exec(message)?.[1];
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new UsageError(`unknown flag ${flag}; valid for ${command}: ${flagList(specs)}`);
+    if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') throw new UsageError(`unexpected argument "${/'([^']*)'/.exec(message)?.[1]}" (flags of ${command}: ${flagList(specs)})`);
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') throw new UsageError(/does not take/.test(message) ? `${flag} takes no value` : `${flag} needs a value`);
+    throw err;
+  }
+}
+
+/** The flags after `<scenario>`: the common ones and the scenario's own, nothing else. */
+export function parseArgs(argv: string[], scenario: Pick<Scenario, 'name' | 'flags'>): ParsedArgs {
+  const own = scenario.flags ?? {};
+  const clash = Object.keys(own).filter((f) => f in COMMON_FLAGS && f !== 'quiet');
+  if (clash.length) throw new Error(`bench/scenarios/${scenario.name}.ts declares common flags ${clash.join(', ')}`);
+  const values = strictParse(argv, { ...COMMON_FLAGS, ...own }, scenario.name);
+  const number = (flag: string, min: number) => {
+    const v = values[flag] as string | undefined;
+    const n = Number(v);
+    if (v === undefined) return undefined;
+    if (!Number.isFinite(n) || n < min) throw new UsageError(`--${flag} needs a number ≥ ${min}, got ${v}`);
     return n;
   };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
-    const value = () => inline ?? argv[++i];
-    if (flag === '--help' || flag === '-h') parsed.help = true;
-    else if (flag === '--no-progress') parsed.progress = false;
-    else if (flag === '--connections' || flag === '-c') parsed.connections = Math.floor(number(flag, value(), 1));
-    else if (flag === '--duration' || flag === '-d') parsed.durationSec = number(flag, value(), 0.1);
-    else if (flag === '--warmup') parsed.warmupSec = number(flag, value(), 0);
-    else if (flag.startsWith('--')) {
-      const next = inline ?? argv[i + 1];
-      if (next !== undefined && !next.startsWith('--')) {
-        parsed.flags[flag.slice(2)] = next;
-        if (inline === undefined) i++;
-      } else parsed.flags[flag.slice(2)] = true;
-    } else if (!parsed.scenario) parsed.scenario = arg;
-    else throw new UsageError(`unexpected argument "${arg}"`);
-  }
-  return parsed;
+  const connections = number('connections', 1);
+  const flags: Record<string, string | boolean> = {};
+  for (const name of [...Object.keys(own), 'quiet']) if (values[name] !== undefined) flags[name] = values[name] as string | boolean;
+  return {
+    help: values.help === true,
+    progress: values['no-progress'] !== true,
+    ...(connections === undefined ? {} : { connections: Math.floor(connections) }),
+    ...(values.duration === undefined ? {} : { durationSec: number('duration', 0.1) }),
+    ...(values.warmup === undefined ? {} : { warmupSec: number('warmup', 0) }),
+    flags,
+  };
 }
 
 class UsageError extends Error {}
 
+function flagLines(specs: Record<string, FlagSpec & { short?: string }>): string[] {
+  const names = Object.entries(specs).map(([name, s]) => `${s.short ? `-${s.short}, ` : '    '}--${name}${s.type === 'string' ? ' …' : ''}`);
+  const width = Math.max(...names.map((n) => n.length));
+  return Object.values(specs).map((s, i) => `  ${names[i].padEnd(width)}  ${s.description}${s.default === undefined ? '' : ` (default ${s.default})`}`);
+}
+
+function scenarioHelp(s: Scenario): string {
+  const d = s.defaults ?? {};
+  return [
+    `Usage: npm run bench -- ${s.name} [flags]`,
+    '',
+    s.description,
+    `Default: ${d.connections ?? 50} connections, ${d.durationSec ?? 10} s per run, 1 s warm-up.`,
+    '',
+    `Flags of ${s.name}:`,
+    ...(s.flags ? flagLines(s.flags) : ['  (none)']),
+    '',
+    'Common flags:',
+    ...flagLines(COMMON_FLAGS),
+  ].join('\n');
+}
+
 async function help(): Promise<string> {
   const lines = [
     'Usage: npm run bench -- <scenario> [--connections N] [--duration S] [--warmup S] [--no-progress] [--<knob> value]',
+    '       npm run bench -- <scenario> --help      that scenario\'s description and flags',
+    '       npm run bench -- --chart FILE [--out DIR]   a stored result as SVG charts (e.g. for docs/charts)',
     '',
     'Each scenario starts its servers as child processes, loads them from this process over N keep-alive',
     'connections for S seconds (after S of warm-up, default 1), prints a table and writes',
-    'bench/results/<scenario>-<timestamp>.json. Exit code 1 when a scenario check (e.g. zero 5xx) fails.',
+    'bench/results/<scenario>-<timestamp>.json, and beside it an HTML report with charts.',
+    'Exit code 1 when a scenario check (e.g. zero 5xx) fails, 2 for a flag it does not know.',
     'Every run reports "other cpu": what other processes used meanwhile; --quiet P waits (up to 60 s) before',
     'each run for a second in which they used less than P % of a core.',
     '',
@@ -91,18 +154,39 @@ async function help(): Promise<string> {
   return lines.join('\n');
 }
 
+/** `--chart FILE [--out DIR]`: every chart of a stored result as its own SVG file, named after the result. */
+function writeCharts(file: string, out = dirname(file)): string[] {
+  const stored = JSON.parse(readFileSync(file, 'utf8')) as StoredResult;
+  mkdirSync(out, { recursive: true });
+  return resultCharts(stored).map((c) => {
+    const path = join(out, `${basename(file, '.json')}-${c.id}.svg`);
+    writeFileSync(path, `${c.svg}\n`);
+    return path;
+  });
+}
+
 async function main(argv: string[]): Promise<number> {
-  const args = parseArgs(argv);
-  if (args.help || !args.scenario) {
+  const [name, ...rest] = argv;
+  if (name === undefined || name.startsWith('-')) {
+    const top = strictParse(argv, TOP_FLAGS, 'npm run bench');
+    if (typeof top.chart === 'string') {
+      for (const path of writeCharts(top.chart, top.out as string | undefined)) process.stdout.write(`${relative(process.cwd(), path)}\n`);
+      return 0;
+    }
     process.stdout.write(`${await help()}\n`);
-    return args.help ? 0 : 2;
+    return top.help ? 0 : 2;
   }
   const names = scenarioNames();
-  if (!names.includes(args.scenario)) {
-    process.stderr.write(`unknown scenario "${args.scenario}"; available: ${names.join(', ') || '(none)'} — see npm run bench -- --help\n`);
+  if (!names.includes(name)) {
+    process.stderr.write(`unknown scenario "${name}"; available: ${names.join(', ') || '(none)'} — see npm run bench -- --help\n`);
     return 2;
   }
-  const scenario = await loadScenario(args.scenario);
+  const scenario = await loadScenario(name);
+  const args = parseArgs(rest, scenario);
+  if (args.help) {
+    process.stdout.write(`${scenarioHelp(scenario)}\n`);
+    return 0;
+  }
   const opts: BenchOptions = {
     connections: args.connections ?? scenario.defaults?.connections ?? 50,
     durationSec: args.durationSec ?? scenario.defaults?.durationSec ?? 10,
@@ -111,13 +195,17 @@ async function main(argv: string[]): Promise<number> {
   };
   const startedAt = new Date();
   process.stdout.write(`bench ${scenario.name}: ${opts.connections} connections, ${opts.durationSec} s per run, ${opts.warmupSec} s warm-up\n`);
-  const result = await scenario.run(opts, { log: (line) => void process.stdout.write(`${line}\n`), progress: args.progress });
+  const parts = new PartCounter(Number(opts.flags.rounds ?? 1) || 1);
+  const result = await scenario.run(opts, { log: (line) => void process.stdout.write(`${line}\n`), progress: args.progress, parts });
   process.stdout.write(`${formatResult(scenario.name, result)}\n`);
   mkdirSync(RESULTS, { recursive: true });
   const file = join(RESULTS, `${scenario.name}-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
-  const machine = { node: process.version, platform: process.platform, cpus: (await import('node:os')).cpus().length };
-  writeFileSync(file, `${JSON.stringify({ scenario: scenario.name, startedAt, options: opts, machine, ...result }, null, 2)}\n`);
-  process.stdout.write(`\nresults written to ${relative(process.cwd(), file)}\n`);
+  const machine = { node: process.version, platform: process.platform, cpus: os.cpus().length };
+  const stored: StoredResult = { scenario: scenario.name, startedAt: startedAt.toISOString(), options: opts, machine, ...result };
+  writeFileSync(file, `${JSON.stringify(stored, null, 2)}\n`);
+  const html = file.replace(/\.json$/, '.html');
+  writeFileSync(html, renderHtml(stored));
+  process.stdout.write(`\nresults written to ${relative(process.cwd(), file)}, report ${relative(process.cwd(), html)}\n`);
   return result.checks?.some((c) => !c.pass) ? 1 : 0;
 }
 

@@ -40,8 +40,8 @@ export interface LoadOptions {
   progress?: boolean | 'auto';
   progressEveryMs?: number;
   progressStream?: NodeJS.WritableStream & { isTTY?: boolean };
-  /** Appended to each progress line, given the time into this run (ms): e.g. the bench's "part k of n, ETA". */
-  progressTail?: (elapsedMs: number) => string;
+  /** Appended to each progress line: e.g. the bench's "part k of n, ETA …". */
+  progressTail?: () => string;
   headers?: Record<string, string>;
   timeoutMs?: number;
   seed?: number;
@@ -181,7 +181,7 @@ function startProgress(opts: LoadOptions, name: string, stats: RunStats, t0: num
   let lastPrint = t0;
   let rps = 0;
   const line = (now: number) =>
-    `[${name}] ${((now - t0) / 1000).toFixed(1)}s  ${stats.requests} req  ${rps} rps  ${stats.errors.total} errors${opts.progressTail?.(now - t0) ?? ''}`;
+    `[${name}] ${((now - t0) / 1000).toFixed(1)}s  ${stats.requests} req  ${rps} rps  ${stats.errors.total} errors${opts.progressTail?.() ?? ''}`;
   const tick = (now: number) => {
     const point = stats.second((now - t0) / 1000, (now - lastTick) / 1000);
     timeline.push(point);

@@ -2,6 +2,7 @@
 import os from 'node:os';
 import { ConnectionPool } from './connection-pool.ts';
 import { machineCpu, otherCpuPercent, waitForQuiet } from './machine.ts';
+import type { PartCounter } from './parts.ts';
 import { runLoad, type LoadOptions, type LoadResult } from './load.ts';
 import type { ServerProcess } from './servers.ts';
 
@@ -12,7 +13,7 @@ export interface BenchOptions {
   durationSec: number;
   /** --warmup (seconds, default 1): load before each measurement that is thrown away (JIT, caches, pools). */
   warmupSec: number;
-  /** Every other --name value (or bare --flag → true), for scenario-specific knobs; `--quiet P` works in every scenario (see measure). */
+  /** The scenario's own flags (declared in `Scenario.flags`, defaults filled in) and the common `--quiet P` (see measure). */
   flags: Record<string, string | boolean>;
 }
 
@@ -21,6 +22,8 @@ export interface BenchIO {
   log(line: string): void;
   /** Pass to runLoad's `progress`: live line on stderr unless --no-progress. */
   progress: boolean;
+  /** Counts measure() calls for the progress line's "part k of n, ETA". */
+  parts?: PartCounter;
 }
 
 /** One measured setup: the load result plus who served it and what CPU they used. */
@@ -46,6 +49,8 @@ export interface RatioResult {
   /** Met when value ≥ target. */
   target?: number;
   met?: boolean;
+  /** The per-round values the median was taken of (one value for a single round). */
+  rounds?: number[];
   detail: string;
 }
 
@@ -63,10 +68,29 @@ export interface ScenarioResult {
   notes?: string[];
 }
 
+/** What `npm run bench` stores in bench/results/<scenario>-<time>.json (and draws in the HTML beside it). */
+export interface StoredResult extends ScenarioResult {
+  scenario: string;
+  /** ISO time. */
+  startedAt: string;
+  options: BenchOptions;
+  machine: { node: string; platform: string; cpus: number };
+}
+
+/** A scenario's own command-line flag: parsed strictly (util.parseArgs), listed by `--help`. */
+export interface FlagSpec {
+  type: 'string' | 'boolean';
+  description: string;
+  /** Filled in when the flag is not given, so the scenario (and "part k of n", for --rounds) always sees a value. */
+  default?: string;
+}
+
 export interface Scenario {
   name: string;
   description: string;
   defaults?: { connections?: number; durationSec?: number };
+  /** Every flag the scenario reads from `opts.flags`; any other is refused. */
+  flags?: Record<string, FlagSpec>;
   run(opts: BenchOptions, io: BenchIO): Promise<ScenarioResult>;
 }
 
@@ -75,13 +99,13 @@ export const defineScenario = (s: Scenario): Scenario => s;
 export type MeasureLoad = Omit<LoadOptions, 'name' | 'url' | 'connections' | 'durationMs' | 'progress' | 'pool'> & { url?: string };
 
 /**
- * With `--quiet P` (percent of a core, `--quiet` alone: 30): before a run, wait up to 60 s for a second in which
+ * With `--quiet P` (percent of a core): before a run, wait up to 60 s for a second in which
  * other processes used less than P, so runs on a shared machine start in its quieter moments.
  */
 async function quietMoment(servers: ServerProcess[], opts: BenchOptions, io: BenchIO): Promise<void> {
   const flag = opts.flags.quiet;
-  if (flag === undefined || flag === false) return;
-  const max = flag === true ? 30 : Number(flag);
+  if (flag === undefined) return;
+  const max = Number(flag);
   if (!Number.isFinite(max) || max <= 0) throw new Error(`--quiet needs a percent of one core, got ${flag}`);
   const own = () => {
     const cpu = servers.map((s) => s.cpuMs());
@@ -106,6 +130,7 @@ export async function measure(label: string, servers: ServerProcess[], load: Mea
   let machine0: ReturnType<typeof machineCpu> = null;
   let client0 = process.cpuUsage();
   let t0 = 0;
+  const progressTail = io.parts?.start(label);
   await quietMoment(servers, opts, io);
   const loadAverage = Math.round(os.loadavg()[0] * 100) / 100;
   try {
@@ -115,7 +140,7 @@ export async function measure(label: string, servers: ServerProcess[], load: Mea
     }
     cpu0.push(...servers.map((s) => s.cpuMs()));
     [machine0, client0, t0] = [machineCpu(), process.cpuUsage(), performance.now()];
-    result = await runLoad({ ...load, url, pool, name: label, connections: opts.connections, durationMs: opts.durationSec * 1000, progress: io.progress });
+    result = await runLoad({ ...load, url, pool, name: label, connections: opts.connections, durationMs: opts.durationSec * 1000, progress: io.progress, progressTail });
   } finally {
     pool.destroy();
   }
@@ -132,6 +157,15 @@ export async function measure(label: string, servers: ServerProcess[], load: Mea
     otherCpuPercent: otherCpuPercent(machine0, machine1, used === null ? null : used + (client.user + client.system) / 1000, wall),
     ...result,
   };
+}
+
+/**
+ * Scenarios name round r's run of a setup "<setup> #r" (rounds > 1): how the progress line learns the number of
+ * parts and the charts group a setup's rounds. A label without it is round 1.
+ */
+export function roundOf(label: string): { setup: string; round: number } {
+  const m = / #(\d+)\b/.exec(label);
+  return m ? { setup: label.replace(m[0], ''), round: Number(m[1]) } : { setup: label, round: 1 };
 }
 
 /** The middle value (the mean of the two middle ones for an even count). */
@@ -156,7 +190,8 @@ export function ratio(name: string, a: RunRecord | RunRecord[], b: RunRecord | R
     ? `${as[0].label} ${as[0].okRps} ok/s ÷ ${bs[0].label} ${bs[0].okRps} ok/s`
     : `median of ${as.length} rounds: ${each.map(round2).join(', ')}`;
   const value = round2(exact);
-  return target === undefined ? { name, value, detail } : { name, value, target, met: exact >= target, detail };
+  const rounds = each.map(round2);
+  return target === undefined ? { name, value, rounds, detail } : { name, value, target, met: exact >= target, rounds, detail };
 }
 
 /**
@@ -170,7 +205,7 @@ export function cpuRatio(name: string, a: RunRecord[], b: RunRecord[]): RatioRes
   const each = usA.map((us, i) => usB[i]! / us!);
   const detail = `server CPU per ok request ${Math.round(median(usB as number[]))} µs ÷ ${Math.round(median(usA as number[]))} µs (medians)` +
     (each.length > 1 ? `; per round ${each.map(round2).join(', ')}` : '');
-  return { name, value: round2(median(each)), detail };
+  return { name, value: round2(median(each)), rounds: each.map(round2), detail };
 }
 
 export function check(name: string, pass: boolean, detail: string): CheckResult {

@@ -232,5 +232,12 @@ export default defineScenario({
   name: 'benchmark',
   description: 'benchmark module: target callback ingestion vs a bare Koa POST (--rounds N, default 3), then --benchmarks 20 concurrent benchmarks × --documents 100 on the built-in target with zero delay, to 20 emails; --only ingest,concurrent; --profile DIR (a V8 CPU profile of each cantons ingestion server, by component)',
   defaults: { connections: 200, durationSec: 10 },
+  flags: {
+    only: { type: 'string', description: 'parts to run, of ingest,concurrent (default both)' },
+    rounds: { type: 'string', description: 'N alternating rounds of the ingestion comparison', default: '3' },
+    profile: { type: 'string', description: 'DIR: a V8 CPU profile of each cantons ingestion server, by component' },
+    benchmarks: { type: 'string', description: 'N concurrent benchmarks in the concurrent part (default 20)' },
+    documents: { type: 'string', description: 'N documents per concurrent benchmark (default 100)' },
+  },
   run,
 });

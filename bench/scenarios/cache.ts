@@ -267,5 +267,14 @@ export default defineScenario({
   name: 'cache',
   description: 'config cache on etcd: the original load test (PUT, 20× GET, DELETE; half cached) on 1 and --instances=4 instances, cached GET ÷ bare Koa constant GET, propagation over --informers=64 watchers and across --processes=64 app processes; --only ratio,one,many,propagation,processes; --etcd-url to use a running etcd',
   defaults: { connections: 50, durationSec: 10 },
+  flags: {
+    only: { type: 'string', description: 'parts to run, of ratio,one,many,propagation,processes (default all)' },
+    instances: { type: 'string', description: 'N app instances behind the balancer in the "many" part (default 4)' },
+    informers: { type: 'string', description: 'N watchers in the propagation part (default 64)' },
+    writes: { type: 'string', description: 'N writes in the propagation part (default 200)' },
+    processes: { type: 'string', description: 'N app processes in the processes part (default 64)' },
+    'process-writes': { type: 'string', description: 'N writes in the processes part (default 96)' },
+    'etcd-url': { type: 'string', description: 'URL of a running etcd to use instead of starting one' },
+  },
   run,
 });

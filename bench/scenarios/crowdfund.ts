@@ -278,5 +278,11 @@ export default defineScenario({
   name: 'crowdfund',
   description: 'crowdfund threads over gRPC+TLS: GetProjectThreads vs a bare grpc-js server (alternating --rounds, default 3, target ≥ 0.8×; --only threads for that alone; --profile DIR for a V8 CPU profile of each server over its measured runs), votes per second checked exactly, propose → threads visible p50/p99 in one process and split (--samples, default 100; Redis for the split)',
   defaults: { connections: 50, durationSec: 5 },
+  flags: {
+    only: { type: 'string', description: 'threads: the GetProjectThreads comparison alone' },
+    rounds: { type: 'string', description: 'N alternating rounds of GetProjectThreads; the ratio is their median', default: '3' },
+    samples: { type: 'string', description: 'N proposals timed until visible in threads (default 100)' },
+    profile: { type: 'string', description: 'DIR: a V8 CPU profile of each server over its measured runs' },
+  },
   run,
 });

@@ -170,5 +170,11 @@ export default defineScenario({
   name: 'events',
   description: 'events ingest (POST snow reports + lift rides) vs bare Koa no-op, one-insert-per-request and minimal group commit, and the split layout, at --connections and 10; --only noop,insert,group,cantons,split, --points 200,10, --rounds N (default 5) alternating rounds, ratios are medians, --writer inline|thread (EVENTS_SQLITE_WRITER)',
   defaults: { connections: 200, durationSec: 10 },
+  flags: {
+    only: { type: 'string', description: 'setups to run, of noop,insert,group,cantons,split (default all)' },
+    points: { type: 'string', description: 'connection counts, e.g. 200,10 (default --connections and 10)' },
+    rounds: { type: 'string', description: 'N alternating rounds; ratios are their medians', default: '5' },
+    writer: { type: 'string', description: 'inline|thread: EVENTS_SQLITE_WRITER of the cantons servers (default inline)' },
+  },
   run,
 });

@@ -233,5 +233,10 @@ export default defineScenario({
   name: 'kernel',
   description: 'the kernel\'s per-request cost (issue 12): POST /events/snow-reports vs the bare no-op at --connections and 10, the cached GET /config/<key> and the parameterised GETs (products/:id, orders/:id, events at/:index and a range query) vs the bare constant GET at 50; --only ingest,ids,cache,params (ids: the POST without X-Trace-Id, server-assigned ids), --rounds N (default 5, alternating), --checkouts DIR,DIR (the cantons targets from each checkout, e.g. git worktrees of consecutive commits, side by side in every round)',
   defaults: { connections: 200, durationSec: 5 },
+  flags: {
+    only: { type: 'string', description: 'parts to run, of ingest,ids,cache,params (default all)' },
+    rounds: { type: 'string', description: 'N alternating rounds; ratios are their medians', default: '5' },
+    checkouts: { type: 'string', description: 'DIR,DIR: the cantons targets from each checkout, side by side in every round' },
+  },
   run,
 });

@@ -99,5 +99,9 @@ export default defineScenario({
   name: 'loadgen',
   description: 'our load generator vs autocannon (bare, and through bench/loadgen/request-load.ts) on the bare Koa no-op, client CPU per request; --requests static,ingest --rounds N (default 5, alternating)',
   defaults: { connections: 200, durationSec: 10 },
+  flags: {
+    requests: { type: 'string', description: 'request kinds, of static,ingest (default both)' },
+    rounds: { type: 'string', description: 'N alternating rounds', default: '5' },
+  },
   run,
 });

@@ -135,5 +135,12 @@ export default defineScenario({
   name: 'shop',
   description: 'nameko-devex perf loop and a list loop (title filter, plain page) at 100 / 10k / 100k pre-seeded products on the SQL and Redis stores; --stores sql,redis --sizes 100,10000,100000 --parts loop,list --rounds N (default 3; ratios are medians)',
   defaults: { connections: 8, durationSec: 10 },
+  flags: {
+    stores: { type: 'string', description: 'stores, of sql,redis (default both)' },
+    sizes: { type: 'string', description: 'catalogue sizes (default 100,10000,100000)' },
+    parts: { type: 'string', description: 'loops, of loop,list (default both)' },
+    rounds: { type: 'string', description: 'N rounds; ratios are their medians', default: '3' },
+    'redis-url': { type: 'string', description: 'Redis for the redis store (default REDIS_URL, else redis://127.0.0.1:6379)' },
+  },
   run,
 });
