@@ -1,14 +1,15 @@
-// `npm run smoke -- shop <url>` as the CLI runs it: passes against a live app (twice: re-runnable), fails with a non-zero exit otherwise.
+// `npm run smoke -- shop <url>` as the CLI runs it: passes against a live app (twice: re-runnable) and against the
+// two roles run apart (a URL each), fails with a non-zero exit otherwise.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { freePort, ROOT } from '../../kernel/testing/index.ts';
-import { SETUPS, startShop } from './testing/index.ts';
+import { freePort, gate, ROOT } from '../../kernel/testing/index.ts';
+import { SETUPS, spawnSplitShop, startShop } from './testing/index.ts';
 
-function runSmoke(url: string): Promise<{ code: number | null; out: string }> {
+function runSmoke(...args: string[]): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'kernel/cli.ts'), 'smoke', 'shop', url], {
+    const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'kernel/cli.ts'), 'smoke', 'shop', ...args], {
       cwd: ROOT,
       env: { PATH: process.env.PATH },
     });
@@ -34,6 +35,21 @@ test('smoke passes against a running shop, and again on the same data', async ()
     assert.equal((await app.api('GET', '/orders')).body.total, 2);
   } finally {
     await app.close();
+  }
+});
+
+test('smoke passes against the split layout, given a base URL per role', await gate('redis'), async () => {
+  const split = await spawnSplitShop();
+  try {
+    const { code, out } = await runSmoke('--products', split.products.url, '--orders', `${split.orders.url}/`);
+    assert.equal(code, 0, out);
+    assert.ok(out.includes(`against products at ${split.products.url}, orders at ${split.orders.url}\n`), out);
+    assert.ok(out.includes('smoke shop: all steps passed'), out);
+    // Each role served its own paths: the product is gone from products, the order stayed with orders.
+    assert.equal((await fetch(`${split.products.url}/products/the_odyssey`)).status, 404);
+    assert.equal((await fetch(`${split.orders.url}/orders/1`)).status, 200);
+  } finally {
+    await split.stop();
   }
 });
 

@@ -1,8 +1,8 @@
 // shop.products and shop.orders as two real processes: orders calls products over HTTP, events travel over Redis Streams.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createTestDatabase, deleteRedisKeys, gate, REDIS_URL, spawnApp, tempDir, uniqueName, type SpawnedApp } from '../../kernel/testing/index.ts';
-import { airship, api, waitForStock } from './testing/index.ts';
+import { gate } from '../../kernel/testing/index.ts';
+import { airship, api, spawnSplitShop, waitForStock } from './testing/index.ts';
 
 const variants = [
   { name: 'SQLite file shared by both processes', postgres: false },
@@ -11,21 +11,9 @@ const variants = [
 
 for (const variant of variants) {
   test(`split roles end to end (${variant.name})`, await gate('redis', ...(variant.postgres ? ['postgres' as const] : [])), async () => {
-    const streamPrefix = uniqueName('cantons-test-shop-bus');
-    const database = variant.postgres ? await createTestDatabase('shop_split') : undefined;
-    const shared = {
-      DATA_DIR: tempDir(),
-      EVENT_BUS_URL: REDIS_URL,
-      BUS_STREAM_PREFIX: streamPrefix,
-      BUS_POLL_MS: '50',
-      ...(database ? { DATABASE_URL: database.url } : {}),
-    };
-    const running: SpawnedApp[] = [];
+    const split = await spawnSplitShop({ postgres: variant.postgres });
     try {
-      const products = await spawnApp({ ...shared, MODULES: 'shop.products' });
-      running.push(products);
-      const orders = await spawnApp({ ...shared, MODULES: 'shop.orders', SHOP_PRODUCTS_URL: products.url });
-      running.push(orders);
+      const { products, orders } = split;
       const p = api(products.url);
       const o = api(orders.url);
 
@@ -58,14 +46,11 @@ for (const variant of variants) {
 
       // The products process down: orders answers 503 ROLE_UNAVAILABLE, not a 500.
       assert.equal(await products.stop(), 0);
-      running.shift();
       const down = await o('GET', `/orders/${created.body.id}`);
       assert.equal(down.status, 503);
       assert.equal(down.body.error, 'ROLE_UNAVAILABLE');
     } finally {
-      for (const app of running) await app.stop();
-      await deleteRedisKeys(streamPrefix);
-      await database?.drop();
+      await split.stop();
     }
   });
 }

@@ -1,7 +1,9 @@
 // The shop's own test support: the app on each products store and database, a JSON client, looking into the store.
 import { Redis } from 'ioredis';
 import type { Env } from '../../../kernel/config.ts';
-import { createTestDatabase, deleteRedisKeys, REDIS_URL, startTestApp, uniqueName, waitFor, type Service, type TestApp } from '../../../kernel/testing/index.ts';
+import {
+  createTestDatabase, deleteRedisKeys, REDIS_URL, spawnApp, startTestApp, tempDir, uniqueName, waitFor, type Service, type SpawnedApp, type TestApp,
+} from '../../../kernel/testing/index.ts';
 import type { Product } from '../contract.ts';
 
 interface Setup {
@@ -61,6 +63,37 @@ export async function startShop(setup: Setup, env: Env = {}): Promise<ShopApp> {
       await prepared.cleanup();
     },
   };
+}
+
+/**
+ * shop.products and shop.orders as two real processes (`npm start` each): orders calls products over HTTP, events
+ * travel over Redis Streams. Both share one database: a SQLite file, or a fresh Postgres database (gate on 'redis', and 'postgres').
+ */
+export async function spawnSplitShop(opts: { postgres?: boolean } = {}): Promise<{ products: SpawnedApp; orders: SpawnedApp; stop(): Promise<void> }> {
+  const streamPrefix = uniqueName('cantons-test-shop-bus');
+  const database = opts.postgres ? await createTestDatabase('shop_split') : undefined;
+  const shared = {
+    DATA_DIR: tempDir(),
+    EVENT_BUS_URL: REDIS_URL,
+    BUS_STREAM_PREFIX: streamPrefix,
+    BUS_POLL_MS: '50',
+    ...(database ? { DATABASE_URL: database.url } : {}),
+  };
+  const running: SpawnedApp[] = [];
+  // Stopping an app that already exited (a test stopping products itself) only reads its exit code again.
+  const stop = async () => {
+    for (const app of running) await app.stop();
+    await deleteRedisKeys(streamPrefix);
+    await database?.drop();
+  };
+  try {
+    running.push(await spawnApp({ ...shared, MODULES: 'shop.products' }));
+    running.push(await spawnApp({ ...shared, MODULES: 'shop.orders', SHOP_PRODUCTS_URL: running[0].url }));
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { products: running[0], orders: running[1], stop };
 }
 
 /** Rows of product `id` in the SQL store's tables. */
