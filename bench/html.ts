@@ -3,7 +3,7 @@ import { bySetup, resultCharts } from './charts.ts';
 import { esc, num } from './svg.ts';
 import type { StoredResult } from './scenario.ts';
 
-const cell = (v: string | number | null | undefined) => `<td>${v === null || v === undefined ? '-' : esc(typeof v === 'number' ? num(v) : v)}</td>`;
+const cell = (v: string | number | null | undefined) => `<td>${v === null || v === undefined ? '-' : esc(typeof v === 'number' && !Number.isInteger(v) ? num(v) : String(v))}</td>`;
 
 export function renderHtml(result: StoredResult): string {
   const charts = resultCharts(result);
