@@ -1,9 +1,10 @@
 // One Kysely database per module: a SQLite file under DATA_DIR, or a Postgres schema when DATABASE_URL is set.
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresAdapter, PostgresDialect, SqliteDialect, sql } from 'kysely';
-import pg from 'pg';
+import type pg from 'pg';
 import { withStatementCache, type CachedSqlite } from './statement-cache.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -16,8 +17,15 @@ export interface DbLogger {
   warn(obj: object, msg: string): void;
 }
 
-// COUNT(*) and BIGSERIAL come back as strings by default; every count we keep fits a double.
-pg.types.setTypeParser(20, (v) => Number(v));
+let postgres: typeof pg | undefined;
+/** pg, loaded on first use: a process on SQLite never pays its start-up. */
+function loadPg(): typeof pg {
+  if (postgres) return postgres;
+  postgres = createRequire(import.meta.url)('pg') as typeof pg;
+  // COUNT(*) and BIGSERIAL come back as strings by default; every count we keep fits a double.
+  postgres.types.setTypeParser(20, (v) => Number(v));
+  return postgres;
+}
 
 export interface ModuleDatabase {
   db: Kysely<any>;
@@ -74,7 +82,7 @@ function openSqlite(module: string, dataDir: string): ModuleDatabase {
 
 async function openPostgres(module: string, url: string, opts: DatabaseOptions): Promise<ModuleDatabase> {
   const schema = schemaName(module);
-  const pool = new pg.Pool({
+  const pool = new (loadPg().Pool)({
     connectionString: url,
     max: opts.poolSize ?? 10,
     options: `-c search_path=${schema}`,

@@ -1,7 +1,8 @@
 // One Redis Streams consumer ('module.role'): a consumer group per topic stream, read by a blocking loop, with reclaim.
 import { randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { redactUrl } from '../config.ts';
 import { backoffDelay, Waker } from '../backoff.ts';
@@ -22,8 +23,11 @@ export interface RedisStreamsOptions {
 type Entry = [id: string, fields: string[]];
 type StreamReply = [key: string, entries: Entry[]][];
 
+/** ioredis, loaded by the first connection: a process on the in-process bus never pays its start-up. */
+const redisClass = () => (createRequire(import.meta.url)('ioredis') as typeof import('ioredis')).Redis;
+
 export function connect(url: string, log: Logger, extra: RedisOptions): Redis {
-  const conn = new Redis(url, { ...extra });
+  const conn = new (redisClass())(url, { ...extra });
   let last = 0;
   conn.on('error', (err) => {
     // ioredis reports every failed reconnect; one line per 5 s is enough.

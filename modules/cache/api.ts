@@ -2,8 +2,6 @@
 import type { BaseContext, RoleInstance } from '../../kernel/module.ts';
 import type { CacheBackend } from './backend.ts';
 import { cacheSetup, type CacheConfig } from './config.ts';
-import { createEtcdClient } from './etcd-client.ts';
-import { etcdBackend } from './etcd-backend.ts';
 import { memoryBackend } from './memory-backend.ts';
 import { registerCacheMetrics } from './metrics.ts';
 import { cacheRoutes } from './routes.ts';
@@ -11,9 +9,11 @@ import { cacheRoutes } from './routes.ts';
 export async function createApi(ctx: BaseContext<CacheConfig>): Promise<RoleInstance> {
   const cfg = ctx.config;
   const { etcdUrl, keyPrefix } = cacheSetup(cfg);
-  const backend: CacheBackend = etcdUrl
-    ? etcdBackend({
-        client: createEtcdClient({ ...cfg, ETCD_URL: etcdUrl }),
+  // etcd3 (with its gRPC stack) is loaded only when the cache uses it: it is a third of the process's start-up.
+  const etcd = etcdUrl ? { ...(await import('./etcd-client.ts')), ...(await import('./etcd-backend.ts')) } : undefined;
+  const backend: CacheBackend = etcd && etcdUrl
+    ? etcd.etcdBackend({
+        client: etcd.createEtcdClient({ ...cfg, ETCD_URL: etcdUrl }),
         prefix: keyPrefix,
         log: ctx.log,
         resync: { baseMs: cfg.CACHE_RESYNC_BASE_MS, maxMs: cfg.CACHE_RESYNC_MAX_MS, checkMs: cfg.CACHE_WATCH_CHECK_MS },

@@ -1,5 +1,6 @@
 // The report notification: an email through SMTP (nodemailer) when SMTP_URL is set, else a log line (the original's log notifier).
-import nodemailer from 'nodemailer';
+import { createRequire } from 'node:module';
+import type nodemailer from 'nodemailer';
 import type { Logger } from '../../../kernel/logger.ts';
 import type { ReportJson } from '../api/report.ts';
 
@@ -45,7 +46,9 @@ export function createNotifier(opts: { smtpUrl?: string; from: string; timeoutMs
       close() {},
     };
   }
-  const transport = nodemailer.createTransport({
+  // Loaded only for SMTP: the log notifier (no SMTP_URL) never pays nodemailer's start-up.
+  const mailer = createRequire(import.meta.url)('nodemailer') as typeof nodemailer;
+  const transport = mailer.createTransport({
     url: opts.smtpUrl,
     connectionTimeout: opts.timeoutMs,
     greetingTimeout: opts.timeoutMs,

@@ -1,5 +1,6 @@
 // The products store on Redis: a hash per product, a lexicographic index for pages, Lua scripts for every check-and-write.
-import { Redis } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Redis } from 'ioredis';
 import type { Product, ProductPatch } from '../contract.ts';
 import { shopErrors } from '../errors.ts';
 import { mergeLines } from '../stock-lines.ts';
@@ -38,7 +39,9 @@ function toProduct(h: Record<string, string>): Product | undefined {
 }
 
 export function createRedisStore(opts: RedisStoreOptions): ProductStore {
-  const redis = new Redis(opts.url, { maxRetriesPerRequest: 2, enableAutoPipelining: true }) as WithScripts;
+  // Loaded here, not imported: a shop on the SQL store never pays ioredis's start-up.
+  const { Redis: RedisClient } = createRequire(import.meta.url)('ioredis') as typeof import('ioredis');
+  const redis = new RedisClient(opts.url, { maxRetriesPerRequest: 2, enableAutoPipelining: true }) as WithScripts;
   let lastError = '';
   redis.on('error', (err: Error) => {
     if (err.message !== lastError) opts.onError?.(err);
