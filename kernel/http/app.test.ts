@@ -1,11 +1,12 @@
 // The kernel's HTTP surface over a real socket: errors, limits, request ids, health, metrics, OpenAPI, docs, log lines.
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { bootstrap } from '../bootstrap.ts';
 import { demoModule } from '../fixtures/demo/index.ts';
 import { createLogger } from '../logger.ts';
 import { listen } from '../server.ts';
-import { startTestApp, tempDir, type TestApp } from '../testing/index.ts';
+import { startTestApp, tempDir, waitFor, type TestApp } from '../testing/index.ts';
 
 describe('kernel HTTP surface', () => {
   let t: TestApp;
@@ -116,6 +117,21 @@ describe('log lines of requests', () => {
       assert.ok((get.ms as number) >= 0 && (get.ms as number) < 10_000);
       assert.equal(lines[0].status, 201);
       assert.deepEqual([unrouted.route, unrouted.status], ['unmatched', 404], 'never the raw path');
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('logs a client that hung up mid-body as 499', async () => {
+    const { t, access } = await withLines('info');
+    try {
+      const s = connect(Number(new URL(t.url).port), '127.0.0.1');
+      await new Promise((r) => s.once('connect', r));
+      s.write('POST /demo/items HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"id":"');
+      await new Promise((r) => setTimeout(r, 50));
+      s.destroy();
+      const [line] = await waitFor('the access line', () => access().length > 0 && access(), 5000) as Array<Record<string, unknown>>;
+      assert.deepEqual([line.route, line.status], ['/demo/items', 499]);
     } finally {
       await t.close();
     }
