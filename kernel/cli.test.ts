@@ -139,7 +139,7 @@ describe('cli', () => {
     assert.match(status(), /pending +001_init/);
   });
 
-  it('migrate down at a terminal asks, and reverts only on yes', { skip: hasScript ? undefined : 'script (util-linux) is not installed' }, async () => {
+  it('migrate down at a terminal asks, and reverts only on yes (no, Ctrl-D: nothing reverted)', { skip: hasScript ? undefined : 'script (util-linux) is not installed' }, async () => {
     const dataDir = tempDir();
     const status = () => cli(['migrate', 'status', 'events'], { DATA_DIR: dataDir }).out;
     assert.equal(cli(['migrate', 'up', 'events'], { DATA_DIR: dataDir }).code, 0);
@@ -147,6 +147,10 @@ describe('cli', () => {
     const no = await atTerminal(['migrate', 'down', 'events'], { DATA_DIR: dataDir }, prompt, 'n');
     assert.equal(no.code, 1, no.out);
     assert.match(no.out, /not confirmed; nothing reverted/);
+    // Ctrl-D is a no too, not a stack trace.
+    const eof = await atTerminal(['migrate', 'down', 'events'], { DATA_DIR: dataDir }, prompt, '\u0004');
+    assert.equal(eof.code, 1, eof.out);
+    assert.match(eof.out, /\? \[y\/N\] .*\s*migrate down: not confirmed; nothing reverted\s*$/);
     assert.match(status(), /events {2}\d{4}-.* {2}001_init/);
     const yes = await atTerminal(['migrate', 'down', 'events'], { DATA_DIR: dataDir }, prompt, 'y');
     assert.equal(yes.code, 0, yes.out);

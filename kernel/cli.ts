@@ -53,7 +53,13 @@ async function confirmDown(names: string[], yes: boolean): Promise<void> {
   const what = `every migration of ${names.join(', ')} (drops their tables and data)`;
   if (!process.stdin.isTTY) throw new StartupError([`migrate down: not a terminal, so not asking; add --yes to revert ${what}`]);
   const rl = createInterface({ input: process.stdin, output: process.stderr });
-  const answer = await rl.question(`Revert ${what}? [y/N] `).finally(() => rl.close());
+  // Ctrl-C and Ctrl-D answer no (readline would otherwise pause on Ctrl-C, or throw an AbortError on Ctrl-D).
+  const abort = new AbortController();
+  rl.on('SIGINT', () => abort.abort());
+  const answer = await rl
+    .question(`Revert ${what}? [y/N] `, { signal: abort.signal })
+    .catch(() => '')
+    .finally(() => rl.close());
   if (!/^y(es)?$/i.test(answer.trim())) throw new StartupError(['migrate down: not confirmed; nothing reverted']);
 }
 
