@@ -2,6 +2,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createConfig, lintFromString } from '@redocly/openapi-core';
+import type { RouteSpec } from './http/route.ts';
+import { buildOpenApi } from './openapi.ts';
 import { startTestApp, type TestApp } from './testing/app.ts';
 
 const KEY = 'openapi-test-key-0123456789';
@@ -51,6 +53,26 @@ describe('/openapi.json', () => {
       if (op.requestBody) assert.ok('example' in Object.values<any>(op.requestBody.content)[0], `${at} has an example body`);
       for (const p of op.parameters ?? []) if (p.in === 'path') assert.ok(p.example !== undefined, `${at} has an example for ${p.name}`);
     }
+  });
+});
+
+describe('buildOpenApi', () => {
+  const spec = (path: string, more: Partial<RouteSpec> = {}) => ({ module: 'demo', method: 'get' as const, path, summary: 's', responses: { 200: null }, handler: () => ({}), ...more });
+
+  it('builds a route list once, and again when a route is added', () => {
+    const routes = [spec('/a')];
+    const first = buildOpenApi(routes, '1');
+    assert.equal(buildOpenApi(routes, '1'), first);
+    routes.push(spec('/b'));
+    const second = buildOpenApi(routes, '1') as any;
+    assert.notEqual(second, first);
+    assert.deepEqual(Object.keys(second.paths), ['/a', '/b']);
+    assert.equal(second.paths['/b'].get.operationId, 'getB');
+  });
+
+  it('refuses an error code no catalogue declares, and an operationId used twice', () => {
+    assert.throws(() => buildOpenApi([spec('/a', { errors: ['NO_SUCH_CODE'] })], '1'), /NO_SUCH_CODE/);
+    assert.throws(() => buildOpenApi([spec('/a', { operationId: 'same' }), spec('/b', { operationId: 'same' })], '1'), /same is used twice/);
   });
 });
 

@@ -57,8 +57,21 @@ function kernelCodes(r: RouteSpec, apiKeys: boolean): string[] {
   ];
 }
 
-/** Builds the document; every part of it is computed here, once per call, never per API request. */
+// The document of a route list, kept while the list keeps its length: GET /openapi.json calls buildOpenApi each
+// time, and the routes change only when modules are mounted.
+const built = new WeakMap<object, { key: string; doc: unknown }>();
+
+/** The document of these routes: built on the first call after they change, then the same object. */
 export function buildOpenApi(routes: Array<RouteSpec & { module: string }>, version: string, opts: { apiKeys?: boolean } = {}) {
+  const key = `${routes.length} ${version} ${Boolean(opts.apiKeys)}`;
+  const hit = built.get(routes);
+  if (hit?.key === key) return hit.doc;
+  const doc = build(routes, version, Boolean(opts.apiKeys));
+  built.set(routes, { key, doc });
+  return doc;
+}
+
+function build(routes: Array<RouteSpec & { module: string }>, version: string, apiKeys: boolean) {
   const components = { schemas: { Error: errorSchema } as Json, responses: {} as Json, headers: {} as Json };
   components.headers['X-Request-Id'] = { description: 'the request id (the client\'s X-Request-Id or X-Trace-Id, else a new one); the log lines of this request carry it', schema: { type: 'string' } };
 
@@ -112,7 +125,7 @@ export function buildOpenApi(routes: Array<RouteSpec & { module: string }>, vers
   function responses(r: RouteSpec): Json {
     const out: Json = {};
     const codes = new Map<number, string[]>();
-    for (const code of [...kernelCodes(r, Boolean(opts.apiKeys)), ...(r.errors ?? [])]) {
+    for (const code of [...kernelCodes(r, apiKeys), ...(r.errors ?? [])]) {
       const entry = catalogue.get(code);
       if (!entry) throw new Error(`/openapi.json: ${r.path} names error code ${code}, which no defineErrors declares`);
       codes.set(entry.status, [...(codes.get(entry.status) ?? []), code]);
@@ -191,7 +204,7 @@ export function buildOpenApi(routes: Array<RouteSpec & { module: string }>, vers
       };
     }
   }
-  const security = opts.apiKeys ? { security: [{ bearerAuth: [] }, { apiKeyHeader: [] }] } : { security: [] };
+  const security = apiKeys ? { security: [{ bearerAuth: [] }, { apiKeyHeader: [] }] } : { security: [] };
   return {
     openapi: '3.1.0',
     info: {
@@ -203,7 +216,7 @@ export function buildOpenApi(routes: Array<RouteSpec & { module: string }>, vers
     servers: [{ url: '/', description: 'this process' }],
     ...security,
     paths,
-    components: { ...components, ...(opts.apiKeys && { securitySchemes }) },
+    components: { ...components, ...(apiKeys && { securitySchemes }) },
   };
 }
 

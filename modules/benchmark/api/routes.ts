@@ -14,6 +14,8 @@ const tags = ['benchmark'];
 const idParams = z.object({ id: z.string().min(1).max(100) });
 // Benchmark ids are made when one starts; the examples of the routes taking one therefore find none (404).
 const EXAMPLE_ID = '00000000-0000-7000-8000-000000000000';
+// The shared component of /openapi.json for one benchmark.
+const benchmarkView = benchmarkViewSchema.meta({ id: 'Benchmark', description: 'a benchmark with its progress, documents, summary and verdict' });
 const listItem = benchmarkViewSchema.omit({ documents: true, summary: true, thresholds: true });
 const listQuery = z.object({
   status: z.enum(['running', 'completed', 'failed']).optional(),
@@ -169,7 +171,7 @@ export function benchmarkRoutes(store: Store, commands: Commands): RouteSpec[] {
       description: 'The id is the benchmark_id POST /api/v1/benchmarks/start answered.',
       tags,
       params: idParams,
-      responses: { 200: { description: 'The benchmark', schema: benchmarkViewSchema } },
+      responses: { 200: { description: 'The benchmark', schema: benchmarkView } },
       errors: ['BENCHMARK_NOT_FOUND'],
       example: { params: { id: EXAMPLE_ID }, status: 404 },
       async handler({ params }) {

@@ -31,7 +31,7 @@ export const restThread = z.object({
   down_votes: z.number(),
   parent_thread_id: z.number().nullable(),
   reply_count: z.number(),
-});
+}).meta({ id: 'Thread', description: 'a problem, solution or comment of a project, or a reply to one' });
 export type RestThread = z.infer<typeof restThread>;
 
 export const toRest = (t: Thread): RestThread => ({ ...t, thread_type: THREAD_TYPE_NAMES[t.thread_type], parent_thread_id: t.parent_thread_id || null });

@@ -12,6 +12,8 @@ const indexParam = z.object({
 // The trace id the receiver's examples send (receiver.ts), so that the by-trace examples find their event.
 const exampleTrace = (kind: EventKind) => `example-${KIND_PATHS[kind]}-1`;
 const traceParam = z.object({ trace_id: traceIdSchema });
+// The shared component of /openapi.json for one stored event of either kind.
+const storedEvent = storedEventSchema.meta({ id: 'StoredEvent', description: 'an event as stored: what was sent, plus trace_id, index and date_created' });
 
 const listQuery = (kind: EventKind) =>
   z.strictObject({
@@ -48,7 +50,7 @@ function kindRoutes(store: EventStore, kind: EventKind): RouteSpec[] {
       description: 'Arrival order is the order storage committed the events; index 0 is the first.',
       tags,
       params: indexParam,
-      responses: { 200: { description: 'The event, with what storage added', schema: storedEventSchema } },
+      responses: { 200: { description: 'The event, with what storage added', schema: storedEvent } },
       errors: ['EVENT_NOT_FOUND'],
       example: { params: { index: 0 } },
       handler: async ({ params }) => ({ body: await store.at(kind, params.index) }),
@@ -61,7 +63,7 @@ function kindRoutes(store: EventStore, kind: EventKind): RouteSpec[] {
       description: 'The trace id is the X-Trace-Id the event was sent with, or the one the receiver answered with.',
       tags,
       params: traceParam,
-      responses: { 200: { description: 'The event, with what storage added', schema: storedEventSchema } },
+      responses: { 200: { description: 'The event, with what storage added', schema: storedEvent } },
       errors: ['EVENT_NOT_FOUND'],
       example: { params: { trace_id: exampleTrace(kind) } },
       handler: async ({ params }) => ({ body: await store.byTrace(kind, params.trace_id) }),

@@ -60,7 +60,7 @@ export function orderRoutes(service: OrderService): RouteSpec[] {
       tags,
       body: createOrderBody,
       responses: { 200: { description: 'Placed: the new order\'s id', schema: z.object({ id: z.int().min(1) }) } },
-      errors: ['PRODUCT_NOT_FOUND', 'OUT_OF_STOCK', 'PRODUCTS_STORE_UNAVAILABLE'],
+      errors: ['PRODUCT_NOT_FOUND', 'OUT_OF_STOCK', 'PRODUCTS_STORE_UNAVAILABLE', 'ROLE_UNAVAILABLE'],
       example: { body: { order_details: [{ product_id: 'falcon-9', price: '99.99', quantity: 2 }] } },
       async handler({ body }) {
         return { body: { id: await service.create(body.order_details) } };
@@ -75,6 +75,8 @@ export function orderRoutes(service: OrderService): RouteSpec[] {
       tags,
       query: listQuery,
       responses: { 200: { description: 'A page of orders', schema: z.object({ items: z.array(orderSchema), total: z.int(), next_cursor: z.string().nullable() }) } },
+      // Rendering reads the lines' products from the products role (another process when split).
+      errors: ['PRODUCTS_STORE_UNAVAILABLE', 'ROLE_UNAVAILABLE'],
       example: { query: { limit: 20 } },
       async handler({ query }) {
         const page = await service.list(query.limit, query.cursor);
