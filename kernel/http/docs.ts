@@ -18,7 +18,8 @@ const page = `<!doctype html>
 <body><div id="ui"></div>
 <script src="/docs/swagger-ui-bundle.js"></script>
 <script src="/docs/init.js"></script></body></html>`;
-const init = `window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#ui' });`;
+// Operation ids shown (they are what generated clients call); a key given under "Authorize" kept across reloads.
+const init = `window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#ui', deepLinking: true, displayOperationId: true, persistAuthorization: true });`;
 
 export function serveDocs(router: Router): void {
   router.get('/docs', (ctx) => {
