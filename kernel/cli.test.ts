@@ -79,9 +79,11 @@ describe('cli', () => {
   });
 
   it('refuses an unknown command, listing the commands (exit 2)', () => {
-    const { code, err } = cli(['serve']);
-    assert.equal(code, 2);
-    assert.equal(err, 'unknown command "serve"; commands: start, migrate, dead-letters, smoke (--help says more)\n');
+    for (const name of ['serve', 'toString']) {
+      const { code, err } = cli([name]);
+      assert.equal(code, 2);
+      assert.equal(err, `unknown command "${name}"; commands: start, migrate, dead-letters, smoke (--help says more)\n`);
+    }
   });
 
   it('docs --help explains and regenerates nothing; an unknown flag is refused', () => {

@@ -168,7 +168,7 @@ It runs the consumers MODULES enables, with the configuration start-up would use
   module      one of: ${withSmoke.map((m) => m.name).join(', ')}
   base-url    where the instance answers (default http://127.0.0.1:8080)
   --<role>    the base URL of one of the module's roles when the roles run as separate processes,
-              e.g. npm run smoke -- shop --products http://127.0.0.1:8081 --orders http://127.0.0.1:8082
+              e.g. npm run smoke -- shop --products http://127.0.0.1:8082 --orders http://127.0.0.1:8081
               (the shop's smoke honours them; other modules' run through one URL: a gateway, see
               npm run split). Roles not given are at base-url.
 
@@ -201,7 +201,7 @@ async function main(argv: string[]): Promise<void> {
   const [name, ...args] = argv;
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') return out(HELP);
   if (name === '--version' || name === '-v') return out(version());
-  const command = commands[name];
+  const command = Object.hasOwn(commands, name) ? commands[name] : undefined; // not `toString` and the like
   if (!command) throw new UsageError(`unknown command "${name}"; commands: ${Object.keys(commands).join(', ')} (--help says more)`);
   const flags = typeof command.flags === 'function' ? command.flags(args) : command.flags;
   const parsed = parseFlags(name, args, { ...flags, ...COMMON }, command.maxPositionals);
