@@ -87,10 +87,11 @@ function build(routes: Array<RouteSpec & { module: string }>, version: string, a
     return rest;
   }
 
-  function errorResponse(status: number): Json {
+  /** The shared response of a status, made on first use; its example shows the first of `codes`. */
+  function errorResponse(status: number, codes: string[]): Json {
     const name = ERROR_RESPONSES[status] ?? `Error${status}`;
     if (!components.responses[name]) {
-      const code = [...catalogue].find(([, e]) => e.status === status)?.[0] ?? 'UNEXPECTED_ERROR';
+      const code = codes[0] ?? [...catalogue].find(([, e]) => e.status === status)?.[0] ?? 'UNEXPECTED_ERROR';
       const example: Json = { error: code, message: catalogue.get(code)?.description ?? STATUS_CODES[status] };
       if (code === 'VALIDATION_ERROR') {
         Object.assign(example, { message: 'Invalid body: name: Invalid input: expected string, received undefined', details: [{ field: 'name', message: 'Invalid input: expected string, received undefined' }] });
@@ -136,9 +137,9 @@ function build(routes: Array<RouteSpec & { module: string }>, version: string, a
     }
     for (const [status, list] of [...codes].sort(([a], [b]) => a - b)) {
       const described = list.map((c) => `- \`${c}\`: ${catalogue.get(c)!.description}`).join('\n');
-      out[status] = { ...errorResponse(status), ...(described && { description: described }) };
+      out[status] = { ...errorResponse(status, list), ...(described && { description: described }) };
     }
-    out.default = { ...errorResponse(500), description: 'Any other error, in the same shape (405, 408, 431, 500 …; docs/errors.md).' };
+    out.default = { ...errorResponse(500, ['UNEXPECTED_ERROR']), description: 'Any other error, in the same shape (405, 408, 431, 500 …; docs/errors.md).' };
     return out;
   }
 
