@@ -29,27 +29,32 @@ function okPerSecond(run: RunRecord): Array<[number, number]> {
 
 export function resultCharts(result: StoredResult): Chart[] {
   const charts: Chart[] = [];
-  const load = (runs: RunRecord[]) => {
+  // Every caption says when, and how busy the machine was: on a shared machine that decides how far to trust a picture.
+  const caption = (runs: RunRecord[]) => {
     const other = runs.map((r) => r.otherCpuPercent).filter((v): v is number => v != null);
-    return other.length ? `, other processes ${Math.min(...other)}–${Math.max(...other)} % of a core` : '';
+    const busy = other.length ? `; other processes used ${Math.min(...other)}–${Math.max(...other)} % of a core meanwhile` : '';
+    return `${result.scenario}, ${result.startedAt.slice(0, 16).replace('T', ' ')} UTC, ${result.machine.cpus} cores${busy}`;
   };
-  const where = `${result.scenario}, ${result.startedAt.slice(0, 16).replace('T', ' ')} UTC`;
   if (result.ratios?.length) {
     const bars = result.ratios.map((r) => ({ label: r.name, value: r.value, target: r.target, met: r.met, dots: r.rounds && r.rounds.length > 1 ? r.rounds : undefined }));
-    charts.push({ id: 'ratios', svg: barChart({ title: `Ratios (${where}): bar = median, ○ = each round, dashed = target`, bars, width: 640 }) });
+    const title = 'Ratios: bar = median of the rounds, ○ = each round, dashed = target';
+    charts.push({ id: 'ratios', svg: barChart({ title, caption: caption(result.runs), bars, width: 640 }) });
   }
   const setups = bySetup(result.runs);
-  if ([...setups.values()].some((runs) => runs.length > 1)) {
+  const rounds = Math.max(...[...setups.values()].map((runs) => runs.length));
+  if (rounds > 1) {
     const series: Series[] = [...setups].map(([setup, runs], i) => ({ name: setup, color: color(i), points: runs.map((r) => [roundOf(r.label).round, r.okRps]) }));
-    charts.push({ id: 'rounds', svg: lineChart({ title: `ok/s by round (${where}${load(result.runs)})`, xLabel: 'round', yLabel: 'ok/s', series, width: 640 }) });
+    const xTicks = Array.from({ length: rounds }, (_, i) => i + 1);
+    charts.push({ id: 'rounds', svg: lineChart({ title: 'ok/s of each setup, round by round', caption: caption(result.runs), xLabel: 'round', yLabel: 'ok/s', series, xTicks, width: 640 }) });
   }
   for (const [setup, runs] of setups) {
-    const rounds = runs.map((r) => `#${roundOf(r.label).round}`);
-    const throughput = runs.map((r, i) => ({ name: rounds[i], color: color(i), points: okPerSecond(r) }));
-    charts.push({ id: `throughput-${slug(setup)}`, setup, svg: lineChart({ title: `${setup}: ok/s over time${load(runs)}`, xLabel: 's into the run', yLabel: 'ok/s', series: throughput }) });
+    const names = runs.map((r) => `round ${roundOf(r.label).round}`);
+    const throughput = runs.map((r, i) => ({ name: names[i], color: color(i), points: okPerSecond(r) }));
+    charts.push({ id: `throughput-${slug(setup)}`, setup, svg: lineChart({ title: `${setup}: ok/s over time`, caption: caption(runs), xLabel: 's into the run', yLabel: 'ok/s', series: throughput }) });
     // One colour per percentile; the rounds' lines of a percentile overlap, so their spread shows.
     const latency = runs.flatMap((r) => (['p50', 'p90', 'p99'] as const).map((p, j) => ({ name: p, color: color(j), points: (r.timeline ?? []).map((t): [number, number] => [t.t, t[p]]) })));
-    charts.push({ id: `latency-${slug(setup)}`, setup, svg: lineChart({ title: `${setup}: latency over time (${rounds.length} round${rounds.length > 1 ? 's' : ''})`, xLabel: 's into the run', yLabel: 'ms', series: latency }) });
+    const title = `${setup}: latency over time${runs.length > 1 ? `, ${runs.length} rounds` : ''}`;
+    charts.push({ id: `latency-${slug(setup)}`, setup, svg: lineChart({ title, caption: caption(runs), xLabel: 's into the run', yLabel: 'ms', series: latency }) });
   }
   return charts;
 }

@@ -20,10 +20,11 @@ const events = { name: 'events', flags: { only: { type: 'string', description: '
 
 test('parseArgs reads numbers, inline values, the scenario\'s own flags with their defaults, and --quiet', () => {
   assert.deepEqual(parseArgs(['--connections', '20', '--duration=3', '--only', 'noop,split', '--no-progress', '--fast', '--quiet', '40'], events), {
-    help: false, progress: false, connections: 20, durationSec: 3, flags: { only: 'noop,split', fast: true, rounds: '5', quiet: '40' },
+    help: false, progress: false, connections: 20, durationSec: 3, warmupSec: undefined, flags: { only: 'noop,split', fast: true, rounds: '5', quiet: '40' },
   });
   assert.deepEqual(parseArgs(['-c', '7', '--rounds', '2'], events).flags, { rounds: '2' });
   assert.throws(() => parseArgs(['--connections', 'many'], events), /--connections needs a number ≥ 1, got many/);
+  assert.throws(() => parseArgs(['--duration', 'Infinity'], events), /--duration needs a number ≥ 0.1, got Infinity/);
   assert.throws(() => parseArgs(['--duration'], events), /^Error: --duration needs a value$/);
   assert.throws(() => parseArgs(['--only', '--fast'], events), /^Error: --only needs a value$/);
   assert.throws(() => parseArgs(['--fast=yes'], events), /--fast takes no value/);

@@ -32,8 +32,10 @@ export async function loadScenario(name: string, dir = SCENARIOS): Promise<Scena
   return s;
 }
 
+type Flag = FlagSpec & { short?: string };
+
 /** Flags every scenario takes (besides its own, declared in `Scenario.flags`). */
-const COMMON_FLAGS: Record<string, FlagSpec & { short?: string }> = {
+const COMMON_FLAGS: Record<string, Flag> = {
   connections: { type: 'string', short: 'c', description: 'N keep-alive connections, one virtual user each (default: the scenario\'s, else 50)' },
   duration: { type: 'string', short: 'd', description: 'S seconds per measured run (default: the scenario\'s, else 10)' },
   warmup: { type: 'string', description: 'S seconds of discarded load before each run (default 1)' },
@@ -43,7 +45,7 @@ const COMMON_FLAGS: Record<string, FlagSpec & { short?: string }> = {
 };
 
 /** Without a scenario: the list of scenarios, or charts of a stored result. */
-const TOP_FLAGS: Record<string, FlagSpec & { short?: string }> = {
+const TOP_FLAGS: Record<string, Flag> = {
   help: { type: 'boolean', short: 'h', description: 'the scenarios and how to run them' },
   chart: { type: 'string', description: 'FILE: draw a stored result (bench/results/*.json) as SVG charts …' },
   out: { type: 'string', description: 'DIR: … into this directory (default: beside FILE), e.g. docs/charts' },
@@ -62,7 +64,7 @@ export interface ParsedArgs {
 const flagList = (specs: Record<string, FlagSpec>) => Object.keys(specs).map((f) => `--${f}`).join(', ');
 
 /** util.parseArgs in strict mode, its errors reworded to name the command and what it accepts. */
-function strictParse(argv: string[], specs: Record<string, FlagSpec & { short?: string }>, command: string) {
+function strictParse(argv: string[], specs: Record<string, Flag>, command: string) {
   // parseArgs refuses keys set to undefined, so only the three it knows, and only when given.
   const options = Object.fromEntries(Object.entries(specs).map(([name, { description: _, ...spec }]) => [name, spec]));
   try {
@@ -80,15 +82,13 @@ function strictParse(argv: string[], specs: Record<string, FlagSpec & { short?: 
 /** The flags after `<scenario>`: the common ones and the scenario's own, nothing else. */
 export function parseArgs(argv: string[], scenario: Pick<Scenario, 'name' | 'flags'>): ParsedArgs {
   const own = scenario.flags ?? {};
-  const clash = Object.keys(own).filter((f) => f in COMMON_FLAGS && f !== 'quiet');
+  const clash = Object.keys(own).filter((f) => f in COMMON_FLAGS);
   if (clash.length) throw new Error(`bench/scenarios/${scenario.name}.ts declares common flags ${clash.join(', ')}`);
   const values = strictParse(argv, { ...COMMON_FLAGS, ...own }, scenario.name);
   const number = (flag: string, min: number) => {
     const v = values[flag] as string | undefined;
-    const n = Number(v);
-    if (v === undefined) return undefined;
-    if (!Number.isFinite(n) || n < min) throw new UsageError(`--${flag} needs a number ≥ ${min}, got ${v}`);
-    return n;
+    if (v !== undefined && !(Number.isFinite(Number(v)) && Number(v) >= min)) throw new UsageError(`--${flag} needs a number ≥ ${min}, got ${v}`);
+    return v === undefined ? undefined : Number(v);
   };
   const connections = number('connections', 1);
   const flags: Record<string, string | boolean> = {};
@@ -96,16 +96,16 @@ export function parseArgs(argv: string[], scenario: Pick<Scenario, 'name' | 'fla
   return {
     help: values.help === true,
     progress: values['no-progress'] !== true,
-    ...(connections === undefined ? {} : { connections: Math.floor(connections) }),
-    ...(values.duration === undefined ? {} : { durationSec: number('duration', 0.1) }),
-    ...(values.warmup === undefined ? {} : { warmupSec: number('warmup', 0) }),
+    connections: connections === undefined ? undefined : Math.floor(connections),
+    durationSec: number('duration', 0.1),
+    warmupSec: number('warmup', 0),
     flags,
   };
 }
 
 class UsageError extends Error {}
 
-function flagLines(specs: Record<string, FlagSpec & { short?: string }>): string[] {
+function flagLines(specs: Record<string, Flag>): string[] {
   const names = Object.entries(specs).map(([name, s]) => `${s.short ? `-${s.short}, ` : '    '}--${name}${s.type === 'string' ? ' …' : ''}`);
   const width = Math.max(...names.map((n) => n.length));
   return Object.values(specs).map((s, i) => `  ${names[i].padEnd(width)}  ${s.description}${s.default === undefined ? '' : ` (default ${s.default})`}`);

@@ -15,12 +15,15 @@ function niceStep(max: number, count: number): number {
   return [1, 2, 5, 10].map((m) => m * p).find((s) => s >= raw) ?? 10 * p;
 }
 
-function frame(width: number, height: number, title: string, body: string[]): string {
+/** The title on top, the caption (when, how loaded …) in grey under the content, which ends at `height`. */
+function frame(width: number, height: number, title: string, caption: string | undefined, body: string[]): string {
+  const total = caption ? height + 16 : height;
   return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,
-    `<rect width="${width}" height="${height}" fill="#fff"/>`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${total}" viewBox="0 0 ${width} ${total}" font-family="sans-serif" font-size="11">`,
+    `<rect width="${width}" height="${total}" fill="#fff"/>`,
     `<text x="8" y="16" font-size="13" font-weight="bold">${esc(title)}</text>`,
     ...body,
+    ...(caption ? [`<text x="8" y="${total - 6}" fill="#666">${esc(caption)}</text>`] : []),
     '</svg>',
   ].join('\n');
 }
@@ -47,29 +50,34 @@ export interface Series {
 
 export interface LineChart {
   title: string;
+  caption?: string;
   xLabel: string;
   yLabel: string;
   series: Series[];
+  /** The x axis spans exactly these ticks (e.g. rounds 1 … 5); by default 0 … a round number past the data. */
+  xTicks?: number[];
   width?: number;
   height?: number;
 }
 
 /** Lines from 0 on both axes; a dot on each point when there are few (rounds), so a single point still shows. */
-export function lineChart({ title, xLabel, yLabel, series, width = 560, height = 240 }: LineChart): string {
+export function lineChart({ title, caption, xLabel, yLabel, series, xTicks, width = 600, height = 240 }: LineChart): string {
   const [left, right, top, plotH] = [56, 16, 28, height - 70];
   const plotW = width - left - right;
   const all = series.flatMap((s) => s.points);
   const xStep = niceStep(Math.max(1, ...all.map(([x]) => x)), 6);
+  const xMax0 = xStep * Math.ceil(Math.max(1, ...all.map(([x]) => x)) / xStep);
+  const ticks = xTicks ?? Array.from({ length: Math.round(xMax0 / xStep) + 1 }, (_, i) => i * xStep);
+  const [xMin, xMax] = [ticks[0], Math.max(ticks[0] + 1e-9, ticks.at(-1)!)];
   const yStep = niceStep(Math.max(1e-9, ...all.map(([, y]) => y)), 4);
-  const xMax = xStep * Math.ceil(Math.max(1, ...all.map(([x]) => x)) / xStep);
   const yMax = yStep * Math.max(1, Math.ceil(Math.max(0, ...all.map(([, y]) => y)) / yStep));
-  const X = (x: number) => px(left + (x / xMax) * plotW);
+  const X = (x: number) => px(left + ((x - xMin) / (xMax - xMin)) * plotW);
   const Y = (y: number) => px(top + plotH - (y / yMax) * plotH);
   const body: string[] = [];
   for (let y = 0; y <= yMax + yStep / 2; y += yStep) {
     body.push(`<line x1="${left}" x2="${left + plotW}" y1="${Y(y)}" y2="${Y(y)}" stroke="#ddd"/><text x="${left - 4}" y="${Y(y) + 4}" text-anchor="end">${num(y)}</text>`);
   }
-  for (let x = 0; x <= xMax + xStep / 2; x += xStep) {
+  for (const x of ticks) {
     body.push(`<line x1="${X(x)}" x2="${X(x)}" y1="${top + plotH}" y2="${top + plotH + 4}" stroke="#666"/><text x="${X(x)}" y="${top + plotH + 15}" text-anchor="middle">${num(x)}</text>`);
   }
   body.push(`<line x1="${left}" x2="${left}" y1="${top}" y2="${top + plotH}" stroke="#666"/><line x1="${left}" x2="${left + plotW}" y1="${top + plotH}" y2="${top + plotH}" stroke="#666"/>`);
@@ -82,7 +90,7 @@ export function lineChart({ title, xLabel, yLabel, series, width = 560, height =
   }
   const names = [...new Map(series.map((s) => [s.name, s.color])).entries()].map(([name, c]) => ({ name, color: c }));
   const key = legend(names, top + plotH + 46, width);
-  return frame(width, top + plotH + 40 + key.height, title, [...body, ...key.lines]);
+  return frame(width, top + plotH + 40 + key.height, title, caption, [...body, ...key.lines]);
 }
 
 export interface Bar {
@@ -95,8 +103,9 @@ export interface Bar {
   dots?: number[];
 }
 
-/** One row per bar: its label above, the bar from 0 with its value at the end, dots and target line over it. */
-export function barChart({ title, bars, width = 560 }: { title: string; bars: Bar[]; width?: number }): string {
+/** One row per bar: its label and value above, the bar from 0 below, dots and target line over it. */
+export function barChart({ title, caption, bars, width: least = 600 }: { title: string; caption?: string; bars: Bar[]; width?: number }): string {
+  const width = Math.max(least, ...bars.map((b) => 70 + (b.label.length + 8) * 6.2)); // room for the longest label
   const [left, right, top, row] = [8, 40, 30, 34];
   const plotW = width - left - right;
   const top1 = Math.max(1e-9, ...bars.flatMap((b) => [b.value, b.target ?? 0, ...(b.dots ?? [])]));
@@ -111,10 +120,10 @@ export function barChart({ title, bars, width = 560 }: { title: string; bars: Ba
   bars.forEach((b, i) => {
     const y = top + i * row;
     const fill = b.met === undefined ? '#4e79a7' : b.met ? '#59a14f' : '#e15759';
-    body.push(`<text x="${left}" y="${y + 10}">${esc(b.label)}</text>`);
-    body.push(`<rect x="${left}" y="${y + 14}" width="${px(X(b.value) - left)}" height="12" fill="${fill}"/><text x="${X(b.value) + 4}" y="${y + 24}">${num(b.value)}</text>`);
+    body.push(`<text x="${left}" y="${y + 10}">${esc(b.label)} = <tspan font-weight="bold">${num(b.value)}</tspan></text>`);
+    body.push(`<rect x="${left}" y="${y + 14}" width="${px(X(b.value) - left)}" height="12" fill="${fill}"/>`);
     for (const d of b.dots ?? []) body.push(`<circle cx="${X(d)}" cy="${y + 20}" r="2.5" fill="#fff" stroke="#222"/>`);
     if (b.target !== undefined) body.push(`<line x1="${X(b.target)}" x2="${X(b.target)}" y1="${y + 11}" y2="${y + 29}" stroke="#222" stroke-dasharray="3 2"/>`);
   });
-  return frame(width, bottom + 20, title, body);
+  return frame(width, bottom + 20, title, caption, body);
 }
