@@ -65,7 +65,7 @@ export function lineChart({ title, caption, xLabel, yLabel, series, xTicks, widt
   const [left, right, top, plotH] = [56, 16, 28, height - 70];
   const plotW = width - left - right;
   const all = series.flatMap((s) => s.points);
-  const xStep = niceStep(Math.max(1, ...all.map(([x]) => x)), 6);
+  const xStep = niceStep(Math.max(1, ...all.map(([x]) => x)), 8);
   const xMax0 = xStep * Math.ceil(Math.max(1, ...all.map(([x]) => x)) / xStep);
   const ticks = xTicks ?? Array.from({ length: Math.round(xMax0 / xStep) + 1 }, (_, i) => i * xStep);
   const [xMin, xMax] = [ticks[0], Math.max(ticks[0] + 1e-9, ticks.at(-1)!)];
