@@ -166,10 +166,11 @@ test('progress lines go to the given stream: one line each on a pipe, \\r-rewrit
   const pipe = capture(false);
   await runLoad({
     name: 'piped', url, connections: 2, durationMs: 1100, progress: true, progressEveryMs: 1000, progressStream: pipe.stream,
+    progressTail: () => '  part 3 of 4',
     step: async (vu) => { await vu.client.get('/ok'); },
   });
   assert.ok(pipe.chunks.length >= 1);
-  assert.match(pipe.chunks[0], /^\[piped\] 1\.\ds {2}\d+ req {2}\d+ rps {2}0 errors\n$/);
+  assert.match(pipe.chunks[0], /^\[piped\] 1\.\ds {2}\d+ req {2}\d+ rps {2}0 errors {2}part 3 of 4\n$/);
   const tty = capture(true);
   await runLoad({
     name: 'tty', url, connections: 2, durationMs: 200, progress: true, progressStream: tty.stream,
