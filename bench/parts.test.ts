@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { clock, PartCounter } from './parts.ts';
 
-test('round 1 says only "part k"; from round 2 on "part k of n" and an ETA at the pace so far', () => {
+test('round 1 says "part k" and a floor of the ETA; from round 2 on "part k of n" and an ETA at the pace so far', () => {
   let now = 0;
   const parts = new PartCounter(3, () => now);
   const tails = ['a #1', 'b #1', 'a #2', 'b #2', 'a #3', 'b #3'].map((label) => {
@@ -13,8 +13,8 @@ test('round 1 says only "part k"; from round 2 on "part k of n" and an ETA at th
   });
   now = 25_000; // 5 s into part 3
   assert.deepEqual(tails.map((t) => t()), [
-    '  part 1, round 1 of 3',
-    '  part 2, round 1 of 3',
+    '  part 1, round 1 of 3, ETA > 50s', // 25 s into round 1: the two rounds after it take at least as long
+    '  part 2, round 1 of 3, ETA > 50s',
     '  part 3 of 6, ETA 35s',
     '  part 4 of 6, ETA 35s',
     '  part 5 of 6, ETA 35s',

@@ -4,9 +4,9 @@ import { roundOf } from './scenario.ts';
 /**
  * n is learnt rather than declared, so no scenario has to count its own loops: scenarios label round r's runs
  * "… #r" (see roundOf), so when the first run of round 2 starts, the runs so far were one round, and that
- * × --rounds is the total.
- * Until then (and with one round) the line says only "part k". The ETA is the pace of the parts so far: it
- * includes starting and seeding servers, which the warm-up and run durations alone would leave out.
+ * × --rounds is the total; until then the line says "part k, round 1 of R" and a floor of the ETA (with one
+ * round, only "part k"). The ETA is the pace of the parts so far: it includes starting and seeding servers,
+ * which the warm-up and run durations alone would leave out.
  */
 export class PartCounter {
   private k = 0;
@@ -21,7 +21,8 @@ export class PartCounter {
     if (this.k++ === 0) this.t0 = t;
     if (this.perRound === undefined && roundOf(label).round === 2) this.perRound = this.k - 1;
     const k = this.k;
-    if (this.perRound === undefined) return () => (this.rounds > 1 ? `  part ${k}, round 1 of ${this.rounds}` : `  part ${k}`);
+    // In round 1 only a floor is known: every later round takes at least as long as round 1 has so far.
+    if (this.perRound === undefined) return () => (this.rounds > 1 ? `  part ${k}, round 1 of ${this.rounds}, ETA > ${clock((this.rounds - 1) * (this.now() - this.t0))}` : `  part ${k}`);
     // Parts after the rounds (a last check …) can outnumber the estimate: never "part 9 of 8".
     const n = Math.max(k, this.perRound * this.rounds);
     const pace = (t - this.t0) / (k - 1);
