@@ -47,7 +47,10 @@ export function resultCharts(result: StoredResult): Chart[] {
     const xTicks = Array.from({ length: rounds }, (_, i) => i + 1);
     charts.push({ id: 'rounds', svg: lineChart({ title: 'ok/s of each setup, round by round', caption: caption(result.runs), xLabel: 'round', yLabel: 'ok/s', series, xTicks, width: 640 }) });
   }
-  for (const [setup, runs] of setups) {
+  for (const [setup, all] of setups) {
+    // Runs without per-second percentiles (another load driver, or stored before they were recorded) have no lines to draw.
+    const runs = all.filter((r) => r.timeline?.some((p) => p.p50 !== undefined));
+    if (!runs.length) continue;
     const names = runs.map((r) => `round ${roundOf(r.label).round}`);
     const throughput = runs.map((r, i) => ({ name: names[i], color: color(i), points: okPerSecond(r) }));
     charts.push({ id: `throughput-${slug(setup)}`, setup, svg: lineChart({ title: `${setup}: ok/s over time`, caption: caption(runs), xLabel: 's into the run', yLabel: 'ok/s', series: throughput }) });

@@ -51,6 +51,13 @@ test('the report is one well-formed, self-contained page with every chart inline
   assert.match(html, /&lt;angle brackets&gt; &amp; an ampersand/);
 });
 
+test('a run without per-second percentiles (stored before they were kept, or another driver) gets no lines over time', () => {
+  const old = { ...run('older', 100, 2), timeline: [{ t: 1, requests: 100, errors: 0 }] } as unknown as RunRecord;
+  const charts = resultCharts({ ...result, runs: [old], ratios: [] });
+  assert.deepEqual(charts.map((c) => c.id), []);
+  assert.doesNotMatch(renderHtml({ ...result, runs: [old] }), /NaN/);
+});
+
 test('charts: ratios with target and rounds, ok/s by round, and per setup ok/s and latency over time', () => {
   const charts = resultCharts(result);
   assert.deepEqual(charts.map((c) => c.id), ['ratios', 'rounds', 'throughput-cantons-events', 'latency-cantons-events', 'throughput-bare-koa', 'latency-bare-koa']);

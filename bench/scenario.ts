@@ -99,8 +99,8 @@ export const defineScenario = (s: Scenario): Scenario => s;
 export type MeasureLoad = Omit<LoadOptions, 'name' | 'url' | 'connections' | 'durationMs' | 'progress' | 'pool'> & { url?: string };
 
 /**
- * With `--quiet P` (percent of a core): before a run, wait up to 60 s for a second in which
- * other processes used less than P, so runs on a shared machine start in its quieter moments.
+ * With `--quiet P` (percent of a core): before a run, wait up to 60 s for a second in which other processes used
+ * less than P, so runs on a shared machine start in its quieter moments.
  */
 async function quietMoment(servers: ServerProcess[], opts: BenchOptions, io: BenchIO): Promise<void> {
   const flag = opts.flags.quiet;
