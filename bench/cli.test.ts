@@ -1,7 +1,8 @@
 // The bench CLI: strict argument parsing, declared flags, scenario discovery, --help and the refusals, report verdicts.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
@@ -69,6 +70,18 @@ test('--help lists the scenarios; an unknown scenario exits 2 naming the availab
   const unknown = await run(['nope']);
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /unknown scenario "nope"; available: .*events/);
+});
+
+test('--chart FILE --out DIR writes each chart of a stored result as an SVG named after it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-chart-'));
+  const timeline = [{ t: 1, requests: 500, ok: 500, errors: 0, rps: 500, p50: 1, p90: 2, p99: 3, max: 4 }];
+  const stored = { scenario: 'x', startedAt: '2026-12-01T12:00:00.000Z', options: {}, machine: { cpus: 2 }, runs: [{ ...rec('ours #1', 500), timeline }, { ...rec('ours #2', 400), timeline }] };
+  writeFileSync(join(dir, 'x-1.json'), JSON.stringify(stored));
+  const r = await run(['--chart', join(dir, 'x-1.json'), '--out', join(dir, 'charts')]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(readdirSync(join(dir, 'charts')).sort(), ['x-1-latency-ours.svg', 'x-1-rounds.svg', 'x-1-throughput-ours.svg']);
+  assert.match(readFileSync(join(dir, 'charts', 'x-1-rounds.svg'), 'utf8'), /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"[^]*>ok\/s of each setup, round by round<[^]*>ours<\/text>[^]*<\/svg>\n$/);
+  rmSync(dir, { recursive: true });
 });
 
 const rec = (label: string, okRps: number, serverCpuUsPerOk: number | null = null) => ({
