@@ -67,7 +67,10 @@ export class RunStats implements RequestRecorder {
 
   private step(name: string): StepCounters {
     let s = this.steps.get(name);
-    if (!s) this.steps.set(name, (s = new StepCounters()));
+    if (!s) {
+      s = new StepCounters();
+      this.steps.set(name, s);
+    }
     return s;
   }
 
