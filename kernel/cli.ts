@@ -37,11 +37,12 @@ async function start(): Promise<void> {
   const kernel = bootstrap();
   const running = await listen(kernel);
   exitOnSignals(running, kernel.log);
-  kernel.log.info({ url: `http://${kernel.config.HOST}:${running.port}` }, 'listening');
   try {
     await kernel.start();
   } catch (err) {
-    kernel.log.fatal({ err }, 'start-up failed');
+    // A refusal the operator can act on (a port in use, a missing setting) is its one line; anything else, the stack.
+    if (err instanceof StartupError) process.stderr.write(`${err.message}\n`);
+    else kernel.log.fatal({ err }, 'start-up failed');
     await running.shutdown();
     process.exit(1);
   }
@@ -70,7 +71,7 @@ async function migrate({ positionals: [action = 'status', only], values }: Parse
   if (action === 'down') await confirmDown(modules.map((m) => m.name), values.yes === true);
   const env = readEnv(process.env, configKeys(kernelConfigSchema));
   const { kernel: config } = parseConfig({ kernel: kernelConfigSchema }, env);
-  const log = createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL);
+  const log = createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL, undefined, config.LOG_FORMAT);
   for (const m of modules) {
     const mdb = await connectModuleDatabase(m.name, config, log);
     try {

@@ -75,6 +75,19 @@ describe('start-up, as an operator sees it', () => {
     }
   });
 
+  it('refuses a gRPC port in use in one line that names GRPC_PORT', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as { port: number }).port;
+    try {
+      const { code, output } = await refusedStart({ MODULES: 'crowdfund', PORT: '0', GRPC_PORT: String(port), LOG_LEVEL: 'warn' });
+      assert.equal(code, 1);
+      assert.equal(output, `port ${port} is in use (GRPC_HOST 127.0.0.1); set GRPC_PORT to another port\n`);
+    } finally {
+      taken.close();
+    }
+  });
+
   it('refuses PORT= (empty) instead of listening on a random port', async () => {
     const { code, output } = await refusedStart({ MODULES: 'cache', PORT: '' });
     assert.equal(code, 1);

@@ -1,5 +1,5 @@
 // The kernel's gRPC server: every local role whose contract has a .proto, plus health and reflection, on GRPC_HOST:GRPC_PORT.
-import { Server, status, type ServerUnaryCall, type ServiceDefinition, type sendUnaryData, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { Server, setLogger, status, type ServerUnaryCall, type ServiceDefinition, type sendUnaryData, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import type { Registry } from 'prom-client';
 import type { Contract } from '../contract.ts';
@@ -12,6 +12,7 @@ import { addHealthService, healthPackage, type HealthChecks } from './grpc-healt
 import { rpcTallies } from './grpc-metrics.ts';
 import { fastEncoder, type Descriptor } from './grpc-encode.ts';
 import { loadService, rpcName } from './grpc-proto.ts';
+import { StartupError } from '../role-plan.ts';
 import { serverCredentials, type GrpcTlsSettings } from './grpc-tls.ts';
 
 type Impl = Record<string, (input: unknown) => Promise<unknown>>;
@@ -114,9 +115,15 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServ
   const health = addHealthService(server, checks);
   new ReflectionService(packages).addToServer(server);
 
+  // grpc-js writes its own errors to stderr ("E No address added …" beside a refusal we report in one line):
+  // they go to our log instead, at debug, since each failure it reports reaches us as an error too.
+  setLogger({ error: (...args: unknown[]) => opts.log.debug({ grpc: args.join(' ') }, 'grpc-js') });
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}`, credentials, (err, bound) =>
-      err ? reject(new Error(`gRPC cannot listen on ${opts.host}:${opts.port} (GRPC_HOST, GRPC_PORT): ${err.message}`)) : resolve(bound)),
+      // A port in use is the operator's to fix: one line naming the setting, as for PORT (kernel/server.ts).
+      err ? reject(/EADDRINUSE/.test(err.message)
+        ? new StartupError([`port ${opts.port} is in use (GRPC_HOST ${opts.host}); set GRPC_PORT to another port`])
+        : new Error(`gRPC cannot listen on ${opts.host}:${opts.port} (GRPC_HOST, GRPC_PORT): ${err.message}`)) : resolve(bound)),
   );
   opts.log.info({ host: opts.host, port, tls: Boolean(opts.tls.certFile), mtls: Boolean(opts.tls.certFile && opts.tls.caFile), services: opts.services.map((s) => s.contract.role) }, 'gRPC listening');
 
