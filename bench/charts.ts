@@ -10,7 +10,11 @@ export interface Chart {
   svg: string;
 }
 
-const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+const slug = (s: string) =>
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
 
 /** Runs of one setup in round order, setups in the order they first ran. */
 export function bySetup(runs: RunRecord[]): Map<string, RunRecord[]> {
@@ -36,16 +40,37 @@ export function resultCharts(result: StoredResult): Chart[] {
     return `${result.scenario}, ${result.startedAt.slice(0, 16).replace('T', ' ')} UTC, ${result.machine.cpus} cores${busy}`;
   };
   if (result.ratios?.length) {
-    const bars = result.ratios.map((r) => ({ label: r.name, value: r.value, target: r.target, met: r.met, dots: r.rounds && r.rounds.length > 1 ? r.rounds : undefined }));
+    const bars = result.ratios.map((r) => ({
+      label: r.name,
+      value: r.value,
+      target: r.target,
+      met: r.met,
+      dots: r.rounds && r.rounds.length > 1 ? r.rounds : undefined,
+    }));
     const title = 'Ratios: bar = median of the rounds, ○ = each round, dashed = target';
     charts.push({ id: 'ratios', svg: barChart({ title, caption: caption(result.runs), bars, width: 640 }) });
   }
   const setups = bySetup(result.runs);
   const rounds = Math.max(...[...setups.values()].map((runs) => runs.length));
   if (rounds > 1) {
-    const series: Series[] = [...setups].map(([setup, runs], i) => ({ name: setup, color: color(i), points: runs.map((r) => [roundOf(r.label).round, r.okRps]) }));
+    const series: Series[] = [...setups].map(([setup, runs], i) => ({
+      name: setup,
+      color: color(i),
+      points: runs.map((r) => [roundOf(r.label).round, r.okRps]),
+    }));
     const xTicks = Array.from({ length: rounds }, (_, i) => i + 1);
-    charts.push({ id: 'rounds', svg: lineChart({ title: 'ok/s of each setup, round by round', caption: caption(result.runs), xLabel: 'round', yLabel: 'ok/s', series, xTicks, width: 640 }) });
+    charts.push({
+      id: 'rounds',
+      svg: lineChart({
+        title: 'ok/s of each setup, round by round',
+        caption: caption(result.runs),
+        xLabel: 'round',
+        yLabel: 'ok/s',
+        series,
+        xTicks,
+        width: 640,
+      }),
+    });
   }
   for (const [setup, all] of setups) {
     // Runs without per-second percentiles (another load driver, or stored before they were recorded) have no lines to draw.
@@ -53,11 +78,21 @@ export function resultCharts(result: StoredResult): Chart[] {
     if (!runs.length) continue;
     const names = runs.map((r) => `round ${roundOf(r.label).round}`);
     const throughput = runs.map((r, i) => ({ name: names[i], color: color(i), points: okPerSecond(r) }));
-    charts.push({ id: `throughput-${slug(setup)}`, setup, svg: lineChart({ title: `${setup}: ok/s over time`, caption: caption(runs), xLabel: 's into the run', yLabel: 'ok/s', series: throughput }) });
+    charts.push({
+      id: `throughput-${slug(setup)}`,
+      setup,
+      svg: lineChart({ title: `${setup}: ok/s over time`, caption: caption(runs), xLabel: 's into the run', yLabel: 'ok/s', series: throughput }),
+    });
     // One colour per percentile; the rounds' lines of a percentile overlap, so their spread shows.
-    const latency = runs.flatMap((r) => (['p50', 'p90', 'p99'] as const).map((p, j) => ({ name: p, color: color(j), points: (r.timeline ?? []).map((t): [number, number] => [t.t, t[p]]) })));
+    const latency = runs.flatMap((r) =>
+      (['p50', 'p90', 'p99'] as const).map((p, j) => ({ name: p, color: color(j), points: (r.timeline ?? []).map((t): [number, number] => [t.t, t[p]]) })),
+    );
     const title = `${setup}: latency over time${runs.length > 1 ? `, ${runs.length} rounds` : ''}`;
-    charts.push({ id: `latency-${slug(setup)}`, setup, svg: lineChart({ title, caption: caption(runs), xLabel: 's into the run', yLabel: 'ms', series: latency }) });
+    charts.push({
+      id: `latency-${slug(setup)}`,
+      setup,
+      svg: lineChart({ title, caption: caption(runs), xLabel: 's into the run', yLabel: 'ms', series: latency }),
+    });
   }
   return charts;
 }

@@ -17,11 +17,19 @@ const run = (args: string[]) =>
     (e) => ({ code: e.code as number, stdout: e.stdout as string, stderr: e.stderr as string }),
   );
 
-const events = { name: 'events', flags: { only: { type: 'string', description: '' }, fast: { type: 'boolean', description: '' }, rounds: { type: 'string', description: '', default: '5' } } } as const;
+const events = {
+  name: 'events',
+  flags: { only: { type: 'string', description: '' }, fast: { type: 'boolean', description: '' }, rounds: { type: 'string', description: '', default: '5' } },
+} as const;
 
-test('parseArgs reads numbers, inline values, the scenario\'s own flags with their defaults, and --quiet', () => {
+test("parseArgs reads numbers, inline values, the scenario's own flags with their defaults, and --quiet", () => {
   assert.deepEqual(parseArgs(['--connections', '20', '--duration=3', '--only', 'noop,split', '--no-progress', '--fast', '--quiet', '40'], events), {
-    help: false, progress: false, connections: 20, durationSec: 3, warmupSec: undefined, flags: { only: 'noop,split', fast: true, rounds: '5', quiet: '40' },
+    help: false,
+    progress: false,
+    connections: 20,
+    durationSec: 3,
+    warmupSec: undefined,
+    flags: { only: 'noop,split', fast: true, rounds: '5', quiet: '40' },
   });
   assert.deepEqual(parseArgs(['-c', '7', '--rounds', '2'], events).flags, { rounds: '2' });
   assert.throws(() => parseArgs(['--connections', 'many'], events), /--connections needs a number ≥ 1, got many/);
@@ -30,7 +38,10 @@ test('parseArgs reads numbers, inline values, the scenario\'s own flags with the
   assert.throws(() => parseArgs(['--only', '--fast'], events), /^Error: --only needs a value$/);
   assert.throws(() => parseArgs(['--fast=yes'], events), /--fast takes no value/);
   assert.throws(() => parseArgs(['shop'], events), /unexpected argument "shop"/);
-  assert.throws(() => parseArgs(['--bogus', '1'], events), /^Error: unknown flag --bogus; valid for events: --connections, --duration, --warmup, --quiet, --no-progress, --help, --only, --fast, --rounds$/);
+  assert.throws(
+    () => parseArgs(['--bogus', '1'], events),
+    /^Error: unknown flag --bogus; valid for events: --connections, --duration, --warmup, --quiet, --no-progress, --help, --only, --fast, --rounds$/,
+  );
 });
 
 test('every flag a scenario reads from opts.flags is declared in its flags', async () => {
@@ -38,7 +49,11 @@ test('every flag a scenario reads from opts.flags is declared in its flags', asy
     const source = readFileSync(join(ROOT, 'bench/scenarios', `${name}.ts`), 'utf8');
     const read = [...source.matchAll(/flags(?:\.([a-z]+)|\['([a-z-]+)'\])/g)].map((m) => m[1] ?? m[2]).filter((f) => f !== 'quiet');
     const declared = Object.keys((await loadScenario(name)).flags ?? {});
-    assert.deepEqual(read.filter((f) => !declared.includes(f)), [], `bench/scenarios/${name}.ts reads undeclared flags`);
+    assert.deepEqual(
+      read.filter((f) => !declared.includes(f)),
+      [],
+      `bench/scenarios/${name}.ts reads undeclared flags`,
+    );
   }
 });
 
@@ -75,20 +90,41 @@ test('--help lists the scenarios; an unknown scenario exits 2 naming the availab
 test('--chart FILE --out DIR writes each chart of a stored result as an SVG named after it', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'bench-chart-'));
   const timeline = [{ t: 1, requests: 500, ok: 500, errors: 0, rps: 500, p50: 1, p90: 2, p99: 3, max: 4 }];
-  const stored = { scenario: 'x', startedAt: '2026-12-01T12:00:00.000Z', options: {}, machine: { cpus: 2 }, runs: [{ ...rec('ours #1', 500), timeline }, { ...rec('ours #2', 400), timeline }] };
+  const stored = {
+    scenario: 'x',
+    startedAt: '2026-12-01T12:00:00.000Z',
+    options: {},
+    machine: { cpus: 2 },
+    runs: [
+      { ...rec('ours #1', 500), timeline },
+      { ...rec('ours #2', 400), timeline },
+    ],
+  };
   writeFileSync(join(dir, 'x-1.json'), JSON.stringify(stored));
   const r = await run(['--chart', join(dir, 'x-1.json'), '--out', join(dir, 'charts')]);
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(readdirSync(join(dir, 'charts')).sort(), ['x-1-latency-ours.svg', 'x-1-rounds.svg', 'x-1-throughput-ours.svg']);
-  assert.match(readFileSync(join(dir, 'charts', 'x-1-rounds.svg'), 'utf8'), /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"[\s\S]*>ok\/s of each setup, round by round<[\s\S]*>ours<\/text>[\s\S]*<\/svg>\n$/);
+  assert.match(
+    readFileSync(join(dir, 'charts', 'x-1-rounds.svg'), 'utf8'),
+    /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"[\s\S]*>ok\/s of each setup, round by round<[\s\S]*>ours<\/text>[\s\S]*<\/svg>\n$/,
+  );
   rmSync(dir, { recursive: true });
 });
 
-const rec = (label: string, okRps: number, serverCpuUsPerOk: number | null = null) => ({
-  label, okRps, rps: okRps, connections: 10, elapsedMs: 1000, steps: {}, serverCpuPercent: null, serverCpuUsPerOk, loadgenCpuPercent: 50,
-  latency: { count: 1, min: 1, max: 1, avg: 1, p50: 1, p90: 1, p95: 1, p99: 1 },
-  errors: { total: 0, status: 0, status5xx: 0, network: 0, assertion: 0, samples: {} },
-}) as unknown as RunRecord;
+const rec = (label: string, okRps: number, serverCpuUsPerOk: number | null = null) =>
+  ({
+    label,
+    okRps,
+    rps: okRps,
+    connections: 10,
+    elapsedMs: 1000,
+    steps: {},
+    serverCpuPercent: null,
+    serverCpuUsPerOk,
+    loadgenCpuPercent: 50,
+    latency: { count: 1, min: 1, max: 1, avg: 1, p50: 1, p90: 1, p95: 1, p99: 1 },
+    errors: { total: 0, status: 0, status5xx: 0, network: 0, assertion: 0, samples: {} },
+  }) as unknown as RunRecord;
 
 test('the report says MET or NOT MET from the exact ratio, and FAIL for a failed check', () => {
   const a = rec('ours', 799);
@@ -96,7 +132,11 @@ test('the report says MET or NOT MET from the exact ratio, and FAIL for a failed
   const low = ratio('ours ÷ bare', a, b, 0.8);
   assert.equal(low.value, 0.8); // rounded for display …
   assert.equal(low.met, false); // … but judged exactly
-  const text = formatResult('x', { runs: [a, b], ratios: [low, ratio('bare ÷ ours', b, a, 1)], checks: [{ name: 'zero 5xx', pass: false, detail: '3 of 10' }] });
+  const text = formatResult('x', {
+    runs: [a, b],
+    ratios: [low, ratio('bare ÷ ours', b, a, 1)],
+    checks: [{ name: 'zero 5xx', pass: false, detail: '3 of 10' }],
+  });
   assert.match(text, /ours ÷ bare = 0\.8 {2}target ≥ 0\.8: NOT MET/);
   assert.match(text, /bare ÷ ours = 1\.25 {2}target ≥ 1: MET/);
   assert.match(text, /FAIL {2}zero 5xx {2}\(3 of 10\)/);

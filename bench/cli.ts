@@ -22,7 +22,10 @@ export function scenarioNames(dir = SCENARIOS): string[] {
   } catch {
     return [];
   }
-  return files.filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && !f.endsWith('.d.ts')).map((f) => f.slice(0, -3)).sort();
+  return files
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && !f.endsWith('.d.ts'))
+    .map((f) => f.slice(0, -3))
+    .sort();
 }
 
 export async function loadScenario(name: string, dir = SCENARIOS): Promise<Scenario> {
@@ -36,12 +39,12 @@ type Flag = FlagSpec & { short?: string };
 
 /** Flags every scenario takes (besides its own, declared in `Scenario.flags`). */
 const COMMON_FLAGS: Record<string, Flag> = {
-  connections: { type: 'string', short: 'c', description: 'N keep-alive connections, one virtual user each (default: the scenario\'s, else 50)' },
-  duration: { type: 'string', short: 'd', description: 'S seconds per measured run (default: the scenario\'s, else 10)' },
+  connections: { type: 'string', short: 'c', description: "N keep-alive connections, one virtual user each (default: the scenario's, else 50)" },
+  duration: { type: 'string', short: 'd', description: "S seconds per measured run (default: the scenario's, else 10)" },
   warmup: { type: 'string', description: 'S seconds of discarded load before each run (default 1)' },
   quiet: { type: 'string', description: 'P: before each run, wait up to 60 s for a second in which other processes used < P % of a core' },
   'no-progress': { type: 'boolean', description: 'no live progress line on stderr' },
-  help: { type: 'boolean', short: 'h', description: 'this scenario\'s description and flags' },
+  help: { type: 'boolean', short: 'h', description: "this scenario's description and flags" },
 };
 
 /** Without a scenario: the list of scenarios, or charts of a stored result. */
@@ -61,7 +64,10 @@ export interface ParsedArgs {
   flags: Record<string, string | boolean>;
 }
 
-const flagList = (specs: Record<string, FlagSpec>) => Object.keys(specs).map((f) => `--${f}`).join(', ');
+const flagList = (specs: Record<string, FlagSpec>) =>
+  Object.keys(specs)
+    .map((f) => `--${f}`)
+    .join(', ');
 
 /** util.parseArgs in strict mode, its errors reworded to name the command and what it accepts. */
 function strictParse(argv: string[], specs: Record<string, Flag>, command: string) {
@@ -73,8 +79,10 @@ function strictParse(argv: string[], specs: Record<string, Flag>, command: strin
     const { code, message } = err as Error & { code?: string };
     const flag = /'(?:-\w, )?(-[^' ]+)/.exec(message)?.[1];
     if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new UsageError(`unknown flag ${flag}; valid for ${command}: ${flagList(specs)}`);
-    if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') throw new UsageError(`unexpected argument "${/'([^']*)'/.exec(message)?.[1]}" (flags of ${command}: ${flagList(specs)})`);
-    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') throw new UsageError(/does not take/.test(message) ? `${flag} takes no value` : `${flag} needs a value`);
+    if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL')
+      throw new UsageError(`unexpected argument "${/'([^']*)'/.exec(message)?.[1]}" (flags of ${command}: ${flagList(specs)})`);
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE')
+      throw new UsageError(/does not take/.test(message) ? `${flag} takes no value` : `${flag} needs a value`);
     throw err;
   }
 }
@@ -130,7 +138,7 @@ function scenarioHelp(s: Scenario): string {
 async function help(): Promise<string> {
   const lines = [
     'Usage: npm run bench -- <scenario> [--connections N] [--duration S] [--warmup S] [--no-progress] [--<knob> value]',
-    '       npm run bench -- <scenario> --help      that scenario\'s description and flags',
+    "       npm run bench -- <scenario> --help      that scenario's description and flags",
     '       npm run bench -- --chart FILE [--out DIR]   a stored result as SVG charts (e.g. for docs/charts)',
     '',
     'Each scenario starts its servers as child processes, loads them from this process over N keep-alive',
@@ -146,7 +154,9 @@ async function help(): Promise<string> {
     try {
       const s = await loadScenario(name);
       const d = s.defaults ?? {};
-      lines.push(`  ${name.padEnd(10)} ${s.description}${d.connections || d.durationSec ? ` (default ${d.connections ?? 50} connections, ${d.durationSec ?? 10} s)` : ''}`);
+      lines.push(
+        `  ${name.padEnd(10)} ${s.description}${d.connections || d.durationSec ? ` (default ${d.connections ?? 50} connections, ${d.durationSec ?? 10} s)` : ''}`,
+      );
     } catch (err) {
       lines.push(`  ${name.padEnd(10)} (cannot load: ${(err as Error).message.split('\n')[0]})`);
     }
@@ -222,7 +232,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1
       process.exit(code);
     },
     async (err) => {
-      process.stderr.write(`${err instanceof UsageError ? err.message : (err as Error).stack ?? err}\n`);
+      process.stderr.write(`${err instanceof UsageError ? err.message : ((err as Error).stack ?? err)}\n`);
       await stopAllServers();
       process.exit(err instanceof UsageError ? 2 : 1);
     },

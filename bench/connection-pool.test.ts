@@ -13,7 +13,11 @@ let answering = 0;
 /** Each request path names the answer; pieces are written 5 ms apart to split them across reads. */
 const ANSWERS: Record<string, string[]> = {
   '/length': ['HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{"a":', '"bcd"}'],
-  '/chunked': ['HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\nX-Twice: 1\r\nx-twice: 2\r\n\r\n4\r\n{"a"', '\r\n3\r\n:1}\r\n0\r\nTrailer: x\r\n', '\r\n'],
+  '/chunked': [
+    'HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\nX-Twice: 1\r\nx-twice: 2\r\n\r\n4\r\n{"a"',
+    '\r\n3\r\n:1}\r\n0\r\nTrailer: x\r\n',
+    '\r\n',
+  ],
   '/empty': ['HTTP/1.1 204 No Content\r\n\r\n'],
   '/close': ['HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok'],
   '/garbage': ['SMTP ready\r\n\r\n'],
@@ -68,7 +72,10 @@ test('never opens more than maxSockets; a closed connection is replaced for the 
   busiest = 0;
   try {
     const answers = await Promise.all(Array.from({ length: 6 }, (_, i) => pool.request('GET', i % 3 ? '/length' : '/close', {}, undefined, 2000)));
-    assert.deepEqual(answers.map((a) => a.status), [200, 200, 200, 200, 200, 200]);
+    assert.deepEqual(
+      answers.map((a) => a.status),
+      [200, 200, 200, 200, 200, 200],
+    );
     assert.equal(busiest, 2, 'two requests at a time, never more');
     assert.ok(connections >= 3, 'the server closed two, so new ones were opened');
   } finally {

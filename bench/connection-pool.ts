@@ -37,9 +37,10 @@ class Connection {
 
   constructor(base: URL, onClose: (c: Connection) => void) {
     const port = Number(base.port || (base.protocol === 'https:' ? 443 : 80));
-    this.socket = base.protocol === 'https:'
-      ? tls.connect({ host: base.hostname, port, servername: net.isIP(base.hostname) ? undefined : base.hostname })
-      : net.connect({ host: base.hostname, port });
+    this.socket =
+      base.protocol === 'https:'
+        ? tls.connect({ host: base.hostname, port, servername: net.isIP(base.hostname) ? undefined : base.hostname })
+        : net.connect({ host: base.hostname, port });
     this.socket.setNoDelay(true);
     this.socket.on('data', (data: Buffer) => this.read(data));
     this.socket.on('error', (err) => this.fail(err));
@@ -148,7 +149,10 @@ export class ConnectionPool {
   private open = 0;
   private destroyed = false;
 
-  constructor(readonly base: URL, readonly maxSockets = Infinity) {}
+  constructor(
+    readonly base: URL,
+    readonly maxSockets = Infinity,
+  ) {}
 
   async request(method: string, path: string, headers: Record<string, string | number>, payload: Buffer | undefined, timeoutMs: number): Promise<RawResponse> {
     if (this.destroyed) throw Object.assign(new Error('connection pool destroyed'), { code: 'ECONNABORTED' });
@@ -186,7 +190,10 @@ export class ConnectionPool {
   private release(conn: Connection): void {
     if (conn.closed) return; // `closed` hands its slot on
     const next = this.queue.shift();
-    if (next) return next(conn);
+    if (next) {
+      next(conn);
+      return;
+    }
     // An idle socket must not keep the process alive.
     conn.socket.unref();
     this.idle.push(conn);

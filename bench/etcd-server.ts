@@ -12,12 +12,32 @@ export async function startEtcd(bin = process.env.ETCD_BIN ?? 'etcd'): Promise<E
   const dataDir = tempDir('cantons-bench-etcd-');
   const url = `http://127.0.0.1:${await freePort()}`;
   const peer = `http://127.0.0.1:${await freePort()}`;
-  const proc = spawn(bin, [
-    '--name', 'bench', '--data-dir', dataDir, '--listen-client-urls', url, '--advertise-client-urls', url,
-    '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer, '--initial-cluster', `bench=${peer}`, '--log-level', 'error',
-  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn(
+    bin,
+    [
+      '--name',
+      'bench',
+      '--data-dir',
+      dataDir,
+      '--listen-client-urls',
+      url,
+      '--advertise-client-urls',
+      url,
+      '--listen-peer-urls',
+      peer,
+      '--initial-advertise-peer-urls',
+      peer,
+      '--initial-cluster',
+      `bench=${peer}`,
+      '--log-level',
+      'error',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let stderr = '';
-  proc.stderr!.on('data', (d: Buffer) => { stderr = (stderr + d).slice(-4000); });
+  proc.stderr!.on('data', (d: Buffer) => {
+    stderr = (stderr + d).slice(-4000);
+  });
   const spawned = new Promise<void>((resolve, reject) => proc.once('spawn', resolve).once('error', reject));
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   const close = async () => {
@@ -30,10 +50,12 @@ export async function startEtcd(bin = process.env.ETCD_BIN ?? 'etcd'): Promise<E
   } catch (err) {
     throw new Error(`cannot start ${bin} (Debian: apt-get install etcd-server, or pass --etcd-url): ${(err as Error).message}`);
   }
-  for (const deadline = Date.now() + 20_000; ;) {
+  for (const deadline = Date.now() + 20_000; ; ) {
     if (proc.exitCode !== null) throw new Error(`etcd exited with ${proc.exitCode}: ${stderr}`);
-    const healthy = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) })
-      .then(async (r) => r.ok && (await r.json()).health === 'true', () => false);
+    const healthy = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) }).then(
+      async (r) => r.ok && (await r.json()).health === 'true',
+      () => false,
+    );
     if (healthy) return { url, close };
     if (Date.now() > deadline) {
       await close();

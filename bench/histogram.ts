@@ -16,7 +16,13 @@ export interface LatencySummary {
 const MAX_US = 2 ** 31 - 1; // ~35 minutes; longer latencies are clamped
 
 export class Histogram {
-  private readonly hdr: Hdr = build({ bitBucketSize: 32, lowestDiscernibleValue: 1, highestTrackableValue: MAX_US, numberOfSignificantValueDigits: 3, autoResize: false });
+  private readonly hdr: Hdr = build({
+    bitBucketSize: 32,
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: MAX_US,
+    numberOfSignificantValueDigits: 3,
+    autoResize: false,
+  });
   count = 0;
   private sumMs = 0;
   private minMs = Infinity;

@@ -22,9 +22,27 @@ const assertSelfContained = (markup: string) =>
   assert.doesNotMatch(markup.replaceAll('xmlns="http://www.w3.org/2000/svg"', ''), /https?:|href|src=|url\(|@import|<script/i);
 
 const run = (label: string, okRps: number, p99: number): RunRecord => ({
-  label, okRps, rps: okRps, ok: okRps * 2, requests: okRps * 2, connections: 10, elapsedMs: 2000, servers: [], name: label, url: '', iterations: 0,
-  statuses: {}, steps: {}, serverCpuPercent: 90, serverCpuUsPerOk: 120, loadgenCpuPercent: 40, loadgenCpuUsPerRequest: 33, loadAverage: 1.5,
-  otherCpuPercent: 12, cutOff: false, warmup: { requests: 0, ok: 0, errors: 0 },
+  label,
+  okRps,
+  rps: okRps,
+  ok: okRps * 2,
+  requests: okRps * 2,
+  connections: 10,
+  elapsedMs: 2000,
+  servers: [],
+  name: label,
+  url: '',
+  iterations: 0,
+  statuses: {},
+  steps: {},
+  serverCpuPercent: 90,
+  serverCpuUsPerOk: 120,
+  loadgenCpuPercent: 40,
+  loadgenCpuUsPerRequest: 33,
+  loadAverage: 1.5,
+  otherCpuPercent: 12,
+  cutOff: false,
+  warmup: { requests: 0, ok: 0, errors: 0 },
   latency: { count: 1, min: 0.1, max: p99 * 2, avg: 1, p50: 0.9, p90: 1.5, p95: 2, p99 },
   errors: { total: 0, status: 0, status5xx: 0, network: 0, assertion: 0, samples: {} },
   timeline: [1, 2].map((t) => ({ t, requests: okRps, ok: okRps, errors: 0, rps: okRps, p50: 0.9, p90: 1.5, p99, max: p99 * 2 })),
@@ -33,7 +51,9 @@ const run = (label: string, okRps: number, p99: number): RunRecord => ({
 const ours = [run('cantons <events> #1', 8123, 4.25), run('cantons <events> #2', 7000, 5.5)];
 const bare = [run('bare koa #1', 10_000, 3), run('bare koa #2', 9000, 3.5)];
 const result: StoredResult = {
-  scenario: 'events', startedAt: '2026-12-01T12:00:00.000Z', machine: { node: 'v20', platform: 'linux', cpus: 2 },
+  scenario: 'events',
+  startedAt: '2026-12-01T12:00:00.000Z',
+  machine: { node: 'v20', platform: 'linux', cpus: 2 },
   options: { connections: 10, durationSec: 2, warmupSec: 1, flags: { rounds: '2' } },
   runs: [...ours, ...bare],
   ratios: [ratio('cantons ÷ bare & co', ours, bare, 0.8)],
@@ -41,7 +61,7 @@ const result: StoredResult = {
   notes: ['a note with <angle brackets> & an ampersand'],
 };
 
-test('the report is one well-formed, self-contained page with every chart inline and the result\'s numbers', () => {
+test("the report is one well-formed, self-contained page with every chart inline and the result's numbers", () => {
   const html = renderHtml(result);
   assertBalanced(html);
   assertSelfContained(html);
@@ -54,13 +74,19 @@ test('the report is one well-formed, self-contained page with every chart inline
 test('a run without per-second percentiles (stored before they were kept, or another driver) gets no lines over time', () => {
   const old = { ...run('older', 100, 2), timeline: [{ t: 1, requests: 100, errors: 0 }] } as unknown as RunRecord;
   const charts = resultCharts({ ...result, runs: [old], ratios: [] });
-  assert.deepEqual(charts.map((c) => c.id), []);
+  assert.deepEqual(
+    charts.map((c) => c.id),
+    [],
+  );
   assert.doesNotMatch(renderHtml({ ...result, runs: [old] }), /NaN/);
 });
 
 test('charts: ratios with target and rounds, ok/s by round, and per setup ok/s and latency over time', () => {
   const charts = resultCharts(result);
-  assert.deepEqual(charts.map((c) => c.id), ['ratios', 'rounds', 'throughput-cantons-events', 'latency-cantons-events', 'throughput-bare-koa', 'latency-bare-koa']);
+  assert.deepEqual(
+    charts.map((c) => c.id),
+    ['ratios', 'rounds', 'throughput-cantons-events', 'latency-cantons-events', 'throughput-bare-koa', 'latency-bare-koa'],
+  );
   for (const c of charts) {
     assertBalanced(c.svg);
     assertSelfContained(c.svg);
@@ -73,5 +99,8 @@ test('charts: ratios with target and rounds, ok/s by round, and per setup ok/s a
   assert.match(rounds, />cantons &lt;events&gt;</);
   assert.equal(throughput.match(/<polyline /g)?.length, 2); // a line per round
   assert.equal(latency.match(/<polyline /g)?.length, 6); // p50, p90, p99 per round …
-  assert.deepEqual([...latency.matchAll(/<text [^>]*>(p\d\d)<\/text>/g)].map((m) => m[1]), ['p50', 'p90', 'p99']); // … one legend entry each
+  assert.deepEqual(
+    [...latency.matchAll(/<text [^>]*>(p\d\d)<\/text>/g)].map((m) => m[1]),
+    ['p50', 'p90', 'p99'],
+  ); // … one legend entry each
 });

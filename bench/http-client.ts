@@ -52,7 +52,11 @@ export const COUNTED = Symbol('bench.counted');
 
 export class HttpStatusError extends Error {
   readonly [COUNTED] = true;
-  constructor(readonly step: string, readonly status: number, readonly body: unknown) {
+  constructor(
+    readonly step: string,
+    readonly status: number,
+    readonly body: unknown,
+  ) {
     super(`${step}: unexpected status ${status}${describeBody(body)}`);
     this.name = 'HttpStatusError';
   }
@@ -60,7 +64,11 @@ export class HttpStatusError extends Error {
 
 export class NetworkError extends Error {
   readonly [COUNTED] = true;
-  constructor(readonly step: string, readonly code: string, message: string) {
+  constructor(
+    readonly step: string,
+    readonly code: string,
+    message: string,
+  ) {
     super(`${step}: ${code} ${message}`);
     this.name = 'NetworkError';
   }
@@ -75,7 +83,10 @@ const ID_SEGMENT = /^(\d+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-
 
 export function defaultStep(method: string, path: string): string {
   const bare = path.split('?')[0];
-  return `${method} ${bare.split('/').map((s) => (ID_SEGMENT.test(s) ? ':id' : s)).join('/')}`;
+  return `${method} ${bare
+    .split('/')
+    .map((s) => (ID_SEGMENT.test(s) ? ':id' : s))
+    .join('/')}`;
 }
 
 export function createClient(baseUrl: string, options: ClientOptions = {}): HttpClient {
@@ -101,8 +112,7 @@ export function createClient(baseUrl: string, options: ClientOptions = {}): Http
     }
     const latencyMs = performance.now() - started;
     const expect = opts.expect;
-    const ok = expect === undefined ? raw.status >= 200 && raw.status < 300
-      : typeof expect === 'number' ? raw.status === expect : expect.includes(raw.status);
+    const ok = expect === undefined ? raw.status >= 200 && raw.status < 300 : typeof expect === 'number' ? raw.status === expect : expect.includes(raw.status);
     const parsed = parse(raw.text, raw.headers['content-type']) as T;
     recorder?.response(step, latencyMs, raw.status, ok, parsed);
     if (!ok && opts.throwOnError !== false) throw new HttpStatusError(step, raw.status, parsed);

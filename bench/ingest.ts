@@ -19,5 +19,10 @@ export function ingestRequest(r: Random): IngestRequest {
   const common = { device_id: r.pick(DEVICES), resort_id: r.pick(RESORTS) };
   return r.bool()
     ? { path: '/events/snow-reports', step: 'snow-report', traceId, body: { ...common, depth: r.int(0, 400), timestamp: r.recentIso() } }
-    : { path: '/events/lift-rides', step: 'lift-ride', traceId, body: { ...common, lift_id: r.pick(LIFTS), wait_minutes: r.int(0, 60), timestamp: r.recentIso() } };
+    : {
+        path: '/events/lift-rides',
+        step: 'lift-ride',
+        traceId,
+        body: { ...common, lift_id: r.pick(LIFTS), wait_minutes: r.int(0, 60), timestamp: r.recentIso() },
+      };
 }

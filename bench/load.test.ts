@@ -15,7 +15,9 @@ const sockets = new Set<unknown>();
 before(async () => {
   server = http.createServer((req, res) => {
     let body = '';
-    req.on('data', (c) => { body += c; });
+    req.on('data', (c) => {
+      body += c;
+    });
     req.on('end', () => {
       hits++;
       const path = req.url ?? '/';
@@ -44,7 +46,10 @@ test('a fixed iteration count issues exactly that many requests over at most N k
   hits = 0;
   sockets.clear();
   const r = await runLoad({
-    url, connections: 8, iterations: 400, progress: false,
+    url,
+    connections: 8,
+    iterations: 400,
+    progress: false,
     step: async (vu) => {
       const res = await vu.client.post('/items', { n: vu.iteration }, { step: 'create' });
       assert.equal(res.status, 201);
@@ -69,7 +74,9 @@ test('a fixed iteration count issues exactly that many requests over at most N k
 test('runs given the same pool reuse its kept-alive sockets and leave them open', async () => {
   sockets.clear();
   const pool = new ConnectionPool(new URL(url), 4);
-  const step = async (vu: { client: { get(p: string): Promise<unknown> } }) => { await vu.client.get('/ok'); };
+  const step = async (vu: { client: { get(p: string): Promise<unknown> } }) => {
+    await vu.client.get('/ok');
+  };
   try {
     const first = await runLoad({ url, pool, connections: 4, iterations: 40, progress: false, step });
     const second = await runLoad({ url, pool, connections: 4, iterations: 40, progress: false, step });
@@ -83,13 +90,22 @@ test('runs given the same pool reuse its kept-alive sockets and leave them open'
 test('unexpected statuses, 5xx, network failures and failed assertions are each counted once', async () => {
   let started = 0; // across users: which user runs how many iterations depends on timing
   const r = await runLoad({
-    url, connections: 4, iterations: 40, progress: false,
+    url,
+    connections: 4,
+    iterations: 40,
+    progress: false,
     step: async ({ client }) => {
       switch (started++ % 4) {
-        case 0: await client.get('/fail'); break; // 500 throws, counted once
-        case 1: await client.get('/reset'); break; // socket destroyed
-        case 2: throw new Error('body did not match');
-        default: await client.post('/conflict', {}, { expect: [201, 409], step: 'buy' }); // expected: fine
+        case 0:
+          await client.get('/fail');
+          break; // 500 throws, counted once
+        case 1:
+          await client.get('/reset');
+          break; // socket destroyed
+        case 2:
+          throw new Error('body did not match');
+        default:
+          await client.post('/conflict', {}, { expect: [201, 409], step: 'buy' }); // expected: fine
       }
     },
   });
@@ -110,8 +126,13 @@ test('unexpected statuses, 5xx, network failures and failed assertions are each 
 test('setup requests are not counted; a step may issue several requests', async () => {
   hits = 0;
   const r = await runLoad({
-    url, connections: 3, iterations: 4, progress: false,
-    setup: async (vu) => { await vu.client.post('/login', { user: vu.id }); },
+    url,
+    connections: 3,
+    iterations: 4,
+    progress: false,
+    setup: async (vu) => {
+      await vu.client.post('/login', { user: vu.id });
+    },
     step: async (vu) => {
       for (let i = 0; i < 3; i++) await vu.client.post(`/orders/${vu.random.int(1, 99)}`, {});
     },
@@ -125,8 +146,13 @@ test('setup requests are not counted; a step may issue several requests', async 
 
 test('a timed run stops starting iterations when time is up', async () => {
   const r = await runLoad({
-    url, connections: 4, durationMs: 300, progress: false,
-    step: async (vu) => { await vu.client.get('/ok'); },
+    url,
+    connections: 4,
+    durationMs: 300,
+    progress: false,
+    step: async (vu) => {
+      await vu.client.get('/ok');
+    },
   });
   assert.ok(r.elapsedMs >= 300);
   assert.ok(r.requests > 0);
@@ -134,10 +160,15 @@ test('a timed run stops starting iterations when time is up', async () => {
   assert.equal(r.cutOff, false);
 });
 
-test('the timeline keeps each second\'s counts and latency percentiles, adding up to the run', async () => {
+test("the timeline keeps each second's counts and latency percentiles, adding up to the run", async () => {
   const r = await runLoad({
-    url, connections: 4, durationMs: 1300, progress: false,
-    step: async (vu) => { await vu.client.get(vu.iteration % 5 ? '/ok' : '/conflict', { expect: [201, 409] }); },
+    url,
+    connections: 4,
+    durationMs: 1300,
+    progress: false,
+    step: async (vu) => {
+      await vu.client.get(vu.iteration % 5 ? '/ok' : '/conflict', { expect: [201, 409] });
+    },
   });
   assert.equal(r.timeline.length, 2); // one tick at 1 s, then the 0.3 s tail
   const sum = (k: 'requests' | 'ok' | 'errors') => r.timeline.reduce((a, p) => a + p[k], 0);
@@ -150,8 +181,14 @@ test('the timeline keeps each second\'s counts and latency percentiles, adding u
 
 test('in-flight work that outlives the grace period is cut off and not counted as errors', async () => {
   const r = await runLoad({
-    url, connections: 2, durationMs: 100, graceMs: 100, progress: false,
-    step: async (vu) => { await vu.client.get('/slow'); },
+    url,
+    connections: 2,
+    durationMs: 100,
+    graceMs: 100,
+    progress: false,
+    step: async (vu) => {
+      await vu.client.get('/slow');
+    },
   });
   assert.equal(r.cutOff, true);
   assert.equal(r.errors.total, 0);
@@ -160,22 +197,46 @@ test('in-flight work that outlives the grace period is cut off and not counted a
 test('progress lines go to the given stream: one line each on a pipe, \\r-rewritten on a TTY', async () => {
   const capture = (isTTY: boolean) => {
     const chunks: string[] = [];
-    const stream = Object.assign(new Writable({ write(c, _e, cb) { chunks.push(String(c)); cb(); } }), { isTTY });
+    const stream = Object.assign(
+      new Writable({
+        write(c, _e, cb) {
+          chunks.push(String(c));
+          cb();
+        },
+      }),
+      { isTTY },
+    );
     return { stream, chunks };
   };
   const pipe = capture(false);
   await runLoad({
-    name: 'piped', url, connections: 2, durationMs: 1100, progress: true, progressEveryMs: 1000, progressStream: pipe.stream,
+    name: 'piped',
+    url,
+    connections: 2,
+    durationMs: 1100,
+    progress: true,
+    progressEveryMs: 1000,
+    progressStream: pipe.stream,
     progressTail: () => '  part 3 of 4',
-    step: async (vu) => { await vu.client.get('/ok'); },
+    step: async (vu) => {
+      await vu.client.get('/ok');
+    },
   });
   assert.ok(pipe.chunks.length >= 1);
   assert.match(pipe.chunks[0], /^\[piped\] 1\.\ds {2}\d+ req {2}\d+ rps {2}0 errors {2}part 3 of 4\n$/);
   const tty = capture(true);
   await runLoad({
-    name: 'tty', url, connections: 2, durationMs: 200, progress: true, progressStream: tty.stream,
-    step: async (vu) => { await vu.client.get('/ok'); },
+    name: 'tty',
+    url,
+    connections: 2,
+    durationMs: 200,
+    progress: true,
+    progressStream: tty.stream,
+    step: async (vu) => {
+      await vu.client.get('/ok');
+    },
   });
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the progress line ends with the terminal's erase-line escape
   assert.match(tty.chunks.at(-1)!, /^\r\[tty\] .* errors\x1b\[K\n$/);
 });
 

@@ -94,7 +94,11 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   const client = createClient(opts.url, { pool, recorder, headers: opts.headers, timeoutMs: opts.timeoutMs });
   const seed = opts.seed ?? Date.now();
   const users: VirtualUser[] = Array.from({ length: connections }, (_, id) => ({
-    id, iteration: 0, client, random: createRandom(seed + id), state: {},
+    id,
+    iteration: 0,
+    client,
+    random: createRandom(seed + id),
+    state: {},
   }));
   try {
     if (opts.setup) await Promise.all(users.map((vu) => opts.setup!(vu)));
@@ -106,8 +110,13 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
 }
 
 async function measure(
-  opts: LoadOptions, name: string, connections: number, durationMs: number,
-  users: VirtualUser[], stats: RunStats, pool: ConnectionPool,
+  opts: LoadOptions,
+  name: string,
+  connections: number,
+  durationMs: number,
+  users: VirtualUser[],
+  stats: RunStats,
+  pool: ConnectionPool,
 ): Promise<LoadResult> {
   let stopping = false;
   let started = 0;
@@ -133,7 +142,9 @@ async function measure(
   let cutOff = false;
   if (Number.isFinite(durationMs)) {
     let timer: NodeJS.Timeout | undefined;
-    const graceOver = new Promise<'timeout'>((r) => { timer = setTimeout(r, durationMs + (opts.graceMs ?? 10_000), 'timeout'); });
+    const graceOver = new Promise<'timeout'>((r) => {
+      timer = setTimeout(r, durationMs + (opts.graceMs ?? 10_000), 'timeout');
+    });
     const first = await Promise.race([all, graceOver]);
     clearTimeout(timer);
     if (first === 'timeout') {

@@ -34,7 +34,11 @@ export function otherCpuPercent(before: MachineCpu | null, after: MachineCpu | n
  * Waits for a quiet second: samples the machine each second until processes other than ours (`ownMs()`: the
  * bench and its servers, cumulative) used less than `maxPercent` of a core, or `timeoutMs` passed.
  */
-export async function waitForQuiet(maxPercent: number, timeoutMs: number, ownMs: () => number | null): Promise<{ waitedMs: number; otherPercent: number | null }> {
+export async function waitForQuiet(
+  maxPercent: number,
+  timeoutMs: number,
+  ownMs: () => number | null,
+): Promise<{ waitedMs: number; otherPercent: number | null }> {
   const t0 = performance.now();
   for (;;) {
     const [m0, own0, s0] = [machineCpu(), ownMs(), performance.now()];

@@ -12,14 +12,17 @@ test('round 1 says "part k" and a floor of the ETA; from round 2 on "part k of n
     return tail;
   });
   now = 25_000; // 5 s into part 3
-  assert.deepEqual(tails.map((t) => t()), [
-    '  part 1, round 1 of 3, ETA > 50s', // 25 s into round 1: the two rounds after it take at least as long
-    '  part 2, round 1 of 3, ETA > 50s',
-    '  part 3 of 6, ETA 35s',
-    '  part 4 of 6, ETA 35s',
-    '  part 5 of 6, ETA 35s',
-    '  part 6 of 6, ETA 35s',
-  ]);
+  assert.deepEqual(
+    tails.map((t) => t()),
+    [
+      '  part 1, round 1 of 3, ETA > 50s', // 25 s into round 1: the two rounds after it take at least as long
+      '  part 2, round 1 of 3, ETA > 50s',
+      '  part 3 of 6, ETA 35s',
+      '  part 4 of 6, ETA 35s',
+      '  part 5 of 6, ETA 35s',
+      '  part 6 of 6, ETA 35s',
+    ],
+  );
   now = 60_000;
   assert.equal(parts.start('a last check')(), '  part 7 of 7, ETA 10s'); // one part's pace left
 });

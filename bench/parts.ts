@@ -13,7 +13,10 @@ export class PartCounter {
   private perRound: number | undefined;
   private t0 = 0;
 
-  constructor(private readonly rounds: number, private readonly now = () => performance.now()) {}
+  constructor(
+    private readonly rounds: number,
+    private readonly now = () => performance.now(),
+  ) {}
 
   /** Call as a measurement starts; the returned function gives its progress-line tail at any later moment. */
   start(label: string): () => string {
@@ -22,7 +25,8 @@ export class PartCounter {
     if (this.perRound === undefined && roundOf(label).round === 2) this.perRound = this.k - 1;
     const k = this.k;
     // In round 1 only a floor is known: every later round takes at least as long as round 1 has so far.
-    if (this.perRound === undefined) return () => (this.rounds > 1 ? `  part ${k}, round 1 of ${this.rounds}, ETA > ${clock((this.rounds - 1) * (this.now() - this.t0))}` : `  part ${k}`);
+    if (this.perRound === undefined)
+      return () => (this.rounds > 1 ? `  part ${k}, round 1 of ${this.rounds}, ETA > ${clock((this.rounds - 1) * (this.now() - this.t0))}` : `  part ${k}`);
     // Parts after the rounds (a last check …) can outnumber the estimate: never "part 9 of 8".
     const n = Math.max(k, this.perRound * this.rounds);
     const pace = (t - this.t0) / (k - 1);

@@ -13,21 +13,47 @@ const pct = (v: number | null) => (v === null ? '-' : `${v}%`);
 
 function runRows(run: RunRecord): string[][] {
   const l = run.latency;
-  const rows = [[
-    run.label, String(run.connections), String(run.rps), String(run.okRps),
-    ms(l.p50), ms(l.p95), ms(l.p99), ms(l.max),
-    String(run.errors.total), String(run.errors.status5xx), String(run.errors.network),
-    pct(run.serverCpuPercent), run.serverCpuUsPerOk === null ? '-' : String(run.serverCpuUsPerOk), pct(run.loadgenCpuPercent),
-    run.loadgenCpuUsPerRequest == null ? '-' : String(run.loadgenCpuUsPerRequest), pct(run.otherCpuPercent ?? null),
-  ]];
+  const rows = [
+    [
+      run.label,
+      String(run.connections),
+      String(run.rps),
+      String(run.okRps),
+      ms(l.p50),
+      ms(l.p95),
+      ms(l.p99),
+      ms(l.max),
+      String(run.errors.total),
+      String(run.errors.status5xx),
+      String(run.errors.network),
+      pct(run.serverCpuPercent),
+      run.serverCpuUsPerOk === null ? '-' : String(run.serverCpuUsPerOk),
+      pct(run.loadgenCpuPercent),
+      run.loadgenCpuUsPerRequest == null ? '-' : String(run.loadgenCpuUsPerRequest),
+      pct(run.otherCpuPercent ?? null),
+    ],
+  ];
   const steps = Object.entries(run.steps);
   if (steps.length > 1) {
     const seconds = run.elapsedMs / 1000;
     for (const [name, s] of steps) {
       rows.push([
-        `  ${name}`, '', String(Math.round(s.requests / seconds)), '',
-        ms(s.latency.p50), ms(s.latency.p95), ms(s.latency.p99), ms(s.latency.max),
-        String(s.errors), '', '', '', '', '', '', '',
+        `  ${name}`,
+        '',
+        String(Math.round(s.requests / seconds)),
+        '',
+        ms(s.latency.p50),
+        ms(s.latency.p95),
+        ms(s.latency.p99),
+        ms(s.latency.max),
+        String(s.errors),
+        '',
+        '',
+        '',
+        '',
+        '',
+        '',
+        '',
       ]);
     }
   }
@@ -36,7 +62,24 @@ function runRows(run: RunRecord): string[][] {
 
 export function formatResult(scenario: string, result: ScenarioResult): string {
   const out: string[] = [];
-  const header = ['run', 'conns', 'rps', 'ok/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'errors', '5xx', 'net', 'srv cpu', 'srv µs/ok', 'gen cpu', 'gen µs/req', 'other cpu'];
+  const header = [
+    'run',
+    'conns',
+    'rps',
+    'ok/s',
+    'p50 ms',
+    'p95 ms',
+    'p99 ms',
+    'max ms',
+    'errors',
+    '5xx',
+    'net',
+    'srv cpu',
+    'srv µs/ok',
+    'gen cpu',
+    'gen µs/req',
+    'other cpu',
+  ];
   out.push(`\n=== ${scenario} ===`);
   out.push(table([header, ...result.runs.flatMap(runRows)]));
   const samples = result.runs.filter((r) => r.errors.total > 0);
@@ -60,9 +103,11 @@ export function formatResult(scenario: string, result: ScenarioResult): string {
   for (const r of result.runs) {
     // "other cpu" is measured over the run itself; the load average only before it, and this bench alone keeps about two cores busy.
     if (r.otherCpuPercent != null ? r.otherCpuPercent >= 25 : r.loadAverage > cores * 1.5) {
-      notes.push(r.otherCpuPercent != null
-        ? `${r.label}: other processes used ${r.otherCpuPercent}% of a core during the measurement (${cores} cores) — its numbers are unreliable`
-        : `${r.label}: load average was ${r.loadAverage} on ${cores} cores before the run — other work shared the machine, its numbers are unreliable`);
+      notes.push(
+        r.otherCpuPercent != null
+          ? `${r.label}: other processes used ${r.otherCpuPercent}% of a core during the measurement (${cores} cores) — its numbers are unreliable`
+          : `${r.label}: load average was ${r.loadAverage} on ${cores} cores before the run — other work shared the machine, its numbers are unreliable`,
+      );
     }
   }
   if (notes.length) {

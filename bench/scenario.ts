@@ -113,7 +113,10 @@ async function quietMoment(servers: ServerProcess[], opts: BenchOptions, io: Ben
     return cpu.some((c) => c === null) ? null : cpu.reduce<number>((a, c) => a + c!, 0) + (self.user + self.system) / 1000;
   };
   const q = await waitForQuiet(max, 60_000, own);
-  if (q.waitedMs > 1500) io.log(`  waited ${(q.waitedMs / 1000).toFixed(0)} s for a quiet moment (other processes: ${q.otherPercent}% of a core${q.otherPercent !== null && q.otherPercent >= max ? ', gave up' : ''})`);
+  if (q.waitedMs > 1500)
+    io.log(
+      `  waited ${(q.waitedMs / 1000).toFixed(0)} s for a quiet moment (other processes: ${q.otherPercent}% of a core${q.otherPercent !== null && q.otherPercent >= max ? ', gave up' : ''})`,
+    );
 }
 
 /**
@@ -135,12 +138,29 @@ export async function measure(label: string, servers: ServerProcess[], load: Mea
   const loadAverage = Math.round(os.loadavg()[0] * 100) / 100;
   try {
     if (opts.warmupSec > 0) {
-      const w = await runLoad({ ...load, url, pool, name: `${label} warm-up`, connections: opts.connections, durationMs: opts.warmupSec * 1000, progress: false });
+      const w = await runLoad({
+        ...load,
+        url,
+        pool,
+        name: `${label} warm-up`,
+        connections: opts.connections,
+        durationMs: opts.warmupSec * 1000,
+        progress: false,
+      });
       Object.assign(warmup, { requests: w.requests, ok: w.ok, errors: w.errors.total });
     }
     cpu0.push(...servers.map((s) => s.cpuMs()));
     [machine0, client0, t0] = [machineCpu(), process.cpuUsage(), performance.now()];
-    result = await runLoad({ ...load, url, pool, name: label, connections: opts.connections, durationMs: opts.durationSec * 1000, progress: io.progress, progressTail });
+    result = await runLoad({
+      ...load,
+      url,
+      pool,
+      name: label,
+      connections: opts.connections,
+      durationMs: opts.durationSec * 1000,
+      progress: io.progress,
+      progressTail,
+    });
   } finally {
     pool.destroy();
   }
@@ -186,9 +206,10 @@ export function ratio(name: string, a: RunRecord | RunRecord[], b: RunRecord | R
   if (as.length !== bs.length || as.length === 0) throw new Error(`ratio ${name}: ${as.length} runs against ${bs.length}`);
   const each = as.map((x, i) => (bs[i].okRps > 0 ? x.okRps / bs[i].okRps : 0));
   const exact = median(each);
-  const detail = as.length === 1
-    ? `${as[0].label} ${as[0].okRps} ok/s ÷ ${bs[0].label} ${bs[0].okRps} ok/s`
-    : `median of ${as.length} rounds: ${each.map(round2).join(', ')}`;
+  const detail =
+    as.length === 1
+      ? `${as[0].label} ${as[0].okRps} ok/s ÷ ${bs[0].label} ${bs[0].okRps} ok/s`
+      : `median of ${as.length} rounds: ${each.map(round2).join(', ')}`;
   const value = round2(exact);
   const rounds = each.map(round2);
   return target === undefined ? { name, value, rounds, detail } : { name, value, target, met: exact >= target, rounds, detail };
@@ -203,7 +224,8 @@ export function cpuRatio(name: string, a: RunRecord[], b: RunRecord[]): RatioRes
   const usB = b.map((x) => x.serverCpuUsPerOk);
   if (usA.length === 0 || usA.length !== usB.length || [...usA, ...usB].some((us) => !us)) return undefined;
   const each = usA.map((us, i) => usB[i]! / us!);
-  const detail = `server CPU per ok request ${Math.round(median(usB as number[]))} µs ÷ ${Math.round(median(usA as number[]))} µs (medians)` +
+  const detail =
+    `server CPU per ok request ${Math.round(median(usB as number[]))} µs ÷ ${Math.round(median(usA as number[]))} µs (medians)` +
     (each.length > 1 ? `; per round ${each.map(round2).join(', ')}` : '');
   return { name, value: round2(median(each)), rounds: each.map(round2), detail };
 }

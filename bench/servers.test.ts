@@ -29,8 +29,13 @@ for (const kind of ['durable-insert', 'group-commit'] as const) {
     let stopped = false;
     try {
       const r = await runLoad({
-        url: s.url, connections: 5, iterations: 60, progress: false,
-        step: async (vu) => { await vu.client.post('/events/lift-rides', { n: vu.iteration }, { headers: { 'x-trace-id': vu.random.uuid() } }); },
+        url: s.url,
+        connections: 5,
+        iterations: 60,
+        progress: false,
+        step: async (vu) => {
+          await vu.client.post('/events/lift-rides', { n: vu.iteration }, { headers: { 'x-trace-id': vu.random.uuid() } });
+        },
       });
       assert.equal(r.ok, 60);
       const count = await createClient(s.url).get('/_baseline/count');

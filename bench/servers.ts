@@ -81,7 +81,9 @@ export async function spawnBaseline(kind: BaselineKind, opts: BaselineOptions = 
   if (opts.body !== undefined) env.BASELINE_BODY = JSON.stringify(opts.body);
   if (opts.status !== undefined) env.BASELINE_STATUS = String(opts.status);
   const proc = spawn(process.execPath, ['--import', 'tsx', join(BENCH, 'baselines/koa-baseline.ts')], {
-    cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   proc.stdout!.on('data', (d) => (out += d));
@@ -96,7 +98,13 @@ export async function spawnBaseline(kind: BaselineKind, opts: BaselineOptions = 
       proc.kill('SIGKILL');
       throw new Error(`baseline ${kind} not ready within ${timeout} ms:\n${out}`);
     }
-    if (await fetch(`${url}/readyz`).then((r) => r.ok, () => false)) break;
+    if (
+      await fetch(`${url}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break;
     await new Promise((r) => setTimeout(r, 100));
   }
   return track({

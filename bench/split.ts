@@ -30,11 +30,31 @@ function makeCertificates(dir: string): void {
   for (const [leaf, ext] of Object.entries(exts)) {
     writeFileSync(join(dir, `${leaf}.ext`), ext);
     ssl('req', ...ec, '-subj', `/CN=${leaf}`, '-keyout', `${leaf}.key`, '-out', `${leaf}.csr`);
-    ssl('x509', '-req', '-in', `${leaf}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-extfile', `${leaf}.ext`, '-out', `${leaf}.crt`);
+    ssl(
+      'x509',
+      '-req',
+      '-in',
+      `${leaf}.csr`,
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-days',
+      '2',
+      '-extfile',
+      `${leaf}.ext`,
+      '-out',
+      `${leaf}.crt`,
+    );
   }
 }
 
-interface Forwarded { status: number; headers: IncomingHttpHeaders; body: Buffer }
+interface Forwarded {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
 
 /** One request to an upstream as it came, Host header included (the benchmark target names its origin from it). */
 function forward(upstream: string, req: IncomingMessage, body: Buffer): Promise<Forwarded> {
@@ -69,13 +89,18 @@ function gateway(upstreams: string[]): Promise<{ url: string; server: Server }> 
       res.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'BAD_GATEWAY', message: (err as Error).message }));
     }
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, server })));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve({ url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, server })),
+  );
 }
 
 /** `npm run smoke -- <module> <url>`, as a person would run it (the CLI from source). */
 function smoke(module: string, url: string): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'kernel/cli.ts'), 'smoke', module, url], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'kernel/cli.ts'), 'smoke', module, url], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     proc.stdout.on('data', (d) => (output += d));
     proc.stderr.on('data', (d) => (output += d));
@@ -115,7 +140,15 @@ export async function runSplit(only: string[] = [], out: (line: string) => void 
     };
     const urls = new Map<string, string>();
     for (const [name, service] of services) {
-      const env: Env = { HOST: '127.0.0.1', GRPC_HOST: '127.0.0.1', LOG_LEVEL: process.env.SPLIT_LOG_LEVEL ?? 'warn' /* debug: request lines */, BUS_STREAM_PREFIX: run, SHOP_REDIS_PREFIX: `${run}:shop:`, CACHE_KEY_PREFIX: `${run}/`, BUS_POLL_MS: '50' };
+      const env: Env = {
+        HOST: '127.0.0.1',
+        GRPC_HOST: '127.0.0.1',
+        LOG_LEVEL: process.env.SPLIT_LOG_LEVEL ?? 'warn' /* debug: request lines */,
+        BUS_STREAM_PREFIX: run,
+        SHOP_REDIS_PREFIX: `${run}:shop:`,
+        CACHE_KEY_PREFIX: `${run}/`,
+        BUS_POLL_MS: '50',
+      };
       for (const [key, value] of Object.entries(service.environment!)) {
         if (key.endsWith('_FILE') && value.startsWith('/run/secrets/')) env[key.slice(0, -5)] = secrets[key.slice(0, -5)];
         else if (!['HOST', 'LOG_LEVEL'].includes(key)) env[key] = local(String(value));

@@ -26,7 +26,11 @@ function rssKiB(pid: number): number {
   }
 }
 
-interface Sample { readyMs: number; rssMiB: number; processes: number }
+interface Sample {
+  readyMs: number;
+  rssMiB: number;
+  processes: number;
+}
 
 async function measure(command: string, args: string[], cwd: string, idleMs: number): Promise<Sample> {
   const port = await freePort();
@@ -38,7 +42,12 @@ async function measure(command: string, args: string[], cwd: string, idleMs: num
   });
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   const url = `http://127.0.0.1:${port}/readyz`;
-  while (!(await fetch(url).then((r) => r.ok, () => false))) {
+  while (
+    !(await fetch(url).then(
+      (r) => r.ok,
+      () => false,
+    ))
+  ) {
     if (proc.exitCode !== null) throw new Error(`${command} ${args.join(' ')} exited ${proc.exitCode}`);
     await new Promise((r) => setTimeout(r, 10));
   }
@@ -73,7 +82,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     for (let i = 0; i < runs; i++) samples.push(await measure(command, args, cwd, idleMs));
     const ready = samples.map((s) => s.readyMs);
     const rss = samples.map((s) => s.rssMiB);
-    process.stdout.write(`| \`${name}\` | ${median(ready).toFixed(0)} ms (${Math.min(...ready).toFixed(0)}–${Math.max(...ready).toFixed(0)}) | `
-      + `${median(rss).toFixed(0)} MB (${Math.min(...rss).toFixed(0)}–${Math.max(...rss).toFixed(0)}) | ${samples[0].processes} |\n`);
+    process.stdout.write(
+      `| \`${name}\` | ${median(ready).toFixed(0)} ms (${Math.min(...ready).toFixed(0)}–${Math.max(...ready).toFixed(0)}) | ` +
+        `${median(rss).toFixed(0)} MB (${Math.min(...rss).toFixed(0)}–${Math.max(...rss).toFixed(0)}) | ${samples[0].processes} |\n`,
+    );
   }
 }

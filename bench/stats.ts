@@ -126,7 +126,10 @@ export class RunStats implements RequestRecorder {
       ok: this.ok - this.last.ok,
       errors: this.errors.total - this.last.errors,
       rps: 0,
-      p50: h.p50, p90: h.p90, p99: h.p99, max: h.max,
+      p50: h.p50,
+      p90: h.p90,
+      p99: h.p99,
+      max: h.max,
     };
     point.rps = Math.round(point.requests / Math.max(seconds, 0.001));
     this.last = { requests: this.requests, ok: this.ok, errors: this.errors.total };

@@ -75,12 +75,18 @@ export function lineChart({ title, caption, xLabel, yLabel, series, xTicks, widt
   const Y = (y: number) => px(top + plotH - (y / yMax) * plotH);
   const body: string[] = [];
   for (let y = 0; y <= yMax + yStep / 2; y += yStep) {
-    body.push(`<line x1="${left}" x2="${left + plotW}" y1="${Y(y)}" y2="${Y(y)}" stroke="#ddd"/><text x="${left - 4}" y="${Y(y) + 4}" text-anchor="end">${num(y)}</text>`);
+    body.push(
+      `<line x1="${left}" x2="${left + plotW}" y1="${Y(y)}" y2="${Y(y)}" stroke="#ddd"/><text x="${left - 4}" y="${Y(y) + 4}" text-anchor="end">${num(y)}</text>`,
+    );
   }
   for (const x of ticks) {
-    body.push(`<line x1="${X(x)}" x2="${X(x)}" y1="${top + plotH}" y2="${top + plotH + 4}" stroke="#666"/><text x="${X(x)}" y="${top + plotH + 15}" text-anchor="middle">${num(x)}</text>`);
+    body.push(
+      `<line x1="${X(x)}" x2="${X(x)}" y1="${top + plotH}" y2="${top + plotH + 4}" stroke="#666"/><text x="${X(x)}" y="${top + plotH + 15}" text-anchor="middle">${num(x)}</text>`,
+    );
   }
-  body.push(`<line x1="${left}" x2="${left}" y1="${top}" y2="${top + plotH}" stroke="#666"/><line x1="${left}" x2="${left + plotW}" y1="${top + plotH}" y2="${top + plotH}" stroke="#666"/>`);
+  body.push(
+    `<line x1="${left}" x2="${left}" y1="${top}" y2="${top + plotH}" stroke="#666"/><line x1="${left}" x2="${left + plotW}" y1="${top + plotH}" y2="${top + plotH}" stroke="#666"/>`,
+  );
   body.push(`<text x="${left + plotW / 2}" y="${top + plotH + 28}" text-anchor="middle">${esc(xLabel)}</text>`);
   body.push(`<text transform="translate(12 ${top + plotH / 2}) rotate(-90)" text-anchor="middle">${esc(yLabel)}</text>`);
   for (const s of series) {
@@ -115,7 +121,9 @@ export function barChart({ title, caption, bars, width: least = 600 }: { title: 
   const body: string[] = [];
   const bottom = top + bars.length * row;
   for (let v = 0; v <= max + step / 2; v += step) {
-    body.push(`<line x1="${X(v)}" x2="${X(v)}" y1="${top}" y2="${bottom}" stroke="#eee"/><text x="${X(v)}" y="${bottom + 12}" text-anchor="middle">${num(v)}</text>`);
+    body.push(
+      `<line x1="${X(v)}" x2="${X(v)}" y1="${top}" y2="${bottom}" stroke="#eee"/><text x="${X(v)}" y="${bottom + 12}" text-anchor="middle">${num(v)}</text>`,
+    );
   }
   bars.forEach((b, i) => {
     const y = top + i * row;

@@ -112,4 +112,3 @@ async function openPostgres(module: string, url: string, opts: DatabaseOptions):
     close: () => db.destroy(),
   };
 }
-

@@ -25,10 +25,13 @@ async function until(cond: () => boolean): Promise<void> {
 
 test('items submitted together go out in one flush, each caller gets its own result', async () => {
   const batches: number[][] = [];
-  const gc = createGroupCommit<number, number>(async (items) => {
-    batches.push(items);
-    return items.map((i) => i * 10);
-  }, { maxBatch: 100 });
+  const gc = createGroupCommit<number, number>(
+    async (items) => {
+      batches.push(items);
+      return items.map((i) => i * 10);
+    },
+    { maxBatch: 100 },
+  );
   const results = await Promise.all([1, 2, 3, 4, 5].map((i) => gc.submit(i)));
   assert.deepEqual(results, [10, 20, 30, 40, 50]);
   assert.deepEqual(batches, [[1, 2, 3, 4, 5]]);
@@ -54,10 +57,13 @@ test('items arriving while a flush runs wait, and the next flush takes them all'
 
 test('maxBatch caps each flush; the rest follow in order', async () => {
   const batches: number[][] = [];
-  const gc = createGroupCommit<number, number>(async (items) => {
-    batches.push(items);
-    return items;
-  }, { maxBatch: 3 });
+  const gc = createGroupCommit<number, number>(
+    async (items) => {
+      batches.push(items);
+      return items;
+    },
+    { maxBatch: 3 },
+  );
   const results = await Promise.all(Array.from({ length: 10 }, (_, i) => gc.submit(i)));
   assert.deepEqual(results, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   assert.deepEqual(batches, [[0, 1, 2], [3, 4, 5], [6, 7, 8], [9]]);
@@ -80,11 +86,14 @@ test('a failing flush rejects only its own items', async () => {
 
 test('a flush that throws synchronously or returns the wrong number of results rejects its batch', async () => {
   let mode: 'throw' | 'short' | 'ok' = 'throw';
-  const gc = createGroupCommit<number, number>((items) => {
-    if (mode === 'throw') throw new Error('sync boom');
-    if (mode === 'short') return Promise.resolve(items.slice(1));
-    return Promise.resolve(items);
-  }, { maxBatch: 10, isolate: () => false });
+  const gc = createGroupCommit<number, number>(
+    (items) => {
+      if (mode === 'throw') throw new Error('sync boom');
+      if (mode === 'short') return Promise.resolve(items.slice(1));
+      return Promise.resolve(items);
+    },
+    { maxBatch: 10, isolate: () => false },
+  );
   await assert.rejects(gc.submit(1), /sync boom/);
   mode = 'short';
   await assert.rejects(Promise.all([gc.submit(1), gc.submit(2)]), /returned 1 results for 2 items/);
@@ -95,30 +104,40 @@ test('a flush that throws synchronously or returns the wrong number of results r
 test('one poison item in a batch fails alone: every other item commits, in order, and gets its own result', async () => {
   const committed: number[][] = [];
   let flushes = 0;
-  const gc = createGroupCommit<number, string>(async (items) => {
-    flushes++;
-    // As a database does: one row it refuses rolls back the whole transaction.
-    if (items.includes(13)) throw new Error(`row 13 refused`);
-    committed.push(items);
-    return items.map((i) => `r${i}`);
-  }, { maxBatch: 200 });
+  const gc = createGroupCommit<number, string>(
+    async (items) => {
+      flushes++;
+      // As a database does: one row it refuses rolls back the whole transaction.
+      if (items.includes(13)) throw new Error(`row 13 refused`);
+      committed.push(items);
+      return items.map((i) => `r${i}`);
+    },
+    { maxBatch: 200 },
+  );
   const items = Array.from({ length: 150 }, (_, i) => i);
   const settled = await Promise.allSettled(items.map((i) => gc.submit(i)));
   for (const [i, s] of settled.entries()) {
     if (i === 13) assert.match(String((s as PromiseRejectedResult).reason), /row 13 refused/);
     else assert.deepEqual(s, { status: 'fulfilled', value: `r${i}` }, `item ${i}`);
   }
-  assert.deepEqual(committed.flat(), items.filter((i) => i !== 13), 'each valid item committed once, in arrival order');
+  assert.deepEqual(
+    committed.flat(),
+    items.filter((i) => i !== 13),
+    'each valid item committed once, in arrival order',
+  );
   assert.ok(flushes <= 1 + 2 * Math.ceil(Math.log2(150)), `isolating one item took ${flushes} flushes`);
 });
 
 test('several poison items: each fails with its own error, the rest commit', async () => {
   const bad = new Set([0, 7, 8, 63]);
-  const gc = createGroupCommit<number, number>(async (items) => {
-    const b = items.find((i) => bad.has(i));
-    if (b !== undefined) throw new Error(`bad ${b}`);
-    return items;
-  }, { maxBatch: 64 });
+  const gc = createGroupCommit<number, number>(
+    async (items) => {
+      const b = items.find((i) => bad.has(i));
+      if (b !== undefined) throw new Error(`bad ${b}`);
+      return items;
+    },
+    { maxBatch: 64 },
+  );
   const settled = await Promise.allSettled(Array.from({ length: 64 }, (_, i) => gc.submit(i)));
   settled.forEach((s, i) => {
     if (bad.has(i)) assert.match(String((s as PromiseRejectedResult).reason), new RegExp(`bad ${i}$`));
@@ -129,29 +148,40 @@ test('several poison items: each fails with its own error, the rest commit', asy
 test('by default an error that says the database is unreachable fails the batch in one flush', async () => {
   let flushes = 0;
   const seen: { size: number; split?: boolean }[] = [];
-  const gc = createGroupCommit<number, number>(async () => {
-    flushes++;
-    throw Object.assign(new Error('connection refused'), { code: 'ECONNREFUSED' });
-  }, { maxBatch: 100, onFlush: ({ size, split }) => seen.push({ size, split }) });
+  const gc = createGroupCommit<number, number>(
+    async () => {
+      flushes++;
+      throw Object.assign(new Error('connection refused'), { code: 'ECONNREFUSED' });
+    },
+    { maxBatch: 100, onFlush: ({ size, split }) => seen.push({ size, split }) },
+  );
   const settled = await Promise.allSettled(Array.from({ length: 50 }, (_, i) => gc.submit(i)));
   assert.ok(settled.every((s) => s.status === 'rejected'));
   assert.equal(flushes, 1);
   assert.deepEqual(seen, [{ size: 50, split: false }]);
-  for (const code of ['57P01', '08006', 'SQLITE_BUSY', 'SQLITE_IOERR_FSYNC', 'ECONNRESET']) assert.equal(databaseUnavailable(Object.assign(new Error('x'), { code })), true, code);
-  for (const code of ['22021', '23505', '23502', 'SQLITE_CONSTRAINT_NOTNULL', undefined]) assert.equal(databaseUnavailable(Object.assign(new Error('x'), { code })), false, String(code));
+  for (const code of ['57P01', '08006', 'SQLITE_BUSY', 'SQLITE_IOERR_FSYNC', 'ECONNRESET'])
+    assert.equal(databaseUnavailable(Object.assign(new Error('x'), { code })), true, code);
+  for (const code of ['22021', '23505', '23502', 'SQLITE_CONSTRAINT_NOTNULL', undefined])
+    assert.equal(databaseUnavailable(Object.assign(new Error('x'), { code })), false, String(code));
 });
 
 test('onFlush reports each batch size and error', async () => {
   const seen: { size: number; failed: boolean }[] = [];
   let fail = false;
-  const gc = createGroupCommit<number, number>(async (items) => {
-    if (fail) throw new Error('x');
-    return items;
-  }, { maxBatch: 10, onFlush: ({ size, error }) => seen.push({ size, failed: error !== undefined }) });
+  const gc = createGroupCommit<number, number>(
+    async (items) => {
+      if (fail) throw new Error('x');
+      return items;
+    },
+    { maxBatch: 10, onFlush: ({ size, error }) => seen.push({ size, failed: error !== undefined }) },
+  );
   await Promise.all([gc.submit(1), gc.submit(2)]);
   fail = true;
   await gc.submit(3).catch(() => {});
-  assert.deepEqual(seen, [{ size: 2, failed: false }, { size: 1, failed: true }]);
+  assert.deepEqual(seen, [
+    { size: 2, failed: false },
+    { size: 1, failed: true },
+  ]);
 });
 
 test('drain waits for queued and running flushes; close rejects later submits', async () => {
@@ -159,7 +189,9 @@ test('drain waits for queued and running flushes; close rejects later submits', 
   const gc = createGroupCommit(flush, { maxBatch: 100 });
   const p = gc.submit(1);
   let drained = false;
-  const closing = gc.close().then(() => { drained = true; });
+  const closing = gc.close().then(() => {
+    drained = true;
+  });
   await until(() => batches.length === 1);
   assert.equal(drained, false);
   await assert.rejects(gc.submit(2), GroupCommitClosedError);

@@ -48,8 +48,10 @@ interface Entry<T, R> {
 // connection (08), resources (53) and operator-intervention (57) classes; network errors; SQLite's
 // busy, I/O, full-disk, read-only and corruption results; a closed connection or pool.
 const UNAVAILABLE_SQLSTATE = /^(08|53|57)[0-9A-Z]{3}$/;
-const UNAVAILABLE_CODE = /^(ECONN|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|SQLITE_(BUSY|LOCKED|IOERR|FULL|CANTOPEN|READONLY|NOMEM|CORRUPT|NOTADB|PROTOCOL))/;
-const UNAVAILABLE_MESSAGE = /Connection terminated|connection is closed|database connection is not open|timeout exceeded when trying to connect|Cannot use a pool after calling end/i;
+const UNAVAILABLE_CODE =
+  /^(ECONN|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|SQLITE_(BUSY|LOCKED|IOERR|FULL|CANTOPEN|READONLY|NOMEM|CORRUPT|NOTADB|PROTOCOL))/;
+const UNAVAILABLE_MESSAGE =
+  /Connection terminated|connection is closed|database connection is not open|timeout exceeded when trying to connect|Cannot use a pool after calling end/i;
 
 /** True when `err` says the database as a whole is unavailable (no single item can have caused it). */
 export function databaseUnavailable(err: unknown): boolean {
@@ -66,10 +68,7 @@ export class GroupCommitClosedError extends Error {
   }
 }
 
-export function createGroupCommit<T, R>(
-  flush: (items: T[]) => Promise<R[]>,
-  options: GroupCommitOptions,
-): GroupCommit<T, R> {
+export function createGroupCommit<T, R>(flush: (items: T[]) => Promise<R[]>, options: GroupCommitOptions): GroupCommit<T, R> {
   const maxBatch = Math.floor(options.maxBatch);
   if (!(maxBatch >= 1)) throw new Error(`maxBatch must be at least 1, got ${options.maxBatch}`);
   let queue: Entry<T, R>[] = [];

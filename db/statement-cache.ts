@@ -21,7 +21,8 @@ export function withStatementCache(database: SQLite.Database): CachedSqlite {
     prepare(text: string) {
       let stmt = cache.get(text);
       if (stmt?.busy) return database.prepare(text);
-      if (stmt) cache.delete(text); // re-inserted below: the Map's order is least recently used first
+      if (stmt)
+        cache.delete(text); // re-inserted below: the Map's order is least recently used first
       else {
         stmt = database.prepare(text);
         if (cache.size >= STATEMENT_CACHE) cache.delete(cache.keys().next().value!);

@@ -63,11 +63,15 @@ export function violations(edges: Array<[string, string]>): string[] {
     if (from.startsWith('db/') && !to.startsWith('db/')) broken('db/ imports nothing above it');
     const target = moduleOf(to);
     if (target && moduleOf(from) !== target) {
-      if (from === 'kernel/registry.ts' ? !to.endsWith('/index.ts') : !isModuleSurface(to)) broken("another module is reachable only through its index.ts or contract.ts");
+      if (from === 'kernel/registry.ts' ? !to.endsWith('/index.ts') : !isModuleSurface(to))
+        broken('another module is reachable only through its index.ts or contract.ts');
     }
-    if (moduleOf(from) && to.startsWith('kernel/') && !KERNEL_PUBLIC.includes(to)) broken(`a module uses only the kernel's public files (${KERNEL_PUBLIC.join(', ')})`);
-    if (from.startsWith('bench/') && to.startsWith('kernel/') && !BENCH_KERNEL.includes(to)) broken('the bench uses only public kernel files, spawn-app.ts and module-database.ts');
-    if ((from.startsWith('kernel/') || from.startsWith('db/') || from.startsWith('modules/')) && to.startsWith('bench/')) broken('nothing but tests imports the bench');
+    if (moduleOf(from) && to.startsWith('kernel/') && !KERNEL_PUBLIC.includes(to))
+      broken(`a module uses only the kernel's public files (${KERNEL_PUBLIC.join(', ')})`);
+    if (from.startsWith('bench/') && to.startsWith('kernel/') && !BENCH_KERNEL.includes(to))
+      broken('the bench uses only public kernel files, spawn-app.ts and module-database.ts');
+    if ((from.startsWith('kernel/') || from.startsWith('db/') || from.startsWith('modules/')) && to.startsWith('bench/'))
+      broken('nothing but tests imports the bench');
   }
   return found;
 }
@@ -106,7 +110,10 @@ describe('architecture', () => {
   it('no file of kernel, db, modules or bench breaks a rule', () => {
     const edges = ['modules', 'kernel', 'db', 'bench'].flatMap(importsUnder);
     assert.ok(edges.length > 100, 'the scan found imports');
-    assert.ok(edges.some(([from]) => from.startsWith('bench/')), 'the scan covers bench/');
+    assert.ok(
+      edges.some(([from]) => from.startsWith('bench/')),
+      'the scan covers bench/',
+    );
     assert.deepEqual(violations(edges), []);
   });
 
@@ -123,9 +130,12 @@ describe('architecture', () => {
       if (def.migrations && !has('migrations/index.ts')) problems.push(`modules/${dir}: has a database but no migrations/index.ts`);
       if (!def.migrations && has('migrations')) problems.push(`modules/${dir}: a migrations folder but no migrations in the definition`);
       const roles = Object.values(def.roles);
-      if (roles.some((r) => r.provides || r.publishes?.length) && !has('contract.ts')) problems.push(`modules/${dir}: provides or publishes but has no contract.ts`);
+      if (roles.some((r) => r.provides || r.publishes?.length) && !has('contract.ts'))
+        problems.push(`modules/${dir}: provides or publishes but has no contract.ts`);
       const index = readFileSync(join(ROOT, 'modules', dir, 'index.ts'), 'utf8');
-      const exported = [...index.matchAll(/^export\s+(?:default\s+)?(?:const|function|class|type|interface|\{|\*)\s*(\w*)/gm)].map((m) => m[1] || '(re-export)');
+      const exported = [...index.matchAll(/^export\s+(?:default\s+)?(?:const|function|class|type|interface|\{|\*)\s*(\w*)/gm)].map(
+        (m) => m[1] || '(re-export)',
+      );
       if (exported.length !== 1) problems.push(`modules/${dir}/index.ts exports ${exported.join(', ')}; it exports the definition only`);
     }
     assert.deepEqual(problems, []);

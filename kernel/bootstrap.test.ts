@@ -37,7 +37,10 @@ describe('bootstrap', () => {
     try {
       const app = await startTestApp({ modules: [demoModule], env: { DATABASE_URL: pg.url } });
       try {
-        assert.equal((await fetch(`${app.url}/demo/items`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"id":"p","name":"Pg"}' })).status, 201);
+        assert.equal(
+          (await fetch(`${app.url}/demo/items`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"id":"p","name":"Pg"}' })).status,
+          201,
+        );
         assert.deepEqual(await (await fetch(`${app.url}/demo/items/p`)).json(), { id: 'p', name: 'Pg' });
         assert.equal(app.kernel.databases.get('demo')?.schema, 'demo');
       } finally {

@@ -94,7 +94,13 @@ function validate(opts: BootstrapOptions): Validated {
   return { config, moduleConfig, plan: planned, modules };
 }
 
-function compose(opts: BootstrapOptions, config: KernelConfig, moduleConfig: Record<string, unknown>, plan: RolePlan, modules: ModuleDefinition<any>[]): Kernel {
+function compose(
+  opts: BootstrapOptions,
+  config: KernelConfig,
+  moduleConfig: Record<string, unknown>,
+  plan: RolePlan,
+  modules: ModuleDefinition<any>[],
+): Kernel {
   const log = opts.log ?? createLogger(config.LOG_LEVEL, undefined, config.LOG_FORMAT);
   const now = opts.clock ?? (() => new Date());
   const metrics = new Registry();
@@ -122,7 +128,10 @@ function compose(opts: BootstrapOptions, config: KernelConfig, moduleConfig: Rec
     openapi: () => buildOpenApi(routes, '0.1.0', { apiKeys: Boolean(config.API_KEYS) }),
     async readiness() {
       const checks: Record<string, boolean> = { started };
-      for (const [name, check] of readinessChecks) checks[name] = await Promise.resolve().then(check).catch(() => false);
+      for (const [name, check] of readinessChecks)
+        checks[name] = await Promise.resolve()
+          .then(check)
+          .catch(() => false);
       return checks;
     },
   });
@@ -162,7 +171,15 @@ function compose(opts: BootstrapOptions, config: KernelConfig, moduleConfig: Rec
 
   async function start(): Promise<void> {
     // gRPC listens before the databases connect, so its health answers NOT_SERVING (not nothing) until the roles run.
-    grpc = await serveGrpc(config, grpcServedRoles(plan.local, (role) => facades.get(role), async (m) => started && ((await databases.get(m.name)?.ping()) ?? !m.migrations)), { log, metrics });
+    grpc = await serveGrpc(
+      config,
+      grpcServedRoles(
+        plan.local,
+        (role) => facades.get(role),
+        async (m) => started && ((await databases.get(m.name)?.ping()) ?? !m.migrations),
+      ),
+      { log, metrics },
+    );
     await openDatabases();
     bus = createBus({
       url: config.EVENT_BUS_URL,
@@ -195,7 +212,15 @@ function compose(opts: BootstrapOptions, config: KernelConfig, moduleConfig: Rec
       const provides = spec.provides;
       if (provides && instance.facade) {
         facades.set(provides.role, instance.facade as Facade<Contract>);
-        if (rpcRoles.has(provides.role)) mountRpc(mounted, provides, instance.facade as Record<string, (i: unknown) => Promise<unknown>>, config.BODY_LIMIT, config.RPC_TOKEN, config.RPC_PORT !== undefined);
+        if (rpcRoles.has(provides.role))
+          mountRpc(
+            mounted,
+            provides,
+            instance.facade as Record<string, (i: unknown) => Promise<unknown>>,
+            config.BODY_LIMIT,
+            config.RPC_TOKEN,
+            config.RPC_PORT !== undefined,
+          );
       }
       for (const route of instance.routes ?? []) {
         routes.push({ ...route, module: module.name });
@@ -215,7 +240,8 @@ function compose(opts: BootstrapOptions, config: KernelConfig, moduleConfig: Rec
     const api = localUrl(kernel.address?.host ?? config.HOST, kernel.address?.port ?? config.PORT);
     const remote = Object.fromEntries([...plan.remote].map(([role, url]) => [role, redactUrl(url)]));
     log.info({ api, docs: `${api}/docs`, roles: plan.local.map((r) => r.name), remote, rpc: [...rpcRoles] }, 'modules started');
-    if (rpcRoles.size && !config.RPC_TOKEN) log.warn({ rpc: [...rpcRoles] }, 'serving roles to other processes without RPC_TOKEN (allowed on a loopback HOST only)');
+    if (rpcRoles.size && !config.RPC_TOKEN)
+      log.warn({ rpc: [...rpcRoles] }, 'serving roles to other processes without RPC_TOKEN (allowed on a loopback HOST only)');
   }
 
   async function close(): Promise<void> {
@@ -245,7 +271,14 @@ function compose(opts: BootstrapOptions, config: KernelConfig, moduleConfig: Rec
 }
 
 /** Serves a role's facade over HTTP for callers in other processes: POST /rpc/<module.role>/<method>, with RPC_TOKEN when set. */
-function mountRpc(mounted: MountedRoute[], contract: Contract, impl: Record<string, (input: unknown) => Promise<unknown>>, bodyLimit: number, token: string | undefined, internalOnly: boolean): void {
+function mountRpc(
+  mounted: MountedRoute[],
+  contract: Contract,
+  impl: Record<string, (input: unknown) => Promise<unknown>>,
+  bodyLimit: number,
+  token: string | undefined,
+  internalOnly: boolean,
+): void {
   for (const [method, spec] of Object.entries(contract.methods)) {
     const path = rpcPath(contract.role, method);
     const handler = async ({ body }: { body: unknown }) => {

@@ -47,7 +47,8 @@ describe('production build', () => {
   it('compiles every import to .js and copies the .proto files', () => {
     assert.ok(omitted.includes('tsx') && omitted.includes('typescript'), `dev packages left out: ${omitted.join(', ')}`);
     const tsImports = jsFiles(join(dir, 'dist')).flatMap((file) =>
-      [...readFileSync(file, 'utf8').matchAll(/(?:from |import\()\s*['"](\.{1,2}\/[^'"]+\.ts)['"]/g)].map((m) => `${file}: ${m[1]}`));
+      [...readFileSync(file, 'utf8').matchAll(/(?:from |import\()\s*['"](\.{1,2}\/[^'"]+\.ts)['"]/g)].map((m) => `${file}: ${m[1]}`),
+    );
     assert.deepEqual(tsImports, []);
     assert.ok(assetFiles().includes('modules/crowdfund/threads.proto'));
     for (const asset of assetFiles()) assert.ok(existsSync(join(dir, 'dist', asset)), `${asset} not copied`);
@@ -88,7 +89,12 @@ describe('npm start', () => {
     const exited = new Promise<number | null>((resolve) => npm.once('exit', (code) => resolve(code)));
     const url = `http://127.0.0.1:${port}`;
     const deadline = Date.now() + 60_000;
-    while (!(await fetch(`${url}/readyz`).then((r) => r.ok, () => false))) {
+    while (
+      !(await fetch(`${url}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      ))
+    ) {
       assert.ok(npm.exitCode === null && Date.now() < deadline, `npm start not ready:\n${output}`);
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -102,7 +108,13 @@ describe('npm start', () => {
     const code = await exited;
     assert.match(output, /"signal":"SIGTERM","msg":"shutting down"/);
     assert.match(output, /"msg":"shutdown complete"/);
-    assert.equal(await fetch(`${url}/healthz`).then(() => 'answered', () => 'refused'), 'refused');
+    assert.equal(
+      await fetch(`${url}/healthz`).then(
+        () => 'answered',
+        () => 'refused',
+      ),
+      'refused',
+    );
     assert.throws(() => process.kill(server, 0), { code: 'ESRCH' }, 'the server outlived npm');
     assert.ok(code === 0 || code === 143 || code === null, `npm exited ${code}`);
   });

@@ -52,6 +52,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   } else {
     const out = resolve(values.out ?? join(ROOT, 'dist'));
     const assets = build(out);
-    process.stdout.write(`built ${relative(process.cwd(), out) || '.'}: node ${join(relative(process.cwd(), out), 'kernel/cli.js')} start (copied ${assets.join(', ')})\n`);
+    process.stdout.write(
+      `built ${relative(process.cwd(), out) || '.'}: node ${join(relative(process.cwd(), out), 'kernel/cli.js')} start (copied ${assets.join(', ')})\n`,
+    );
   }
 }

@@ -29,7 +29,10 @@ function atTerminal(args: string[], env: Record<string, string>, prompt: RegExp,
   let typed = false;
   const read = (d: Buffer) => {
     out += d;
-    if (!typed && prompt.test(out)) proc.stdin.write(`${answer}\n`), (typed = true);
+    if (!typed && prompt.test(out)) {
+      proc.stdin.write(`${answer}\n`);
+      typed = true;
+    }
   };
   proc.stdout.on('data', read);
   proc.stderr.on('data', read);
@@ -141,7 +144,9 @@ describe('cli', () => {
     assert.match(status(), /pending +001_init/);
   });
 
-  it('migrate down at a terminal asks, and reverts only on yes (no, Ctrl-D: nothing reverted)', { skip: hasScript ? undefined : 'script (util-linux) is not installed' }, async () => {
+  it('migrate down at a terminal asks, and reverts only on yes (no, Ctrl-D: nothing reverted)', {
+    skip: hasScript ? undefined : 'script (util-linux) is not installed',
+  }, async () => {
     const dataDir = tempDir();
     const status = () => cli(['migrate', 'status', 'events'], { DATA_DIR: dataDir }).out;
     assert.equal(cli(['migrate', 'up', 'events'], { DATA_DIR: dataDir }).code, 0);

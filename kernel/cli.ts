@@ -68,7 +68,11 @@ async function migrate({ positionals: [action = 'status', only], values }: Parse
   if (!['up', 'down', 'status'].includes(action)) throw new UsageError(`migrate: unknown action "${action}"; use up, down or status`);
   const modules = withMigrations.filter((m) => !only || m.name === only);
   if (!modules.length) throw new UsageError(`migrate: no module "${only}" with migrations; valid: ${withMigrations.map((m) => m.name).join(', ')}`);
-  if (action === 'down') await confirmDown(modules.map((m) => m.name), values.yes === true);
+  if (action === 'down')
+    await confirmDown(
+      modules.map((m) => m.name),
+      values.yes === true,
+    );
   const env = readEnv(process.env, configKeys(kernelConfigSchema));
   const { kernel: config } = parseConfig({ kernel: kernelConfigSchema }, env);
   const log = createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL, undefined, config.LOG_FORMAT);
@@ -79,7 +83,8 @@ async function migrate({ positionals: [action = 'status', only], values }: Parse
       if (action === 'up') out(`${m.name}: applied ${(await migrateUp(mdb, migrations)).join(', ') || 'nothing (up to date)'}`);
       if (action === 'down') out(`${m.name}: reverted ${(await migrateDown(mdb, migrations)).join(', ') || 'nothing'}`);
       if (action === 'status') {
-        for (const s of await migrationStatus(mdb, migrations)) out(`${m.name}  ${s.executedAt ? s.executedAt.toISOString() : 'pending                 '}  ${s.name}`);
+        for (const s of await migrationStatus(mdb, migrations))
+          out(`${m.name}  ${s.executedAt ? s.executedAt.toISOString() : 'pending                 '}  ${s.name}`);
       }
     } finally {
       await mdb.close();
@@ -112,7 +117,11 @@ async function smoke({ positionals: [name, baseUrl = 'http://127.0.0.1:8080'], v
   const m = withSmoke.find((x) => x.name === name);
   if (!m) throw new UsageError(`smoke: name a module first: ${withSmoke.map((x) => x.name).join(', ')}`);
   const trim = (url: string) => url.replace(/\/+$/, '');
-  const roleUrls = Object.fromEntries(rolesOf(m).filter((r) => typeof values[r] === 'string').map((r) => [r, trim(values[r] as string)]));
+  const roleUrls = Object.fromEntries(
+    rolesOf(m)
+      .filter((r) => typeof values[r] === 'string')
+      .map((r) => [r, trim(values[r] as string)]),
+  );
   await m.smoke!(trim(baseUrl), out, roleUrls);
   out(`smoke ${m.name}: all steps passed`);
 }
@@ -190,7 +199,9 @@ const HELP = `cantons ${version()} — five service systems in one Node.js proce
 
 Usage: npm start | npm run <command> -- [arguments]    (compiled: node dist/kernel/cli.js <command> …)
 
-${Object.entries(commands).map(([name, c]) => `  ${name.padEnd(14)}${c.summary}`).join('\n')}
+${Object.entries(commands)
+  .map(([name, c]) => `  ${name.padEnd(14)}${c.summary}`)
+  .join('\n')}
   ${'bench'.padEnd(14)}load benchmarks (npm run bench -- --help)
   ${'docs'.padEnd(14)}regenerate the generated docs (npm run docs -- --help)
 

@@ -8,19 +8,31 @@ import { configKeys, kernelConfigSchema, parseConfig, type Env } from './config.
 import { allModules } from './registry.ts';
 import { planRoles, roleUrlVar } from './role-plan.ts';
 
-interface Service { environment?: Record<string, string>; secrets?: string[]; volumes?: string[]; image?: string; build?: string; command?: unknown }
+interface Service {
+  environment?: Record<string, string>;
+  secrets?: string[];
+  volumes?: string[];
+  image?: string;
+  build?: string;
+  command?: unknown;
+}
 const compose = parse(readFileSync('compose.yaml', 'utf8'), { merge: true }) as { services: Record<string, Service>; secrets?: Record<string, unknown> };
 
 // What the shell would put in for ${NAME:?…}, ${NAME:-…} and ${NAME}: a value each schema accepts.
 const SAMPLES: Record<string, string> = { POSTGRES_PASSWORD: 'pw', RPC_TOKEN: 'r'.repeat(24), BENCHMARK_SECRET_KEY: 'ab'.repeat(32) };
-const interpolate = (value: unknown): string =>
-  String(value).replace(/\$\{(\w+)(?::?[-?][^}]*)?\}/g, (_, name: string) => SAMPLES[name] ?? 'sample');
+const interpolate = (value: unknown): string => String(value).replace(/\$\{(\w+)(?::?[-?][^}]*)?\}/g, (_, name: string) => SAMPLES[name] ?? 'sample');
 
 const apps = Object.entries(compose.services)
   .filter(([, s]) => s.environment?.MODULES)
   .map(([name, s]) => ({ name, service: s, env: Object.fromEntries(Object.entries(s.environment!).map(([k, v]) => [k, interpolate(v)])) as Env }));
 
-const roleUrlVars = new Set(allModules.flatMap((m) => Object.entries(m.roles).filter(([, r]) => r.provides).map(([role]) => roleUrlVar(`${m.name}.${role}`))));
+const roleUrlVars = new Set(
+  allModules.flatMap((m) =>
+    Object.entries(m.roles)
+      .filter(([, r]) => r.provides)
+      .map(([role]) => roleUrlVar(`${m.name}.${role}`)),
+  ),
+);
 const known = new Set([...configKeys(kernelConfigSchema), ...allModules.flatMap((m) => (m.config ? configKeys(m.config) : [])), ...roleUrlVars]);
 
 /** The roles a service runs, by start-up's own planner (which also checks that every used role is reachable). */
@@ -57,14 +69,17 @@ describe('compose.yaml', () => {
     assert.deepEqual(unplaced, []);
   });
 
-  it('every service passes start-up\'s checks: the role plan, and the kernel\'s and its modules\' schemas', () => {
+  it("every service passes start-up's checks: the role plan, and the kernel's and its modules' schemas", () => {
     const problems: string[] = [];
     for (const { name, env } of apps) {
       try {
         const modules = new Set(localRoles(env).map((r) => r.split('.')[0]));
         const withSecrets: Env = { ...env };
         for (const key of Object.keys(env)) if (key.endsWith('_FILE')) withSecrets[key.slice(0, -5)] = SAMPLES[key.slice(0, -5)] ?? 'sample';
-        parseConfig({ kernel: kernelConfigSchema, ...Object.fromEntries(allModules.filter((m) => m.config && modules.has(m.name)).map((m) => [m.name, m.config!])) }, withSecrets);
+        parseConfig(
+          { kernel: kernelConfigSchema, ...Object.fromEntries(allModules.filter((m) => m.config && modules.has(m.name)).map((m) => [m.name, m.config!])) },
+          withSecrets,
+        );
       } catch (err) {
         problems.push(`${name}: ${(err as Error).message}`);
       }
@@ -83,15 +98,18 @@ describe('compose.yaml', () => {
             problems.push(`${name}: ${key} names ${url.hostname}, not a service of compose.yaml`);
             continue;
           }
-          const role = [...roleUrlVars].includes(key) ? allModules.flatMap((m) => Object.keys(m.roles).map((r) => `${m.name}.${r}`)).find((r) => roleUrlVar(r) === key)
-            : key === 'BENCHMARK_CALLBACK_URL' ? 'benchmark.api' : undefined;
+          const role = [...roleUrlVars].includes(key)
+            ? allModules.flatMap((m) => Object.keys(m.roles).map((r) => `${m.name}.${r}`)).find((r) => roleUrlVar(r) === key)
+            : key === 'BENCHMARK_CALLBACK_URL'
+              ? 'benchmark.api'
+              : undefined;
           if (!role) continue;
           const target = apps.find((a) => a.name === url.hostname);
           if (!target || !localRoles(target.env).includes(role)) {
             problems.push(`${name}: ${key} points at ${url.hostname}, which does not run ${role} (${runsRole(role).join(', ') || 'nobody'} does)`);
             continue;
           }
-          const port = url.protocol.startsWith('grpc') ? target.env.GRPC_PORT ?? '9090' : target.env.RPC_PORT ?? target.env.PORT ?? '8080';
+          const port = url.protocol.startsWith('grpc') ? (target.env.GRPC_PORT ?? '9090') : (target.env.RPC_PORT ?? target.env.PORT ?? '8080');
           if ((url.port || '80') !== port) problems.push(`${name}: ${key} uses port ${url.port}, ${url.hostname} listens on ${port}`);
         }
       }

@@ -73,15 +73,18 @@ describe('config', () => {
 
   it('parses .env as Node does (util.parseEnv): comments after values, quotes, export, multi-line values', () => {
     const dir = tempDir();
-    writeFileSync(join(dir, '.env'), [
-      'PORT=18183 # dev port',
-      'export HOST=0.0.0.0',
-      "CORS_ORIGINS='https://a.example # not a comment'",
-      'API_KEYS="line-one-0123456789\nline-two"',
-      '  # indented comment',
-      'MODULES=shop',
-      '',
-    ].join('\n'));
+    writeFileSync(
+      join(dir, '.env'),
+      [
+        'PORT=18183 # dev port',
+        'export HOST=0.0.0.0',
+        "CORS_ORIGINS='https://a.example # not a comment'",
+        'API_KEYS="line-one-0123456789\nline-two"',
+        '  # indented comment',
+        'MODULES=shop',
+        '',
+      ].join('\n'),
+    );
     const env = readEnv({ MODULES: 'events' }, [], join(dir, '.env'));
     assert.equal(env.PORT, '18183');
     assert.equal(env.HOST, '0.0.0.0');

@@ -13,9 +13,7 @@ export class AppError extends Error {
   }
 
   toBody(): { error: string; message: string; details?: unknown } {
-    return this.details === undefined
-      ? { error: this.code, message: this.message }
-      : { error: this.code, message: this.message, details: this.details };
+    return this.details === undefined ? { error: this.code, message: this.message } : { error: this.code, message: this.message, details: this.details };
   }
 }
 
@@ -50,7 +48,11 @@ export function defineErrors<T extends Record<string, CatalogueEntry>>(owner: st
 export const errors = defineErrors('kernel', {
   BAD_REQUEST: { status: 400, description: 'The request body is not valid JSON, or the request is malformed (HTTP framing, headers, no Host).' },
   VALIDATION_ERROR: { status: 400, description: 'The body, query or path failed validation; `details` names each field.' },
-  UNAUTHORIZED: { status: 401, description: 'API_KEYS is set and the request carries no valid key (`Authorization: Bearer <key>` or `X-API-Key`), or an internal /rpc call lacks RPC_TOKEN.' },
+  UNAUTHORIZED: {
+    status: 401,
+    description:
+      'API_KEYS is set and the request carries no valid key (`Authorization: Bearer <key>` or `X-API-Key`), or an internal /rpc call lacks RPC_TOKEN.',
+  },
   NOT_FOUND: { status: 404, description: 'No route matches this path.' },
   METHOD_NOT_ALLOWED: { status: 405, description: 'The path exists but not for this HTTP method (the `Allow` header lists those it has).' },
   REQUEST_TIMEOUT: { status: 408, description: 'The request line, headers or body did not arrive in time.' },
@@ -58,10 +60,13 @@ export const errors = defineErrors('kernel', {
   PAYLOAD_TOO_LARGE: { status: 413, description: 'The body is larger than the limit (BODY_LIMIT, 1 MiB by default).' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, description: 'The request has a body whose Content-Type is not `application/json` or `…+json` (UTF-8).' },
   MISDIRECTED_REQUEST: { status: 421, description: 'ALLOWED_HOSTS is set and the Host header names none of them (DNS rebinding).' },
-  HEADERS_TOO_LARGE: { status: 431, description: 'The request line or headers exceed the server\'s limit.' },
+  HEADERS_TOO_LARGE: { status: 431, description: "The request line or headers exceed the server's limit." },
   NOT_READY: { status: 503, description: 'The process is starting (a database is still connecting) or shutting down.' },
   ROLE_UNAVAILABLE: { status: 503, description: 'A role this request needs runs in another process that did not answer in time.' },
-  SERVICE_UNAVAILABLE: { status: 503, description: 'A backing service (Postgres, Redis, etcd …) is unreachable or refused us; nothing is known to have changed. Retry later.' },
+  SERVICE_UNAVAILABLE: {
+    status: 503,
+    description: 'A backing service (Postgres, Redis, etcd …) is unreachable or refused us; nothing is known to have changed. Retry later.',
+  },
   UNEXPECTED_ERROR: { status: 500, description: 'A bug or an unexpected failure; details are in the log under the request id.' },
 });
 
@@ -81,15 +86,35 @@ export function toAppError(err: unknown): AppError | undefined {
 }
 
 // Socket-level failures: the peer is gone or unreachable. ECONNRESET from a client is told apart before (kernel/http/app.ts).
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED', 'ESOCKETTIMEDOUT']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECONNABORTED',
+  'ESOCKETTIMEDOUT',
+]);
 // Postgres SQLSTATEs of "the server, not the statement": connection (08), resources (53), operator intervention (57P),
 // authentication (28), and no such database (3D000).
 const PG_STATE = /^(08|53|57P|28|3D000|58)/;
 // Redis replies that mean "this server will not serve us now" (ioredis ReplyError), not "your command is wrong".
 const REDIS_REPLY = /^(WRONGPASS|NOAUTH|LOADING|MASTERDOWN|BUSY |CLUSTERDOWN|TRYAGAIN|READONLY|MISCONF|OOM)/;
 // Messages of client libraries whose errors carry no code: pg, pg-pool, ioredis, etcd3, better-sqlite3.
-const MESSAGES = /^(Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect|Connection is closed|Reached the max retries per request limit|Stream isn't writeable|connect ECONNREFUSED|getaddrinfo|write EPIPE|read ECONNRESET|Failed to connect|No connection established|Cannot call write after a stream was destroyed|This socket has been ended by the other party|The database connection is not open|Pool is draining)/;
-const ERROR_NAMES = new Set(['MaxRetriesPerRequestError', 'GRPCConnectFailedError', 'GRPCUnavailableError', 'GRPCDeadlineExceededError', 'ClientRuntimeError', 'BrokenCircuitError', 'TaskCancelledError']);
+const MESSAGES =
+  /^(Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect|Connection is closed|Reached the max retries per request limit|Stream isn't writeable|connect ECONNREFUSED|getaddrinfo|write EPIPE|read ECONNRESET|Failed to connect|No connection established|Cannot call write after a stream was destroyed|This socket has been ended by the other party|The database connection is not open|Pool is draining)/;
+const ERROR_NAMES = new Set([
+  'MaxRetriesPerRequestError',
+  'GRPCConnectFailedError',
+  'GRPCUnavailableError',
+  'GRPCDeadlineExceededError',
+  'ClientRuntimeError',
+  'BrokenCircuitError',
+  'TaskCancelledError',
+]);
 const SQLITE_CODES = /^SQLITE_(BUSY|LOCKED|IOERR|FULL|CANTOPEN|READONLY|PROTOCOL)/;
 
 /**
@@ -98,7 +123,11 @@ const SQLITE_CODES = /^SQLITE_(BUSY|LOCKED|IOERR|FULL|CANTOPEN|READONLY|PROTOCOL
  * a bug, so clients and load balancers can tell the two apart.
  */
 export function isDependencyFailure(err: unknown): boolean {
-  for (let e = err as { code?: unknown; message?: unknown; name?: unknown; cause?: unknown; errors?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+  for (
+    let e = err as { code?: unknown; message?: unknown; name?: unknown; cause?: unknown; errors?: unknown } | undefined, depth = 0;
+    e && depth < 5;
+    e = e.cause as typeof e, depth++
+  ) {
     if (typeof e !== 'object') return false;
     const code = typeof e.code === 'string' ? e.code : '';
     const message = typeof e.message === 'string' ? e.message : '';

@@ -65,8 +65,40 @@ function setAt(root: unknown, path: Array<string | number>, value: unknown): unk
 }
 
 const BAD_TEXT = ['a\u0000b', '\u0000', '\ud800', 'x\udfffy', '\ud83d'];
-const ODD_SEGMENTS = ['%00', 'a%00b', '%ED%A0%80', '%FF', '%', '%zz', '..', '%2e%2e', 'x'.repeat(3000), '%F0%9F%98%80', '-1', '0', '1e309', 'null', '%0d%0a', '%20'];
-const ODD_QUERIES = ['limit=-1', 'limit=1e309', 'limit=abc', 'cursor=%00', 'cursor=AAAA', 'cursor=' + 'A'.repeat(5000), 'x=%00', 'x=%ED%A0%80', 'a[b]=1', 'limit=1&limit=2', '%', '=&=&', 'use_cache=maybe', 'title=%00'];
+const ODD_SEGMENTS = [
+  '%00',
+  'a%00b',
+  '%ED%A0%80',
+  '%FF',
+  '%',
+  '%zz',
+  '..',
+  '%2e%2e',
+  'x'.repeat(3000),
+  '%F0%9F%98%80',
+  '-1',
+  '0',
+  '1e309',
+  'null',
+  '%0d%0a',
+  '%20',
+];
+const ODD_QUERIES = [
+  'limit=-1',
+  'limit=1e309',
+  'limit=abc',
+  'cursor=%00',
+  'cursor=AAAA',
+  `cursor=${'A'.repeat(5000)}`,
+  'x=%00',
+  'x=%ED%A0%80',
+  'a[b]=1',
+  'limit=1&limit=2',
+  '%',
+  '=&=&',
+  'use_cache=maybe',
+  'title=%00',
+];
 const READS = new Set(['GET', 'HEAD']);
 
 interface Op {
@@ -93,7 +125,12 @@ function defective(op: Op, rng: Rng): Req {
   const json = { 'content-type': 'application/json' };
   const hasParams = /\{/.test(op.path);
   const valid = op.body ? sample(op.body, rng) : undefined;
-  const kinds = ['query-nul', ...(hasParams ? ['path-nul'] : []), ...(op.body ? ['body-text', 'type', 'content-type', 'deep', 'broken', 'huge'] : []), ...(READS.has(op.method) ? ['odd-path', 'odd-query'] : [])];
+  const kinds = [
+    'query-nul',
+    ...(hasParams ? ['path-nul'] : []),
+    ...(op.body ? ['body-text', 'type', 'content-type', 'deep', 'broken', 'huge'] : []),
+    ...(READS.has(op.method) ? ['odd-path', 'odd-query'] : []),
+  ];
   const kind = rng.pick(kinds);
   const req: Req = { method: op.method, path: fill(op, rng), headers: {}, why: kind };
   if (op.body && kind !== 'content-type') req.headers = json;
@@ -108,7 +145,11 @@ function defective(op: Op, rng: Rng): Req {
     case 'body-text': {
       const paths = stringPaths(valid);
       const bad = rng.pick(BAD_TEXT);
-      const mutated = paths.length ? setAt(valid, rng.pick(paths), bad) : valid && typeof valid === 'object' && !Array.isArray(valid) ? { ...valid, [bad]: bad } : [bad];
+      const mutated = paths.length
+        ? setAt(valid, rng.pick(paths), bad)
+        : valid && typeof valid === 'object' && !Array.isArray(valid)
+          ? { ...valid, [bad]: bad }
+          : [bad];
       req.body = JSON.stringify(mutated);
       break;
     }
@@ -124,15 +165,37 @@ function defective(op: Op, rng: Rng): Req {
       break;
     }
     case 'content-type':
-      req.headers = { 'content-type': rng.pick(['text/plain', 'text/plain;charset=UTF-8', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=zz', 'application/xml', 'application/json; charset=latin1']) };
+      req.headers = {
+        'content-type': rng.pick([
+          'text/plain',
+          'text/plain;charset=UTF-8',
+          'application/x-www-form-urlencoded',
+          'multipart/form-data; boundary=zz',
+          'application/xml',
+          'application/json; charset=latin1',
+        ]),
+      };
       break;
     case 'deep': {
       const depth = rng.pick([65, 200, 5000, 20_000]);
-      req.body = rng.next() < 0.5 ? '['.repeat(depth) + ']'.repeat(depth) : '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
+      req.body = rng.next() < 0.5 ? '['.repeat(depth) + ']'.repeat(depth) : `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
       break;
     }
     case 'broken':
-      req.body = rng.pick(['', ' ', '{', '{"a":', '[1,', 'nul', '"\\u00"', '{"a" 1}', '\u0000', Buffer.from([0xff, 0xfe, 0x00]).toString('latin1'), '{"a":"\\ud800"}', String(req.body).slice(0, -1)]);
+      req.body = rng.pick([
+        '',
+        ' ',
+        '{',
+        '{"a":',
+        '[1,',
+        'nul',
+        '"\\u00"',
+        '{"a" 1}',
+        '\u0000',
+        Buffer.from([0xff, 0xfe, 0x00]).toString('latin1'),
+        '{"a":"\\ud800"}',
+        String(req.body).slice(0, -1),
+      ]);
       break;
     case 'huge':
       req.body = JSON.stringify({ pad: 'p'.repeat(BODY_LIMIT + 10) });
@@ -172,7 +235,7 @@ const FRAMING = [
 
 describe(`fuzz the public port (FUZZ_SEED=${SEED})`, () => {
   let t: TestApp;
-  let ops: Op[] = [];
+  const ops: Op[] = [];
   before(async () => {
     // The cache reads its body itself, up to twice CACHE_MAX_VALUE_BYTES: this makes 'huge' too large there as well.
     t = await startTestApp({ env: { GRPC_PORT: '0', BODY_LIMIT: String(BODY_LIMIT), CACHE_MAX_VALUE_BYTES: String(BODY_LIMIT / 2) } });
@@ -207,10 +270,16 @@ describe(`fuzz the public port (FUZZ_SEED=${SEED})`, () => {
     for (let round = 0; round < ROUNDS; round++) {
       for (const op of ops) {
         const req = defective(op, rng);
-        const res = await rawRequest(t.url, req.method, req.path, req.body as string | undefined, req.headers).catch((err: Error) => ({ status: 0, text: err.message, headers: {} }));
+        const res = await rawRequest(t.url, req.method, req.path, req.body as string | undefined, req.headers).catch((err: Error) => ({
+          status: 0,
+          text: err.message,
+          headers: {},
+        }));
         sent++;
-        if (res.status >= 500 || res.status === 0) failures.push(`${req.method} ${req.path.slice(0, 120)} [${req.why}] → ${res.status} ${res.text.slice(0, 200)}`);
-        if (!READS.has(op.method) && res.status < 400 && res.status !== 0) failures.push(`${req.method} ${req.path.slice(0, 120)} [${req.why}] accepted: ${res.status} ${res.text.slice(0, 200)}`);
+        if (res.status >= 500 || res.status === 0)
+          failures.push(`${req.method} ${req.path.slice(0, 120)} [${req.why}] → ${res.status} ${res.text.slice(0, 200)}`);
+        if (!READS.has(op.method) && res.status < 400 && res.status !== 0)
+          failures.push(`${req.method} ${req.path.slice(0, 120)} [${req.why}] accepted: ${res.status} ${res.text.slice(0, 200)}`);
       }
     }
     assert.deepEqual(failures, [], `seed ${SEED}, ${sent} requests`);
@@ -240,7 +309,8 @@ describe(`fuzz the public port (FUZZ_SEED=${SEED})`, () => {
       const out = await rawSocket(port, Buffer.from(bytes, 'latin1'), 500);
       const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(out)?.[1] ?? 0);
       if (status >= 500 || (out && !status)) failures.push(`${JSON.stringify(bytes.slice(0, 60))} → ${JSON.stringify(out.slice(0, 200))}`);
-      if (status >= 400 && !/\r\n\r\n[\s\S]*"error"/.test(out)) failures.push(`${JSON.stringify(bytes.slice(0, 60))}: no JSON error body: ${JSON.stringify(out.slice(0, 300))}`);
+      if (status >= 400 && !/\r\n\r\n[\s\S]*"error"/.test(out))
+        failures.push(`${JSON.stringify(bytes.slice(0, 60))}: no JSON error body: ${JSON.stringify(out.slice(0, 300))}`);
     }
     assert.deepEqual(failures, []);
     assert.equal((await fetch(`${t.url}/healthz`)).status, 200);

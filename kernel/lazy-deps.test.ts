@@ -25,7 +25,14 @@ console.log(JSON.stringify({ loaded }));
 `;
 
 it('starts every module on the defaults without loading etcd3, ioredis, pg or nodemailer', async () => {
-  const env = { PATH: process.env.PATH, HOME: process.env.HOME, PORT: String(await freePort()), GRPC_PORT: '0', DATA_DIR: tempDir('cantons-lazy-'), LOG_LEVEL: 'warn' };
+  const env = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    PORT: String(await freePort()),
+    GRPC_PORT: '0',
+    DATA_DIR: tempDir('cantons-lazy-'),
+    LOG_LEVEL: 'warn',
+  };
   const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', SCRIPT], { cwd: ROOT, env, timeout: 60_000 });
   const { loaded } = JSON.parse(stdout.trim().split('\n').pop()!);
   assert.deepEqual(loaded, []);

@@ -8,9 +8,17 @@ import { createLogger, type LogFormat } from './logger.ts';
 /** A logger in `format` writing into a string, after logging what a careless caller might. */
 async function logged(format: LogFormat): Promise<string> {
   let out = '';
-  const sink = new Writable({ write: (chunk, _enc, done) => void ((out += chunk), done()) });
+  const sink = new Writable({
+    write: (chunk, _enc, done) => {
+      out += chunk;
+      done();
+    },
+  });
   const log = createLogger('info', sink, format);
-  log.info({ password: 'hunter2-secret', config: { DATABASE_URL: 'postgres://u:pw-secret@db/x' }, orderId: 7 }, 'connect failed: redis://:url-secret@cache:6379');
+  log.info(
+    { password: 'hunter2-secret', config: { DATABASE_URL: 'postgres://u:pw-secret@db/x' }, orderId: 7 },
+    'connect failed: redis://:url-secret@cache:6379',
+  );
   log.error({ err: Object.assign(new Error('AUTH refused'), { command: { name: 'auth', args: ['args-secret'] } }) }, 'redis down');
   await tick(); // the pretty stream passes lines on asynchronously within this thread
   return out;
@@ -28,8 +36,17 @@ describe('log formats', () => {
 
   it('writes JSON lines by default and for auto into a given destination', async () => {
     for (const out of [await logged('json'), await logged('auto')]) {
-      const lines = out.trim().split('\n').map((l) => JSON.parse(l));
-      assert.deepEqual(lines.map((l) => [l.level, l.msg, l.orderId]), [[30, 'connect failed: redis://:***@cache:6379', 7], [50, 'redis down', undefined]]);
+      const lines = out
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      assert.deepEqual(
+        lines.map((l) => [l.level, l.msg, l.orderId]),
+        [
+          [30, 'connect failed: redis://:***@cache:6379', 7],
+          [50, 'redis down', undefined],
+        ],
+      );
     }
   });
 

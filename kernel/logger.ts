@@ -5,7 +5,22 @@ import { pino, type Logger } from 'pino';
 
 export type { Logger };
 
-const SECRET_KEYS = ['password', 'secret', 'token', 'authorization', 'cookie', 'DATABASE_URL', 'EVENT_BUS_URL', 'REDIS_URL', 'ETCD_PASSWORD', 'SMTP_URL', 'RPC_TOKEN', 'API_KEYS', 'rpcToken', 'apiKeys'];
+const SECRET_KEYS = [
+  'password',
+  'secret',
+  'token',
+  'authorization',
+  'cookie',
+  'DATABASE_URL',
+  'EVENT_BUS_URL',
+  'REDIS_URL',
+  'ETCD_PASSWORD',
+  'SMTP_URL',
+  'RPC_TOKEN',
+  'API_KEYS',
+  'rpcToken',
+  'apiKeys',
+];
 
 // `scheme://user:password@host` anywhere in a string: the password goes, the rest stays for the reader.
 const URL_CREDENTIALS = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s:@/]*):[^\s@/]+@/gi;

@@ -29,7 +29,10 @@ export async function connectModuleDatabase(module: string, config: DatabaseConf
       }
       // e-based growth with jitter, as the original's 1, 2, 7, 20, 54 s, capped at DB_CONNECT_MAX_MS.
       const delay = Math.round(Math.min(config.DB_CONNECT_MAX_MS, config.DB_CONNECT_BASE_MS * Math.E ** (attempt - 1)) * (0.5 + Math.random() / 2));
-      log.warn({ module, attempt, attempts: config.DB_CONNECT_ATTEMPTS, delayMs: delay, err: (err as Error).message }, config.DATABASE_URL ? 'postgres connect failed; retrying' : 'sqlite open failed; retrying');
+      log.warn(
+        { module, attempt, attempts: config.DB_CONNECT_ATTEMPTS, delayMs: delay, err: (err as Error).message },
+        config.DATABASE_URL ? 'postgres connect failed; retrying' : 'sqlite open failed; retrying',
+      );
       await sleep(delay);
     }
   }

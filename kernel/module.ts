@@ -12,7 +12,6 @@ import type { EventHandler, Publisher } from './bus/types.ts';
 import type { RouteSpec } from './http/route.ts';
 import { checkName } from './names.ts';
 
-
 /** What every role gets. */
 export interface BaseContext<Cfg = unknown> {
   /** `module.role` */

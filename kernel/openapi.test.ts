@@ -18,7 +18,10 @@ const operations = (doc: any) =>
   Object.entries<Record<string, any>>(doc.paths).flatMap(([path, methods]) => Object.entries<any>(methods).map(([method, op]) => ({ path, method, op })));
 
 describe('/openapi.json', () => {
-  for (const [name, env] of [['without API_KEYS', {}], ['with API_KEYS', { API_KEYS: KEY }]] as const) {
+  for (const [name, env] of [
+    ['without API_KEYS', {}],
+    ['with API_KEYS', { API_KEYS: KEY }],
+  ] as const) {
     it(`has no error under redocly's recommended rules (${name})`, async () => {
       const { t, doc } = await documentOf(env);
       await t.close();
@@ -57,7 +60,15 @@ describe('/openapi.json', () => {
 });
 
 describe('buildOpenApi', () => {
-  const spec = (path: string, more: Partial<RouteSpec> = {}) => ({ module: 'demo', method: 'get' as const, path, summary: 's', responses: { 200: null }, handler: () => ({}), ...more });
+  const spec = (path: string, more: Partial<RouteSpec> = {}) => ({
+    module: 'demo',
+    method: 'get' as const,
+    path,
+    summary: 's',
+    responses: { 200: null },
+    handler: () => ({}),
+    ...more,
+  });
 
   it('builds a route list once, and again when a route is added', () => {
     const routes = [spec('/a')];
@@ -101,7 +112,9 @@ describe('the documented examples', () => {
       let url = path.replace(/\{(\w+)\}/g, (_: string, name: string) => encodeURIComponent(value(params.find((p) => p.in === 'path' && p.name === name))));
       const query = new URLSearchParams(params.filter((p) => p.in === 'query' && p.example !== undefined).map((p) => [p.name, value(p)]));
       if (query.size) url += `?${query}`;
-      const headers: Record<string, string> = Object.fromEntries(params.filter((p) => p.in === 'header' && p.example !== undefined).map((p) => [p.name, value(p)]));
+      const headers: Record<string, string> = Object.fromEntries(
+        params.filter((p) => p.in === 'header' && p.example !== undefined).map((p) => [p.name, value(p)]),
+      );
       if (cookies.size) headers.cookie = [...cookies].map(([k, v]) => `${k}=${v}`).join('; ');
       let body: string | FormData | undefined;
       const [type, media] = Object.entries<any>(op.requestBody?.content ?? {})[0] ?? [];
@@ -109,7 +122,7 @@ describe('the documented examples', () => {
         // Strings are fields, arrays are files with those contents (what a browser's form would send).
         body = new FormData();
         for (const [k, v] of Object.entries<any>(media.example)) {
-          if (Array.isArray(v)) v.forEach((text, i) => (body as FormData).append(k, new Blob([text]), `${k}-${i + 1}.txt`));
+          if (Array.isArray(v)) for (const [i, text] of v.entries()) (body as FormData).append(k, new Blob([text]), `${k}-${i + 1}.txt`);
           else body.append(k, String(v));
         }
       } else if (type) {
@@ -121,7 +134,13 @@ describe('the documented examples', () => {
         const [pair] = c.split(';');
         cookies.set(pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1));
       }
-      const expected = op['x-example-status'] ?? Math.min(...Object.keys(op.responses).filter((s) => s !== 'default').map(Number));
+      const expected =
+        op['x-example-status'] ??
+        Math.min(
+          ...Object.keys(op.responses)
+            .filter((s) => s !== 'default')
+            .map(Number),
+        );
       const text = await res.text();
       if (res.status !== expected) failures.push(`${method.toUpperCase()} ${url} → ${res.status}, documented ${expected}: ${text.slice(0, 200)}`);
     }

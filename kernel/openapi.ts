@@ -73,7 +73,10 @@ export function buildOpenApi(routes: Array<RouteSpec & { module: string }>, vers
 
 function build(routes: Array<RouteSpec & { module: string }>, version: string, apiKeys: boolean) {
   const components = { schemas: { Error: errorSchema } as Json, responses: {} as Json, headers: {} as Json };
-  components.headers['X-Request-Id'] = { description: 'the request id (the client\'s X-Request-Id or X-Trace-Id, else a new one); the log lines of this request carry it', schema: { type: 'string' } };
+  components.headers['X-Request-Id'] = {
+    description: "the request id (the client's X-Request-Id or X-Trace-Id, else a new one); the log lines of this request carry it",
+    schema: { type: 'string' },
+  };
 
   /** A zod schema as JSON Schema; schemas named with `.meta({ id })` become shared components. */
   function schemaOf(schema: z.ZodType): Json {
@@ -94,7 +97,10 @@ function build(routes: Array<RouteSpec & { module: string }>, version: string, a
       const code = codes[0] ?? [...catalogue].find(([, e]) => e.status === status)?.[0] ?? 'UNEXPECTED_ERROR';
       const example: Json = { error: code, message: catalogue.get(code)?.description ?? STATUS_CODES[status] };
       if (code === 'VALIDATION_ERROR') {
-        Object.assign(example, { message: 'Invalid body: name: Invalid input: expected string, received undefined', details: [{ field: 'name', message: 'Invalid input: expected string, received undefined' }] });
+        Object.assign(example, {
+          message: 'Invalid body: name: Invalid input: expected string, received undefined',
+          details: [{ field: 'name', message: 'Invalid input: expected string, received undefined' }],
+        });
       }
       components.responses[name] = {
         description: STATUS_CODES[status] ?? `error ${status}`,
@@ -115,7 +121,8 @@ function build(routes: Array<RouteSpec & { module: string }>, version: string, a
   }
 
   function success(status: string, value: z.ZodType | null | ResponseDoc): Json {
-    const doc: ResponseDoc = value instanceof z.ZodType ? { description: STATUS_CODES[status]!, schema: value } : (value ?? { description: STATUS_CODES[status]! });
+    const doc: ResponseDoc =
+      value instanceof z.ZodType ? { description: STATUS_CODES[status]!, schema: value } : (value ?? { description: STATUS_CODES[status]! });
     return {
       description: doc.description,
       headers: headerRefs(doc.headers),
@@ -145,7 +152,10 @@ function build(routes: Array<RouteSpec & { module: string }>, version: string, a
 
   function parameters(r: RouteSpec): Json[] {
     const out: Json[] = [];
-    for (const [where, schema] of [['path', r.params], ['query', r.query]] as const) {
+    for (const [where, schema] of [
+      ['path', r.params],
+      ['query', r.query],
+    ] as const) {
       if (!schema) continue;
       const json = schemaOf(schema);
       const examples = r.example?.[where === 'path' ? 'params' : 'query'] ?? {};
@@ -225,6 +235,9 @@ function build(routes: Array<RouteSpec & { module: string }>, version: string, a
 export function operationIdOf(r: Pick<RouteSpec, 'operationId' | 'path'>, method: HttpMethod): string {
   const given = typeof r.operationId === 'string' ? r.operationId : r.operationId?.[method];
   if (given) return given;
-  const words = r.path.split(/[^A-Za-z0-9:*]+/).filter(Boolean).map((w) => (/^[:*]/.test(w) ? `by_${w.slice(1)}` : w));
+  const words = r.path
+    .split(/[^A-Za-z0-9:*]+/)
+    .filter(Boolean)
+    .map((w) => (/^[:*]/.test(w) ? `by_${w.slice(1)}` : w));
   return [method, ...words.flatMap((w) => w.split('_'))].map((w, i) => (i ? w[0].toUpperCase() + w.slice(1) : w.toLowerCase())).join('');
 }

@@ -7,10 +7,4 @@ import { events } from '../modules/events/index.ts';
 import { benchmark } from '../modules/benchmark/index.ts';
 import { crowdfund } from '../modules/crowdfund/index.ts';
 
-export const allModules: ModuleDefinition<any>[] = [
-  shop,
-  cache,
-  events,
-  benchmark,
-  crowdfund,
-];
+export const allModules: ModuleDefinition<any>[] = [shop, cache, events, benchmark, crowdfund];

@@ -3,20 +3,29 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { demoModule } from './fixtures/demo/index.ts';
 import { defineModule } from './module.ts';
-import { planRoles, roleUrlVar, StartupError } from './role-plan.ts';
+import { planRoles, roleUrlVar, type StartupError } from './role-plan.ts';
 
 describe('feature flags', () => {
   it('runs every role by default and selected modules or roles otherwise', () => {
-    assert.deepEqual(planRoles([demoModule], undefined, {}, false).local.map((r) => r.name), ['demo.api', 'demo.client']);
-    assert.deepEqual(planRoles([demoModule], 'demo.api', {}, false).local.map((r) => r.name), ['demo.api']);
+    assert.deepEqual(
+      planRoles([demoModule], undefined, {}, false).local.map((r) => r.name),
+      ['demo.api', 'demo.client'],
+    );
+    assert.deepEqual(
+      planRoles([demoModule], 'demo.api', {}, false).local.map((r) => r.name),
+      ['demo.api'],
+    );
   });
 
   it('fails on an unknown name, listing the valid ones', () => {
-    assert.throws(() => planRoles([demoModule], 'demo,shoop', {}, false), (e: StartupError) => {
-      assert.match(e.message, /unknown module or role "shoop"/);
-      assert.match(e.message, /demo, demo\.api, demo\.client/);
-      return true;
-    });
+    assert.throws(
+      () => planRoles([demoModule], 'demo,shoop', {}, false),
+      (e: StartupError) => {
+        assert.match(e.message, /unknown module or role "shoop"/);
+        assert.match(e.message, /demo, demo\.api, demo\.client/);
+        return true;
+      },
+    );
   });
 
   it('needs a URL for a called role that runs elsewhere', () => {

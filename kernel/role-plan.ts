@@ -28,7 +28,10 @@ export class StartupError extends Error {
 
 export function planRoles(modules: ModuleDefinition<any>[], selection: string | undefined, env: Env, busIsShared: boolean): RolePlan {
   const all = modules.flatMap((m) => Object.keys(m.roles).map((role) => ({ module: m, role, name: `${m.name}.${role}` })));
-  const wanted = (selection ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const wanted = (selection ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const problems: string[] = [];
   let local = all;
   if (wanted.length) {
@@ -47,7 +50,8 @@ export function planRoles(modules: ModuleDefinition<any>[], selection: string | 
       const variable = roleUrlVar(contract.role);
       const url = env[variable];
       const scheme = url && URL.canParse(url) ? new URL(url).protocol : undefined;
-      if (scheme?.startsWith('grpc') && !contract.proto) problems.push(`${variable}: ${contract.role} has no .proto, so it cannot be reached over gRPC; use http(s)://`);
+      if (scheme?.startsWith('grpc') && !contract.proto)
+        problems.push(`${variable}: ${contract.role} has no .proto, so it cannot be reached over gRPC; use http(s)://`);
       else if (scheme && transportSchemes.includes(scheme)) remote.set(contract.role, url!);
       else if (url) problems.push(`${variable}: not a URL with a known scheme (${transportSchemes.join(' ')})`);
       else problems.push(`${r.name} calls ${contract.role}, which does not run in this process; add it to MODULES or set ${variable}`);
@@ -60,7 +64,9 @@ export function planRoles(modules: ModuleDefinition<any>[], selection: string | 
     const publishes = spec.publishes ?? [];
     const remoteSubscribers = all.filter((o) => !localNames.has(o.name) && o.module.roles[o.role].subscribes?.some((t) => publishes.includes(t)));
     if (remoteSubscribers.length && !busIsShared) {
-      problems.push(`${r.name} publishes ${publishes.join(', ')}, which ${remoteSubscribers.map((o) => o.name).join(', ')} (elsewhere) subscribes to; set EVENT_BUS_URL so events reach them`);
+      problems.push(
+        `${r.name} publishes ${publishes.join(', ')}, which ${remoteSubscribers.map((o) => o.name).join(', ')} (elsewhere) subscribes to; set EVENT_BUS_URL so events reach them`,
+      );
     }
   }
   if (problems.length) throw new StartupError(problems);

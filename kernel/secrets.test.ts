@@ -28,7 +28,14 @@ async function runCli(env: Record<string, string>, requests: Array<[string, stri
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 20_000;
-  while (proc.exitCode === null && Date.now() < deadline && !(await fetch(`${url}/healthz`).then((r) => r.ok, () => false))) {
+  while (
+    proc.exitCode === null &&
+    Date.now() < deadline &&
+    !(await fetch(`${url}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    ))
+  ) {
     await new Promise((r) => setTimeout(r, 100));
   }
   await new Promise((r) => setTimeout(r, opts.waitMs ?? 1000));
@@ -66,13 +73,22 @@ describe('secrets in logs and responses', await gate('postgres', 'redis'), () =>
   before(async () => {
     redisPort = await freePort();
     const dir = tempDir();
-    redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--requirepass', 'the-right-password', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+    redis = spawn(
+      'redis-server',
+      ['--port', String(redisPort), '--bind', '127.0.0.1', '--requirepass', 'the-right-password', '--save', '', '--appendonly', 'no', '--dir', dir],
+      { stdio: 'ignore' },
+    );
     const started = Date.now();
-    while (!(await new Promise<boolean>((resolve) => {
-      const s = connect(redisPort, '127.0.0.1');
-      s.once('connect', () => (s.destroy(), resolve(true)));
-      s.once('error', () => resolve(false));
-    }))) {
+    while (
+      !(await new Promise<boolean>((resolve) => {
+        const s = connect(redisPort, '127.0.0.1');
+        s.once('connect', () => {
+          s.destroy();
+          resolve(true);
+        });
+        s.once('error', () => resolve(false));
+      }))
+    ) {
       if (Date.now() - started > 5000) throw new Error('redis-server did not start');
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -85,7 +101,14 @@ describe('secrets in logs and responses', await gate('postgres', 'redis'), () =>
       ['postgres://nosuchuser:pg-secret-refused-1@127.0.0.1:5432/nosuchdb', 'pg-secret-refused-1'],
       [`postgres://postgres:pg-secret-dead-2@127.0.0.1:${dead}/x`, 'pg-secret-dead-2'],
     ]) {
-      const run = await runCli({ MODULES: 'events', DATABASE_URL: url, DB_CONNECT_ATTEMPTS: '2', DB_CONNECT_BASE_MS: '50' }, [['GET', '/readyz'], ['GET', '/events/stats']], { waitMs: 0 });
+      const run = await runCli(
+        { MODULES: 'events', DATABASE_URL: url, DB_CONNECT_ATTEMPTS: '2', DB_CONNECT_BASE_MS: '50' },
+        [
+          ['GET', '/readyz'],
+          ['GET', '/events/stats'],
+        ],
+        { waitMs: 0 },
+      );
       assert.match(run.output, /start-up failed|connect failed/, run.output);
       assertNoSecret(run, secret);
     }
@@ -93,20 +116,36 @@ describe('secrets in logs and responses', await gate('postgres', 'redis'), () =>
 
   it('a Redis products store that refuses the password: 503 SERVICE_UNAVAILABLE, the password nowhere', async () => {
     const run = await runCli(
-      { MODULES: 'shop', SHOP_PRODUCTS_STORE: 'redis', REDIS_URL: `redis://:redis-secret-wrong-3@127.0.0.1:${redisPort}`, SHOP_REDIS_PREFIX: `secrets-${process.pid}:` },
-      [['GET', '/products'], ['GET', '/products/p1'], ['POST', '/products', product], ['GET', '/readyz']],
+      {
+        MODULES: 'shop',
+        SHOP_PRODUCTS_STORE: 'redis',
+        REDIS_URL: `redis://:redis-secret-wrong-3@127.0.0.1:${redisPort}`,
+        SHOP_REDIS_PREFIX: `secrets-${process.pid}:`,
+      },
+      [
+        ['GET', '/products'],
+        ['GET', '/products/p1'],
+        ['POST', '/products', product],
+        ['GET', '/readyz'],
+      ],
     );
     assert.match(run.output, /WRONGPASS/, 'the premise: Redis refused the password');
     assertNoSecret(run, 'redis-secret-wrong-3');
     const api = run.statuses.slice(0, 3);
     assert.ok(api.length === 3 && api.every((s) => s === 503), `statuses ${run.statuses} ${run.bodies.join('\n')}`);
-    assert.ok(run.bodies.slice(0, 3).every((b) => /"error":"SERVICE_UNAVAILABLE"/.test(b)), run.bodies.join('\n'));
+    assert.ok(
+      run.bodies.slice(0, 3).every((b) => /"error":"SERVICE_UNAVAILABLE"/.test(b)),
+      run.bodies.join('\n'),
+    );
   });
 
   it('an event bus that refuses the password', async () => {
     const run = await runCli(
       { MODULES: 'events', EVENT_BUS_URL: `redis://:bus-secret-wrong-4@127.0.0.1:${redisPort}`, BUS_STREAM_PREFIX: `secrets-${process.pid}` },
-      [['GET', '/events/stats'], ['GET', '/readyz']],
+      [
+        ['GET', '/events/stats'],
+        ['GET', '/readyz'],
+      ],
     );
     assert.match(run.output, /WRONGPASS|NOAUTH/, 'the premise: Redis refused the password');
     assertNoSecret(run, 'bus-secret-wrong-4');
@@ -115,7 +154,13 @@ describe('secrets in logs and responses', await gate('postgres', 'redis'), () =>
   it('a role URL with user:password: never logged, and the public 503 names the role, not its address', async () => {
     const dead = await freePort();
     const run = await runCli(
-      { MODULES: 'shop.orders', SHOP_PRODUCTS_URL: `http://admin:role-secret-5@127.0.0.1:${dead}`, EVENT_BUS_URL: 'redis://127.0.0.1:6379', BUS_STREAM_PREFIX: `secrets-${process.pid}`, RPC_RETRIES: '0' },
+      {
+        MODULES: 'shop.orders',
+        SHOP_PRODUCTS_URL: `http://admin:role-secret-5@127.0.0.1:${dead}`,
+        EVENT_BUS_URL: 'redis://127.0.0.1:6379',
+        BUS_STREAM_PREFIX: `secrets-${process.pid}`,
+        RPC_RETRIES: '0',
+      },
       [['POST', '/orders', { order_details: [{ product_id: 'p1', price: '1.00', quantity: 1 }] }]],
     );
     assert.match(run.output, /modules started/, run.output);
@@ -134,10 +179,17 @@ describe('secrets with an etcd that refuses the password', await gate('etcd'), (
     try {
       const run = await runCli(
         { MODULES: 'cache', ETCD_URL: etcd.url, ETCD_USERNAME: 'cache', ETCD_PASSWORD: 'etcd-secret-wrong-6', CACHE_ETCD_TIMEOUT_MS: '500' },
-        [['GET', '/config/a?use_cache=false'], ['PUT', '/config/a', 1], ['GET', '/readyz']],
+        [
+          ['GET', '/config/a?use_cache=false'],
+          ['PUT', '/config/a', 1],
+          ['GET', '/readyz'],
+        ],
       );
       assert.match(run.output, /authentication failed|invalid username or password/i, 'the premise: etcd refused the password');
-      assert.ok(run.statuses.slice(0, 2).every((s) => s === 503), `${run.statuses} ${run.bodies.join('\n')}`);
+      assert.ok(
+        run.statuses.slice(0, 2).every((s) => s === 503),
+        `${run.statuses} ${run.bodies.join('\n')}`,
+      );
       assertNoSecret(run, 'etcd-secret-wrong-6');
     } finally {
       await etcd.close();

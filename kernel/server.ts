@@ -32,8 +32,10 @@ function parseFailure(err: NodeJS.ErrnoException): AppError {
 /** A complete, closing HTTP/1.1 response with the catalogue's JSON body, for a socket Node gave up parsing. */
 export function rawErrorResponse(failure: AppError): string {
   const body = JSON.stringify({ error: failure.code, message: failure.message });
-  return `HTTP/1.1 ${failure.status} ${STATUS_CODES[failure.status]}\r\ncontent-type: application/json; charset=utf-8\r\n`
-    + `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`;
+  return (
+    `HTTP/1.1 ${failure.status} ${STATUS_CODES[failure.status]}\r\ncontent-type: application/json; charset=utf-8\r\n` +
+    `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`
+  );
 }
 
 // Past the budget the kernel still closes (the outbox is flushed, databases closed): it gets at least this long.
@@ -100,7 +102,8 @@ function harden(server: Server, log: Kernel['log'], stopping: () => boolean): Tr
 function listenOn(server: Server, port: number, host: string, setting: string): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(err.code === 'EADDRINUSE' ? new StartupError([`port ${port} is in use (HOST ${host}); set ${setting} to another port`]) : err));
+      reject(err.code === 'EADDRINUSE' ? new StartupError([`port ${port} is in use (HOST ${host}); set ${setting} to another port`]) : err),
+    );
     server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
   });
 }
@@ -153,10 +156,13 @@ export async function listen(kernel: Kernel, port = kernel.config.PORT, host = k
       }
     }
     // Always: a slow client must not cost the outbox its flush or the databases their close.
-    const closing = kernel.close().then(() => true, (err: unknown) => {
-      log.error({ err }, 'kernel close failed');
-      return false;
-    });
+    const closing = kernel.close().then(
+      () => true,
+      (err: unknown) => {
+        log.error({ err }, 'kernel close failed');
+        return false;
+      },
+    );
     const kernelClosed = await within(closing, Math.max(budget - (Date.now() - started), CLOSE_GRACE_MS), false);
     if (!kernelClosed) log.warn('kernel close did not finish in time');
     return drained && kernelClosed;

@@ -49,7 +49,7 @@ describe('shutdown', () => {
     assert.equal(kernel.databases.size, 0, 'the kernel closed its databases');
   });
 
-  it('runs the kernel\'s close even when a request outlasts the budget, and reports the overrun', async () => {
+  it("runs the kernel's close even when a request outlasts the budget, and reports the overrun", async () => {
     const { kernel, running } = await startKernel(300);
     // Headers complete, body never finished: a request in flight that will not end by itself.
     const stuck = await open(running.port, 'POST /demo/items HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"id":');

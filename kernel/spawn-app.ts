@@ -26,7 +26,10 @@ const scratch = new Set<string>();
 /** A fresh directory, removed when the process exits. */
 export function tempDir(prefix = 'cantons-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  if (scratch.size === 0) process.once('exit', () => scratch.forEach((d) => rmSync(d, { recursive: true, force: true })));
+  if (scratch.size === 0)
+    process.once('exit', () => {
+      for (const d of scratch) rmSync(d, { recursive: true, force: true });
+    });
   scratch.add(dir);
   return dir;
 }
@@ -67,7 +70,10 @@ export async function spawnApp(env: Env, opts: { cwd?: string; readyTimeoutMs?: 
       proc.kill('SIGKILL');
       throw new Error(`app not ready within ${opts.readyTimeoutMs ?? 30_000} ms:\n${output}`);
     }
-    const ok = await fetch(`${url}/readyz`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${url}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) break;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -86,4 +92,3 @@ export async function spawnApp(env: Env, opts: { cwd?: string; readyTimeoutMs?: 
     },
   };
 }
-

@@ -19,7 +19,12 @@ function refusedStart(env: Record<string, string>): Promise<{ code: number | nul
   proc.stdout.on('data', (d) => (output += d));
   proc.stderr.on('data', (d) => (output += d));
   const timer = setTimeout(() => proc.kill('SIGKILL'), 30_000);
-  return new Promise((resolve) => proc.once('exit', (code) => (clearTimeout(timer), resolve({ code, output }))));
+  return new Promise((resolve) =>
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    }),
+  );
 }
 
 const needsRedis = await gate('redis');
@@ -40,7 +45,11 @@ describe('start-up, as an operator sees it', () => {
       await res.text();
     } finally {
       assert.equal(await app.stop(), 0);
-      lines = app.output().trim().split('\n').map((l) => JSON.parse(l));
+      lines = app
+        .output()
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
     }
     const started = lines.find((l) => l.msg === 'modules started');
     assert.deepEqual(
@@ -48,7 +57,11 @@ describe('start-up, as an operator sees it', () => {
       { api: app.url, docs: `${app.url}/docs`, roles: ['shop.orders'], remote: { 'shop.products': 'http://robot:***@127.0.0.1:1/' }, level: 30 },
     );
     const access = lines.filter((l) => l.msg === 'request');
-    assert.deepEqual(access.map((l) => [l.reqId, l.method, l.route, l.status]), [['startup-test-1', 'GET', '/orders', 200]], 'the /readyz polls are debug');
+    assert.deepEqual(
+      access.map((l) => [l.reqId, l.method, l.route, l.status]),
+      [['startup-test-1', 'GET', '/orders', 200]],
+      'the /readyz polls are debug',
+    );
     assert.ok(!app.output().includes('hunter2-secret'));
   });
 
@@ -98,6 +111,7 @@ describe('start-up, as an operator sees it', () => {
     const { code, output } = await refusedStart({ MODULES: 'cache,shops' });
     assert.equal(code, 1);
     assert.match(output, /^MODULES: unknown module or role "shops"; valid names: [\w., ]+\n$/, 'one line, no stack trace');
-    for (const name of ['shop', 'cache', 'events', 'benchmark', 'crowdfund', 'shop.orders']) assert.match(output, new RegExp(`[ ,]${name.replace('.', '\\.')}(,|\n)`));
+    for (const name of ['shop', 'cache', 'events', 'benchmark', 'crowdfund', 'shop.orders'])
+      assert.match(output, new RegExp(`[ ,]${name.replace('.', '\\.')}(,|\n)`));
   });
 });

@@ -41,7 +41,14 @@ if (kind === 'durable-insert' || kind === 'group-commit') {
   // durable-insert: the original's approach, one autocommitted INSERT (and so one fsync) per request.
   // group-commit: the least that batches — rows that arrive in one event-loop turn share one
   // transaction, and each request is answered after its commit (one fsync per batch).
-  insert = kind === 'durable-insert' ? (row) => void stmt.run(...row) : groupCommit(db.transaction((rows: Row[]) => rows.forEach((r) => stmt.run(...r))));
+  insert =
+    kind === 'durable-insert'
+      ? (row) => void stmt.run(...row)
+      : groupCommit(
+          db.transaction((rows: Row[]) => {
+            for (const r of rows) stmt.run(...r);
+          }),
+        );
 }
 
 function groupCommit(commit: (rows: Row[]) => void): (row: Row) => Promise<void> {
@@ -51,15 +58,16 @@ function groupCommit(commit: (rows: Row[]) => void): (row: Row) => Promise<void>
     batch = [];
     try {
       commit(rows.map((r) => r.row));
-      rows.forEach((r) => r.done());
+      for (const r of rows) r.done();
     } catch (err) {
-      rows.forEach((r) => r.done(err));
+      for (const r of rows) r.done(err);
     }
   };
-  return (row) => new Promise<void>((resolve, reject) => {
-    if (batch.length === 0) setImmediate(flush);
-    batch.push({ row, done: (err) => (err ? reject(err) : resolve()) });
-  });
+  return (row) =>
+    new Promise<void>((resolve, reject) => {
+      if (batch.length === 0) setImmediate(flush);
+      batch.push({ row, done: (err) => (err ? reject(err) : resolve()) });
+    });
 }
 
 const app = new Koa();

@@ -5,22 +5,24 @@ import { spawnApp, type SpawnedApp } from '../../kernel/spawn-app.ts';
 export function spawnCacheInstances(count: number, etcdUrl: string, prefix: string, env: Record<string, string> = {}): Promise<SpawnedApp[]> {
   return Promise.all(
     Array.from({ length: count }, () =>
-      spawnApp({
-        MODULES: 'cache',
-        ETCD_URL: etcdUrl,
-        CACHE_KEY_PREFIX: prefix,
-        CACHE_ETCD_TIMEOUT_MS: '1000',
-        CACHE_RESYNC_BASE_MS: '50',
-        CACHE_RESYNC_MAX_MS: '1000',
-        ...env,
-      }, { readyTimeoutMs: 60_000 }),
+      spawnApp(
+        {
+          MODULES: 'cache',
+          ETCD_URL: etcdUrl,
+          CACHE_KEY_PREFIX: prefix,
+          CACHE_ETCD_TIMEOUT_MS: '1000',
+          CACHE_RESYNC_BASE_MS: '50',
+          CACHE_RESYNC_MAX_MS: '1000',
+          ...env,
+        },
+        { readyTimeoutMs: 60_000 },
+      ),
     ),
   );
 }
 
 /** The key's URL, as the HTTP API reads it (docs/cache.md): each `/`-separated segment percent-encoded. */
-export const configUrl = (app: { url: string }, key: string, query = '') =>
-  `${app.url}/config/${key.split('/').map(encodeURIComponent).join('/')}${query}`;
+export const configUrl = (app: { url: string }, key: string, query = '') => `${app.url}/config/${key.split('/').map(encodeURIComponent).join('/')}${query}`;
 
 /** A cached read: the body text (undefined on 404) and whether the instance flagged it stale. */
 export async function cachedRead(app: { url: string }, key: string): Promise<{ text: string | undefined; stale: boolean }> {

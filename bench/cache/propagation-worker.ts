@@ -23,20 +23,22 @@ const flush = () => {
   batch = [];
 };
 
-const watchers = await Promise.all(Array.from({ length: count }, async (_, i) => {
-  const client = new Etcd3({ hosts: url, dialTimeout: 5000 });
-  // create() resolves once etcd has acknowledged the watch: from then on no write is missed.
-  const watcher = await client.watch().inRange(Range.prefix(prefix)).create();
-  watcher.on('data', (res) => {
-    const at = now();
-    for (const ev of res.events) {
-      if (ev.type !== 'Put' || !ev.kv.key.subarray(0, measured.length).equals(measured)) continue;
-      if (batch.length === 0) setImmediate(flush);
-      batch.push([first + i, ev.kv.key.subarray(prefix.length).toString('utf8'), at]);
-    }
-  });
-  return { client, watcher };
-}));
+const watchers = await Promise.all(
+  Array.from({ length: count }, async (_, i) => {
+    const client = new Etcd3({ hosts: url, dialTimeout: 5000 });
+    // create() resolves once etcd has acknowledged the watch: from then on no write is missed.
+    const watcher = await client.watch().inRange(Range.prefix(prefix)).create();
+    watcher.on('data', (res) => {
+      const at = now();
+      for (const ev of res.events) {
+        if (ev.type !== 'Put' || !ev.kv.key.subarray(0, measured.length).equals(measured)) continue;
+        if (batch.length === 0) setImmediate(flush);
+        batch.push([first + i, ev.kv.key.subarray(prefix.length).toString('utf8'), at]);
+      }
+    });
+    return { client, watcher };
+  }),
+);
 process.send!({ type: 'ready' });
 
 process.on('message', async (msg: { type: string }) => {

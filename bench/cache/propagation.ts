@@ -57,24 +57,32 @@ export async function measurePropagation(o: PropagationOptions): Promise<Propaga
   const per = Math.ceil(o.informers / o.workers);
   try {
     const ready: Promise<void>[] = [];
-    for (let w = 0, first = 0; first < o.informers; w++, first += per) {
+    for (let first = 0; first < o.informers; first += per) {
       const child = fork(WORKER, [], {
         execArgv: ['--import', 'tsx'],
-        env: { ...process.env, ETCD_URL: o.etcdUrl, CACHE_KEY_PREFIX: o.prefix, INFORMERS: String(Math.min(per, o.informers - first)), FIRST_INFORMER: String(first) },
+        env: {
+          ...process.env,
+          ETCD_URL: o.etcdUrl,
+          CACHE_KEY_PREFIX: o.prefix,
+          INFORMERS: String(Math.min(per, o.informers - first)),
+          FIRST_INFORMER: String(first),
+        },
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       });
       children.push(child);
-      ready.push(new Promise((resolve, reject) => {
-        child.on('message', (m: { type: string; seen?: Array<[number, string, number]> }) => {
-          if (m.type === 'ready') resolve();
-          for (const [, key, t] of m.seen ?? []) {
-            const list = seen.get(key);
-            if (list) list.push(t);
-            else seen.set(key, [t]);
-          }
-        });
-        child.once('exit', (code) => reject(new Error(`propagation worker exited with ${code}`)));
-      }));
+      ready.push(
+        new Promise((resolve, reject) => {
+          child.on('message', (m: { type: string; seen?: Array<[number, string, number]> }) => {
+            if (m.type === 'ready') resolve();
+            for (const [, key, t] of m.seen ?? []) {
+              const list = seen.get(key);
+              if (list) list.push(t);
+              else seen.set(key, [t]);
+            }
+          });
+          child.once('exit', (code) => reject(new Error(`propagation worker exited with ${code}`)));
+        }),
+      );
     }
     await Promise.all(ready);
     o.log?.(`propagation: ${o.informers} watchers live in ${children.length} processes; ${o.writes} writes …`);
@@ -118,11 +126,19 @@ export async function measurePropagation(o: PropagationOptions): Promise<Propaga
       put: percentiles(writes.map((w) => w.acked - w.sent)),
     };
   } finally {
-    await Promise.all(children.map((c) => new Promise<void>((resolve) => {
-      if (c.exitCode !== null || c.signalCode !== null) return resolve();
-      const timer = setTimeout(() => c.kill('SIGKILL'), 5000);
-      c.once('exit', () => { clearTimeout(timer); resolve(); });
-      c.send({ type: 'stop' });
-    })));
+    await Promise.all(
+      children.map(
+        (c) =>
+          new Promise<void>((resolve) => {
+            if (c.exitCode !== null || c.signalCode !== null) return resolve();
+            const timer = setTimeout(() => c.kill('SIGKILL'), 5000);
+            c.once('exit', () => {
+              clearTimeout(timer);
+              resolve();
+            });
+            c.send({ type: 'stop' });
+          }),
+      ),
+    );
   }
 }

@@ -32,19 +32,29 @@ export interface DriverOutput {
   p99: number;
 }
 
-const STATIC = { path: '/events/snow-reports', traceId: '9b2f4c1e-0000-4000-8000-000000000001', body: { device_id: 'device-0001', resort_id: 'resort-01', depth: 120, timestamp: '2026-11-30T08:00:00.000Z' } };
+const STATIC = {
+  path: '/events/snow-reports',
+  traceId: '9b2f4c1e-0000-4000-8000-000000000001',
+  body: { device_id: 'device-0001', resort_id: 'resort-01', depth: 120, timestamp: '2026-11-30T08:00:00.000Z' },
+};
 
 type Counts = Omit<DriverOutput, 'cpuUs' | 'totalCpuUs' | 'elapsedMs'>;
 
 async function ours(input: DriverInput, durationSec: number): Promise<Counts> {
   const r = await runLoad({
-    url: input.url, connections: input.connections, durationMs: durationSec * 1000, progress: false,
-    step: input.request === 'static'
-      ? async (vu) => { await vu.client.post(STATIC.path, STATIC.body, { step: 'post', headers: { 'x-trace-id': STATIC.traceId }, expect: 201 }); }
-      : async (vu) => {
-        const q = ingestRequest(vu.random);
-        await vu.client.post(q.path, q.body, { step: q.step, headers: { 'x-trace-id': q.traceId }, expect: 201 });
-      },
+    url: input.url,
+    connections: input.connections,
+    durationMs: durationSec * 1000,
+    progress: false,
+    step:
+      input.request === 'static'
+        ? async (vu) => {
+            await vu.client.post(STATIC.path, STATIC.body, { step: 'post', headers: { 'x-trace-id': STATIC.traceId }, expect: 201 });
+          }
+        : async (vu) => {
+            const q = ingestRequest(vu.random);
+            await vu.client.post(q.path, q.body, { step: q.step, headers: { 'x-trace-id': q.traceId }, expect: 201 });
+          },
   });
   return { requests: r.requests, ok: r.ok, p50: r.latency.p50, p99: r.latency.p99 };
 }
@@ -53,29 +63,35 @@ async function cannon(input: DriverInput, durationSec: number): Promise<Counts> 
   const random = createRandom();
   const headers = { accept: 'application/json', 'content-type': 'application/json' };
   const result = await autocannon({
-    url: input.url, connections: input.connections, duration: durationSec, method: 'POST',
+    url: input.url,
+    connections: input.connections,
+    duration: durationSec,
+    method: 'POST',
     ...(input.request === 'static'
       ? { path: STATIC.path, headers: { ...headers, 'x-trace-id': STATIC.traceId }, body: JSON.stringify(STATIC.body) }
       : {
-        requests: [{
-          method: 'POST',
-          setupRequest: (req) => {
-            const q = ingestRequest(random);
-            return { ...req, path: q.path, headers: { ...headers, 'x-trace-id': q.traceId }, body: JSON.stringify(q.body) };
-          },
-        }],
-      }),
+          requests: [
+            {
+              method: 'POST',
+              setupRequest: (req) => {
+                const q = ingestRequest(random);
+                return { ...req, path: q.path, headers: { ...headers, 'x-trace-id': q.traceId }, body: JSON.stringify(q.body) };
+              },
+            },
+          ],
+        }),
   });
   return { requests: result.requests.total, ok: result.statusCodeStats['201']?.count ?? 0, p50: result.latency.p50, p99: result.latency.p99 };
 }
 
 async function requestLoad(input: DriverInput, durationSec: number): Promise<Counts> {
-  const next = input.request === 'static'
-    ? (): OneRequest => ({ step: 'post', method: 'POST', path: STATIC.path, headers: { 'x-trace-id': STATIC.traceId }, body: STATIC.body, expect: 201 })
-    : (random: Random): OneRequest => {
-      const q = ingestRequest(random);
-      return { step: q.step, method: 'POST', path: q.path, headers: { 'x-trace-id': q.traceId }, body: q.body, expect: 201 };
-    };
+  const next =
+    input.request === 'static'
+      ? (): OneRequest => ({ step: 'post', method: 'POST', path: STATIC.path, headers: { 'x-trace-id': STATIC.traceId }, body: STATIC.body, expect: 201 })
+      : (random: Random): OneRequest => {
+          const q = ingestRequest(random);
+          return { step: q.step, method: 'POST', path: q.path, headers: { 'x-trace-id': q.traceId }, body: q.body, expect: 201 };
+        };
   const r = await runRequests({ url: input.url, connections: input.connections, durationMs: durationSec * 1000, next });
   return { requests: r.requests, ok: r.ok, p50: r.latency.p50, p99: r.latency.p99 };
 }

@@ -12,7 +12,9 @@ let hits = 0;
 before(async () => {
   server = http.createServer((req, res) => {
     let body = '';
-    req.on('data', (c) => { body += c; });
+    req.on('data', (c) => {
+      body += c;
+    });
     req.on('end', () => {
       hits++;
       const send = (status: number, payload: unknown) => {
@@ -36,13 +38,20 @@ test('every answer is counted under its step; a wrong status and a failed check 
   hits = 0;
   let n = 0;
   const r = await runRequests({
-    url, connections: 4, durationMs: 500,
+    url,
+    connections: 4,
+    durationMs: 500,
     next: (random) => {
       const i = n++;
       if (i % 10 === 9) return { step: 'fail', method: 'GET', path: '/fail', expect: 200 };
       const trace = random.uuid();
       return {
-        step: i % 2 ? 'odd' : 'even', method: 'POST', path: '/items', body: { i }, headers: { 'x-trace-id': trace }, expect: 201,
+        step: i % 2 ? 'odd' : 'even',
+        method: 'POST',
+        path: '/items',
+        body: { i },
+        headers: { 'x-trace-id': trace },
+        expect: 201,
         verify: (body) => ((body as { trace: string }).trace === trace && i % 10 !== 4 ? undefined : `check failed for ${i}`),
       };
     },

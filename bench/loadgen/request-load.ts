@@ -51,21 +51,23 @@ export async function runRequests(opts: RequestLoadOptions): Promise<LoadResult>
     connections: Math.max(1, Math.floor(opts.connections)),
     duration: opts.durationMs / 1000,
     timeout: (opts.timeoutMs ?? 30_000) / 1000,
-    requests: [{
-      setupRequest: (req, context) => {
-        const r = opts.next(random);
-        context.request = r;
-        const headers: Record<string, string> = { accept: 'application/json', ...r.headers };
-        if (r.body !== undefined) headers['content-type'] = 'application/json';
-        return { ...req, method: r.method, path: r.path, headers, body: r.body === undefined ? undefined : JSON.stringify(r.body) };
+    requests: [
+      {
+        setupRequest: (req, context) => {
+          const r = opts.next(random);
+          context.request = r;
+          const headers: Record<string, string> = { accept: 'application/json', ...r.headers };
+          if (r.body !== undefined) headers['content-type'] = 'application/json';
+          return { ...req, method: r.method, path: r.path, headers, body: r.body === undefined ? undefined : JSON.stringify(r.body) };
+        },
+        onResponse: (status, text, context) => {
+          const r = context.request as OneRequest;
+          const body = parse(text);
+          const ok = status === (r.expect ?? 200);
+          answered = { step: r.step, status, ok, body, problem: ok && r.verify ? r.verify(body) : undefined };
+        },
       },
-      onResponse: (status, text, context) => {
-        const r = context.request as OneRequest;
-        const body = parse(text);
-        const ok = status === (r.expect ?? 200);
-        answered = { step: r.step, status, ok, body, problem: ok && r.verify ? r.verify(body) : undefined };
-      },
-    }],
+    ],
   });
   instance.on('response', (_client: unknown, _status: number, _bytes: number, latencyMs: number) => {
     const a = answered;

@@ -36,16 +36,24 @@ function componentOf(f: Frame): { c: Component; strong: boolean } | undefined {
   if (/^(@koa\/router|path-to-regexp|kernel\/http\/matcher)/.test(u)) return { c: ROUTER, strong: true };
   if (/^(zod|kernel\/http\/text)/.test(u) || (u.startsWith('kernel/http/route') && n === 'validate')) return { c: VALIDATION, strong: true };
   if (/^(pino|sonic-boom|thread-stream|kernel\/logger)/.test(u) || n === 'requestLog') return { c: LOGGING, strong: true };
-  if (u.startsWith('kernel/http/body') || n === 'parse' && !u) return { c: BODY, strong: true };
+  if (u.startsWith('kernel/http/body') || (n === 'parse' && !u)) return { c: BODY, strong: true };
   if (/^(better-sqlite3|kysely|db\/|modules\/events\/store)/.test(u)) return { c: SQLITE, strong: true };
-  if (u.startsWith('kernel/http/request-id') || n === 'requestId' || n === 'randomUUID' || u.includes('internal/crypto/random')) return { c: REQID, strong: true };
+  if (u.startsWith('kernel/http/request-id') || n === 'requestId' || n === 'randomUUID' || u.includes('internal/crypto/random'))
+    return { c: REQID, strong: true };
   if (u.startsWith('koa/lib/application') && n === 'respond') return { c: RESPONSE, strong: true };
   if (n === 'stringify' && !u) return { c: RESPONSE, strong: true };
-  if (/^(koa\/|koa-compose|delegates|on-finished|ee-first|statuses|content-type|mime-types|type-is|cache-content-type|vary|encodeurl|escape-html|destroy|http-errors|only|fresh|accepts|negotiator|parseurl|qs|querystring)/.test(u)) return { c: KOA, strong: true };
+  if (
+    /^(koa\/|koa-compose|delegates|on-finished|ee-first|statuses|content-type|mime-types|type-is|cache-content-type|vary|encodeurl|escape-html|destroy|http-errors|only|fresh|accepts|negotiator|parseurl|qs|querystring)/.test(
+      u,
+    )
+  )
+    return { c: KOA, strong: true };
   if (u.startsWith('kernel/http/') || u.startsWith('kernel/errors')) return { c: KERNEL, strong: true };
   if (u.startsWith('modules/')) return { c: HANDLER, strong: true };
-  if (/^node:(_http_outgoing|internal\/http)/.test(u) || (u === 'node:_http_server' && /writeHead|_implicitHeader|ServerResponse/.test(n))) return { c: RESPONSE, strong: false };
-  if (/^node:(net|_http_server|_http_common|_http_incoming|internal\/stream_base_commons|internal\/timers|internal\/streams\/writable|stream)/.test(u)) return { c: SOCKET, strong: false };
+  if (/^node:(_http_outgoing|internal\/http)/.test(u) || (u === 'node:_http_server' && /writeHead|_implicitHeader|ServerResponse/.test(n)))
+    return { c: RESPONSE, strong: false };
+  if (/^node:(net|_http_server|_http_common|_http_incoming|internal\/stream_base_commons|internal\/timers|internal\/streams\/writable|stream)/.test(u))
+    return { c: SOCKET, strong: false };
   if (n === 'writev' || n === 'writeUtf8String' || n === 'writeLatin1String' || n === 'writeBuffer') return { c: RESPONSE, strong: false };
   return undefined;
 }

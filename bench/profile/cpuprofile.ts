@@ -62,7 +62,7 @@ export function shortUrl(url: string): string {
   return url.replace(/^file:\/\//, '');
 }
 
-const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const escapeXml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 interface TreeNode {
   label: string;
@@ -107,13 +107,14 @@ export function flameGraphSvg(stacks: Stack[], title: string, colour: (f: Frame)
     const y = height - 10 - (d + 1) * rowH;
     const pct = ((us / root.us) * 100).toFixed(2);
     const chars = Math.floor((w - 4) / 6.5);
-    const text = chars >= 3 ? `<text x="${(x + 2).toFixed(1)}" y="${y + 12}">${escape(label.length > chars ? `${label.slice(0, chars - 1)}…` : label)}</text>` : '';
-    return `<g><title>${escape(label)} — ${(us / 1000).toFixed(1)} ms, ${pct} %</title><rect x="${x.toFixed(1)}" y="${y}" width="${Math.max(w - 0.5, 0.1).toFixed(1)}" height="${rowH - 1}" fill="${fill}"/>${text}</g>`;
+    const text =
+      chars >= 3 ? `<text x="${(x + 2).toFixed(1)}" y="${y + 12}">${escapeXml(label.length > chars ? `${label.slice(0, chars - 1)}…` : label)}</text>` : '';
+    return `<g><title>${escapeXml(label)} — ${(us / 1000).toFixed(1)} ms, ${pct} %</title><rect x="${x.toFixed(1)}" y="${y}" width="${Math.max(w - 0.5, 0.1).toFixed(1)}" height="${rowH - 1}" fill="${fill}"/>${text}</g>`;
   });
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="monospace" font-size="11">`,
     `<rect width="100%" height="100%" fill="#fff"/>`,
-    `<text x="4" y="16" font-size="13">${escape(title)} (${(root.us / 1000).toFixed(0)} ms sampled, idle excluded; hover a frame for its time)</text>`,
+    `<text x="4" y="16" font-size="13">${escapeXml(title)} (${(root.us / 1000).toFixed(0)} ms sampled, idle excluded; hover a frame for its time)</text>`,
     ...body,
     '</svg>',
   ].join('\n');

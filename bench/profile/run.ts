@@ -17,23 +17,44 @@ const flag = (name: string, fallback: string) => {
 };
 const name = args[0] as TargetName;
 if (!name || !(name in TARGETS)) {
-  process.stderr.write(`usage: tsx bench/profile/run.ts <${Object.keys(TARGETS).join('|')}> [--seconds 10] [--connections 200] [--out DIR] [--svg FILE] [--top COMPONENT] [--checkout DIR]\n`);
+  process.stderr.write(
+    `usage: tsx bench/profile/run.ts <${Object.keys(TARGETS).join('|')}> [--seconds 10] [--connections 200] [--out DIR] [--svg FILE] [--top COMPONENT] [--checkout DIR]\n`,
+  );
   process.exit(2);
 }
 /** bench/baselines/koa-baseline.ts as spawnBaseline starts it, with the profiler's environment added. */
 async function baseline(kind: string, env: Record<string, string>): Promise<ServerProcess> {
   const port = await freePort();
   const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/baselines/koa-baseline.ts')], {
-    cwd: ROOT, env: { PATH: process.env.PATH ?? '', BASELINE: kind, PORT: String(port), DATA_DIR: tempDir(), BASELINE_BODY: JSON.stringify(VALUE), ...env }, stdio: 'inherit',
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', BASELINE: kind, PORT: String(port), DATA_DIR: tempDir(), BASELINE_BODY: JSON.stringify(VALUE), ...env },
+    stdio: 'inherit',
   });
   const url = `http://127.0.0.1:${port}`;
-  while (!(await fetch(`${url}/readyz`).then((r) => r.ok, () => false))) await new Promise((r) => setTimeout(r, 100));
+  while (
+    !(await fetch(`${url}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    ))
+  )
+    await new Promise((r) => setTimeout(r, 100));
   const exited = new Promise<number | null>((resolve) => proc.once('exit', resolve));
   const stop = async () => {
     proc.kill('SIGTERM');
     return exited;
   };
-  return { name: `bare koa ${kind}`, url, port, pid: proc.pid!, dataDir: '', output: () => '', count: () => 0, cpuMs: () => cpuMsOf(proc.pid!), stop, kill: async () => void (await stop()) };
+  return {
+    name: `bare koa ${kind}`,
+    url,
+    port,
+    pid: proc.pid!,
+    dataDir: '',
+    output: () => '',
+    count: () => 0,
+    cpuMs: () => cpuMsOf(proc.pid!),
+    stop,
+    kill: async () => void (await stop()),
+  };
 }
 const seconds = Number(flag('seconds', '10'));
 const connections = Number(flag('connections', name === 'events-post' ? '200' : '50'));
@@ -50,7 +71,10 @@ if (!from) {
   const etcd = name === 'cache-get' ? await startEtcd() : undefined;
   const preload = new URL('./preload.mjs', import.meta.url).pathname;
   const profiled = { NODE_OPTIONS: `--import=${preload}`, PROFILE_DIR: out };
-  const server = name === 'noop' || name === 'constant' ? await baseline(name === 'noop' ? 'noop-post' : 'constant-get', profiled) : await target.start(etcd?.url, profiled, flag('checkout', '') || undefined);
+  const server =
+    name === 'noop' || name === 'constant'
+      ? await baseline(name === 'noop' ? 'noop-post' : 'constant-get', profiled)
+      : await target.start(etcd?.url, profiled, flag('checkout', '') || undefined);
   try {
     await target.seed?.(server.url);
     await measure(`${target.label} warm-up`, [server], target.load, { connections, durationSec: 2, warmupSec: 0, flags: {} }, io);
@@ -65,7 +89,12 @@ if (!from) {
   }
 }
 // The profile covers the measured run and shutdown (a few ms), so CPU ÷ requests is per request.
-const file = from || readdirSync(out).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(out, f)).pop();
+const file =
+  from ||
+  readdirSync(out)
+    .filter((f) => f.endsWith('.cpuprofile'))
+    .map((f) => join(out, f))
+    .pop();
 if (!file) throw new Error(`no .cpuprofile in ${out}`);
 const stacks = readStacks(file);
 const total = stacks.reduce((s, x) => s + x.us, 0);
@@ -85,7 +114,10 @@ if (top) {
   for (const s of stacks) {
     if (!componentOfStack(s.frames).startsWith(top)) continue;
     const f = s.frames[s.frames.length - 1];
-    const k = `${f.name} ${shortUrl(f.url)}:${f.line} < ${s.frames.slice(-4, -1).map((x) => x.name).join(' < ')}`;
+    const k = `${f.name} ${shortUrl(f.url)}:${f.line} < ${s.frames
+      .slice(-4, -1)
+      .map((x) => x.name)
+      .join(' < ')}`;
     self.set(k, (self.get(k) ?? 0) + s.us);
   }
   for (const [k, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 25)) io.log(`${(us / requests).toFixed(2)} µs  ${k}`);

@@ -6,7 +6,18 @@ import { SMTPServer } from 'smtp-server';
 import { breakdown, componentOfStack } from '../profile/components.ts';
 import { readStacks, shortUrl } from '../profile/cpuprofile.ts';
 import type { VirtualUser } from '../load.ts';
-import { check, defineScenario, measure, median, ratio, type BenchIO, type BenchOptions, type CheckResult, type RatioResult, type RunRecord } from '../scenario.ts';
+import {
+  check,
+  defineScenario,
+  measure,
+  median,
+  ratio,
+  type BenchIO,
+  type BenchOptions,
+  type CheckResult,
+  type RatioResult,
+  type RunRecord,
+} from '../scenario.ts';
 import { freePort, spawnBaseline, spawnCantons, stopServers, type ServerProcess } from '../servers.ts';
 
 const TARGET_RATIO = 0.7;
@@ -15,15 +26,26 @@ const INGEST_BENCHMARKS = 40;
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
 async function call(base: string, method: string, path: string, body?: unknown): Promise<any> {
-  const res = await fetch(base + path, { method, headers: body === undefined ? {} : JSON_HEADERS, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(base + path, {
+    method,
+    headers: body === undefined ? {} : JSON_HEADERS,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   const text = await res.text();
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 300)}`);
   return path.endsWith('.csv') ? text : JSON.parse(text);
 }
 
 const startBody = (url: string, name: string, count: number, extra: Record<string, unknown> = {}) => ({
-  name, benchmark_type: 'latency', target_infra: 'bench', target_url: url, target_eigen_platform_version: 'bench',
-  username: 'bench', password: 'bench-password', documents: { count, size_bytes: 256 }, ...extra,
+  name,
+  benchmark_type: 'latency',
+  target_infra: 'bench',
+  target_url: url,
+  target_eigen_platform_version: 'bench',
+  username: 'bench',
+  password: 'bench-password',
+  documents: { count, size_bytes: 256 },
+  ...extra,
 });
 
 async function untilEnded(base: string, ids: string[], timeoutMs: number): Promise<any[]> {
@@ -47,7 +69,10 @@ async function smtpSink(): Promise<{ url: string; mails: string[]; close(): Prom
     onData(stream, _session, done) {
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => (mails.push(Buffer.concat(chunks).toString('utf8')), done()));
+      stream.on('end', () => {
+        mails.push(Buffer.concat(chunks).toString('utf8'));
+        done();
+      });
     },
   });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', () => resolve()));
@@ -67,7 +92,12 @@ function callbackLoad(targets: Array<{ project: string; host: string }>, documen
       const i = next++;
       const t = targets[i % targets.length];
       const doc = 1 + (Math.floor(i / targets.length) % (documents - 1));
-      const body = { document_name: `doc${String(doc + 1).padStart(String(documents).length, '0')}.txt`, eigen_document_id: String(i), eigen_project_id: t.project, benchmark_host_name: t.host };
+      const body = {
+        document_name: `doc${String(doc + 1).padStart(String(documents).length, '0')}.txt`,
+        eigen_document_id: String(i),
+        eigen_project_id: t.project,
+        benchmark_host_name: t.host,
+      };
       const now = Date.now() / 1000;
       await vu.client.post('/api/v1/benchmarks/documents/', { ...body, start_time: now, end_time: null }, { step: 'callback', expect: 202 });
       await vu.client.post('/api/v1/benchmarks/documents/', { ...body, start_time: null, end_time: now + 0.001 }, { step: 'callback', expect: 202 });
@@ -91,13 +121,17 @@ async function batchStats(base: string): Promise<string | undefined> {
  * measured run to its exit; then its sampled CPU by component per ok callback, and the top leaf frames of ours.
  */
 function profileNotes(dir: string, okCount: number, cpuUsPerOk: number | null, label: string): string[] {
-  const file = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(dir, f)).pop();
+  const file = readdirSync(dir)
+    .filter((f) => f.endsWith('.cpuprofile'))
+    .map((f) => join(dir, f))
+    .pop();
   if (!file || okCount === 0) return [`${label}: no profile in ${dir}`];
   const stacks = readStacks(file);
   const total = stacks.reduce((sum, x) => sum + x.us, 0);
   const scale = (us: number) => (cpuUsPerOk === null ? '' : ` ≈ ${((us / total) * cpuUsPerOk).toFixed(1)} µs CPU`);
   const out = [`${label}: profile ${file}, ${(total / okCount).toFixed(1)} µs sampled per ok callback; by component (share, ≈ CPU per callback):`];
-  for (const [c, us] of [...breakdown(stacks)].sort((a, b) => b[1] - a[1])) if (us / total >= 0.005) out.push(`    ${c}: ${((us / total) * 100).toFixed(1)} %${scale(us)}`);
+  for (const [c, us] of [...breakdown(stacks)].sort((a, b) => b[1] - a[1]))
+    if (us / total >= 0.005) out.push(`    ${c}: ${((us / total) * 100).toFixed(1)} %${scale(us)}`);
   const self = new Map<string, number>();
   for (const st of stacks) {
     const c = componentOfStack(st.frames);
@@ -111,7 +145,11 @@ function profileNotes(dir: string, okCount: number, cpuUsPerOk: number | null, l
   return out;
 }
 
-async function ingestion(opts: BenchOptions, io: BenchIO, rounds: number): Promise<{ runs: RunRecord[]; ratios: RatioResult[]; checks: CheckResult[]; notes: string[] }> {
+async function ingestion(
+  opts: BenchOptions,
+  io: BenchIO,
+  rounds: number,
+): Promise<{ runs: RunRecord[]; ratios: RatioResult[]; checks: CheckResult[]; notes: string[] }> {
   const notes: string[] = [];
   const cantons: RunRecord[] = [];
   const bare: RunRecord[] = [];
@@ -121,12 +159,23 @@ async function ingestion(opts: BenchOptions, io: BenchIO, rounds: number): Promi
     // The target never calls back (the load generator does), and nothing times out during the run.
     const profileDir = typeof opts.flags.profile === 'string' ? join(opts.flags.profile, `round-${round}`) : undefined;
     if (profileDir) mkdirSync(profileDir, { recursive: true });
-    const profiled: Record<string, string> = profileDir ? { NODE_OPTIONS: `--import=${new URL('../profile/preload.mjs', import.meta.url).pathname}`, PROFILE_DIR: profileDir } : {};
-    const servers: ServerProcess[] = [await spawnCantons({ MODULES: 'benchmark', BENCHMARK_TARGET_FAULT_SILENT: '1', BENCHMARK_TIMEOUT_SECONDS: '3600', ...profiled }, { name: 'cantons benchmark' })];
+    const profiled: Record<string, string> = profileDir
+      ? { NODE_OPTIONS: `--import=${new URL('../profile/preload.mjs', import.meta.url).pathname}`, PROFILE_DIR: profileDir }
+      : {};
+    const servers: ServerProcess[] = [
+      await spawnCantons(
+        { MODULES: 'benchmark', BENCHMARK_TARGET_FAULT_SILENT: '1', BENCHMARK_TIMEOUT_SECONDS: '3600', ...profiled },
+        { name: 'cantons benchmark' },
+      ),
+    ];
     let measured: RunRecord | undefined;
     try {
       const base = servers[0].url;
-      const ids = await Promise.all(Array.from({ length: INGEST_BENCHMARKS }, (_, i) => call(base, 'POST', '/api/v1/benchmarks/start', startBody(`${base}/target`, `ingest ${i}`, 1000)).then((r) => r.benchmark_id as string)));
+      const ids = await Promise.all(
+        Array.from({ length: INGEST_BENCHMARKS }, (_, i) =>
+          call(base, 'POST', '/api/v1/benchmarks/start', startBody(`${base}/target`, `ingest ${i}`, 1000)).then((r) => r.benchmark_id as string),
+        ),
+      );
       const deadline = Date.now() + 120_000;
       let views: any[] = [];
       while (Date.now() < deadline) {
@@ -148,11 +197,27 @@ async function ingestion(opts: BenchOptions, io: BenchIO, rounds: number): Promi
       await stopServers(...servers);
     }
     // The profile spans the warm-up too, so its callbacks count in the sampled µs per callback.
-    if (profileDir && measured) notes.push(...profileNotes(profileDir, measured.ok + measured.warmup.ok, measured.serverCpuUsPerOk, `cantons callbacks${suffix}`));
+    if (profileDir && measured)
+      notes.push(...profileNotes(profileDir, measured.ok + measured.warmup.ok, measured.serverCpuUsPerOk, `cantons callbacks${suffix}`));
     const noop = await spawnBaseline('noop-post');
     try {
       io.log(`callback ingestion${suffix}: bare koa …`);
-      bare.push(await measure(`bare koa POST${suffix}`, [noop], { step: async (vu) => void (await vu.client.post('/api/v1/benchmarks/documents/', { document_name: 'doc1.txt', start_time: Date.now() / 1000 }, { step: 'callback', expect: 201 })) }, opts, io));
+      bare.push(
+        await measure(
+          `bare koa POST${suffix}`,
+          [noop],
+          {
+            step: async (vu) =>
+              void (await vu.client.post(
+                '/api/v1/benchmarks/documents/',
+                { document_name: 'doc1.txt', start_time: Date.now() / 1000 },
+                { step: 'callback', expect: 201 },
+              )),
+          },
+          opts,
+          io,
+        ),
+      );
     } finally {
       await stopServers(noop);
     }
@@ -164,12 +229,19 @@ async function concurrent(io: BenchIO, count: number, documents: number) {
   const smtp = await smtpSink();
   const checks: CheckResult[] = [];
   const notes: string[] = [];
-  const server = await spawnCantons({ MODULES: 'benchmark', BENCHMARK_TARGET_DELAY_MS: '0', BENCHMARK_TARGET_CONCURRENCY: '64', SMTP_URL: smtp.url, BENCHMARK_NOTIFY_TO: 'bench@example.com' }, { name: 'cantons benchmark' });
+  const server = await spawnCantons(
+    { MODULES: 'benchmark', BENCHMARK_TARGET_DELAY_MS: '0', BENCHMARK_TARGET_CONCURRENCY: '64', SMTP_URL: smtp.url, BENCHMARK_NOTIFY_TO: 'bench@example.com' },
+    { name: 'cantons benchmark' },
+  );
   try {
     const base = server.url;
     io.log(`${count} concurrent benchmarks × ${documents} documents …`);
     const t0 = Date.now();
-    const ids = await Promise.all(Array.from({ length: count }, (_, i) => call(base, 'POST', '/api/v1/benchmarks/start', startBody(`${base}/target`, `concurrent ${i}`, documents)).then((r) => r.benchmark_id as string)));
+    const ids = await Promise.all(
+      Array.from({ length: count }, (_, i) =>
+        call(base, 'POST', '/api/v1/benchmarks/start', startBody(`${base}/target`, `concurrent ${i}`, documents)).then((r) => r.benchmark_id as string),
+      ),
+    );
     const views = await untilEnded(base, ids, 300_000);
     const wallMs = Date.now() - t0;
     // From the last callback (the newest end_time) to the report (finished_at), per benchmark.
@@ -177,7 +249,7 @@ async function concurrent(io: BenchIO, count: number, documents: number) {
     let lost = 0;
     let duplicated = 0;
     for (const v of views) {
-      const rows = (await call(base, 'GET', `/api/v1/benchmarks/${v.benchmark_id}/report.csv`) as string).trimEnd().split('\r\n').slice(1);
+      const rows = ((await call(base, 'GET', `/api/v1/benchmarks/${v.benchmark_id}/report.csv`)) as string).trimEnd().split('\r\n').slice(1);
       const names = rows.map((r) => r.split(',')[4]);
       duplicated += names.length - new Set(names).size;
       lost += documents - rows.filter((r) => !r.endsWith(',')).length;
@@ -185,7 +257,16 @@ async function concurrent(io: BenchIO, count: number, documents: number) {
     const emailDeadline = Date.now() + 30_000;
     while (smtp.mails.length < count && Date.now() < emailDeadline) await new Promise((r) => setTimeout(r, 50));
     await new Promise((r) => setTimeout(r, 1000));
-    checks.push(check(`${count} benchmarks completed`, views.every((v) => v.status === 'completed'), views.map((v) => v.status).filter((s) => s !== 'completed').join(', ') || 'all completed'));
+    checks.push(
+      check(
+        `${count} benchmarks completed`,
+        views.every((v) => v.status === 'completed'),
+        views
+          .map((v) => v.status)
+          .filter((s) => s !== 'completed')
+          .join(', ') || 'all completed',
+      ),
+    );
     checks.push(check('zero lost documents', lost === 0, `${lost} of ${count * documents} without both times`));
     checks.push(check('zero duplicated documents', duplicated === 0, `${duplicated} duplicate rows`));
     checks.push(check(`exactly ${count} emails`, smtp.mails.length === count, `${smtp.mails.length} emails`));
@@ -230,7 +311,8 @@ async function run(opts: BenchOptions, io: BenchIO) {
 
 export default defineScenario({
   name: 'benchmark',
-  description: 'benchmark module: target callback ingestion vs a bare Koa POST (--rounds N, default 3), then --benchmarks 20 concurrent benchmarks × --documents 100 on the built-in target with zero delay, to 20 emails; --only ingest,concurrent; --profile DIR (a V8 CPU profile of each cantons ingestion server, by component)',
+  description:
+    'benchmark module: target callback ingestion vs a bare Koa POST (--rounds N, default 3), then --benchmarks 20 concurrent benchmarks × --documents 100 on the built-in target with zero delay, to 20 emails; --only ingest,concurrent; --profile DIR (a V8 CPU profile of each cantons ingestion server, by component)',
   defaults: { connections: 200, durationSec: 10 },
   flags: {
     only: { type: 'string', description: 'parts to run, of ingest,concurrent (default both)' },

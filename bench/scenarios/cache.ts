@@ -60,7 +60,17 @@ function originalTable(run: RunRecord, mismatches: Record<string, number>): stri
     if (!s) continue;
     const [type, path] = [name.slice(0, name.indexOf(' ')), name.slice(name.indexOf(' ') + 1)];
     const f = (x: number) => x.toFixed(1);
-    rows.push([type, path, String(s.requests), String(s.errors + (mismatches[name] ?? 0)), f(s.latency.p50), f(s.latency.avg), f(s.latency.min), f(s.latency.max), (s.requests / secs).toFixed(0)]);
+    rows.push([
+      type,
+      path,
+      String(s.requests),
+      String(s.errors + (mismatches[name] ?? 0)),
+      f(s.latency.p50),
+      f(s.latency.avg),
+      f(s.latency.min),
+      f(s.latency.max),
+      (s.requests / secs).toFixed(0),
+    ]);
   }
   return `${run.label}:\n${table(rows)}`;
 }
@@ -200,7 +210,16 @@ async function run(opts: BenchOptions, io: BenchIO) {
         }
         if (only.includes('propagation')) {
           io.log(`propagation: ${informers} watchers …`);
-          const p = await measurePropagation({ etcdUrl: ETCD_URL, prefix, writeUrl: servers[0].url, informers, workers: 4, writes, intervalMs: 10, log: io.log });
+          const p = await measurePropagation({
+            etcdUrl: ETCD_URL,
+            prefix,
+            writeUrl: servers[0].url,
+            informers,
+            workers: 4,
+            writes,
+            intervalMs: 10,
+            log: io.log,
+          });
           notes.push(...propagationNotes(p));
           checks.push(check('propagation: every write reached every watcher', p.missing === 0, `${p.missing} of ${p.writes * p.informers} deliveries missing`));
         }
@@ -248,7 +267,13 @@ async function run(opts: BenchOptions, io: BenchIO) {
             [...hits].map(([t, h]) => `by ${t} ms ${h.seen}/${h.reads} (${((h.seen / h.reads) * 100).toFixed(1)} %)`).join(', ') +
             ` — target p99 < 50 ms: ${at50.seen >= 0.99 * at50.reads ? 'MET' : 'NOT MET'} (≥ 99 % of reads at 50 ms show the write)`,
         );
-        checks.push(check(`propagation across ${count} processes: every sampled read saw the write within 2 s`, missing === 0, `${missing} of ${rounds * SAMPLE} sampled reads never saw the write`));
+        checks.push(
+          check(
+            `propagation across ${count} processes: every sampled read saw the write within 2 s`,
+            missing === 0,
+            `${missing} of ${rounds * SAMPLE} sampled reads never saw the write`,
+          ),
+        );
       } finally {
         await stopServers(...apps);
       }
@@ -258,14 +283,15 @@ async function run(opts: BenchOptions, io: BenchIO) {
   }
   notes.push(
     `closed loop, ${opts.connections} virtual users; the load generator, etcd (fsync on every write) and the instances share this machine's cores`,
-    'writes go through etcd: PUT and DELETE latency is mostly etcd\'s commit (fsync); use_cache=false GETs are linearizable etcd reads',
+    "writes go through etcd: PUT and DELETE latency is mostly etcd's commit (fsync); use_cache=false GETs are linearizable etcd reads",
   );
   return { runs, ratios, checks, notes };
 }
 
 export default defineScenario({
   name: 'cache',
-  description: 'config cache on etcd: the original load test (PUT, 20× GET, DELETE; half cached) on 1 and --instances=4 instances, cached GET ÷ bare Koa constant GET, propagation over --informers=64 watchers and across --processes=64 app processes; --only ratio,one,many,propagation,processes; --etcd-url to use a running etcd',
+  description:
+    'config cache on etcd: the original load test (PUT, 20× GET, DELETE; half cached) on 1 and --instances=4 instances, cached GET ÷ bare Koa constant GET, propagation over --informers=64 watchers and across --processes=64 app processes; --only ratio,one,many,propagation,processes; --etcd-url to use a running etcd',
   defaults: { connections: 50, durationSec: 10 },
   flags: {
     only: { type: 'string', description: 'parts to run, of ratio,one,many,propagation,processes (default all)' },

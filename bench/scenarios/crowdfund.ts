@@ -22,7 +22,23 @@ function makeCerts(dir: string): Certs {
   run('req', '-x509', ...ec, '-days', '1', '-subj', '/CN=bench-ca', '-keyout', join(dir, 'ca.key'), '-out', join(dir, 'ca.crt'));
   run('req', ...ec, '-subj', '/CN=bench', '-keyout', join(dir, 'server.key'), '-out', join(dir, 'server.csr'));
   writeFileSync(join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1\n');
-  run('x509', '-req', '-in', join(dir, 'server.csr'), '-CA', join(dir, 'ca.crt'), '-CAkey', join(dir, 'ca.key'), '-CAcreateserial', '-days', '1', '-extfile', join(dir, 'server.ext'), '-out', join(dir, 'server.crt'));
+  run(
+    'x509',
+    '-req',
+    '-in',
+    join(dir, 'server.csr'),
+    '-CA',
+    join(dir, 'ca.crt'),
+    '-CAkey',
+    join(dir, 'ca.key'),
+    '-CAcreateserial',
+    '-days',
+    '1',
+    '-extfile',
+    join(dir, 'server.ext'),
+    '-out',
+    join(dir, 'server.crt'),
+  );
   return { ca: join(dir, 'ca.crt'), cert: join(dir, 'server.crt'), key: join(dir, 'server.key') };
 }
 
@@ -32,7 +48,9 @@ function threadsClient(port: number, certs: Certs): any {
 }
 
 const unary = (client: any, rpc: string, req: unknown) =>
-  new Promise<any>((resolve, reject) => client[rpc](req, new Metadata(), { deadline: Date.now() + 10_000 }, (err: ServiceError | null, v: any) => (err ? reject(err) : resolve(v))));
+  new Promise<any>((resolve, reject) =>
+    client[rpc](req, new Metadata(), { deadline: Date.now() + 10_000 }, (err: ServiceError | null, v: any) => (err ? reject(err) : resolve(v))),
+  );
 
 /** Closed loop: `connections` calls in flight on one HTTP/2 channel, each followed by the next, for `ms`. */
 async function grpcLoad(label: string, servers: ServerProcess[], call: () => Promise<unknown>, connections: number, ms: number): Promise<RunRecord> {
@@ -45,36 +63,51 @@ async function grpcLoad(label: string, servers: ServerProcess[], call: () => Pro
   const loadAverage = Math.round(os.loadavg()[0] * 100) / 100;
   const t0 = performance.now();
   const end = t0 + ms;
-  await Promise.all(Array.from({ length: connections }, async () => {
-    while (performance.now() < end) {
-      const started = performance.now();
-      try {
-        await call();
-        ok++;
-        histogram.record(performance.now() - started);
-      } catch (err) {
-        errors++;
-        const m = (err as Error).message.slice(0, 120);
-        samples[m] = (samples[m] ?? 0) + 1;
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (performance.now() < end) {
+        const started = performance.now();
+        try {
+          await call();
+          ok++;
+          histogram.record(performance.now() - started);
+        } catch (err) {
+          errors++;
+          const m = (err as Error).message.slice(0, 120);
+          samples[m] = (samples[m] ?? 0) + 1;
+        }
       }
-    }
-  }));
+    }),
+  );
   const elapsedMs = performance.now() - t0;
   const used = servers.map((s, i) => (s.cpuMs() ?? NaN) - (cpu0[i] ?? NaN)).reduce((a, b) => a + b, 0);
   const client = process.cpuUsage(client0);
   const requests = ok + errors;
   return {
-    label, name: label, url: servers[0].url, connections, elapsedMs: Math.round(elapsedMs), iterations: requests, requests, ok,
-    rps: Math.round((requests * 1000) / elapsedMs), okRps: Math.round((ok * 1000) / elapsedMs),
+    label,
+    name: label,
+    url: servers[0].url,
+    connections,
+    elapsedMs: Math.round(elapsedMs),
+    iterations: requests,
+    requests,
+    ok,
+    rps: Math.round((requests * 1000) / elapsedMs),
+    okRps: Math.round((ok * 1000) / elapsedMs),
     statuses: { OK: ok, ...(errors ? { error: errors } : {}) },
     errors: { total: errors, status: errors, status5xx: 0, network: 0, assertion: 0, samples },
-    latency: histogram.summary(), steps: {}, timeline: [],
+    latency: histogram.summary(),
+    steps: {},
+    timeline: [],
     loadgenCpuPercent: Math.round(((client.user + client.system) / 1000 / elapsedMs) * 100),
     loadgenCpuUsPerRequest: requests ? Math.round((client.user + client.system) / requests) : null,
-    cutOff: false, servers: servers.map((s) => s.name),
+    cutOff: false,
+    servers: servers.map((s) => s.name),
     serverCpuPercent: Number.isNaN(used) ? null : Math.round((used / elapsedMs) * 100),
     serverCpuUsPerOk: Number.isNaN(used) || !ok ? null : Math.round((used * 1000) / ok),
-    loadAverage, otherCpuPercent: null, warmup: { requests: 0, ok: 0, errors: 0 },
+    loadAverage,
+    otherCpuPercent: null,
+    warmup: { requests: 0, ok: 0, errors: 0 },
   };
 }
 
@@ -84,8 +117,16 @@ async function spawnBare(certs: Certs, response: unknown, nodeOptions?: string):
   const dir = tempDir('cantons-bare-grpc-');
   writeFileSync(join(dir, 'response.json'), JSON.stringify(response));
   const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/scenarios/crowdfund.ts')], {
-    cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
-    env: { PATH: process.env.PATH, CROWDFUND_BARE_GRPC: join(dir, 'response.json'), PORT: String(port), CERT: certs.cert, KEY: certs.key, ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}) },
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      PATH: process.env.PATH,
+      CROWDFUND_BARE_GRPC: join(dir, 'response.json'),
+      PORT: String(port),
+      CERT: certs.cert,
+      KEY: certs.key,
+      ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
+    },
   });
   let out = '';
   proc.stdout!.on('data', (d) => (out += d));
@@ -95,12 +136,34 @@ async function spawnBare(certs: Certs, response: unknown, nodeOptions?: string):
     proc.stdout!.on('data', () => out.includes('listening') && resolve());
     proc.once('exit', () => reject(new Error(`bare gRPC server exited:\n${out}`)));
   });
-  const stat = () => readFileSync(`/proc/${proc.pid}/stat`, 'utf8').slice(readFileSync(`/proc/${proc.pid}/stat`, 'utf8').lastIndexOf(')') + 2).split(' ');
+  const stat = () =>
+    readFileSync(`/proc/${proc.pid}/stat`, 'utf8')
+      .slice(readFileSync(`/proc/${proc.pid}/stat`, 'utf8').lastIndexOf(')') + 2)
+      .split(' ');
   return {
-    name: 'bare grpc-js constant', url: `grpcs://127.0.0.1:${port}`, port, pid: proc.pid!, dataDir: dir, output: () => out, count: () => 0,
-    cpuMs: () => { try { const f = stat(); return (Number(f[11]) + Number(f[12])) * 10; } catch { return null; } },
-    stop: async () => (proc.kill('SIGTERM'), exited),
-    kill: async () => void (proc.kill('SIGKILL'), await exited),
+    name: 'bare grpc-js constant',
+    url: `grpcs://127.0.0.1:${port}`,
+    port,
+    pid: proc.pid!,
+    dataDir: dir,
+    output: () => out,
+    count: () => 0,
+    cpuMs: () => {
+      try {
+        const f = stat();
+        return (Number(f[11]) + Number(f[12])) * 10;
+      } catch {
+        return null;
+      }
+    },
+    stop: async () => {
+      proc.kill('SIGTERM');
+      return exited;
+    },
+    kill: async () => {
+      proc.kill('SIGKILL');
+      await exited;
+    },
   };
 }
 
@@ -123,27 +186,32 @@ async function bareServer(): Promise<void> {
 function cpuProfiler(dir: string): string {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, 'cpu-profiler.mjs');
-  writeFileSync(file, [
-    `import { Session } from 'node:inspector';`,
-    `import { writeFileSync } from 'node:fs';`,
-    `const session = new Session();`,
-    `session.connect();`,
-    `session.post('Profiler.enable');`,
-    `session.post('Profiler.setSamplingInterval', { interval: 100 });`,
-    `let on = false, n = 0;`,
-    `process.on('SIGUSR2', () => {`,
-    `  if (!on) { on = true; session.post('Profiler.start'); return; }`,
-    `  on = false;`,
-    `  session.post('Profiler.stop', (err, r) => { if (!err) writeFileSync(${JSON.stringify(dir)} + '/' + process.pid + '-' + ++n + '.cpuprofile', JSON.stringify(r.profile)); });`,
-    `});`,
-  ].join('\n'));
+  writeFileSync(
+    file,
+    [
+      `import { Session } from 'node:inspector';`,
+      `import { writeFileSync } from 'node:fs';`,
+      `const session = new Session();`,
+      `session.connect();`,
+      `session.post('Profiler.enable');`,
+      `session.post('Profiler.setSamplingInterval', { interval: 100 });`,
+      `let on = false, n = 0;`,
+      `process.on('SIGUSR2', () => {`,
+      `  if (!on) { on = true; session.post('Profiler.start'); return; }`,
+      `  on = false;`,
+      `  session.post('Profiler.stop', (err, r) => { if (!err) writeFileSync(${JSON.stringify(dir)} + '/' + process.pid + '-' + ++n + '.cpuprofile', JSON.stringify(r.profile)); });`,
+      `});`,
+    ].join('\n'),
+  );
   return file;
 }
 
 /** Sends SIGUSR2 to `servers` under --profile around `measure` (see cpuProfiler), then gives the profiler a moment to write. */
 async function profiled<T>(on: boolean, servers: ServerProcess[], measure: () => Promise<T>): Promise<T> {
   if (!on) return measure();
-  const signal = () => servers.forEach((s) => process.kill(s.pid, 'SIGUSR2'));
+  const signal = () => {
+    for (const s of servers) process.kill(s.pid, 'SIGUSR2');
+  };
   signal();
   try {
     return await measure();
@@ -159,7 +227,8 @@ async function proposeToVisible(baseUrl: string, client: any, samples: number, t
   for (let i = 0; i < samples; i++) {
     const started = performance.now();
     const res = await fetch(`${baseUrl}/projects/propose`, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ project_name: `${tag} ${i}`, tagline: 't', problems: ['p'], solutions: ['s'] }),
     });
     if (res.status !== 200) throw new Error(`propose answered ${res.status}: ${await res.text()}`);
@@ -180,7 +249,9 @@ async function run(opts: BenchOptions, io: BenchIO) {
   const certs = makeCerts(tempDir('cantons-bench-certs-'));
   const tls = { GRPC_TLS_CERT_FILE: certs.cert, GRPC_TLS_KEY_FILE: certs.key };
   const checks: CheckResult[] = [];
-  const notes: string[] = [`GetProjectThreads answers ${THREADS_PER_PROJECT} threads; both servers serve TLS from the same certificate; one HTTP/2 channel carries the --connections concurrent calls`];
+  const notes: string[] = [
+    `GetProjectThreads answers ${THREADS_PER_PROJECT} threads; both servers serve TLS from the same certificate; one HTTP/2 channel carries the --connections concurrent calls`,
+  ];
   const grpcPort = await freePort();
   const cantons = await spawnCantons({ MODULES: 'crowdfund', GRPC_PORT: String(grpcPort), ...tls, ...profile }, { name: 'cantons crowdfund' });
   const servers: ServerProcess[] = [cantons];
@@ -189,12 +260,14 @@ async function run(opts: BenchOptions, io: BenchIO) {
     const half = THREADS_PER_PROJECT / 2;
     const messages = (kind: string) => Array.from({ length: half }, (_, i) => `${kind} ${i}: ${'words of a realistic length '.repeat(3)}`);
     const created = await fetch(`${cantons.url}/projects/propose`, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ project_name: 'bench', tagline: 'bench', tags: ['bench'], problems: messages('problem'), solutions: messages('solution') }),
     });
     const { project_id } = (await created.json()) as { project_id: number };
     let response: any;
-    while ((response = await unary(client, 'GetProjectThreads', { project_id })).threads.length < THREADS_PER_PROJECT) await new Promise((r) => setTimeout(r, 20));
+    while ((response = await unary(client, 'GetProjectThreads', { project_id })).threads.length < THREADS_PER_PROJECT)
+      await new Promise((r) => setTimeout(r, 20));
     const bare = await spawnBare(certs, response, profile?.NODE_OPTIONS);
     servers.push(bare);
     const bareClient = threadsClient(bare.port, certs);
@@ -207,14 +280,37 @@ async function run(opts: BenchOptions, io: BenchIO) {
       const suffix = rounds > 1 ? ` #${round}` : '';
       io.log(`round ${round}/${rounds}: GetProjectThreads, cantons then bare …`);
       await grpcLoad('warm-up', [cantons], () => unary(client, 'GetProjectThreads', request), opts.connections, warm);
-      ours.push(await profiled(Boolean(profile), [cantons], () => grpcLoad(`cantons GetProjectThreads${suffix}`, [cantons], () => unary(client, 'GetProjectThreads', request), opts.connections, opts.durationSec * 1000)));
+      ours.push(
+        await profiled(Boolean(profile), [cantons], () =>
+          grpcLoad(
+            `cantons GetProjectThreads${suffix}`,
+            [cantons],
+            () => unary(client, 'GetProjectThreads', request),
+            opts.connections,
+            opts.durationSec * 1000,
+          ),
+        ),
+      );
       await grpcLoad('warm-up', [bare], () => unary(bareClient, 'GetProjectThreads', request), opts.connections, warm);
-      theirs.push(await profiled(Boolean(profile), [bare], () => grpcLoad(`bare grpc-js GetProjectThreads${suffix}`, [bare], () => unary(bareClient, 'GetProjectThreads', request), opts.connections, opts.durationSec * 1000)));
+      theirs.push(
+        await profiled(Boolean(profile), [bare], () =>
+          grpcLoad(
+            `bare grpc-js GetProjectThreads${suffix}`,
+            [bare],
+            () => unary(bareClient, 'GetProjectThreads', request),
+            opts.connections,
+            opts.durationSec * 1000,
+          ),
+        ),
+      );
     }
     await stopServers(bare);
     servers.pop();
     bareClient.close();
-    const ratios = [ratio('cantons ÷ bare grpc-js, GetProjectThreads over TLS', ours, theirs, 0.8), cpuRatio('bare ÷ cantons server CPU per call, GetProjectThreads', ours, theirs)].filter((r) => r !== undefined);
+    const ratios = [
+      ratio('cantons ÷ bare grpc-js, GetProjectThreads over TLS', ours, theirs, 0.8),
+      cpuRatio('bare ÷ cantons server CPU per call, GetProjectThreads', ours, theirs),
+    ].filter((r) => r !== undefined);
     const medians = `median GetProjectThreads ok/s: cantons ${median(ours.map((r) => r.okRps))}, bare ${median(theirs.map((r) => r.okRps))}; median server CPU µs per call: cantons ${median(ours.map((r) => r.serverCpuUsPerOk ?? NaN))}, bare ${median(theirs.map((r) => r.serverCpuUsPerOk ?? NaN))}`;
     if (threadsOnly) {
       client.close();
@@ -223,14 +319,38 @@ async function run(opts: BenchOptions, io: BenchIO) {
 
     io.log('votes over gRPC …');
     const thread = response.threads[0].thread_id;
-    const votes = await grpcLoad('cantons Vote (every call counts)', [cantons], () => unary(client, 'Vote', { thread_id: thread, direction: 'UP' }), opts.connections, opts.durationSec * 1000);
+    const votes = await grpcLoad(
+      'cantons Vote (every call counts)',
+      [cantons],
+      () => unary(client, 'Vote', { thread_id: thread, direction: 'UP' }),
+      opts.connections,
+      opts.durationSec * 1000,
+    );
     const counted = (await unary(client, 'GetThread', { thread_id: thread })).up_votes;
-    checks.push(check('votes: up_votes equals the votes answered OK', counted === votes.ok && votes.errors.total === 0, `${counted} counted, ${votes.ok} answered OK, ${votes.errors.total} failed`));
+    checks.push(
+      check(
+        'votes: up_votes equals the votes answered OK',
+        counted === votes.ok && votes.errors.total === 0,
+        `${counted} counted, ${votes.ok} answered OK, ${votes.errors.total} failed`,
+      ),
+    );
     const voter = response.threads[1].thread_id;
     let n = 0;
-    const voterVotes = await grpcLoad('cantons Vote (distinct voter_id)', [cantons], () => unary(client, 'Vote', { thread_id: voter, direction: 'DOWN', voter_id: `v${n++}` }), opts.connections, opts.durationSec * 1000);
+    const voterVotes = await grpcLoad(
+      'cantons Vote (distinct voter_id)',
+      [cantons],
+      () => unary(client, 'Vote', { thread_id: voter, direction: 'DOWN', voter_id: `v${n++}` }),
+      opts.connections,
+      opts.durationSec * 1000,
+    );
     const counted2 = (await unary(client, 'GetThread', { thread_id: voter })).down_votes;
-    checks.push(check('votes with voter_id: down_votes equals the votes answered OK', counted2 === voterVotes.ok && voterVotes.errors.total === 0, `${counted2} counted, ${voterVotes.ok} answered OK`));
+    checks.push(
+      check(
+        'votes with voter_id: down_votes equals the votes answered OK',
+        counted2 === voterVotes.ok && voterVotes.errors.total === 0,
+        `${counted2} counted, ${voterVotes.ok} answered OK`,
+      ),
+    );
 
     io.log(`propose → threads visible, one process, ${samples} proposals …`);
     const local = await proposeToVisible(cantons.url, client, samples, 'one process');
@@ -246,7 +366,10 @@ async function run(opts: BenchOptions, io: BenchIO) {
       const splitPort = await freePort();
       const threads = await spawnCantons({ ...shared, ...tls, MODULES: 'crowdfund.threads', GRPC_PORT: String(splitPort) }, { name: 'crowdfund.threads' });
       servers.push(threads);
-      const projects = await spawnCantons({ ...shared, GRPC_TLS_CA_FILE: certs.ca, MODULES: 'crowdfund.projects', CROWDFUND_THREADS_URL: `grpcs://127.0.0.1:${splitPort}` }, { name: 'crowdfund.projects' });
+      const projects = await spawnCantons(
+        { ...shared, GRPC_TLS_CA_FILE: certs.ca, MODULES: 'crowdfund.projects', CROWDFUND_THREADS_URL: `grpcs://127.0.0.1:${splitPort}` },
+        { name: 'crowdfund.projects' },
+      );
       servers.push(projects);
       const splitClient = threadsClient(splitPort, certs);
       const split = await proposeToVisible(projects.url, splitClient, samples, 'split');
@@ -276,7 +399,8 @@ if (process.env.CROWDFUND_BARE_GRPC) void bareServer();
 
 export default defineScenario({
   name: 'crowdfund',
-  description: 'crowdfund threads over gRPC+TLS: GetProjectThreads vs a bare grpc-js server (alternating --rounds, default 3, target ≥ 0.8×; --only threads for that alone; --profile DIR for a V8 CPU profile of each server over its measured runs), votes per second checked exactly, propose → threads visible p50/p99 in one process and split (--samples, default 100; Redis for the split)',
+  description:
+    'crowdfund threads over gRPC+TLS: GetProjectThreads vs a bare grpc-js server (alternating --rounds, default 3, target ≥ 0.8×; --only threads for that alone; --profile DIR for a V8 CPU profile of each server over its measured runs), votes per second checked exactly, propose → threads visible p50/p99 in one process and split (--samples, default 100; Redis for the split)',
   defaults: { connections: 50, durationSec: 5 },
   flags: {
     only: { type: 'string', description: 'threads: the GetProjectThreads comparison alone' },

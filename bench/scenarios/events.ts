@@ -5,7 +5,19 @@ import Database from 'better-sqlite3';
 import { ingestRequest } from '../ingest.ts';
 import type { VirtualUser } from '../load.ts';
 import { createClient } from '../load.ts';
-import { check, cpuRatio, defineScenario, measure, ratio, type BenchIO, type BenchOptions, type CheckResult, type MeasureLoad, type RatioResult, type RunRecord } from '../scenario.ts';
+import {
+  check,
+  cpuRatio,
+  defineScenario,
+  measure,
+  ratio,
+  type BenchIO,
+  type BenchOptions,
+  type CheckResult,
+  type MeasureLoad,
+  type RatioResult,
+  type RunRecord,
+} from '../scenario.ts';
 import { spawnBaseline, spawnCantons, stopServers, type ServerProcess } from '../servers.ts';
 
 /** Half snow reports, half lift rides, each with a fresh UUID trace id in X-Trace-Id. */
@@ -37,7 +49,11 @@ function durabilityCheck(label: string, run: RunRecord, stored: number | null): 
   // A request whose response was lost may still have committed, so up to that many extra rows are fine.
   const lost = run.errors.network + run.errors.status5xx + run.warmup.errors;
   if (stored === null) return check(`${label}: every 201 is stored`, false, 'events.sqlite not found after shutdown');
-  return check(`${label}: every 201 is stored`, stored >= acked && stored <= acked + lost, `${stored} rows after shutdown for ${acked} acknowledged (incl. warm-up)`);
+  return check(
+    `${label}: every 201 is stored`,
+    stored >= acked && stored <= acked + lost,
+    `${stored} rows after shutdown for ${acked} acknowledged (incl. warm-up)`,
+  );
 }
 
 function serverChecks(label: string, run: RunRecord, servers: ServerProcess[]): CheckResult[] {
@@ -68,39 +84,54 @@ function setups(opts: BenchOptions, io: BenchIO, checks: CheckResult[]): Record<
   const writer = opts.flags.writer === undefined ? 'inline' : String(opts.flags.writer);
   if (!['inline', 'thread'].includes(writer)) throw new Error(`--writer: use inline or thread, got ${writer}`);
   const durableBaseline = (kind: 'durable-insert' | 'group-commit', label: string, opts: BenchOptions) =>
-    withServers(async () => [await spawnBaseline(kind)], async (s) => {
-      const r = await measure(label, s, ingestLoad(false), opts, io);
-      const rows = (await createClient(s[0].url).get('/_baseline/count')).body.rows as number;
-      checks.push(check(`${label}: every 201 is stored`, rows === r.warmup.ok + r.ok, `${rows} rows for ${r.warmup.ok + r.ok} acknowledged`));
-      return r;
-    });
+    withServers(
+      async () => [await spawnBaseline(kind)],
+      async (s) => {
+        const r = await measure(label, s, ingestLoad(false), opts, io);
+        const rows = (await createClient(s[0].url).get('/_baseline/count')).body.rows as number;
+        checks.push(check(`${label}: every 201 is stored`, rows === r.warmup.ok + r.ok, `${rows} rows for ${r.warmup.ok + r.ok} acknowledged`));
+        return r;
+      },
+    );
   return {
-    noop: (label, opts) => withServers(async () => [await spawnBaseline('noop-post')], (s) => measure(label, s, ingestLoad(false), opts, io)),
+    noop: (label, opts) =>
+      withServers(
+        async () => [await spawnBaseline('noop-post')],
+        (s) => measure(label, s, ingestLoad(false), opts, io),
+      ),
     insert: (label, opts) => durableBaseline('durable-insert', label, opts),
     group: (label, opts) => durableBaseline('group-commit', label, opts),
-    cantons: (label, opts) => withServers(async () => [await spawnCantons({ MODULES: 'events', EVENTS_SQLITE_WRITER: writer }, { name: 'cantons events' })], async (s) => {
-      const r = await measure(label, s, ingestLoad(true), opts, io);
-      checks.push(...serverChecks(label, r, s));
-      await stopServers(...s);
-      checks.push(durabilityCheck(label, r, storedEvents(s[0].dataDir)));
-      return r;
-    }),
-    split: (label, opts) => withServers(async () => {
-      const storage = await spawnCantons({ MODULES: 'events.storage' }, { name: 'events.storage' });
-      try {
-        const receiver = await spawnCantons({ MODULES: 'events.receiver', EVENTS_STORAGE_URL: storage.url }, { name: 'events.receiver' });
-        return [storage, receiver];
-      } catch (err) {
-        await storage.stop();
-        throw err;
-      }
-    }, async (s) => {
-      const r = await measure(label, s, { ...ingestLoad(true), url: s[1].url }, opts, io);
-      checks.push(...serverChecks(label, r, s));
-      await stopServers(s[1], s[0]);
-      checks.push(durabilityCheck(label, r, storedEvents(s[0].dataDir)));
-      return r;
-    }),
+    cantons: (label, opts) =>
+      withServers(
+        async () => [await spawnCantons({ MODULES: 'events', EVENTS_SQLITE_WRITER: writer }, { name: 'cantons events' })],
+        async (s) => {
+          const r = await measure(label, s, ingestLoad(true), opts, io);
+          checks.push(...serverChecks(label, r, s));
+          await stopServers(...s);
+          checks.push(durabilityCheck(label, r, storedEvents(s[0].dataDir)));
+          return r;
+        },
+      ),
+    split: (label, opts) =>
+      withServers(
+        async () => {
+          const storage = await spawnCantons({ MODULES: 'events.storage' }, { name: 'events.storage' });
+          try {
+            const receiver = await spawnCantons({ MODULES: 'events.receiver', EVENTS_STORAGE_URL: storage.url }, { name: 'events.receiver' });
+            return [storage, receiver];
+          } catch (err) {
+            await storage.stop();
+            throw err;
+          }
+        },
+        async (s) => {
+          const r = await measure(label, s, { ...ingestLoad(true), url: s[1].url }, opts, io);
+          checks.push(...serverChecks(label, r, s));
+          await stopServers(s[1], s[0]);
+          checks.push(durabilityCheck(label, r, storedEvents(s[0].dataDir)));
+          return r;
+        },
+      ),
   };
 }
 
@@ -121,9 +152,7 @@ async function run(opts: BenchOptions, io: BenchIO) {
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds needs a whole number ≥ 1, got ${opts.flags.rounds}`);
   // Two load points by default: many connections (big commit batches) and 10 (small ones), so the
   // group-commit gain at 200 is not read as the framework costing nothing.
-  const points = typeof opts.flags.points === 'string'
-    ? opts.flags.points.split(',').map(Number)
-    : [...new Set([opts.connections, 10])];
+  const points = typeof opts.flags.points === 'string' ? opts.flags.points.split(',').map(Number) : [...new Set([opts.connections, 10])];
   if (points.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--points needs connection counts like 200,10, got ${opts.flags.points}`);
 
   // Rounds alternate the setups, one server at a time (no two compete for the cores): noise on a
@@ -145,9 +174,10 @@ async function run(opts: BenchOptions, io: BenchIO) {
   const notes = [
     'closed loop: each connection sends its next request when the last one is answered (latency excludes queueing before send)',
     'the load generator runs in this process and shares the machine with the servers; "gen cpu" near 100% means the client, not the server, may cap rps — "srv µs/ok" (server CPU per request) does not depend on who caps it',
-    'bare koa insert/request is the original\'s approach (one autocommitted INSERT, so one fsync, per request): fsync-bound by design; bare koa group commit is the least that batches (one transaction per event-loop turn, unique trace id) — the fair baseline for durable overhead',
+    "bare koa insert/request is the original's approach (one autocommitted INSERT, so one fsync, per request): fsync-bound by design; bare koa group commit is the least that batches (one transaction per event-loop turn, unique trace id) — the fair baseline for durable overhead",
   ];
-  for (const r of runs) if (r.loadgenCpuPercent >= 85) notes.push(`${r.label}: load generator used ${r.loadgenCpuPercent}% of a core — its rps is probably client-bound`);
+  for (const r of runs)
+    if (r.loadgenCpuPercent >= 85) notes.push(`${r.label}: load generator used ${r.loadgenCpuPercent}% of a core — its rps is probably client-bound`);
   const ratios: RatioResult[] = [];
   for (const c of points) {
     const get = (setup: Setup) => series.get(`${setup} ${c}`) ?? [];
@@ -168,7 +198,8 @@ async function run(opts: BenchOptions, io: BenchIO) {
 
 export default defineScenario({
   name: 'events',
-  description: 'events ingest (POST snow reports + lift rides) vs bare Koa no-op, one-insert-per-request and minimal group commit, and the split layout, at --connections and 10; --only noop,insert,group,cantons,split, --points 200,10, --rounds N (default 5) alternating rounds, ratios are medians, --writer inline|thread (EVENTS_SQLITE_WRITER)',
+  description:
+    'events ingest (POST snow reports + lift rides) vs bare Koa no-op, one-insert-per-request and minimal group commit, and the split layout, at --connections and 10; --only noop,insert,group,cantons,split, --points 200,10, --rounds N (default 5) alternating rounds, ratios are medians, --writer inline|thread (EVENTS_SQLITE_WRITER)',
   defaults: { connections: 200, durationSec: 10 },
   flags: {
     only: { type: 'string', description: 'setups to run, of noop,insert,group,cantons,split (default all)' },

@@ -4,7 +4,19 @@ import { basename, join, resolve } from 'node:path';
 import { ingestRequest } from '../ingest.ts';
 import type { VirtualUser } from '../load.ts';
 import { startEtcd, type EtcdProcess } from '../etcd-server.ts';
-import { check, cpuRatio, defineScenario, measure, ratio, type BenchIO, type BenchOptions, type CheckResult, type MeasureLoad, type RatioResult, type RunRecord } from '../scenario.ts';
+import {
+  check,
+  cpuRatio,
+  defineScenario,
+  measure,
+  ratio,
+  type BenchIO,
+  type BenchOptions,
+  type CheckResult,
+  type MeasureLoad,
+  type RatioResult,
+  type RunRecord,
+} from '../scenario.ts';
 import { spawnBaseline, spawnCantons, stopServers, tempDir, type ServerProcess } from '../servers.ts';
 
 export const VALUE = 'kernel-bench-value-0123456789abc';
@@ -21,7 +33,12 @@ async function spawnFrom(root: string | undefined, env: Record<string, string>, 
   const app = await spawnApp({ LOG_LEVEL: 'warn', ...env, DATA_DIR: dataDir });
   const pid = app.proc.pid!;
   return {
-    name: `${name} @${basename(root)}`, url: app.url, port: app.port, pid, dataDir, output: app.output,
+    name: `${name} @${basename(root)}`,
+    url: app.url,
+    port: app.port,
+    pid,
+    dataDir,
+    output: app.output,
     count: (pattern) => app.output().match(new RegExp(pattern.source, 'g'))?.length ?? 0,
     cpuMs: () => cpuMsOf(pid),
     stop: app.stop,
@@ -77,8 +94,13 @@ const START = '2000-01-01T00:00:00Z';
 const END = '2100-01-01T00:00:00Z';
 
 export const TARGETS = {
-  'noop': { label: 'bare koa no-op POST', start: () => spawnBaseline('noop-post'), load: snowReports(false) },
-  'events-post': { label: 'cantons POST /events/snow-reports', start: (_, env, root) => spawnFrom(root, { MODULES: 'events', ...env }, 'cantons events'), load: snowReports(true), baseline: 'noop' },
+  noop: { label: 'bare koa no-op POST', start: () => spawnBaseline('noop-post'), load: snowReports(false) },
+  'events-post': {
+    label: 'cantons POST /events/snow-reports',
+    start: (_, env, root) => spawnFrom(root, { MODULES: 'events', ...env }, 'cantons events'),
+    load: snowReports(true),
+    baseline: 'noop',
+  },
   'events-server-ids': {
     label: 'cantons POST /events/snow-reports, server-assigned trace ids',
     start: (_, env, root) => spawnFrom(root, { MODULES: 'events', ...env }, 'cantons events'),
@@ -92,22 +114,28 @@ export const TARGETS = {
     },
     baseline: 'noop',
   },
-  'constant': { label: 'bare koa constant GET', start: () => spawnBaseline('constant-get', { body: VALUE }), load: get(`/config/${KEY}`, 'GET constant', (b) => b === VALUE) },
+  constant: {
+    label: 'bare koa constant GET',
+    start: () => spawnBaseline('constant-get', { body: VALUE }),
+    load: get(`/config/${KEY}`, 'GET constant', (b) => b === VALUE),
+  },
   'cache-get': {
     label: 'cantons GET /config/<key>?use_cache=true',
-    start: (etcdUrl, env, root) => spawnFrom(root, { MODULES: 'cache', ETCD_URL: etcdUrl!, CACHE_KEY_PREFIX: `kernel-bench-${process.pid}-${Date.now()}/`, ...env }, 'cantons cache'),
+    start: (etcdUrl, env, root) =>
+      spawnFrom(root, { MODULES: 'cache', ETCD_URL: etcdUrl!, CACHE_KEY_PREFIX: `kernel-bench-${process.pid}-${Date.now()}/`, ...env }, 'cantons cache'),
     seed: (url) => send(url, 'PUT', `/config/${KEY}`, VALUE),
     load: get(`/config/${KEY}?use_cache=true`, 'GET /config/:key cached', (b) => b === VALUE),
     baseline: 'constant',
   },
-  'product': {
+  product: {
     label: 'cantons GET /products/:id',
     start: (_, env, root) => spawnFrom(root, { MODULES: 'shop', ...env }, 'cantons shop'),
-    seed: async (url) => void (await send(url, 'POST', '/products', { id: 'kernel-bench', title: 'The Odyssey', passenger_capacity: 101, maximum_speed: 5, in_stock: 1000 })),
+    seed: async (url) =>
+      void (await send(url, 'POST', '/products', { id: 'kernel-bench', title: 'The Odyssey', passenger_capacity: 101, maximum_speed: 5, in_stock: 1000 })),
     load: get('/products/kernel-bench', 'GET /products/:id', (b) => b?.id === 'kernel-bench'),
     baseline: 'constant',
   },
-  'order': {
+  order: {
     label: 'cantons GET /orders/:id',
     start: (_, env, root) => spawnFrom(root, { MODULES: 'shop', ...env }, 'cantons shop'),
     seed: async (url) => {
@@ -136,7 +164,8 @@ export const TARGETS = {
 export type TargetName = keyof typeof TARGETS;
 
 async function seedEvents(url: string): Promise<void> {
-  for (let i = 0; i < 3; i++) await send(url, 'POST', '/events/snow-reports', { device_id: 'd1', resort_id: 'r1', depth: 10 + i, timestamp: '2026-01-01T00:00:00Z' });
+  for (let i = 0; i < 3; i++)
+    await send(url, 'POST', '/events/snow-reports', { device_id: 'd1', resort_id: 'r1', depth: 10 + i, timestamp: '2026-01-01T00:00:00Z' });
 }
 
 /** Which targets each part measures, and at which connection counts. */
@@ -148,7 +177,17 @@ const PARTS: Record<string, { targets: TargetName[]; points: (opts: BenchOptions
   params: { targets: ['constant', 'product', 'order', 'event-at', 'event-list'], points: () => [50] },
 };
 
-async function measureTarget(name: TargetName, root: string | undefined, connections: number, round: number, rounds: number, opts: BenchOptions, io: BenchIO, etcdUrl: string | undefined, checks: CheckResult[]): Promise<RunRecord> {
+async function measureTarget(
+  name: TargetName,
+  root: string | undefined,
+  connections: number,
+  round: number,
+  rounds: number,
+  opts: BenchOptions,
+  io: BenchIO,
+  etcdUrl: string | undefined,
+  checks: CheckResult[],
+): Promise<RunRecord> {
   const t: Target = TARGETS[name];
   const label = `${t.label}${root ? ` @${basename(root)}` : ''}, ${connections} conns${rounds > 1 ? ` #${round}` : ''}`;
   io.log(`${rounds > 1 ? `round ${round}/${rounds}: ` : ''}${label} …`);
@@ -209,7 +248,14 @@ async function run(opts: BenchOptions, io: BenchIO) {
           const n = `${TARGETS[name].label}${at(root)} ÷ ${TARGETS[targets[0]].label}, ${c} conns`;
           ratios.push(ratio(n, ours, base, ratioTarget));
           const cpu = cpuRatio(`${n}, by server CPU per request`, ours, base);
-          if (cpu) ratios.push(part === 'ingest' ? { ...cpu, target: 0.8, met: cpu.value >= 0.8 } : ratioTarget ? { ...cpu, target: ratioTarget, met: cpu.value >= ratioTarget } : cpu);
+          if (cpu)
+            ratios.push(
+              part === 'ingest'
+                ? { ...cpu, target: 0.8, met: cpu.value >= 0.8 }
+                : ratioTarget
+                  ? { ...cpu, target: ratioTarget, met: cpu.value >= ratioTarget }
+                  : cpu,
+            );
           if (i === 0) continue;
           // The change's own effect: this checkout against the one before it, round by round.
           const before = series.get(`${part} ${name}${at(roots[i - 1])} ${c}`)!;
@@ -222,16 +268,18 @@ async function run(opts: BenchOptions, io: BenchIO) {
     }
   }
   const notes = [
-    'every cantons route is compared with the bare Koa handler a user would write for it (bench/baselines/koa-baseline.ts): the no-op POST reads the body with the app\'s reader, the constant GET answers a fixed JSON text',
+    "every cantons route is compared with the bare Koa handler a user would write for it (bench/baselines/koa-baseline.ts): the no-op POST reads the body with the app's reader, the constant GET answers a fixed JSON text",
     'CPU ratio = bare server CPU per request ÷ ours (1.25× the bare CPU per event is a CPU ratio of 0.8)',
   ];
-  for (const r of runs) if (r.loadgenCpuPercent >= 85) notes.push(`${r.label}: load generator used ${r.loadgenCpuPercent}% of a core — its rps is probably client-bound`);
+  for (const r of runs)
+    if (r.loadgenCpuPercent >= 85) notes.push(`${r.label}: load generator used ${r.loadgenCpuPercent}% of a core — its rps is probably client-bound`);
   return { runs, ratios, checks, notes };
 }
 
 export default defineScenario({
   name: 'kernel',
-  description: 'the kernel\'s per-request cost (issue 12): POST /events/snow-reports vs the bare no-op at --connections and 10, the cached GET /config/<key> and the parameterised GETs (products/:id, orders/:id, events at/:index and a range query) vs the bare constant GET at 50; --only ingest,ids,cache,params (ids: the POST without X-Trace-Id, server-assigned ids), --rounds N (default 5, alternating), --checkouts DIR,DIR (the cantons targets from each checkout, e.g. git worktrees of consecutive commits, side by side in every round)',
+  description:
+    "the kernel's per-request cost (issue 12): POST /events/snow-reports vs the bare no-op at --connections and 10, the cached GET /config/<key> and the parameterised GETs (products/:id, orders/:id, events at/:index and a range query) vs the bare constant GET at 50; --only ingest,ids,cache,params (ids: the POST without X-Trace-Id, server-assigned ids), --rounds N (default 5, alternating), --checkouts DIR,DIR (the cantons targets from each checkout, e.g. git worktrees of consecutive commits, side by side in every round)",
   defaults: { connections: 200, durationSec: 5 },
   flags: {
     only: { type: 'string', description: 'parts to run, of ingest,ids,cache,params (default all)' },

@@ -13,7 +13,8 @@ const KINDS: RequestKind[] = ['static', 'ingest'];
 
 async function drive(input: DriverInput): Promise<DriverOutput> {
   const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/loadgen/driver.ts'), JSON.stringify(input)], {
-    cwd: ROOT, timeout: (input.durationSec + input.warmupSec + 60) * 1000,
+    cwd: ROOT,
+    timeout: (input.durationSec + input.warmupSec + 60) * 1000,
   });
   return JSON.parse(stdout.trim().split('\n').at(-1)!) as DriverOutput;
 }
@@ -30,14 +31,27 @@ async function measureTool(label: string, server: ServerProcess, tool: Tool, req
   const errors = out.requests - out.ok;
   const served = out.ok * (1 + opts.warmupSec / opts.durationSec); // the warm-up ran at about the same rate
   return {
-    label, name: label, url: server.url, servers: [server.name], connections: opts.connections, loadAverage,
+    label,
+    name: label,
+    url: server.url,
+    servers: [server.name],
+    connections: opts.connections,
+    loadAverage,
     // Over the child's whole life (start-up and warm-up too): the server's and the child's CPU are known for all of it.
     otherCpuPercent: otherCpuPercent(machine0, machine1, used === null ? null : used + out.totalCpuUs / 1000, wall),
-    elapsedMs: out.elapsedMs, iterations: out.requests, requests: out.requests, ok: out.ok,
-    rps: Math.round(out.requests / seconds), okRps: Math.round(out.ok / seconds),
-    statuses: { 201: out.ok }, errors: { total: errors, status: errors, status5xx: 0, network: 0, assertion: 0, samples: {} },
+    elapsedMs: out.elapsedMs,
+    iterations: out.requests,
+    requests: out.requests,
+    ok: out.ok,
+    rps: Math.round(out.requests / seconds),
+    okRps: Math.round(out.ok / seconds),
+    statuses: { 201: out.ok },
+    errors: { total: errors, status: errors, status5xx: 0, network: 0, assertion: 0, samples: {} },
     latency: { count: out.requests, min: NaN, max: NaN, avg: NaN, p50: out.p50, p90: NaN, p95: NaN, p99: out.p99 },
-    steps: {}, timeline: [], cutOff: false, warmup: { requests: 0, ok: 0, errors: 0 },
+    steps: {},
+    timeline: [],
+    cutOff: false,
+    warmup: { requests: 0, ok: 0, errors: 0 },
     loadgenCpuPercent: Math.round((out.cpuUs / 1000 / out.elapsedMs) * 100),
     loadgenCpuUsPerRequest: out.requests ? Math.round(out.cpuUs / out.requests) : null,
     serverCpuPercent: used === null ? null : Math.round((used / (out.elapsedMs * (1 + opts.warmupSec / opts.durationSec))) * 100),
@@ -97,7 +111,8 @@ async function run(opts: BenchOptions, io: BenchIO) {
 
 export default defineScenario({
   name: 'loadgen',
-  description: 'our load generator vs autocannon (bare, and through bench/loadgen/request-load.ts) on the bare Koa no-op, client CPU per request; --requests static,ingest --rounds N (default 5, alternating)',
+  description:
+    'our load generator vs autocannon (bare, and through bench/loadgen/request-load.ts) on the bare Koa no-op, client CPU per request; --requests static,ingest --rounds N (default 5, alternating)',
   defaults: { connections: 200, durationSec: 10 },
   flags: {
     requests: { type: 'string', description: 'request kinds, of static,ingest (default both)' },

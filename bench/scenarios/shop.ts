@@ -3,7 +3,18 @@
 import { seedModule } from '../../kernel/module-database.ts';
 import { shop } from '../../modules/shop/index.ts';
 import type { VirtualUser } from '../load.ts';
-import { check, defineScenario, measure, median, type BenchIO, type BenchOptions, type CheckResult, type MeasureLoad, type RatioResult, type RunRecord } from '../scenario.ts';
+import {
+  check,
+  defineScenario,
+  measure,
+  median,
+  type BenchIO,
+  type BenchOptions,
+  type CheckResult,
+  type MeasureLoad,
+  type RatioResult,
+  type RunRecord,
+} from '../scenario.ts';
 import { spawnCantons, stopServers, tempDir } from '../servers.ts';
 
 const PARTS = { loop: ['create-product', 'get-product', 'create-order', 'get-order'], list: ['list-title', 'list-page'] } as const;
@@ -16,9 +27,17 @@ const TARGET = 1.2;
 const perfLoop: MeasureLoad = {
   step: async (vu: VirtualUser) => {
     const id = `bench-${vu.random.uuid()}`;
-    await vu.client.post('/products', { id, title: 'The Odyssey', passenger_capacity: 101, maximum_speed: 5, in_stock: 1_000_000 }, { step: 'create-product', expect: 200 });
+    await vu.client.post(
+      '/products',
+      { id, title: 'The Odyssey', passenger_capacity: 101, maximum_speed: 5, in_stock: 1_000_000 },
+      { step: 'create-product', expect: 200 },
+    );
     await vu.client.get(`/products/${id}`, { step: 'get-product', expect: 200 });
-    const order = await vu.client.post('/orders', { order_details: [{ product_id: id, price: '100000.99', quantity: 1 }] }, { step: 'create-order', expect: 200 });
+    const order = await vu.client.post(
+      '/orders',
+      { order_details: [{ product_id: id, price: '100000.99', quantity: 1 }] },
+      { step: 'create-order', expect: 200 },
+    );
     const got = await vu.client.get(`/orders/${order.body.id}`, { step: 'get-order', expect: 200 });
     if (got.body?.order_details?.[0]?.product?.id !== id) throw new Error(`order ${order.body.id} rendered without its product`);
   },
@@ -33,22 +52,30 @@ const listLoop: MeasureLoad = {
   step: async (vu: VirtualUser) => {
     const found = await vu.client.get('/products?title=zeppelin&limit=20', { step: 'list-title', expect: 200 });
     const items = found.body?.items as { title: string }[] | undefined;
-    if (!Array.isArray(items) || items.some((p) => !/zeppelin/i.test(p.title))) throw new Error(`title filter answered ${JSON.stringify(found.body)?.slice(0, 80)}`);
+    if (!Array.isArray(items) || items.some((p) => !/zeppelin/i.test(p.title)))
+      throw new Error(`title filter answered ${JSON.stringify(found.body)?.slice(0, 80)}`);
     const page = await vu.client.get('/products?limit=20', { step: 'list-page', expect: 200 });
-    if (page.body?.items?.length !== 20 || typeof page.body.total !== 'number') throw new Error(`a plain page of ${page.body?.items?.length} products, total ${page.body?.total}`);
+    if (page.body?.items?.length !== 20 || typeof page.body.total !== 'number')
+      throw new Error(`a plain page of ${page.body?.items?.length} products, total ${page.body?.total}`);
   },
 };
 
 function list(flag: string | boolean | undefined, fallback: readonly string[]): string[] {
-  return typeof flag === 'string' ? flag.split(',').map((s) => s.trim()).filter(Boolean) : [...fallback];
+  return typeof flag === 'string'
+    ? flag
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : [...fallback];
 }
 
 async function run(opts: BenchOptions, io: BenchIO) {
-  const redisUrl = typeof opts.flags['redis-url'] === 'string' ? opts.flags['redis-url'] : process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const redisUrl = typeof opts.flags['redis-url'] === 'string' ? opts.flags['redis-url'] : (process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
   const stores = list(opts.flags.stores, STORES);
   const sizes = list(opts.flags.sizes, DEFAULT_SIZES.map(String)).map(Number);
   const bad = stores.filter((s) => !(STORES as readonly string[]).includes(s));
-  if (bad.length || sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--stores sql,redis and --sizes 100,10000,100000 (got ${stores} / ${sizes})`);
+  if (bad.length || sizes.some((n) => !Number.isInteger(n) || n < 1))
+    throw new Error(`--stores sql,redis and --sizes 100,10000,100000 (got ${stores} / ${sizes})`);
 
   const parts = list(opts.flags.parts, Object.keys(PARTS)) as Part[];
   if (parts.some((p) => !(p in PARTS))) throw new Error(`--parts loop,list (got ${parts})`);
@@ -115,25 +142,32 @@ async function run(opts: BenchOptions, io: BenchIO) {
           if (each.length === 0 || each.some((v) => !Number.isFinite(v))) continue;
           const value = Math.round(median(each) * 100) / 100;
           const verdict = value <= TARGET ? 'MET' : 'NOT MET';
-          const detail = each.length === 1
-            ? `${as[0].steps[step].latency[p].toFixed(2)} ms ÷ ${bs[0].steps[step].latency[p].toFixed(2)} ms`
-            : `median of ${each.length} rounds: ${each.map((v) => v.toFixed(2)).join(', ')}`;
+          const detail =
+            each.length === 1
+              ? `${as[0].steps[step].latency[p].toFixed(2)} ms ÷ ${bs[0].steps[step].latency[p].toFixed(2)} ms`
+              : `median of ${each.length} rounds: ${each.map((v) => v.toFixed(2)).join(', ')}`;
           ratios.push({ name: `${store} ${step} ${p} ${large}÷${small}`, value, detail: `${detail}; target ≤ ${TARGET}: ${verdict}` });
         }
       }
       const cpu = as.map((a, i) => (a.serverCpuUsPerOk ?? NaN) / (bs[i]?.serverCpuUsPerOk ?? NaN));
       if (cpu.length && cpu.every(Number.isFinite)) {
-        ratios.push({ name: `${store} ${part} server CPU per request ${large}÷${small}`, value: Math.round(median(cpu) * 100) / 100, detail: `per round ${cpu.map((v) => v.toFixed(2)).join(', ')}` });
+        ratios.push({
+          name: `${store} ${part} server CPU per request ${large}÷${small}`,
+          value: Math.round(median(cpu) * 100) / 100,
+          detail: `per round ${cpu.map((v) => v.toFixed(2)).join(', ')}`,
+        });
       }
     }
   }
-  for (const r of runs) if (r.loadgenCpuPercent >= 85) notes.push(`${r.label}: load generator used ${r.loadgenCpuPercent}% of a core — latency may include client queueing`);
+  for (const r of runs)
+    if (r.loadgenCpuPercent >= 85) notes.push(`${r.label}: load generator used ${r.loadgenCpuPercent}% of a core — latency may include client queueing`);
   return { runs, ratios, checks, notes };
 }
 
 export default defineScenario({
   name: 'shop',
-  description: 'nameko-devex perf loop and a list loop (title filter, plain page) at 100 / 10k / 100k pre-seeded products on the SQL and Redis stores; --stores sql,redis --sizes 100,10000,100000 --parts loop,list --rounds N (default 3; ratios are medians)',
+  description:
+    'nameko-devex perf loop and a list loop (title filter, plain page) at 100 / 10k / 100k pre-seeded products on the SQL and Redis stores; --stores sql,redis --sizes 100,10000,100000 --parts loop,list --rounds N (default 3; ratios are medians)',
   defaults: { connections: 8, durationSec: 10 },
   flags: {
     stores: { type: 'string', description: 'stores, of sql,redis (default both)' },

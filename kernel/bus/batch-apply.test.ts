@@ -40,7 +40,16 @@ for (const setup of setups) {
       dbs = await setup.databases();
       const pub = await dbs.open(`pub${randomId()}`);
       const sub = await dbs.open(`sub${randomId()}`);
-      const bus = createBus({ url: setup.url, log: silentLog, metrics: new Registry(), maxAttempts: 3, retryBaseMs: 5, pollMs: 20, streamPrefix: prefix, ephemeralRedis: 'accept' });
+      const bus = createBus({
+        url: setup.url,
+        log: silentLog,
+        metrics: new Registry(),
+        maxAttempts: 3,
+        retryBaseMs: 5,
+        pollMs: 20,
+        streamPrefix: prefix,
+        ephemeralRedis: 'accept',
+      });
       buses.push(bus);
       const publisher = bus.publisher('pub', pub);
       bus.subscribe('sub.role', sub, 'burst', handler);
@@ -62,7 +71,19 @@ for (const setup of setups) {
         if (setup.name.endsWith('Postgres')) txids.add(String((await sql<{ t: string }>`select txid_current() as t`.execute(trx)).rows[0].t));
         applied++;
       });
-      await waitFor('every event applied', async () => Number((await sub.db.selectFrom('inbox').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n) === N, 20_000);
+      await waitFor(
+        'every event applied',
+        async () =>
+          Number(
+            (
+              await sub.db
+                .selectFrom('inbox')
+                .select((eb) => eb.fn.countAll().as('n'))
+                .executeTakeFirstOrThrow()
+            ).n,
+          ) === N,
+        20_000,
+      );
       assert.equal(applied, N);
       assert.ok(transactions.size <= 5, `${N} events took ${transactions.size} transactions`);
       if (setup.name.endsWith('Postgres')) assert.equal(txids.size, transactions.size);
@@ -78,7 +99,11 @@ for (const setup of setups) {
       });
       await waitFor('every event applied', () => order.length === N, 20_000);
       assert.equal(failures, 3, 'two failed attempts, the third applied');
-      assert.deepEqual(order, Array.from({ length: N }, (_, i) => i), 'publish order kept');
+      assert.deepEqual(
+        order,
+        Array.from({ length: N }, (_, i) => i),
+        'publish order kept',
+      );
     });
   });
 }

@@ -70,7 +70,13 @@ export async function replayDeadLetters(subs: Subscription[], log: Logger, id?: 
     }
     const event: BusEvent = { id: row.event_id, topic: row.topic, payload: JSON.parse(row.payload), createdAt: row.created_at, source: row.source };
     try {
-      const outcome = await applyOnce(sub, event, (trx) => trx.deleteFrom('dead_letters').where('id', '=', row.id).execute().then(() => {}));
+      const outcome = await applyOnce(sub, event, (trx) =>
+        trx
+          .deleteFrom('dead_letters')
+          .where('id', '=', row.id)
+          .execute()
+          .then(() => {}),
+      );
       // Applied meanwhile by a redelivery: the inbox says so, the dead letter is obsolete.
       if (outcome === 'duplicate') await mdb.db.deleteFrom('dead_letters').where('id', '=', row.id).execute();
       replayed++;
@@ -91,7 +97,5 @@ export async function replayDeadLetters(subs: Subscription[], log: Logger, id?: 
 /** One line per dead letter, for the CLI. */
 export function formatDeadLetters(list: DeadLetter[]): string {
   if (list.length === 0) return 'no dead letters';
-  return list
-    .map((d) => `${d.id}  ${d.failedAt}  ${d.consumer}  ${d.topic}  event=${d.eventId}  attempts=${d.attempts}  ${d.error.split('\n')[0]}`)
-    .join('\n');
+  return list.map((d) => `${d.id}  ${d.failedAt}  ${d.consumer}  ${d.topic}  event=${d.eventId}  attempts=${d.attempts}  ${d.error.split('\n')[0]}`).join('\n');
 }

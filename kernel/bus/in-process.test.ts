@@ -6,7 +6,8 @@ import { busContract, counter } from '../testing/bus-contract.ts';
 import { appliedRows, postgresDatabases, recordingHandler, silentLog, sqliteDatabases, type Databases } from '../testing/bus.ts';
 import { gate, waitFor } from '../testing/index.ts';
 import { createBus } from './index.ts';
-import type { Bus } from './types.ts';
+import type { ModuleDatabase } from '../../db/database.ts';
+import type { Bus, Publisher } from './types.ts';
 
 const pgGate = await gate('postgres');
 
@@ -24,8 +25,8 @@ describe('in-process relay leases (Postgres, two relays)', { skip: pgGate.skip }
   it('keeps renewing the lease while slow handlers run, so the other relay never takes the batch', async () => {
     dbs = await postgresDatabases();
     const registries: Registry[] = [];
-    let consumerDb;
-    let first;
+    let consumerDb: ModuleDatabase | undefined;
+    let first: { pub: ModuleDatabase; publisher: Publisher } | undefined;
     for (let i = 0; i < 2; i++) {
       const pub = await dbs.open('lease-pub');
       const cdb = (consumerDb = await dbs.open('lease'));
@@ -35,9 +36,14 @@ describe('in-process relay leases (Postgres, two relays)', { skip: pgGate.skip }
       const bus = createBus({ log: silentLog, metrics, maxAttempts: 1, retryBaseMs: 5, pollMs: 10, leaseMs: 80 });
       buses.push(bus);
       const publisher = bus.publisher('lease-pub', pub);
-      bus.subscribe('lease.worker', cdb, 'slow', recordingHandler('lease.worker', () => new Promise((r) => setTimeout(r, 100))));
+      bus.subscribe(
+        'lease.worker',
+        cdb,
+        'slow',
+        recordingHandler('lease.worker', () => new Promise((r) => setTimeout(r, 100))),
+      );
       if (i === 0) {
-        first = { bus, pub, publisher };
+        first = { pub, publisher };
       }
     }
     // Rows written before either relay runs; the first relay to start claims all three (~300 ms of handlers).

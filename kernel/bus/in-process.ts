@@ -36,7 +36,10 @@ export function inProcessAdapter(consumer: Consumer, log: Logger): Adapter {
           } catch (err) {
             // Keep this consumer's order: once one event could not even be dead-lettered, leave the rest for later.
             const first = mine.find((e) => !settled.has(e.id));
-            log.error({ err, eventId: first?.id, topic: first?.topic, consumer: first && topics.get(first.topic)?.consumer }, 'cannot deliver event (consumer database unavailable?)');
+            log.error(
+              { err, eventId: first?.id, topic: first?.topic, consumer: first && topics.get(first.topic)?.consumer },
+              'cannot deliver event (consumer database unavailable?)',
+            );
           }
           for (const e of mine) if (!settled.has(e.id)) undelivered.add(e.id);
         }),

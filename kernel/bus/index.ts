@@ -23,7 +23,12 @@ export function createBus(opts: BusOptions): Bus {
     async outboxes() {
       const samples = await Promise.all(
         // A database that cannot answer right now is left out of this scrape rather than failing /metrics.
-        [...relays.values()].map((r) => outboxStats(r.mdb).then((s) => ({ module: r.module, ...s }), () => undefined)),
+        [...relays.values()].map((r) =>
+          outboxStats(r.mdb).then(
+            (s) => ({ module: r.module, ...s }),
+            () => undefined,
+          ),
+        ),
       );
       return samples.filter((s) => s !== undefined);
     },

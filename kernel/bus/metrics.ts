@@ -78,24 +78,61 @@ export function createBusMetrics(registry: Registry, sources: MetricSources): Bu
 
   const labelNames = ['consumer', 'topic'] as const;
   return {
-    handled: reuse(registry, 'cantons_bus_events_handled_total', () => new Counter({
-      name: 'cantons_bus_events_handled_total', help: 'Events a consumer applied', labelNames, registers: [registry],
-    })),
-    duplicates: reuse(registry, 'cantons_bus_duplicates_total', () => new Counter({
-      name: 'cantons_bus_duplicates_total', help: 'Redelivered events the inbox skipped', labelNames, registers: [registry],
-    })),
-    failures: reuse(registry, 'cantons_bus_handler_failures_total', () => new Counter({
-      name: 'cantons_bus_handler_failures_total', help: 'Failed handler attempts (each retry counts)', labelNames, registers: [registry],
-    })),
-    deadLetters: reuse(registry, 'cantons_bus_dead_letters_total', () => new Counter({
-      name: 'cantons_bus_dead_letters_total', help: 'Events dead-lettered after the last attempt', labelNames, registers: [registry],
-    })),
-    lag: reuse(registry, 'cantons_bus_lag_seconds', () => new Histogram({
-      name: 'cantons_bus_lag_seconds',
-      help: 'From the publishing transaction writing the event to a consumer applying it',
-      labelNames: ['consumer'],
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
-      registers: [registry],
-    })),
+    handled: reuse(
+      registry,
+      'cantons_bus_events_handled_total',
+      () =>
+        new Counter({
+          name: 'cantons_bus_events_handled_total',
+          help: 'Events a consumer applied',
+          labelNames,
+          registers: [registry],
+        }),
+    ),
+    duplicates: reuse(
+      registry,
+      'cantons_bus_duplicates_total',
+      () =>
+        new Counter({
+          name: 'cantons_bus_duplicates_total',
+          help: 'Redelivered events the inbox skipped',
+          labelNames,
+          registers: [registry],
+        }),
+    ),
+    failures: reuse(
+      registry,
+      'cantons_bus_handler_failures_total',
+      () =>
+        new Counter({
+          name: 'cantons_bus_handler_failures_total',
+          help: 'Failed handler attempts (each retry counts)',
+          labelNames,
+          registers: [registry],
+        }),
+    ),
+    deadLetters: reuse(
+      registry,
+      'cantons_bus_dead_letters_total',
+      () =>
+        new Counter({
+          name: 'cantons_bus_dead_letters_total',
+          help: 'Events dead-lettered after the last attempt',
+          labelNames,
+          registers: [registry],
+        }),
+    ),
+    lag: reuse(
+      registry,
+      'cantons_bus_lag_seconds',
+      () =>
+        new Histogram({
+          name: 'cantons_bus_lag_seconds',
+          help: 'From the publishing transaction writing the event to a consumer applying it',
+          labelNames: ['consumer'],
+          buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+          registers: [registry],
+        }),
+    ),
   };
 }

@@ -21,7 +21,10 @@ for (const [name, make, gate] of [
       dbs = await make();
       const mdb = await dbs.open('migr');
       const tables = async () =>
-        (await mdb.db.introspection.getTables()).map((t) => t.name).filter((t) => ['outbox', 'inbox', 'dead_letters'].includes(t)).sort();
+        (await mdb.db.introspection.getTables())
+          .map((t) => t.name)
+          .filter((t) => ['outbox', 'inbox', 'dead_letters'].includes(t))
+          .sort();
       assert.deepEqual(await tables(), ['dead_letters', 'inbox', 'outbox']);
       assert.deepEqual(await migrateDown(mdb, testMigrations), ['001_test', '000_kernel_bus']);
       assert.deepEqual(await tables(), []);
@@ -34,12 +37,18 @@ for (const [name, make, gate] of [
       const mdb = await dbs.open('prune');
       const old = new Date(Date.now() - 10 * 86400_000).toISOString();
       const recent = new Date().toISOString();
-      await mdb.db.insertInto('inbox').values([
-        { consumer: 'prune.w', event_id: 'old', handled_at: old },
-        { consumer: 'prune.w', event_id: 'new', handled_at: recent },
-      ]).execute();
+      await mdb.db
+        .insertInto('inbox')
+        .values([
+          { consumer: 'prune.w', event_id: 'old', handled_at: old },
+          { consumer: 'prune.w', event_id: 'new', handled_at: recent },
+        ])
+        .execute();
       assert.equal(await pruneInbox(mdb, 7 * 86400_000), 1);
-      assert.deepEqual((await mdb.db.selectFrom('inbox').select('event_id').execute()).map((r) => r.event_id), ['new']);
+      assert.deepEqual(
+        (await mdb.db.selectFrom('inbox').select('event_id').execute()).map((r) => r.event_id),
+        ['new'],
+      );
     });
   });
 }

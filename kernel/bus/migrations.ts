@@ -7,9 +7,10 @@ import { dialectOf } from '../../db/database.ts';
 const bus: Migration = {
   async up(db) {
     // seq orders delivery; SQLite needs AUTOINCREMENT so a seq is never reused after the rows are deleted.
-    const seq = dialectOf(db) === 'postgres'
-      ? db.schema.createTable('outbox').addColumn('seq', 'bigserial', (c) => c.primaryKey())
-      : db.schema.createTable('outbox').addColumn('seq', 'integer', (c) => c.primaryKey().autoIncrement());
+    const seq =
+      dialectOf(db) === 'postgres'
+        ? db.schema.createTable('outbox').addColumn('seq', 'bigserial', (c) => c.primaryKey())
+        : db.schema.createTable('outbox').addColumn('seq', 'integer', (c) => c.primaryKey().autoIncrement());
     await seq
       .addColumn('id', 'text', (c) => c.notNull().unique())
       .addColumn('topic', 'text', (c) => c.notNull())

@@ -43,8 +43,7 @@ export function toEvent(row: Pick<OutboxRow, 'id' | 'topic' | 'payload' | 'creat
   return { id: row.id, topic: row.topic, payload: JSON.parse(row.payload), createdAt: row.created_at, source: row.source };
 }
 
-const free = (now: number) => (eb: ExpressionBuilder<any, any>) =>
-  eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]);
+const free = (now: number) => (eb: ExpressionBuilder<any, any>) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]);
 
 /**
  * Leases up to `limit` unclaimed (or expired) rows to `owner` in ONE statement, oldest first.

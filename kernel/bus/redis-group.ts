@@ -102,8 +102,16 @@ class GroupLoop {
         const keys = [...this.topics.keys()].map(this.streamKey);
         this.reading = true;
         const reply = (await this.conn!.xreadgroup(
-          'GROUP', this.group, this.member, 'COUNT', this.opts.batchSize, 'BLOCK', this.blockMs,
-          'STREAMS', ...keys, ...keys.map(() => '>'),
+          'GROUP',
+          this.group,
+          this.member,
+          'COUNT',
+          this.opts.batchSize,
+          'BLOCK',
+          this.blockMs,
+          'STREAMS',
+          ...keys,
+          ...keys.map(() => '>'),
         )) as StreamReply | null;
         this.reading = false;
         if (reply) for (const [key, entries] of reply) await this.handle(key, entries);
@@ -139,7 +147,11 @@ class GroupLoop {
       const key = this.streamKey(topic);
       let cursor = '0-0';
       for (let round = 0; round < 10 && !this.stopping; round++) {
-        const [next, entries] = (await this.cmd.xautoclaim(key, this.group, this.member, this.opts.claimIdleMs, cursor, 'COUNT', this.opts.batchSize)) as [string, Entry[], string[]];
+        const [next, entries] = (await this.cmd.xautoclaim(key, this.group, this.member, this.opts.claimIdleMs, cursor, 'COUNT', this.opts.batchSize)) as [
+          string,
+          Entry[],
+          string[],
+        ];
         const live = entries.filter((e): e is Entry => Array.isArray(e));
         if (live.length) this.opts.log.info({ consumer: this.group, stream: key, entries: live.length }, 'reclaimed pending stream entries');
         await this.handle(key, live);
@@ -205,4 +217,3 @@ function parse(fields: string[]): BusEvent | undefined {
     return undefined;
   }
 }
-

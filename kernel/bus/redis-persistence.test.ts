@@ -12,7 +12,7 @@ import type { Bus, BusOptions } from './types.ts';
 
 const installed = await redisServerInstalled();
 
-describe('the bus and its Redis\'s persistence', { skip: installed ? undefined : 'redis-server is not installed' }, () => {
+describe("the bus and its Redis's persistence", { skip: installed ? undefined : 'redis-server is not installed' }, () => {
   let ephemeral: RedisServer;
   let persistent: RedisServer;
   let dbs: Databases;
@@ -42,7 +42,10 @@ describe('the bus and its Redis\'s persistence', { skip: installed ? undefined :
 
   it('refuse: start-up fails on a Redis without appendonly, naming the fix', async () => {
     const b = bus(ephemeral.url, 'refuse');
-    await assert.rejects(b.start(), (err: Error) => /without appendonly/.test(err.message) && /--appendonly yes/.test(err.message) && /BUS_EPHEMERAL_REDIS=accept/.test(err.message));
+    await assert.rejects(
+      b.start(),
+      (err: Error) => /without appendonly/.test(err.message) && /--appendonly yes/.test(err.message) && /BUS_EPHEMERAL_REDIS=accept/.test(err.message),
+    );
     assert.equal(await b.ready(), false);
   });
 
@@ -64,7 +67,10 @@ describe('the bus and its Redis\'s persistence', { skip: installed ? undefined :
     await pub.db.transaction().execute((trx) => publisher.publish(trx, 'a.topic', { n: 2 }));
     await new Promise((r) => setTimeout(r, 1500));
     assert.equal(await outboxDepth(pub), 1, 'the event waits in the outbox, not in a Redis that forgets');
-    assert.ok(lines.some((l) => l.level >= 50 && /not relaying/.test(l.msg)), 'an error line says why');
+    assert.ok(
+      lines.some((l) => l.level >= 50 && /not relaying/.test(l.msg)),
+      'an error line says why',
+    );
 
     // Back with AOF: relayed and applied.
     await persistent.kill();

@@ -28,7 +28,16 @@ describe('Redis Streams specifics', { skip: redisGate.skip }, () => {
   let redis: Redis;
   const buses: Bus[] = [];
   const bus = (extra: { claimIdleMs?: number; streamPrefix?: string; url?: string } = {}) => {
-    const b = createBus({ url: REDIS_URL, log: silentLog, metrics: new Registry(), maxAttempts: 3, retryBaseMs: 5, pollMs: 20, streamPrefix: prefix, ...extra });
+    const b = createBus({
+      url: REDIS_URL,
+      log: silentLog,
+      metrics: new Registry(),
+      maxAttempts: 3,
+      retryBaseMs: 5,
+      pollMs: 20,
+      streamPrefix: prefix,
+      ...extra,
+    });
     buses.push(b);
     return b;
   };
@@ -63,7 +72,10 @@ describe('Redis Streams specifics', { skip: redisGate.skip }, () => {
     consumer.subscribe('early.worker', cdb, 'early.topic', recordingHandler('early.worker'));
     await consumer.start();
     await waitFor('3 applied', async () => (await appliedRows(cdb)).length === 3);
-    assert.deepEqual((await appliedRows(cdb)).map((r) => r.event_id), ids);
+    assert.deepEqual(
+      (await appliedRows(cdb)).map((r) => r.event_id),
+      ids,
+    );
   });
 
   it('reclaims entries a crashed group member read but never acknowledged', async () => {
@@ -134,8 +146,14 @@ describe('Redis Streams with Redis down', () => {
       const pub = await dbs.open('downpub');
       const cdb = await dbs.open('down');
       const b = createBus({
-        url: 'redis://127.0.0.1:1', log: silentLog, metrics: new Registry(), maxAttempts: 1, retryBaseMs: 5, pollMs: 20,
-        streamPrefix: `cantons-test-${randomId()}`, flushTimeoutMs: 2000,
+        url: 'redis://127.0.0.1:1',
+        log: silentLog,
+        metrics: new Registry(),
+        maxAttempts: 1,
+        retryBaseMs: 5,
+        pollMs: 20,
+        streamPrefix: `cantons-test-${randomId()}`,
+        flushTimeoutMs: 2000,
       });
       const publisher = b.publisher('downpub', pub);
       b.subscribe('down.worker', cdb, 'down.topic', recordingHandler('down.worker'));

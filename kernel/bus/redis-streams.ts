@@ -27,16 +27,20 @@ export function redisStreamsAdapter(consumer: Consumer, opts: RedisStreamsOption
   let checkedAt = 0;
   const check = () => {
     checkedAt = Date.now();
-    checked = redisPersistence(cmd).then((p) => {
-      last = p;
-      persistent = p.aof === true;
-      const text = describePersistence(p);
-      if (persistent) {
-        if (p.fsync === 'no') log.warn({ appendfsync: p.fsync }, `${text}: the OS decides when the AOF reaches the disk; a machine crash may lose recent events`);
-        else log.info({ appendfsync: p.fsync }, text);
-      } else if (mode === 'accept') log.info({ BUS_EPHEMERAL_REDIS: mode }, text);
-      else log.error({ BUS_EPHEMERAL_REDIS: mode }, mode === 'refuse' ? `${text}; nothing is relayed to it meanwhile` : text);
-    }, (err) => log.warn({ err: (err as Error).message }, 'event bus: the Redis persistence check failed'));
+    checked = redisPersistence(cmd).then(
+      (p) => {
+        last = p;
+        persistent = p.aof === true;
+        const text = describePersistence(p);
+        if (persistent) {
+          if (p.fsync === 'no')
+            log.warn({ appendfsync: p.fsync }, `${text}: the OS decides when the AOF reaches the disk; a machine crash may lose recent events`);
+          else log.info({ appendfsync: p.fsync }, text);
+        } else if (mode === 'accept') log.info({ BUS_EPHEMERAL_REDIS: mode }, text);
+        else log.error({ BUS_EPHEMERAL_REDIS: mode }, mode === 'refuse' ? `${text}; nothing is relayed to it meanwhile` : text);
+      },
+      (err) => log.warn({ err: (err as Error).message }, 'event bus: the Redis persistence check failed'),
+    );
   };
   cmd.on('ready', () => {
     persistent = undefined;
@@ -81,10 +85,11 @@ export function redisStreamsAdapter(consumer: Consumer, opts: RedisStreamsOption
     async start() {
       started = true;
       // ready() may already have made the lazy connection start connecting.
-      if (cmd.status === 'wait') await cmd.connect().catch((err) => {
-        // ioredis keeps reconnecting; readiness reports it meanwhile.
-        log.error({ err: (err as Error).message, url: redactUrl(opts.url) }, 'redis event bus unreachable');
-      });
+      if (cmd.status === 'wait')
+        await cmd.connect().catch((err) => {
+          // ioredis keeps reconnecting; readiness reports it meanwhile.
+          log.error({ err: (err as Error).message, url: redactUrl(opts.url) }, 'redis event bus unreachable');
+        });
       // Reachable now: an ephemeral Redis stops start-up here when refused (unreachable: checked once it connects).
       if (cmd.status === 'ready') await checked;
       if (mode === 'refuse' && persistent === false) {

@@ -92,11 +92,17 @@ export class Relay {
     if (rows.length === 0) return 0;
     let delivered: string[] = [];
     // In-process delivery runs handlers with retries; a slow batch keeps its lease so no other relay takes it meanwhile.
-    const renew = setInterval(() => {
-      leaseFor(this.mdb, rows.map((r) => r.id), this.owner, this.opts.leaseMs).catch((err) =>
-        this.opts.log.warn({ err, module: this.module }, 'outbox lease renewal failed'),
-      );
-    }, Math.max(10, Math.floor(this.opts.leaseMs / 2)));
+    const renew = setInterval(
+      () => {
+        leaseFor(
+          this.mdb,
+          rows.map((r) => r.id),
+          this.owner,
+          this.opts.leaseMs,
+        ).catch((err) => this.opts.log.warn({ err, module: this.module }, 'outbox lease renewal failed'));
+      },
+      Math.max(10, Math.floor(this.opts.leaseMs / 2)),
+    );
     try {
       delivered = await this.sink(rows.map(toEvent));
     } catch (err) {

@@ -54,7 +54,12 @@ describe('kernel HTTP surface', () => {
 
   it('rejects an oversized chunked body without a content-length', async () => {
     const big = new Blob(['{"id":"c","name":"', 'y'.repeat(2 * 1024 * 1024), '"}']).stream();
-    const res = await fetch(`${t.url}/demo/items`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: big, duplex: 'half' } as RequestInit);
+    const res = await fetch(`${t.url}/demo/items`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: big,
+      duplex: 'half',
+    } as RequestInit);
     await expectError(res, 413, 'PAYLOAD_TOO_LARGE');
   });
 
@@ -112,7 +117,21 @@ describe('log lines of requests', () => {
       const lines = access();
       assert.equal(lines.length, 3, JSON.stringify(lines));
       const [, get, unrouted] = lines;
-      assert.deepEqual({ ...get, time: 0, pid: 0, ms: 0 }, { level: 30, time: 0, pid: 0, reqId: 'access-1', method: 'GET', route: '/demo/items/:id', status: 200, ms: 0, bytes: Buffer.byteLength(body), msg: 'request' });
+      assert.deepEqual(
+        { ...get, time: 0, pid: 0, ms: 0 },
+        {
+          level: 30,
+          time: 0,
+          pid: 0,
+          reqId: 'access-1',
+          method: 'GET',
+          route: '/demo/items/:id',
+          status: 200,
+          ms: 0,
+          bytes: Buffer.byteLength(body),
+          msg: 'request',
+        },
+      );
       assert.equal(typeof get.ms, 'number');
       assert.ok((get.ms as number) >= 0 && (get.ms as number) < 10_000);
       assert.equal(lines[0].status, 201);
@@ -130,7 +149,7 @@ describe('log lines of requests', () => {
       s.write('POST /demo/items HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"id":"');
       await new Promise((r) => setTimeout(r, 50));
       s.destroy();
-      const [line] = await waitFor('the access line', () => access().length > 0 && access(), 5000) as Array<Record<string, unknown>>;
+      const [line] = (await waitFor('the access line', () => access().length > 0 && access(), 5000)) as Array<Record<string, unknown>>;
       assert.deepEqual([line.route, line.status], ['/demo/items', 499]);
     } finally {
       await t.close();
@@ -142,7 +161,14 @@ describe('log lines of requests', () => {
     try {
       for (const probe of ['/healthz', '/readyz', '/metrics']) await (await fetch(t.url + probe)).text();
       await new Promise((r) => setTimeout(r, 50));
-      assert.deepEqual(access().map((l) => [l.route, l.level]), [['/healthz', 20], ['/readyz', 20], ['/metrics', 20]]);
+      assert.deepEqual(
+        access().map((l) => [l.route, l.level]),
+        [
+          ['/healthz', 20],
+          ['/readyz', 20],
+          ['/metrics', 20],
+        ],
+      );
     } finally {
       await t.close();
     }
@@ -175,7 +201,10 @@ describe('log lines of requests', () => {
     let calls = 0;
     for (const level of ['info', 'debug'] as const) {
       const write = log[level].bind(log);
-      log[level] = ((...args: Parameters<typeof write>) => (calls++, write(...args))) as typeof write;
+      log[level] = ((...args: Parameters<typeof write>) => {
+        calls++;
+        return write(...args);
+      }) as typeof write;
     }
     const t = await startTestApp({ modules: [demoModule], log });
     calls = 0; // start-up's own lines

@@ -45,7 +45,7 @@ export interface HttpApp {
   unmount(): void;
 }
 
-const REQUEST_ID = /^[\w.:\-]{1,128}$/;
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
 const PROBES = /^\/(healthz|readyz)\/?$/;
 const SCRAPES = /^\/(healthz|readyz|metrics)\/?$/;
 
@@ -89,15 +89,18 @@ function logAccess(ctx: Context, log: Logger, started: number): void {
   const res = ctx.res;
   const write = () => {
     const length = res.getHeader('content-length');
-    log[level]({
-      reqId: ctx.state.reqId,
-      method: ctx.method,
-      route: (ctx as Context & { _matchedRoute?: string })._matchedRoute ?? 'unmatched',
-      // 499 as in the metrics: the client hung up before the whole response was sent.
-      status: ctx.state.clientClosed || !res.writableFinished ? 499 : res.statusCode,
-      ms: Math.round((performance.now() - started) * 10) / 10,
-      bytes: length === undefined ? undefined : Number(length),
-    }, 'request');
+    log[level](
+      {
+        reqId: ctx.state.reqId,
+        method: ctx.method,
+        route: (ctx as Context & { _matchedRoute?: string })._matchedRoute ?? 'unmatched',
+        // 499 as in the metrics: the client hung up before the whole response was sent.
+        status: ctx.state.clientClosed || !res.writableFinished ? 499 : res.statusCode,
+        ms: Math.round((performance.now() - started) * 10) / 10,
+        bytes: length === undefined ? undefined : Number(length),
+      },
+      'request',
+    );
   };
   // A client that hung up mid-body: the response may have closed before the middleware got here.
   if (res.closed) write();
@@ -146,8 +149,9 @@ export function createHttpApp(opts: HttpAppOptions): HttpApp {
       }
       const known = toAppError(err);
       const dependency = !known && isDependencyFailure(err);
-      const failure = known
-        ?? (dependency
+      const failure =
+        known ??
+        (dependency
           ? errors.SERVICE_UNAVAILABLE(`A backing service is unavailable; retry later (request id ${reqId})`)
           : errors.UNEXPECTED_ERROR(`Unexpected error; the log has the details under request id ${reqId}`));
       if (dependency) log.warn({ err, method: ctx.method, path: ctx.path }, 'backing service unavailable');
@@ -187,7 +191,8 @@ export function createHttpApp(opts: HttpAppOptions): HttpApp {
 
   if (opts.rpcListener) {
     app.use((ctx, next) => {
-      if (onInternalListener(ctx) && !RPC_PATH.test(ctx.path) && !PROBES.test(ctx.path)) throw errors.NOT_FOUND(`No route for ${ctx.method} ${ctx.path} on the internal listener`);
+      if (onInternalListener(ctx) && !RPC_PATH.test(ctx.path) && !PROBES.test(ctx.path))
+        throw errors.NOT_FOUND(`No route for ${ctx.method} ${ctx.path} on the internal listener`);
       return next();
     });
   }

@@ -60,7 +60,7 @@ export function rpcGuard<M extends (ctx: Context, next: Next) => unknown>(token:
     if (internalOnly && !onInternalListener(ctx)) throw errors.NOT_FOUND(`No route for ${ctx.method} ${ctx.path}`);
     if (!matches(bearer(ctx))) {
       ctx.set('www-authenticate', 'Bearer realm="cantons-rpc"');
-      throw errors.UNAUTHORIZED('Internal calls need the deployment\'s RPC token');
+      throw errors.UNAUTHORIZED("Internal calls need the deployment's RPC token");
     }
     return route(ctx, next);
   }) as M;

@@ -24,7 +24,9 @@ export async function readJsonBody(ctx: Context, limit: number): Promise<unknown
   if (!isJsonContentType(type)) {
     // The body is not read: a form post or text/plain from a web page never reaches a handler.
     ctx.req.resume();
-    throw errors.UNSUPPORTED_MEDIA_TYPE(type ? `Content-Type ${type.slice(0, 100)} is not JSON; send application/json` : 'The request has no Content-Type; send application/json');
+    throw errors.UNSUPPORTED_MEDIA_TYPE(
+      type ? `Content-Type ${type.slice(0, 100)} is not JSON; send application/json` : 'The request has no Content-Type; send application/json',
+    );
   }
   const declared = Number(ctx.get('content-length') || NaN);
   if (declared > limit) {

@@ -40,7 +40,31 @@ function jsonError(raw: Raw) {
   return body as { error: string; message: string };
 }
 
-const UNKNOWN_METHODS = ['TRACE', 'PROPFIND', 'SEARCH', 'PURGE', 'LOCK', 'UNLOCK', 'MKCOL', 'LINK', 'UNLINK', 'REPORT', 'M-SEARCH', 'SUBSCRIBE', 'COPY', 'MOVE', 'PROPPATCH', 'NOTIFY', 'MKACTIVITY', 'CHECKOUT', 'MERGE', 'BIND', 'REBIND', 'ACL', 'SOURCE'];
+const UNKNOWN_METHODS = [
+  'TRACE',
+  'PROPFIND',
+  'SEARCH',
+  'PURGE',
+  'LOCK',
+  'UNLOCK',
+  'MKCOL',
+  'LINK',
+  'UNLINK',
+  'REPORT',
+  'M-SEARCH',
+  'SUBSCRIBE',
+  'COPY',
+  'MOVE',
+  'PROPPATCH',
+  'NOTIFY',
+  'MKACTIVITY',
+  'CHECKOUT',
+  'MERGE',
+  'BIND',
+  'REBIND',
+  'ACL',
+  'SOURCE',
+];
 
 describe('hostile input', () => {
   let t: TestApp;
@@ -54,7 +78,13 @@ describe('hostile input', () => {
   it('answers unknown methods with 405 and Allow on a known path, 404 elsewhere, JSON, logged at debug', async () => {
     lines.length = 0;
     for (const method of UNKNOWN_METHODS) {
-      for (const [path, status] of [['/healthz', 405], ['/demo/items', 405], ['/demo/items/x', 405], ['/nowhere', 404], ['/', 404]] as const) {
+      for (const [path, status] of [
+        ['/healthz', 405],
+        ['/demo/items', 405],
+        ['/demo/items/x', 405],
+        ['/nowhere', 404],
+        ['/', 404],
+      ] as const) {
         const res = await rawRequest(t.url, method, path);
         assert.equal(res.status, status, `${method} ${path}: ${res.status} ${res.text}`);
         if (method !== 'HEAD') jsonError(res);
@@ -64,7 +94,10 @@ describe('hostile input', () => {
     const options = await rawRequest(t.url, 'OPTIONS', '/demo/items');
     assert.equal(options.status, 204);
     assert.match(String(options.headers.allow), /POST/);
-    assert.deepEqual(levels().filter((l) => l.level >= 40), []);
+    assert.deepEqual(
+      levels().filter((l) => l.level >= 40),
+      [],
+    );
   });
 
   it('refuses NUL and lone surrogates in body strings and keys, path and query, with 400 VALIDATION_ERROR', async () => {
@@ -100,7 +133,7 @@ describe('hostile input', () => {
       assert.equal(res.status, 400, `depth ${depth}: ${res.text}`);
       assert.equal(jsonError(res).error, 'BAD_REQUEST');
     }
-    const deepObject = '{"a":'.repeat(5000) + '1' + '}'.repeat(5000);
+    const deepObject = `${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}`;
     assert.equal((await rawRequest(t.url, 'PUT', '/probe/echo', deepObject, { 'content-type': 'application/json' })).status, 400);
     assert.equal((await rawRequest(t.url, 'PUT', '/probe/echo', '['.repeat(64) + ']'.repeat(64), { 'content-type': 'application/json' })).status, 200);
   });
@@ -116,16 +149,23 @@ describe('hostile input', () => {
       await new Promise((r) => setTimeout(r, 50));
       s.destroy();
     }
-    const metrics = await waitFor('the hang-ups counted', async () => {
-      const text = await (await fetch(`${t.url}/metrics`)).text();
-      return /route="\/probe\/echo",status="499"\} 3/.test(text) && text;
-    }, 5000);
+    const metrics = await waitFor(
+      'the hang-ups counted',
+      async () => {
+        const text = await (await fetch(`${t.url}/metrics`)).text();
+        return /route="\/probe\/echo",status="499"\} 3/.test(text) && text;
+      },
+      5000,
+    );
     assert.doesNotMatch(metrics as string, /status="5\d\d"/);
-    assert.deepEqual(levels().filter((l) => l.level >= 40), []);
+    assert.deepEqual(
+      levels().filter((l) => l.level >= 40),
+      [],
+    );
     assert.ok(levels().some((l) => l.level === 20 && /client closed/.test(l.msg)));
   });
 
-  it('answers Node\'s own parse errors with the JSON error body', async () => {
+  it("answers Node's own parse errors with the JSON error body", async () => {
     const port = Number(new URL(t.url).port);
     const cases: Array<[string, string | Buffer, number]> = [
       ['oversized URL', `GET /${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`, 431],
@@ -163,7 +203,11 @@ describe('backing services that fail while serving', await gate('postgres'), () 
       for (const s of [client, upstream]) {
         links.add(s);
         s.on('error', () => {});
-        s.on('close', () => (links.delete(s), client.destroy(), upstream.destroy()));
+        s.on('close', () => {
+          links.delete(s);
+          client.destroy();
+          upstream.destroy();
+        });
       }
       client.pipe(upstream).pipe(client);
     });
@@ -171,7 +215,11 @@ describe('backing services that fail while serving', await gate('postgres'), () 
     const via = new URL(pg.url);
     via.port = String((proxy.address() as { port: number }).port);
     const lines: string[] = [];
-    const app = await startTestApp({ modules: [demoModule], env: { DATABASE_URL: via.toString(), DB_CONNECT_ATTEMPTS: '1' }, log: createLogger('info', { write: (s: string) => void lines.push(s) }) });
+    const app = await startTestApp({
+      modules: [demoModule],
+      env: { DATABASE_URL: via.toString(), DB_CONNECT_ATTEMPTS: '1' },
+      log: createLogger('info', { write: (s: string) => void lines.push(s) }),
+    });
     try {
       assert.equal((await fetch(`${app.url}/demo/items/none`)).status, 404);
       proxy.close();

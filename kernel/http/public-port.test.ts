@@ -49,7 +49,10 @@ describe('/rpc', () => {
 
     it('answers every other call 401 UNAUTHORIZED, whatever the spelling of the path', async () => {
       for (const path of ['/rpc/demo.api/get', '/RPC/demo.api/get', '/rpc/demo.api/get/', '/Rpc/Demo.Api/Get']) {
-        for (const headers of [{}, { authorization: 'Bearer wrong-token-0123456789' }, { authorization: TOKEN }, { 'x-api-key': TOKEN }] as Record<string, string>[]) {
+        for (const headers of [{}, { authorization: 'Bearer wrong-token-0123456789' }, { authorization: TOKEN }, { 'x-api-key': TOKEN }] as Record<
+          string,
+          string
+        >[]) {
           const res = await fetch(`${api.url}${path}`, { method: 'POST', headers: { ...json, ...headers }, body: '{"id":"r"}' });
           assert.equal(res.status, 401, `${path} ${JSON.stringify(headers)}`);
           assert.equal((await res.json()).error, 'UNAUTHORIZED');
@@ -59,7 +62,10 @@ describe('/rpc', () => {
     });
 
     it('turns a refused token into 503 ROLE_UNAVAILABLE for the public client, naming the role only', async () => {
-      const wrong = await startTestApp({ modules: [demoModule], env: { MODULES: 'demo.client', DEMO_API_URL: api.url, RPC_TOKEN: 'another-token-0123456789', RPC_RETRIES: '0' } });
+      const wrong = await startTestApp({
+        modules: [demoModule],
+        env: { MODULES: 'demo.client', DEMO_API_URL: api.url, RPC_TOKEN: 'another-token-0123456789', RPC_RETRIES: '0' },
+      });
       try {
         const res = await fetch(`${wrong.url}/demo/via-client/r`);
         const body = await res.json();
@@ -75,7 +81,10 @@ describe('/rpc', () => {
 
   it('refuses to start on a non-loopback HOST serving roles to other processes without a token', () => {
     const env = { MODULES: 'demo.api', HOST: '0.0.0.0', DATA_DIR: '/nonexistent' };
-    assert.throws(() => bootstrap({ modules: [demoModule], env }), (err: unknown) => err instanceof StartupError && /RPC_TOKEN/.test(err.message) && /demo\.api/.test(err.message));
+    assert.throws(
+      () => bootstrap({ modules: [demoModule], env }),
+      (err: unknown) => err instanceof StartupError && /RPC_TOKEN/.test(err.message) && /demo\.api/.test(err.message),
+    );
     assert.doesNotThrow(() => bootstrap({ modules: [demoModule], env: { ...env, RPC_TOKEN: TOKEN } }));
     // Everything in one process serves nothing remotely: no token needed, whatever the HOST.
     assert.doesNotThrow(() => bootstrap({ modules: [demoModule], env: { HOST: '0.0.0.0', DATA_DIR: '/nonexistent' } }));
@@ -85,7 +94,10 @@ describe('/rpc', () => {
 
 describe('/rpc on its own listener (RPC_PORT)', () => {
   it('serves /rpc there and only there, and nothing else there but the probes', async () => {
-    const kernel = bootstrap({ modules: [demoModule], env: { LOG_LEVEL: 'silent', DATA_DIR: tempDir(), MODULES: 'demo.api', RPC_PORT: '0', RPC_TOKEN: TOKEN } });
+    const kernel = bootstrap({
+      modules: [demoModule],
+      env: { LOG_LEVEL: 'silent', DATA_DIR: tempDir(), MODULES: 'demo.api', RPC_PORT: '0', RPC_TOKEN: TOKEN },
+    });
     const running = await listen(kernel, 0, '127.0.0.1');
     await kernel.start();
     const pub = `http://127.0.0.1:${running.port}`;
@@ -94,7 +106,8 @@ describe('/rpc on its own listener (RPC_PORT)', () => {
     try {
       assert.ok(running.rpcPort && running.rpcPort !== running.port);
       await fetch(`${pub}/demo/items`, { method: 'POST', headers: json, body: JSON.stringify({ id: 'i', name: 'I' }) });
-      const call = (base: string, path = '/rpc/demo.api/get') => fetch(`${base}${path}`, { method: 'POST', headers: { ...json, authorization: `Bearer ${TOKEN}` }, body: '{"id":"i"}' });
+      const call = (base: string, path = '/rpc/demo.api/get') =>
+        fetch(`${base}${path}`, { method: 'POST', headers: { ...json, authorization: `Bearer ${TOKEN}` }, body: '{"id":"i"}' });
       for (const path of ['/rpc/demo.api/get', '/RPC/demo.api/get', '/rpc/demo.api/get/']) assert.equal((await call(pub, path)).status, 404, path);
       assert.equal((await call(internal)).status, 200);
       assert.equal((await fetch(`${internal}/rpc/demo.api/get`, { method: 'POST', headers: json, body: '{"id":"i"}' })).status, 401);
@@ -109,7 +122,7 @@ describe('/rpc on its own listener (RPC_PORT)', () => {
     }
   });
 
-  it('judges exposure by the RPC listener\'s interface', () => {
+  it("judges exposure by the RPC listener's interface", () => {
     const env = { MODULES: 'demo.api', HOST: '0.0.0.0', RPC_PORT: '0', DATA_DIR: '/nonexistent' };
     assert.doesNotThrow(() => bootstrap({ modules: [demoModule], env: { ...env, RPC_HOST: '127.0.0.1' } }));
     assert.throws(() => bootstrap({ modules: [demoModule], env }), /RPC_TOKEN/);
@@ -127,16 +140,24 @@ describe('API_KEYS on every module', () => {
 
   const routes = async () => {
     const spec = await (await fetch(`${t.url}/openapi.json`)).json();
-    return Object.entries<Record<string, unknown>>(spec.paths).flatMap(([path, ops]) => Object.keys(ops).map((method) => ({ method: method.toUpperCase(), path: path.replace(/\{[^}]+\}/g, 'x') })));
+    return Object.entries<Record<string, unknown>>(spec.paths).flatMap(([path, ops]) =>
+      Object.keys(ops).map((method) => ({ method: method.toUpperCase(), path: path.replace(/\{[^}]+\}/g, 'x') })),
+    );
   };
 
   it('answers 401 UNAUTHORIZED with WWW-Authenticate on every route without a valid key', async () => {
     const all = await routes();
     for (const m of ['/events', '/products', '/orders', '/config', '/projects', '/threads', '/api/v1/benchmarks']) {
-      assert.ok(all.some((r) => r.path.startsWith(m)), `a ${m} route is in /openapi.json`);
+      assert.ok(
+        all.some((r) => r.path.startsWith(m)),
+        `a ${m} route is in /openapi.json`,
+      );
     }
     for (const { method, path } of all) {
-      for (const headers of [{}, { authorization: 'Bearer nope-0123456789abcdef' }, { 'x-api-key': 'nope' }, { authorization: `Basic ${KEY}` }] as Record<string, string>[]) {
+      for (const headers of [{}, { authorization: 'Bearer nope-0123456789abcdef' }, { 'x-api-key': 'nope' }, { authorization: `Basic ${KEY}` }] as Record<
+        string,
+        string
+      >[]) {
         const res = await rawRequest(t.url, method, path, method === 'GET' || method === 'DELETE' ? undefined : '{}', { ...json, ...headers });
         assert.equal(res.status, 401, `${method} ${path} ${JSON.stringify(headers)}: ${res.text}`);
         assert.equal(JSON.parse(res.text).error, 'UNAUTHORIZED');
@@ -146,7 +167,10 @@ describe('API_KEYS on every module', () => {
   });
 
   it('lets a valid key through in either header, and keeps /healthz and /readyz open', async () => {
-    for (const headers of [{ authorization: `Bearer ${KEY}` }, { 'x-api-key': KEY }, { authorization: 'bearer other-key-0123456789abc' }] as Record<string, string>[]) {
+    for (const headers of [{ authorization: `Bearer ${KEY}` }, { 'x-api-key': KEY }, { authorization: 'bearer other-key-0123456789abc' }] as Record<
+      string,
+      string
+    >[]) {
       for (const path of ['/products', '/config/some/key', '/events/stats', '/projects', '/api/v1/benchmarks']) {
         const res = await fetch(`${t.url}${path}`, { headers });
         assert.notEqual(res.status, 401, `${path} ${JSON.stringify(headers)}`);
@@ -174,7 +198,16 @@ describe('bodies, origins and hosts', () => {
 
   it('refuses a body that is not JSON-typed with 415 and stores nothing', async () => {
     const body = JSON.stringify({ id: 'ct', name: 'x' });
-    for (const type of [undefined, 'text/plain', 'text/plain;charset=UTF-8', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/json; charset=latin1', 'application/jsonx', 'json']) {
+    for (const type of [
+      undefined,
+      'text/plain',
+      'text/plain;charset=UTF-8',
+      'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x',
+      'application/json; charset=latin1',
+      'application/jsonx',
+      'json',
+    ]) {
       const res = await rawRequest(t.url, 'POST', '/demo/items', body, type ? { 'content-type': type } : {});
       assert.equal(res.status, 415, `${type}: ${res.text}`);
       assert.equal(JSON.parse(res.text).error, 'UNSUPPORTED_MEDIA_TYPE');
@@ -189,7 +222,10 @@ describe('bodies, origins and hosts', () => {
   it('sends CORS headers to listed origins only', async () => {
     const listed = await fetch(`${t.url}/demo/items/ok0`, { headers: { origin: 'https://app.example.com' } });
     assert.equal(listed.headers.get('access-control-allow-origin'), 'https://app.example.com');
-    const preflight = await fetch(`${t.url}/demo/items`, { method: 'OPTIONS', headers: { origin: 'https://app.example.com', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } });
+    const preflight = await fetch(`${t.url}/demo/items`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.example.com', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+    });
     assert.equal(preflight.status, 204);
     assert.match(preflight.headers.get('access-control-allow-methods') ?? '', /POST/);
     assert.match(preflight.headers.get('access-control-allow-headers') ?? '', /content-type/);

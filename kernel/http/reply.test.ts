@@ -16,7 +16,11 @@ describe('route replies', () => {
   const item = { id: 'umlaut', name: 'Zoë ☃ 𝄞' };
 
   it('sends the JSON bytes with their byte length, the JSON type, the status and the request id', async () => {
-    const created = await fetch(`${t.url}/demo/items`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': 'reply-1' }, body: JSON.stringify(item) });
+    const created = await fetch(`${t.url}/demo/items`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-request-id': 'reply-1' },
+      body: JSON.stringify(item),
+    });
     assert.equal(created.status, 201);
     assert.equal(created.headers.get('x-request-id'), 'reply-1');
     const res = await rawRequest(t.url, 'GET', '/demo/items/umlaut');

@@ -1,6 +1,6 @@
 // Routes declared as data (method, path, zod params/query/body, responses): validated and documented from one spec.
 import type { Context } from 'koa';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { errors } from '../errors.ts';
 import { readJsonBody } from './body.ts';
 import { checkText } from './text.ts';
@@ -72,9 +72,7 @@ export interface RouteSpec<P = any, Q = any, B = any> {
   handler(input: RouteInput<P, Q, B>): Promise<Reply> | Reply;
 }
 
-export function route<P = Record<string, never>, Q = Record<string, never>, B = undefined>(
-  spec: RouteSpec<P, Q, B>,
-): RouteSpec<P, Q, B> {
+export function route<P = Record<string, never>, Q = Record<string, never>, B = undefined>(spec: RouteSpec<P, Q, B>): RouteSpec<P, Q, B> {
   return spec;
 }
 

@@ -74,8 +74,7 @@ export function busContract(target: ContractTarget): void {
       const publish = (payload: unknown) => pub.db.transaction().execute((trx) => publisher.publish(trx, topic, payload));
       return { pub, cdb, bus, registry, publisher, publish };
     }
-    const appliedIds = async (cdb: Parameters<typeof appliedRows>[0], consumer: string) =>
-      (await appliedRows(cdb, consumer)).map((r) => r.event_id);
+    const appliedIds = async (cdb: Parameters<typeof appliedRows>[0], consumer: string) => (await appliedRows(cdb, consumer)).map((r) => r.event_id);
     const waitApplied = (cdb: Parameters<typeof appliedRows>[0], consumer: string, ids: string[]) =>
       waitFor(`${ids.length} event(s) applied by ${consumer}`, async () => {
         const got = new Set(await appliedIds(cdb, consumer));
@@ -95,7 +94,11 @@ export function busContract(target: ContractTarget): void {
       await waitApplied(cdb, b, [first, marker]);
       for (const c of [a, b]) {
         const rows = await appliedRows(cdb, c);
-        assert.deepEqual(rows.map((r) => r.event_id), [first, marker], `${c} applied each event once, in order`);
+        assert.deepEqual(
+          rows.map((r) => r.event_id),
+          [first, marker],
+          `${c} applied each event once, in order`,
+        );
         assert.deepEqual(JSON.parse(rows[0].payload), { n: 1, text: 'héllo' });
       }
       assert.equal(await counter(registry, 'cantons_bus_events_handled_total'), 4);
@@ -146,9 +149,14 @@ export function busContract(target: ContractTarget): void {
       const { cdb, bus, registry, publish } = await setup();
       const c = `${consumerMod()}.worker`;
       let calls = 0;
-      bus.subscribe(c, cdb, topic, recordingHandler(c, () => {
-        if (++calls <= 2) throw new Error(`transient failure ${calls}`);
-      }));
+      bus.subscribe(
+        c,
+        cdb,
+        topic,
+        recordingHandler(c, () => {
+          if (++calls <= 2) throw new Error(`transient failure ${calls}`);
+        }),
+      );
       await bus.start();
       const id = await publish({ v: 1 });
       await waitApplied(cdb, c, [id]);
@@ -163,10 +171,15 @@ export function busContract(target: ContractTarget): void {
       const c = `${consumerMod()}.worker`;
       let broken = true;
       let calls = 0;
-      bus.subscribe(c, cdb, topic, recordingHandler(c, () => {
-        calls++;
-        if (broken) throw new Error('handler bug');
-      }));
+      bus.subscribe(
+        c,
+        cdb,
+        topic,
+        recordingHandler(c, () => {
+          calls++;
+          if (broken) throw new Error('handler bug');
+        }),
+      );
       await bus.start();
       const first = await publish({ v: 1 });
       const second = await publish({ v: 2 });
@@ -188,11 +201,17 @@ export function busContract(target: ContractTarget): void {
 
       // Still broken: replay fails, and the dead letters stay with one more attempt counted.
       assert.deepEqual(await bus.replay(), { replayed: 0, failed: 2 });
-      assert.deepEqual((await bus.deadLetters()).map((l) => l.attempts), [4, 4]);
+      assert.deepEqual(
+        (await bus.deadLetters()).map((l) => l.attempts),
+        [4, 4],
+      );
 
       broken = false;
       assert.deepEqual(await bus.replay(d.id), { replayed: 1, failed: 0 });
-      assert.deepEqual((await bus.deadLetters()).map((l) => l.eventId), [second]);
+      assert.deepEqual(
+        (await bus.deadLetters()).map((l) => l.eventId),
+        [second],
+      );
       assert.deepEqual(await bus.replay(), { replayed: 1, failed: 0 });
       assert.deepEqual(await bus.deadLetters(), []);
       assert.deepEqual((await appliedIds(cdb, c)).sort(), [first, second].sort());
@@ -238,13 +257,15 @@ export function busContract(target: ContractTarget): void {
       }
       await Promise.all(sides.map((s) => s.bus.start()));
       const ids: string[] = [];
-      await Promise.all(sides.map(async (s, i) => {
-        for (let k = 0; k < 30; k++) {
-          ids.push(await s.pub.db.transaction().execute((trx) => s.publisher.publish(trx, topic, { side: i, k })));
-          // Rows no relay was nudged for: both relays find them by polling, and race for them.
-          if (k % 3 === 0) ids.push(await writeOutbox(s.pub.db, pubName(), topic, { side: i, k, polled: true }));
-        }
-      }));
+      await Promise.all(
+        sides.map(async (s, i) => {
+          for (let k = 0; k < 30; k++) {
+            ids.push(await s.pub.db.transaction().execute((trx) => s.publisher.publish(trx, topic, { side: i, k })));
+            // Rows no relay was nudged for: both relays find them by polling, and race for them.
+            if (k % 3 === 0) ids.push(await writeOutbox(s.pub.db, pubName(), topic, { side: i, k, polled: true }));
+          }
+        }),
+      );
       await waitApplied(sides[0].cdb, c, ids);
       const applied = await appliedIds(sides[0].cdb, c);
       assert.equal(applied.length, ids.length, 'no event applied twice');

@@ -19,7 +19,11 @@ export interface RedisServer {
 
 /** Whether `redis-server` is installed. */
 export function redisServerInstalled(): Promise<boolean> {
-  return new Promise((resolve) => spawn(REDIS_SERVER_BIN, ['--version']).once('error', () => resolve(false)).once('exit', (c) => resolve(c === 0)));
+  return new Promise((resolve) =>
+    spawn(REDIS_SERVER_BIN, ['--version'])
+      .once('error', () => resolve(false))
+      .once('exit', (c) => resolve(c === 0)),
+  );
 }
 
 /** `appendonly`: the persistence the bus asks for (AOF, fsync every second); false: the ephemeral kind (no AOF, no RDB). */
@@ -28,7 +32,20 @@ export async function startRedisServer(opts: { appendonly: boolean }): Promise<R
   const dir = tempDir('cantons-redis-');
   const url = `redis://127.0.0.1:${port}`;
   let child: ChildProcess | undefined;
-  const args = (appendonly: boolean) => ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', appendonly ? 'yes' : 'no', '--appendfsync', 'everysec'];
+  const args = (appendonly: boolean) => [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    dir,
+    '--save',
+    '',
+    '--appendonly',
+    appendonly ? 'yes' : 'no',
+    '--appendfsync',
+    'everysec',
+  ];
 
   async function start(appendonly = opts.appendonly): Promise<void> {
     child = spawn(REDIS_SERVER_BIN, args(appendonly), { stdio: 'ignore' });

@@ -69,7 +69,7 @@ export async function postgresDatabases(): Promise<Databases> {
       const mdb = await openModuleDatabase(module, {
         dataDir: ':memory:',
         databaseUrl: database.url,
-       
+
         log: silentLog,
         poolSize: 4,
       });
@@ -92,7 +92,10 @@ let appliedSeq = 0;
 export function recordingHandler(consumer: string, before?: (event: BusEvent) => void | Promise<void>): EventHandler {
   return async (event, trx: Transaction<any>) => {
     await before?.(event);
-    await trx.insertInto('applied').values({ n: ++appliedSeq, consumer, event_id: event.id, payload: JSON.stringify(event.payload) }).execute();
+    await trx
+      .insertInto('applied')
+      .values({ n: ++appliedSeq, consumer, event_id: event.id, payload: JSON.stringify(event.payload) })
+      .execute();
   };
 }
 

@@ -77,8 +77,24 @@ export function makeTestCertificates(dir: string): EtcdTlsFiles & { serverCertFi
   const sign = (name: string, cn: string, ext: string) => {
     writeFileSync(p(`${name}.ext`), ext);
     run('req', ...key, '-keyout', p(`${name}.key`), '-out', p(`${name}.csr`), '-subj', `/CN=${cn}`);
-    run('x509', '-req', '-in', p(`${name}.csr`), '-CA', p('ca.crt'), '-CAkey', p('ca.key'),
-      '-set_serial', `0x${randomBytes(8).toString('hex')}`, '-days', '2', '-out', p(`${name}.crt`), '-extfile', p(`${name}.ext`));
+    run(
+      'x509',
+      '-req',
+      '-in',
+      p(`${name}.csr`),
+      '-CA',
+      p('ca.crt'),
+      '-CAkey',
+      p('ca.key'),
+      '-set_serial',
+      `0x${randomBytes(8).toString('hex')}`,
+      '-days',
+      '2',
+      '-out',
+      p(`${name}.crt`),
+      '-extfile',
+      p(`${name}.ext`),
+    );
   };
   // etcd's own gRPC gateway dials the server with the server certificate, hence clientAuth too.
   sign('server', 'localhost', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth,clientAuth\n');
@@ -95,17 +111,28 @@ function makeJwtKeys(dir: string): void {
 /** GET /health over https with the test CA and client certificate. */
 function httpsHealth(url: string, tls: EtcdTlsFiles): Promise<boolean> {
   return new Promise((resolve) => {
-    const req = request(`${url}/health`, {
-      ca: readFileSync(tls.caFile), cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile), timeout: 1000,
-      // No SNI for an IP address (RFC 6066; Node warns otherwise); the certificate is checked against 127.0.0.1.
-      servername: '',
-    }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d));
-      res.on('end', () => {
-        try { resolve(res.statusCode === 200 && JSON.parse(body).health === 'true'); } catch { resolve(false); }
-      });
-    });
+    const req = request(
+      `${url}/health`,
+      {
+        ca: readFileSync(tls.caFile),
+        cert: readFileSync(tls.certFile),
+        key: readFileSync(tls.keyFile),
+        timeout: 1000,
+        // No SNI for an IP address (RFC 6066; Node warns otherwise); the certificate is checked against 127.0.0.1.
+        servername: '',
+      },
+      (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d));
+        res.on('end', () => {
+          try {
+            resolve(res.statusCode === 200 && JSON.parse(body).health === 'true');
+          } catch {
+            resolve(false);
+          }
+        });
+      },
+    );
     req.on('error', () => resolve(false)).on('timeout', () => req.destroy());
     req.end();
   });
@@ -133,10 +160,24 @@ export async function startEtcd(opts: EtcdStartOptions = {}): Promise<EtcdServer
   const url = `${tls ? 'https' : 'http'}://127.0.0.1:${clientPort}`;
   const peer = `http://127.0.0.1:${peerPort}`;
   const args = [
-    '--name', 'default', '--data-dir', dataDir,
-    '--listen-client-urls', url, '--advertise-client-urls', url,
-    '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer,
-    '--initial-cluster', `default=${peer}`, '--log-level', 'error', '--logger', 'zap',
+    '--name',
+    'default',
+    '--data-dir',
+    dataDir,
+    '--listen-client-urls',
+    url,
+    '--advertise-client-urls',
+    url,
+    '--listen-peer-urls',
+    peer,
+    '--initial-advertise-peer-urls',
+    peer,
+    '--initial-cluster',
+    `default=${peer}`,
+    '--log-level',
+    'error',
+    '--logger',
+    'zap',
   ];
   if (certs) {
     args.push('--cert-file', certs.serverCertFile, '--key-file', certs.serverKeyFile, '--trusted-ca-file', certs.caFile, '--client-cert-auth');
@@ -144,9 +185,8 @@ export async function startEtcd(opts: EtcdStartOptions = {}): Promise<EtcdServer
   if (opts.auth) {
     // The lowest bcrypt cost keeps each authentication cheap.
     const ttl = opts.auth.tokenTtlSeconds ?? 300;
-    const token = opts.auth.tokens === 'jwt'
-      ? `jwt,pub-key=${join(keyDir!, 'jwt.pub')},priv-key=${join(keyDir!, 'jwt.key')},sign-method=ES256,ttl=${ttl}s`
-      : 'simple';
+    const token =
+      opts.auth.tokens === 'jwt' ? `jwt,pub-key=${join(keyDir!, 'jwt.pub')},priv-key=${join(keyDir!, 'jwt.key')},sign-method=ES256,ttl=${ttl}s` : 'simple';
     args.push('--auth-token', token, '--auth-token-ttl', String(ttl), '--bcrypt-cost', '4');
   }
   // A plain etcd gets the etcd3 client as it comes. With TLS or auth, the module's own client
@@ -179,7 +219,9 @@ export async function startEtcd(opts: EtcdStartOptions = {}): Promise<EtcdServer
   const launch = async () => {
     const child = spawn(ETCD_BIN, args, { stdio: ['ignore', opts.log ? 'inherit' : 'ignore', opts.log ? 'inherit' : 'pipe'] });
     let stderr = '';
-    child.stderr?.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000); });
+    child.stderr?.on('data', (d: Buffer) => {
+      stderr = (stderr + d.toString()).slice(-4000);
+    });
     proc = child;
     const deadline = Date.now() + 20_000;
     while (Date.now() < deadline) {

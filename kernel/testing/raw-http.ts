@@ -31,8 +31,10 @@ export function rawSocket(port: number, bytes: string | Buffer, waitMs = 1000): 
     s.on('data', (d) => (out += d.toString('latin1')));
     s.on('error', () => {});
     const timer = setTimeout(() => s.destroy(), waitMs);
-    s.on('close', () => (clearTimeout(timer), resolve(out)));
+    s.on('close', () => {
+      clearTimeout(timer);
+      resolve(out);
+    });
     s.write(bytes);
   });
 }
-

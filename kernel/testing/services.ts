@@ -38,9 +38,15 @@ function reachable(url: string, defaultPort: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = new Socket();
     s.setTimeout(5000); // generous: a loaded CI machine must not read as a missing service
-    s.once('connect', () => (s.destroy(), resolve(true)));
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
     s.once('error', () => resolve(false));
-    s.once('timeout', () => (s.destroy(), resolve(false)));
+    s.once('timeout', () => {
+      s.destroy();
+      resolve(false);
+    });
     s.connect(Number(u.port || defaultPort), u.hostname);
   });
 }
@@ -54,16 +60,21 @@ export function serviceAvailable(service: Service): Promise<boolean> {
   let answer = known.get(service);
   if (!answer) {
     answer =
-      service === 'postgres' ? reachable(PG_URL, 5432)
-      : service === 'redis' ? reachable(REDIS_URL, 6379)
-      : new Promise((resolve) => spawn('etcd', ['--version']).once('error', () => resolve(false)).once('exit', (c) => resolve(c === 0)));
+      service === 'postgres'
+        ? reachable(PG_URL, 5432)
+        : service === 'redis'
+          ? reachable(REDIS_URL, 6379)
+          : new Promise((resolve) =>
+              spawn('etcd', ['--version'])
+                .once('error', () => resolve(false))
+                .once('exit', (c) => resolve(c === 0)),
+            );
     known.set(service, answer);
   }
   return answer;
 }
 
-const missing = (service: Service) =>
-  service === 'etcd' ? 'etcd is not installed (apt-get install etcd-server)' : `${service} is not reachable`;
+const missing = (service: Service) => (service === 'etcd' ? 'etcd is not installed (apt-get install etcd-server)' : `${service} is not reachable`);
 
 /**
  * The one gate for tests that need real services: `describe(name, await gate('postgres'), …)` (or

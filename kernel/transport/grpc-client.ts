@@ -55,7 +55,14 @@ export function grpcTransport(opts: GrpcTransportOptions): Transport {
   const metadata = new Metadata();
   if (opts.token) metadata.set('authorization', `Bearer ${opts.token}`);
 
-  function once(path: string, service: string, rpc: string, serialize: (v: any) => Buffer, deserialize: (b: Buffer) => any, request: unknown): Promise<unknown> {
+  function once(
+    path: string,
+    service: string,
+    rpc: string,
+    serialize: (v: any) => Buffer,
+    deserialize: (b: Buffer) => any,
+    request: unknown,
+  ): Promise<unknown> {
     const started = performance.now();
     return new Promise((resolve, reject) => {
       client.makeUnaryRequest(path, serialize, deserialize, request, metadata, { deadline: Date.now() + opts.timeoutMs }, (err, value) => {

@@ -202,7 +202,7 @@ function writeField(w: Writer, s: Step, v: unknown): void {
       const bytes = Buffer.byteLength(v);
       varint(w, bytes);
       room(w, bytes);
-      w.pos += scratch.write(v, w.pos, bytes, "utf8");
+      w.pos += scratch.write(v, w.pos, bytes, 'utf8');
       return;
     }
     case 'timestamp': {

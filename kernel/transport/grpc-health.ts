@@ -49,7 +49,10 @@ export function addHealthService(server: Server, checks: HealthChecks): { stop()
       void send();
       const timer = setInterval(send, WATCH_POLL_MS);
       watchers.set(timer, call);
-      const end = () => (clearInterval(timer), watchers.delete(timer));
+      const end = () => {
+        clearInterval(timer);
+        watchers.delete(timer);
+      };
       call.on('cancelled', end);
       call.on('close', end);
     },

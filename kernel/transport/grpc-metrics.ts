@@ -36,7 +36,11 @@ class RpcMetrics {
   constructor(readonly side: 'server' | 'client') {
     const self = this;
     const base = (name: string, help: string, type: 'counter' | 'histogram', values: () => Array<MetricValue<string> | MetricValueWithName<string>>) => ({
-      name, help, type, aggregator: 'sum' as const, labelNames: type === 'counter' ? ['service', 'method', 'code'] : ['service', 'method'],
+      name,
+      help,
+      type,
+      aggregator: 'sum' as const,
+      labelNames: type === 'counter' ? ['service', 'method', 'code'] : ['service', 'method'],
       owner: self,
       // What a prom-client metric's get() answers (the registry formats it, merges it, serves it as JSON).
       async get() {
@@ -56,18 +60,26 @@ class RpcMetrics {
     const callsName = `cantons_grpc_${side}_calls_total`;
     const latencyName = `cantons_grpc_${side}_duration_seconds`;
     this.calls = base(callsName, `gRPC calls ${side === 'server' ? 'answered' : 'made'}, by service, method and status code`, 'counter', () =>
-      [...this.slots.values()].flatMap((s) => [...s.codes].map(([code, value]) => ({ labels: { service: s.service, method: s.method, code }, value })))) as unknown as Metric;
-    this.latency = base(latencyName, `gRPC call latency ${side === 'server' ? 'in the handler' : 'seen by the caller'}, by service and method`, 'histogram', () =>
-      [...this.slots.values()].filter((s) => s.count > 0).flatMap((s) => {
-        const labels = { service: s.service, method: s.method };
-        let cumulative = 0;
-        return [
-          ...BUCKETS.map((le, i) => ({ metricName: `${latencyName}_bucket`, labels: { ...labels, le }, value: (cumulative += s.buckets[i]) })),
-          { metricName: `${latencyName}_bucket`, labels: { ...labels, le: '+Inf' }, value: s.count },
-          { metricName: `${latencyName}_sum`, labels, value: s.sum },
-          { metricName: `${latencyName}_count`, labels, value: s.count },
-        ];
-      })) as unknown as Metric;
+      [...this.slots.values()].flatMap((s) => [...s.codes].map(([code, value]) => ({ labels: { service: s.service, method: s.method, code }, value }))),
+    ) as unknown as Metric;
+    this.latency = base(
+      latencyName,
+      `gRPC call latency ${side === 'server' ? 'in the handler' : 'seen by the caller'}, by service and method`,
+      'histogram',
+      () =>
+        [...this.slots.values()]
+          .filter((s) => s.count > 0)
+          .flatMap((s) => {
+            const labels = { service: s.service, method: s.method };
+            let cumulative = 0;
+            return [
+              ...BUCKETS.map((le, i) => ({ metricName: `${latencyName}_bucket`, labels: { ...labels, le }, value: (cumulative += s.buckets[i]) })),
+              { metricName: `${latencyName}_bucket`, labels: { ...labels, le: '+Inf' }, value: s.count },
+              { metricName: `${latencyName}_sum`, labels, value: s.sum },
+              { metricName: `${latencyName}_count`, labels, value: s.count },
+            ];
+          }),
+    ) as unknown as Metric;
   }
 
   tally(service: string, method: string): RpcTally {

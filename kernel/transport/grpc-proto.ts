@@ -13,7 +13,6 @@ export const LOADER_OPTIONS: Options = { keepCase: true, longs: Number, enums: S
 
 const TIMESTAMP = 'google.protobuf.Timestamp';
 
-
 /** `getProjectThreads` → `GetProjectThreads`. */
 export const rpcName = (method: string) => method[0].toUpperCase() + method.slice(1);
 

@@ -84,7 +84,7 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServ
         const started = performance.now();
         if (tokenMatches && !tokenMatches(/^Bearer[ \t]+(\S+)$/i.exec(String(call.metadata.get('authorization')[0] ?? ''))?.[1])) {
           // Marked apart from a role's own 401: the caller's deployment is misconfigured, not its client.
-          const failure = toGrpcError(errors.UNAUTHORIZED('Internal calls need the deployment\'s RPC token'));
+          const failure = toGrpcError(errors.UNAUTHORIZED("Internal calls need the deployment's RPC token"));
           failure.metadata.set(TOKEN_REFUSED, 'true');
           tally.observe('UNAUTHENTICATED', started);
           return callback(failure);
@@ -101,10 +101,13 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServ
         } catch (err) {
           return fail(err, started, callback);
         }
-        answer.then((output) => {
-          tally.observe('OK', started);
-          callback(null, output);
-        }, (err) => fail(err, started, callback));
+        answer.then(
+          (output) => {
+            tally.observe('OK', started);
+            callback(null, output);
+          },
+          (err) => fail(err, started, callback),
+        );
       };
     }
     server.addService(definition as ServiceDefinition, handlers);
@@ -121,11 +124,25 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServ
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}`, credentials, (err, bound) =>
       // A port in use is the operator's to fix: one line naming the setting, as for PORT (kernel/server.ts).
-      err ? reject(/EADDRINUSE/.test(err.message)
-        ? new StartupError([`port ${opts.port} is in use (GRPC_HOST ${opts.host}); set GRPC_PORT to another port`])
-        : new Error(`gRPC cannot listen on ${opts.host}:${opts.port} (GRPC_HOST, GRPC_PORT): ${err.message}`)) : resolve(bound)),
+      err
+        ? reject(
+            /EADDRINUSE/.test(err.message)
+              ? new StartupError([`port ${opts.port} is in use (GRPC_HOST ${opts.host}); set GRPC_PORT to another port`])
+              : new Error(`gRPC cannot listen on ${opts.host}:${opts.port} (GRPC_HOST, GRPC_PORT): ${err.message}`),
+          )
+        : resolve(bound),
+    ),
   );
-  opts.log.info({ host: opts.host, port, tls: Boolean(opts.tls.certFile), mtls: Boolean(opts.tls.certFile && opts.tls.caFile), services: opts.services.map((s) => s.contract.role) }, 'gRPC listening');
+  opts.log.info(
+    {
+      host: opts.host,
+      port,
+      tls: Boolean(opts.tls.certFile),
+      mtls: Boolean(opts.tls.certFile && opts.tls.caFile),
+      services: opts.services.map((s) => s.contract.role),
+    },
+    'gRPC listening',
+  );
 
   let stopping: Promise<void> | undefined;
   return {

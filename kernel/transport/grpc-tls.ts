@@ -38,7 +38,9 @@ export function serverCredentials(host: string, tls: GrpcTlsSettings, token?: st
     return ServerCredentials.createSsl(ca, [{ cert_chain: read(tls.certFile), private_key: read(tls.keyFile) }], ca !== null);
   }
   if (!isLoopback(host) && !tls.insecure) {
-    throw new Error(`GRPC_HOST ${host} is not a loopback address and gRPC has no TLS: set GRPC_TLS_CERT_FILE and GRPC_TLS_KEY_FILE, or GRPC_INSECURE=true on a trusted network`);
+    throw new Error(
+      `GRPC_HOST ${host} is not a loopback address and gRPC has no TLS: set GRPC_TLS_CERT_FILE and GRPC_TLS_KEY_FILE, or GRPC_INSECURE=true on a trusted network`,
+    );
   }
   return ServerCredentials.createInsecure();
 }

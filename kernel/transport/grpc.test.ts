@@ -56,7 +56,14 @@ let ready = true;
 
 async function serve(tls: GrpcTlsSettings, metrics = new Registry(), host = '127.0.0.1', token?: string): Promise<number> {
   const server = await startGrpcServer({
-    host, port: 0, tls, keepaliveMs: 30_000, maxMessageBytes: 1 << 20, log, metrics, token,
+    host,
+    port: 0,
+    tls,
+    keepaliveMs: 30_000,
+    maxMessageBytes: 1 << 20,
+    log,
+    metrics,
+    token,
     services: [{ contract: demoContract, facade: () => impl, ready: async () => ready }],
   });
   servers.push(server);
@@ -64,7 +71,17 @@ async function serve(tls: GrpcTlsSettings, metrics = new Registry(), host = '127
 }
 
 function client(url: string, tls: Partial<GrpcTlsSettings>, over: Partial<GrpcTransportOptions> = {}) {
-  const transport = grpcTransport({ url, timeoutMs: 2000, retries: 2, retryBaseMs: 10, keepaliveMs: 30_000, maxMessageBytes: 1 << 20, tls: { insecure: false, ...tls }, log, ...over });
+  const transport = grpcTransport({
+    url,
+    timeoutMs: 2000,
+    retries: 2,
+    retryBaseMs: 10,
+    keepaliveMs: 30_000,
+    maxMessageBytes: 1 << 20,
+    tls: { insecure: false, ...tls },
+    log,
+    ...over,
+  });
   return { facade: remoteFacade(demoContract, transport), transport };
 }
 
@@ -76,10 +93,15 @@ function rawClient(proto: string, service: string, port: number, creds = credent
 }
 
 const unary = (c: any, rpc: string, req: unknown) =>
-  new Promise<{ err: ServiceError | null; value: any }>((resolve) => c[rpc](req, new Metadata(), { deadline: Date.now() + 2000 }, (err: ServiceError | null, value: any) => resolve({ err, value })));
+  new Promise<{ err: ServiceError | null; value: any }>((resolve) =>
+    c[rpc](req, new Metadata(), { deadline: Date.now() + 2000 }, (err: ServiceError | null, value: any) => resolve({ err, value })),
+  );
 
 async function rejectsWith(call: Promise<unknown>, code: string, status: number): Promise<AppError> {
-  const err = await call.then(() => assert.fail(`expected ${code}`), (e) => e);
+  const err = await call.then(
+    () => assert.fail(`expected ${code}`),
+    (e) => e,
+  );
   assert.ok(err instanceof AppError, String(err));
   assert.deepEqual([err.code, err.status], [code, status], err.message);
   return err;
@@ -111,7 +133,11 @@ describe('gRPC transport', () => {
     assert.equal((await facade.get({ id: 1 })).name, 'item 1');
     // GRPC_TLS_SERVER_NAME: the name checked in the certificate instead of the URL's host.
     assert.equal((await client(`grpcs://127.0.0.1:${tlsPort}`, { caFile: certs.ca, serverName: 'localhost' }).facade.get({ id: 2 })).name, 'item 2');
-    await rejectsWith(client(`grpcs://127.0.0.1:${tlsPort}`, { caFile: certs.ca, serverName: 'threads.example' }, { retries: 0 }).facade.get({ id: 3 }), 'ROLE_UNAVAILABLE', 503);
+    await rejectsWith(
+      client(`grpcs://127.0.0.1:${tlsPort}`, { caFile: certs.ca, serverName: 'threads.example' }, { retries: 0 }).facade.get({ id: 3 }),
+      'ROLE_UNAVAILABLE',
+      503,
+    );
   });
 
   it('refuses a client without a certificate, one from another CA, and plaintext; no handler runs', async () => {
@@ -131,11 +157,16 @@ describe('gRPC transport', () => {
 
   it('maps errors both ways: the caller sees the catalogue code and status; gRPC clients see the status code', async () => {
     const { facade } = mtlsClient();
-    const raw = rawClient(DEMO_PROTO, 'demo.v1.Demo', mtlsPort, credentials.createSsl(
-      Buffer.from(await import('node:fs').then((fs) => fs.readFileSync(certs.ca))),
-      await import('node:fs').then((fs) => fs.readFileSync(certs.clientKey)),
-      await import('node:fs').then((fs) => fs.readFileSync(certs.clientCert)),
-    ));
+    const raw = rawClient(
+      DEMO_PROTO,
+      'demo.v1.Demo',
+      mtlsPort,
+      credentials.createSsl(
+        Buffer.from(await import('node:fs').then((fs) => fs.readFileSync(certs.ca))),
+        await import('node:fs').then((fs) => fs.readFileSync(certs.clientKey)),
+        await import('node:fs').then((fs) => fs.readFileSync(certs.clientCert)),
+      ),
+    );
     const cases: Array<[number, string, string]> = [
       [400, 'VALIDATION_ERROR', 'INVALID_ARGUMENT'],
       [401, 'UNAUTHENTICATED', 'UNAUTHENTICATED'],
@@ -165,7 +196,11 @@ describe('gRPC transport', () => {
   });
 
   it('a deadline ends a slow call; a non-idempotent method is tried once, an idempotent one RPC_RETRIES more times', async () => {
-    const { facade } = client(`grpcs://127.0.0.1:${mtlsPort}`, { caFile: certs.ca, certFile: certs.clientCert, keyFile: certs.clientKey }, { timeoutMs: 100, retries: 2 });
+    const { facade } = client(
+      `grpcs://127.0.0.1:${mtlsPort}`,
+      { caFile: certs.ca, certFile: certs.clientCert, keyFile: certs.clientKey },
+      { timeoutMs: 100, retries: 2 },
+    );
     const before = handled;
     await rejectsWith(facade.slow({ ms: 400 }), 'ROLE_UNAVAILABLE', 503);
     assert.equal(handled - before, 1, 'slow is not idempotent: one attempt');
@@ -175,7 +210,10 @@ describe('gRPC transport', () => {
     const down = client(`grpc://127.0.0.1:${closed}`, {}, { retries: 2, metrics: registry });
     await rejectsWith(down.facade.get({ id: 1 }), 'ROLE_UNAVAILABLE', 503);
     const attempts = (await registry.getSingleMetric('cantons_grpc_client_calls_total')!.get()).values;
-    assert.deepEqual(attempts.map((v) => [v.labels.method, v.labels.code, v.value]), [['Get', 'UNAVAILABLE', 3]]);
+    assert.deepEqual(
+      attempts.map((v) => [v.labels.method, v.labels.code, v.value]),
+      [['Get', 'UNAVAILABLE', 3]],
+    );
   });
 
   it('reports calls, status codes and latency per rpc in the registry', async () => {
@@ -189,7 +227,12 @@ describe('gRPC transport', () => {
   });
 
   it('serves grpc.health.v1: SERVING while ready, NOT_SERVING when not, NOT_FOUND for an unknown service', async () => {
-    const health = rawClient(HEALTH_PROTO, 'grpc.health.v1.Health', tlsPort, credentials.createSsl(await import('node:fs').then((fs) => fs.readFileSync(certs.ca))));
+    const health = rawClient(
+      HEALTH_PROTO,
+      'grpc.health.v1.Health',
+      tlsPort,
+      credentials.createSsl(await import('node:fs').then((fs) => fs.readFileSync(certs.ca))),
+    );
     assert.equal((await unary(health, 'Check', { service: '' })).value.status, 'SERVING');
     assert.equal((await unary(health, 'Check', { service: 'demo.v1.Demo' })).value.status, 'SERVING');
     ready = false;
@@ -201,12 +244,19 @@ describe('gRPC transport', () => {
   });
 
   it('health Watch streams a change of status; a taken port fails start-up naming GRPC_PORT', async () => {
-    const health = rawClient(HEALTH_PROTO, 'grpc.health.v1.Health', tlsPort, credentials.createSsl(await import('node:fs').then((fs) => fs.readFileSync(certs.ca))));
+    const health = rawClient(
+      HEALTH_PROTO,
+      'grpc.health.v1.Health',
+      tlsPort,
+      credentials.createSsl(await import('node:fs').then((fs) => fs.readFileSync(certs.ca))),
+    );
     const seen: string[] = [];
     const stream = health.Watch({ service: 'demo.v1.Demo' });
     stream.on('data', (r: { status: string }) => seen.push(r.status));
     stream.on('error', () => {});
-    const until = async (n: number) => { for (let i = 0; i < 300 && seen.length < n; i++) await new Promise((r) => setTimeout(r, 10)); };
+    const until = async (n: number) => {
+      for (let i = 0; i < 300 && seen.length < n; i++) await new Promise((r) => setTimeout(r, 10));
+    };
     await until(1);
     ready = false;
     await until(2);
@@ -216,13 +266,27 @@ describe('gRPC transport', () => {
     health.close();
     assert.deepEqual(seen, ['SERVING', 'NOT_SERVING', 'SERVING']);
     await assert.rejects(
-      startGrpcServer({ host: '127.0.0.1', port: tlsPort, tls: { insecure: false }, keepaliveMs: 30_000, maxMessageBytes: 1 << 20, log, metrics: new Registry(), services: [] }),
+      startGrpcServer({
+        host: '127.0.0.1',
+        port: tlsPort,
+        tls: { insecure: false },
+        keepaliveMs: 30_000,
+        maxMessageBytes: 1 << 20,
+        log,
+        metrics: new Registry(),
+        services: [],
+      }),
       new RegExp(`gRPC cannot listen on 127\\.0\\.0\\.1:${tlsPort} \\(GRPC_HOST, GRPC_PORT\\)`),
     );
   });
 
   it('serves reflection: the services are listed', async () => {
-    const reflection = rawClient(REFLECTION_PROTO, 'grpc.reflection.v1.ServerReflection', tlsPort, credentials.createSsl(await import('node:fs').then((fs) => fs.readFileSync(certs.ca))));
+    const reflection = rawClient(
+      REFLECTION_PROTO,
+      'grpc.reflection.v1.ServerReflection',
+      tlsPort,
+      credentials.createSsl(await import('node:fs').then((fs) => fs.readFileSync(certs.ca))),
+    );
     const names = await new Promise<string[]>((resolve, reject) => {
       const stream = reflection.ServerReflectionInfo();
       stream.on('data', (res: any) => {
@@ -257,7 +321,11 @@ describe('gRPC transport', () => {
     const without = client(`grpcs://127.0.0.1:${port}`, { caFile: certs.ca });
     const err = await rejectsWith(without.facade.get({ id: 1 }), 'ROLE_UNAVAILABLE', 503);
     assert.match(err.message, /demo\.grpc refused this process's RPC token/);
-    await rejectsWith(client(`grpcs://127.0.0.1:${port}`, { caFile: certs.ca }, { token: 'a-wrong-token-of-the-same-size!!' }).facade.get({ id: 1 }), 'ROLE_UNAVAILABLE', 503);
+    await rejectsWith(
+      client(`grpcs://127.0.0.1:${port}`, { caFile: certs.ca }, { token: 'a-wrong-token-of-the-same-size!!' }).facade.get({ id: 1 }),
+      'ROLE_UNAVAILABLE',
+      503,
+    );
     assert.equal(handled, before);
     const withToken = client(`grpcs://127.0.0.1:${port}`, { caFile: certs.ca }, { token });
     assert.equal((await withToken.facade.get({ id: 2 })).name, 'item 2');
@@ -269,7 +337,13 @@ describe('gRPC answers encoded straight from the facade object (grpc-encode.ts)'
   const item = pkg['demo.v1.Item'] as unknown as { serialize(v: unknown): Buffer };
   const encode = fastEncoder(pkg, 'demo.v1.Item')!;
   // What proto-loader writes for the same answer: Timestamps converted, then fromObject + encode.
-  const slow = (v: { id?: number; name?: string; at?: string }) => Buffer.from(item.serialize({ ...v, at: v.at === undefined ? undefined : { seconds: Math.floor(Date.parse(v.at) / 1000), nanos: ((Date.parse(v.at) % 1000) + 1000) % 1000 * 1e6 } }));
+  const slow = (v: { id?: number; name?: string; at?: string }) =>
+    Buffer.from(
+      item.serialize({
+        ...v,
+        at: v.at === undefined ? undefined : { seconds: Math.floor(Date.parse(v.at) / 1000), nanos: (((Date.parse(v.at) % 1000) + 1000) % 1000) * 1e6 },
+      }),
+    );
 
   it('writes byte for byte what proto-loader writes: zeros, empty and non-ASCII strings, 2^53 − 1, Timestamps before 1970, absent fields', () => {
     for (const v of [
@@ -278,11 +352,13 @@ describe('gRPC answers encoded straight from the facade object (grpc-encode.ts)'
       { id: 2 ** 53 - 1, name: 'héllo ✓ 😀'.repeat(50), at: '1969-12-31T23:59:59.500Z' },
       { id: 7 },
       { name: 'y'.repeat(70_000) },
-    ]) assert.deepEqual(encode(v), slow(v), JSON.stringify(v).slice(0, 80));
+    ])
+      assert.deepEqual(encode(v), slow(v), JSON.stringify(v).slice(0, 80));
   });
 
   it('gives up (the server falls back to proto-loader) on what it does not write exactly: strings for integers, unsafe integers, bad dates', () => {
-    for (const v of [{ id: '5' }, { id: 2 ** 53 }, { id: -1 }, { id: 1.5 }, { at: 'not a date' }, { name: 5 }]) assert.equal(encode(v), undefined, JSON.stringify(v));
+    for (const v of [{ id: '5' }, { id: 2 ** 53 }, { id: -1 }, { id: 1.5 }, { at: 'not a date' }, { name: 5 }])
+      assert.equal(encode(v), undefined, JSON.stringify(v));
   });
 
   it('has no encoder for messages with fields it does not write (repeated scalars, bytes, floats, maps, oneofs)', () => {

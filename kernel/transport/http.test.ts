@@ -17,7 +17,11 @@ describe('HTTP transport between processes', () => {
   });
 
   it('calls the remote facade and maps its errors back to the same code', async () => {
-    const created = await fetch(`${api.url}/demo/items`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: 'r1', name: 'Remote' }) });
+    const created = await fetch(`${api.url}/demo/items`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ id: 'r1', name: 'Remote' }),
+    });
     assert.equal(created.status, 201);
     assert.deepEqual(await (await fetch(`${client.url}/demo/via-client/r1`)).json(), { id: 'r1', name: 'Remote', greeting: 'hello' });
     const missing = await fetch(`${client.url}/demo/via-client/none`);
@@ -26,7 +30,11 @@ describe('HTTP transport between processes', () => {
   });
 
   it('validates RPC input on the serving side', async () => {
-    const res = await fetch(`${api.url}/rpc/demo.api/get`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: 5 }) });
+    const res = await fetch(`${api.url}/rpc/demo.api/get`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ id: 5 }),
+    });
     assert.equal(res.status, 400);
     assert.equal((await res.json()).error, 'VALIDATION_ERROR');
   });

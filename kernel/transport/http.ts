@@ -24,7 +24,9 @@ export function rpcServedRoles(known: ModuleDefinition<any>[], plan: RolePlan): 
       for (const used of spec.uses ?? []) wanted.add(used.role);
     }
   }
-  return plan.local.filter((r) => r.module.roles[r.role].provides && wanted.has(r.module.roles[r.role].provides!.role)).map((r) => r.module.roles[r.role].provides!.role);
+  return plan.local
+    .filter((r) => r.module.roles[r.role].provides && wanted.has(r.module.roles[r.role].provides!.role))
+    .map((r) => r.module.roles[r.role].provides!.role);
 }
 
 /** 127.0.0.0/8, ::1, localhost: only this machine reaches the port. */
@@ -33,7 +35,9 @@ export const isLoopback = (host: string) => /^(127\.\d+\.\d+\.\d+|::1|\[::1\]|lo
 /** Start-up problems of serving roles to other processes: on a non-loopback HOST, not without RPC_TOKEN. */
 export function rpcExposureProblems(served: string[], host: string, token: string | undefined): string[] {
   if (!served.length || token || isLoopback(host)) return [];
-  return [`${served.join(', ')} would be served to other processes on ${host} (HOST, or RPC_HOST with RPC_PORT) without a credential; set RPC_TOKEN (or RPC_TOKEN_FILE) in every process of the deployment`];
+  return [
+    `${served.join(', ')} would be served to other processes on ${host} (HOST, or RPC_HOST with RPC_PORT) without a credential; set RPC_TOKEN (or RPC_TOKEN_FILE) in every process of the deployment`,
+  ];
 }
 
 export interface HttpTransportOptions {
@@ -63,8 +67,15 @@ export function httpTransport(opts: HttpTransportOptions): Transport {
   function post(path: string, body: string): Promise<{ status: number; text: string }> {
     return new Promise((resolve, reject) => {
       const req = client.request(
-        { protocol: base.protocol, hostname: base.hostname, port: base.port, path: prefix + path, method: 'POST', agent,
-          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...auth, ...opts.headers?.() } },
+        {
+          protocol: base.protocol,
+          hostname: base.hostname,
+          port: base.port,
+          path: prefix + path,
+          method: 'POST',
+          agent,
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...auth, ...opts.headers?.() },
+        },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));

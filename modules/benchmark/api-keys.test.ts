@@ -55,28 +55,52 @@ describe('benchmark API keys: npm start with API_KEYS', () => {
   after(() => Promise.all(apps.map((a) => a.kill())));
 
   it('one process: a benchmark on the built-in target completes; no key, no benchmark; another target gets no key', async () => {
-    const app = await spawnApp({ API_KEYS: `${KEY1},${KEY2}`, MODULES: 'benchmark', BENCHMARK_TARGET_DELAY_MS: '5-30', BUS_POLL_MS: '20', BENCHMARK_SWEEP_MS: '50', BENCHMARK_HTTP_TIMEOUT_MS: '2000', BENCHMARK_HTTP_RETRIES: '0' });
+    const app = await spawnApp({
+      API_KEYS: `${KEY1},${KEY2}`,
+      MODULES: 'benchmark',
+      BENCHMARK_TARGET_DELAY_MS: '5-30',
+      BUS_POLL_MS: '20',
+      BENCHMARK_SWEEP_MS: '50',
+      BENCHMARK_HTTP_TIMEOUT_MS: '2000',
+      BENCHMARK_HTTP_RETRIES: '0',
+    });
     apps.push(app);
     const call = async (method: string, path: string, key: string | undefined, body?: unknown) => {
       const headers: Record<string, string> = body === undefined ? {} : { 'content-type': 'application/json' };
       if (key) headers.authorization = `Bearer ${key}`;
       const res = await fetch(app.url + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-      return { status: res.status, body: await res.json().catch(() => undefined) as any };
+      return { status: res.status, body: (await res.json().catch(() => undefined)) as any };
     };
 
     // The kernel's rule, unchanged: the start route, the target and the callback route all need a key.
     assert.equal((await call('POST', '/api/v1/benchmarks/start', undefined, startBody(`${app.url}/target`))).status, 401);
     assert.equal((await call('GET', '/target/health', undefined)).status, 401);
-    assert.equal((await call('POST', '/api/v1/benchmarks/documents/', undefined, { document_name: 'x', eigen_document_id: '1', eigen_project_id: '1', benchmark_host_name: 'h', start_time: 1 })).status, 401);
+    assert.equal(
+      (
+        await call('POST', '/api/v1/benchmarks/documents/', undefined, {
+          document_name: 'x',
+          eigen_document_id: '1',
+          eigen_project_id: '1',
+          benchmark_host_name: 'h',
+          start_time: 1,
+        })
+      ).status,
+      401,
+    );
 
     // Started with the second key: the client sends this process's first key to its own target, whose callbacks
     // carry the key the upload carried (the first), so every step passes API_KEYS.
     const s = await call('POST', '/api/v1/benchmarks/start', KEY2, startBody(`${app.url}/target`, { documents: { count: 5 } }));
     assert.equal(s.status, 202, JSON.stringify(s.body));
-    const view = await waitFor('the benchmark to end', async () => {
-      const got = await call('GET', `/api/v1/benchmarks/${s.body.benchmark_id}`, KEY1);
-      return got.status === 200 && got.body.status !== 'running' ? got.body : undefined;
-    }, 20_000, 25);
+    const view = await waitFor(
+      'the benchmark to end',
+      async () => {
+        const got = await call('GET', `/api/v1/benchmarks/${s.body.benchmark_id}`, KEY1);
+        return got.status === 200 && got.body.status !== 'running' ? got.body : undefined;
+      },
+      20_000,
+      25,
+    );
     assert.equal(view.status, 'completed', view.error);
     assert.deepEqual(view.progress, { done: 5, total: 5 });
     assert.equal((await call('GET', `/api/v1/benchmarks/${s.body.benchmark_id}/report.csv`, KEY2)).status, 200);

@@ -12,10 +12,17 @@ describe('concurrent benchmarks', () => {
     try {
       const started = await Promise.all(
         Array.from({ length: 20 }, (_, i) =>
-          app.api('POST', '/api/v1/benchmarks/start', startBody(`${app.url}/target`, { name: `run ${i}`, documents: { count: 10 }, notify: [`run${i}@example.com`] })),
+          app.api(
+            'POST',
+            '/api/v1/benchmarks/start',
+            startBody(`${app.url}/target`, { name: `run ${i}`, documents: { count: 10 }, notify: [`run${i}@example.com`] }),
+          ),
         ),
       );
-      assert.deepEqual(started.map((s) => s.status), new Array(20).fill(202));
+      assert.deepEqual(
+        started.map((s) => s.status),
+        new Array(20).fill(202),
+      );
       const ids = started.map((s) => s.body.benchmark_id as string);
       const views = await Promise.all(ids.map((id) => waitForEnd(app.api, id, 60_000)));
       const db = app.kernel.databases.get('benchmark')!.db;
@@ -34,7 +41,14 @@ describe('concurrent benchmarks', () => {
       await new Promise((r) => setTimeout(r, 300));
       assert.equal(smtp.mails.length, 20);
       assert.deepEqual(smtp.mails.map((m) => m.to[0]).sort(), Array.from({ length: 20 }, (_, i) => `run${i}@example.com`).sort());
-      const reports = Number((await db.selectFrom('reports').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+      const reports = Number(
+        (
+          await db
+            .selectFrom('reports')
+            .select((eb) => eb.fn.countAll().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
       assert.equal(reports, 20);
     } finally {
       await app.close();

@@ -24,7 +24,13 @@ describe('benchmark config', () => {
       BENCHMARK_TARGET_PREFIX: 'target/',
     });
     assert.ok(!bad.success);
-    assert.deepEqual(bad.error.issues.map((i) => i.path[0]).sort(), ['BENCHMARK_SECRET_KEY', 'BENCHMARK_TARGET_DELAY_MS', 'BENCHMARK_TARGET_FAULT_SILENT', 'BENCHMARK_TARGET_PREFIX', 'SMTP_URL']);
+    assert.deepEqual(bad.error.issues.map((i) => i.path[0]).sort(), [
+      'BENCHMARK_SECRET_KEY',
+      'BENCHMARK_TARGET_DELAY_MS',
+      'BENCHMARK_TARGET_FAULT_SILENT',
+      'BENCHMARK_TARGET_PREFIX',
+      'SMTP_URL',
+    ]);
     assert.ok(!JSON.stringify(bad.error.issues).includes('short'), 'a refused secret is not echoed');
   });
 

@@ -66,17 +66,29 @@ export const startBodySchema = z.strictObject({
   target_eigen_platform_version: text(100),
   username: text(200),
   password: z.string().min(1).max(1000),
-  documents: z.strictObject({
-    count: z.int().min(1).max(MAX_DOCUMENTS),
-    size_bytes: z.int().min(1).max(MAX_DOCUMENT_BYTES).default(1024),
-  }).refine((d) => d.count * d.size_bytes <= MAX_BENCHMARK_BYTES, { message: `count × size_bytes must be at most ${MAX_BENCHMARK_BYTES} bytes`, path: ['size_bytes'] }).optional(),
+  documents: z
+    .strictObject({
+      count: z.int().min(1).max(MAX_DOCUMENTS),
+      size_bytes: z.int().min(1).max(MAX_DOCUMENT_BYTES).default(1024),
+    })
+    .refine((d) => d.count * d.size_bytes <= MAX_BENCHMARK_BYTES, {
+      message: `count × size_bytes must be at most ${MAX_BENCHMARK_BYTES} bytes`,
+      path: ['size_bytes'],
+    })
+    .optional(),
   notify: z.array(z.email()).min(1).max(50).optional(),
-  timeout_seconds: z.number().positive().max(7 * 24 * 3600).optional(),
-  thresholds: z.strictObject({
-    p95_seconds: z.number().nonnegative().optional(),
-    max_seconds: z.number().nonnegative().optional(),
-    max_failed: z.int().min(0).optional(),
-  }).optional(),
+  timeout_seconds: z
+    .number()
+    .positive()
+    .max(7 * 24 * 3600)
+    .optional(),
+  thresholds: z
+    .strictObject({
+      p95_seconds: z.number().nonnegative().optional(),
+      max_seconds: z.number().nonnegative().optional(),
+      max_failed: z.int().min(0).optional(),
+    })
+    .optional(),
   baseline_id: z.uuid().optional(),
 });
 export type StartBody = z.infer<typeof startBodySchema>;
@@ -85,14 +97,16 @@ const epochSeconds = z.number().finite().min(0).max(32503680000).nullable();
 // The target's ids arrive as strings in the original (a form field) and as numbers from other clients.
 const idText = z.union([z.string().min(1).max(200), z.number().int()]).transform(String);
 
-export const callbackBodySchema = z.object({
-  document_name: z.string().min(1).max(500),
-  eigen_document_id: idText,
-  eigen_project_id: idText,
-  benchmark_host_name: text(300),
-  start_time: epochSeconds.default(null),
-  end_time: epochSeconds.default(null),
-}).refine((b) => b.start_time !== null || b.end_time !== null, { message: 'start_time or end_time is required', path: ['start_time'] });
+export const callbackBodySchema = z
+  .object({
+    document_name: z.string().min(1).max(500),
+    eigen_document_id: idText,
+    eigen_project_id: idText,
+    benchmark_host_name: text(300),
+    start_time: epochSeconds.default(null),
+    end_time: epochSeconds.default(null),
+  })
+  .refine((b) => b.start_time !== null || b.end_time !== null, { message: 'start_time or end_time is required', path: ['start_time'] });
 export type CallbackBody = z.infer<typeof callbackBodySchema>;
 
 export const summarySchema = z.object({

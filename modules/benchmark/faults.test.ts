@@ -140,7 +140,13 @@ describe('benchmark faults', () => {
   it('on Redis Streams an email being retried holds up no other benchmark', redis, async () => {
     const prefix = uniqueName('cantons-test-benchmark-smtp');
     // Slow retries: the first email keeps failing for several seconds.
-    const app = await startBenchmarkApp({ SMTP_URL: smtp.url, EVENT_BUS_URL: REDIS_URL, BUS_STREAM_PREFIX: prefix, BUS_MAX_ATTEMPTS: '4', BUS_RETRY_BASE_MS: '2000' });
+    const app = await startBenchmarkApp({
+      SMTP_URL: smtp.url,
+      EVENT_BUS_URL: REDIS_URL,
+      BUS_STREAM_PREFIX: prefix,
+      BUS_MAX_ATTEMPTS: '4',
+      BUS_RETRY_BASE_MS: '2000',
+    });
     try {
       smtp.refuse = true;
       const first = await run(app, `${app.url}/target`);

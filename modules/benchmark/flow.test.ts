@@ -21,7 +21,11 @@ for (const setup of SETUPS) {
         const channels = (await api('GET', '/api/v1/benchmarks/channels')).body;
         assert.ok(channels.channels.includes('create_benchmark') && channels.channels.includes('all_documents_uploaded'));
 
-        const started = await api('POST', '/api/v1/benchmarks/start', startBody(`${app.url}/target`, { documents: { count: 5, size_bytes: 2048 }, notify: ['qa@example.com'] }));
+        const started = await api(
+          'POST',
+          '/api/v1/benchmarks/start',
+          startBody(`${app.url}/target`, { documents: { count: 5, size_bytes: 2048 }, notify: ['qa@example.com'] }),
+        );
         assert.equal(started.status, 202, started.text);
         const id = started.body.benchmark_id;
         assert.equal(started.body.status_url, `/api/v1/benchmarks/${id}`);
@@ -48,7 +52,8 @@ for (const setup of SETUPS) {
 
         const json = await api('GET', `/api/v1/benchmarks/${id}/report.json`);
         assert.equal(json.body.summary.count, 5);
-        for (const k of ['min', 'mean', 'p50', 'p90', 'p95', 'p99', 'max', 'throughput_per_second', 'wall_seconds']) assert.equal(typeof json.body.summary[k], 'number', k);
+        for (const k of ['min', 'mean', 'p50', 'p90', 'p95', 'p99', 'max', 'throughput_per_second', 'wall_seconds'])
+          assert.equal(typeof json.body.summary[k], 'number', k);
         assert.equal(json.body.documents.length, 5);
 
         const html = await api('GET', `/api/v1/benchmarks/${id}/report.html`);
@@ -69,14 +74,22 @@ for (const setup of SETUPS) {
         // A replayed callback for the ended benchmark changes nothing and says why.
         const doc = view.documents[0];
         const replay = await api('POST', '/api/v1/benchmarks/documents/', {
-          document_name: doc.name, eigen_document_id: 'x', eigen_project_id: 'unknown', benchmark_host_name: new URL(app.url).host, start_time: 1, end_time: 2,
+          document_name: doc.name,
+          eigen_document_id: 'x',
+          eigen_project_id: 'unknown',
+          benchmark_host_name: new URL(app.url).host,
+          start_time: 1,
+          end_time: 2,
         });
         assert.equal(replay.status, 409);
         // Nothing more is sent later.
         await new Promise((r) => setTimeout(r, 300));
         assert.equal(smtp.mails.length, 1);
         const list = await api('GET', '/api/v1/benchmarks?status=completed');
-        assert.deepEqual(list.body.items.map((b: any) => b.benchmark_id), [id]);
+        assert.deepEqual(
+          list.body.items.map((b: any) => b.benchmark_id),
+          [id],
+        );
 
         // A second run against the first as baseline, with a threshold it cannot meet.
         const second = await api('POST', '/api/v1/benchmarks/start', startBody(`${app.url}/target`, { baseline_id: id, thresholds: { p95_seconds: 0 } }));

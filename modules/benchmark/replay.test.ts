@@ -27,7 +27,13 @@ describe('benchmark replays', () => {
         return b?.project_id ? b : undefined;
       });
       const callback = (name: string, times: { start_time?: number; end_time?: number }) =>
-        app.api('POST', '/api/v1/benchmarks/documents/', { document_name: name, eigen_document_id: '10', eigen_project_id: String(row.project_id), benchmark_host_name: row.target_host, ...times });
+        app.api('POST', '/api/v1/benchmarks/documents/', {
+          document_name: name,
+          eigen_document_id: '10',
+          eigen_project_id: String(row.project_id),
+          benchmark_host_name: row.target_host,
+          ...times,
+        });
 
       assert.deepEqual((await callback('doc1.txt', { start_time: 1000 })).body, { status: 'applied' });
       assert.deepEqual((await callback('doc1.txt', { start_time: 1000 })).body, { status: 'duplicate' });
@@ -37,14 +43,23 @@ describe('benchmark replays', () => {
 
       // Every remaining callback five times at once.
       const all = [
-        ['doc1.txt', { end_time: 1002.5 }], ['doc2.txt', { start_time: 1000 }], ['doc2.txt', { end_time: 1001 }],
-        ['doc3.txt', { start_time: 1001 }], ['doc3.txt', { end_time: 1004 }],
+        ['doc1.txt', { end_time: 1002.5 }],
+        ['doc2.txt', { start_time: 1000 }],
+        ['doc2.txt', { end_time: 1001 }],
+        ['doc3.txt', { start_time: 1001 }],
+        ['doc3.txt', { end_time: 1004 }],
       ] as const;
       const replies = await Promise.all(all.flatMap(([name, times]) => Array.from({ length: 5 }, () => callback(name, times))));
-      assert.ok(replies.every((r) => r.status === 202 || r.status === 409), replies.map((r) => r.status).join());
+      assert.ok(
+        replies.every((r) => r.status === 202 || r.status === 409),
+        replies.map((r) => r.status).join(),
+      );
       const view = await waitForEnd(app.api, id);
       assert.equal(view.status, 'completed');
-      assert.deepEqual(view.documents.map((d: any) => d.upload_seconds), [2.5, 1, 3]);
+      assert.deepEqual(
+        view.documents.map((d: any) => d.upload_seconds),
+        [2.5, 1, 3],
+      );
       // One DocumentUpdated, from the batch that completed the last document — never one per copy (the original
       // published ten per callback).
       await new Promise((r) => setTimeout(r, 200));
@@ -59,10 +74,14 @@ describe('benchmark replays', () => {
         await writeOutbox(db, 'benchmark', topic, { benchmark_id: id, document_names: ['doc1.txt'], reason: 'replayed' });
       }
       await writeOutbox(db, 'benchmark', EVENTS.ReportCompleted, { benchmark_id: id }, seen.event_id);
-      await waitFor('the replayed events handled', async () => {
-        for (const t of Object.values(EVENTS)) if ((await handled(app, t)) !== before[t] + 1) return false;
-        return true;
-      }, 10_000);
+      await waitFor(
+        'the replayed events handled',
+        async () => {
+          for (const t of Object.values(EVENTS)) if ((await handled(app, t)) !== before[t] + 1) return false;
+          return true;
+        },
+        10_000,
+      );
       await waitFor('the outbox drained', async () => (await db.selectFrom('outbox').select('id').execute()).length === 0);
       await new Promise((r) => setTimeout(r, 300));
 
@@ -86,11 +105,20 @@ describe('benchmark replays', () => {
         ids.push((await app.api('POST', '/api/v1/benchmarks/start', startBody(`${app.url}/target`, { name }))).body.benchmark_id);
         await new Promise((r) => setTimeout(r, 5));
       }
-      await waitFor('both projects', async () => (await db.selectFrom('benchmarks').select('project_id').where('project_id', 'is not', null).execute()).length === 2);
+      await waitFor(
+        'both projects',
+        async () => (await db.selectFrom('benchmarks').select('project_id').where('project_id', 'is not', null).execute()).length === 2,
+      );
       // The same project id on the same host for both: what the original's random 1–100 ids made likely.
       await db.updateTable('benchmarks').set({ project_id: '42' }).execute();
       const host = new URL(app.url).host;
-      const res = await app.api('POST', '/api/v1/benchmarks/documents/', { document_name: 'doc1.txt', eigen_document_id: '1', eigen_project_id: 42, benchmark_host_name: host, start_time: 5 });
+      const res = await app.api('POST', '/api/v1/benchmarks/documents/', {
+        document_name: 'doc1.txt',
+        eigen_document_id: '1',
+        eigen_project_id: 42,
+        benchmark_host_name: host,
+        start_time: 5,
+      });
       assert.deepEqual(res.body, { status: 'applied' });
       const [older, newer] = await Promise.all(ids.map(async (id) => (await app.api('GET', `/api/v1/benchmarks/${id}`)).body.documents[0].started_at));
       assert.equal(older, null);

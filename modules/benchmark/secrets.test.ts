@@ -20,7 +20,12 @@ function filesUnder(dir: string): string[] {
 /** A logger at trace level into a string, so every line any role writes can be grepped. */
 function capturedLog() {
   let text = '';
-  const sink = new Writable({ write(chunk, _enc, done) { text += chunk; done(); } });
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      text += chunk;
+      done();
+    },
+  });
   return { log: createLogger('trace', sink), text: () => text };
 }
 
@@ -46,7 +51,10 @@ describe('benchmark secrets', () => {
       it('the password is sealed while running, erased at the end, and in no file, row or log line', async () => {
         const database = engine === 'Postgres' ? await createTestDatabase('benchmark_secrets') : undefined;
         const captured = capturedLog();
-        const app = await startBenchmarkApp({ LOG_LEVEL: 'trace', BENCHMARK_TARGET_DELAY_MS: '300', ...(database ? { DATABASE_URL: database.url } : {}) }, { log: captured.log });
+        const app = await startBenchmarkApp(
+          { LOG_LEVEL: 'trace', BENCHMARK_TARGET_DELAY_MS: '300', ...(database ? { DATABASE_URL: database.url } : {}) },
+          { log: captured.log },
+        );
         const db = app.kernel.databases.get('benchmark')!.db;
         try {
           const started = await app.api('POST', '/api/v1/benchmarks/start', startBody(`${app.url}/target`));
@@ -54,7 +62,8 @@ describe('benchmark secrets', () => {
           const running = await db.selectFrom('benchmarks').select('password_enc').where('id', '=', id).executeTakeFirstOrThrow();
           assert.match(running.password_enc, /^v1\./, 'sealed at rest while the benchmark runs');
           const midRun = async () => {
-            for (const table of ['benchmarks', 'outbox']) assert.ok(!JSON.stringify(await db.selectFrom(table).selectAll().execute()).includes(PASSWORD), `${table} holds the password mid-run`);
+            for (const table of ['benchmarks', 'outbox'])
+              assert.ok(!JSON.stringify(await db.selectFrom(table).selectAll().execute()).includes(PASSWORD), `${table} holds the password mid-run`);
             for (const file of filesUnder(app.dataDir)) assert.ok(!readFileSync(file).includes(PASSWORD), `${file} holds the password mid-run`);
           };
           await midRun();
@@ -75,7 +84,11 @@ describe('benchmark secrets', () => {
         }
         // After close: the SQLite file, its WAL and the report files.
         const files = filesUnder(app.dataDir);
-        if (engine === 'SQLite') assert.ok(files.some((f) => f.endsWith('benchmark.sqlite')), files.join(', '));
+        if (engine === 'SQLite')
+          assert.ok(
+            files.some((f) => f.endsWith('benchmark.sqlite')),
+            files.join(', '),
+          );
         for (const file of files) assert.ok(!readFileSync(file).includes(PASSWORD), `${file} holds the password`);
       });
     });

@@ -19,7 +19,10 @@ test('the smoke passes against the app, printing each step', async () => {
 test('the smoke fails, naming the step, against something that is not the app', async () => {
   const target = await startBenchmarkApp({ MODULES: 'benchmark.target' });
   try {
-    await assert.rejects(benchmarkSmoke(target.url, () => {}), /smoke benchmark: GET \/api\/v1\/health should answer/);
+    await assert.rejects(
+      benchmarkSmoke(target.url, () => {}),
+      /smoke benchmark: GET \/api\/v1\/health should answer/,
+    );
   } finally {
     await target.close();
   }

@@ -22,7 +22,11 @@ export async function benchmarkSmoke(baseUrl: string, print: (line: string) => v
       password: 'smoke-password',
     }),
   });
-  expect(started.status === 202 && typeof started.body?.benchmark_id === 'string', 'POST /api/v1/benchmarks/start should answer 202 with a benchmark_id', started.body);
+  expect(
+    started.status === 202 && typeof started.body?.benchmark_id === 'string',
+    'POST /api/v1/benchmarks/start should answer 202 with a benchmark_id',
+    started.body,
+  );
   const id = started.body.benchmark_id as string;
   print(`POST /api/v1/benchmarks/start → 202 benchmark_id=${id}`);
 
@@ -40,6 +44,10 @@ export async function benchmarkSmoke(baseUrl: string, print: (line: string) => v
   print(`GET /api/v1/benchmarks/${id} → completed`);
 
   const csv = await call(`${baseUrl}/api/v1/benchmarks/${id}/report.csv`);
-  expect(csv.status === 200 && csv.text.startsWith('Benchmark Name,Benchmark Type,Infra,Eigen Version,Doc Name,Upload Time (seconds)'), 'report.csv should have the original columns', csv.text.slice(0, 200));
+  expect(
+    csv.status === 200 && csv.text.startsWith('Benchmark Name,Benchmark Type,Infra,Eigen Version,Doc Name,Upload Time (seconds)'),
+    'report.csv should have the original columns',
+    csv.text.slice(0, 200),
+  );
   print(`GET /api/v1/benchmarks/${id}/report.csv → ${csv.text.trim().split('\n').length - 1} documents`);
 }

@@ -4,7 +4,18 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { createTestDatabase, deleteRedisKeys, freePort, gate, REDIS_URL, spawnApp, tempDir, uniqueName, waitFor, type SpawnedApp } from '../../kernel/testing/index.ts';
+import {
+  createTestDatabase,
+  deleteRedisKeys,
+  freePort,
+  gate,
+  REDIS_URL,
+  spawnApp,
+  tempDir,
+  uniqueName,
+  waitFor,
+  type SpawnedApp,
+} from '../../kernel/testing/index.ts';
 import { startSmtp } from './testing/smtp.ts';
 import { api, startBody, waitForEnd } from './testing/support.ts';
 
@@ -17,7 +28,10 @@ async function spawn(env: Record<string, string>): Promise<SpawnedApp> {
   return app;
 }
 
-const reportFiles = (dir: string, id: string) => readdirSync(join(dir, 'reports')).filter((f) => f.includes(id)).sort();
+const reportFiles = (dir: string, id: string) =>
+  readdirSync(join(dir, 'reports'))
+    .filter((f) => f.includes(id))
+    .sort();
 
 // The role planner asks for a shared bus whenever a module's roles are split, so both runs use Redis Streams.
 describe('benchmark split', await gate('postgres', 'redis'), () => {
@@ -79,12 +93,19 @@ describe('benchmark kill -9', await gate('redis', 'postgres'), () => {
         const bus = { EVENT_BUS_URL: REDIS_URL, BUS_STREAM_PREFIX: prefix, ...(pg ? { DATABASE_URL: pg.url } : {}) };
         const env = { ...bus, PORT: port, DATA_DIR: dataDir, MODULES: 'benchmark.api,benchmark.notifier', SMTP_URL: smtp.url };
         let bench = await spawn(env);
-        const target = await spawn({ ...bus, MODULES: 'benchmark.target', BENCHMARK_CALLBACK_URL: bench.url, BENCHMARK_TARGET_DELAY_MS: '150-400', BENCHMARK_TARGET_CONCURRENCY: '2' });
+        const target = await spawn({
+          ...bus,
+          MODULES: 'benchmark.target',
+          BENCHMARK_CALLBACK_URL: bench.url,
+          BENCHMARK_TARGET_DELAY_MS: '150-400',
+          BENCHMARK_TARGET_CONCURRENCY: '2',
+        });
         const call = api(bench.url);
         const s = await call('POST', '/api/v1/benchmarks/start', startBody(target.url, { documents: { count: 16 }, notify: ['qa@example.com'] }));
         assert.equal(s.status, 202);
         const id = s.body.benchmark_id;
-        if (when.startsWith('mid')) await waitFor('a few callbacks', async () => (await call('GET', `/api/v1/benchmarks/${id}`)).body.progress.done >= 3, 15_000);
+        if (when.startsWith('mid'))
+          await waitFor('a few callbacks', async () => (await call('GET', `/api/v1/benchmarks/${id}`)).body.progress.done >= 3, 15_000);
         const before = (await call('GET', `/api/v1/benchmarks/${id}`)).body;
         await bench.kill('SIGKILL');
         assert.equal(before.status, 'running', 'the kill landed before the end');

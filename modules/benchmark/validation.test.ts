@@ -15,7 +15,14 @@ describe('benchmark validation', () => {
     const db = app.kernel.databases.get('benchmark')!.db;
     let n = 0;
     for (const table of ['benchmarks', 'documents', 'reports', 'notifications', 'outbox', 'inbox']) {
-      n += Number((await db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+      n += Number(
+        (
+          await db
+            .selectFrom(table)
+            .select((eb) => eb.fn.countAll().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
     }
     return n;
   }
@@ -44,7 +51,10 @@ describe('benchmark validation', () => {
       const res = await app.api('POST', '/api/v1/benchmarks/start', body);
       assert.equal(res.status, 400, `${field}: ${res.text}`);
       assert.equal(res.body.error, 'VALIDATION_ERROR');
-      assert.ok(res.body.details.some((d: any) => d.field === field || (field === 'extra' && d.field === 'body')), `${field} named in ${res.text}`);
+      assert.ok(
+        res.body.details.some((d: any) => d.field === field || (field === 'extra' && d.field === 'body')),
+        `${field} named in ${res.text}`,
+      );
       assert.doesNotMatch(res.text, /S3cret/, 'the password is never echoed');
     }
     for (const raw of ['', '{', '[]', 'null']) {
@@ -55,7 +65,14 @@ describe('benchmark validation', () => {
   });
 
   it('POST /api/v1/benchmarks/documents/ refuses bad callbacks; an unmatched one is 409 DOCUMENT_UNKNOWN', async () => {
-    const good = { document_name: 'doc1.txt', eigen_document_id: '10', eigen_project_id: '7', benchmark_host_name: 'eigenapi:8283', start_time: 1700000000.5, end_time: null };
+    const good = {
+      document_name: 'doc1.txt',
+      eigen_document_id: '10',
+      eigen_project_id: '7',
+      benchmark_host_name: 'eigenapi:8283',
+      start_time: 1700000000.5,
+      end_time: null,
+    };
     const cases: Array<[string, unknown]> = [
       ['document_name', { ...good, document_name: '' }],
       ['start_time', { ...good, start_time: 'yesterday' }],
@@ -66,7 +83,10 @@ describe('benchmark validation', () => {
     for (const [field, body] of cases) {
       const res = await app.api('POST', '/api/v1/benchmarks/documents/', body);
       assert.equal(res.status, 400, `${field}: ${res.text}`);
-      assert.ok(res.body.details.some((d: any) => d.field === field), `${field} named in ${res.text}`);
+      assert.ok(
+        res.body.details.some((d: any) => d.field === field),
+        `${field} named in ${res.text}`,
+      );
     }
     const unmatched = await app.api('POST', '/api/v1/benchmarks/documents/', good);
     assert.deepEqual([unmatched.status, unmatched.body.error], [409, 'DOCUMENT_UNKNOWN']);

@@ -11,16 +11,17 @@ export async function createApi(ctx: BaseContext<CacheConfig>): Promise<RoleInst
   const { etcdUrl, keyPrefix } = cacheSetup(cfg);
   // etcd3 (with its gRPC stack) is loaded only when the cache uses it: it is a third of the process's start-up.
   const etcd = etcdUrl ? { ...(await import('./etcd-client.ts')), ...(await import('./etcd-backend.ts')) } : undefined;
-  const backend: CacheBackend = etcd && etcdUrl
-    ? etcd.etcdBackend({
-        client: etcd.createEtcdClient({ ...cfg, ETCD_URL: etcdUrl }),
-        prefix: keyPrefix,
-        log: ctx.log,
-        resync: { baseMs: cfg.CACHE_RESYNC_BASE_MS, maxMs: cfg.CACHE_RESYNC_MAX_MS, checkMs: cfg.CACHE_WATCH_CHECK_MS },
-        checkTimeoutMs: cfg.CACHE_ETCD_TIMEOUT_MS,
-        ownsClient: true,
-      })
-    : memoryBackend();
+  const backend: CacheBackend =
+    etcd && etcdUrl
+      ? etcd.etcdBackend({
+          client: etcd.createEtcdClient({ ...cfg, ETCD_URL: etcdUrl }),
+          prefix: keyPrefix,
+          log: ctx.log,
+          resync: { baseMs: cfg.CACHE_RESYNC_BASE_MS, maxMs: cfg.CACHE_RESYNC_MAX_MS, checkMs: cfg.CACHE_WATCH_CHECK_MS },
+          checkTimeoutMs: cfg.CACHE_ETCD_TIMEOUT_MS,
+          ownsClient: true,
+        })
+      : memoryBackend();
   await backend.start();
   ctx.addReadinessCheck('cache', () => backend.ready());
   const metrics = registerCacheMetrics(ctx.metrics, backend);

@@ -73,7 +73,13 @@ describe('etcd backend with its watch held back', withEtcd, () => {
   test('premise: a write made elsewhere never reaches its copy', async () => {
     const b = await heldBackEtcdBackend();
     try {
-      const other = etcdBackend({ client: client(await etcdUrl()), prefix: `contract-held-${n}/`, log: createLogger('silent'), resync: { baseMs: 20, maxMs: 200 }, ownsClient: true });
+      const other = etcdBackend({
+        client: client(await etcdUrl()),
+        prefix: `contract-held-${n}/`,
+        log: createLogger('silent'),
+        resync: { baseMs: 20, maxMs: 200 },
+        ownsClient: true,
+      });
       try {
         const e = await other.put('elsewhere', '1');
         await new Promise((r) => setTimeout(r, 300));

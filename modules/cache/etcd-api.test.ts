@@ -93,7 +93,7 @@ describe('cache API on etcd: readiness and outage', withEtcd, () => {
 
   // The link to etcd stops forwarding without a FIN or an RST (a partition, a dead middlebox): etcd's answers never
   // arrive. Default check interval and deadline, as a deployment runs them.
-  test('silent partition: stale at once when the instance\'s own PUT fails, and within a check without any request', async () => {
+  test("silent partition: stale at once when the instance's own PUT fails, and within a check without any request", async () => {
     const u = new URL(etcd.url);
     const proxy = await startProxy({ host: u.hostname, port: Number(u.port) });
     apps.push({ close: () => proxy.close() } as TestApp);
@@ -129,9 +129,13 @@ describe('cache API on etcd: readiness and outage', withEtcd, () => {
     assert.deepEqual([old.headers.get('x-cache-stale'), await old.json()], ['true', 'v3'], 'the old value, marked stale');
 
     proxy.resume();
-    await waitFor('converged', async () => {
-      const res = await fetch(key);
-      return res.headers.get('x-cache-stale') === null && (await res.json()) === 'v4 (written elsewhere during the partition)';
-    }, 15_000);
+    await waitFor(
+      'converged',
+      async () => {
+        const res = await fetch(key);
+        return res.headers.get('x-cache-stale') === null && (await res.json()) === 'v4 (written elsewhere during the partition)';
+      },
+      15_000,
+    );
   });
 });

@@ -77,9 +77,7 @@ export function etcdBackend(opts: EtcdBackendOptions): EtcdBackend {
         const range = Range.prefix(full(keyPrefix));
         const next = after === undefined ? range.start : Buffer.concat([full(after), Buffer.from([0])]);
         const start = Buffer.compare(next, range.start) > 0 ? next : range.start;
-        const res = await call('list', () =>
-          client.kv.range({ key: start, range_end: range.end, limit: limit + 1, keys_only: true }),
-        );
+        const res = await call('list', () => client.kv.range({ key: start, range_end: range.end, limit: limit + 1, keys_only: true }));
         const keys = res.kvs.slice(0, limit).map((kv) => kv.key.subarray(prefixLength).toString('utf8'));
         return { keys, lastKey: res.kvs.length > limit ? keys.at(-1) : undefined, stale: false };
       }

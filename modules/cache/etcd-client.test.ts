@@ -15,12 +15,20 @@ describe('HostBreaker', () => {
     for (let i = 0; i < 3; i++) await assert.rejects(breaker.execute(unavailable), GRPCUnavailableError);
     assert.equal(breaker.open, true);
     let called = false;
-    await assert.rejects(breaker.execute(() => { called = true; }), BrokenCircuitError);
+    await assert.rejects(
+      breaker.execute(() => {
+        called = true;
+      }),
+      BrokenCircuitError,
+    );
     assert.equal(called, false, 'an open breaker does not call');
     await sleep(60);
     // Half-open: one more failure opens it again at once.
     await assert.rejects(breaker.execute(unavailable), GRPCUnavailableError);
-    await assert.rejects(breaker.execute(() => 1), BrokenCircuitError);
+    await assert.rejects(
+      breaker.execute(() => 1),
+      BrokenCircuitError,
+    );
     await sleep(60);
     assert.equal(await breaker.execute(() => 'ok'), 'ok');
     assert.equal(breaker.open, false);

@@ -14,8 +14,7 @@ export type EtcdSettings = Required<Pick<CacheConfig, 'ETCD_URL'>> &
  * token only on "invalid auth token", so without help every request would fail until the token expires
  * (a JWT's TTL, 5 min by default) after any auth change in etcd, even one about another user.
  */
-export const isStaleAuthToken = (err: unknown): boolean =>
-  err instanceof Error && err.message.includes('revision of auth store is old');
+export const isStaleAuthToken = (err: unknown): boolean => err instanceof Error && err.message.includes('revision of auth store is old');
 
 /** `renewToken` drops the client's auth token, so the next attempt authenticates again. */
 function etcdOptions(s: EtcdSettings, renewToken: () => void = () => {}): IOptions {
@@ -67,7 +66,10 @@ export class HostBreaker implements IPolicy<IDefaultPolicyContext> {
   private failures = 0;
   private openedAt = 0;
 
-  constructor(private readonly threshold: number, private readonly retryAfterMs: number) {}
+  constructor(
+    private readonly threshold: number,
+    private readonly retryAfterMs: number,
+  ) {}
 
   get open(): boolean {
     return this.failures >= this.threshold && Date.now() - this.openedAt < this.retryAfterMs;

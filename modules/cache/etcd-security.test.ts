@@ -22,10 +22,14 @@ async function get(app: TestApp, key: string, useCache: boolean): Promise<{ stat
 }
 /** Polls instance `app`'s cached copy until `key` holds `value` (default deadline: 500 ms). */
 const seen = (app: TestApp, key: string, value: unknown, timeoutMs = 500) =>
-  waitFor(`${key} = ${JSON.stringify(value)} in the cached copy`, async () => {
-    const r = await get(app, key, true);
-    return r.status === 200 && JSON.stringify(r.body) === JSON.stringify(value);
-  }, timeoutMs);
+  waitFor(
+    `${key} = ${JSON.stringify(value)} in the cached copy`,
+    async () => {
+      const r = await get(app, key, true);
+      return r.status === 200 && JSON.stringify(r.body) === JSON.stringify(value);
+    },
+    timeoutMs,
+  );
 
 /** An instance that cannot reach etcd: never ready, and every etcd-bound request is a clean 503. */
 async function assertRefuses(app: TestApp): Promise<void> {
@@ -143,9 +147,14 @@ for (const tokens of ['simple', 'jwt'] as const) {
     };
     /** Requests through etcd's JSON gateway with a token of our own, to check what etcd makes of it. */
     const gateway = {
-      token: async () => (await (await fetch(`${etcd.url}/v3/auth/authenticate`, { method: 'POST', body: JSON.stringify({ name: 'cache', password }) })).json()).token as string,
+      token: async () =>
+        (await (await fetch(`${etcd.url}/v3/auth/authenticate`, { method: 'POST', body: JSON.stringify({ name: 'cache', password }) })).json()).token as string,
       range: (token?: string) =>
-        fetch(`${etcd.url}/v3/kv/range`, { method: 'POST', headers: token ? { authorization: token } : {}, body: JSON.stringify({ key: Buffer.from(PREFIX).toString('base64') }) }),
+        fetch(`${etcd.url}/v3/kv/range`, {
+          method: 'POST',
+          headers: token ? { authorization: token } : {},
+          body: JSON.stringify({ key: Buffer.from(PREFIX).toString('base64') }),
+        }),
     };
 
     before(async () => {
@@ -157,7 +166,7 @@ for (const tokens of ['simple', 'jwt'] as const) {
       await etcd?.close();
     });
 
-    test('etcd refuses requests without a token, accepts the user\'s (auth really is on)', async () => {
+    test("etcd refuses requests without a token, accepts the user's (auth really is on)", async () => {
       const res = await gateway.range();
       assert.notEqual(res.status, 200);
       assert.match(await res.text(), /user name is empty|permission denied/);

@@ -63,8 +63,13 @@ describe('cache instances under faults', { ...withEtcd, concurrency: 1 }, () => 
       // so compaction removes revisions it still needs and etcd cancels its watch.
       const big = JSON.stringify('v'.repeat(64 * 1024));
       for (let i = 0; i < 800; i += 20) {
-        await Promise.all(Array.from({ length: 20 }, (_, j) =>
-          fetch(configUrl(a, `lag/big${(i + j) % 10}`), { method: 'PUT', headers: { 'content-type': 'application/json' }, body: big }).then((r) => assert.equal(r.status, 200))));
+        await Promise.all(
+          Array.from({ length: 20 }, (_, j) =>
+            fetch(configUrl(a, `lag/big${(i + j) % 10}`), { method: 'PUT', headers: { 'content-type': 'application/json' }, body: big }).then((r) =>
+              assert.equal(r.status, 200),
+            ),
+          ),
+        );
       }
       assert.equal((await fetch(configUrl(a, 'lag/doomed'), { method: 'DELETE' })).status, 204);
       assert.equal((await fetch(configUrl(a, 'lag/final'), { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '"final"' })).status, 200);
@@ -72,10 +77,15 @@ describe('cache instances under faults', { ...withEtcd, concurrency: 1 }, () => 
     } finally {
       lagging.proc.kill('SIGCONT');
     }
-    await waitFor('lagging instance converged', async () => {
-      const [final, doomed] = await Promise.all([cachedRead(lagging, 'lag/final'), cachedRead(lagging, 'lag/doomed')]);
-      return final.text === '"final"' && doomed.text === undefined && !final.stale;
-    }, 20_000, 50);
+    await waitFor(
+      'lagging instance converged',
+      async () => {
+        const [final, doomed] = await Promise.all([cachedRead(lagging, 'lag/final'), cachedRead(lagging, 'lag/doomed')]);
+        return final.text === '"final"' && doomed.text === undefined && !final.stale;
+      },
+      20_000,
+      50,
+    );
     assert.ok((await metric(lagging, 'cache_resyncs_total')) > resyncs, 'the compaction forced a relist');
     const keys = await (await fetch(`${lagging.url}/config?prefix=lag/&limit=100`)).json();
     assert.deepEqual(keys.keys, [...Array.from({ length: 10 }, (_, i) => `lag/big${i}`).sort(), 'lag/final']);

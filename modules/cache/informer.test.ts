@@ -1,7 +1,7 @@
 // The informer against a real etcd: list + watch, revision ordering, tombstones, outage, compaction while lagging.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Etcd3 } from 'etcd3';
+import type { Etcd3 } from 'etcd3';
 import { gate, waitFor } from '../../kernel/testing/index.ts';
 import { createLogger } from '../../kernel/logger.ts';
 import { createEtcdClient } from './etcd-client.ts';
@@ -22,7 +22,12 @@ describe('informer (real etcd)', withEtcd, () => {
   const informer = (url: string, p: string) => {
     const client = createEtcdClient({ ETCD_URL: [url], CACHE_ETCD_TIMEOUT_MS: 1000 });
     const inf = new Informer({ client, prefix: p, log, resync, pageSize: 3 });
-    open.push({ close: async () => { await inf.close(); client.close(); } });
+    open.push({
+      close: async () => {
+        await inf.close();
+        client.close();
+      },
+    });
     inf.start();
     return inf;
   };
@@ -141,10 +146,14 @@ describe('informer (real etcd)', withEtcd, () => {
     await etcd.compact();
     proxy.resume();
 
-    await waitFor('converged after compaction', () => {
-      if (inf.get('last')?.json === '"final"' && !inf.stale()) return true;
-      throw new Error(`state ${inf.state}, resyncs ${inf.resyncs}, synced revision ${inf.syncedRevision}, last error ${inf.lastError}`);
-    }, 15_000);
+    await waitFor(
+      'converged after compaction',
+      () => {
+        if (inf.get('last')?.json === '"final"' && !inf.stale()) return true;
+        throw new Error(`state ${inf.state}, resyncs ${inf.resyncs}, synced revision ${inf.syncedRevision}, last error ${inf.lastError}`);
+      },
+      15_000,
+    );
     assert.equal(inf.get('doomed'), undefined);
     assert.equal(inf.size, 11);
     assert.ok(inf.resyncs > resyncs, `expected a relist after the compaction (resyncs ${inf.resyncs}, last error ${inf.lastError})`);

@@ -127,7 +127,9 @@ export class Informer {
     while (!this.isClosed()) {
       let reason: string;
       try {
-        reason = await this.listAndWatch(() => { attempt = 0; });
+        reason = await this.listAndWatch(() => {
+          attempt = 0;
+        });
       } catch (err) {
         reason = `list failed: ${(err as Error).message}`;
       }
@@ -150,7 +152,9 @@ export class Informer {
 
     let over = false;
     let finish!: (reason: string) => void;
-    const ended = new Promise<string>((resolve) => { finish = resolve; });
+    const ended = new Promise<string>((resolve) => {
+      finish = resolve;
+    });
     // The first reason wins; a late event of this watch leaves the next cycle's alone.
     const end = (reason: string) => {
       if (over) return;
@@ -159,7 +163,11 @@ export class Informer {
       finish(reason);
     };
     this.endWatch = end;
-    const watcher = this.opts.client.watch().inRange(this.range).startRevision(String(revision + 1)).watcher();
+    const watcher = this.opts.client
+      .watch()
+      .inRange(this.range)
+      .startRevision(String(revision + 1))
+      .watcher();
     let cancelled = false;
     watcher
       .on('connected', () => {
@@ -172,8 +180,14 @@ export class Informer {
       // from response headers; a fresh list is simpler to trust.
       .on('disconnected', (err) => end(`watch disconnected: ${err.message}`))
       // Compaction past our revision, revoked permissions: etcd cancelled the watch and the client dropped it.
-      .on('error', (err) => { cancelled = true; end(`watch cancelled: ${err.message}`); })
-      .on('end', () => { cancelled = true; end('watch ended'); });
+      .on('error', (err) => {
+        cancelled = true;
+        end(`watch cancelled: ${err.message}`);
+      })
+      .on('end', () => {
+        cancelled = true;
+        end('watch ended');
+      });
     const checker = setInterval(() => void this.checkWatch(end), this.opts.resync.checkMs ?? 1000);
     const reason = await ended;
     clearInterval(checker);
@@ -210,9 +224,16 @@ export class Informer {
         // Our own bound: the client retries a failed call once, which would double the wait.
         const res = await Promise.race([
           this.opts.client.kv.range({
-            key: this.range.start, range_end: this.range.end, limit: 1, keys_only: true, sort_target: 'Mod', sort_order: 'Descend',
+            key: this.range.start,
+            range_end: this.range.end,
+            limit: 1,
+            keys_only: true,
+            sort_target: 'Mod',
+            sort_order: 'Descend',
           }),
-          new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs); }),
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+          }),
         ]);
         newest = Number(res.kvs[0]?.mod_revision ?? 0);
       } catch (err) {

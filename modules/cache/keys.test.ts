@@ -22,7 +22,7 @@ test('keys come from the raw path, percent-decoded; "/" is allowed inside', () =
   assert.equal(keyFromPath('/config/a%2Fb'), 'a/b');
   assert.equal(keyFromPath('/config/caf%C3%A9%20au%20lait'), 'café au lait');
   assert.equal(keyFromPath('/config/100%25'), '100%');
-  assert.equal(keyFromPath('/config/' + keyToPath('we?ird#key/ü')), 'we?ird#key/ü');
+  assert.equal(keyFromPath(`/config/${keyToPath('we?ird#key/ü')}`), 'we?ird#key/ü');
 });
 
 test('bad keys are 400 INVALID_KEY', () => {
@@ -40,12 +40,19 @@ test('bad keys are 400 INVALID_KEY', () => {
     '/config/c1%C2%85',
     '/config/a/../b',
     '/config/./a',
-    '/config/' + 'k'.repeat(513),
-    '/config/' + 'é'.repeat(257),
+    `/config/${'k'.repeat(513)}`,
+    `/config/${'é'.repeat(257)}`,
   ]) {
-    assert.equal(code(() => keyFromPath(path)), '400 INVALID_KEY', path);
+    assert.equal(
+      code(() => keyFromPath(path)),
+      '400 INVALID_KEY',
+      path,
+    );
   }
-  assert.equal(code(() => keyFromPath('/config/' + 'k'.repeat(512))), 'no error');
+  assert.equal(
+    code(() => keyFromPath(`/config/${'k'.repeat(512)}`)),
+    'no error',
+  );
   assert.equal(keyProblem('a.b/..c'), undefined);
 });
 
@@ -58,7 +65,11 @@ test('cursors round-trip and reject anything else', () => {
   const escaped = '"\\'.repeat(256);
   assert.equal(decodeCursor(encodeCursor(escaped)), escaped);
   for (const bad of ['', '!!!', encodeCursor('a//b'), encodeCursor(''), encodeCursor(['a']), Buffer.from('a/b').toString('base64url'), 'YQ==']) {
-    assert.equal(code(() => decodeCursor(bad)), '400 VALIDATION_ERROR', bad);
+    assert.equal(
+      code(() => decodeCursor(bad)),
+      '400 VALIDATION_ERROR',
+      bad,
+    );
   }
 });
 

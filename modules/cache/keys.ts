@@ -5,6 +5,7 @@ import { cacheErrors } from './errors.ts';
 export const MAX_KEY_BYTES = 512;
 
 // C0 controls, DEL and C1 controls: invisible in logs and ambiguous between clients.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it looks for
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** Returns why `key` is not a valid cache key, or undefined when it is. */

@@ -23,9 +23,7 @@ export function memoryBackend(): CacheBackend {
     getCached: (key) => ({ entry: read(key), stale: false }),
     getFresh: async (key) => read(key),
     async list({ prefix, limit, after }) {
-      const keys = [...entries.keys()]
-        .filter((k) => k.startsWith(prefix) && (after === undefined || compareKeys(k, after) > 0))
-        .sort(compareKeys);
+      const keys = [...entries.keys()].filter((k) => k.startsWith(prefix) && (after === undefined || compareKeys(k, after) > 0)).sort(compareKeys);
       const page = keys.slice(0, limit);
       return { keys: page, lastKey: keys.length > limit ? page.at(-1) : undefined, stale: false };
     },

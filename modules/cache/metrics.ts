@@ -11,34 +11,45 @@ export function registerCacheMetrics(registry: Registry, backend: CacheBackend):
   const informer = backend.kind === 'etcd' ? (backend as EtcdBackend).informer : undefined;
   new Gauge({
     name: 'cache_entries',
-    help: 'Keys held in this instance\'s local copy (tombstones excluded)',
+    help: "Keys held in this instance's local copy (tombstones excluded)",
     registers: [registry],
-    collect() { this.set(backend.size()); },
+    collect() {
+      this.set(backend.size());
+    },
   });
   if (informer) {
     new Gauge({
       name: 'cache_watch_lag_revisions',
       help: 'How many etcd revisions the latest watch response trailed the store by',
       registers: [registry],
-      collect() { this.set(informer.watchLag); },
+      collect() {
+        this.set(informer.watchLag);
+      },
     });
     new Gauge({
       name: 'cache_watch_connected',
       help: '1 while the etcd watch is connected and the local copy is current, else 0',
       registers: [registry],
-      collect() { this.set(informer.stale() ? 0 : 1); },
+      collect() {
+        this.set(informer.stale() ? 0 : 1);
+      },
     });
     new Gauge({
       name: 'cache_synced_revision',
       help: 'etcd revision up to which the local copy has applied every change',
       registers: [registry],
-      collect() { this.set(informer.syncedRevision); },
+      collect() {
+        this.set(informer.syncedRevision);
+      },
     });
     new Counter({
       name: 'cache_resyncs_total',
       help: 'Times the watch was lost and the prefix relisted',
       registers: [registry],
-      collect() { this.reset(); this.inc(informer.resyncs); },
+      collect() {
+        this.reset();
+        this.inc(informer.resyncs);
+      },
     });
   }
   return {

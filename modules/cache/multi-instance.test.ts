@@ -40,7 +40,9 @@ describe('cache instances as processes on one etcd', { ...withEtcd, concurrency:
       seen.push(...(await Promise.all(apps.filter((a) => a !== writer).map((a) => timeUntilSeen(a, key, undefined, d0, WITHIN_MS)))));
     }
     seen.sort((a, b) => a - b);
-    t.diagnostic(`${apps.length} instances: ${seen.length} cross-instance reads, p50 ${seen[Math.floor(seen.length / 2)].toFixed(1)} ms, max ${seen.at(-1)!.toFixed(1)} ms (includes the PUT/DELETE round trip and polling)`);
+    t.diagnostic(
+      `${apps.length} instances: ${seen.length} cross-instance reads, p50 ${seen[Math.floor(seen.length / 2)].toFixed(1)} ms, max ${seen.at(-1)!.toFixed(1)} ms (includes the PUT/DELETE round trip and polling)`,
+    );
   }
 
   /** Rapid overwrites from every instance; afterwards each serves the last value and never an older one again. */
@@ -67,7 +69,10 @@ describe('cache instances as processes on one etcd', { ...withEtcd, concurrency:
 
   test('eight instances (six join late and list what exists): write, delete, overwrite propagate within 500 ms', async (t) => {
     const kept = `kept/${Date.now()}`;
-    assert.equal((await fetch(configUrl(apps[0], kept), { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '"before the others started"' })).status, 200);
+    assert.equal(
+      (await fetch(configUrl(apps[0], kept), { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '"before the others started"' })).status,
+      200,
+    );
     apps.push(...(await spawnCacheInstances(6, etcd.url, prefix)));
     for (const a of apps) assert.equal((await cachedRead(a, kept)).text, '"before the others started"');
     await propagation(t);

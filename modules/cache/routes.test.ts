@@ -8,8 +8,7 @@ import { keyToPath } from './keys.ts';
 describe('cache API (memory backend)', () => {
   let app: TestApp;
   const url = (key: string, query = '') => `${app.url}/config/${keyToPath(key)}${query}`;
-  const put = (key: string, body: string, method = 'PUT') =>
-    fetch(url(key), { method, body, headers: { 'content-type': 'application/json' } });
+  const put = (key: string, body: string, method = 'PUT') => fetch(url(key), { method, body, headers: { 'content-type': 'application/json' } });
   const errorOf = async (res: Response) => ({ status: res.status, ...(await res.json()) });
 
   before(async () => {
@@ -40,14 +39,23 @@ describe('cache API (memory backend)', () => {
     assert.equal(await del.text(), '');
     for (const q of ['', '?use_cache=false']) {
       assert.deepEqual(await errorOf(await fetch(url('team/db/url', q))), {
-        status: 404, error: 'KEY_NOT_FOUND', message: 'No value is stored under key "team/db/url"',
+        status: 404,
+        error: 'KEY_NOT_FOUND',
+        message: 'No value is stored under key "team/db/url"',
       });
     }
     assert.equal((await fetch(url('team/db/url'), { method: 'DELETE' })).status, 404);
   });
 
   test('any JSON value round-trips, including scalars, null and unicode keys', async () => {
-    for (const [key, json] of [['n', '42'], ['s', '"text"'], ['null', 'null'], ['f', 'false'], ['arr', '[1,[2,{}]]'], ['ключ/ü 1', '"✓ \\u0001"']]) {
+    for (const [key, json] of [
+      ['n', '42'],
+      ['s', '"text"'],
+      ['null', 'null'],
+      ['f', 'false'],
+      ['arr', '[1,[2,{}]]'],
+      ['ключ/ü 1', '"✓ \\u0001"'],
+    ]) {
       assert.equal((await put(key, json)).status, 200, key);
       assert.equal(await (await fetch(url(key))).text(), json, key);
     }
@@ -71,7 +79,10 @@ describe('cache API (memory backend)', () => {
     for (const path of ['/config/%2E%2E/x', '/config/a/./b']) {
       const status = await new Promise<number>((resolve, reject) => {
         const { hostname, port } = new URL(app.url);
-        const req = request({ hostname, port, path, method: 'PUT' }, (res) => { res.resume(); resolve(res.statusCode!); });
+        const req = request({ hostname, port, path, method: 'PUT' }, (res) => {
+          res.resume();
+          resolve(res.statusCode!);
+        });
         req.on('error', reject).end('1');
       });
       assert.equal(status, 400, path);

@@ -14,7 +14,7 @@ export interface RouteOptions {
 
 // Response headers of the cache, for /openapi.json.
 const REVISION = { 'X-Cache-Revision': 'the etcd revision (mod_revision) of the value: it grows with every write to any key' };
-const STALE = { 'X-Cache-Stale': '`true` when this instance\'s copy may be behind etcd (its watch is reconnecting); absent otherwise' };
+const STALE = { 'X-Cache-Stale': "`true` when this instance's copy may be behind etcd (its watch is reconnecting); absent otherwise" };
 const flag = z
   .string()
   .default('true')
@@ -46,12 +46,16 @@ export function cacheRoutes(backend: CacheBackend, opts: RouteOptions, metrics: 
     path: '/config/*key',
     operationId: { put: 'putConfigValue', post: 'postConfigValue' },
     summary: 'Store any JSON value under a key (POST is an alias of PUT). The request body is the value.',
-    description: 'The whole body is the value: an object, array, string, number, boolean or null, up to CACHE_MAX_VALUE_BYTES as compact JSON. Every instance sees the write once etcd has it.',
+    description:
+      'The whole body is the value: an object, array, string, number, boolean or null, up to CACHE_MAX_VALUE_BYTES as compact JSON. Every instance sees the write once etcd has it.',
     tags: ['cache'],
     params: keyParam,
     rawBody: { schema: z.unknown().describe('any JSON value'), description: 'the value to store, as JSON' },
     responses: {
-      200: { description: 'Stored: the key, the value as stored and its revision', schema: z.object({ key: z.string(), value: z.unknown(), revision: z.number().int() }) },
+      200: {
+        description: 'Stored: the key, the value as stored and its revision',
+        schema: z.object({ key: z.string(), value: z.unknown(), revision: z.number().int() }),
+      },
     },
     errors: ['INVALID_KEY', 'VALUE_TOO_LARGE', 'CACHE_BACKEND_UNAVAILABLE'],
     example: { params: { key: 'feature-flags' }, body: { checkout_v2: true, max_items: 20 } },
@@ -74,12 +78,14 @@ export function cacheRoutes(backend: CacheBackend, opts: RouteOptions, metrics: 
     method: 'get',
     path: '/config/*key',
     operationId: 'getConfigValue',
-    summary: 'Read a value: from this instance\'s copy (use_cache=true, default) or linearizably from etcd.',
+    summary: "Read a value: from this instance's copy (use_cache=true, default) or linearizably from etcd.",
     description: 'The body is the stored JSON as it was written. A 404 read from a stale copy carries `X-Cache-Stale: true` too.',
     tags: ['cache'],
     params: keyParam,
     query: z.object({ use_cache: flag }),
-    responses: { 200: { description: 'The stored value', schema: z.unknown().describe('the JSON value stored under the key'), headers: { ...REVISION, ...STALE } } },
+    responses: {
+      200: { description: 'The stored value', schema: z.unknown().describe('the JSON value stored under the key'), headers: { ...REVISION, ...STALE } },
+    },
     errors: ['INVALID_KEY', 'KEY_NOT_FOUND', 'CACHE_BACKEND_UNAVAILABLE'],
     example: { params: { key: 'feature-flags' }, query: { use_cache: 'true' } },
     async handler({ ctx, query }) {
@@ -123,7 +129,12 @@ export function cacheRoutes(backend: CacheBackend, opts: RouteOptions, metrics: 
     description: 'A page of at most `limit` keys; pass `next_cursor` back as `cursor` for the next page (null: the last page).',
     tags: ['cache'],
     query: z.object({
-      prefix: z.string().max(MAX_KEY_BYTES).regex(/^[^\u0000-\u001f\u007f-\u009f]*$/, 'no control characters').default(''),
+      prefix: z
+        .string()
+        .max(MAX_KEY_BYTES)
+        // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
+        .regex(/^[^\u0000-\u001f\u007f-\u009f]*$/, 'no control characters')
+        .default(''),
       limit: z.coerce.number().int().min(1).max(1000).default(100),
       // The last key of the previous page.
       cursor: cursorField(keySchema),

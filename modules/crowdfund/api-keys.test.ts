@@ -17,9 +17,14 @@ describe('crowdfund routes behind API_KEYS', () => {
   it('401 UNAUTHORIZED on every route without a valid key, and nothing stored', async () => {
     const routes: Array<[string, string, unknown?]> = [
       ['POST', '/projects/propose', { project_name: 'x', tagline: 't', problems: ['p'], solutions: ['s'] }],
-      ['GET', '/projects'], ['GET', '/projects/1'], ['PUT', '/projects/tags', { project_id: 1, add: ['a'] }],
-      ['GET', '/projects/1/threads'], ['POST', '/projects/1/threads', { thread_type: 'comment', message: 'm' }],
-      ['PATCH', '/threads/1', { message: 'm' }], ['GET', '/threads/1/replies'], ['POST', '/threads/1/votes', { direction: 'up' }],
+      ['GET', '/projects'],
+      ['GET', '/projects/1'],
+      ['PUT', '/projects/tags', { project_id: 1, add: ['a'] }],
+      ['GET', '/projects/1/threads'],
+      ['POST', '/projects/1/threads', { thread_type: 'comment', message: 'm' }],
+      ['PATCH', '/threads/1', { message: 'm' }],
+      ['GET', '/threads/1/replies'],
+      ['POST', '/threads/1/votes', { direction: 'up' }],
     ];
     for (const [method, path, body] of routes) {
       for (const headers of [{}, { authorization: 'Bearer wrong-key-wrong-key-wrong' }, { 'x-api-key': 'nope' }] as Record<string, string>[]) {

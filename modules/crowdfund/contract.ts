@@ -37,7 +37,7 @@ export type Thread = z.infer<typeof threadSchema>;
 /** One thread to write: thread_id 0 inserts, a set thread_id replaces that thread's message. */
 export const threadWriteSchema = z.object({
   thread_id: idOrZero.default(0),
-  project_id: idOrZero.default(0).describe('0, or the request\'s project_id'),
+  project_id: idOrZero.default(0).describe("0, or the request's project_id"),
   thread_type: threadType.default(THREAD_TYPES.comment),
   message: z.string().min(1, 'must not be empty').max(MAX_MESSAGE, `must be at most ${MAX_MESSAGE} characters`),
   parent_thread_id: idOrZero.default(0).describe('a thread of the same project this one replies to; 0 for none'),
@@ -54,7 +54,7 @@ export const threadsContract = defineContract(
   'crowdfund.threads',
   {
     getProjectThreads: method({
-      summary: 'A page of a project\'s top-level threads, oldest first, optionally of some types only',
+      summary: "A page of a project's top-level threads, oldest first, optionally of some types only",
       input: z.object({ project_id: id, limit, thread_types: z.array(threadType).max(3).default([]), cursor }),
       output: page,
       idempotent: true,
@@ -77,7 +77,7 @@ export const threadsContract = defineContract(
     }),
     getSubThreads: method({
       summary: 'A page of the replies to a thread, oldest first',
-      input: z.object({ project_id: idOrZero.default(0).describe('0: the thread\'s own project'), thread_id: id, limit, cursor }),
+      input: z.object({ project_id: idOrZero.default(0).describe("0: the thread's own project"), thread_id: id, limit, cursor }),
       output: page,
       idempotent: true,
     }),

@@ -1,7 +1,18 @@
 // crowdfund.projects and crowdfund.threads as two real processes: gRPC over mutual TLS, events over Redis Streams, Postgres.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createTestDatabase, deleteRedisKeys, freePort, gate, REDIS_URL, spawnApp, tempDir, uniqueName, waitFor, type SpawnedApp } from '../../kernel/testing/index.ts';
+import {
+  createTestDatabase,
+  deleteRedisKeys,
+  freePort,
+  gate,
+  REDIS_URL,
+  spawnApp,
+  tempDir,
+  uniqueName,
+  waitFor,
+  type SpawnedApp,
+} from '../../kernel/testing/index.ts';
 import { api, clientTls, grpcClient, proposal, serverTls, THREADS_PROTO, unary } from './testing/index.ts';
 
 describe('crowdfund split across two processes', await gate('postgres', 'redis'), () => {
@@ -16,7 +27,12 @@ describe('crowdfund split across two processes', await gate('postgres', 'redis')
       let threads = await spawnApp(threadsEnv);
       running.push(threads);
       const projects = await spawnApp({
-        ...shared, ...clientTls(), MODULES: 'crowdfund.projects', CROWDFUND_THREADS_URL: `grpcs://localhost:${grpcPort}`, RPC_TIMEOUT_MS: '1000', RPC_RETRIES: '1',
+        ...shared,
+        ...clientTls(),
+        MODULES: 'crowdfund.projects',
+        CROWDFUND_THREADS_URL: `grpcs://localhost:${grpcPort}`,
+        RPC_TIMEOUT_MS: '1000',
+        RPC_RETRIES: '1',
       });
       running.push(projects);
       const call = api(projects.url);
@@ -27,17 +43,24 @@ describe('crowdfund split across two processes', await gate('postgres', 'redis')
       const proposed = await call('POST', '/projects/propose', proposal('Split'));
       assert.equal(proposed.status, 200, JSON.stringify(proposed.body));
       const id = proposed.body.project_id;
-      const seen = await waitFor('threads made by the other process', async () => {
-        const d = await call('GET', `/projects/${id}`);
-        return d.body.threads?.length === 3 ? d.body.threads : undefined;
-      }, 10_000);
+      const seen = await waitFor(
+        'threads made by the other process',
+        async () => {
+          const d = await call('GET', `/projects/${id}`);
+          return d.body.threads?.length === 3 ? d.body.threads : undefined;
+        },
+        10_000,
+      );
       const target = seen[0].thread_id;
       const votes = await Promise.all(Array.from({ length: 50 }, () => call('POST', `/threads/${target}/votes`, { direction: 'up' })));
       assert.deepEqual([...new Set(votes.map((v) => v.status))], [200]);
       assert.equal((await call('GET', `/projects/${id}`)).body.threads[0].up_votes, 50);
 
       // Errors keep their catalogue codes across gRPC.
-      assert.deepEqual((await call('POST', `/projects/${id}/threads`, { thread_type: 'comment', message: 'x', parent_thread_id: 999_999 })).body.error, 'THREAD_NOT_FOUND');
+      assert.deepEqual(
+        (await call('POST', `/projects/${id}/threads`, { thread_type: 'comment', message: 'x', parent_thread_id: 999_999 })).body.error,
+        'THREAD_NOT_FOUND',
+      );
       assert.equal((await call('GET', '/projects/999999/threads')).body.error, 'PROJECT_NOT_FOUND');
       // A gRPC client of our own, from our .proto, reaches the threads process directly (mTLS).
       const direct = grpcClient(THREADS_PROTO, grpcPort);
@@ -54,10 +77,14 @@ describe('crowdfund split across two processes', await gate('postgres', 'redis')
 
       threads = await spawnApp({ ...threadsEnv, PORT: String(threads.port) });
       running.unshift(threads);
-      await waitFor('the threads of the proposal made while down', async () => {
-        const d = await call('GET', `/projects/${whileDown.body.project_id}`);
-        return d.body.threads?.length === 2 ? true : undefined;
-      }, 15_000);
+      await waitFor(
+        'the threads of the proposal made while down',
+        async () => {
+          const d = await call('GET', `/projects/${whileDown.body.project_id}`);
+          return d.body.threads?.length === 2 ? true : undefined;
+        },
+        15_000,
+      );
       await new Promise((r) => setTimeout(r, 300));
       const counts = (await call('GET', '/projects')).body.items.map((p: any) => [p.project_name, p.thread_counts]);
       assert.deepEqual(counts, [

@@ -17,7 +17,14 @@ describe('crowdfund.projects while crowdfund.threads is down', await gate('redis
     const started: TestApp[] = [];
     try {
       const projects = await startTestApp({
-        env: { ...shared, ...clientTls(), MODULES: 'crowdfund.projects', CROWDFUND_THREADS_URL: `grpcs://127.0.0.1:${grpcPort}`, RPC_TIMEOUT_MS: '500', RPC_RETRIES: '1' },
+        env: {
+          ...shared,
+          ...clientTls(),
+          MODULES: 'crowdfund.projects',
+          CROWDFUND_THREADS_URL: `grpcs://127.0.0.1:${grpcPort}`,
+          RPC_TIMEOUT_MS: '500',
+          RPC_RETRIES: '1',
+        },
       });
       started.push(projects);
       const call = api(projects.url);
@@ -42,11 +49,18 @@ describe('crowdfund.projects while crowdfund.threads is down', await gate('redis
       // Threads comes up on the same database and bus: the event waiting in Redis makes the threads, once.
       const threads = await startTestApp({ env: { ...shared, ...serverTls(), MODULES: 'crowdfund.threads', GRPC_PORT: String(grpcPort) } });
       started.push(threads);
-      const seen = await waitFor('the proposal\'s threads through gRPC', async () => {
-        const d = await call('GET', `/projects/${id}`);
-        return d.body.threads?.length ? d.body.threads : undefined;
-      }, 10_000);
-      assert.deepEqual(seen.map((t: any) => t.message), ['too many cars', 'more bikes', 'more trams']);
+      const seen = await waitFor(
+        "the proposal's threads through gRPC",
+        async () => {
+          const d = await call('GET', `/projects/${id}`);
+          return d.body.threads?.length ? d.body.threads : undefined;
+        },
+        10_000,
+      );
+      assert.deepEqual(
+        seen.map((t: any) => t.message),
+        ['too many cars', 'more bikes', 'more trams'],
+      );
 
       // A restart of threads redelivers nothing twice.
       await threads.close();
@@ -54,13 +68,20 @@ describe('crowdfund.projects while crowdfund.threads is down', await gate('redis
       const second = await call('POST', '/projects/propose', proposal('Also while down', { problems: ['p'], solutions: ['s'] }));
       assert.equal(second.status, 200);
       started.push(await startTestApp({ env: { ...shared, ...serverTls(), MODULES: 'crowdfund.threads', GRPC_PORT: String(grpcPort) } }));
-      await waitFor('the second proposal\'s threads', async () => ((await call('GET', `/projects/${second.body.project_id}`)).body.threads?.length === 2 ? true : undefined), 10_000);
+      await waitFor(
+        "the second proposal's threads",
+        async () => ((await call('GET', `/projects/${second.body.project_id}`)).body.threads?.length === 2 ? true : undefined),
+        10_000,
+      );
       await new Promise((r) => setTimeout(r, 300));
       assert.equal((await call('GET', `/projects/${id}`)).body.threads.length, 3);
-      assert.deepEqual((await call('GET', '/projects')).body.items.map((p: any) => p.thread_counts), [
-        { problem: 1, solution: 1, comment: 0 },
-        { problem: 1, solution: 2, comment: 0 },
-      ]);
+      assert.deepEqual(
+        (await call('GET', '/projects')).body.items.map((p: any) => p.thread_counts),
+        [
+          { problem: 1, solution: 1, comment: 0 },
+          { problem: 1, solution: 2, comment: 0 },
+        ],
+      );
     } finally {
       for (const app of started.reverse()) await app.close();
       await deleteRedisKeys(prefix);
@@ -74,16 +95,26 @@ describe('gRPC health of crowdfund.threads', () => {
     const grpcPort = await freePort();
     const kernel = bootstrap({
       log: pino({ level: 'silent' }),
-      env: { MODULES: 'crowdfund.threads', DATABASE_URL: `postgres://postgres@127.0.0.1:${deadPg}/x`, DB_CONNECT_ATTEMPTS: '3', DB_CONNECT_BASE_MS: '300', GRPC_PORT: String(grpcPort) },
+      env: {
+        MODULES: 'crowdfund.threads',
+        DATABASE_URL: `postgres://postgres@127.0.0.1:${deadPg}/x`,
+        DB_CONNECT_ATTEMPTS: '3',
+        DB_CONNECT_BASE_MS: '300',
+        GRPC_PORT: String(grpcPort),
+      },
     });
     const starting = kernel.start();
     const Health = (loadPackageDefinition(loadSync(HEALTH_PROTO, { enums: String })) as any).grpc.health.v1.Health;
     const health = new Health(`127.0.0.1:${grpcPort}`, credentials.createInsecure());
     try {
-      const answer = await waitFor('a health answer', async () => {
-        const r = await unary(health, 'Check', { service: 'ThreadsService' });
-        return r.err ? undefined : r.value.status;
-      }, 5000);
+      const answer = await waitFor(
+        'a health answer',
+        async () => {
+          const r = await unary(health, 'Check', { service: 'ThreadsService' });
+          return r.err ? undefined : r.value.status;
+        },
+        5000,
+      );
       assert.equal(answer, 'NOT_SERVING');
       assert.equal((await unary(health, 'Check', { service: '' })).value.status, 'NOT_SERVING');
       await assert.rejects(starting, /after 3 attempts/);

@@ -13,9 +13,7 @@ export const KIND_PATHS: Record<EventKind, string> = { snow_report: 'snow-report
 export const isoTimestamp = z.iso.datetime({ offset: true });
 
 /** Client-chosen or server-assigned id: visible ASCII only, so it is safe in headers, logs and URLs. */
-export const traceIdSchema = z
-  .string()
-  .regex(/^[\x21-\x7e]{1,100}$/, 'must be 1–100 printable ASCII characters without spaces');
+export const traceIdSchema = z.string().regex(/^[\x21-\x7e]{1,100}$/, 'must be 1–100 printable ASCII characters without spaces');
 
 const id = z.string().min(1).max(50);
 // The columns are 32-bit integers in both dialects; a larger value would fail in Postgres, not in validation.

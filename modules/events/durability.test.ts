@@ -9,7 +9,11 @@ after(() => Promise.all(started.map((a) => a.kill())));
 const event = (i: number) =>
   i % 2 === 0
     ? { path: '/events/snow-reports', kind: 'snow-reports', body: { device_id: `d${i}`, resort_id: 'r', depth: i % 300, timestamp: '2024-02-01T12:00:00Z' } }
-    : { path: '/events/lift-rides', kind: 'lift-rides', body: { device_id: `d${i}`, resort_id: 'r', lift_id: 'L', wait_minutes: i % 40, timestamp: '2024-02-01T12:00:00Z' } };
+    : {
+        path: '/events/lift-rides',
+        kind: 'lift-rides',
+        body: { device_id: `d${i}`, resort_id: 'r', lift_id: 'L', wait_minutes: i % 40, timestamp: '2024-02-01T12:00:00Z' },
+      };
 
 const KILL_AFTER = 600;
 
@@ -70,12 +74,17 @@ describe('events durability', () => {
 
       // The stats were committed with the rows: count == number of rows, and the index is dense.
       const stats = (await (await fetch(`${again.url}/events/stats`)).json()) as any;
-      for (const [kind, count] of [['snow-reports', stats.snow_reports.count], ['lift-rides', stats.lift_rides.count]] as const) {
+      for (const [kind, count] of [
+        ['snow-reports', stats.snow_reports.count],
+        ['lift-rides', stats.lift_rides.count],
+      ] as const) {
         const ackedHere = acked.filter((a) => a.kind === kind).length;
         assert.ok(count >= ackedHere, `${kind}: stats count ${count} < ${ackedHere} acknowledged`);
         assert.equal((await fetch(`${again.url}/events/${kind}/at/${count - 1}`)).status, 200, `${kind}: the last counted index exists`);
         assert.equal((await fetch(`${again.url}/events/${kind}/at/${count}`)).status, 404, `${kind}: no row beyond the count`);
-        const listed = (await (await fetch(`${again.url}/events/${kind}?start_timestamp=2000-01-01T00:00:00Z&end_timestamp=2999-01-01T00:00:00Z&limit=1000`)).json()) as any;
+        const listed = (await (
+          await fetch(`${again.url}/events/${kind}?start_timestamp=2000-01-01T00:00:00Z&end_timestamp=2999-01-01T00:00:00Z&limit=1000`)
+        ).json()) as any;
         if (count <= 1000) assert.equal(listed.items.length, count, `${kind}: rows == stats count`);
       }
       assert.equal(await again.stop(), 0);

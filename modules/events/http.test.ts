@@ -34,7 +34,14 @@ async function req(method: string, path: string, opts: { json?: unknown; raw?: s
 
 const now = () => new Date().toISOString();
 const snow = (o: Record<string, unknown> = {}) => ({ device_id: 'dev-1', resort_id: 'res-1', depth: 30, timestamp: '2024-01-05T08:00:00Z', ...o });
-const ride = (o: Record<string, unknown> = {}) => ({ device_id: 'dev-2', resort_id: 'res-1', lift_id: 'L1', wait_minutes: 4, timestamp: '2024-01-05T08:00:00+01:00', ...o });
+const ride = (o: Record<string, unknown> = {}) => ({
+  device_id: 'dev-2',
+  resort_id: 'res-1',
+  lift_id: 'L1',
+  wait_minutes: 4,
+  timestamp: '2024-01-05T08:00:00+01:00',
+  ...o,
+});
 const WIDE = 'start_timestamp=2000-01-01T00:00:00Z&end_timestamp=2999-01-01T00:00:00Z';
 
 async function counts(): Promise<[number, number]> {
@@ -86,12 +93,21 @@ describe('events over HTTP', () => {
     const q = `start_timestamp=${start}&end_timestamp=${end}`;
     const page1 = await req('GET', `/events/lift-rides?${q}&limit=3`);
     assert.equal(page1.status, 200);
-    assert.deepEqual(page1.body.items.map((e: any) => e.trace_id), posted.slice(0, 3));
+    assert.deepEqual(
+      page1.body.items.map((e: any) => e.trace_id),
+      posted.slice(0, 3),
+    );
     assert.equal(typeof page1.body.next_cursor, 'string');
     const page2 = await req('GET', `/events/lift-rides?${q}&limit=3&cursor=${page1.body.next_cursor}`);
-    assert.deepEqual(page2.body.items.map((e: any) => e.trace_id), posted.slice(3));
+    assert.deepEqual(
+      page2.body.items.map((e: any) => e.trace_id),
+      posted.slice(3),
+    );
     assert.equal(page2.body.next_cursor, null);
-    const beforeStart = await req('GET', `/events/lift-rides?start_timestamp=2000-01-01T00:00:00Z&end_timestamp=${encodeURIComponent(page1.body.items[0].date_created)}`);
+    const beforeStart = await req(
+      'GET',
+      `/events/lift-rides?start_timestamp=2000-01-01T00:00:00Z&end_timestamp=${encodeURIComponent(page1.body.items[0].date_created)}`,
+    );
     assert.ok(!beforeStart.body.items.some((e: any) => posted.includes(e.trace_id)), 'end is exclusive');
 
     const last = page2.body.items[1];

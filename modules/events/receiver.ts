@@ -37,16 +37,17 @@ export function createReceiver(ctx: BaseContext): RoleInstance {
       summary: `Record a ${kind.replace('_', ' ')}; 201 once it is durably stored. Send X-Trace-Id to make retries idempotent.`,
       description: 'A retry with the same X-Trace-Id stores nothing new and answers the same trace id. Without one, a new UUIDv7 is the trace id.',
       tags: ['events'],
-      headers: { 'X-Trace-Id': 'the client\'s id for this event (1–100 printable ASCII characters); else X-Request-Id, else a new one' },
+      headers: { 'X-Trace-Id': "the client's id for this event (1–100 printable ASCII characters); else X-Request-Id, else a new one" },
       body: schema as z.ZodType<unknown>,
       responses: { 201: { description: 'Stored', schema: created, headers: { 'X-Trace-Id': 'the trace id the event is stored under' } } },
       errors: ['INVALID_TRACE_ID'],
       example: {
         // The by-trace examples of storage/routes.ts read this trace id back.
         headers: { 'X-Trace-Id': `example-${KIND_PATHS[kind]}-1` },
-        body: kind === 'snow_report'
-          ? { device_id: 'sensor-7', resort_id: 'zermatt', depth: 140, timestamp: '2026-01-15T08:00:00Z' }
-          : { device_id: 'gate-3', resort_id: 'zermatt', lift_id: 'matterhorn-express', wait_minutes: 6, timestamp: '2026-01-15T09:30:00Z' },
+        body:
+          kind === 'snow_report'
+            ? { device_id: 'sensor-7', resort_id: 'zermatt', depth: 140, timestamp: '2026-01-15T08:00:00Z' }
+            : { device_id: 'gate-3', resort_id: 'zermatt', lift_id: 'matterhorn-express', wait_minutes: 6, timestamp: '2026-01-15T09:30:00Z' },
       },
       handler: async ({ body, ctx: http }) => {
         const trace_id = traceIdOf(http);

@@ -84,12 +84,23 @@ function storeSuite(label: string, makeTarget: () => Promise<Target>, needs: { s
       assert.match(a.date_created, FIXED);
       const read = await store.byTrace('snow_report', b.trace_id);
       assert.deepEqual(read, {
-        trace_id: b.trace_id, index: 1, device_id: 'd1', resort_id: 'r1', depth: 20,
-        timestamp: '2024-01-01T10:00:00+01:00', date_created: b.date_created,
+        trace_id: b.trace_id,
+        index: 1,
+        device_id: 'd1',
+        resort_id: 'r1',
+        depth: 20,
+        timestamp: '2024-01-01T10:00:00+01:00',
+        date_created: b.date_created,
       });
       assert.deepEqual(await store.at('lift_ride', 0), {
-        trace_id: c.trace_id, index: 0, device_id: 'd2', resort_id: 'r1', lift_id: 'gondola', wait_minutes: 5,
-        timestamp: '2024-01-01T10:00:00Z', date_created: c.date_created,
+        trace_id: c.trace_id,
+        index: 0,
+        device_id: 'd2',
+        resort_id: 'r1',
+        lift_id: 'gondola',
+        wait_minutes: 5,
+        timestamp: '2024-01-01T10:00:00Z',
+        date_created: c.date_created,
       });
     });
 
@@ -105,7 +116,7 @@ function storeSuite(label: string, makeTarget: () => Promise<Target>, needs: { s
       assert.equal(stats.snow_reports.count, 3);
       assert.equal(stats.snow_reports.max_depth, 99, 'the retried depth 77 and the duplicate 55 are not counted');
       assert.equal(stats.snow_reports.avg_depth, (10 + 99 + 30) / 3);
-      assert.equal((await store.byTrace('snow_report', 'same') as { depth: number }).depth, 10, 'first write wins');
+      assert.equal(((await store.byTrace('snow_report', 'same')) as { depth: number }).depth, 10, 'first write wins');
       await rejectsWith(store.at('snow_report', 3), 'EVENT_NOT_FOUND', 404);
       // The same trace id is independent per kind.
       const [ride] = await store.writeBatch([lift(1, 'same')]);
@@ -147,7 +158,10 @@ function storeSuite(label: string, makeTarget: () => Promise<Target>, needs: { s
       assert.deepEqual(await traces(stamps[0], stamps[0]), [], 'an empty range');
       assert.deepEqual(await traces('2000-01-01T00:00:00Z', '2999-01-01T00:00:00Z'), [0, 1, 2, 3]);
       assert.deepEqual(await traces(stamps[1].replace('Z', '1Z'), stamps[3].replace('Z', '1Z')), [2, 3], '+0.1 µs excludes the start, includes the end');
-      const shifted = new Date(Date.parse(stamps[1])).toISOString().replace('Z', '').replace(/T(\d\d)/, (_, h) => `T${String((Number(h) + 2) % 24).padStart(2, '0')}`);
+      const shifted = new Date(Date.parse(stamps[1]))
+        .toISOString()
+        .replace('Z', '')
+        .replace(/T(\d\d)/, (_, h) => `T${String((Number(h) + 2) % 24).padStart(2, '0')}`);
       if (!shifted.includes('T0') && !shifted.includes('T1')) return; // crossing midnight makes the hand-made offset wrong
       assert.deepEqual(await traces(`${shifted}+02:00`, stamps[3]), [1, 2], 'the same instant written with an offset');
       assert.deepEqual(await traces('2999-01-01T00:00:00Z', '2999-01-02T00:00:00Z'), []);
@@ -175,7 +189,10 @@ function storeSuite(label: string, makeTarget: () => Promise<Target>, needs: { s
         pages++;
       } while (cursor && pages < 10);
       assert.equal(pages, 4);
-      assert.deepEqual(seen, Array.from({ length: 25 }, (_, i) => i));
+      assert.deepEqual(
+        seen,
+        Array.from({ length: 25 }, (_, i) => i),
+      );
       const first = await store.list({ ...range, limit: 25 });
       assert.equal(first.next_cursor, null, 'no cursor when the page holds the rest');
       const two = await store.list({ ...range, limit: 2 });
@@ -211,11 +228,17 @@ function storeSuite(label: string, makeTarget: () => Promise<Target>, needs: { s
       const results = await Promise.all(items.map((it) => gc.submit(it)));
       assert.ok(sizes.length <= 10, `500 submits took ${sizes.length} flushes`);
       assert.ok(Math.max(...sizes) <= 100);
-      results.forEach((r, i) => assert.equal(r.trace_id, items[i].trace_id));
+      for (const [i, r] of results.entries()) assert.equal(r.trace_id, items[i].trace_id);
       const stats = await store.stats();
       assert.equal(stats.lift_rides.count + stats.snow_reports.count, 500);
-      const snowIdx = results.filter((_, i) => items[i].kind === 'snow_report').map((r) => r.index).sort((a, b) => a - b);
-      assert.deepEqual(snowIdx, Array.from({ length: snowIdx.length }, (_, i) => i));
+      const snowIdx = results
+        .filter((_, i) => items[i].kind === 'snow_report')
+        .map((r) => r.index)
+        .sort((a, b) => a - b);
+      assert.deepEqual(
+        snowIdx,
+        Array.from({ length: snowIdx.length }, (_, i) => i),
+      );
       const lastSnow = await store.at('snow_report', snowIdx.length - 1);
       assert.ok(lastSnow.trace_id.startsWith('t-'));
     });
@@ -237,7 +260,10 @@ function storeSuite(label: string, makeTarget: () => Promise<Target>, needs: { s
         const stats = await store.stats();
         assert.equal(stats.snow_reports.count, 100);
         const page = await store.list({ kind: 'snow_report', start_timestamp: '2000-01-01T00:00:00Z', end_timestamp: '2999-01-01T00:00:00Z', limit: 1000 });
-        assert.deepEqual(page.items.map((e) => e.index).sort((a, b) => a - b), Array.from({ length: 100 }, (_, i) => i));
+        assert.deepEqual(
+          page.items.map((e) => e.index).sort((a, b) => a - b),
+          Array.from({ length: 100 }, (_, i) => i),
+        );
       } finally {
         await other.close();
       }
@@ -255,10 +281,14 @@ storeSuite('sqlite (writer thread)', async () => {
   return { open: () => openModuleDatabase('events', { dataDir: dir, log }), cleanup: async () => {}, thread: true };
 });
 
-storeSuite('postgres', async () => {
-  const database = await createTestDatabase('cantons_events');
-  return {
-    open: () => openModuleDatabase('events', { dataDir: ':memory:', databaseUrl: database.url, log }),
-    cleanup: () => database.drop(),
-  };
-}, await gate('postgres'));
+storeSuite(
+  'postgres',
+  async () => {
+    const database = await createTestDatabase('cantons_events');
+    return {
+      open: () => openModuleDatabase('events', { dataDir: ':memory:', databaseUrl: database.url, log }),
+      cleanup: () => database.drop(),
+    };
+  },
+  await gate('postgres'),
+);

@@ -7,7 +7,10 @@ import { freePort, startTestApp } from '../../kernel/testing/index.ts';
 import { airship, api } from './testing/index.ts';
 
 test('the Redis store needs REDIS_URL; an unknown store is refused', () => {
-  assert.throws(() => bootstrap({ env: { MODULES: 'shop', SHOP_PRODUCTS_STORE: 'redis', LOG_LEVEL: 'silent' } }), /REDIS_URL: required when SHOP_PRODUCTS_STORE=redis/);
+  assert.throws(
+    () => bootstrap({ env: { MODULES: 'shop', SHOP_PRODUCTS_STORE: 'redis', LOG_LEVEL: 'silent' } }),
+    /REDIS_URL: required when SHOP_PRODUCTS_STORE=redis/,
+  );
   assert.throws(() => bootstrap({ env: { MODULES: 'shop', SHOP_PRODUCTS_STORE: 'mongo', LOG_LEVEL: 'silent' } }), /SHOP_PRODUCTS_STORE/);
   assert.throws(() => bootstrap({ env: { MODULES: 'shop', SHOP_HOLD_TTL_MS: '10', LOG_LEVEL: 'silent' } }), /SHOP_HOLD_TTL_MS/);
 });
@@ -17,7 +20,7 @@ test('the orders role alone needs to know where products live, and a shared bus'
   assert.throws(() => bootstrap({ env: { MODULES: 'shop.orders', SHOP_PRODUCTS_URL: 'http://127.0.0.1:1', LOG_LEVEL: 'silent' } }), /EVENT_BUS_URL/);
 });
 
-test('order images default to this process\'s HOST and PORT (an explicit PRODUCT_IMAGE_ROOT wins)', async () => {
+test("order images default to this process's HOST and PORT (an explicit PRODUCT_IMAGE_ROOT wins)", async () => {
   const image = async (env: Record<string, string>) => {
     const app = await startTestApp({ env: { MODULES: 'shop', ...env } });
     try {

@@ -43,7 +43,11 @@ for (const setup of SETUPS.filter((s) => s.name !== 'Postgres')) {
         await sleep(300);
         assert.equal((await api('GET', '/products/outage')).body.in_stock, 0);
         assert.equal((await order()).status, 409);
-        assert.deepEqual((await shop.traces('outage')).filter((t) => t.includes('hold')), [], 'every hold went with its event');
+        assert.deepEqual(
+          (await shop.traces('outage')).filter((t) => t.includes('hold')),
+          [],
+          'every hold went with its event',
+        );
       } finally {
         await shop.close();
       }

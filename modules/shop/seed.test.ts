@@ -12,9 +12,18 @@ import { airship, api, redisTraces, sqlTraces } from './testing/index.ts';
 test('catalogue(count): count products with distinct ids in byte order, every 7th a Zeppelin', () => {
   const products = catalogue(12);
   assert.equal(products.length, 12);
-  assert.deepEqual(products.slice(0, 2).map((p) => p.id), ['seed-01', 'seed-02']);
-  assert.deepEqual(products.map((p) => p.id), products.map((p) => p.id).sort());
-  assert.deepEqual(products.filter((p) => p.title.startsWith('Zeppelin')).map((p) => p.id), ['seed-01', 'seed-08']);
+  assert.deepEqual(
+    products.slice(0, 2).map((p) => p.id),
+    ['seed-01', 'seed-02'],
+  );
+  assert.deepEqual(
+    products.map((p) => p.id),
+    products.map((p) => p.id).sort(),
+  );
+  assert.deepEqual(
+    products.filter((p) => p.title.startsWith('Zeppelin')).map((p) => p.id),
+    ['seed-01', 'seed-08'],
+  );
 });
 
 const variants: Array<{ name: string; needs: ('postgres' | 'redis')[]; env(): Promise<{ env: Env; cleanup(): Promise<void> }> }> = [
@@ -55,16 +64,20 @@ for (const variant of variants) {
       app = await startTestApp({ env });
       try {
         const call = api(app.url);
-        const traces = env.SHOP_PRODUCTS_STORE === 'redis'
-          ? (id: string) => redisTraces(redis, env.SHOP_REDIS_PREFIX!, id)
-          : (id: string) => sqlTraces(app.kernel.databases.get('shop')!.db, id);
+        const traces =
+          env.SHOP_PRODUCTS_STORE === 'redis'
+            ? (id: string) => redisTraces(redis, env.SHOP_REDIS_PREFIX!, id)
+            : (id: string) => sqlTraces(app.kernel.databases.get('shop')!.db, id);
         const first = await call('GET', '/products?limit=100');
         assert.equal(first.body.total, 12, 'replaced, not added to');
         assert.deepEqual(first.body.items, catalogue(12));
         assert.deepEqual(await traces('old-one'), [], 'the product from before is gone with its holds');
         assert.deepEqual(await traces('seed-13'), [], 'the first seed (30) is gone');
         const zeppelins = await call('GET', '/products?title=zeppelin');
-        assert.deepEqual(zeppelins.body.items.map((p: { id: string }) => p.id), ['seed-01', 'seed-08']);
+        assert.deepEqual(
+          zeppelins.body.items.map((p: { id: string }) => p.id),
+          ['seed-01', 'seed-08'],
+        );
         // The seeded store works as any other: an order takes stock.
         assert.equal((await call('POST', '/orders', { order_details: [{ product_id: 'seed-02', price: '1.00', quantity: 1 }] })).status, 200);
         assert.equal((await call('GET', '/orders')).body.total, 2, 'orders are not the catalogue: they stay');

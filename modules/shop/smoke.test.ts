@@ -25,7 +25,15 @@ test('smoke passes against a running shop, and again on the same data', async ()
   try {
     const first = await runSmoke(app.url);
     assert.equal(first.code, 0, first.out);
-    for (const step of ['=== Creating a product id: the_odyssey ===', '=== Getting product id: the_odyssey ===', '=== Creating Order ===', '=== Getting Order ===', '=== Listing Orders ===', '=== Deleting product id: the_odyssey ===', 'smoke shop: all steps passed']) {
+    for (const step of [
+      '=== Creating a product id: the_odyssey ===',
+      '=== Getting product id: the_odyssey ===',
+      '=== Creating Order ===',
+      '=== Getting Order ===',
+      '=== Listing Orders ===',
+      '=== Deleting product id: the_odyssey ===',
+      'smoke shop: all steps passed',
+    ]) {
       assert.ok(first.out.includes(step), `missing "${step}" in:\n${first.out}`);
     }
     await app.api('POST', '/products', { id: 'the_odyssey', title: 'Left over', passenger_capacity: 1, maximum_speed: 1, in_stock: 1 });

@@ -40,7 +40,9 @@ for (const variant of variants) {
 
       // A few orders racing across the two processes still never oversell.
       await p('POST', '/products', airship('hot', { in_stock: 5 }));
-      const replies = await Promise.all(Array.from({ length: 12 }, () => o('POST', '/orders', { order_details: [{ product_id: 'hot', price: '1.00', quantity: 1 }] })));
+      const replies = await Promise.all(
+        Array.from({ length: 12 }, () => o('POST', '/orders', { order_details: [{ product_id: 'hot', price: '1.00', quantity: 1 }] })),
+      );
       assert.equal(replies.filter((r) => r.status === 200).length, 5);
       await waitForStock(p, 'hot', 0, 10_000);
 

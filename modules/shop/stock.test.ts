@@ -14,7 +14,10 @@ for (const setup of SETUPS) {
     const db = app.kernel.databases.get('shop')!.db;
     const outboxEmpty = () =>
       waitFor('the outbox to drain', async () => {
-        const row = await db.selectFrom('outbox').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+        const row = await db
+          .selectFrom('outbox')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .executeTakeFirstOrThrow();
         return Number(row.n) === 0 ? true : undefined;
       });
     try {
@@ -40,7 +43,10 @@ for (const setup of SETUPS) {
         await waitForStock(api, 'hot', 0);
         racing = false;
         await watcher;
-        assert.ok(seen.every((s) => s >= 0 && s <= 10), `in_stock seen: ${seen.join(',')}`);
+        assert.ok(
+          seen.every((s) => s >= 0 && s <= 10),
+          `in_stock seen: ${seen.join(',')}`,
+        );
         assert.equal((await api('GET', '/orders?limit=100')).body.total, 10);
       });
 

@@ -9,7 +9,11 @@ export async function storedReservations(db: Kysely<any>, ids: readonly string[]
   const found = new Set<string>();
   const unique = [...new Set(ids)];
   for (let i = 0; i < unique.length; i += CHUNK) {
-    const rows = await db.selectFrom('orders').select('reservation_id').where('reservation_id', 'in', unique.slice(i, i + CHUNK)).execute();
+    const rows = await db
+      .selectFrom('orders')
+      .select('reservation_id')
+      .where('reservation_id', 'in', unique.slice(i, i + CHUNK))
+      .execute();
     for (const r of rows) found.add(r.reservation_id as string);
   }
   return found;

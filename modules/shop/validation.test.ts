@@ -88,7 +88,7 @@ const CASES: Case[] = [
 ];
 
 for (const setup of SETUPS) {
-  test(`bad input is refused and changes nothing (${setup.name})`, await gate(...setup.needs), async (t) => {
+  test(`bad input is refused and changes nothing (${setup.name})`, await gate(...setup.needs), async () => {
     const app = await startShop(setup);
     const { api } = app;
     try {
@@ -103,7 +103,10 @@ for (const setup of SETUPS) {
         assert.equal(r.body?.error, code, what);
         assert.equal(typeof r.body.message, 'string', what);
         assert.ok(r.body.message.length > 0, what);
-        assert.ok(Object.keys(r.body).every((k) => ['error', 'message', 'details'].includes(k)), what);
+        assert.ok(
+          Object.keys(r.body).every((k) => ['error', 'message', 'details'].includes(k)),
+          what,
+        );
         if (mentions) assert.ok(r.body.message.includes(mentions), `${what}: message "${r.body.message}" should name ${mentions}`);
       }
 

@@ -14,8 +14,14 @@ export interface Match {
 export interface CallbackQueries {
   match(trx: unknown, host: string, projectId: string, name: string): Match[] | Promise<Match[]>;
   /** The document's times after the write, or undefined when nothing was unset (a replay). */
-  recordTimes(trx: unknown, id: string, name: string, docId: string, start: number | null, end: number | null):
-    { start_time: number | null; end_time: number | null } | undefined | Promise<{ start_time: number | null; end_time: number | null } | undefined>;
+  recordTimes(
+    trx: unknown,
+    id: string,
+    name: string,
+    docId: string,
+    start: number | null,
+    end: number | null,
+  ): { start_time: number | null; end_time: number | null } | undefined | Promise<{ start_time: number | null; end_time: number | null } | undefined>;
   /** Whether the benchmark still has a document without both times: one probe of the partial index (migration 002). */
   anyUnfinished(trx: unknown, id: string): boolean | Promise<boolean>;
 }

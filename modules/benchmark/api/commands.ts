@@ -5,7 +5,7 @@ import type { Registry } from 'prom-client';
 import type { Publisher } from '../../../kernel/bus/types.ts';
 import { createGroupCommit } from '../../../db/group-commit.ts';
 import type { CachedSqlite } from '../../../db/statement-cache.ts';
-import { AppError, errors } from '../../../kernel/errors.ts';
+import { type AppError, errors } from '../../../kernel/errors.ts';
 import type { Logger } from '../../../kernel/logger.ts';
 import { EVENTS, type CallbackBody, type StartBody } from '../contract.ts';
 import { benchmarkErrors } from '../errors.ts';
@@ -53,7 +53,11 @@ export function createCommands(deps: CommandDeps) {
       if (matches.length) return benchmarkErrors.BENCHMARK_FINISHED(`Benchmark ${matches[0].id} has already ended; callback for ${what} ignored`);
       return benchmarkErrors.DOCUMENT_UNKNOWN(`No running benchmark has document ${what}`);
     }
-    if (running.length > 1) log.warn({ candidates: running.map((m) => m.id), document: body.document_name, project: body.eigen_project_id, host }, 'callback matches several running benchmarks; taking the newest');
+    if (running.length > 1)
+      log.warn(
+        { candidates: running.map((m) => m.id), document: body.document_name, project: body.eigen_project_id, host },
+        'callback matches several running benchmarks; taking the newest',
+      );
     const id = running[0].id;
     const times = await queries.recordTimes(trx, id, body.document_name, body.eigen_document_id, body.start_time, body.end_time);
     if (!times) return 'duplicate';
@@ -67,20 +71,21 @@ export function createCommands(deps: CommandDeps) {
   }
 
   const callbacks = createGroupCommit<CallbackBody, CallbackOutcome | AppError>(
-    (items) => db.transaction().execute(async (trx) => {
-      const out = new Array<CallbackOutcome | AppError>(items.length);
-      const completed = new Map<string, string[]>();
-      // Applied in (host, project, document) order: on Postgres two processes' batches then lock the benchmark
-      // rows they share in the same order, and cannot deadlock on each other.
-      const order = items.map((_, i) => i).sort((a, b) => compareCallbacks(items[a], items[b]));
-      for (const i of order) out[i] = await applyCallback(trx, items[i], completed);
-      // DocumentUpdated when the batch left a benchmark without an unfinished document: one event per benchmark,
-      // not one per callback (each event is a transaction, and an fsync, in its handler).
-      for (const [id, names] of completed) {
-        if (!(await queries.anyUnfinished(trx, id))) await bus.publish(trx, EVENTS.DocumentUpdated, { benchmark_id: id, document_names: names });
-      }
-      return out;
-    }),
+    (items) =>
+      db.transaction().execute(async (trx) => {
+        const out = new Array<CallbackOutcome | AppError>(items.length);
+        const completed = new Map<string, string[]>();
+        // Applied in (host, project, document) order: on Postgres two processes' batches then lock the benchmark
+        // rows they share in the same order, and cannot deadlock on each other.
+        const order = items.map((_, i) => i).sort((a, b) => compareCallbacks(items[a], items[b]));
+        for (const i of order) out[i] = await applyCallback(trx, items[i], completed);
+        // DocumentUpdated when the batch left a benchmark without an unfinished document: one event per benchmark,
+        // not one per callback (each event is a transaction, and an fsync, in its handler).
+        for (const [id, names] of completed) {
+          if (!(await queries.anyUnfinished(trx, id))) await bus.publish(trx, EVENTS.DocumentUpdated, { benchmark_id: id, document_names: names });
+        }
+        return out;
+      }),
     {
       maxBatch: 500,
       onFlush: ({ size, ms }) => {

@@ -33,7 +33,13 @@ export function createFlow(deps: FlowDeps) {
     let client = clients.get(b.id);
     if (!client) {
       if (!b.password_enc) throw new TargetError('the target password was already erased');
-      client = createTargetClient({ baseUrl: b.target_base, username: b.username, password: deps.box.open(b.password_enc, b.id), apiKey: deps.targetApiKey(b.target_base), ...deps.http });
+      client = createTargetClient({
+        baseUrl: b.target_base,
+        username: b.username,
+        password: deps.box.open(b.password_enc, b.id),
+        apiKey: deps.targetApiKey(b.target_base),
+        ...deps.http,
+      });
       clients.set(b.id, client);
     }
     return client;
@@ -61,7 +67,7 @@ export function createFlow(deps: FlowDeps) {
   /** The report of an ended benchmark: inserted once (its primary key), files written, ReportCompleted published. */
   async function report(trx: Kysely<any>, id: string, status: 'completed' | 'failed'): Promise<void> {
     const b = await store.get(id, trx);
-    if (!b || b.status !== 'running') return;
+    if (b?.status !== 'running') return;
     const docs = await store.documents(id, trx);
     const baselineRow = b.options.baseline_id ? await store.report(b.options.baseline_id, trx) : undefined;
     const baseline = baselineRow ? (JSON.parse(baselineRow.json) as ReportJson) : undefined;
@@ -97,7 +103,10 @@ export function createFlow(deps: FlowDeps) {
       await againstTarget(trx, id, async () => {
         const client = clientFor(b);
         for (const batch of uploadBatches(docs, deps.http.uploadBatch, MAX_UPLOAD_REQUEST_BYTES)) {
-          await client.upload(b.project_id!, batch.map((d) => ({ name: d.name, content: documentContent(d) })));
+          await client.upload(
+            b.project_id!,
+            batch.map((d) => ({ name: d.name, content: documentContent(d) })),
+          );
         }
         await store.setUploaded(trx, id, deps.now().toISOString());
         log.info({ benchmark: id, documents: docs.length }, 'documents uploaded');

@@ -8,7 +8,11 @@ function histogram(registry: Registry, name: string, help: string, buckets: numb
 export function callbackMetrics(registry: Registry) {
   return {
     batchSize: histogram(registry, 'cantons_benchmark_callback_batch_size', 'Callbacks per group commit', [1, 2, 5, 10, 25, 50, 100, 250, 500]),
-    flushSeconds: histogram(registry, 'cantons_benchmark_callback_flush_seconds', 'Duration of one callback group commit (one transaction)',
-      [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1]),
+    flushSeconds: histogram(
+      registry,
+      'cantons_benchmark_callback_flush_seconds',
+      'Duration of one callback group commit (one transaction)',
+      [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    ),
   };
 }

@@ -1,8 +1,7 @@
 // The HTML report: one self-contained page (inline CSS and SVG, nothing fetched) with the summary and three charts.
 import type { ReportJson } from './report.ts';
 
-const esc = (s: unknown) =>
-  String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const esc = (s: unknown) => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 const fmt = (v: number | null | undefined) => (v === null || v === undefined ? '–' : v.toFixed(3));
 
 const W = 720;
@@ -16,7 +15,8 @@ function perDocument(r: ReportJson): string {
   const bw = (W - 2 * PAD) / Math.max(1, docs.length);
   const bars = docs.map((d, i) => {
     const x = PAD + i * bw;
-    if (d.upload_seconds === null) return `<rect x="${x.toFixed(1)}" y="${H - PAD - 2}" width="${Math.max(1, bw - 1).toFixed(1)}" height="2" fill="#bbb"><title>${esc(d.name)}: no time</title></rect>`;
+    if (d.upload_seconds === null)
+      return `<rect x="${x.toFixed(1)}" y="${H - PAD - 2}" width="${Math.max(1, bw - 1).toFixed(1)}" height="2" fill="#bbb"><title>${esc(d.name)}: no time</title></rect>`;
     const h = ((H - 2 * PAD) * d.upload_seconds) / max;
     return `<rect x="${x.toFixed(1)}" y="${(H - PAD - h).toFixed(1)}" width="${Math.max(1, bw - 1).toFixed(1)}" height="${h.toFixed(1)}" fill="#3b7dd8"><title>${esc(d.name)}: ${fmt(d.upload_seconds)} s</title></rect>`;
   });
@@ -53,28 +53,37 @@ function versusBaseline(r: ReportJson, base: ReportJson): string {
       [base.summary[k], '#999', `baseline ${k}`],
       [r.summary[k], '#3b7dd8', `this run ${k}`],
     ] as const;
-    return pair.map(([v, color, label], j) => {
-      const h = ((H - 2 * PAD) * (v ?? 0)) / max;
-      const x = PAD + i * gw + 8 + j * (gw / 2 - 8);
-      return `<rect x="${x.toFixed(1)}" y="${(H - PAD - h).toFixed(1)}" width="${(gw / 2 - 10).toFixed(1)}" height="${h.toFixed(1)}" fill="${color}"><title>${label}: ${fmt(v)} s</title></rect>`;
-    }).join('') + `<text x="${(PAD + i * gw + gw / 2).toFixed(1)}" y="${H - PAD + 14}" font-size="11" text-anchor="middle">${k}</text>`;
+    return `${pair
+      .map(([v, color, label], j) => {
+        const h = ((H - 2 * PAD) * (v ?? 0)) / max;
+        const x = PAD + i * gw + 8 + j * (gw / 2 - 8);
+        return `<rect x="${x.toFixed(1)}" y="${(H - PAD - h).toFixed(1)}" width="${(gw / 2 - 10).toFixed(1)}" height="${h.toFixed(1)}" fill="${color}"><title>${label}: ${fmt(v)} s</title></rect>`;
+      })
+      .join('')}<text x="${(PAD + i * gw + gw / 2).toFixed(1)}" y="${H - PAD + 14}" font-size="11" text-anchor="middle">${k}</text>`;
   });
   return svg(`This run (blue) against baseline ${esc(base.name)} (grey), seconds`, max, bars.join(''));
 }
 
 function svg(title: string, max: number, body: string): string {
-  return `<figure><figcaption>${esc(title)}</figcaption><svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img">` +
+  return (
+    `<figure><figcaption>${esc(title)}</figcaption><svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img">` +
     `<line x1="${PAD}" y1="${H - PAD}" x2="${W - PAD}" y2="${H - PAD}" stroke="#333"/><line x1="${PAD}" y1="${PAD}" x2="${PAD}" y2="${H - PAD}" stroke="#333"/>` +
     `<text x="${PAD - 4}" y="${PAD + 4}" font-size="11" text-anchor="end">${esc(fmt(max))}</text><text x="${PAD - 4}" y="${H - PAD}" font-size="11" text-anchor="end">0</text>` +
-    `${body}</svg></figure>`;
+    `${body}</svg></figure>`
+  );
 }
 
 export function renderHtml(r: ReportJson, baseline?: ReportJson): string {
   const s = r.summary;
   const rows = (['count', 'completed', 'failed', 'min', 'mean', 'p50', 'p90', 'p95', 'p99', 'max', 'throughput_per_second', 'wall_seconds'] as const)
-    .map((k) => `<tr><th>${k}</th><td>${typeof s[k] === 'number' && !Number.isInteger(s[k]) ? fmt(s[k]) : esc(s[k] ?? '–')}</td>${baseline ? `<td>${esc(baseline.summary[k] ?? '–')}</td>` : ''}</tr>`)
+    .map(
+      (k) =>
+        `<tr><th>${k}</th><td>${typeof s[k] === 'number' && !Number.isInteger(s[k]) ? fmt(s[k]) : esc(s[k] ?? '–')}</td>${baseline ? `<td>${esc(baseline.summary[k] ?? '–')}</td>` : ''}</tr>`,
+    )
     .join('');
-  const docs = r.documents.map((d) => `<tr><td>${esc(d.name)}</td><td>${esc(d.started_at ?? '–')}</td><td>${esc(d.ended_at ?? '–')}</td><td>${fmt(d.upload_seconds)}</td></tr>`).join('');
+  const docs = r.documents
+    .map((d) => `<tr><td>${esc(d.name)}</td><td>${esc(d.started_at ?? '–')}</td><td>${esc(d.ended_at ?? '–')}</td><td>${fmt(d.upload_seconds)}</td></tr>`)
+    .join('');
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Benchmark Report: ${esc(r.name)}</title>
 <style>body{font-family:system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:2px 8px;text-align:left}figure{margin:1.5em 0}.passed{color:#2a7a2a}.failed{color:#b22}</style></head><body>
 <h1>Benchmark Report: ${esc(r.name)}</h1>

@@ -15,7 +15,17 @@ export function createApiRole(ctx: BaseContext<BenchmarkConfig> & DatabaseContex
   const store = createStore(ctx.db);
   const own = ownApiKey(ctx.kernel);
   const box = secretBox(loadKey(config.BENCHMARK_SECRET_KEY, ctx.kernel.DATA_DIR));
-  const commands = createCommands({ db: ctx.db, sqlite: ctx.sqlite, store, bus: ctx.bus, box, log, now: ctx.now, defaultTimeoutSeconds: config.BENCHMARK_TIMEOUT_SECONDS, metrics: ctx.metrics });
+  const commands = createCommands({
+    db: ctx.db,
+    sqlite: ctx.sqlite,
+    store,
+    bus: ctx.bus,
+    box,
+    log,
+    now: ctx.now,
+    defaultTimeoutSeconds: config.BENCHMARK_TIMEOUT_SECONDS,
+    metrics: ctx.metrics,
+  });
   const flow = createFlow({
     store,
     bus: ctx.bus,

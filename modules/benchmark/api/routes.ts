@@ -92,7 +92,7 @@ export function benchmarkRoutes(store: Store, commands: Commands): RouteSpec[] {
       path: `${BASE}/channels`,
       operationId: 'listBenchmarkChannels',
       summary: 'The command and event names (the original listed its Redis channels)',
-      description: 'The names a benchmark\'s flow uses on the event bus.',
+      description: "The names a benchmark's flow uses on the event bus.",
       tags,
       responses: { 200: z.object({ channels: z.array(z.string()), commands: z.record(z.string(), z.string()), events: z.record(z.string(), z.string()) }) },
       handler: () => ({
@@ -108,7 +108,8 @@ export function benchmarkRoutes(store: Store, commands: Commands): RouteSpec[] {
       path: `${BASE}/start`,
       operationId: 'startBenchmark',
       summary: 'CreateBenchmark: validated and stored before the 202; the flow then runs on the event bus',
-      description: 'The example benchmarks the built-in target of a process started with the defaults (`npm start`, port 8080). Follow status_url for progress.',
+      description:
+        'The example benchmarks the built-in target of a process started with the defaults (`npm start`, port 8080). Follow status_url for progress.',
       tags,
       body: startBodySchema,
       responses: { 202: { description: 'Started: its id and where to follow it', schema: z.object({ benchmark_id: z.string(), status_url: z.string() }) } },
@@ -140,7 +141,13 @@ export function benchmarkRoutes(store: Store, commands: Commands): RouteSpec[] {
       responses: { 202: { description: 'Recorded (or a duplicate of a recorded callback)', schema: z.object({ status: z.enum(['applied', 'duplicate']) }) } },
       errors: ['DOCUMENT_UNKNOWN', 'BENCHMARK_FINISHED'],
       example: {
-        body: { document_name: 'doc-1.txt', eigen_document_id: '1001-1', eigen_project_id: '1001', benchmark_host_name: '127.0.0.1:8080', start_time: 1767225600 },
+        body: {
+          document_name: 'doc-1.txt',
+          eigen_document_id: '1001-1',
+          eigen_project_id: '1001',
+          benchmark_host_name: '127.0.0.1:8080',
+          start_time: 1767225600,
+        },
         status: 409,
       },
       async handler({ body }) {

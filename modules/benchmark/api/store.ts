@@ -51,10 +51,16 @@ export function createStore(db: Kysely<any>) {
   const on = (trx?: Kysely<any>) => trx ?? db;
   return {
     async insert(trx: Kysely<any>, b: Omit<StoredBenchmark, 'options'> & { options: Options }, docs: NewDocument[]): Promise<void> {
-      await trx.insertInto('benchmarks').values({ ...b, options: JSON.stringify(b.options) }).execute();
+      await trx
+        .insertInto('benchmarks')
+        .values({ ...b, options: JSON.stringify(b.options) })
+        .execute();
       // Chunks keep each INSERT under SQLite's bound-parameter limit.
       for (let i = 0; i < docs.length; i += 200) {
-        await trx.insertInto('documents').values(docs.slice(i, i + 200).map((d) => ({ benchmark_id: b.id, ...d }))).execute();
+        await trx
+          .insertInto('documents')
+          .values(docs.slice(i, i + 200).map((d) => ({ benchmark_id: b.id, ...d })))
+          .execute();
       }
     },
 
@@ -70,7 +76,13 @@ export function createStore(db: Kysely<any>) {
         .where('benchmark_id', '=', id)
         .orderBy('position')
         .execute();
-      return rows.map((r) => ({ name: r.name, position: Number(r.position), size_bytes: Number(r.size_bytes), start_time: num(r.start_time), end_time: num(r.end_time) }));
+      return rows.map((r) => ({
+        name: r.name,
+        position: Number(r.position),
+        size_bytes: Number(r.size_bytes),
+        start_time: num(r.start_time),
+        end_time: num(r.end_time),
+      }));
     },
 
     /** Documents still missing a start or an end time: one indexed range count, not the rows. */
@@ -79,7 +91,15 @@ export function createStore(db: Kysely<any>) {
         .selectFrom('documents')
         .select((eb) => [
           eb.fn.countAll().as('total'),
-          eb.fn.count(eb.case().when(eb.or([eb('start_time', 'is', null), eb('end_time', 'is', null)])).then(1).end()).as('unfinished'),
+          eb.fn
+            .count(
+              eb
+                .case()
+                .when(eb.or([eb('start_time', 'is', null), eb('end_time', 'is', null)]))
+                .then(1)
+                .end(),
+            )
+            .as('unfinished'),
         ])
         .where('benchmark_id', '=', id)
         .executeTakeFirstOrThrow();
@@ -100,7 +120,12 @@ export function createStore(db: Kysely<any>) {
 
     /** Newest first; `after` is the [created_at, id] of the previous page's last row. */
     async list(limit: number, status?: Status, after?: [string, string]): Promise<{ items: StoredBenchmark[]; last?: [string, string] }> {
-      let q = on().selectFrom('benchmarks').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1);
+      let q = on()
+        .selectFrom('benchmarks')
+        .selectAll()
+        .orderBy('created_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(limit + 1);
       if (status) q = q.where('status', '=', status);
       if (after) q = q.where((eb) => eb.or([eb('created_at', '<', after[0]), eb.and([eb('created_at', '=', after[0]), eb('id', '<', after[1])])]));
       const rows = (await q.execute()).map(toBenchmark);
@@ -117,7 +142,15 @@ export function createStore(db: Kysely<any>) {
         .select((eb) => [
           'benchmark_id',
           eb.fn.countAll().as('total'),
-          eb.fn.count(eb.case().when(eb.and([eb('start_time', 'is not', null), eb('end_time', 'is not', null)])).then(1).end()).as('done'),
+          eb.fn
+            .count(
+              eb
+                .case()
+                .when(eb.and([eb('start_time', 'is not', null), eb('end_time', 'is not', null)]))
+                .then(1)
+                .end(),
+            )
+            .as('done'),
         ])
         .where('benchmark_id', 'in', ids)
         .groupBy('benchmark_id')

@@ -8,8 +8,7 @@ export interface DocTimes {
 }
 
 /** end − start in seconds, when the target sent both. */
-export const uploadSeconds = (d: DocTimes): number | null =>
-  d.start_time !== null && d.end_time !== null ? Math.max(0, d.end_time - d.start_time) : null;
+export const uploadSeconds = (d: DocTimes): number | null => (d.start_time !== null && d.end_time !== null ? Math.max(0, d.end_time - d.start_time) : null);
 
 const round = (v: number) => Math.round(v * 1e6) / 1e6;
 
@@ -26,7 +25,10 @@ export function percentile(sorted: number[], p: number): number | null {
 
 export function summarise(docs: DocTimes[]): Summary {
   // A few thousand values at most: sorting is exact and cheaper than a histogram's setup.
-  const times = docs.map(uploadSeconds).filter((t): t is number => t !== null).sort((a, b) => a - b);
+  const times = docs
+    .map(uploadSeconds)
+    .filter((t): t is number => t !== null)
+    .sort((a, b) => a - b);
   const starts = docs.map((d) => d.start_time).filter((t): t is number => t !== null);
   const ends = docs.map((d) => d.end_time).filter((t): t is number => t !== null);
   const wall = starts.length && ends.length ? Math.max(0, Math.max(...ends) - Math.min(...starts)) : null;

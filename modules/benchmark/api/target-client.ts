@@ -16,7 +16,10 @@ export interface TargetOptions {
 
 /** A target failure that ends the benchmark (ErrorOccurred): the message names the step, never a secret. */
 export class TargetError extends Error {
-  constructor(message: string, readonly status?: number) {
+  constructor(
+    message: string,
+    readonly status?: number,
+  ) {
     super(message);
     this.name = 'TargetError';
   }
@@ -78,11 +81,17 @@ export function createTargetClient(opts: TargetOptions) {
     await res.body?.cancel();
     // A cantons process behind API_KEYS answers 401 before its target sees the credentials.
     if (res.status === 401 && /realm="cantons"/.test(res.headers.get('www-authenticate') ?? '')) {
-      throw new TargetError(`login: the target is behind API_KEYS and refused ${opts.apiKey ? 'the API key sent' : 'a request without an API key'} (401; see BENCHMARK_TARGET_API_KEY)`, res.status);
+      throw new TargetError(
+        `login: the target is behind API_KEYS and refused ${opts.apiKey ? 'the API key sent' : 'a request without an API key'} (401; see BENCHMARK_TARGET_API_KEY)`,
+        res.status,
+      );
     }
     if (!res.ok) throw new TargetError(`login: target refused the credentials (${res.status})`, res.status);
     // Keep name=value of every cookie the target set: that is the session.
-    cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    cookie = res.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ');
   }
 
   /** One authenticated request; a 401 (the session expired: "Token has expired.") logs in again once. */

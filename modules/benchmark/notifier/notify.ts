@@ -40,8 +40,17 @@ export function createNotifier(opts: { smtpUrl?: string; from: string; timeoutMs
     return {
       via: 'log',
       async send(n) {
-        opts.log.info({ benchmark: n.report.benchmark_id, name: n.report.name, status: n.report.status, thresholds: n.report.thresholds, summary: n.report.summary, recipients: n.recipients },
-          `Benchmark Report: ${n.report.name}`);
+        opts.log.info(
+          {
+            benchmark: n.report.benchmark_id,
+            name: n.report.name,
+            status: n.report.status,
+            thresholds: n.report.thresholds,
+            summary: n.report.summary,
+            recipients: n.recipients,
+          },
+          `Benchmark Report: ${n.report.name}`,
+        );
       },
       close() {},
     };

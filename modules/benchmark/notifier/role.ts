@@ -12,7 +12,10 @@ export function createNotifierRole(ctx: BaseContext<BenchmarkConfig> & DatabaseC
   const { config, log } = ctx;
   const store = createStore(ctx.db);
   const notifier = createNotifier({ smtpUrl: config.SMTP_URL, from: config.BENCHMARK_MAIL_FROM, timeoutMs: config.BENCHMARK_SMTP_TIMEOUT_MS, log });
-  const notifyTo = (config.BENCHMARK_NOTIFY_TO ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const notifyTo = (config.BENCHMARK_NOTIFY_TO ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
   return {
     subscriptions: {

@@ -50,7 +50,10 @@ export function createProcessor(opts: ProcessorOptions) {
         await res.body?.cancel();
         if (res.status === 401) {
           // Not retried: the key will not change. The benchmark times out; the log says why.
-          opts.log.warn({ document: job.documentName, project: job.projectId, key: job.apiKey ? 'refused' : 'none sent' }, 'target callback answered 401: the benchmark process needs an API key (BENCHMARK_CALLBACK_API_KEY)');
+          opts.log.warn(
+            { document: job.documentName, project: job.projectId, key: job.apiKey ? 'refused' : 'none sent' },
+            'target callback answered 401: the benchmark process needs an API key (BENCHMARK_CALLBACK_API_KEY)',
+          );
           return;
         }
         if (res.status < 500) return;

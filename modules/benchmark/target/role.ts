@@ -8,7 +8,10 @@ import { targetRoutes } from './routes.ts';
 /** /target beside the API in one process; the root when this process runs only the target (unless configured). */
 export function targetPrefix(configured: string | undefined, modules: string | undefined): string {
   if (configured !== undefined) return configured;
-  const names = (modules ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const names = (modules ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const alone = names.length > 0 && names.every((n) => n === 'benchmark.target' || !n.startsWith('benchmark'));
   return alone ? '' : '/target';
 }

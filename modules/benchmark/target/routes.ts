@@ -67,7 +67,7 @@ export function targetRoutes(opts: TargetRouteOptions): RouteSpec[] {
       path: `${opts.prefix}/health`,
       operationId: 'getTargetHealth',
       summary: 'Target health',
-      description: 'The original platform\'s health check.',
+      description: "The original platform's health check.",
       tags,
       responses: { 200: { description: 'Serving', schema: z.object({ status: z.literal('ok') }) } },
       handler: () => ({ body: { status: 'ok' } }),
@@ -122,11 +122,18 @@ export function targetRoutes(opts: TargetRouteOptions): RouteSpec[] {
       path: `${opts.prefix}/api/v1/document_uploader/`,
       operationId: 'uploadTargetDocuments',
       summary: 'Upload documents (multipart: document_type_id and files); each is then processed and called back',
-      description: 'Needs the session cookie of a login. Each file is then processed and its start and end sent to POST /api/v1/benchmarks/documents/ of the uploader.',
+      description:
+        'Needs the session cookie of a login. Each file is then processed and its start and end sent to POST /api/v1/benchmarks/documents/ of the uploader.',
       tags,
       rawBody: {
         contentType: 'multipart/form-data',
-        schema: z.object({ document_type_id: z.string().min(1), files: z.array(z.string().meta({ format: 'binary' })).min(1).max(MAX_DOCUMENTS) }),
+        schema: z.object({
+          document_type_id: z.string().min(1),
+          files: z
+            .array(z.string().meta({ format: 'binary' }))
+            .min(1)
+            .max(MAX_DOCUMENTS),
+        }),
       },
       responses: { 202: { description: 'Received; processing follows', schema: z.object({ message: z.string() }) } },
       errors: ['TARGET_UNAUTHORIZED', 'BAD_REQUEST', 'PAYLOAD_TOO_LARGE', 'TARGET_FAULT'],
@@ -140,21 +147,26 @@ export function targetRoutes(opts: TargetRouteOptions): RouteSpec[] {
         const form = await readForm(ctx);
         const projectId = form.get('document_type_id');
         const files = form.getAll('files').filter((f): f is File => typeof f !== 'string');
-        if (typeof projectId !== 'string' || !projectId) throw errors.VALIDATION_ERROR('document_type_id is required', [{ field: 'document_type_id', message: 'required' }]);
+        if (typeof projectId !== 'string' || !projectId)
+          throw errors.VALIDATION_ERROR('document_type_id is required', [{ field: 'document_type_id', message: 'required' }]);
         if (files.length === 0 || files.length > MAX_DOCUMENTS || files.some((f) => f.size > MAX_DOCUMENT_BYTES)) {
-          throw errors.VALIDATION_ERROR(`between 1 and ${MAX_DOCUMENTS} files of at most ${MAX_DOCUMENT_BYTES} bytes`, [{ field: 'files', message: 'bad files' }]);
+          throw errors.VALIDATION_ERROR(`between 1 and ${MAX_DOCUMENTS} files of at most ${MAX_DOCUMENT_BYTES} bytes`, [
+            { field: 'files', message: 'bad files' },
+          ]);
         }
         // benchmark_host_name is how the uploader addressed us, which is what it matches callbacks by.
         const base = opts.callbackUrl ?? `${ctx.protocol}://${ctx.host}`;
         const apiKey = opts.callbackApiKey(ctx.req.headers);
-        opts.processor.enqueue(files.map((f, i) => ({
-          callbackUrl: base.replace(/\/+$/, ''),
-          hostName: ctx.host,
-          projectId,
-          documentId: `${projectId}-${i + 1}`,
-          documentName: f.name,
-          apiKey,
-        })));
+        opts.processor.enqueue(
+          files.map((f, i) => ({
+            callbackUrl: base.replace(/\/+$/, ''),
+            hostName: ctx.host,
+            projectId,
+            documentId: `${projectId}-${i + 1}`,
+            documentName: f.name,
+            apiKey,
+          })),
+        );
         return { status: 202, body: { message: `${files.length} document(s) received` } };
       },
     }),

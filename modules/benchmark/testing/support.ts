@@ -1,7 +1,17 @@
 // Test support for the benchmark module: the app on each database and bus, a JSON client, a start body, waiting for an end.
 import type { Env } from '../../../kernel/config.ts';
 import type { Logger } from '../../../kernel/logger.ts';
-import { createTestDatabase, deleteRedisKeys, REDIS_URL, startTestApp, tempDir, uniqueName, waitFor, type Service, type TestApp } from '../../../kernel/testing/index.ts';
+import {
+  createTestDatabase,
+  deleteRedisKeys,
+  REDIS_URL,
+  startTestApp,
+  tempDir,
+  uniqueName,
+  waitFor,
+  type Service,
+  type TestApp,
+} from '../../../kernel/testing/index.ts';
 import { benchmark } from '../index.ts';
 
 export interface Setup {
@@ -29,7 +39,13 @@ export const SETUPS: Setup[] = [
     needs: ['postgres', 'redis'],
     async prepare() {
       const [a, b] = [await postgres(), await redisBus()];
-      return { env: { ...a.env, ...b.env }, cleanup: async () => (await a.cleanup(), await b.cleanup()) };
+      return {
+        env: { ...a.env, ...b.env },
+        cleanup: async () => {
+          await a.cleanup();
+          await b.cleanup();
+        },
+      };
     },
   },
 ];
@@ -93,8 +109,13 @@ export function startBody(targetUrl: string, extra: Record<string, unknown> = {}
 
 /** Polls GET /api/v1/benchmarks/:id until it is no longer running; returns that view. */
 export async function waitForEnd(call: Api, id: string, timeoutMs = 15_000): Promise<any> {
-  return waitFor(`benchmark ${id} to end`, async () => {
-    const got = await call('GET', `/api/v1/benchmarks/${id}`);
-    return got.status === 200 && got.body.status !== 'running' ? got.body : undefined;
-  }, timeoutMs, 25);
+  return waitFor(
+    `benchmark ${id} to end`,
+    async () => {
+      const got = await call('GET', `/api/v1/benchmarks/${id}`);
+      return got.status === 200 && got.body.status !== 'running' ? got.body : undefined;
+    },
+    timeoutMs,
+    25,
+  );
 }

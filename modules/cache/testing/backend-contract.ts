@@ -76,7 +76,10 @@ export function backendContract(name: string, make: () => Promise<CacheBackend>,
           pages.push(page.keys);
           after = page.lastKey;
         } while (after !== undefined);
-        assert.deepEqual(pages, [['a/1', 'a/10'], ['a/2', 'ab']]);
+        assert.deepEqual(pages, [
+          ['a/1', 'a/10'],
+          ['a/2', 'ab'],
+        ]);
         assert.deepEqual((await b.list({ prefix: 'a/', limit: 10, fresh })).keys, ['a/1', 'a/10', 'a/2']);
         assert.deepEqual((await b.list({ prefix: 'zzz', limit: 10, fresh })).keys, []);
         // A cursor from another prefix never leaks keys outside the asked prefix.

@@ -30,7 +30,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('id', serial, autoId)
     .addColumn('project_id', 'integer', (c) => c.notNull().references('projects.id').onDelete('cascade'))
     .addColumn('thread_type', pg ? sql`thread_type` : 'text', (c) =>
-      pg ? c.notNull() : c.notNull().check(sql`thread_type in ('comment', 'solution', 'problem')`))
+      pg ? c.notNull() : c.notNull().check(sql`thread_type in ('comment', 'solution', 'problem')`),
+    )
     .addColumn('message', 'text', (c) => c.notNull())
     .addColumn('created_at', 'text', (c) => c.notNull())
     .execute();

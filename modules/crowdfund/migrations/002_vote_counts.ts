@@ -3,8 +3,14 @@ import type { Kysely } from 'kysely';
 
 export async function up(db: Kysely<any>): Promise<void> {
   // Existing threads start at zero; SQLite adds a NOT NULL column only with a default.
-  await db.schema.alterTable('threads').addColumn('up_votes', 'integer', (c) => c.notNull().defaultTo(0)).execute();
-  await db.schema.alterTable('threads').addColumn('down_votes', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+  await db.schema
+    .alterTable('threads')
+    .addColumn('up_votes', 'integer', (c) => c.notNull().defaultTo(0))
+    .execute();
+  await db.schema
+    .alterTable('threads')
+    .addColumn('down_votes', 'integer', (c) => c.notNull().defaultTo(0))
+    .execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {

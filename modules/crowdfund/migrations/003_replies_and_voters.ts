@@ -4,8 +4,14 @@ import type { Kysely } from 'kysely';
 export async function up(db: Kysely<any>): Promise<void> {
   // 0 is a top-level thread, as proto3 sends it. No foreign key: SQLite cannot drop a column that has
   // one, and the service checks the parent (same project) in the writing transaction anyway.
-  await db.schema.alterTable('threads').addColumn('parent_thread_id', 'integer', (c) => c.notNull().defaultTo(0)).execute();
-  await db.schema.alterTable('threads').addColumn('reply_count', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+  await db.schema
+    .alterTable('threads')
+    .addColumn('parent_thread_id', 'integer', (c) => c.notNull().defaultTo(0))
+    .execute();
+  await db.schema
+    .alterTable('threads')
+    .addColumn('reply_count', 'integer', (c) => c.notNull().defaultTo(0))
+    .execute();
   await db.schema.createIndex('threads_by_parent').on('threads').columns(['parent_thread_id', 'id']).execute();
   // A project's top-level threads (parent 0): without it SQLite walks every top-level thread of every project.
   await db.schema.createIndex('threads_by_project_parent').on('threads').columns(['project_id', 'parent_thread_id', 'id']).execute();

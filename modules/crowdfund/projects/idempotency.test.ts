@@ -26,9 +26,19 @@ for (const dialect of ['SQLite', 'Postgres'] as const) {
         const published: unknown[] = [];
         const store = createProjectStore(mdb.db);
         const service = createProjectService({
-          db: mdb.db, store, log, now: () => new Date(now), maxTags: 100, idempotencyTtlMs: 24 * HOUR,
+          db: mdb.db,
+          store,
+          log,
+          now: () => new Date(now),
+          maxTags: 100,
+          idempotencyTtlMs: 24 * HOUR,
           threads: {} as Facade<typeof threadsContract>,
-          bus: { publish: async (_trx, _topic, payload) => (published.push(payload), 'id') },
+          bus: {
+            publish: async (_trx, _topic, payload) => {
+              published.push(payload);
+              return 'id';
+            },
+          },
         });
         const p = (name: string) => ({ project_name: name, tagline: 't', tags: [], problems: ['p'], solutions: ['s'] });
 
@@ -48,7 +58,10 @@ for (const dialect of ['SQLite', 'Postgres'] as const) {
         now += 12 * HOUR + 1;
         assert.equal(await store.pruneKeys(new Date(now - 24 * HOUR).toISOString()), 1);
         const left = await mdb.db.selectFrom('idempotency_keys').select('key').execute();
-        assert.deepEqual(left.map((r) => r.key), ['key-2']);
+        assert.deepEqual(
+          left.map((r) => r.key),
+          ['key-2'],
+        );
       } finally {
         await mdb.close();
         await pg?.drop();

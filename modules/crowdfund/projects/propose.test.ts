@@ -28,13 +28,22 @@ for (const dialect of ['SQLite', 'Postgres'] as const) {
         const bus: Publisher = {
           async publish(trx, topic, payload) {
             // The real publisher's write: a row in this transaction's outbox (then, here, a failure after it).
-            await trx.insertInto('outbox').values({ id: crypto.randomUUID(), topic, payload: JSON.stringify(payload), created_at: new Date().toISOString(), source: 'crowdfund' }).execute();
+            await trx
+              .insertInto('outbox')
+              .values({ id: crypto.randomUUID(), topic, payload: JSON.stringify(payload), created_at: new Date().toISOString(), source: 'crowdfund' })
+              .execute();
             if (failing) throw new Error('outbox write failed');
             return 'id';
           },
         };
         const service = createProjectService({
-          db: mdb.db, store: createProjectStore(mdb.db), bus, log, now: () => new Date(), maxTags: 100, idempotencyTtlMs: 60_000,
+          db: mdb.db,
+          store: createProjectStore(mdb.db),
+          bus,
+          log,
+          now: () => new Date(),
+          maxTags: 100,
+          idempotencyTtlMs: 60_000,
           threads: {} as Facade<typeof threadsContract>,
         });
         await assert.rejects(service.propose(proposal('Atomic'), 'k'), /outbox write failed/);

@@ -22,9 +22,12 @@ export function createProjectsRole(ctx: RoleContext<CrowdfundConfig>): RoleInsta
   });
   // Expired idempotency keys are replaced when reused; the rest are swept hourly so the table stays small.
   const ttl = ctx.config.CROWDFUND_IDEMPOTENCY_TTL_MS;
-  const sweep = setInterval(() => {
-    store.pruneKeys(new Date(ctx.now().getTime() - ttl).toISOString()).catch((err) => ctx.log.warn({ err }, 'idempotency key sweep failed'));
-  }, Math.min(ttl, 3_600_000));
+  const sweep = setInterval(
+    () => {
+      store.pruneKeys(new Date(ctx.now().getTime() - ttl).toISOString()).catch((err) => ctx.log.warn({ err }, 'idempotency key sweep failed'));
+    },
+    Math.min(ttl, 3_600_000),
+  );
   sweep.unref();
   return {
     routes: [...projectRoutes(service), ...threadRoutes(threads)],

@@ -7,8 +7,17 @@ import { DIALECTS, proposal, proposeAndWait, startCrowdfund, type Crowdfund } fr
 for (const dialect of DIALECTS) {
   describe(`crowdfund projects over HTTP (${dialect.name})`, await gate(...(dialect.needs ? [dialect.needs] : [])), () => {
     let app: Crowdfund;
-    const count = async (table: string) => Number((await app.kernel.databases.get('crowdfund')!.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
-    const stored = async () => [await count('projects'), await count('tags'), await count('threads'), await count('outbox') + (await count('inbox'))];
+    const count = async (table: string) =>
+      Number(
+        (
+          await app.kernel.databases
+            .get('crowdfund')!
+            .db.selectFrom(table)
+            .select((eb) => eb.fn.countAll().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+    const stored = async () => [await count('projects'), await count('tags'), await count('threads'), (await count('outbox')) + (await count('inbox'))];
 
     before(async () => {
       app = await startCrowdfund(dialect);
@@ -20,26 +29,41 @@ for (const dialect of DIALECTS) {
       const res = await app.api('POST', '/projects/propose', proposal('Solar roofs'));
       assert.equal(res.status, 200);
       assert.deepEqual(Object.keys(res.body), ['project_id']);
-      const threads = await waitFor('threads', async () => {
-        const d = await app.api('GET', `/projects/${res.body.project_id}`);
-        return d.body.threads?.length ? d.body.threads : undefined;
-      }, 1000);
+      const threads = await waitFor(
+        'threads',
+        async () => {
+          const d = await app.api('GET', `/projects/${res.body.project_id}`);
+          return d.body.threads?.length ? d.body.threads : undefined;
+        },
+        1000,
+      );
       assert.ok(Date.now() - started < 1000);
-      assert.deepEqual(threads.map((t: any) => [t.thread_type, t.message, t.up_votes, t.reply_count, t.parent_thread_id]), [
-        ['problem', 'too many cars', 0, 0, null], ['solution', 'more bikes', 0, 0, null], ['solution', 'more trams', 0, 0, null],
-      ]);
+      assert.deepEqual(
+        threads.map((t: any) => [t.thread_type, t.message, t.up_votes, t.reply_count, t.parent_thread_id]),
+        [
+          ['problem', 'too many cars', 0, 0, null],
+          ['solution', 'more bikes', 0, 0, null],
+          ['solution', 'more trams', 0, 0, null],
+        ],
+      );
       await new Promise((r) => setTimeout(r, 200));
       assert.equal((await app.api('GET', `/projects/${res.body.project_id}`)).body.threads.length, 3, 'and no more later');
     });
 
-    it('missing or empty fields: 400 VALIDATION_ERROR naming each, with the original front end\'s messages; nothing stored', async () => {
+    it("missing or empty fields: 400 VALIDATION_ERROR naming each, with the original front end's messages; nothing stored", async () => {
       const before = await stored();
       const res = await app.api('POST', '/projects/propose', { project_name: '  ', problems: [] });
       assert.equal(res.status, 400);
       assert.equal(res.body.error, 'VALIDATION_ERROR');
-      assert.deepEqual(res.body.details.map((d: any) => [d.field, d.message]), [
-        ['project_name', 'missing project name'], ['tagline', 'missing tagline'], ['problems', 'missing problems'], ['solutions', 'missing solutions'],
-      ]);
+      assert.deepEqual(
+        res.body.details.map((d: any) => [d.field, d.message]),
+        [
+          ['project_name', 'missing project name'],
+          ['tagline', 'missing tagline'],
+          ['problems', 'missing problems'],
+          ['solutions', 'missing solutions'],
+        ],
+      );
       const bad: object[] = [
         proposal('x'.repeat(81)),
         proposal('ok', { tagline: 'x'.repeat(256) }),
@@ -68,8 +92,13 @@ for (const dialect of DIALECTS) {
 
     it('Idempotency-Key: retries, even concurrent ones, answer the first answer and create nothing; another proposal under it is 422', async () => {
       const key = { 'idempotency-key': `key-${dialect.name}` };
-      const answers = await Promise.all(Array.from({ length: 5 }, () => app.api('POST', '/projects/propose', proposal('Idempotent', { tags: ['a', 'a', 'b'] }), key)));
-      assert.deepEqual(answers.map((a) => a.status), [200, 200, 200, 200, 200]);
+      const answers = await Promise.all(
+        Array.from({ length: 5 }, () => app.api('POST', '/projects/propose', proposal('Idempotent', { tags: ['a', 'a', 'b'] }), key)),
+      );
+      assert.deepEqual(
+        answers.map((a) => a.status),
+        [200, 200, 200, 200, 200],
+      );
       assert.equal(new Set(answers.map((a) => a.body.project_id)).size, 1);
       const id = answers[0].body.project_id;
       const later = await app.api('POST', '/projects/propose', proposal('Idempotent', { tags: ['a', 'a', 'b'] }), key);
@@ -88,15 +117,22 @@ for (const dialect of DIALECTS) {
       const b = await proposeAndWait(app.api, 'List B', { tags: ['listed', 'b'], problems: ['p1', 'p2'] });
       const page = await app.api('GET', '/projects?tag=listed&limit=1');
       assert.equal(page.status, 200);
-      assert.deepEqual(page.body.items.map((p: any) => [p.project_id, p.project_name, p.tags, p.thread_counts]), [
-        [b.id, 'List B', ['b', 'listed'], { problem: 2, solution: 2, comment: 0 }],
-      ]);
+      assert.deepEqual(
+        page.body.items.map((p: any) => [p.project_id, p.project_name, p.tags, p.thread_counts]),
+        [[b.id, 'List B', ['b', 'listed'], { problem: 2, solution: 2, comment: 0 }]],
+      );
       const next = await app.api('GET', `/projects?tag=listed&limit=1&cursor=${page.body.next_cursor}`);
-      assert.deepEqual(next.body.items.map((p: any) => p.project_id), [a.id]);
+      assert.deepEqual(
+        next.body.items.map((p: any) => p.project_id),
+        [a.id],
+      );
       assert.equal(next.body.next_cursor, null);
       const all = await app.api('GET', '/projects?limit=100');
       const ids = all.body.items.map((p: any) => p.project_id);
-      assert.deepEqual(ids, [...ids].sort((x: number, y: number) => y - x));
+      assert.deepEqual(
+        ids,
+        [...ids].sort((x: number, y: number) => y - x),
+      );
       assert.match(all.body.items[0].created_at, /Z$/);
     });
 
@@ -126,11 +162,20 @@ for (const dialect of DIALECTS) {
     it('bad input on every projects route is 400 and stores nothing', async () => {
       const before = await stored();
       const bad: Array<[string, string, unknown?]> = [
-        ['GET', '/projects?limit=0'], ['GET', '/projects?limit=101'], ['GET', '/projects?cursor=zzz'], ['GET', '/projects?tag='],
-        ['GET', '/projects/abc'], ['GET', '/projects/1e3'], ['GET', '/projects/0'], ['GET', '/projects/1?threads_limit=0'],
-        ['PUT', '/projects/tags', { add: ['x'] }], ['PUT', '/projects/tags', { project_id: 1, add: [''] }],
-        ['PUT', '/projects/tags', { project_id: 1, add: ['x'], remove: ['x'] }], ['PUT', '/projects/tags', { project_id: '1', add: ['x'] }],
-        ['PUT', '/projects/tags', { project_id: 1, add: 'x' }], ['PUT', '/projects/tags', { project_id: 1, extra: true }],
+        ['GET', '/projects?limit=0'],
+        ['GET', '/projects?limit=101'],
+        ['GET', '/projects?cursor=zzz'],
+        ['GET', '/projects?tag='],
+        ['GET', '/projects/abc'],
+        ['GET', '/projects/1e3'],
+        ['GET', '/projects/0'],
+        ['GET', '/projects/1?threads_limit=0'],
+        ['PUT', '/projects/tags', { add: ['x'] }],
+        ['PUT', '/projects/tags', { project_id: 1, add: [''] }],
+        ['PUT', '/projects/tags', { project_id: 1, add: ['x'], remove: ['x'] }],
+        ['PUT', '/projects/tags', { project_id: '1', add: ['x'] }],
+        ['PUT', '/projects/tags', { project_id: 1, add: 'x' }],
+        ['PUT', '/projects/tags', { project_id: 1, extra: true }],
       ];
       for (const [method, path, body] of bad) {
         const res = await app.api(method, path, body);

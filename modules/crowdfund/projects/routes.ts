@@ -56,7 +56,7 @@ export function projectRoutes(service: ProjectService): RouteSpec[] {
       tags,
       headers: { 'Idempotency-Key': 'any 1–200 printable ASCII characters: the same key again answers the first answer and creates nothing' },
       body: proposeBody,
-      responses: { 200: { description: 'Proposed: the new project\'s id', schema: z.object({ project_id: z.int().min(1) }) } },
+      responses: { 200: { description: "Proposed: the new project's id", schema: z.object({ project_id: z.int().min(1) }) } },
       errors: ['PROJECT_NAME_TAKEN', 'IDEMPOTENCY_KEY_REUSED', 'ROLE_UNAVAILABLE'],
       example: {
         headers: { 'Idempotency-Key': 'example-proposal-1' },
@@ -77,14 +77,17 @@ export function projectRoutes(service: ProjectService): RouteSpec[] {
       path: '/projects',
       operationId: 'listProjects',
       summary: 'A page of projects, newest first, each with its thread counts; `tag` keeps those carrying it',
-      description: 'Pass `next_cursor` back as `cursor` for the next page. While crowdfund.threads is unreachable, thread_counts are null and threads_unavailable says why.',
+      description:
+        'Pass `next_cursor` back as `cursor` for the next page. While crowdfund.threads is unreachable, thread_counts are null and threads_unavailable says why.',
       tags,
       query: z.object({ limit: limitField(20), cursor: idCursor, tag: tag.optional() }),
       example: { query: { limit: 20 } },
       responses: { 200: z.object({ items: z.array(listItem), next_cursor: z.string().nullable(), threads_unavailable: threadsUnavailable.optional() }) },
       async handler({ query }) {
         const page = await service.list({ limit: query.limit, before: query.cursor, tag: query.tag });
-        return { body: { items: page.items, next_cursor: nextCursor(page.last), ...(page.threads_unavailable && { threads_unavailable: page.threads_unavailable }) } };
+        return {
+          body: { items: page.items, next_cursor: nextCursor(page.last), ...(page.threads_unavailable && { threads_unavailable: page.threads_unavailable }) },
+        };
       },
     }),
     route({
@@ -122,7 +125,7 @@ export function projectRoutes(service: ProjectService): RouteSpec[] {
       description: 'A tag may not be in both `add` and `remove`.',
       tags,
       body: tagsBody,
-      responses: { 200: { description: 'The project\'s tags after the change', schema: z.object({ project_id: z.int(), tags: z.array(z.string()) }) } },
+      responses: { 200: { description: "The project's tags after the change", schema: z.object({ project_id: z.int(), tags: z.array(z.string()) }) } },
       errors: ['PROJECT_NOT_FOUND', 'TOO_MANY_TAGS'],
       example: { body: { project_id: 1, add: ['solar'], remove: ['schools'] } },
       async handler({ body }) {

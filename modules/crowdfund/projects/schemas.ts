@@ -9,7 +9,11 @@ export const MAX_ID = 2_147_483_647;
 
 // Digits only: "1e3", "0x10" or "1.0" are not ids (z.coerce.number would accept them). Documented as the integer it is.
 export const idParams = z.object({
-  id: z.string().regex(/^[1-9][0-9]{0,15}$/, 'must be a positive integer').transform(Number).meta({ type: 'integer', minimum: 1, pattern: undefined }),
+  id: z
+    .string()
+    .regex(/^[1-9][0-9]{0,15}$/, 'must be a positive integer')
+    .transform(Number)
+    .meta({ type: 'integer', minimum: 1, pattern: undefined }),
 });
 
 export const limitField = (def: number) => z.coerce.number().int().min(1).max(100).default(def);
@@ -21,17 +25,19 @@ export const threadNotFound = (id: number) => crowdfundErrors.THREAD_NOT_FOUND(`
 
 export const threadTypeName = z.enum(THREAD_TYPE_NAMES);
 
-export const restThread = z.object({
-  thread_id: z.number(),
-  project_id: z.number(),
-  thread_type: threadTypeName,
-  message: z.string(),
-  created_at: z.string(),
-  up_votes: z.number(),
-  down_votes: z.number(),
-  parent_thread_id: z.number().nullable(),
-  reply_count: z.number(),
-}).meta({ id: 'Thread', description: 'a problem, solution or comment of a project, or a reply to one' });
+export const restThread = z
+  .object({
+    thread_id: z.number(),
+    project_id: z.number(),
+    thread_type: threadTypeName,
+    message: z.string(),
+    created_at: z.string(),
+    up_votes: z.number(),
+    down_votes: z.number(),
+    parent_thread_id: z.number().nullable(),
+    reply_count: z.number(),
+  })
+  .meta({ id: 'Thread', description: 'a problem, solution or comment of a project, or a reply to one' });
 export type RestThread = z.infer<typeof restThread>;
 
 export const toRest = (t: Thread): RestThread => ({ ...t, thread_type: THREAD_TYPE_NAMES[t.thread_type], parent_thread_id: t.parent_thread_id || null });

@@ -42,7 +42,9 @@ function unavailable(err: unknown): ThreadsUnavailable | undefined {
 }
 
 const hashOf = (p: Proposal) =>
-  createHash('sha256').update(JSON.stringify([p.project_name, p.tagline, p.tags, p.problems, p.solutions])).digest('hex');
+  createHash('sha256')
+    .update(JSON.stringify([p.project_name, p.tagline, p.tags, p.problems, p.solutions]))
+    .digest('hex');
 
 export function createProjectService(deps: ProjectServiceDeps) {
   const { db, store, threads, bus, log, now } = deps;
@@ -82,7 +84,12 @@ export function createProjectService(deps: ProjectServiceDeps) {
       }
     },
 
-    async get(id: number, threadsLimit: number): Promise<(Project & { threads: ThreadPage['threads'] | null; threads_next_cursor: string | null; threads_unavailable?: ThreadsUnavailable }) | undefined> {
+    async get(
+      id: number,
+      threadsLimit: number,
+    ): Promise<
+      (Project & { threads: ThreadPage['threads'] | null; threads_next_cursor: string | null; threads_unavailable?: ThreadsUnavailable }) | undefined
+    > {
       const project = await store.get(id);
       if (!project) return undefined;
       try {

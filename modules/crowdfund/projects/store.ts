@@ -46,7 +46,11 @@ export function createProjectStore(db: Kysely<any>) {
         .returning('id')
         .executeTakeFirstOrThrow();
       const id = num(row.id);
-      if (p.tags.length) await trx.insertInto('tags').values(p.tags.map((tag) => ({ project_id: id, tag }))).execute();
+      if (p.tags.length)
+        await trx
+          .insertInto('tags')
+          .values(p.tags.map((tag) => ({ project_id: id, tag })))
+          .execute();
       return id;
     },
 
@@ -59,7 +63,10 @@ export function createProjectStore(db: Kysely<any>) {
       let query = db.selectFrom('projects').select(['id', 'project_name', 'tagline', 'created_at']);
       if (q.tag !== undefined) query = query.where('id', 'in', db.selectFrom('tags').select('project_id').where('tag', '=', q.tag));
       if (q.before !== undefined) query = query.where('id', '<', q.before);
-      const rows = await query.orderBy('id', 'desc').limit(q.limit + 1).execute();
+      const rows = await query
+        .orderBy('id', 'desc')
+        .limit(q.limit + 1)
+        .execute();
       const page = rows.slice(0, q.limit);
       const tags = await tagsOf(page.map((r) => num(r.id)));
       const items = page.map((r) => toProject(r, tags.get(num(r.id))!));
@@ -76,7 +83,11 @@ export function createProjectStore(db: Kysely<any>) {
       if (!(await lock.executeTakeFirst())) return undefined;
       if (remove.length) await trx.deleteFrom('tags').where('project_id', '=', id).where('tag', 'in', remove).execute();
       if (add.length) {
-        await trx.insertInto('tags').values(add.map((tag) => ({ project_id: id, tag }))).onConflict((oc) => oc.columns(['project_id', 'tag']).doNothing()).execute();
+        await trx
+          .insertInto('tags')
+          .values(add.map((tag) => ({ project_id: id, tag })))
+          .onConflict((oc) => oc.columns(['project_id', 'tag']).doNothing())
+          .execute();
       }
       return (await tagsOf([id], trx)).get(id)!;
     },

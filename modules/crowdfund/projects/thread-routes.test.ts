@@ -9,7 +9,16 @@ for (const dialect of DIALECTS) {
     let app: Crowdfund;
     let project: { id: number; threads: any[] };
     let other: { id: number; threads: any[] };
-    const count = async (table: string) => Number((await app.kernel.databases.get('crowdfund')!.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+    const count = async (table: string) =>
+      Number(
+        (
+          await app.kernel.databases
+            .get('crowdfund')!
+            .db.selectFrom(table)
+            .select((eb) => eb.fn.countAll().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
 
     before(async () => {
       app = await startCrowdfund(dialect);
@@ -18,30 +27,50 @@ for (const dialect of DIALECTS) {
     });
     after(() => app?.close());
 
-    it('lists a project\'s threads by type and page', async () => {
+    it("lists a project's threads by type and page", async () => {
       const solutions = await app.api('GET', `/projects/${project.id}/threads?type=solution`);
       assert.equal(solutions.status, 200);
-      assert.deepEqual(solutions.body.items.map((t: any) => t.message), ['more bikes', 'more trams']);
+      assert.deepEqual(
+        solutions.body.items.map((t: any) => t.message),
+        ['more bikes', 'more trams'],
+      );
       const first = await app.api('GET', `/projects/${project.id}/threads?limit=2`);
       assert.equal(first.body.items.length, 2);
       const rest = await app.api('GET', `/projects/${project.id}/threads?limit=2&cursor=${first.body.next_cursor}`);
       assert.deepEqual([rest.body.items.length, rest.body.next_cursor], [1, null]);
-      assert.deepEqual(await app.api('GET', '/projects/999999/threads'), { status: 404, body: { error: 'PROJECT_NOT_FOUND', message: 'Project 999999 not found' } });
+      assert.deepEqual(await app.api('GET', '/projects/999999/threads'), {
+        status: 404,
+        body: { error: 'PROJECT_NOT_FOUND', message: 'Project 999999 not found' },
+      });
     });
 
     it('starts a thread (201), replies to one, edits it, lists replies', async () => {
       const created = await app.api('POST', `/projects/${project.id}/threads`, { thread_type: 'comment', message: 'first!' });
       assert.equal(created.status, 201);
-      assert.deepEqual({ ...created.body, thread_id: 0, created_at: '' }, {
-        thread_id: 0, project_id: project.id, thread_type: 'comment', message: 'first!', created_at: '', up_votes: 0, down_votes: 0, parent_thread_id: null, reply_count: 0,
-      });
+      assert.deepEqual(
+        { ...created.body, thread_id: 0, created_at: '' },
+        {
+          thread_id: 0,
+          project_id: project.id,
+          thread_type: 'comment',
+          message: 'first!',
+          created_at: '',
+          up_votes: 0,
+          down_votes: 0,
+          parent_thread_id: null,
+          reply_count: 0,
+        },
+      );
       const parent = project.threads[0].thread_id;
       const reply = await app.api('POST', `/projects/${project.id}/threads`, { thread_type: 'comment', message: 'a reply', parent_thread_id: parent });
       assert.deepEqual([reply.status, reply.body.parent_thread_id], [201, parent]);
       const edited = await app.api('PATCH', `/threads/${reply.body.thread_id}`, { message: 'an edited reply' });
       assert.deepEqual([edited.status, edited.body.message, edited.body.thread_id], [200, 'an edited reply', reply.body.thread_id]);
       const replies = await app.api('GET', `/threads/${parent}/replies`);
-      assert.deepEqual(replies.body.items.map((t: any) => t.message), ['an edited reply']);
+      assert.deepEqual(
+        replies.body.items.map((t: any) => t.message),
+        ['an edited reply'],
+      );
       assert.equal((await app.api('GET', `/projects/${project.id}`)).body.threads[0].reply_count, 1);
     });
 

@@ -101,10 +101,14 @@ export async function proposeAndWait(call: Api, name: string, over: Record<strin
   if (res.status !== 200) throw new Error(`propose answered ${res.status} ${JSON.stringify(res.body)}`);
   const id = res.body.project_id as number;
   const expected = (body.problems as unknown[]).length + (body.solutions as unknown[]).length;
-  const threads = await waitFor(`threads of project ${id}`, async () => {
-    const detail = await call('GET', `/projects/${id}`);
-    return detail.body?.threads?.length === expected ? (detail.body.threads as any[]) : undefined;
-  }, 10_000);
+  const threads = await waitFor(
+    `threads of project ${id}`,
+    async () => {
+      const detail = await call('GET', `/projects/${id}`);
+      return detail.body?.threads?.length === expected ? (detail.body.threads as any[]) : undefined;
+    },
+    10_000,
+  );
   return { id, threads };
 }
 
@@ -125,11 +129,12 @@ export function grpcClient(proto: string, port: number, c = certificates()): any
 
 /** Throws (naming the rpc and the field) when `value`, decoded from the wire, is not what the contract says `rpc` answers. */
 export function checkAnswer(rpc: string, value: unknown): void {
-  const method = rpc[0].toLowerCase() + rpc.slice(1) as keyof typeof threadsContract.methods;
+  const method = (rpc[0].toLowerCase() + rpc.slice(1)) as keyof typeof threadsContract.methods;
   const spec = threadsContract.methods[method];
   if (!spec) throw new Error(`no contract method for rpc ${rpc}`);
   const parsed = spec.output.safeParse(loadService(threadsContract).codecs[method].responseFromWire(value));
-  if (!parsed.success) throw new Error(`${rpc} answered what the contract does not allow: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw new Error(`${rpc} answered what the contract does not allow: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
 }
 
 /**
@@ -147,4 +152,5 @@ export const unary = (client: any, rpc: string, request: unknown) =>
         }
       }
       resolve({ err, value });
-    }));
+    }),
+  );

@@ -11,19 +11,49 @@ import { checkAnswer, DIALECTS, grpcClient, ORIGINAL_PROTO, proposeAndWait, star
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 it('the tests check every answer of the server against the contract (the server does not, per call)', () => {
-  const thread = { thread_id: 1, project_id: 1, thread_type: 2, message: 'm', created_at: { seconds: 1_700_000_000, nanos: 0 }, up_votes: 0, down_votes: 0, parent_thread_id: 0, reply_count: 0 };
+  const thread = {
+    thread_id: 1,
+    project_id: 1,
+    thread_type: 2,
+    message: 'm',
+    created_at: { seconds: 1_700_000_000, nanos: 0 },
+    up_votes: 0,
+    down_votes: 0,
+    parent_thread_id: 0,
+    reply_count: 0,
+  };
   checkAnswer('GetProjectThreads', { threads: [thread], next_cursor: '' });
-  assert.throws(() => checkAnswer('GetProjectThreads', { threads: [{ ...thread, thread_id: 0 }], next_cursor: '' }), /GetProjectThreads answered .*threads\.0\.thread_id/);
+  assert.throws(
+    () => checkAnswer('GetProjectThreads', { threads: [{ ...thread, thread_id: 0 }], next_cursor: '' }),
+    /GetProjectThreads answered .*threads\.0\.thread_id/,
+  );
   assert.throws(() => checkAnswer('GetThread', { ...thread, thread_type: 7 }), /thread_type/);
 });
 
 it('every threads answer encoded straight from the facade object is byte for byte what proto-loader writes', () => {
   const loaded = loadService(threadsContract);
-  const thread = (over: object = {}) => ({ thread_id: 1, project_id: 2, thread_type: 2, message: 'héllo ✓', created_at: '2026-01-02T03:04:05.678Z', up_votes: 0, down_votes: 3, parent_thread_id: 0, reply_count: 1, ...over });
+  const thread = (over: object = {}) => ({
+    thread_id: 1,
+    project_id: 2,
+    thread_type: 2,
+    message: 'héllo ✓',
+    created_at: '2026-01-02T03:04:05.678Z',
+    up_votes: 0,
+    down_votes: 3,
+    parent_thread_id: 0,
+    reply_count: 1,
+    ...over,
+  });
   const answers: Record<string, unknown[]> = {
-    getProjectThreads: [{ threads: [], next_cursor: '' }, { threads: [thread(), thread({ thread_id: 2, message: '', thread_type: 0 })], next_cursor: 'Mg' }],
+    getProjectThreads: [
+      { threads: [], next_cursor: '' },
+      { threads: [thread(), thread({ thread_id: 2, message: '', thread_type: 0 })], next_cursor: 'Mg' },
+    ],
     updateThreads: [{ threads: [thread({ parent_thread_id: 1 })] }],
-    vote: [{ up_votes: 0, down_votes: 0 }, { up_votes: 2 ** 40, down_votes: 1 }],
+    vote: [
+      { up_votes: 0, down_votes: 0 },
+      { up_votes: 2 ** 40, down_votes: 1 },
+    ],
     getSubThreads: [{ threads: [thread()], next_cursor: '' }],
     getThread: [thread()],
     countThreads: [{ counts: [{ project_id: 1, problem: 1, solution: 2, comment: 0 }] }, { counts: [] }],
@@ -32,7 +62,8 @@ it('every threads answer encoded straight from the facade object is byte for byt
     const rpc = loaded.definition[method[0].toUpperCase() + method.slice(1)] as any;
     const encode = fastEncoder(loaded.packageDefinition, rpc.responseType.type);
     assert.ok(encode, `${method} has an encoder`);
-    for (const answer of answers[method]) assert.deepEqual(encode(answer), Buffer.from(rpc.responseSerialize(loaded.codecs[method].responseToWire(answer))), method);
+    for (const answer of answers[method])
+      assert.deepEqual(encode(answer), Buffer.from(rpc.responseSerialize(loaded.codecs[method].responseToWire(answer))), method);
   }
 });
 
@@ -43,7 +74,16 @@ for (const dialect of DIALECTS) {
     let full: any;
     let projectId: number;
     let otherProject: number;
-    const rows = async (table: string) => Number((await app.kernel.databases.get('crowdfund')!.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+    const rows = async (table: string) =>
+      Number(
+        (
+          await app.kernel.databases
+            .get('crowdfund')!
+            .db.selectFrom(table)
+            .select((eb) => eb.fn.countAll().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
 
     before(async () => {
       app = await startCrowdfund(dialect);
@@ -61,19 +101,33 @@ for (const dialect of DIALECTS) {
     it('a client built from the original proto alone reads and writes threads, unchanged', async () => {
       const read = await unary(original, 'GetProjectThreads', { project_id: projectId, limit: 10 });
       assert.equal(read.err, null);
-      assert.deepEqual(read.value.threads.map((t: any) => [t.project_id, t.thread_type, t.message]), [
-        [projectId, 2, 'too many cars'], [projectId, 1, 'more bikes'], [projectId, 1, 'more trams'],
-      ]);
+      assert.deepEqual(
+        read.value.threads.map((t: any) => [t.project_id, t.thread_type, t.message]),
+        [
+          [projectId, 2, 'too many cars'],
+          [projectId, 1, 'more bikes'],
+          [projectId, 1, 'more trams'],
+        ],
+      );
       assert.ok(Number(read.value.threads[0].created_at.seconds) > 1_700_000_000);
       assert.deepEqual(Object.keys(read.value.threads[0]).sort(), ['created_at', 'message', 'project_id', 'thread_id', 'thread_type']);
 
       // thread_id 0 inserts ("adds new ones"); a set thread_id rewrites that thread ("updates content").
       const first = read.value.threads[0].thread_id;
-      const written = await unary(original, 'UpdateThreads', { project_id: projectId, threads: [{ thread_type: 0, message: 'a comment' }, { thread_id: first, message: 'far too many cars' }] });
+      const written = await unary(original, 'UpdateThreads', {
+        project_id: projectId,
+        threads: [
+          { thread_type: 0, message: 'a comment' },
+          { thread_id: first, message: 'far too many cars' },
+        ],
+      });
       assert.equal(written.err, null);
       assert.deepEqual(written.value, {});
       const again = await unary(original, 'GetProjectThreads', { project_id: projectId, limit: 0 });
-      assert.deepEqual(again.value.threads.map((t: any) => t.message), ['far too many cars', 'more bikes', 'more trams', 'a comment']);
+      assert.deepEqual(
+        again.value.threads.map((t: any) => t.message),
+        ['far too many cars', 'more bikes', 'more trams', 'a comment'],
+      );
     });
 
     it('the full proto: votes, replies, counts and cursors', async () => {
@@ -84,13 +138,19 @@ for (const dialect of DIALECTS) {
       assert.equal(rest.value.threads.length, 2);
       assert.equal(rest.value.next_cursor, '');
       const solutions = await unary(full, 'GetProjectThreads', { project_id: projectId, thread_types: [1] });
-      assert.deepEqual(solutions.value.threads.map((t: any) => t.message), ['more bikes', 'more trams']);
+      assert.deepEqual(
+        solutions.value.threads.map((t: any) => t.message),
+        ['more bikes', 'more trams'],
+      );
 
       const target = page.value.threads[0].thread_id;
       const reply = await unary(full, 'UpdateThreads', { project_id: projectId, threads: [{ thread_type: 0, message: 'agreed', parent_thread_id: target }] });
       assert.equal(reply.value.threads[0].parent_thread_id, target);
       const replies = await unary(full, 'GetSubThreads', { project_id: projectId, thread_id: target });
-      assert.deepEqual(replies.value.threads.map((t: any) => t.message), ['agreed']);
+      assert.deepEqual(
+        replies.value.threads.map((t: any) => t.message),
+        ['agreed'],
+      );
       const parent = await unary(full, 'GetThread', { thread_id: target });
       assert.equal(parent.value.reply_count, 1);
       // Replies are not top-level threads.
@@ -98,8 +158,16 @@ for (const dialect of DIALECTS) {
 
       assert.deepEqual((await unary(full, 'Vote', { thread_id: target, direction: 'UP' })).value, { up_votes: 1, down_votes: 0 });
       assert.deepEqual((await unary(full, 'Vote', { thread_id: target, direction: 'UP', voter_id: 'ann' })).value, { up_votes: 2, down_votes: 0 });
-      assert.deepEqual((await unary(full, 'Vote', { thread_id: target, direction: 'UP', voter_id: 'ann' })).value, { up_votes: 2, down_votes: 0 }, 'the same vote again changes nothing');
-      assert.deepEqual((await unary(full, 'Vote', { thread_id: target, direction: 'DOWN', voter_id: 'ann' })).value, { up_votes: 1, down_votes: 1 }, 'the other direction moves it');
+      assert.deepEqual(
+        (await unary(full, 'Vote', { thread_id: target, direction: 'UP', voter_id: 'ann' })).value,
+        { up_votes: 2, down_votes: 0 },
+        'the same vote again changes nothing',
+      );
+      assert.deepEqual(
+        (await unary(full, 'Vote', { thread_id: target, direction: 'DOWN', voter_id: 'ann' })).value,
+        { up_votes: 1, down_votes: 1 },
+        'the other direction moves it',
+      );
       const counted = await unary(full, 'CountThreads', { project_ids: [projectId, otherProject] });
       assert.deepEqual(counted.value.counts, [
         { project_id: projectId, problem: 1, solution: 2, comment: 2 },
@@ -132,10 +200,30 @@ for (const dialect of DIALECTS) {
         ['UpdateThreads', { project_id: projectId, threads: [] }, status.INVALID_ARGUMENT, /threads/],
         ['UpdateThreads', { project_id: projectId, threads: [{ message: '' }] }, status.INVALID_ARGUMENT, /threads\.0\.message/],
         ['UpdateThreads', { project_id: projectId, threads: [{ message: 'x'.repeat(10_001) }] }, status.INVALID_ARGUMENT, /threads\.0\.message/],
-        ['UpdateThreads', { project_id: projectId, threads: [{ message: 'ok' }, { thread_type: 3, message: 'x' }] }, status.INVALID_ARGUMENT, /threads\.1\.thread_type/],
-        ['UpdateThreads', { project_id: projectId, threads: [{ message: 'ok' }, { message: 'reply', parent_thread_id: thread.thread_id }] }, status.INVALID_ARGUMENT, /threads\.1\.parent_thread_id/],
-        ['UpdateThreads', { project_id: projectId, threads: [{ message: 'ok' }, { thread_id: thread.thread_id, message: 'steal' }] }, status.NOT_FOUND, /Thread/],
-        ['UpdateThreads', { project_id: projectId, threads: [{ message: 'ok' }, { message: 'reply', parent_thread_id: 999_999 }] }, status.NOT_FOUND, /Thread 999999/],
+        [
+          'UpdateThreads',
+          { project_id: projectId, threads: [{ message: 'ok' }, { thread_type: 3, message: 'x' }] },
+          status.INVALID_ARGUMENT,
+          /threads\.1\.thread_type/,
+        ],
+        [
+          'UpdateThreads',
+          { project_id: projectId, threads: [{ message: 'ok' }, { message: 'reply', parent_thread_id: thread.thread_id }] },
+          status.INVALID_ARGUMENT,
+          /threads\.1\.parent_thread_id/,
+        ],
+        [
+          'UpdateThreads',
+          { project_id: projectId, threads: [{ message: 'ok' }, { thread_id: thread.thread_id, message: 'steal' }] },
+          status.NOT_FOUND,
+          /Thread/,
+        ],
+        [
+          'UpdateThreads',
+          { project_id: projectId, threads: [{ message: 'ok' }, { message: 'reply', parent_thread_id: 999_999 }] },
+          status.NOT_FOUND,
+          /Thread 999999/,
+        ],
         ['UpdateThreads', { project_id: 999_999, threads: [{ message: 'lost' }] }, status.NOT_FOUND, /Project 999999/],
         ['Vote', { thread_id: thread.thread_id }, status.INVALID_ARGUMENT, /direction/],
         ['Vote', { thread_id: 0, direction: 'UP' }, status.INVALID_ARGUMENT, /thread_id/],
@@ -171,16 +259,26 @@ for (const dialect of DIALECTS) {
         ...Array.from({ length: 400 }, () => unary(full, 'Vote', { thread_id: anonymous.thread_id, direction: 'DOWN' })),
         // Each voter twice at once (up then down): one vote each, whichever lands last.
         ...Array.from({ length: 500 }, (_, i) => unary(full, 'Vote', { thread_id: byVoter.thread_id, direction: 'UP', voter_id: `voter-${i}` })),
-        ...Array.from({ length: 500 }, (_, i) => unary(full, 'Vote', { thread_id: byVoter.thread_id, direction: i < 200 ? 'DOWN' : 'UP', voter_id: `voter-${i}` })),
+        ...Array.from({ length: 500 }, (_, i) =>
+          unary(full, 'Vote', { thread_id: byVoter.thread_id, direction: i < 200 ? 'DOWN' : 'UP', voter_id: `voter-${i}` }),
+        ),
       ];
       const answers = await Promise.all(calls);
-      assert.deepEqual(answers.filter((a) => a.err).map((a) => a.err!.details), []);
+      assert.deepEqual(
+        answers.filter((a) => a.err).map((a) => a.err!.details),
+        [],
+      );
       assert.deepEqual((await unary(full, 'GetThread', { thread_id: anonymous.thread_id })).value.up_votes, 600);
       assert.deepEqual((await unary(full, 'GetThread', { thread_id: anonymous.thread_id })).value.down_votes, 400);
       const voted = (await unary(full, 'GetThread', { thread_id: byVoter.thread_id })).value;
       assert.equal(voted.up_votes + voted.down_votes, 500, `one vote per voter: ${voted.up_votes} up, ${voted.down_votes} down`);
       const db = app.kernel.databases.get('crowdfund')!.db;
-      const stored = await db.selectFrom('votes').select(['direction', (eb) => eb.fn.countAll().as('n')]).where('thread_id', '=', byVoter.thread_id).groupBy('direction').execute();
+      const stored = await db
+        .selectFrom('votes')
+        .select(['direction', (eb) => eb.fn.countAll().as('n')])
+        .where('thread_id', '=', byVoter.thread_id)
+        .groupBy('direction')
+        .execute();
       const byDirection = Object.fromEntries(stored.map((r) => [r.direction, Number(r.n)]));
       assert.deepEqual([byDirection.up ?? 0, byDirection.down ?? 0], [voted.up_votes, voted.down_votes], 'the counts in the thread row match the votes table');
       assert.ok(voted.down_votes <= 200);

@@ -46,12 +46,14 @@ export function createThreadService({ db, store, now }: ThreadServiceDeps) {
    * instead of per vote. Applied in arrival order, each answers the counts right after its own.
    */
   const votes = createGroupCommit<Vote, Counts | undefined>(
-    (batch) => writeTransaction(db, async (trx) => {
-      const at = now().toISOString();
-      const answers: Array<Counts | undefined> = [];
-      for (const v of batch) answers.push(v.voter_id === '' ? await store.countVote(trx, v.thread_id, v.up) : await store.voterVote(trx, v.thread_id, v.voter_id, v.up, at));
-      return answers;
-    }),
+    (batch) =>
+      writeTransaction(db, async (trx) => {
+        const at = now().toISOString();
+        const answers: Array<Counts | undefined> = [];
+        for (const v of batch)
+          answers.push(v.voter_id === '' ? await store.countVote(trx, v.thread_id, v.up) : await store.voterVote(trx, v.thread_id, v.voter_id, v.up, at));
+        return answers;
+      }),
     { maxBatch: 500 },
   );
   const page = (p: { threads: Thread[]; last?: number }) => ({ threads: p.threads, next_cursor: nextCursor(p.last) ?? '' });
@@ -85,7 +87,9 @@ export function createThreadService({ db, store, now }: ThreadServiceDeps) {
             if (!parent) throw threadNotFound(w.parent_thread_id);
             if (parent.project_id !== project_id) throw invalid(`threads.${i}.parent_thread_id`, `thread ${w.parent_thread_id} belongs to another project`);
           }
-          written.push(await store.insert(trx, { project_id, thread_type: w.thread_type, message: w.message, parent_thread_id: w.parent_thread_id, created_at: at }));
+          written.push(
+            await store.insert(trx, { project_id, thread_type: w.thread_type, message: w.message, parent_thread_id: w.parent_thread_id, created_at: at }),
+          );
         }
         return written;
       });

@@ -55,8 +55,22 @@ for (const dialect of dialects) {
       await migrateUp(first, migrations);
       a = threadsProcess(first);
       b = threadsProcess(await opened.open());
-      project = Number((await first.db.insertInto('projects').values({ project_name: 'p', tagline: 't', created_at: new Date().toISOString() }).returning('id').executeTakeFirstOrThrow()).id);
-      await a.facade.updateThreads({ project_id: project, threads: [{ thread_type: THREAD_TYPES.problem, message: 'one' }, { thread_type: THREAD_TYPES.solution, message: 'two' }] });
+      project = Number(
+        (
+          await first.db
+            .insertInto('projects')
+            .values({ project_name: 'p', tagline: 't', created_at: new Date().toISOString() })
+            .returning('id')
+            .executeTakeFirstOrThrow()
+        ).id,
+      );
+      await a.facade.updateThreads({
+        project_id: project,
+        threads: [
+          { thread_type: THREAD_TYPES.problem, message: 'one' },
+          { thread_type: THREAD_TYPES.solution, message: 'two' },
+        ],
+      });
     });
     after(async () => {
       await a?.service.stop();
@@ -66,7 +80,7 @@ for (const dialect of dialects) {
       await drop?.();
     });
 
-    it('a page shows each of this process\'s writes at once: insert, new message, votes, replies, a consumer\'s transaction', async () => {
+    it("a page shows each of this process's writes at once: insert, new message, votes, replies, a consumer's transaction", async () => {
       assert.deepEqual(await messages(), ['one', 'two']);
       const [first] = (await a.facade.getProjectThreads({ project_id: project })).threads;
       await a.facade.updateThreads({ project_id: project, threads: [{ message: 'three' }] });
@@ -80,11 +94,13 @@ for (const dialect of dialects) {
       await a.facade.updateThreads({ project_id: project, threads: [{ message: 'a reply', parent_thread_id: first.thread_id }] });
       assert.equal((await a.facade.getProjectThreads({ project_id: project })).threads[0].reply_count, 1);
       // The kernel's consumer runs applyProposal in its own transaction (inbox entry included).
-      await a.mdb.db.transaction().execute((trx) => a.service.applyProposal(trx, { project_id: project, problems: ['from an event'], solutions: ['its solution'] }));
+      await a.mdb.db
+        .transaction()
+        .execute((trx) => a.service.applyProposal(trx, { project_id: project, problems: ['from an event'], solutions: ['its solution'] }));
       assert.deepEqual((await messages()).slice(-2), ['from an event', 'its solution']);
     });
 
-    it('a page shows another process\'s commit at once (two threads processes on one database)', async () => {
+    it("a page shows another process's commit at once (two threads processes on one database)", async () => {
       const before = await messages(a);
       await b.facade.updateThreads({ project_id: project, threads: [{ message: 'written by b' }] });
       assert.deepEqual(await messages(a), [...before, 'written by b']);
@@ -95,7 +111,11 @@ for (const dialect of dialects) {
       await sql`update threads set message = 'changed under a' where id = ${target.thread_id}`.execute(b.mdb.db);
       assert.equal((await a.facade.getProjectThreads({ project_id: project })).threads[1].message, 'changed under a');
       // Pages with a cursor, a limit and a type filter see it too.
-      const page = await a.facade.getProjectThreads({ project_id: project, limit: 1, cursor: (await a.facade.getProjectThreads({ project_id: project, limit: 1 })).next_cursor });
+      const page = await a.facade.getProjectThreads({
+        project_id: project,
+        limit: 1,
+        cursor: (await a.facade.getProjectThreads({ project_id: project, limit: 1 })).next_cursor,
+      });
       assert.equal(page.threads[0].message, 'changed under a');
       assert.equal((await a.facade.getProjectThreads({ project_id: project, thread_types: [THREAD_TYPES.solution] })).threads[0].message, 'changed under a');
     });
@@ -135,15 +155,20 @@ for (const dialect of dialects) {
       assert.deepEqual(await messages(), [...before, 'committed']);
     });
 
-    it(dialect.name === 'SQLite' ? 'SQLite: an unchanged page is served again, frozen (the page cache)' : 'Postgres: every page is read from the database (no page cache)', async () => {
-      const first = await a.facade.getProjectThreads({ project_id: project });
-      const second = await a.facade.getProjectThreads({ project_id: project });
-      assert.deepEqual(second, first);
-      if (dialect.name === 'SQLite') {
-        assert.equal(second.threads, first.threads, 'the same cached page');
-        assert.ok(Object.isFrozen(first.threads) && Object.isFrozen(first.threads[0]));
-        assert.throws(() => (first.threads[0] as { message: string }).message = 'mutated');
-      } else assert.notEqual(second.threads, first.threads);
-    });
+    it(
+      dialect.name === 'SQLite'
+        ? 'SQLite: an unchanged page is served again, frozen (the page cache)'
+        : 'Postgres: every page is read from the database (no page cache)',
+      async () => {
+        const first = await a.facade.getProjectThreads({ project_id: project });
+        const second = await a.facade.getProjectThreads({ project_id: project });
+        assert.deepEqual(second, first);
+        if (dialect.name === 'SQLite') {
+          assert.equal(second.threads, first.threads, 'the same cached page');
+          assert.ok(Object.isFrozen(first.threads) && Object.isFrozen(first.threads[0]));
+          assert.throws(() => ((first.threads[0] as { message: string }).message = 'mutated'));
+        } else assert.notEqual(second.threads, first.threads);
+      },
+    );
   });
 }

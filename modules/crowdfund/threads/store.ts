@@ -87,9 +87,17 @@ export function createThreadStore(db: Kysely<any>, sqlite?: CachedSqlite) {
     }
     let query = db.selectFrom('threads').select(COLUMNS).where('parent_thread_id', '=', where.parent_thread_id);
     if (where.project_id !== undefined) query = query.where('project_id', '=', where.project_id);
-    if (q.types?.length) query = query.where('thread_type', 'in', q.types.map((t) => THREAD_TYPE_NAMES[t]));
+    if (q.types?.length)
+      query = query.where(
+        'thread_type',
+        'in',
+        q.types.map((t) => THREAD_TYPE_NAMES[t]),
+      );
     if (q.after !== undefined) query = query.where('id', '>', q.after);
-    const rows = await query.orderBy('id').limit(q.limit + 1).execute();
+    const rows = await query
+      .orderBy('id')
+      .limit(q.limit + 1)
+      .execute();
     const threads = rows.slice(0, q.limit).map(toThread);
     return { threads, last: rows.length > q.limit ? threads[threads.length - 1].thread_id : undefined };
   }
@@ -118,7 +126,11 @@ export function createThreadStore(db: Kysely<any>, sqlite?: CachedSqlite) {
         .returning('id')
         .executeTakeFirstOrThrow();
       if (t.parent_thread_id) {
-        await trx.updateTable('threads').set((eb) => ({ reply_count: eb('reply_count', '+', 1) })).where('id', '=', t.parent_thread_id).execute();
+        await trx
+          .updateTable('threads')
+          .set((eb) => ({ reply_count: eb('reply_count', '+', 1) }))
+          .where('id', '=', t.parent_thread_id)
+          .execute();
       }
       return num(row.id);
     },
@@ -156,7 +168,13 @@ export function createThreadStore(db: Kysely<any>, sqlite?: CachedSqlite) {
      * One vote per voter, in `trx` (a write transaction): the thread row is locked first, so two
      * votes of one voter cannot both see "no vote yet"; the same direction again changes nothing.
      */
-    async voterVote(trx: Kysely<any>, thread_id: number, voter_id: string, up: boolean, at: string): Promise<{ up_votes: number; down_votes: number } | undefined> {
+    async voterVote(
+      trx: Kysely<any>,
+      thread_id: number,
+      voter_id: string,
+      up: boolean,
+      at: string,
+    ): Promise<{ up_votes: number; down_votes: number } | undefined> {
       let lock = trx.selectFrom('threads').select(['up_votes', 'down_votes']).where('id', '=', thread_id);
       if (pg) lock = lock.forUpdate();
       const thread = await lock.executeTakeFirst();
@@ -164,7 +182,8 @@ export function createThreadStore(db: Kysely<any>, sqlite?: CachedSqlite) {
       const direction = up ? 'up' : 'down';
       const previous = await trx.selectFrom('votes').select('direction').where('thread_id', '=', thread_id).where('voter_id', '=', voter_id).executeTakeFirst();
       if (previous?.direction === direction) return { up_votes: num(thread.up_votes), down_votes: num(thread.down_votes) };
-      if (previous) await trx.updateTable('votes').set({ direction, voted_at: at }).where('thread_id', '=', thread_id).where('voter_id', '=', voter_id).execute();
+      if (previous)
+        await trx.updateTable('votes').set({ direction, voted_at: at }).where('thread_id', '=', thread_id).where('voter_id', '=', voter_id).execute();
       else await trx.insertInto('votes').values({ thread_id, voter_id, direction, voted_at: at }).execute();
       const [plus, minus] = up ? ['up_votes', 'down_votes'] : ['down_votes', 'up_votes'];
       const row = await trx
@@ -206,7 +225,10 @@ function pageCache(sqlite: CachedSqlite) {
       statement ??= sqlite.prepare(PROJECT_PAGE_SQL).raw(true);
       const rows = statement.all(project, q.after ?? 0, q.limit + 1) as unknown[][];
       const threads = rows.slice(0, q.limit).map((r) => Object.freeze(fromRaw(r)));
-      const page: Page = Object.freeze({ threads: Object.freeze(threads) as Thread[], last: rows.length > q.limit ? threads[threads.length - 1].thread_id : undefined });
+      const page: Page = Object.freeze({
+        threads: Object.freeze(threads) as Thread[],
+        last: rows.length > q.limit ? threads[threads.length - 1].thread_id : undefined,
+      });
       const weight = threads.reduce((n, t) => n + t.message.length + 100, 100);
       for (const [oldest, entry] of pages) {
         if (held + weight <= PAGE_CACHE_CHARS) break;

@@ -4,7 +4,14 @@ import { dialectOf } from '../../../db/database.ts';
 
 const KINDS = [
   { table: 'snow_reports', kind: 'snow_report', extra: [['depth', 'integer']] },
-  { table: 'lift_rides', kind: 'lift_ride', extra: [['lift_id', 'text'], ['wait_minutes', 'integer']] },
+  {
+    table: 'lift_rides',
+    kind: 'lift_ride',
+    extra: [
+      ['lift_id', 'text'],
+      ['wait_minutes', 'integer'],
+    ],
+  },
 ] as const;
 
 export async function up(db: Kysely<any>): Promise<void> {

@@ -7,7 +7,11 @@ import type { EventStore } from '../store/event-store.ts';
 
 // Documented as the integer it is (the pattern is how the path's text is checked).
 const indexParam = z.object({
-  index: z.string().regex(/^\d{1,15}$/, 'must be a non-negative integer').transform(Number).meta({ type: 'integer', minimum: 0, pattern: undefined }),
+  index: z
+    .string()
+    .regex(/^\d{1,15}$/, 'must be a non-negative integer')
+    .transform(Number)
+    .meta({ type: 'integer', minimum: 0, pattern: undefined }),
 });
 // The trace id the receiver's examples send (receiver.ts), so that the by-trace examples find their event.
 const exampleTrace = (kind: EventKind) => `example-${KIND_PATHS[kind]}-1`;
@@ -27,7 +31,10 @@ function kindRoutes(store: EventStore, kind: EventKind): RouteSpec[] {
   const base = `/events/${KIND_PATHS[kind]}`;
   const tags = ['events'];
   // listSnowReports, getSnowReportAt, getSnowReportByTrace …
-  const Name = kind.split('_').map((w) => w[0].toUpperCase() + w.slice(1)).join('');
+  const Name = kind
+    .split('_')
+    .map((w) => w[0].toUpperCase() + w.slice(1))
+    .join('');
   return [
     route({
       method: 'get',

@@ -18,10 +18,7 @@ export interface StorageService {
   close(): Promise<void>;
 }
 
-export function createStorageService(
-  store: EventStore,
-  opts: { maxBatch: number; log: Logger; metrics: ReturnType<typeof storageMetrics> },
-): StorageService {
+export function createStorageService(store: EventStore, opts: { maxBatch: number; log: Logger; metrics: ReturnType<typeof storageMetrics> }): StorageService {
   const committer = createGroupCommit<StoreInput, StoreResult>((items) => store.writeBatch(items), {
     maxBatch: opts.maxBatch,
     // One event the database refuses must not fail the others of its batch: retried in halves.

@@ -49,10 +49,12 @@ export function createEventStore(db: Kysely<any>, dialect: Dialect, options: Eve
       // Kysely's connection lock keeps every other query out of the batch's transaction.
       exclusive: (fn) =>
         db.connection().execute((conn) =>
-          fn(direct ?? {
-            run: (text, params = []) =>
-              conn.executeQuery<Row>(CompiledQuery.raw(text, params)).then((r) => ({ rows: r.rows, changes: Number(r.numAffectedRows ?? 0) })),
-          }),
+          fn(
+            direct ?? {
+              run: (text, params = []) =>
+                conn.executeQuery<Row>(CompiledQuery.raw(text, params)).then((r) => ({ rows: r.rows, changes: Number(r.numAffectedRows ?? 0) })),
+            },
+          ),
         ),
     });
 
@@ -72,16 +74,16 @@ export function createEventStore(db: Kysely<any>, dialect: Dialect, options: Eve
     const end = normalizeBound(query.end_timestamp, 'end_timestamp');
     if (start > end) throw eventErrors.INVALID_RANGE(`start_timestamp (${start}) is after end_timestamp (${end})`);
     const limit = query.limit ?? 100;
-    let q = db
-      .selectFrom(TABLES[kind].table)
-      .select(columns(kind))
-      .where('date_created', '>=', start)
-      .where('date_created', '<', end);
+    let q = db.selectFrom(TABLES[kind].table).select(columns(kind)).where('date_created', '>=', start).where('date_created', '<', end);
     if (query.after !== undefined) {
       const [, dateCreated, idx] = query.after;
       q = q.where((eb) => eb(eb.refTuple('date_created', 'idx'), '>', eb.tuple(dateCreated, idx)));
     }
-    const rows = await q.orderBy('date_created').orderBy('idx').limit(limit + 1).execute();
+    const rows = await q
+      .orderBy('date_created')
+      .orderBy('idx')
+      .limit(limit + 1)
+      .execute();
     const page = rows.slice(0, limit).map((r) => toEvent(kind, r));
     const last = page[page.length - 1];
     const next_cursor = rows.length > limit && last ? encodeListCursor(kind, last.date_created, last.index) : null;
@@ -102,7 +104,11 @@ export function createEventStore(db: Kysely<any>, dialect: Dialect, options: Eve
     };
     const snow = of('snow_report');
     const lift = of('lift_ride');
-    const newest = [snow.last, lift.last].filter((x): x is string => x !== null).sort().pop() ?? null;
+    const newest =
+      [snow.last, lift.last]
+        .filter((x): x is string => x !== null)
+        .sort()
+        .pop() ?? null;
     return {
       snow_reports: { count: snow.count, max_depth: snow.max, avg_depth: snow.avg, last_updated: snow.last },
       lift_rides: { count: lift.count, max_wait_minutes: lift.max, avg_wait_minutes: lift.avg, last_updated: lift.last },

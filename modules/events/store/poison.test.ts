@@ -44,7 +44,7 @@ function poisonSuite(label: string, setup: Setup, needs: { skip?: string } = {})
 
     for (const [what, poison] of setup.poisons) {
       it(`150 valid events and one with ${what}, in one batch: the 150 are stored, only the bad one fails`, async () => {
-        let writer;
+        let writer: ReturnType<typeof startSqliteWriter> | undefined;
         if (setup.thread) {
           writer = startSqliteWriter((await sqliteFile(mdb.db))!, log);
           closeWriter = () => writer!.close();
@@ -64,7 +64,11 @@ function poisonSuite(label: string, setup: Setup, needs: { skip?: string } = {})
         const failed = settled.flatMap((s, i) => (s.status === 'rejected' ? [i] : []));
         assert.deepEqual(failed, [75], `only the poison fails (${failed.length} failed)`);
         const indices = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value.index] : []));
-        assert.deepEqual(indices, Array.from({ length: 150 }, (_, i) => before + i), 'dense indices, in arrival order');
+        assert.deepEqual(
+          indices,
+          Array.from({ length: 150 }, (_, i) => before + i),
+          'dense indices, in arrival order',
+        );
         // The store itself: the 150 rows, the stats counting exactly them, nothing of the poison.
         const { rows } = await sql<{ n: number }>`select count(*) as n from snow_reports where trace_id like ${`${tag}-%`}`.execute(mdb.db);
         assert.equal(Number(rows[0].n), 150);
@@ -92,11 +96,18 @@ const sqliteSetup = (thread: boolean): Setup => ({
 
 poisonSuite('sqlite (main thread)', sqliteSetup(false));
 poisonSuite('sqlite (writer thread)', sqliteSetup(true));
-poisonSuite('postgres', {
-  open: async () => {
-    const database = await createTestDatabase('cantons_poison');
-    return { mdb: await openModuleDatabase('events', { dataDir: ':memory:', databaseUrl: database.url, log }), cleanup: () => database.drop() };
+poisonSuite(
+  'postgres',
+  {
+    open: async () => {
+      const database = await createTestDatabase('cantons_poison');
+      return { mdb: await openModuleDatabase('events', { dataDir: ':memory:', databaseUrl: database.url, log }), cleanup: () => database.drop() };
+    },
+    // The NUL the HTTP edge now refuses; a direct facade call still reaches the database with it.
+    poisons: [
+      ['a NUL character', 'd\u00001'],
+      ['a null device_id (NOT NULL)', null],
+    ],
   },
-  // The NUL the HTTP edge now refuses; a direct facade call still reaches the database with it.
-  poisons: [['a NUL character', 'd\u00001'], ['a null device_id (NOT NULL)', null]],
-}, await gate('postgres'));
+  await gate('postgres'),
+);

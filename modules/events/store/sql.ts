@@ -76,9 +76,7 @@ export function insertSql(dialect: Dialect, kind: EventKind, rows: number): stri
 
 /** Reads the kind's running count; on Postgres also locks its stats row, so writers in other processes queue. */
 export function lockStatsSql(dialect: Dialect): string {
-  return dialect === 'postgres'
-    ? 'select "count" from "event_stats" where "kind" = $1 for update'
-    : 'select "count" from "event_stats" where "kind" = ?';
+  return dialect === 'postgres' ? 'select "count" from "event_stats" where "kind" = $1 for update' : 'select "count" from "event_stats" where "kind" = ?';
 }
 
 /** Adds one batch's new events to the kind's stats: params count, total, batch max (twice), last_updated, kind. */

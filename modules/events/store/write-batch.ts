@@ -41,7 +41,10 @@ export function sqliteRunner(db: CachedSqlite): SqlRunner {
 
 /** Raised inside the transaction when some trace ids were already stored: roll back, retry without them. */
 class AlreadyStored extends Error {
-  constructor(readonly kind: EventKind, readonly traceIds: string[]) {
+  constructor(
+    readonly kind: EventKind,
+    readonly traceIds: string[],
+  ) {
     super(`${traceIds.length} ${kind} trace id(s) already stored`);
   }
 }
@@ -145,7 +148,10 @@ export function createBatchWriter(target: WriteTarget): BatchWriter {
         // Rare: a retried request. Only new rows may take an index, so drop the stored ones and redo.
         if (!(err instanceof AlreadyStored) || attempt >= 5) throw err;
         const stored = new Set(err.traceIds);
-        pending.set(err.kind, pending.get(err.kind)!.filter((it) => !stored.has(it.trace_id)));
+        pending.set(
+          err.kind,
+          pending.get(err.kind)!.filter((it) => !stored.has(it.trace_id)),
+        );
         for (const id of err.traceIds) existing.push([err.kind, id]);
       }
     }

@@ -52,16 +52,24 @@ for (const setup of SETUPS) {
         await waitForStock(api, 'the_enigma', 2);
         await waitForStock(api, 'the_odyssey', 8);
         const lines = (await api('GET', `/orders/${created.body.id}`)).body.order_details;
-        assert.deepEqual(lines.map((l: any) => [l.product_id, l.price, l.quantity, l.product.id]), [
-          ['the_enigma', '5.50', 2, 'the_enigma'],
-          ['the_odyssey', '0.00', 1, 'the_odyssey'],
-          ['the_enigma', '99.99', 1, 'the_enigma'],
-        ]);
+        assert.deepEqual(
+          lines.map((l: any) => [l.product_id, l.price, l.quantity, l.product.id]),
+          [
+            ['the_enigma', '5.50', 2, 'the_enigma'],
+            ['the_odyssey', '0.00', 1, 'the_odyssey'],
+            ['the_enigma', '99.99', 1, 'the_enigma'],
+          ],
+        );
       });
 
       await t.test('an unknown product is 404 with the original message; nothing is stored or held', async () => {
         const before = await orderCount();
-        const r = await api('POST', '/orders', { order_details: [{ product_id: 'the_enigma', price: '1.00', quantity: 1 }, { product_id: 'nope', price: '1.00', quantity: 1 }] });
+        const r = await api('POST', '/orders', {
+          order_details: [
+            { product_id: 'the_enigma', price: '1.00', quantity: 1 },
+            { product_id: 'nope', price: '1.00', quantity: 1 },
+          ],
+        });
         assert.equal(r.status, 404);
         assert.deepEqual(r.body, { error: 'PRODUCT_NOT_FOUND', message: 'Product Id nope' });
         assert.equal(await orderCount(), before);
@@ -81,7 +89,12 @@ for (const setup of SETUPS) {
 
       await t.test('an order whose product was deleted still renders, with product: null', async () => {
         await api('POST', '/products', airship('doomed'));
-        const created = await api('POST', '/orders', { order_details: [{ product_id: 'doomed', price: '10.00', quantity: 1 }, { product_id: 'the_odyssey', price: '10.00', quantity: 1 }] });
+        const created = await api('POST', '/orders', {
+          order_details: [
+            { product_id: 'doomed', price: '10.00', quantity: 1 },
+            { product_id: 'the_odyssey', price: '10.00', quantity: 1 },
+          ],
+        });
         await waitForStock(api, 'doomed', 9);
         assert.equal((await api('DELETE', '/products/doomed')).status, 204);
         const got = await api('GET', `/orders/${created.body.id}`);
@@ -110,7 +123,10 @@ for (const setup of SETUPS) {
         assert.equal(second.body.items.length, 1);
         assert.equal(second.body.next_cursor, null);
         const ids = [...first.body.items, ...second.body.items].map((o: any) => o.id);
-        assert.deepEqual(ids, [...ids].sort((a, b) => a - b));
+        assert.deepEqual(
+          ids,
+          [...ids].sort((a, b) => a - b),
+        );
         assert.equal(new Set(ids).size, 4);
         assert.equal(first.body.items[0].order_details[0].product.id, 'the_odyssey');
       });

@@ -17,25 +17,31 @@ const orderLineInput = z.strictObject({
 });
 const createOrderBody = z.strictObject({ order_details: z.array(orderLineInput).min(1).max(MAX_LINES) });
 
-const orderSchema = z.object({
-  id: z.int().min(1).max(MAX_ORDER_ID),
-  created_at: z.string(),
-  order_details: z.array(
-    z.object({
-      id: z.number(),
-      product_id: z.string(),
-      price: z.string(),
-      quantity: z.number(),
-      image: z.string(),
-      product: productSchema.nullable(),
-    }),
-  ),
-}).meta({ id: 'Order', description: 'an order with its lines' });
+const orderSchema = z
+  .object({
+    id: z.int().min(1).max(MAX_ORDER_ID),
+    created_at: z.string(),
+    order_details: z.array(
+      z.object({
+        id: z.number(),
+        product_id: z.string(),
+        price: z.string(),
+        quantity: z.number(),
+        image: z.string(),
+        product: productSchema.nullable(),
+      }),
+    ),
+  })
+  .meta({ id: 'Order', description: 'an order with its lines' });
 
 // Digits only: "1e3", "0x10" or "1.0" are not order ids (z.coerce.number would accept them).
 // Documented as the integer it is (the pattern is how the path's text is checked).
 const idParams = z.object({
-  id: z.string().regex(/^[1-9][0-9]{0,15}$/, 'must be a positive integer').transform(Number).meta({ type: 'integer', minimum: 1, pattern: undefined }),
+  id: z
+    .string()
+    .regex(/^[1-9][0-9]{0,15}$/, 'must be a positive integer')
+    .transform(Number)
+    .meta({ type: 'integer', minimum: 1, pattern: undefined }),
 });
 const listQuery = z.object({
   limit: limitField,
@@ -59,7 +65,7 @@ export function orderRoutes(service: OrderService): RouteSpec[] {
       description: 'Each line names a product, its price (a decimal string) and a quantity. The example orders the product the products examples create.',
       tags,
       body: createOrderBody,
-      responses: { 200: { description: 'Placed: the new order\'s id', schema: z.object({ id: z.int().min(1) }) } },
+      responses: { 200: { description: "Placed: the new order's id", schema: z.object({ id: z.int().min(1) }) } },
       errors: ['PRODUCT_NOT_FOUND', 'OUT_OF_STOCK', 'PRODUCTS_STORE_UNAVAILABLE', 'ROLE_UNAVAILABLE'],
       example: { body: { order_details: [{ product_id: 'falcon-9', price: '99.99', quantity: 2 }] } },
       async handler({ body }) {
@@ -74,7 +80,9 @@ export function orderRoutes(service: OrderService): RouteSpec[] {
       description: 'Pass `next_cursor` back as `cursor` for the next page; it is null on the last page.',
       tags,
       query: listQuery,
-      responses: { 200: { description: 'A page of orders', schema: z.object({ items: z.array(orderSchema), total: z.int(), next_cursor: z.string().nullable() }) } },
+      responses: {
+        200: { description: 'A page of orders', schema: z.object({ items: z.array(orderSchema), total: z.int(), next_cursor: z.string().nullable() }) },
+      },
       // Rendering reads the lines' products from the products role (another process when split).
       errors: ['PRODUCTS_STORE_UNAVAILABLE', 'ROLE_UNAVAILABLE'],
       example: { query: { limit: 20 } },

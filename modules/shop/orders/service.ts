@@ -91,13 +91,17 @@ export function createOrderService(deps: OrderServiceDeps) {
           // before this commit: an order this late is refused (rolled back, holds released) rather than risk that.
           const elapsed = clock() - started;
           if (elapsed > deps.holdTtlMs / 2) {
-            throw errors.SERVICE_UNAVAILABLE(`The order could not be stored in time (${Math.round(elapsed)} ms after its stock was held); nothing was ordered, retry`);
+            throw errors.SERVICE_UNAVAILABLE(
+              `The order could not be stored in time (${Math.round(elapsed)} ms after its stock was held); nothing was ordered, retry`,
+            );
           }
           return id;
         });
       } catch (err) {
         // The order was not stored: give the stock back now rather than when the hold expires.
-        await products.release({ reservation_id: reservationId }).catch((e) => log.warn({ err: e, reservationId }, 'release after a failed order insert failed; the hold will expire'));
+        await products
+          .release({ reservation_id: reservationId })
+          .catch((e) => log.warn({ err: e, reservationId }, 'release after a failed order insert failed; the hold will expire'));
         throw err;
       }
     },

@@ -62,7 +62,11 @@ export function createOrderStore(db: Kysely<any>) {
     },
 
     async list(limit: number, after?: number): Promise<{ orders: StoredOrder[]; total: number; last?: number }> {
-      let q = db.selectFrom('orders').select(['id', 'created_at', 'reservation_id']).orderBy('id').limit(limit + 1);
+      let q = db
+        .selectFrom('orders')
+        .select(['id', 'created_at', 'reservation_id'])
+        .orderBy('id')
+        .limit(limit + 1);
       if (after !== undefined) q = q.where('id', '>', after);
       const [rows, count] = await Promise.all([
         q.execute(),

@@ -44,7 +44,11 @@ test('Redis products store', await gate('redis'), async (t) => {
 
     await t.test('the layout is what docs/shop.md says: a hash per product, an index, no KEYS needed', async () => {
       assert.deepEqual(await redis.hgetall(`${prefix}product:the_odyssey`), {
-        id: 'the_odyssey', title: 'Airship the_odyssey', passenger_capacity: '101', maximum_speed: '5', in_stock: '10',
+        id: 'the_odyssey',
+        title: 'Airship the_odyssey',
+        passenger_capacity: '101',
+        maximum_speed: '5',
+        in_stock: '10',
       });
       assert.equal(await redis.zscore(`${prefix}products`, 'the_odyssey'), '0');
       assert.equal(await redis.hget(`${prefix}titles`, 'the_odyssey'), 'Airship the_odyssey');

@@ -48,7 +48,15 @@ export function createRedisStore(opts: RedisStoreOptions): ProductStore {
     lastError = err.message;
   });
   redis.on('ready', () => (lastError = ''));
-  const scripts = { shopCreate: CREATE, shopUpdate: UPDATE, shopDelete: DELETE, shopReserve: RESERVE, shopRelease: RELEASE, shopApply: APPLY, shopTitles: TITLES };
+  const scripts = {
+    shopCreate: CREATE,
+    shopUpdate: UPDATE,
+    shopDelete: DELETE,
+    shopReserve: RESERVE,
+    shopRelease: RELEASE,
+    shopApply: APPLY,
+    shopTitles: TITLES,
+  };
   for (const [name, lua] of Object.entries(scripts)) redis.defineCommand(name, { lua });
 
   const k = {
@@ -141,7 +149,9 @@ export function createRedisStore(opts: RedisStoreOptions): ProductStore {
     },
 
     async update(id, patch: ProductPatch) {
-      const args = Object.entries(patch).filter(([, v]) => v !== undefined).flat() as (string | number)[];
+      const args = Object.entries(patch)
+        .filter(([, v]) => v !== undefined)
+        .flat() as (string | number)[];
       const flat: string[] | null = await redis.shopUpdate(2, k.product(id), k.titles, id, ...args);
       if (!flat) return undefined;
       const h: Record<string, string> = {};
@@ -155,7 +165,11 @@ export function createRedisStore(opts: RedisStoreOptions): ProductStore {
 
     async reserve(reservationId, requested, nowMs, ttlMs): Promise<ReserveResult> {
       const lines = mergeLines(requested);
-      const keys = [k.reservation(reservationId), k.applied(reservationId), ...lines.flatMap((l) => [k.product(l.product_id), k.holds(l.product_id), k.expiry(l.product_id)])];
+      const keys = [
+        k.reservation(reservationId),
+        k.applied(reservationId),
+        ...lines.flatMap((l) => [k.product(l.product_id), k.holds(l.product_id), k.expiry(l.product_id)]),
+      ];
       const args = [reservationId, nowMs, nowMs + ttlMs, ttlMs, ...lines.flatMap((l) => [l.product_id, l.quantity])];
       let verdicts: string[] = [];
       // Expired holds are judged against the orders table between two runs of the script; a hold that expires
@@ -184,7 +198,11 @@ export function createRedisStore(opts: RedisStoreOptions): ProductStore {
 
     async applyOrderCreated(reservationId, requested) {
       const lines = mergeLines(requested);
-      const keys = [k.applied(reservationId), k.reservation(reservationId), ...lines.flatMap((l) => [k.product(l.product_id), k.holds(l.product_id), k.expiry(l.product_id)])];
+      const keys = [
+        k.applied(reservationId),
+        k.reservation(reservationId),
+        ...lines.flatMap((l) => [k.product(l.product_id), k.holds(l.product_id), k.expiry(l.product_id)]),
+      ];
       return (await redis.shopApply(keys.length, ...keys, reservationId, APPLIED_TTL_S, ...lines.map((l) => l.quantity))) === 1;
     },
 
@@ -192,7 +210,13 @@ export function createRedisStore(opts: RedisStoreOptions): ProductStore {
       for (let i = 0; i < products.length; i += SEED_BATCH) {
         const pipe = redis.pipeline();
         for (const p of products.slice(i, i + SEED_BATCH)) {
-          pipe.hset(k.product(p.id), { id: p.id, title: p.title, passenger_capacity: p.passenger_capacity, maximum_speed: p.maximum_speed, in_stock: p.in_stock });
+          pipe.hset(k.product(p.id), {
+            id: p.id,
+            title: p.title,
+            passenger_capacity: p.passenger_capacity,
+            maximum_speed: p.maximum_speed,
+            in_stock: p.in_stock,
+          });
           pipe.zadd(k.index, 0, p.id);
           pipe.hset(k.titles, p.id, p.title);
         }

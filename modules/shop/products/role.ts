@@ -2,7 +2,7 @@
 import type { Facade } from '../../../kernel/contract.ts';
 import type { RoleContext, RoleInstance } from '../../../kernel/module.ts';
 import type { ShopConfig } from '../config.ts';
-import { ORDER_CREATED, orderCreatedSchema, productsContract, type OrderCreated } from '../contract.ts';
+import { ORDER_CREATED, orderCreatedSchema, type productsContract, type OrderCreated } from '../contract.ts';
 import { shopErrors } from '../errors.ts';
 import { createRedisStore } from './redis-store.ts';
 import { productRoutes } from './routes.ts';

@@ -27,7 +27,13 @@ for (const setup of SETUPS) {
       });
 
       await t.test('GET /products pages in id order with an opaque cursor, a total and a title filter (no total with a title)', async () => {
-        for (const [id, title] of [['p-a', 'Zephyr One'], ['p-b', 'Blimp'], ['p-c', 'zephyr two'], ['p-d', 'Hindenburg'], ['p-e', 'ZEPHYR three']]) {
+        for (const [id, title] of [
+          ['p-a', 'Zephyr One'],
+          ['p-b', 'Blimp'],
+          ['p-c', 'zephyr two'],
+          ['p-d', 'Hindenburg'],
+          ['p-e', 'ZEPHYR three'],
+        ]) {
           assert.equal((await api('POST', '/products', airship(id, { title }))).status, 200);
         }
         const ids: string[] = [];
@@ -45,10 +51,16 @@ for (const setup of SETUPS) {
         assert.equal(pages, 3);
 
         const zephyrs = await api('GET', '/products?title=ZePhYr&limit=2');
-        assert.deepEqual(zephyrs.body.items.map((p: { id: string }) => p.id), ['p-a', 'p-c']);
+        assert.deepEqual(
+          zephyrs.body.items.map((p: { id: string }) => p.id),
+          ['p-a', 'p-c'],
+        );
         assert.equal(zephyrs.body.total, null);
         const rest = await api('GET', `/products?title=zephyr&limit=2&cursor=${zephyrs.body.next_cursor}`);
-        assert.deepEqual(rest.body.items.map((p: { id: string }) => p.id), ['p-e']);
+        assert.deepEqual(
+          rest.body.items.map((p: { id: string }) => p.id),
+          ['p-e'],
+        );
         assert.equal(rest.body.next_cursor, null);
         assert.equal(rest.body.total, null);
         const def = await api('GET', '/products');

@@ -38,7 +38,7 @@ export function productRoutes(store: ProductStore): RouteSpec[] {
       description: 'The client chooses the id. `in_stock` is what orders may take; an order holds stock at once.',
       tags,
       body: productSchema,
-      responses: { 200: { description: 'Created: the product\'s id', schema: z.object({ id: z.string() }) } },
+      responses: { 200: { description: "Created: the product's id", schema: z.object({ id: z.string() }) } },
       errors: ['PRODUCT_ALREADY_EXISTS', 'PRODUCTS_STORE_UNAVAILABLE'],
       example: { body: { id: EXAMPLE_ID, title: 'Falcon 9', passenger_capacity: 7, maximum_speed: 27000, in_stock: 10 } },
       async handler({ body }) {

@@ -23,8 +23,7 @@ export function createSqlStore(db: Kysely<any>): ProductStore {
   const pg = dialectOf(db) === 'postgres';
   const titleMatches = (title: string) => sql<boolean>`lower(title) like ${likePattern(title)} escape '\\'`;
   /** Kept by the triggers of migration 002: one row read. */
-  const productCount = async () =>
-    Number((await db.selectFrom('row_counts').select('n').where('name', '=', 'products').executeTakeFirstOrThrow()).n);
+  const productCount = async () => Number((await db.selectFrom('row_counts').select('n').where('name', '=', 'products').executeTakeFirstOrThrow()).n);
 
   return {
     kind: 'sql',
@@ -47,7 +46,11 @@ export function createSqlStore(db: Kysely<any>): ProductStore {
       const unique = [...new Set(ids)];
       const out: Product[] = [];
       for (let i = 0; i < unique.length; i += CHUNK) {
-        const rows = await db.selectFrom('products').select(COLUMNS).where('id', 'in', unique.slice(i, i + CHUNK)).execute();
+        const rows = await db
+          .selectFrom('products')
+          .select(COLUMNS)
+          .where('id', 'in', unique.slice(i, i + CHUNK))
+          .execute();
         out.push(...rows.map(toProduct));
       }
       return out;
@@ -57,17 +60,35 @@ export function createSqlStore(db: Kysely<any>): ProductStore {
       // Both reads walk the primary key from the cursor: the cost is the page (or the window), not the table.
       const fromCursor = () => db.selectFrom('products').$if(after !== undefined, (q) => q.where('id', '>', after!));
       if (!title) {
-        const [rows, total] = await Promise.all([fromCursor().select(COLUMNS).orderBy('id').limit(limit + 1).execute(), productCount()]);
+        const [rows, total] = await Promise.all([
+          fromCursor()
+            .select(COLUMNS)
+            .orderBy('id')
+            .limit(limit + 1)
+            .execute(),
+          productCount(),
+        ]);
         const items = rows.slice(0, limit).map(toProduct);
         return { items, total, last: rows.length > limit ? items[items.length - 1].id : undefined };
       }
       // The next `window` ids in order, filtered; LIMIT limit + 1 tells whether the page is full with more to come.
       const scanned = fromCursor().select(COLUMNS).orderBy('id').limit(window);
-      const rows = await db.selectFrom(scanned.as('w')).select(COLUMNS).where(titleMatches(title)).orderBy('id').limit(limit + 1).execute();
+      const rows = await db
+        .selectFrom(scanned.as('w'))
+        .select(COLUMNS)
+        .where(titleMatches(title))
+        .orderBy('id')
+        .limit(limit + 1)
+        .execute();
       const items = rows.slice(0, limit).map(toProduct);
       if (rows.length > limit) return { items, total: null, last: items[items.length - 1].id };
       // Short page: another may follow only when the window was full; it then goes on after the window's last id.
-      const edge = await fromCursor().select('id').orderBy('id').limit(1).offset(window - 1).executeTakeFirst();
+      const edge = await fromCursor()
+        .select('id')
+        .orderBy('id')
+        .limit(1)
+        .offset(window - 1)
+        .executeTakeFirst();
       return { items, total: null, last: edge?.id };
     },
 
@@ -95,7 +116,9 @@ export function createSqlStore(db: Kysely<any>): ProductStore {
         if (pg) stockQuery = stockQuery.forUpdate();
         const stock = new Map((await stockQuery.execute()).map((r) => [r.id as string, Number(r.in_stock)]));
         const held1 = await trx.selectFrom('stock_holds').select('product_id').where('reservation_id', '=', reservationId).limit(1).executeTakeFirst();
-        const applied = held1 ? undefined : await trx.selectFrom('stock_applied').select('reservation_id').where('reservation_id', '=', reservationId).executeTakeFirst();
+        const applied = held1
+          ? undefined
+          : await trx.selectFrom('stock_applied').select('reservation_id').where('reservation_id', '=', reservationId).executeTakeFirst();
         if (held1 || applied) return { ok: true };
 
         for (const l of lines) if (!stock.has(l.product_id)) return { ok: false, reason: 'not_found', product_id: l.product_id };
@@ -150,10 +173,20 @@ export function createSqlStore(db: Kysely<any>): ProductStore {
     },
 
     async seed(products) {
-      const rows = products.map((p) => ({ id: p.id, title: p.title, passenger_capacity: p.passenger_capacity, maximum_speed: p.maximum_speed, in_stock: p.in_stock }));
+      const rows = products.map((p) => ({
+        id: p.id,
+        title: p.title,
+        passenger_capacity: p.passenger_capacity,
+        maximum_speed: p.maximum_speed,
+        in_stock: p.in_stock,
+      }));
       // 5 columns × 500 rows per INSERT; one transaction so SQLite syncs once.
       await db.transaction().execute(async (trx) => {
-        for (let i = 0; i < rows.length; i += CHUNK) await trx.insertInto('products').values(rows.slice(i, i + CHUNK)).execute();
+        for (let i = 0; i < rows.length; i += CHUNK)
+          await trx
+            .insertInto('products')
+            .values(rows.slice(i, i + CHUNK))
+            .execute();
       });
     },
 

@@ -35,13 +35,16 @@ function quantile(metrics: string, name: string, q: number): string {
 const bus = values.bus === 'redis' ? await startRedisServer({ appendonly: true }) : undefined;
 const prefix = `${uniqueName('cantons-lag')}:`;
 // The Redis goes with the script even when the app never becomes ready.
-const app = await spawnApp({
-  MODULES: 'shop',
-  LOG_LEVEL: 'error',
-  ...(bus ? { EVENT_BUS_URL: bus.url, BUS_EPHEMERAL_REDIS: 'refuse' } : {}),
-  ...(values.store === 'redis' ? { SHOP_PRODUCTS_STORE: 'redis', REDIS_URL, SHOP_REDIS_PREFIX: prefix } : {}),
-  ...(values['database-url'] ? { DATABASE_URL: values['database-url'] } : {}),
-}, { readyTimeoutMs: 90_000 }).catch(async (err) => {
+const app = await spawnApp(
+  {
+    MODULES: 'shop',
+    LOG_LEVEL: 'error',
+    ...(bus ? { EVENT_BUS_URL: bus.url, BUS_EPHEMERAL_REDIS: 'refuse' } : {}),
+    ...(values.store === 'redis' ? { SHOP_PRODUCTS_STORE: 'redis', REDIS_URL, SHOP_REDIS_PREFIX: prefix } : {}),
+    ...(values['database-url'] ? { DATABASE_URL: values['database-url'] } : {}),
+  },
+  { readyTimeoutMs: 90_000 },
+).catch(async (err) => {
   await bus?.close();
   throw err;
 });
@@ -92,13 +95,23 @@ try {
     await new Promise((r) => setTimeout(r, 20));
   }
   const metrics = await (await fetch(`${app.url}/metrics`)).text();
-  console.log(JSON.stringify({
-    bus: values.bus, store: values.store, database: values['database-url'] ? 'postgres' : 'sqlite', connections, seconds,
-    accepted, failed, orders_per_s: Math.round(accepted / (burstMs / 1000)),
-    applied_during_burst: appliedDuringBurst, max_backlog: maxBacklog,
-    drained_ms_after_burst: Math.round(drainedMs),
-    lag_p50: quantile(metrics, 'cantons_bus_lag_seconds', 0.5), lag_p99: quantile(metrics, 'cantons_bus_lag_seconds', 0.99),
-  }));
+  console.log(
+    JSON.stringify({
+      bus: values.bus,
+      store: values.store,
+      database: values['database-url'] ? 'postgres' : 'sqlite',
+      connections,
+      seconds,
+      accepted,
+      failed,
+      orders_per_s: Math.round(accepted / (burstMs / 1000)),
+      applied_during_burst: appliedDuringBurst,
+      max_backlog: maxBacklog,
+      drained_ms_after_burst: Math.round(drainedMs),
+      lag_p50: quantile(metrics, 'cantons_bus_lag_seconds', 0.5),
+      lag_p99: quantile(metrics, 'cantons_bus_lag_seconds', 0.99),
+    }),
+  );
 } finally {
   await app.stop();
   await bus?.close();

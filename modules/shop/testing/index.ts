@@ -2,7 +2,17 @@
 import { Redis } from 'ioredis';
 import type { Env } from '../../../kernel/config.ts';
 import {
-  createTestDatabase, deleteRedisKeys, REDIS_URL, spawnApp, startTestApp, tempDir, uniqueName, waitFor, type Service, type SpawnedApp, type TestApp,
+  createTestDatabase,
+  deleteRedisKeys,
+  REDIS_URL,
+  spawnApp,
+  startTestApp,
+  tempDir,
+  uniqueName,
+  waitFor,
+  type Service,
+  type SpawnedApp,
+  type TestApp,
 } from '../../../kernel/testing/index.ts';
 import type { Product } from '../contract.ts';
 
@@ -141,7 +151,12 @@ export function api(baseUrl: string): Api {
 }
 
 export const airship = (id: string, over: Partial<Product> = {}): Product => ({
-  id, title: `Airship ${id}`, passenger_capacity: 101, maximum_speed: 5, in_stock: 10, ...over,
+  id,
+  title: `Airship ${id}`,
+  passenger_capacity: 101,
+  maximum_speed: 5,
+  in_stock: 10,
+  ...over,
 });
 
 /** Waits until GET /products/:id shows `in_stock` = expected. */

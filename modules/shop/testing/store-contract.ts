@@ -21,7 +21,12 @@ interface StoreHarness {
 
 const TTL = 60_000;
 const airship = (id: string, over: Partial<Product> = {}): Product => ({
-  id, title: `Airship ${id}`, passenger_capacity: 101, maximum_speed: 5, in_stock: 10, ...over,
+  id,
+  title: `Airship ${id}`,
+  passenger_capacity: 101,
+  maximum_speed: 5,
+  in_stock: 10,
+  ...over,
 });
 
 export async function runStoreContract(t: TestContext, h: StoreHarness): Promise<void> {
@@ -91,13 +96,19 @@ export async function runStoreContract(t: TestContext, h: StoreHarness): Promise
   await t.test('list filters by title, case-insensitively, with % and _ taken literally', async () => {
     const zeppelins = ['list-00', 'list-03', 'list-06', 'list-09', 'list-12', 'list-15', 'list-18', 'list-21'];
     const zep = await store.list({ limit: 100, title: 'zEPPELIN' });
-    assert.deepEqual(zep.items.map((p) => p.id), zeppelins);
+    assert.deepEqual(
+      zep.items.map((p) => p.id),
+      zeppelins,
+    );
     assert.equal(zep.total, null);
     assert.equal(zep.last, undefined);
     const first = await store.list({ limit: 3, title: 'zeppelin' });
     assert.equal(first.last, 'list-06');
     const second = await store.list({ limit: 3, title: 'zeppelin', after: first.last });
-    assert.deepEqual(second.items.map((p) => p.id), ['list-09', 'list-12', 'list-15']);
+    assert.deepEqual(
+      second.items.map((p) => p.id),
+      ['list-09', 'list-12', 'list-15'],
+    );
     assert.deepEqual((await allWithTitle('zeppelin', 3)).ids, zeppelins);
     assert.equal((await store.list({ limit: 100, title: '50%_off' })).items.length, 15);
     // As wildcards these would match "Blimp"; taken literally they match nothing.
@@ -114,14 +125,20 @@ export async function runStoreContract(t: TestContext, h: StoreHarness): Promise
     // Nothing matches: each page reads 5 ids and hands on a cursor, so the walk takes one page per 5 products.
     const none = await allWithTitle('no such airship', 10, 5);
     assert.deepEqual(none.ids, []);
-    assert.ok(none.pages >= Math.ceil(catalogueSize / 5) && none.pages <= Math.ceil(catalogueSize / 5) + 1, `${none.pages} pages for ${catalogueSize} products`);
+    assert.ok(
+      none.pages >= Math.ceil(catalogueSize / 5) && none.pages <= Math.ceil(catalogueSize / 5) + 1,
+      `${none.pages} pages for ${catalogueSize} products`,
+    );
   });
 
   await t.test('update changes only the named fields; a missing product stays missing', async () => {
     await store.create(airship('upd'));
     assert.deepEqual(await store.update('upd', { title: 'Renamed Hindenburg', in_stock: 3 }), airship('upd', { title: 'Renamed Hindenburg', in_stock: 3 }));
     assert.deepEqual(await store.get('upd'), airship('upd', { title: 'Renamed Hindenburg', in_stock: 3 }));
-    assert.deepEqual((await store.list({ limit: 10, title: 'hindenburg' })).items.map((p) => p.id), ['upd']);
+    assert.deepEqual(
+      (await store.list({ limit: 10, title: 'hindenburg' })).items.map((p) => p.id),
+      ['upd'],
+    );
     assert.equal(await store.update('ghost', { in_stock: 1 }), undefined);
     assert.equal(await store.get('ghost'), undefined);
   });
@@ -144,20 +161,56 @@ export async function runStoreContract(t: TestContext, h: StoreHarness): Promise
     await store.create(airship('r-a', { in_stock: 5 }));
     await store.create(airship('r-b', { in_stock: 2 }));
     const r1 = randomUUID();
-    assert.deepEqual(await store.reserve(r1, [{ product_id: 'r-a', quantity: 2 }, { product_id: 'r-a', quantity: 1 }], now, TTL), { ok: true });
+    assert.deepEqual(
+      await store.reserve(
+        r1,
+        [
+          { product_id: 'r-a', quantity: 2 },
+          { product_id: 'r-a', quantity: 1 },
+        ],
+        now,
+        TTL,
+      ),
+      { ok: true },
+    );
     assert.deepEqual(await store.reserve(r1, [{ product_id: 'r-a', quantity: 3 }], now, TTL), { ok: true }, 'idempotent');
     // 5 in stock, 3 held: 3 more is too many, 2 fits.
     assert.deepEqual(await store.reserve(randomUUID(), [{ product_id: 'r-a', quantity: 3 }], now, TTL), {
-      ok: false, reason: 'out_of_stock', product_id: 'r-a', available: 2, requested: 3,
+      ok: false,
+      reason: 'out_of_stock',
+      product_id: 'r-a',
+      available: 2,
+      requested: 3,
     });
     // All or nothing: r-a fits, r-b does not → nothing held on r-a either.
     const r2 = randomUUID();
-    const failed = await store.reserve(r2, [{ product_id: 'r-a', quantity: 2 }, { product_id: 'r-b', quantity: 3 }], now, TTL);
+    const failed = await store.reserve(
+      r2,
+      [
+        { product_id: 'r-a', quantity: 2 },
+        { product_id: 'r-b', quantity: 3 },
+      ],
+      now,
+      TTL,
+    );
     assert.equal(failed.ok, false);
     assert.deepEqual(await store.reserve(randomUUID(), [{ product_id: 'r-a', quantity: 2 }], now, TTL), { ok: true });
-    assert.deepEqual(await store.reserve(randomUUID(), [{ product_id: 'r-b', quantity: 1 }, { product_id: 'nope', quantity: 1 }], now, TTL), {
-      ok: false, reason: 'not_found', product_id: 'nope',
-    });
+    assert.deepEqual(
+      await store.reserve(
+        randomUUID(),
+        [
+          { product_id: 'r-b', quantity: 1 },
+          { product_id: 'nope', quantity: 1 },
+        ],
+        now,
+        TTL,
+      ),
+      {
+        ok: false,
+        reason: 'not_found',
+        product_id: 'nope',
+      },
+    );
     assert.equal(await stockOf('r-a'), 5, 'holds do not touch in_stock');
   });
 
@@ -185,13 +238,25 @@ export async function runStoreContract(t: TestContext, h: StoreHarness): Promise
     assert.deepEqual(await store.reserve(orphan, [{ product_id: 'outage', quantity: 3 }], now, 1000), { ok: true });
     // Long after every hold expired (the bus was down): the orphan's 3 are free again, the ordered 6 are not.
     assert.deepEqual(await store.reserve(randomUUID(), [{ product_id: 'outage', quantity: 5 }], now + 60_000, TTL), {
-      ok: false, reason: 'out_of_stock', product_id: 'outage', available: 4, requested: 5,
+      ok: false,
+      reason: 'out_of_stock',
+      product_id: 'outage',
+      available: 4,
+      requested: 5,
     });
     assert.deepEqual(await store.reserve(randomUUID(), [{ product_id: 'outage', quantity: 4 }], now + 60_000, TTL), { ok: true });
     // Ten minutes on, the 4 (no order) expired too; the ordered 6 still count.
-    assert.deepEqual(await store.reserve(randomUUID(), [{ product_id: 'outage', quantity: 5 }], now + 10 * 60_000, TTL), {
-      ok: false, reason: 'out_of_stock', product_id: 'outage', available: 4, requested: 5,
-    }, 'still held much later');
+    assert.deepEqual(
+      await store.reserve(randomUUID(), [{ product_id: 'outage', quantity: 5 }], now + 10 * 60_000, TTL),
+      {
+        ok: false,
+        reason: 'out_of_stock',
+        product_id: 'outage',
+        available: 4,
+        requested: 5,
+      },
+      'still held much later',
+    );
     // The events arrive after the outage: stock 10 → 4, their holds go with them.
     for (const rid of ordered) assert.equal(await h.apply(rid, [{ product_id: 'outage', quantity: 3 }]), true);
     assert.equal(await stockOf('outage'), 4);
@@ -245,7 +310,10 @@ export async function runStoreContract(t: TestContext, h: StoreHarness): Promise
     const results = await Promise.all(
       Array.from({ length: 40 }, async (_, i) => {
         const rid = randomUUID();
-        const lines = [{ product_id: 'm-1', quantity: 1 }, { product_id: 'm-2', quantity: 1 }];
+        const lines = [
+          { product_id: 'm-1', quantity: 1 },
+          { product_id: 'm-2', quantity: 1 },
+        ];
         if (i % 2) lines.reverse();
         const r = await store.reserve(rid, lines, Date.now(), TTL);
         if (r.ok) await h.apply(rid, [...lines].reverse());
