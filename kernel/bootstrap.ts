@@ -14,6 +14,7 @@ import { createLogger, type Logger } from './logger.ts';
 import { openMigratedDatabase } from './module-database.ts';
 import type { BaseContext, DatabaseContext, ModuleDefinition, RoleInstance } from './module.ts';
 import { buildOpenApi } from './openapi.ts';
+import { VERSION } from './version.ts';
 import { allModules } from './registry.ts';
 import { planRoles, StartupError, type RolePlan } from './role-plan.ts';
 import { transportFor } from './transport/index.ts';
@@ -112,6 +113,7 @@ function compose(
   const instances: RoleInstance[] = [];
   const readinessChecks = new Map<string, () => boolean | Promise<boolean>>();
   const routes: Array<RouteSpec & { module: string }> = [];
+  let openapi: unknown;
   let bus: Bus | undefined;
   let grpc: GrpcServer | undefined;
   let started = false;
@@ -125,7 +127,8 @@ function compose(
     corsOrigins: listOf(config.CORS_ORIGINS),
     allowedHosts: listOf(config.ALLOWED_HOSTS),
     rpcListener: config.RPC_PORT !== undefined,
-    openapi: () => buildOpenApi(routes, '0.1.0', { apiKeys: Boolean(config.API_KEYS) }),
+    // Built once the routes are mounted; until then, the document of no routes.
+    openapi: () => (openapi ??= buildOpenApi(routes, VERSION, { apiKeys: Boolean(config.API_KEYS) })),
     async readiness() {
       const checks: Record<string, boolean> = { started };
       for (const [name, check] of readinessChecks)
@@ -235,6 +238,7 @@ function compose(
     }
     await bus.start();
     http.mount(mounted);
+    openapi = undefined;
     started = true;
     // The one line that tells an operator where to go: the API and its docs, what runs here and where the rest is.
     const api = localUrl(kernel.address?.host ?? config.HOST, kernel.address?.port ?? config.PORT);

@@ -1,7 +1,6 @@
 // The `cantons` command line: start, migrate, dead-letters, smoke (npm run <command> -- …), each with its own --help.
 //
 // Exit codes: 0 done, 1 failed (bad configuration, a refused or failed action), 2 wrong invocation (usage error).
-import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { migrateDown, migrateUp, migrationStatus } from '../db/migrator.ts';
 import { bootstrap } from './bootstrap.ts';
@@ -12,6 +11,7 @@ import { createLogger } from './logger.ts';
 import { connectModuleDatabase, moduleMigrations } from './module-database.ts';
 import { allModules } from './registry.ts';
 import { StartupError } from './role-plan.ts';
+import { VERSION } from './version.ts';
 import { exitOnSignals, listen } from './server.ts';
 
 const out = (line: string): void => void process.stdout.write(`${line}\n`);
@@ -191,11 +191,7 @@ ${modulesLine}`,
   },
 };
 
-function version(): string {
-  return JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
-}
-
-const HELP = `cantons ${version()} — five service systems in one Node.js process
+const HELP = `cantons ${VERSION} — five service systems in one Node.js process
 
 Usage: npm start | npm run <command> -- [arguments]    (compiled: node dist/kernel/cli.js <command> …)
 
@@ -212,13 +208,13 @@ Configuration comes from the environment and .env; README.md lists every variabl
 async function main(argv: string[]): Promise<void> {
   const [name, ...args] = argv;
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') return out(HELP);
-  if (name === '--version' || name === '-v') return out(version());
+  if (name === '--version' || name === '-v') return out(VERSION);
   const command = Object.hasOwn(commands, name) ? commands[name] : undefined; // not `toString` and the like
   if (!command) throw new UsageError(`unknown command "${name}"; commands: ${Object.keys(commands).join(', ')} (--help says more)`);
   const flags = typeof command.flags === 'function' ? command.flags(args) : command.flags;
   const parsed = parseFlags(name, args, { ...flags, ...COMMON }, command.maxPositionals);
   if (parsed.values.help) return out(command.usage);
-  if (parsed.values.version) return out(version());
+  if (parsed.values.version) return out(VERSION);
   return command.run(parsed);
 }
 

@@ -57,21 +57,9 @@ function kernelCodes(r: RouteSpec, apiKeys: boolean): string[] {
   ];
 }
 
-// The document of a route list, kept while the list keeps its length: GET /openapi.json calls buildOpenApi each
-// time, and the routes change only when modules are mounted.
-const built = new WeakMap<object, { key: string; doc: unknown }>();
-
-/** The document of these routes: built on the first call after they change, then the same object. */
+/** The document of these routes (the kernel builds it once, when it mounts them). */
 export function buildOpenApi(routes: Array<RouteSpec & { module: string }>, version: string, opts: { apiKeys?: boolean } = {}) {
-  const key = `${routes.length} ${version} ${Boolean(opts.apiKeys)}`;
-  const hit = built.get(routes);
-  if (hit?.key === key) return hit.doc;
-  const doc = build(routes, version, Boolean(opts.apiKeys));
-  built.set(routes, { key, doc });
-  return doc;
-}
-
-function build(routes: Array<RouteSpec & { module: string }>, version: string, apiKeys: boolean) {
+  const apiKeys = Boolean(opts.apiKeys);
   const components = { schemas: { Error: errorSchema } as Json, responses: {} as Json, headers: {} as Json };
   components.headers['X-Request-Id'] = {
     description: "the request id (the client's X-Request-Id or X-Trace-Id, else a new one); the log lines of this request carry it",
