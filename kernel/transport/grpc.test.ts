@@ -276,7 +276,7 @@ describe('gRPC transport', () => {
         metrics: new Registry(),
         services: [],
       }),
-      new RegExp(`gRPC cannot listen on 127\\.0\\.0\\.1:${tlsPort} \\(GRPC_HOST, GRPC_PORT\\)`),
+      { name: 'StartupError', message: `port ${tlsPort} is in use (GRPC_HOST 127.0.0.1); set GRPC_PORT to another port` },
     );
   });
 
