@@ -18,7 +18,8 @@ export function backendContract(name: string, make: () => Promise<CacheBackend>,
       let closed: Promise<void> | undefined;
       b.close = () => (closed ??= close());
       open.push(b);
-      await waitFor('backend ready', () => b.ready());
+      // Ready is listed; the watch connects a moment later, and until it does a cached read says stale.
+      await waitFor('backend ready, its watch live', () => b.ready() && !b.getCached('').stale);
       return b;
     };
 
