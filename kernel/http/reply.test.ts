@@ -40,3 +40,23 @@ describe('route replies', () => {
     assert.equal(res.text, '');
   });
 });
+
+describe('route replies of text under a declared type (the cache: stored JSON text)', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await startTestApp({ env: { MODULES: 'cache' } });
+  });
+  after(() => t.close());
+
+  it('sends the text as it is, with its byte length and the route’s own headers', async () => {
+    const value = '{"name":"Zoë ☃"}';
+    const put = await fetch(`${t.url}/config/reply-key`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: value });
+    assert.equal(put.status, 200);
+    const res = await rawRequest(t.url, 'GET', '/config/reply-key?use_cache=true');
+    assert.equal(res.status, 200);
+    assert.equal(res.headers['content-type'], 'application/json; charset=utf-8');
+    assert.equal(res.headers['content-length'], String(Buffer.byteLength(value)));
+    assert.match(String(res.headers['x-cache-revision']), /^\d+$/);
+    assert.equal(res.text, value);
+  });
+});

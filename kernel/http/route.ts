@@ -118,21 +118,22 @@ export function toMiddleware(spec: RouteSpec, bodyLimit: number) {
   };
 }
 
-/**
- * A JSON reply goes straight to Node's response, as Koa's respond() would send it (same content type, length
- * and body bytes); Koa's body setter and respond() cost a cached GET more than all of the kernel's own work.
- * Anything else — no body, a string or buffer, HEAD, an empty status — takes Koa's path.
- */
 /** A plain object or array: what Koa would send as JSON (a stream, Blob or Buffer is an object too). */
 const isPlainJson = (body: unknown): body is object =>
   typeof body === 'object' && body !== null && (Array.isArray(body) || Object.getPrototypeOf(body) === Object.prototype);
 
+/**
+ * A JSON reply, or text under a content type the route set, goes straight to Node's response as Koa's respond()
+ * would send it (same type, length and bytes); Koa's body setter and respond() cost a cached GET more than all
+ * of the kernel's own work. Anything else — no body, a Buffer or stream, text of no declared type, HEAD, an empty
+ * status — takes Koa's path.
+ */
 function writeReply(ctx: Context, reply: Reply): void {
   const res = ctx.res;
   if (reply.headers) for (const name in reply.headers) res.setHeader(name, reply.headers[name]);
   const { status = 200, body } = reply;
-  if (isPlainJson(body) && ctx.method !== 'HEAD' && status !== 204 && status !== 205 && status !== 304) {
-    const text = JSON.stringify(body);
+  const text = typeof body === 'string' ? (res.hasHeader('content-type') ? body : undefined) : isPlainJson(body) ? JSON.stringify(body) : undefined;
+  if (text !== undefined && ctx.method !== 'HEAD' && status !== 204 && status !== 205 && status !== 304) {
     if (!res.hasHeader('content-type')) res.setHeader('content-type', 'application/json; charset=utf-8');
     res.setHeader('content-length', Buffer.byteLength(text));
     res.statusCode = status;
