@@ -4,12 +4,21 @@
 // time that are not TypeScript (the .proto files) are copied next to the compiled code, at the same
 // relative paths, so `new URL('./threads.proto', import.meta.url)` finds them. Packages (swagger-ui-dist)
 // are resolved from node_modules as from source.
+//
+// Then esbuild bundles the entry, dist/kernel/cli.js, with our files and the pure-JavaScript libraries into
+// that one file: Node 20 loads hundreds of ES modules (kysely alone has 280) slower than it runs them, and the
+// bundle starts in about two thirds of the time (docs/benchmarks.md, "Start-up and memory"). Each of our files
+// keeps its own `import.meta.url` in the bundle, so the files it finds beside itself (a .proto, the SQLite writer
+// worker, package.json) are found at the compiled copies, which stay. Packages that read their own files at run
+// time, native ones, and the ones required only when configured stay in node_modules.
 import { execFileSync } from 'node:child_process';
-import { cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { build as esbuild, type Plugin } from 'esbuild';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** What is compiled: the server's source folders (the bench and tests run from source, with tsx). */
@@ -32,8 +41,49 @@ export function assetFiles(dir = ROOT): string[] {
   return found.sort();
 }
 
-/** Compiles into `out` (emptied first) and copies the assets; returns the assets copied. */
-export function build(out = join(ROOT, 'dist')): string[] {
+/** Loaded from node_modules, not bundled: native, reading their own files by `__dirname`, or required only when configured. */
+const EXTERNAL = ['better-sqlite3', '@grpc/*', 'etcd3', 'pino', 'pino-pretty', 'swagger-ui-dist', 'ioredis', 'pg', 'nodemailer'];
+
+/** In each compiled file of `dist`, `import.meta.url` becomes that file's own URL, computed from the bundle's. */
+function ownImportMetaUrl(dist: string, bundleDir: string): Plugin {
+  return {
+    name: 'own-import-meta-url',
+    setup(b) {
+      b.onLoad({ filter: /\.js$/ }, async (args) => {
+        if (!args.path.startsWith(`${dist}/`)) return undefined;
+        const text = await readFile(args.path, 'utf8');
+        if (!text.includes('import.meta.url')) return undefined;
+        const own = `./${relative(bundleDir, args.path)}`.replace(/^\.\/\.\.\//, '../');
+        return { contents: text.replaceAll('import.meta.url', `new URL(${JSON.stringify(own)}, import.meta.url).href`), loader: 'js' };
+      });
+    },
+  };
+}
+
+/** dist/kernel/cli.js and what it imports, bundled into dist/kernel/cli.js. */
+async function bundleEntry(out: string): Promise<void> {
+  const entry = join(out, 'kernel/cli.js');
+  const bundled = join(out, 'kernel/cli.bundle.js');
+  await esbuild({
+    entryPoints: [entry],
+    outfile: bundled,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    external: EXTERNAL,
+    // The libraries come from this checkout's node_modules, wherever `out` is (a temp dir in tests).
+    nodePaths: [join(ROOT, 'node_modules')],
+    plugins: [ownImportMetaUrl(out, dirname(entry))],
+    // The CommonJS libraries inside the bundle call require (for Node's own modules): an ES module has none.
+    banner: { js: "import { createRequire as __bundleRequire } from 'node:module'; const require = __bundleRequire(import.meta.url);" },
+    logLevel: 'warning',
+  });
+  renameSync(bundled, entry);
+}
+
+/** Compiles into `out` (emptied first), copies the assets and bundles the entry; returns the assets copied. */
+export async function build(out = join(ROOT, 'dist')): Promise<string[]> {
   rmSync(out, { recursive: true, force: true });
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
   execFileSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', out], { stdio: 'inherit' });
@@ -42,6 +92,7 @@ export function build(out = join(ROOT, 'dist')): string[] {
   // The output is ES modules wherever it is put (a temp dir in tests, /app/dist in the image); its version is for `--version`.
   const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
   writeFileSync(join(out, 'package.json'), `${JSON.stringify({ type: 'module', private: true, version }, null, 2)}\n`);
+  await bundleEntry(out);
   return assets;
 }
 
@@ -51,7 +102,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     process.stdout.write('npm run build [-- --out DIR]   compile kernel/, db/, modules/ to DIR (default dist/) and copy the .proto files\n');
   } else {
     const out = resolve(values.out ?? join(ROOT, 'dist'));
-    const assets = build(out);
+    const assets = await build(out);
     process.stdout.write(
       `built ${relative(process.cwd(), out) || '.'}: node ${join(relative(process.cwd(), out), 'kernel/cli.js')} start (copied ${assets.join(', ')})\n`,
     );

@@ -1,5 +1,6 @@
 // The etcd backend: writes and linearizable reads go to etcd, cached reads to the informer's copy.
-import { Range, type Etcd3 } from 'etcd3';
+import type { Etcd3 } from 'etcd3';
+import { etcd3 } from './etcd3.ts';
 import type { Logger } from '../../kernel/logger.ts';
 import type { CacheBackend, Entry } from './backend.ts';
 import { cacheErrors } from './errors.ts';
@@ -74,7 +75,7 @@ export function etcdBackend(opts: EtcdBackendOptions): EtcdBackend {
     },
     async list({ prefix: keyPrefix, limit, after, fresh }) {
       if (fresh || !informer.ready()) {
-        const range = Range.prefix(full(keyPrefix));
+        const range = etcd3.Range.prefix(full(keyPrefix));
         const next = after === undefined ? range.start : Buffer.concat([full(after), Buffer.from([0])]);
         const start = Buffer.compare(next, range.start) > 0 ? next : range.start;
         const res = await call('list', () => client.kv.range({ key: start, range_end: range.end, limit: limit + 1, keys_only: true }));

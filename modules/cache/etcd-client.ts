@@ -1,7 +1,10 @@
 // Builds the etcd3 client from configuration: endpoints, user/password, TLS, deadlines, fault handling.
 import { readFileSync } from 'node:fs';
 import { BrokenCircuitError, handleWhen, noop, retry, wrap, type IDefaultPolicyContext, type IPolicy } from 'cockatiel';
-import { Etcd3, isRecoverableError, type IOptions } from 'etcd3';
+import type { Etcd3, IOptions } from 'etcd3';
+import { etcd3 } from './etcd3.ts';
+
+const { isRecoverableError } = etcd3;
 import type { CacheConfig } from './config.ts';
 
 /** What the client is built from: the etcd part of the module's configuration, with at least one endpoint. */
@@ -97,7 +100,7 @@ function renewingRetry(renewToken: () => void) {
 
 export function createEtcdClient(s: EtcdSettings): Etcd3 {
   let renew = () => {};
-  const client = new Etcd3(etcdOptions(s, () => renew()));
+  const client = new etcd3.Etcd3(etcdOptions(s, () => renew()));
   // etcd3 has no public way to drop the token: its connection pool's authenticator holds it
   // (etcd3 1.1; etcd-client.test.ts fails should a later version move it).
   const authenticator = (client as unknown as { pool?: { authenticator?: { invalidateMetadata?: () => void } } }).pool?.authenticator;

@@ -1,5 +1,6 @@
 // The local copy of an etcd prefix, kept current the way Kubernetes informers do: list, then watch from the list's revision.
-import { Range, type Etcd3, type IKeyValue, type IWatchResponse } from 'etcd3';
+import type { Etcd3, IKeyValue, IWatchResponse, Range } from 'etcd3';
+import { etcd3 } from './etcd3.ts';
 import type { Logger } from '../../kernel/logger.ts';
 import { backoffDelay, sleep, Waker } from '../../kernel/backoff.ts';
 
@@ -47,7 +48,7 @@ export class Informer {
 
   constructor(private readonly opts: InformerOptions) {
     this.prefixBytes = Buffer.from(opts.prefix, 'utf8');
-    this.range = Range.prefix(this.prefixBytes);
+    this.range = etcd3.Range.prefix(this.prefixBytes);
   }
 
   /** Starts the list-and-watch loop in the background; `ready()` turns true after the first list. */
