@@ -96,6 +96,13 @@ export interface Scenario {
 
 export const defineScenario = (s: Scenario): Scenario => s;
 
+/** `--rounds`, as the scenario declares it (`flags.rounds` with its default, which the CLI fills in): a whole number ≥ 1. */
+export function roundsFlag(opts: BenchOptions): number {
+  const rounds = Number(opts.flags.rounds);
+  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds needs a whole number ≥ 1, got ${opts.flags.rounds}`);
+  return rounds;
+}
+
 export type MeasureLoad = Omit<LoadOptions, 'name' | 'url' | 'connections' | 'durationMs' | 'progress' | 'pool'> & { url?: string };
 
 /**

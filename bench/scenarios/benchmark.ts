@@ -9,6 +9,7 @@ import type { VirtualUser } from '../load.ts';
 import {
   check,
   defineScenario,
+  roundsFlag,
   measure,
   median,
   ratio,
@@ -283,8 +284,7 @@ async function concurrent(io: BenchIO, count: number, documents: number) {
 
 async function run(opts: BenchOptions, io: BenchIO) {
   const parts = typeof opts.flags.only === 'string' ? opts.flags.only.split(',') : ['ingest', 'concurrent'];
-  const rounds = opts.flags.rounds === undefined ? 3 : Number(opts.flags.rounds);
-  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds needs a whole number ≥ 1, got ${opts.flags.rounds}`);
+  const rounds = roundsFlag(opts);
   const count = Number(opts.flags.benchmarks ?? 20);
   const documents = Number(opts.flags.documents ?? 100);
   const runs: RunRecord[] = [];

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { credentials, loadPackageDefinition, Metadata, Server, ServerCredentials, type ServiceError } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { Histogram } from '../histogram.ts';
-import { check, cpuRatio, defineScenario, median, ratio, type BenchIO, type BenchOptions, type CheckResult, type RunRecord } from '../scenario.ts';
+import { check, cpuRatio, defineScenario, median, ratio, roundsFlag, type BenchIO, type BenchOptions, type CheckResult, type RunRecord } from '../scenario.ts';
 import { freePort, ROOT, spawnCantons, stopServers, tempDir, type ServerProcess } from '../servers.ts';
 
 const PROTO = join(ROOT, 'modules/crowdfund/threads.proto');
@@ -240,7 +240,7 @@ async function proposeToVisible(baseUrl: string, client: any, samples: number, t
 }
 
 async function run(opts: BenchOptions, io: BenchIO) {
-  const rounds = opts.flags.rounds === undefined ? 3 : Number(opts.flags.rounds);
+  const rounds = roundsFlag(opts);
   const samples = opts.flags.samples === undefined ? 100 : Number(opts.flags.samples);
   // --only threads: the GetProjectThreads comparison alone (no votes, no propose latency).
   const threadsOnly = opts.flags.only === 'threads';

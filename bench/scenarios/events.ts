@@ -9,6 +9,7 @@ import {
   check,
   cpuRatio,
   defineScenario,
+  roundsFlag,
   measure,
   ratio,
   type BenchIO,
@@ -148,8 +149,7 @@ async function run(opts: BenchOptions, io: BenchIO) {
   const only = typeof opts.flags.only === 'string' ? opts.flags.only.split(',') : [...SETUPS];
   const unknown = only.filter((o) => !(SETUPS as readonly string[]).includes(o));
   if (unknown.length) throw new Error(`--only: unknown setup ${unknown.join(', ')}; use ${SETUPS.join(',')}`);
-  const rounds = opts.flags.rounds === undefined ? 5 : Number(opts.flags.rounds);
-  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds needs a whole number ≥ 1, got ${opts.flags.rounds}`);
+  const rounds = roundsFlag(opts);
   // Two load points by default: many connections (big commit batches) and 10 (small ones), so the
   // group-commit gain at 200 is not read as the framework costing nothing.
   const points = typeof opts.flags.points === 'string' ? opts.flags.points.split(',').map(Number) : [...new Set([opts.connections, 10])];

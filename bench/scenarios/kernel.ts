@@ -8,6 +8,7 @@ import {
   check,
   cpuRatio,
   defineScenario,
+  roundsFlag,
   measure,
   ratio,
   type BenchIO,
@@ -207,8 +208,7 @@ async function run(opts: BenchOptions, io: BenchIO) {
   const only = typeof opts.flags.only === 'string' ? opts.flags.only.split(',') : Object.keys(PARTS);
   const unknown = only.filter((o) => !(o in PARTS));
   if (unknown.length) throw new Error(`--only: unknown part ${unknown.join(', ')}; use ${Object.keys(PARTS).join(',')}`);
-  const rounds = opts.flags.rounds === undefined ? 5 : Number(opts.flags.rounds);
-  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds needs a whole number ≥ 1, got ${opts.flags.rounds}`);
+  const rounds = roundsFlag(opts);
   // --checkouts a,b: every cantons target once per checkout per round (the commit before and this one, side by side).
   const roots: Array<string | undefined> = typeof opts.flags.checkouts === 'string' ? opts.flags.checkouts.split(',') : [undefined];
   const at = (root: string | undefined) => (root ? ` @${basename(root)}` : '');

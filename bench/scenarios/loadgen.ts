@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { machineCpu, otherCpuPercent } from '../machine.ts';
 import type { DriverInput, DriverOutput, RequestKind, Tool } from '../loadgen/driver.ts';
-import { defineScenario, median, type BenchIO, type BenchOptions, type RatioResult, type RunRecord } from '../scenario.ts';
+import { defineScenario, median, roundsFlag, type BenchIO, type BenchOptions, type RatioResult, type RunRecord } from '../scenario.ts';
 import { ROOT, spawnBaseline, stopServers, type ServerProcess } from '../servers.ts';
 
 const TOOLS: Tool[] = ['ours', 'autocannon', 'request-load'];
@@ -68,8 +68,7 @@ function perRound(name: string, a: RunRecord[], b: RunRecord[], value: (r: RunRe
 }
 
 async function run(opts: BenchOptions, io: BenchIO) {
-  const rounds = opts.flags.rounds === undefined ? 5 : Number(opts.flags.rounds);
-  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds needs a whole number ≥ 1, got ${opts.flags.rounds}`);
+  const rounds = roundsFlag(opts);
   const kinds = typeof opts.flags.requests === 'string' ? (opts.flags.requests.split(',') as RequestKind[]) : KINDS;
   if (kinds.some((k) => !KINDS.includes(k))) throw new Error(`--requests: use ${KINDS.join(',')}`);
   const series = new Map<string, RunRecord[]>();

@@ -6,6 +6,7 @@ import type { VirtualUser } from '../load.ts';
 import {
   check,
   defineScenario,
+  roundsFlag,
   measure,
   median,
   type BenchIO,
@@ -87,8 +88,7 @@ async function run(opts: BenchOptions, io: BenchIO) {
     'each loop pass creates a product, so every catalogue grows during its run by the number of create-product requests (same growth at every size); the list loop runs after it on the same server',
     `ratio = step latency at ${Math.max(...sizes)} products ÷ at ${Math.min(...sizes)}; target ≤ ${TARGET} (cost independent of catalogue size)`,
   ];
-  const rounds = opts.flags.rounds === undefined ? 3 : Number(opts.flags.rounds);
-  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds needs a whole number ≥ 1, got ${opts.flags.rounds}`);
+  const rounds = roundsFlag(opts);
   // `${store} ${part}` → size → one run per round. Rounds alternate the sizes, so a noisy minute hits them alike.
   const series = new Map<string, Map<number, RunRecord[]>>();
   const add = (key: string, size: number, r: RunRecord) => {
