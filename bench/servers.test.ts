@@ -54,6 +54,35 @@ for (const kind of ['durable-insert', 'group-commit'] as const) {
   });
 }
 
+test('callback-floor matches a seeded document, writes each time once and answers 202 after the commit, 409 when nothing matches', async () => {
+  const s = await spawnBaseline('callback-floor', { benchmarks: 3 });
+  let stopped = false;
+  try {
+    const c = createClient(s.url);
+    const send = (name: string, project: string, start: number | null, end: number | null, expect: number) =>
+      c.post(
+        '/api/v1/benchmarks/documents/',
+        { document_name: name, eigen_project_id: project, benchmark_host_name: 'floor', start_time: start, end_time: end },
+        { expect },
+      );
+    await send('doc0007.txt', 'p2', 10, null, 202);
+    await send('doc0007.txt', 'p2', 99, 12, 202);
+    await send('doc0007.txt', 'p3', 10, null, 409);
+    await send('doc9999.txt', 'p0', 10, null, 409);
+    assert.equal(await s.stop(), 0);
+    stopped = true;
+    const db = new Database(join(s.dataDir, 'baseline.sqlite'), { readonly: true });
+    assert.deepEqual(db.prepare("SELECT start_time, end_time FROM documents WHERE benchmark_id = 'b2' AND name = 'doc0007.txt'").get(), {
+      start_time: 10,
+      end_time: 12,
+    });
+    assert.equal((db.prepare('SELECT COUNT(*) AS n FROM documents WHERE start_time IS NOT NULL').get() as { n: number }).n, 1);
+    db.close();
+  } finally {
+    if (!stopped) await s.kill();
+  }
+});
+
 test('constant-get answers the configured body and status', async () => {
   const s = await spawnBaseline('constant-get', { body: { key: 'k', value: 'v'.repeat(100) } });
   try {

@@ -28,7 +28,7 @@ export interface ServerProcess {
   kill(): Promise<void>;
 }
 
-export type BaselineKind = 'noop-post' | 'durable-insert' | 'group-commit' | 'constant-get';
+export type BaselineKind = 'noop-post' | 'durable-insert' | 'group-commit' | 'callback-floor' | 'constant-get';
 
 export interface BaselineOptions {
   name?: string;
@@ -37,6 +37,8 @@ export interface BaselineOptions {
   body?: unknown;
   /** constant-get: the status to answer (default 200). */
   status?: number;
+  /** callback-floor: how many benchmarks (projects p0…) to seed (default 20). */
+  benchmarks?: number;
   readyTimeoutMs?: number;
 }
 
@@ -80,6 +82,7 @@ export async function spawnBaseline(kind: BaselineKind, opts: BaselineOptions = 
   const env: Record<string, string> = { PATH: process.env.PATH ?? '', BASELINE: kind, PORT: String(port), DATA_DIR: dataDir };
   if (opts.body !== undefined) env.BASELINE_BODY = JSON.stringify(opts.body);
   if (opts.status !== undefined) env.BASELINE_STATUS = String(opts.status);
+  if (opts.benchmarks !== undefined) env.FLOOR_BENCHMARKS = String(opts.benchmarks);
   const proc = spawn(process.execPath, ['--import', 'tsx', join(BENCH, 'baselines/koa-baseline.ts')], {
     cwd: ROOT,
     env,

@@ -1,4 +1,4 @@
-// Bare Koa servers to compare against, run as their own process: BASELINE=noop-post | durable-insert | group-commit | constant-get.
+// Bare Koa servers to compare against, run as their own process: BASELINE=noop-post | durable-insert | group-commit | callback-floor | constant-get.
 import { createServer } from 'node:http';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -7,7 +7,7 @@ import Koa from 'koa';
 import type { AppError } from '../../kernel/errors.ts';
 import { readJsonBody } from '../../kernel/http/body.ts';
 
-const KINDS = ['noop-post', 'durable-insert', 'group-commit', 'constant-get'];
+const KINDS = ['noop-post', 'durable-insert', 'group-commit', 'callback-floor', 'constant-get'];
 const BODY_LIMIT = 1024 * 1024; // the app's default BODY_LIMIT
 
 const kind = process.env.BASELINE ?? 'noop-post';
@@ -21,7 +21,7 @@ if (!KINDS.includes(kind)) {
 }
 
 type Row = [traceId: string | null, path: string, body: string, receivedAt: string];
-let insert: ((row: Row) => void | Promise<void>) | undefined;
+let insert: ((row: Row) => undefined | Promise<undefined>) | undefined;
 let countRows: (() => number) | undefined;
 let db: Database.Database | undefined;
 if (kind === 'durable-insert' || kind === 'group-commit') {
@@ -47,27 +47,70 @@ if (kind === 'durable-insert' || kind === 'group-commit') {
       : groupCommit(
           db.transaction((rows: Row[]) => {
             for (const r of rows) stmt.run(...r);
+            return undefined;
           }),
         );
 }
 
-function groupCommit(commit: (rows: Row[]) => void): (row: Row) => Promise<void> {
-  let batch: { row: Row; done(err?: unknown): void }[] = [];
+/** Items that arrive in one event-loop turn share one `commit` (a transaction); each is answered with its result after it. */
+function groupCommit<T, R = undefined>(commit: (items: T[]) => R[] | undefined): (item: T) => Promise<R> {
+  let batch: { item: T; done(err: unknown, result?: R): void }[] = [];
   const flush = () => {
-    const rows = batch;
+    const items = batch;
     batch = [];
     try {
-      commit(rows.map((r) => r.row));
-      for (const r of rows) r.done();
+      const results = commit(items.map((r) => r.item));
+      for (const [i, r] of items.entries()) r.done(undefined, results?.[i]);
     } catch (err) {
-      for (const r of rows) r.done(err);
+      for (const r of items) r.done(err);
     }
   };
-  return (row) =>
-    new Promise<void>((resolve, reject) => {
+  return (item) =>
+    new Promise<R>((resolve, reject) => {
       if (batch.length === 0) setImmediate(flush);
-      batch.push({ row, done: (err) => (err ? reject(err) : resolve()) });
+      batch.push({ item, done: (err, result) => (err ? reject(err) : resolve(result as R)) });
     });
+}
+
+// callback-floor: the least a benchmark callback must do, in a bare handler: find the running benchmark that
+// has the document (by target host, project and name, newest first) and write its time once, both inside a
+// transaction per event-loop turn, answered after the commit (202, or 409 when nothing matches). Seeded as
+// the bench seeds cantons: FLOOR_BENCHMARKS projects p0… on host "floor", FLOOR_DOCUMENTS documents each.
+type Callback = { host: string; project: string; name: string; start: number | null; end: number | null };
+let callback: ((c: Callback) => Promise<number>) | undefined;
+if (kind === 'callback-floor') {
+  const dir = process.env.DATA_DIR ?? 'data';
+  mkdirSync(dir, { recursive: true });
+  db = new Database(join(dir, 'baseline.sqlite'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.exec(`CREATE TABLE IF NOT EXISTS benchmarks (id TEXT PRIMARY KEY, target_host TEXT NOT NULL, project_id TEXT NOT NULL, status TEXT NOT NULL, created_at TEXT NOT NULL);
+    CREATE INDEX IF NOT EXISTS benchmarks_match ON benchmarks (target_host, project_id, created_at);
+    CREATE TABLE IF NOT EXISTS documents (benchmark_id TEXT NOT NULL, name TEXT NOT NULL, start_time REAL, end_time REAL, PRIMARY KEY (benchmark_id, name));`);
+  const documents = Number(process.env.FLOOR_DOCUMENTS ?? 1000);
+  const width = String(documents).length;
+  db.transaction(() => {
+    const bench = db!.prepare('INSERT OR IGNORE INTO benchmarks VALUES (?, ?, ?, ?, ?)');
+    const doc = db!.prepare('INSERT OR IGNORE INTO documents (benchmark_id, name) VALUES (?, ?)');
+    for (let b = 0; b < Number(process.env.FLOOR_BENCHMARKS ?? 20); b++) {
+      bench.run(`b${b}`, 'floor', `p${b}`, 'running', new Date().toISOString());
+      for (let d = 1; d <= documents; d++) doc.run(`b${b}`, `doc${String(d).padStart(width, '0')}.txt`);
+    }
+  })();
+  const match = db.prepare(`SELECT b.id FROM benchmarks b JOIN documents d ON d.benchmark_id = b.id
+    WHERE b.target_host = ? AND b.project_id = ? AND d.name = ? AND b.status = 'running' ORDER BY b.created_at DESC LIMIT 1`);
+  const record = db.prepare(`UPDATE documents SET start_time = coalesce(start_time, ?), end_time = coalesce(end_time, ?)
+    WHERE benchmark_id = ? AND name = ?`);
+  callback = groupCommit<Callback, number>(
+    db.transaction((items: Callback[]) =>
+      items.map((c) => {
+        const row = match.get(c.host, c.project, c.name) as { id: string } | undefined;
+        if (!row) return 409;
+        record.run(c.start, c.end, row.id, c.name);
+        return 202;
+      }),
+    ),
+  );
 }
 
 const app = new Koa();
@@ -96,6 +139,18 @@ app.use(async (ctx) => {
     const e = err as AppError;
     ctx.status = e.status ?? 400;
     ctx.body = { error: e.code ?? 'BAD_REQUEST', message: e.message };
+    return;
+  }
+  if (callback) {
+    const b = body as Record<string, unknown>;
+    ctx.status = await callback({
+      host: String(b.benchmark_host_name),
+      project: String(b.eigen_project_id),
+      name: String(b.document_name),
+      start: typeof b.start_time === 'number' ? b.start_time : null,
+      end: typeof b.end_time === 'number' ? b.end_time : null,
+    });
+    ctx.body = { ok: ctx.status === 202 };
     return;
   }
   if (insert) await insert([ctx.get('x-trace-id') || null, ctx.path, JSON.stringify(body), new Date().toISOString()]);
