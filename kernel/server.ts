@@ -50,9 +50,11 @@ interface Tracked {
   server: Server;
   /** Requests in flight per socket. */
   sockets: Map<Socket, number>;
-  inFlight: Set<ServerResponse>;
   release(socket: Socket): void;
 }
+
+/** The response a socket is writing now (Node's own link; without pipelining, a socket's only one). */
+const responseOf = (socket: Duplex) => (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage ?? undefined;
 
 /**
  * Our answers to what Node would answer with an empty body, and the per-socket request count that lets
@@ -62,7 +64,7 @@ interface Tracked {
 function harden(server: Server, log: Kernel['log'], stopping: () => boolean): Tracked {
   server.keepAliveTimeout = 65_000;
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
-    const responding = (socket as Duplex & { _httpMessage?: ServerResponse })._httpMessage;
+    const responding = responseOf(socket);
     if (err.code === 'ECONNRESET' || !socket.writable || responding?.headersSent) {
       socket.destroy();
       return;
@@ -75,8 +77,9 @@ function harden(server: Server, log: Kernel['log'], stopping: () => boolean): Tr
     res.writeHead(417, { 'content-type': 'application/json; charset=utf-8', connection: 'close' });
     res.end(JSON.stringify(failure.toBody()));
   });
+  // Counts, not a Set of responses: a long-lived Set that every response passes through kept a third of the
+  // young generation alive under load (V8's scavenges: 12 % survival with it, 0.7 % without; docs/benchmarks.md).
   const sockets = new Map<Socket, number>();
-  const inFlight = new Set<ServerResponse>();
   const release = (socket: Socket) => (socket.writableLength ? socket.end() : socket.destroy());
   server.on('connection', (socket: Socket) => {
     sockets.set(socket, 0);
@@ -85,17 +88,15 @@ function harden(server: Server, log: Kernel['log'], stopping: () => boolean): Tr
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const socket = req.socket;
     sockets.set(socket, (sockets.get(socket) ?? 0) + 1);
-    inFlight.add(res);
     if (stopping()) res.setHeader('connection', 'close');
     res.once('close', () => {
-      inFlight.delete(res);
       if (!sockets.has(socket)) return;
       const left = sockets.get(socket)! - 1;
       sockets.set(socket, left);
       if (stopping() && left === 0) release(socket);
     });
   });
-  return { server, sockets, inFlight, release };
+  return { server, sockets, release };
 }
 
 /** Listens; a port taken by another process is one line naming the setting to change (cli.ts prints it, no stack). */
@@ -138,7 +139,11 @@ export async function listen(kernel: Kernel, port = kernel.config.PORT, host = k
     const started = Date.now();
     const budget = kernel.config.SHUTDOWN_TIMEOUT_MS;
     const closed = Promise.all(servers.map((t) => new Promise<void>((resolve) => t.server.close(() => resolve())))).then(() => true);
-    for (const t of servers) for (const res of t.inFlight) if (!res.headersSent) res.setHeader('connection', 'close');
+    for (const t of servers)
+      for (const [socket, count] of t.sockets) {
+        const res = count > 0 ? responseOf(socket) : undefined;
+        if (res && !res.headersSent) res.setHeader('connection', 'close');
+      }
     const sweep = () => {
       for (const t of servers) for (const [socket, count] of t.sockets) if (count === 0) t.release(socket);
     };
@@ -148,7 +153,7 @@ export async function listen(kernel: Kernel, port = kernel.config.PORT, host = k
     const drained = await within(closed, budget, false);
     clearInterval(sweeper);
     if (!drained) {
-      const running = servers.reduce((n, t) => n + t.inFlight.size, 0);
+      const running = servers.reduce((n, t) => n + [...t.sockets.values()].reduce((a, b) => a + b, 0), 0);
       log.warn({ inFlight: running, budgetMs: budget }, 'requests still running at the end of the shutdown budget; closing their connections');
       for (const t of servers) {
         for (const socket of t.sockets.keys()) socket.destroy();

@@ -43,6 +43,8 @@ describe('shutdown', () => {
     assert.ok(took < 2000, `shutdown took ${took} ms with a 10 s budget`);
     const res = await slow;
     assert.equal(res.status, 200);
+    // In flight when shutdown began: told the connection ends with it.
+    assert.equal(res.headers.get('connection'), 'close');
     assert.deepEqual(await res.json(), { done: true });
     await Promise.all([never, halfHeaders, keepAlive].map(closedBy));
     assert.equal(kernel.isStarted(), false);
