@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { loadScenario, parseArgs, scenarioNames } from './cli.ts';
 import { formatResult } from './report.ts';
-import { cpuRatio, ratio, type RunRecord } from './scenario.ts';
+import { cpuRatio, ratio, ratioAndCpu, type RunRecord } from './scenario.ts';
 import { ROOT } from './servers.ts';
 
 const run = (args: string[]) =>
@@ -153,4 +153,9 @@ test('over rounds a ratio is the median of the per-round ratios; the CPU ratio c
   assert.equal(cpu?.value, 0.67); // per round 0.67, 0.83, 0.33
   assert.equal(cpuRatio('no cpu', [rec('a', 1)], [rec('b', 1)]), undefined);
   assert.throws(() => ratio('uneven', ours, bare.slice(1)), /3 runs against 2/);
+  const [thr, byCpu, ...rest] = ratioAndCpu('ours ÷ bare', ours, bare, 0.6, 0.7);
+  assert.deepEqual([thr.name, thr.value, thr.met], ['ours ÷ bare', 0.7, true]);
+  assert.deepEqual([byCpu.name, byCpu.value, byCpu.target, byCpu.met], ['ours ÷ bare, by server CPU per request', 0.67, 0.7, false]);
+  assert.equal(rest.length, 0);
+  assert.equal(ratioAndCpu('no cpu', [rec('a', 1)], [rec('b', 1)]).length, 1);
 });

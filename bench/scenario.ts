@@ -238,6 +238,14 @@ export function cpuRatio(name: string, a: RunRecord[], b: RunRecord[]): RatioRes
   return { name, value: round2(median(each)), rounds: each.map(round2), detail };
 }
 
+/** `ratio` and, where CPU was read, `cpuRatio` of the same pair, named alike; `cpuTarget` judges the CPU one. */
+export function ratioAndCpu(name: string, a: RunRecord[], b: RunRecord[], target?: number, cpuTarget?: number): RatioResult[] {
+  const out = [ratio(name, a, b, target)];
+  const cpu = cpuRatio(`${name}, by server CPU per request`, a, b);
+  if (cpu) out.push(cpuTarget === undefined ? cpu : { ...cpu, target: cpuTarget, met: cpu.value >= cpuTarget });
+  return out;
+}
+
 export function check(name: string, pass: boolean, detail: string): CheckResult {
   return { name, pass, detail };
 }

@@ -8,12 +8,11 @@ import { readStacks, shortUrl } from '../profile/cpuprofile.ts';
 import type { VirtualUser } from '../load.ts';
 import {
   check,
-  cpuRatio,
   defineScenario,
   roundsFlag,
   measure,
   median,
-  ratio,
+  ratioAndCpu,
   type BenchIO,
   type BenchOptions,
   type CheckResult,
@@ -229,16 +228,12 @@ async function ingestion(
     const floorTargets = Array.from({ length: INGEST_BENCHMARKS }, (_, i) => ({ project: `p${i}`, host: 'floor' }));
     floor.push(await bareRun('callback-floor', `bare koa + callback statements${suffix}`, callbackLoad(floorTargets, 1000), opts, io));
   }
-  const ratios: RatioResult[] = [];
-  const both = (name: string, a: RunRecord[], b: RunRecord[], target?: number) => {
-    ratios.push(ratio(name, a, b, target));
-    const cpu = cpuRatio(`${name}, by server CPU per request`, a, b);
-    if (cpu) ratios.push(target === undefined ? cpu : { ...cpu, target, met: cpu.value >= target });
-  };
-  both('callbacks ÷ bare koa POST', cantons, bare, TARGET_RATIO);
-  // What a callback's match and durable write cost with no framework at all: the best any callback handler could reach.
-  both('bare koa + callback statements ÷ bare koa POST (the floor)', floor, bare);
-  both('callbacks ÷ bare koa + callback statements', cantons, floor);
+  const ratios = [
+    ...ratioAndCpu('callbacks ÷ bare koa POST', cantons, bare, TARGET_RATIO, TARGET_RATIO),
+    // What a callback's match and durable write cost with no framework at all: the best any callback handler could reach.
+    ...ratioAndCpu('bare koa + callback statements ÷ bare koa POST (the floor)', floor, bare),
+    ...ratioAndCpu('callbacks ÷ bare koa + callback statements', cantons, floor),
+  ];
   return { runs: [...cantons, ...bare, ...floor], ratios, checks, notes };
 }
 

@@ -7,11 +7,11 @@ import type { VirtualUser } from '../load.ts';
 import { createClient } from '../load.ts';
 import {
   check,
-  cpuRatio,
   defineScenario,
   roundsFlag,
   measure,
   ratio,
+  ratioAndCpu,
   type BenchIO,
   type BenchOptions,
   type CheckResult,
@@ -183,13 +183,8 @@ async function run(opts: BenchOptions, io: BenchIO) {
     const get = (setup: Setup) => series.get(`${setup} ${c}`) ?? [];
     const [noop, insert, group, cantons, split] = [get('noop'), get('insert'), get('group'), get('cantons'), get('split')];
     const at = `, ${c} conns`;
-    const both = (name: string, a: RunRecord[], b: RunRecord[], target?: number) => {
-      ratios.push(ratio(`${name}${at}`, a, b, target));
-      const cpu = cpuRatio(`${name}${at}, by server CPU per request`, a, b);
-      if (cpu) ratios.push(cpu);
-    };
-    if (cantons.length && noop.length) both('cantons ÷ bare no-op', cantons, noop, c === opts.connections ? 0.8 : undefined);
-    if (cantons.length && group.length) both('cantons ÷ bare group commit', cantons, group);
+    if (cantons.length && noop.length) ratios.push(...ratioAndCpu(`cantons ÷ bare no-op${at}`, cantons, noop, c === opts.connections ? 0.8 : undefined));
+    if (cantons.length && group.length) ratios.push(...ratioAndCpu(`cantons ÷ bare group commit${at}`, cantons, group));
     if (cantons.length && insert.length) ratios.push(ratio(`cantons ÷ bare insert/request${at}`, cantons, insert, c === opts.connections ? 3 : undefined));
     if (split.length && cantons.length) ratios.push(ratio(`split ÷ cantons${at}`, split, cantons));
   }

@@ -6,11 +6,10 @@ import type { VirtualUser } from '../load.ts';
 import { startEtcd, type EtcdProcess } from '../etcd-server.ts';
 import {
   check,
-  cpuRatio,
   defineScenario,
   roundsFlag,
   measure,
-  ratio,
+  ratioAndCpu,
   type BenchIO,
   type BenchOptions,
   type CheckResult,
@@ -246,41 +245,18 @@ async function run(opts: BenchOptions, io: BenchIO) {
     const { targets, points, ratioTarget, floor } = PARTS[part];
     for (const c of points(opts)) {
       const base = series.get(`${part} ${targets[0]} ${c}`)!;
-      const floorRuns = floor && series.get(`${part} ${floor} ${c}`)!;
-      if (floor && floorRuns) {
-        // What durability alone costs, with no framework: the best any durable handler could reach.
-        const n = `${TARGETS[floor].label} ÷ ${TARGETS[targets[0]].label}, ${c} conns (the floor)`;
-        ratios.push(ratio(n, floorRuns, base));
-        const cpu = cpuRatio(`${n}, by server CPU per request`, floorRuns, base);
-        if (cpu) ratios.push(cpu);
-      }
+      const floorRuns = floor ? series.get(`${part} ${floor} ${c}`)! : undefined;
+      // What durability alone costs, with no framework: the best any durable handler could reach.
+      if (floor && floorRuns) ratios.push(...ratioAndCpu(`${TARGETS[floor].label} ÷ ${TARGETS[targets[0]].label}, ${c} conns (the floor)`, floorRuns, base));
       for (const name of targets.slice(1)) {
         for (const [i, root] of roots.entries()) {
           const ours = series.get(`${part} ${name}${at(root)} ${c}`)!;
-          const n = `${TARGETS[name].label}${at(root)} ÷ ${TARGETS[targets[0]].label}, ${c} conns`;
-          ratios.push(ratio(n, ours, base, ratioTarget));
-          const cpu = cpuRatio(`${n}, by server CPU per request`, ours, base);
-          if (cpu)
-            ratios.push(
-              part === 'ingest'
-                ? { ...cpu, target: 0.8, met: cpu.value >= 0.8 }
-                : ratioTarget
-                  ? { ...cpu, target: ratioTarget, met: cpu.value >= ratioTarget }
-                  : cpu,
-            );
-          if (floor && floorRuns) {
-            const f = `${TARGETS[name].label}${at(root)} ÷ ${TARGETS[floor].label}, ${c} conns`;
-            ratios.push(ratio(f, ours, floorRuns));
-            const fCpu = cpuRatio(`${f}, by server CPU per request`, ours, floorRuns);
-            if (fCpu) ratios.push(fCpu);
-          }
+          ratios.push(...ratioAndCpu(`${TARGETS[name].label}${at(root)} ÷ ${TARGETS[targets[0]].label}, ${c} conns`, ours, base, ratioTarget, ratioTarget));
+          if (floor && floorRuns) ratios.push(...ratioAndCpu(`${TARGETS[name].label}${at(root)} ÷ ${TARGETS[floor].label}, ${c} conns`, ours, floorRuns));
           if (i === 0) continue;
           // The change's own effect: this checkout against the one before it, round by round.
           const before = series.get(`${part} ${name}${at(roots[i - 1])} ${c}`)!;
-          const step = `${TARGETS[name].label}${at(root)} ÷ ${at(roots[i - 1]).trim()}, ${c} conns`;
-          ratios.push(ratio(step, ours, before));
-          const stepCpu = cpuRatio(`${step}, by server CPU per request`, ours, before);
-          if (stepCpu) ratios.push(stepCpu);
+          ratios.push(...ratioAndCpu(`${TARGETS[name].label}${at(root)} ÷ ${at(roots[i - 1]).trim()}, ${c} conns`, ours, before));
         }
       }
     }
