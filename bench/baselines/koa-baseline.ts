@@ -24,13 +24,20 @@ type Row = [traceId: string | null, path: string, body: string, receivedAt: stri
 let insert: ((row: Row) => undefined | Promise<undefined>) | undefined;
 let countRows: (() => number) | undefined;
 let db: Database.Database | undefined;
-if (kind === 'durable-insert' || kind === 'group-commit') {
+
+/** The durable baselines' database under DATA_DIR: WAL, every commit fsynced (synchronous=FULL). */
+function openDurable(): Database.Database {
   const dir = process.env.DATA_DIR ?? 'data';
   mkdirSync(dir, { recursive: true });
-  db = new Database(join(dir, 'baseline.sqlite'));
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  db.pragma('busy_timeout = 5000');
+  const opened = new Database(join(dir, 'baseline.sqlite'));
+  opened.pragma('journal_mode = WAL');
+  opened.pragma('synchronous = FULL');
+  opened.pragma('busy_timeout = 5000');
+  return opened;
+}
+
+if (kind === 'durable-insert' || kind === 'group-commit') {
+  db = openDurable();
   // group-commit keeps a unique trace id like the app's events tables (what idempotent retries need);
   // durable-insert is the original's table as it was.
   db.exec(`CREATE TABLE IF NOT EXISTS events (
@@ -79,11 +86,7 @@ function groupCommit<T, R = undefined>(commit: (items: T[]) => R[] | undefined):
 type Callback = { host: string; project: string; name: string; start: number | null; end: number | null };
 let callback: ((c: Callback) => Promise<number>) | undefined;
 if (kind === 'callback-floor') {
-  const dir = process.env.DATA_DIR ?? 'data';
-  mkdirSync(dir, { recursive: true });
-  db = new Database(join(dir, 'baseline.sqlite'));
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
+  db = openDurable();
   db.exec(`CREATE TABLE IF NOT EXISTS benchmarks (id TEXT PRIMARY KEY, target_host TEXT NOT NULL, project_id TEXT NOT NULL, status TEXT NOT NULL, created_at TEXT NOT NULL);
     CREATE INDEX IF NOT EXISTS benchmarks_match ON benchmarks (target_host, project_id, created_at);
     CREATE TABLE IF NOT EXISTS documents (benchmark_id TEXT NOT NULL, name TEXT NOT NULL, start_time REAL, end_time REAL, PRIMARY KEY (benchmark_id, name));`);
