@@ -76,7 +76,8 @@ describe("the bus and its Redis's persistence", { skip: installed ? undefined : 
     await persistent.kill();
     await persistent.restart({ appendonly: true });
     await waitFor('relayed after the fix', async () => (await appliedRows(sub)).length === 2, 15_000);
-    assert.equal(await outboxDepth(pub), 0);
+    // The relay deletes its rows after Redis has taken them, so the consumer may apply first.
+    await waitFor('the outbox emptied', async () => (await outboxDepth(pub)) === 0, 5_000);
   });
 
   it('warn (the default): starts on an ephemeral Redis, with an error line at start', async () => {
