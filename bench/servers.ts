@@ -1,7 +1,7 @@
 // Servers under test as real child processes: the app (kernel/cli.ts start) and bare Koa baselines.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, spawnApp, tempDir } from '../kernel/spawn-app.ts';
 
@@ -57,12 +57,16 @@ export async function stopServers(...servers: (ServerProcess | undefined)[]): Pr
  * The app as `node --import tsx kernel/cli.ts start` with `env` (MODULES, EVENTS_STORAGE_URL …) on a free
  * port, a fresh temp DATA_DIR and LOG_LEVEL=warn unless given; resolves once GET /readyz is 200.
  */
-export async function spawnCantons(env: Record<string, string>, opts: { name?: string; readyTimeoutMs?: number } = {}): Promise<ServerProcess> {
+export async function spawnCantons(env: Record<string, string>, opts: { name?: string; readyTimeoutMs?: number; root?: string } = {}): Promise<ServerProcess> {
   const dataDir = env.DATA_DIR ?? tempDir('cantons-bench-');
   const port = env.PORT ? Number(env.PORT) : await freePort();
-  const app = await spawnApp({ LOG_LEVEL: 'warn', ...env, DATA_DIR: dataDir, PORT: String(port) }, { readyTimeoutMs: opts.readyTimeoutMs });
+  // `root`: another checkout of this repository (a git worktree of the commit before), started by its own
+  // kernel/spawn-app.ts, so its code and only its code runs.
+  const start = opts.root ? ((await import(join(resolve(opts.root), 'kernel/spawn-app.ts'))) as typeof import('../kernel/spawn-app.ts')).spawnApp : spawnApp;
+  const app = await start({ LOG_LEVEL: 'warn', ...env, DATA_DIR: dataDir, PORT: String(port) }, { readyTimeoutMs: opts.readyTimeoutMs });
+  const name = opts.name ?? `cantons ${env.MODULES ?? '(all modules)'}`;
   return track({
-    name: opts.name ?? `cantons ${env.MODULES ?? '(all modules)'}`,
+    name: opts.root ? `${name} @${basename(opts.root)}` : name,
     url: app.url,
     port: app.port,
     pid: app.proc.pid!,
@@ -146,7 +150,7 @@ function countIn(text: string, pattern: RegExp): number {
 
 // utime and stime are fields 14 and 15 of /proc/<pid>/stat, counted after the parenthesised command name.
 const TICK_MS = 10; // CLK_TCK is 100 on every Linux we run on
-function cpuMsOf(pid: number): number | null {
+export function cpuMsOf(pid: number): number | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { startEtcd } from '../etcd-server.ts';
 import { measure, type BenchIO } from '../scenario.ts';
 import { spawn } from 'node:child_process';
-import { freePort, ROOT, stopServers, tempDir, type ServerProcess } from '../servers.ts';
-import { cpuMsOf, TARGETS, VALUE, type Target, type TargetName } from '../scenarios/kernel.ts';
+import { cpuMsOf, freePort, ROOT, stopServers, tempDir, type ServerProcess } from '../servers.ts';
+import { TARGETS, VALUE, type Target, type TargetName } from '../scenarios/kernel.ts';
 import { flameGraphSvg, readStacks, shortUrl } from './cpuprofile.ts';
 import { breakdown, colourOf, componentOfStack } from './components.ts';
 

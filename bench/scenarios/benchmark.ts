@@ -1,7 +1,7 @@
 // The benchmark module under load: callback ingestion next to a bare Koa POST, then 20 concurrent benchmarks × 100
 // documents on the built-in target with zero delay, to their reports and exactly 20 emails on a local SMTP server.
 import { mkdirSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
 import { breakdown, componentOfStack } from '../profile/components.ts';
 import { readStacks, shortUrl } from '../profile/cpuprofile.ts';
@@ -20,7 +20,7 @@ import {
   type RatioResult,
   type RunRecord,
 } from '../scenario.ts';
-import { freePort, spawnBaseline, spawnCantons, stopServers, type BaselineKind, type ServerProcess } from '../servers.ts';
+import { freePort, spawnBaseline, spawnCantons, stopServers, type BaselineKind } from '../servers.ts';
 
 const TARGET_RATIO = 0.7;
 /** 40 × 999 documents × 2 times: more callbacks than 200 connections send in 11 s here. */
@@ -168,73 +168,86 @@ const barePost: MeasureLoad = {
     )),
 };
 
+/** The cantons server (from `root`, another checkout, when given) seeded with INGEST_BENCHMARKS running benchmarks, under the callbacks. */
+async function cantonsRun(label: string, root: string | undefined, profileDir: string | undefined, opts: BenchOptions, io: BenchIO) {
+  const profiled: Record<string, string> = profileDir
+    ? { NODE_OPTIONS: `--import=${new URL('../profile/preload.mjs', import.meta.url).pathname}`, PROFILE_DIR: profileDir }
+    : {};
+  // The target never calls back (the load generator does), and nothing times out during the run.
+  const server = await spawnCantons(
+    { MODULES: 'benchmark', BENCHMARK_TARGET_FAULT_SILENT: '1', BENCHMARK_TIMEOUT_SECONDS: '3600', ...profiled },
+    { name: 'cantons benchmark', root },
+  );
+  const notes: string[] = [];
+  let run: RunRecord | undefined;
+  try {
+    const base = server.url;
+    const ids = await Promise.all(
+      Array.from({ length: INGEST_BENCHMARKS }, (_, i) =>
+        call(base, 'POST', '/api/v1/benchmarks/start', startBody(`${base}/target`, `ingest ${i}`, 1000)).then((r) => r.benchmark_id as string),
+      ),
+    );
+    const deadline = Date.now() + 120_000;
+    let views: any[] = [];
+    while (Date.now() < deadline) {
+      views = await Promise.all(ids.map((id) => call(base, 'GET', `/api/v1/benchmarks/${id}`)));
+      // Uploads done too: 20 000 multipart files parsed during the measurement would be measured instead.
+      if (views.every((v) => v.project_id && v.uploaded_at)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const targets = views.map((v) => ({ project: v.project_id as string, host: new URL(base).host }));
+    io.log(`callback ingestion: ${label} …`);
+    if (profileDir) process.kill(server.pid, 'SIGUSR2');
+    run = await measure(label, [server], callbackLoad(targets, 1000), opts, io);
+    const batches = await batchStats(base);
+    if (batches) notes.push(`${label}: ${batches}`);
+  } finally {
+    await stopServers(server);
+  }
+  // The profile spans the warm-up too, so its callbacks count in the sampled µs per callback.
+  if (profileDir) notes.push(...profileNotes(profileDir, run.ok + run.warmup.ok, run.serverCpuUsPerOk, label));
+  return { run, notes };
+}
+
 async function ingestion(
   opts: BenchOptions,
   io: BenchIO,
   rounds: number,
 ): Promise<{ runs: RunRecord[]; ratios: RatioResult[]; checks: CheckResult[]; notes: string[] }> {
+  // --checkouts a,b: the cantons server from each checkout in every round (the commit before and this one, side by side).
+  const roots: Array<string | undefined> = typeof opts.flags.checkouts === 'string' ? opts.flags.checkouts.split(',') : [undefined];
+  const at = (root: string | undefined) => (root ? ` @${basename(root)}` : '');
   const notes: string[] = [];
-  const cantons: RunRecord[] = [];
+  const cantons = roots.map(() => [] as RunRecord[]);
   const bare: RunRecord[] = [];
   const floor: RunRecord[] = [];
   const checks: CheckResult[] = [];
   for (let round = 1; round <= rounds; round++) {
     const suffix = rounds > 1 ? ` #${round}` : '';
-    // The target never calls back (the load generator does), and nothing times out during the run.
-    const profileDir = typeof opts.flags.profile === 'string' ? join(opts.flags.profile, `round-${round}`) : undefined;
-    if (profileDir) mkdirSync(profileDir, { recursive: true });
-    const profiled: Record<string, string> = profileDir
-      ? { NODE_OPTIONS: `--import=${new URL('../profile/preload.mjs', import.meta.url).pathname}`, PROFILE_DIR: profileDir }
-      : {};
-    const servers: ServerProcess[] = [
-      await spawnCantons(
-        { MODULES: 'benchmark', BENCHMARK_TARGET_FAULT_SILENT: '1', BENCHMARK_TIMEOUT_SECONDS: '3600', ...profiled },
-        { name: 'cantons benchmark' },
-      ),
-    ];
-    let measured: RunRecord | undefined;
-    try {
-      const base = servers[0].url;
-      const ids = await Promise.all(
-        Array.from({ length: INGEST_BENCHMARKS }, (_, i) =>
-          call(base, 'POST', '/api/v1/benchmarks/start', startBody(`${base}/target`, `ingest ${i}`, 1000)).then((r) => r.benchmark_id as string),
-        ),
-      );
-      const deadline = Date.now() + 120_000;
-      let views: any[] = [];
-      while (Date.now() < deadline) {
-        views = await Promise.all(ids.map((id) => call(base, 'GET', `/api/v1/benchmarks/${id}`)));
-        // Uploads done too: 20 000 multipart files parsed during the measurement would be measured instead.
-        if (views.every((v) => v.project_id && v.uploaded_at)) break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      const targets = views.map((v) => ({ project: v.project_id as string, host: new URL(base).host }));
-      io.log(`callback ingestion${suffix}: cantons …`);
-      if (profileDir) process.kill(servers[0].pid, 'SIGUSR2');
-      const r = await measure(`cantons callbacks${suffix}`, servers, callbackLoad(targets, 1000), opts, io);
-      measured = r;
-      cantons.push(r);
-      checks.push(check(`cantons callbacks${suffix}: zero errors`, r.errors.total === 0, `${r.errors.total} errors of ${r.requests}`));
-      const batches = await batchStats(base);
-      if (batches) notes.push(`cantons callbacks${suffix}: ${batches}`);
-    } finally {
-      await stopServers(...servers);
+    for (const [i, root] of roots.entries()) {
+      const profileDir = typeof opts.flags.profile === 'string' ? join(opts.flags.profile, `round-${round}${at(root).replace(' @', '-')}`) : undefined;
+      if (profileDir) mkdirSync(profileDir, { recursive: true });
+      const r = await cantonsRun(`cantons callbacks${at(root)}${suffix}`, root, profileDir, opts, io);
+      cantons[i].push(r.run);
+      notes.push(...r.notes);
+      checks.push(check(`${r.run.label}: zero errors`, r.run.errors.total === 0, `${r.run.errors.total} errors of ${r.run.requests}`));
     }
-    // The profile spans the warm-up too, so its callbacks count in the sampled µs per callback.
-    if (profileDir && measured)
-      notes.push(...profileNotes(profileDir, measured.ok + measured.warmup.ok, measured.serverCpuUsPerOk, `cantons callbacks${suffix}`));
     bare.push(await bareRun('noop-post', `bare koa POST${suffix}`, barePost, opts, io));
     // The floor's own seed: INGEST_BENCHMARKS projects p0… on host "floor", 1000 documents each, as above.
     const floorTargets = Array.from({ length: INGEST_BENCHMARKS }, (_, i) => ({ project: `p${i}`, host: 'floor' }));
     floor.push(await bareRun('callback-floor', `bare koa + callback statements${suffix}`, callbackLoad(floorTargets, 1000), opts, io));
   }
   const ratios = [
-    ...ratioAndCpu('callbacks ÷ bare koa POST', cantons, bare, TARGET_RATIO, TARGET_RATIO),
+    ...roots.flatMap((root, i) => [
+      ...ratioAndCpu(`callbacks${at(root)} ÷ bare koa POST`, cantons[i], bare, TARGET_RATIO, TARGET_RATIO),
+      ...ratioAndCpu(`callbacks${at(root)} ÷ bare koa + callback statements`, cantons[i], floor),
+      // The change's own effect: this checkout against the one before it, round by round.
+      ...(i > 0 ? ratioAndCpu(`callbacks${at(root)} ÷ ${at(roots[i - 1]).trim()}`, cantons[i], cantons[i - 1]) : []),
+    ]),
     // What a callback's match and durable write cost with no framework at all: the best any callback handler could reach.
     ...ratioAndCpu('bare koa + callback statements ÷ bare koa POST (the floor)', floor, bare),
-    ...ratioAndCpu('callbacks ÷ bare koa + callback statements', cantons, floor),
   ];
-  return { runs: [...cantons, ...bare, ...floor], ratios, checks, notes };
+  return { runs: [...cantons.flat(), ...bare, ...floor], ratios, checks, notes };
 }
 
 async function concurrent(io: BenchIO, count: number, documents: number) {
@@ -324,12 +337,13 @@ async function run(opts: BenchOptions, io: BenchIO) {
 export default defineScenario({
   name: 'benchmark',
   description:
-    'benchmark module: target callback ingestion vs a bare Koa POST (--rounds N, default 3), then --benchmarks 20 concurrent benchmarks × --documents 100 on the built-in target with zero delay, to 20 emails; --only ingest,concurrent; --profile DIR (a V8 CPU profile of each cantons ingestion server, by component)',
+    'benchmark module: target callback ingestion vs a bare Koa POST (--rounds N, default 3), then --benchmarks 20 concurrent benchmarks × --documents 100 on the built-in target with zero delay, to 20 emails; --only ingest,concurrent; --profile DIR (a V8 CPU profile of each cantons ingestion server, by component); --checkouts DIR,DIR (the cantons server from each checkout, e.g. git worktrees of consecutive commits, side by side in every round)',
   defaults: { connections: 200, durationSec: 10 },
   flags: {
     only: { type: 'string', description: 'parts to run, of ingest,concurrent (default both)' },
     rounds: { type: 'string', description: 'N alternating rounds of the ingestion comparison', default: '3' },
     profile: { type: 'string', description: 'DIR: a V8 CPU profile of each cantons ingestion server, by component' },
+    checkouts: { type: 'string', description: 'DIR,DIR: the cantons server from each checkout, side by side in every round' },
     benchmarks: { type: 'string', description: 'N concurrent benchmarks in the concurrent part (default 20)' },
     documents: { type: 'string', description: 'N documents per concurrent benchmark (default 100)' },
   },

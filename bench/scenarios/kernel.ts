@@ -1,6 +1,5 @@
 // The kernel's per-request cost (issue 12): cantons routes against the bare Koa handler a user would write, in alternating rounds.
-import { readFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename } from 'node:path';
 import { ingestRequest } from '../ingest.ts';
 import type { VirtualUser } from '../load.ts';
 import { startEtcd, type EtcdProcess } from '../etcd-server.ts';
@@ -17,44 +16,10 @@ import {
   type RatioResult,
   type RunRecord,
 } from '../scenario.ts';
-import { spawnBaseline, spawnCantons, stopServers, tempDir, type ServerProcess } from '../servers.ts';
+import { spawnBaseline, spawnCantons, stopServers, type ServerProcess } from '../servers.ts';
 
 export const VALUE = 'kernel-bench-value-0123456789abc';
 const KEY = 'kernel-bench/key';
-
-/**
- * The app from another checkout of this repository (`--checkouts`, e.g. a git worktree of the commit before),
- * started by that checkout's own kernel/spawn-app.ts, so its code and only its code runs; default: this one.
- */
-async function spawnFrom(root: string | undefined, env: Record<string, string>, name: string): Promise<ServerProcess> {
-  if (!root) return spawnCantons(env, { name });
-  const { spawnApp } = (await import(join(resolve(root), 'kernel/spawn-app.ts'))) as typeof import('../../kernel/spawn-app.ts');
-  const dataDir = tempDir('cantons-bench-');
-  const app = await spawnApp({ LOG_LEVEL: 'warn', ...env, DATA_DIR: dataDir });
-  const pid = app.proc.pid!;
-  return {
-    name: `${name} @${basename(root)}`,
-    url: app.url,
-    port: app.port,
-    pid,
-    dataDir,
-    output: app.output,
-    count: (pattern) => app.output().match(new RegExp(pattern.source, 'g'))?.length ?? 0,
-    cpuMs: () => cpuMsOf(pid),
-    stop: app.stop,
-    kill: () => app.kill('SIGKILL'),
-  };
-}
-
-// utime + stime, fields 14 and 15 of /proc/<pid>/stat after the command name, in 10 ms ticks (as bench/servers.ts reads them).
-export function cpuMsOf(pid: number): number | null {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return null;
-  }
-}
 
 /** One target: how to start its server, what to seed once it is up, and the request to repeat. */
 export interface Target {
@@ -100,13 +65,13 @@ export const TARGETS = {
   'durable-floor': { label: 'bare koa + minimal group commit', start: () => spawnBaseline('group-commit'), load: snowReports(false) },
   'events-post': {
     label: 'cantons POST /events/snow-reports',
-    start: (_, env, root) => spawnFrom(root, { MODULES: 'events', ...env }, 'cantons events'),
+    start: (_, env, root) => spawnCantons({ MODULES: 'events', ...env }, { name: 'cantons events', root }),
     load: snowReports(true),
     baseline: 'noop',
   },
   'events-server-ids': {
     label: 'cantons POST /events/snow-reports, server-assigned trace ids',
-    start: (_, env, root) => spawnFrom(root, { MODULES: 'events', ...env }, 'cantons events'),
+    start: (_, env, root) => spawnCantons({ MODULES: 'events', ...env }, { name: 'cantons events', root }),
     load: {
       async step(vu: VirtualUser) {
         let q = ingestRequest(vu.random);
@@ -125,14 +90,17 @@ export const TARGETS = {
   'cache-get': {
     label: 'cantons GET /config/<key>?use_cache=true',
     start: (etcdUrl, env, root) =>
-      spawnFrom(root, { MODULES: 'cache', ETCD_URL: etcdUrl!, CACHE_KEY_PREFIX: `kernel-bench-${process.pid}-${Date.now()}/`, ...env }, 'cantons cache'),
+      spawnCantons(
+        { MODULES: 'cache', ETCD_URL: etcdUrl!, CACHE_KEY_PREFIX: `kernel-bench-${process.pid}-${Date.now()}/`, ...env },
+        { name: 'cantons cache', root },
+      ),
     seed: (url) => send(url, 'PUT', `/config/${KEY}`, VALUE),
     load: get(`/config/${KEY}?use_cache=true`, 'GET /config/:key cached', (b) => b === VALUE),
     baseline: 'constant',
   },
   product: {
     label: 'cantons GET /products/:id',
-    start: (_, env, root) => spawnFrom(root, { MODULES: 'shop', ...env }, 'cantons shop'),
+    start: (_, env, root) => spawnCantons({ MODULES: 'shop', ...env }, { name: 'cantons shop', root }),
     seed: async (url) =>
       void (await send(url, 'POST', '/products', { id: 'kernel-bench', title: 'The Odyssey', passenger_capacity: 101, maximum_speed: 5, in_stock: 1000 })),
     load: get('/products/kernel-bench', 'GET /products/:id', (b) => b?.id === 'kernel-bench'),
@@ -140,7 +108,7 @@ export const TARGETS = {
   },
   order: {
     label: 'cantons GET /orders/:id',
-    start: (_, env, root) => spawnFrom(root, { MODULES: 'shop', ...env }, 'cantons shop'),
+    start: (_, env, root) => spawnCantons({ MODULES: 'shop', ...env }, { name: 'cantons shop', root }),
     seed: async (url) => {
       await send(url, 'POST', '/products', { id: 'kernel-bench', title: 'The Odyssey', passenger_capacity: 101, maximum_speed: 5, in_stock: 1000 });
       const order = await send(url, 'POST', '/orders', { order_details: [{ product_id: 'kernel-bench', price: '100.99', quantity: 1 }] });
@@ -151,14 +119,14 @@ export const TARGETS = {
   },
   'event-at': {
     label: 'cantons GET /events/snow-reports/at/:index',
-    start: (_, env, root) => spawnFrom(root, { MODULES: 'events', ...env }, 'cantons events'),
+    start: (_, env, root) => spawnCantons({ MODULES: 'events', ...env }, { name: 'cantons events', root }),
     seed: seedEvents,
     load: get('/events/snow-reports/at/0', 'GET /events/snow-reports/at/:index', (b) => b?.index === 0),
     baseline: 'constant',
   },
   'event-list': {
     label: 'cantons GET /events/snow-reports?start…&end…&limit=1',
-    start: (_, env, root) => spawnFrom(root, { MODULES: 'events', ...env }, 'cantons events'),
+    start: (_, env, root) => spawnCantons({ MODULES: 'events', ...env }, { name: 'cantons events', root }),
     seed: seedEvents,
     load: get(`/events/snow-reports?start_timestamp=${START}&end_timestamp=${END}&limit=1`, 'GET /events/snow-reports?query', (b) => b?.items?.length === 1),
     baseline: 'constant',

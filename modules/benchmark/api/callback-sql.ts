@@ -1,7 +1,8 @@
-// The two statements of every callback (match it, write its time), on SQLite as prepared statements on the connection.
-// Why: under load a callback's cost was mostly building these two queries (≈ 400 µs per callback in a batch);
-// the statements are the same SQL every time, so SQLite runs them from the statement cache inside the batch's
-// Kysely transaction, which holds the connection. Postgres keeps the query builder (store.ts).
+// The statements of every callback (match it, write its time, count its benchmark's documents down), on SQLite as
+// prepared statements on the connection. Why: under load a callback's cost was mostly building these queries
+// (≈ 400 µs per callback in a batch); the statements are the same SQL every time, so SQLite runs them from the
+// statement cache inside the batch's Kysely transaction, which holds the connection. Postgres keeps the query
+// builder (store.ts).
 import type { CachedSqlite } from '../../../db/statement-cache.ts';
 import type { Store } from './store.ts';
 
@@ -9,49 +10,55 @@ export interface Match {
   id: string;
   status: string;
   closing: string | null;
+  /** The document's times as the match read them. */
+  start_time: number | null;
+  end_time: number | null;
+  /** SQLite: the document's rowid, which the write goes by. */
+  rowid?: number;
 }
+
+export type Times = { start_time: number | null; end_time: number | null };
 
 export interface CallbackQueries {
   match(trx: unknown, host: string, projectId: string, name: string): Match[] | Promise<Match[]>;
-  /** The document's times after the write, or undefined when nothing was unset (a replay). */
-  recordTimes(
-    trx: unknown,
-    id: string,
-    name: string,
-    docId: string,
-    start: number | null,
-    end: number | null,
-  ): { start_time: number | null; end_time: number | null } | undefined | Promise<{ start_time: number | null; end_time: number | null } | undefined>;
-  /** Whether the benchmark still has a document without both times: one probe of the partial index (migration 002). */
-  anyUnfinished(trx: unknown, id: string): boolean | Promise<boolean>;
+  /** Writes the times `doc` (a match) does not have yet: its times after the write, or undefined when it had them all (a replay). */
+  recordTimes(trx: unknown, doc: Match, name: string, docId: string, start: number | null, end: number | null): Times | undefined | Promise<Times | undefined>;
+  /** Counts `n` more of the benchmark's documents as done; how many it has left without both times. */
+  closeDocuments(trx: unknown, id: string, n: number): number | Promise<number>;
 }
 
-const MATCH = `SELECT b.id AS id, b.status AS status, b.closing AS closing
+const MATCH = `SELECT b.id AS id, b.status AS status, b.closing AS closing, d.start_time AS start_time, d.end_time AS end_time, d.rowid AS rowid
   FROM benchmarks b JOIN documents d ON d.benchmark_id = b.id
   WHERE b.target_host = ? AND b.project_id = ? AND d.name = ?
   ORDER BY b.created_at DESC, b.id DESC`;
 
-// A null time leaves its column alone; the row is touched only when a given time is still unset.
-const RECORD = `UPDATE documents SET start_time = coalesce(start_time, @start), end_time = coalesce(end_time, @end), eigen_document_id = @doc
-  WHERE benchmark_id = @id AND name = @name AND ((@start IS NOT NULL AND start_time IS NULL) OR (@end IS NOT NULL AND end_time IS NULL))
-  RETURNING start_time, end_time`;
+const RECORD = 'UPDATE documents SET start_time = ?, end_time = ?, eigen_document_id = ? WHERE rowid = ?';
 
-// Its WHERE is the partial index's, so SQLite reads the index (migration 002) and stops at the first entry.
-const ANY_UNFINISHED = `SELECT 1 AS one FROM documents WHERE benchmark_id = ? AND (start_time IS NULL OR end_time IS NULL) LIMIT 1`;
+const CLOSE = 'UPDATE benchmarks SET open_documents = open_documents - ? WHERE id = ? RETURNING open_documents';
 
+/**
+ * The match's times are current when the write runs: the batch is one transaction on the module's one connection, and
+ * SQLite has one writer (another process's commit in between fails the write with SQLITE_BUSY_SNAPSHOT, the batch
+ * with it). So a replay is known from the match, with no write, and a write needs no guard or RETURNING.
+ */
 export function sqliteCallbackQueries(sqlite: CachedSqlite): CallbackQueries {
   return {
     match: (_trx, host, projectId, name) => sqlite.prepare(MATCH).all(host, projectId, name) as Match[],
-    recordTimes: (_trx, id, name, docId, start, end) =>
-      sqlite.prepare(RECORD).get({ start, end, doc: docId, id, name }) as { start_time: number | null; end_time: number | null } | undefined,
-    anyUnfinished: (_trx, id) => sqlite.prepare(ANY_UNFINISHED).get(id) !== undefined,
+    recordTimes(_trx, doc, _name, docId, start, end) {
+      const times = { start_time: doc.start_time ?? start, end_time: doc.end_time ?? end };
+      if (times.start_time === doc.start_time && times.end_time === doc.end_time) return undefined;
+      sqlite.prepare(RECORD).run(times.start_time, times.end_time, docId, doc.rowid);
+      return times;
+    },
+    closeDocuments: (_trx, id, n) => (sqlite.prepare(CLOSE).get(n, id) as { open_documents: number }).open_documents,
   };
 }
 
+/** Postgres: the match locks the benchmark, not the document, so the write guards itself (store.recordTimes). */
 export function kyselyCallbackQueries(store: Store, lock: boolean): CallbackQueries {
   return {
     match: (trx, host, projectId, name) => store.match(trx as never, host, projectId, name, lock),
-    recordTimes: (trx, id, name, docId, start, end) => store.recordTimes(trx as never, id, name, docId, start, end),
-    anyUnfinished: (trx, id) => store.anyUnfinished(trx as never, id),
+    recordTimes: (trx, doc, name, docId, start, end) => store.recordTimes(trx as never, doc.id, name, docId, start, end),
+    closeDocuments: (trx, id, n) => store.closeDocuments(trx as never, id, n),
   };
 }

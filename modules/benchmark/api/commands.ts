@@ -59,7 +59,7 @@ export function createCommands(deps: CommandDeps) {
         'callback matches several running benchmarks; taking the newest',
       );
     const id = running[0].id;
-    const times = await queries.recordTimes(trx, id, body.document_name, body.eigen_document_id, body.start_time, body.end_time);
+    const times = await queries.recordTimes(trx, running[0], body.document_name, body.eigen_document_id, body.start_time, body.end_time);
     if (!times) return 'duplicate';
     // A document counts once it has its upload time: a start alone changes no benchmark's completeness.
     if (times.start_time !== null && times.end_time !== null) {
@@ -82,7 +82,8 @@ export function createCommands(deps: CommandDeps) {
         // DocumentUpdated when the batch left a benchmark without an unfinished document: one event per benchmark,
         // not one per callback (each event is a transaction, and an fsync, in its handler).
         for (const [id, names] of completed) {
-          if (!(await queries.anyUnfinished(trx, id))) await bus.publish(trx, EVENTS.DocumentUpdated, { benchmark_id: id, document_names: names });
+          if ((await queries.closeDocuments(trx, id, names.length)) <= 0)
+            await bus.publish(trx, EVENTS.DocumentUpdated, { benchmark_id: id, document_names: names });
         }
         return out;
       }),
@@ -105,6 +106,7 @@ export function createCommands(deps: CommandDeps) {
       const now = deps.now();
       const target = normaliseTarget(body.target_url);
       const timeout = body.timeout_seconds ?? deps.defaultTimeoutSeconds;
+      const documents = plannedDocuments(body.documents);
       await db.transaction().execute(async (trx) => {
         await store.insert(
           trx,
@@ -132,10 +134,11 @@ export function createCommands(deps: CommandDeps) {
               baseline_id: body.baseline_id ?? null,
             },
             deadline_ms: now.getTime() + timeout * 1000,
+            open_documents: documents.length,
             created_at: now.toISOString(),
             finished_at: null,
           },
-          plannedDocuments(body.documents),
+          documents,
         );
         await bus.publish(trx, EVENTS.BenchmarkCreated, { benchmark_id: id });
       });

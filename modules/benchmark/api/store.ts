@@ -31,6 +31,8 @@ export interface StoredBenchmark {
   error: string | null;
   options: Options;
   deadline_ms: number;
+  /** Documents still without both times (migration 003): the callbacks that complete one count it down. */
+  open_documents: number;
   created_at: string;
   finished_at: string | null;
 }
@@ -44,7 +46,7 @@ export interface NewDocument {
 const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 
 function toBenchmark(row: any): StoredBenchmark {
-  return { ...row, options: JSON.parse(row.options), deadline_ms: Number(row.deadline_ms) };
+  return { ...row, options: JSON.parse(row.options), deadline_ms: Number(row.deadline_ms), open_documents: Number(row.open_documents) };
 }
 
 export function createStore(db: Kysely<any>) {
@@ -107,15 +109,15 @@ export function createStore(db: Kysely<any>) {
     },
 
     /** Whether any document of the benchmark lacks a time: the first entry of the partial index of those (migration 002). */
-    async anyUnfinished(trx: Kysely<any>, id: string): Promise<boolean> {
+    /** Counts `n` more of the benchmark's documents as done; how many it has left without both times. */
+    async closeDocuments(trx: Kysely<any>, id: string, n: number): Promise<number> {
       const row = await trx
-        .selectFrom('documents')
-        .select(sql<number>`1`.as('one'))
-        .where('benchmark_id', '=', id)
-        .where((eb) => eb.or([eb('start_time', 'is', null), eb('end_time', 'is', null)]))
-        .limit(1)
-        .executeTakeFirst();
-      return row !== undefined;
+        .updateTable('benchmarks')
+        .set({ open_documents: sql`open_documents - ${n}` })
+        .where('id', '=', id)
+        .returning('open_documents')
+        .executeTakeFirstOrThrow();
+      return Number(row.open_documents);
     },
 
     /** Newest first; `after` is the [created_at, id] of the previous page's last row. */
@@ -168,13 +170,14 @@ export function createStore(db: Kysely<any>) {
       const q = trx
         .selectFrom('benchmarks as b')
         .innerJoin('documents as d', 'd.benchmark_id', 'b.id')
-        .select(['b.id', 'b.status', 'b.closing', 'b.created_at'])
+        .select(['b.id', 'b.status', 'b.closing', 'd.start_time', 'd.end_time'])
         .where('b.target_host', '=', host)
         .where('b.project_id', '=', projectId)
         .where('d.name', '=', documentName)
         .orderBy('b.created_at', 'desc')
         .orderBy('b.id', 'desc');
-      return (lock ? q.forUpdate('b') : q).execute();
+      const rows = await (lock ? q.forUpdate('b') : q).execute();
+      return rows.map((r) => ({ ...r, start_time: num(r.start_time), end_time: num(r.end_time) }));
     },
 
     /**
