@@ -39,6 +39,8 @@ export interface BaselineOptions {
   status?: number;
   /** callback-floor: how many benchmarks (projects p0…) to seed (default 20). */
   benchmarks?: number;
+  /** More environment (the profiler's NODE_OPTIONS). */
+  env?: Record<string, string>;
   readyTimeoutMs?: number;
 }
 
@@ -87,6 +89,7 @@ export async function spawnBaseline(kind: BaselineKind, opts: BaselineOptions = 
   if (opts.body !== undefined) env.BASELINE_BODY = JSON.stringify(opts.body);
   if (opts.status !== undefined) env.BASELINE_STATUS = String(opts.status);
   if (opts.benchmarks !== undefined) env.FLOOR_BENCHMARKS = String(opts.benchmarks);
+  Object.assign(env, opts.env);
   const proc = spawn(process.execPath, ['--import', 'tsx', join(BENCH, 'baselines/koa-baseline.ts')], {
     cwd: ROOT,
     env,

@@ -49,7 +49,8 @@ function componentOf(f: Frame): { c: Component; strong: boolean } | undefined {
   )
     return { c: KOA, strong: true };
   if (u.startsWith('kernel/http/') || u.startsWith('kernel/errors')) return { c: KERNEL, strong: true };
-  if (u.startsWith('modules/')) return { c: HANDLER, strong: true };
+  // A bare baseline's own code is its handler, so its statements count where a module's do.
+  if (u.startsWith('modules/') || u.startsWith('bench/baselines/')) return { c: HANDLER, strong: true };
   if (/^node:(_http_outgoing|internal\/http)/.test(u) || (u === 'node:_http_server' && /writeHead|_implicitHeader|ServerResponse/.test(n)))
     return { c: RESPONSE, strong: false };
   if (/^node:(net|_http_server|_http_common|_http_incoming|internal\/stream_base_commons|internal\/timers|internal\/streams\/writable|stream)/.test(u))

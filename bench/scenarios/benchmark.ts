@@ -23,8 +23,13 @@ import {
 import { freePort, spawnBaseline, spawnCantons, stopServers, type BaselineKind } from '../servers.ts';
 
 const TARGET_RATIO = 0.7;
-/** 40 × 999 documents × 2 times: more callbacks than 200 connections send in 11 s here. */
-const INGEST_BENCHMARKS = 40;
+/**
+ * Running benchmarks to seed, 1000 documents each: enough that every callback of the warm-up and the run writes a
+ * time (999 documents × 2 times per benchmark) up to MAX_CALLBACK_RATE; past it, callbacks become duplicates, which
+ * write nothing, and the run says so (the "callbacks write" check).
+ */
+const MAX_CALLBACK_RATE = 20_000;
+const ingestBenchmarks = (opts: BenchOptions) => Math.max(20, Math.ceil(((opts.warmupSec + opts.durationSec) * MAX_CALLBACK_RATE) / 1998));
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
 async function call(base: string, method: string, path: string, body?: unknown): Promise<any> {
@@ -107,20 +112,25 @@ function callbackLoad(targets: Array<{ project: string; host: string }>, documen
   };
 }
 
-/** Mean callbacks per group commit and mean commit time, from the server's /metrics (warm-up included). */
-async function batchStats(base: string): Promise<string | undefined> {
+/** From the server's /metrics (warm-up included): group commits, and callbacks by outcome. */
+async function callbackStats(base: string) {
   const text = await (await fetch(`${base}/metrics`)).text();
-  const value = (name: string) => Number(new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(text)?.[1] ?? NaN);
+  const value = (name: string) => Number(new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(text)?.[1] ?? 0);
   const commits = value('cantons_benchmark_callback_batch_size_count');
-  if (!(commits > 0)) return undefined;
-  const size = value('cantons_benchmark_callback_batch_size_sum') / commits;
-  const ms = (value('cantons_benchmark_callback_flush_seconds_sum') / commits) * 1000;
-  return `${commits} group commits, ${size.toFixed(1)} callbacks and ${ms.toFixed(1)} ms each on average`;
+  const size = commits ? value('cantons_benchmark_callback_batch_size_sum') / commits : 0;
+  const ms = commits ? (value('cantons_benchmark_callback_flush_seconds_sum') / commits) * 1000 : 0;
+  const applied = value('cantons_benchmark_callbacks_total\\{outcome="applied"\\}');
+  const duplicate = value('cantons_benchmark_callbacks_total\\{outcome="duplicate"\\}');
+  const counted = text.includes('cantons_benchmark_callbacks_total'); // not by checkouts older than the metric
+  return {
+    outcomes: counted ? { applied, duplicate } : undefined,
+    note: `${commits} group commits, ${size.toFixed(1)} callbacks and ${ms.toFixed(1)} ms each on average${counted ? `; ${applied} callbacks wrote a time, ${duplicate} were duplicates` : ''}`,
+  };
 }
 
 /**
- * --profile DIR: the cantons server under the V8 profiler (bench/profile/preload.mjs), sampling from just before its
- * measured run to its exit; then its sampled CPU by component per ok callback, and the top leaf frames of ours.
+ * --profile DIR: a server under the V8 profiler (bench/profile/preload.mjs), sampling from just before its measured
+ * run to its exit; then its sampled CPU by component per ok request, and the top leaf frames of its handler.
  */
 function profileNotes(dir: string, okCount: number, cpuUsPerOk: number | null, label: string): string[] {
   const file = readdirSync(dir)
@@ -131,7 +141,7 @@ function profileNotes(dir: string, okCount: number, cpuUsPerOk: number | null, l
   const stacks = readStacks(file);
   const total = stacks.reduce((sum, x) => sum + x.us, 0);
   const scale = (us: number) => (cpuUsPerOk === null ? '' : ` ≈ ${((us / total) * cpuUsPerOk).toFixed(1)} µs CPU`);
-  const out = [`${label}: profile ${file}, ${(total / okCount).toFixed(1)} µs sampled per ok callback; by component (share, ≈ CPU per callback):`];
+  const out = [`${label}: profile ${file}, ${(total / okCount).toFixed(1)} µs sampled per ok request; by component (share, ≈ CPU per request):`];
   for (const [c, us] of [...breakdown(stacks)].sort((a, b) => b[1] - a[1]))
     if (us / total >= 0.005) out.push(`    ${c}: ${((us / total) * 100).toFixed(1)} %${scale(us)}`);
   const self = new Map<string, number>();
@@ -147,15 +157,22 @@ function profileNotes(dir: string, okCount: number, cpuUsPerOk: number | null, l
   return out;
 }
 
-/** A bare Koa server (bench/baselines/koa-baseline.ts) under `load`. */
-async function bareRun(kind: BaselineKind, label: string, load: MeasureLoad, opts: BenchOptions, io: BenchIO): Promise<RunRecord> {
-  const server = await spawnBaseline(kind, { benchmarks: INGEST_BENCHMARKS });
+/** The environment that puts a server under the V8 profiler (bench/profile/preload.mjs), writing to `dir`. */
+const profiled = (dir: string | undefined): Record<string, string> =>
+  dir ? { NODE_OPTIONS: `--import=${new URL('../profile/preload.mjs', import.meta.url).pathname}`, PROFILE_DIR: dir } : {};
+
+/** A bare Koa server (bench/baselines/koa-baseline.ts) under `load`; profiled into `profileDir` when given. */
+async function bareRun(kind: BaselineKind, label: string, load: MeasureLoad, opts: BenchOptions, io: BenchIO, profileDir?: string) {
+  const server = await spawnBaseline(kind, { benchmarks: ingestBenchmarks(opts), env: profiled(profileDir) });
+  let run: RunRecord;
   try {
     io.log(`callback ingestion: ${label} …`);
-    return await measure(label, [server], load, opts, io);
+    if (profileDir) process.kill(server.pid, 'SIGUSR2');
+    run = await measure(label, [server], load, opts, io);
   } finally {
     await stopServers(server);
   }
+  return { run, notes: profileDir ? profileNotes(profileDir, run.ok + run.warmup.ok, run.serverCpuUsPerOk, label) : [] };
 }
 
 /** The bare POST: the callbacks' JSON read, 201. */
@@ -168,22 +185,20 @@ const barePost: MeasureLoad = {
     )),
 };
 
-/** The cantons server (from `root`, another checkout, when given) seeded with INGEST_BENCHMARKS running benchmarks, under the callbacks. */
+/** The cantons server (from `root`, another checkout, when given) seeded with ingestBenchmarks(opts) running benchmarks, under the callbacks. */
 async function cantonsRun(label: string, root: string | undefined, profileDir: string | undefined, opts: BenchOptions, io: BenchIO) {
-  const profiled: Record<string, string> = profileDir
-    ? { NODE_OPTIONS: `--import=${new URL('../profile/preload.mjs', import.meta.url).pathname}`, PROFILE_DIR: profileDir }
-    : {};
   // The target never calls back (the load generator does), and nothing times out during the run.
   const server = await spawnCantons(
-    { MODULES: 'benchmark', BENCHMARK_TARGET_FAULT_SILENT: '1', BENCHMARK_TIMEOUT_SECONDS: '3600', ...profiled },
+    { MODULES: 'benchmark', BENCHMARK_TARGET_FAULT_SILENT: '1', BENCHMARK_TIMEOUT_SECONDS: '3600', ...profiled(profileDir) },
     { name: 'cantons benchmark', root },
   );
   const notes: string[] = [];
   let run: RunRecord | undefined;
+  let writes: CheckResult | undefined;
   try {
     const base = server.url;
     const ids = await Promise.all(
-      Array.from({ length: INGEST_BENCHMARKS }, (_, i) =>
+      Array.from({ length: ingestBenchmarks(opts) }, (_, i) =>
         call(base, 'POST', '/api/v1/benchmarks/start', startBody(`${base}/target`, `ingest ${i}`, 1000)).then((r) => r.benchmark_id as string),
       ),
     );
@@ -199,14 +214,21 @@ async function cantonsRun(label: string, root: string | undefined, profileDir: s
     io.log(`callback ingestion: ${label} …`);
     if (profileDir) process.kill(server.pid, 'SIGUSR2');
     run = await measure(label, [server], callbackLoad(targets, 1000), opts, io);
-    const batches = await batchStats(base);
-    if (batches) notes.push(`${label}: ${batches}`);
+    const stats = await callbackStats(base);
+    notes.push(`${label}: ${stats.note}`);
+    const o = stats.outcomes;
+    if (o)
+      writes = check(
+        `${label}: callbacks write (≤ 5 % duplicates)`,
+        o.duplicate <= 0.05 * (o.applied + o.duplicate),
+        `${o.duplicate} of ${o.applied + o.duplicate} were duplicates${o.duplicate ? '; a faster run needs more seeded documents (MAX_CALLBACK_RATE)' : ''}`,
+      );
   } finally {
     await stopServers(server);
   }
   // The profile spans the warm-up too, so its callbacks count in the sampled µs per callback.
   if (profileDir) notes.push(...profileNotes(profileDir, run.ok + run.warmup.ok, run.serverCpuUsPerOk, label));
-  return { run, notes };
+  return { run, notes, writes };
 }
 
 async function ingestion(
@@ -222,20 +244,36 @@ async function ingestion(
   const bare: RunRecord[] = [];
   const floor: RunRecord[] = [];
   const checks: CheckResult[] = [];
+  // --profile DIR: every server of a round under the profiler, each into its own folder.
+  const profileDir = (round: number, name: string) => {
+    if (typeof opts.flags.profile !== 'string') return undefined;
+    const dir = join(opts.flags.profile, `round-${round}`, name);
+    mkdirSync(dir, { recursive: true });
+    return dir;
+  };
   for (let round = 1; round <= rounds; round++) {
     const suffix = rounds > 1 ? ` #${round}` : '';
     for (const [i, root] of roots.entries()) {
-      const profileDir = typeof opts.flags.profile === 'string' ? join(opts.flags.profile, `round-${round}${at(root).replace(' @', '-')}`) : undefined;
-      if (profileDir) mkdirSync(profileDir, { recursive: true });
-      const r = await cantonsRun(`cantons callbacks${at(root)}${suffix}`, root, profileDir, opts, io);
+      const r = await cantonsRun(`cantons callbacks${at(root)}${suffix}`, root, profileDir(round, `cantons${root ? `-${basename(root)}` : ''}`), opts, io);
       cantons[i].push(r.run);
       notes.push(...r.notes);
       checks.push(check(`${r.run.label}: zero errors`, r.run.errors.total === 0, `${r.run.errors.total} errors of ${r.run.requests}`));
+      if (r.writes) checks.push(r.writes);
     }
-    bare.push(await bareRun('noop-post', `bare koa POST${suffix}`, barePost, opts, io));
-    // The floor's own seed: INGEST_BENCHMARKS projects p0… on host "floor", 1000 documents each, as above.
-    const floorTargets = Array.from({ length: INGEST_BENCHMARKS }, (_, i) => ({ project: `p${i}`, host: 'floor' }));
-    floor.push(await bareRun('callback-floor', `bare koa + callback statements${suffix}`, callbackLoad(floorTargets, 1000), opts, io));
+    const b = await bareRun('noop-post', `bare koa POST${suffix}`, barePost, opts, io, profileDir(round, 'bare'));
+    // The floor's own seed: as many projects p0… on host "floor", 1000 documents each, as above.
+    const floorTargets = Array.from({ length: ingestBenchmarks(opts) }, (_, i) => ({ project: `p${i}`, host: 'floor' }));
+    const f = await bareRun(
+      'callback-floor',
+      `bare koa + callback statements${suffix}`,
+      callbackLoad(floorTargets, 1000),
+      opts,
+      io,
+      profileDir(round, 'floor'),
+    );
+    bare.push(b.run);
+    floor.push(f.run);
+    notes.push(...b.notes, ...f.notes);
   }
   const ratios = [
     ...roots.flatMap((root, i) => [
@@ -337,12 +375,12 @@ async function run(opts: BenchOptions, io: BenchIO) {
 export default defineScenario({
   name: 'benchmark',
   description:
-    'benchmark module: target callback ingestion vs a bare Koa POST (--rounds N, default 3), then --benchmarks 20 concurrent benchmarks × --documents 100 on the built-in target with zero delay, to 20 emails; --only ingest,concurrent; --profile DIR (a V8 CPU profile of each cantons ingestion server, by component); --checkouts DIR,DIR (the cantons server from each checkout, e.g. git worktrees of consecutive commits, side by side in every round)',
+    'benchmark module: target callback ingestion vs a bare Koa POST (--rounds N, default 3), then --benchmarks 20 concurrent benchmarks × --documents 100 on the built-in target with zero delay, to 20 emails; --only ingest,concurrent; --profile DIR (a V8 CPU profile of each ingestion server, by component); --checkouts DIR,DIR (the cantons server from each checkout, e.g. git worktrees of consecutive commits, side by side in every round)',
   defaults: { connections: 200, durationSec: 10 },
   flags: {
     only: { type: 'string', description: 'parts to run, of ingest,concurrent (default both)' },
     rounds: { type: 'string', description: 'N alternating rounds of the ingestion comparison', default: '3' },
-    profile: { type: 'string', description: 'DIR: a V8 CPU profile of each cantons ingestion server, by component' },
+    profile: { type: 'string', description: 'DIR: a V8 CPU profile of each ingestion server (cantons, bare, floor), by component' },
     checkouts: { type: 'string', description: 'DIR,DIR: the cantons server from each checkout, side by side in every round' },
     benchmarks: { type: 'string', description: 'N concurrent benchmarks in the concurrent part (default 20)' },
     documents: { type: 'string', description: 'N documents per concurrent benchmark (default 100)' },

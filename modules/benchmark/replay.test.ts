@@ -13,6 +13,12 @@ async function handled(app: BenchApp, topic: string): Promise<number> {
   return metric?.values.filter((v) => v.labels.topic === topic).reduce((s, v) => s + v.value, 0) ?? 0;
 }
 
+/** cantons_benchmark_callbacks_total by outcome. */
+async function outcomes(app: BenchApp): Promise<Record<string, number>> {
+  const metric = await app.kernel.metrics.getSingleMetric('cantons_benchmark_callbacks_total')?.get();
+  return Object.fromEntries(metric?.values.map((v) => [v.labels.outcome, v.value]) ?? []);
+}
+
 describe('benchmark replays', () => {
   it('replayed callbacks and replayed events leave one report and one email', async () => {
     const smtp = await startSmtp();
@@ -38,6 +44,7 @@ describe('benchmark replays', () => {
       assert.deepEqual((await callback('doc1.txt', { start_time: 1000 })).body, { status: 'applied' });
       assert.deepEqual((await callback('doc1.txt', { start_time: 1000 })).body, { status: 'duplicate' });
       assert.deepEqual((await callback('doc1.txt', { start_time: 999 })).body, { status: 'duplicate' }, 'the first time stays');
+      assert.deepEqual(await outcomes(app), { applied: 1, duplicate: 2 }, 'the metric counts each outcome');
       await new Promise((r) => setTimeout(r, 100));
       assert.equal(await handled(app, EVENTS.DocumentUpdated), 0, 'a start alone completes no document');
 
@@ -56,6 +63,9 @@ describe('benchmark replays', () => {
       );
       const view = await waitForEnd(app.api, id);
       assert.equal(view.status, 'completed');
+      const counted = await outcomes(app);
+      assert.equal(counted.applied, 6, 'one write per time of each document');
+      assert.equal(counted.applied + (counted.duplicate ?? 0) + (counted.BENCHMARK_FINISHED ?? 0), 3 + replies.length);
       assert.deepEqual(
         view.documents.map((d: any) => d.upload_seconds),
         [2.5, 1, 3],

@@ -34,7 +34,7 @@ const MATCH = `SELECT b.id AS id, b.status AS status, b.closing AS closing, d.st
 
 const RECORD = 'UPDATE documents SET start_time = ?, end_time = ?, eigen_document_id = ? WHERE rowid = ?';
 
-const CLOSE = 'UPDATE benchmarks SET open_documents = open_documents - ? WHERE id = ? RETURNING open_documents';
+const CLOSE = 'UPDATE open_documents SET remaining = remaining - ? WHERE benchmark_id = ? RETURNING remaining';
 
 /**
  * The match's times are current when the write runs: the batch is one transaction on the module's one connection, and
@@ -50,7 +50,7 @@ export function sqliteCallbackQueries(sqlite: CachedSqlite): CallbackQueries {
       sqlite.prepare(RECORD).run(times.start_time, times.end_time, docId, doc.rowid);
       return times;
     },
-    closeDocuments: (_trx, id, n) => (sqlite.prepare(CLOSE).get(n, id) as { open_documents: number }).open_documents,
+    closeDocuments: (_trx, id, n) => (sqlite.prepare(CLOSE).get(n, id) as { remaining: number }).remaining,
   };
 }
 

@@ -70,14 +70,25 @@ export function createCommands(deps: CommandDeps) {
     return 'applied';
   }
 
+  /** Once the batch has committed: callbacks by outcome, one increment per outcome per batch. */
+  function countOutcomes(out: Array<CallbackOutcome | AppError>): void {
+    const counts = new Map<string, number>();
+    for (const r of out) {
+      const outcome = typeof r === 'string' ? r : r.code;
+      counts.set(outcome, (counts.get(outcome) ?? 0) + 1);
+    }
+    for (const [outcome, n] of counts) metrics.outcomes.inc({ outcome }, n);
+  }
+
   const callbacks = createGroupCommit<CallbackBody, CallbackOutcome | AppError>(
-    (items) =>
-      db.transaction().execute(async (trx) => {
+    async (items) => {
+      const out = await db.transaction().execute(async (trx) => {
         const out = new Array<CallbackOutcome | AppError>(items.length);
         const completed = new Map<string, string[]>();
-        // Applied in (host, project, document) order: on Postgres two processes' batches then lock the benchmark
-        // rows they share in the same order, and cannot deadlock on each other.
-        const order = items.map((_, i) => i).sort((a, b) => compareCallbacks(items[a], items[b]));
+        // Postgres: applied in (host, project, document) order, so two processes' batches lock the benchmark rows
+        // they share in the same order, and cannot deadlock on each other. SQLite has one writer: arrival order.
+        const order = items.map((_, i) => i);
+        if (!deps.sqlite) order.sort((a, b) => compareCallbacks(items[a], items[b]));
         for (const i of order) out[i] = await applyCallback(trx, items[i], completed);
         // DocumentUpdated when the batch left a benchmark without an unfinished document: one event per benchmark,
         // not one per callback (each event is a transaction, and an fsync, in its handler).
@@ -86,7 +97,10 @@ export function createCommands(deps: CommandDeps) {
             await bus.publish(trx, EVENTS.DocumentUpdated, { benchmark_id: id, document_names: names });
         }
         return out;
-      }),
+      });
+      countOutcomes(out);
+      return out;
+    },
     {
       maxBatch: 500,
       onFlush: ({ size, ms }) => {
@@ -134,7 +148,6 @@ export function createCommands(deps: CommandDeps) {
               baseline_id: body.baseline_id ?? null,
             },
             deadline_ms: now.getTime() + timeout * 1000,
-            open_documents: documents.length,
             created_at: now.toISOString(),
             finished_at: null,
           },

@@ -1,12 +1,21 @@
-// The benchmark API's metrics: callbacks per group commit and the time one commit takes (the ingestion hot path).
-import { Histogram, type Registry } from 'prom-client';
+// The benchmark API's metrics: callbacks by outcome, callbacks per group commit and the time one commit takes (the ingestion hot path).
+import { Counter, Histogram, type Registry } from 'prom-client';
 
 function histogram(registry: Registry, name: string, help: string, buckets: number[]): Histogram {
   return (registry.getSingleMetric(name) as Histogram | undefined) ?? new Histogram({ name, help, buckets, registers: [registry] });
 }
 
 export function callbackMetrics(registry: Registry) {
+  const outcomes =
+    (registry.getSingleMetric('cantons_benchmark_callbacks_total') as Counter<'outcome'> | undefined) ??
+    new Counter({
+      name: 'cantons_benchmark_callbacks_total',
+      help: 'Callbacks by outcome: applied (a time written), duplicate (nothing new), or the 409 code',
+      labelNames: ['outcome'],
+      registers: [registry],
+    });
   return {
+    outcomes,
     batchSize: histogram(registry, 'cantons_benchmark_callback_batch_size', 'Callbacks per group commit', [1, 2, 5, 10, 25, 50, 100, 250, 500]),
     flushSeconds: histogram(
       registry,

@@ -23,7 +23,6 @@ const benchmark = (over: Partial<StoredBenchmark> = {}): StoredBenchmark => ({
   error: null,
   options: { documents: null, notify: null, timeout_seconds: 60, thresholds: null, baseline_id: null },
   deadline_ms: 0,
-  open_documents: 0,
   created_at: '2026-01-01T00:00:00.000Z',
   finished_at: null,
   ...over,

@@ -31,8 +31,6 @@ export interface StoredBenchmark {
   error: string | null;
   options: Options;
   deadline_ms: number;
-  /** Documents still without both times (migration 003): the callbacks that complete one count it down. */
-  open_documents: number;
   created_at: string;
   finished_at: string | null;
 }
@@ -46,7 +44,7 @@ export interface NewDocument {
 const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 
 function toBenchmark(row: any): StoredBenchmark {
-  return { ...row, options: JSON.parse(row.options), deadline_ms: Number(row.deadline_ms), open_documents: Number(row.open_documents) };
+  return { ...row, options: JSON.parse(row.options), deadline_ms: Number(row.deadline_ms) };
 }
 
 export function createStore(db: Kysely<any>) {
@@ -57,6 +55,7 @@ export function createStore(db: Kysely<any>) {
         .insertInto('benchmarks')
         .values({ ...b, options: JSON.stringify(b.options) })
         .execute();
+      await trx.insertInto('open_documents').values({ benchmark_id: b.id, remaining: docs.length }).execute();
       // Chunks keep each INSERT under SQLite's bound-parameter limit.
       for (let i = 0; i < docs.length; i += 200) {
         await trx
@@ -112,12 +111,12 @@ export function createStore(db: Kysely<any>) {
     /** Counts `n` more of the benchmark's documents as done; how many it has left without both times. */
     async closeDocuments(trx: Kysely<any>, id: string, n: number): Promise<number> {
       const row = await trx
-        .updateTable('benchmarks')
-        .set({ open_documents: sql`open_documents - ${n}` })
-        .where('id', '=', id)
-        .returning('open_documents')
+        .updateTable('open_documents')
+        .set({ remaining: sql`remaining - ${n}` })
+        .where('benchmark_id', '=', id)
+        .returning('remaining')
         .executeTakeFirstOrThrow();
-      return Number(row.open_documents);
+      return Number(row.remaining);
     },
 
     /** Newest first; `after` is the [created_at, id] of the previous page's last row. */

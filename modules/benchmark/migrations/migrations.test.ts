@@ -81,8 +81,8 @@ for (const dialect of dialects) {
         assert.ok((await indexes(mdb)).includes('documents_unfinished'));
 
         assert.equal((await migrator.migrateUp()).error, undefined);
-        const row = await mdb.db.selectFrom('benchmarks').select('open_documents').executeTakeFirstOrThrow();
-        assert.equal(Number(row.open_documents), 2, 'b and c are open');
+        const row = await mdb.db.selectFrom('open_documents').select(['benchmark_id', 'remaining']).executeTakeFirstOrThrow();
+        assert.deepEqual([row.benchmark_id, Number(row.remaining)], ['b1', 2], 'b and c are open');
         assert.ok(!(await indexes(mdb)).includes('documents_unfinished'));
 
         for (const name of ['003_open_documents', '002_callback_indexes', '001_init']) {
@@ -94,7 +94,7 @@ for (const dialect of dialects) {
           );
           if (name === '003_open_documents') {
             assert.ok((await indexes(mdb)).includes('documents_unfinished'));
-            assert.ok(!(await mdb.db.introspection.getTables()).find((t) => t.name === 'benchmarks')!.columns.some((c) => c.name === 'open_documents'));
+            assert.ok(!(await mdb.db.introspection.getTables()).some((t) => t.name === 'open_documents'));
           }
         }
         assert.equal((await migrator.migrateToLatest()).error, undefined, 'and up again from nothing');
