@@ -3,6 +3,7 @@
 // (≈ 400 µs per callback in a batch); the statements are the same SQL every time, so SQLite runs them from the
 // statement cache inside the batch's Kysely transaction, which holds the connection. Postgres keeps the query
 // builder (store.ts).
+import type { Statement } from 'better-sqlite3';
 import type { CachedSqlite } from '../../../db/statement-cache.ts';
 import type { Store } from './store.ts';
 
@@ -17,6 +18,8 @@ export interface Match {
   rowid?: number;
 }
 
+type MatchRow = [id: string, status: string, closing: string | null, start_time: number | null, end_time: number | null, rowid: number];
+
 export type Times = { start_time: number | null; end_time: number | null };
 
 export interface CallbackQueries {
@@ -27,7 +30,8 @@ export interface CallbackQueries {
   closeDocuments(trx: unknown, id: string, n: number): number | Promise<number>;
 }
 
-const MATCH = `SELECT b.id AS id, b.status AS status, b.closing AS closing, d.start_time AS start_time, d.end_time AS end_time, d.rowid AS rowid
+// Its columns in MatchRow's order.
+const MATCH = `SELECT b.id, b.status, b.closing, d.start_time, d.end_time, d.rowid
   FROM benchmarks b JOIN documents d ON d.benchmark_id = b.id
   WHERE b.target_host = ? AND b.project_id = ? AND d.name = ?
   ORDER BY b.created_at DESC, b.id DESC`;
@@ -40,17 +44,23 @@ const CLOSE = 'UPDATE open_documents SET remaining = remaining - ? WHERE benchma
  * The match's times are current when the write runs: the batch is one transaction on the module's one connection, and
  * SQLite has one writer (another process's commit in between fails the write with SQLITE_BUSY_SNAPSHOT, the batch
  * with it). So a replay is known from the match, with no write, and a write needs no guard or RETURNING.
+ * The statements are prepared on first use (after the migrations) and held; the match returns rows as arrays.
  */
 export function sqliteCallbackQueries(sqlite: CachedSqlite): CallbackQueries {
+  let prepared: { match: Statement; record: Statement; close: Statement } | undefined;
+  const statements = () => (prepared ??= { match: sqlite.prepare(MATCH).raw(true), record: sqlite.prepare(RECORD), close: sqlite.prepare(CLOSE).pluck() });
   return {
-    match: (_trx, host, projectId, name) => sqlite.prepare(MATCH).all(host, projectId, name) as Match[],
+    match(_trx, host, projectId, name) {
+      const rows = statements().match.all(host, projectId, name) as MatchRow[];
+      return rows.map(([id, status, closing, start_time, end_time, rowid]) => ({ id, status, closing, start_time, end_time, rowid }));
+    },
     recordTimes(_trx, doc, _name, docId, start, end) {
       const times = { start_time: doc.start_time ?? start, end_time: doc.end_time ?? end };
       if (times.start_time === doc.start_time && times.end_time === doc.end_time) return undefined;
-      sqlite.prepare(RECORD).run(times.start_time, times.end_time, docId, doc.rowid);
+      statements().record.run(times.start_time, times.end_time, docId, doc.rowid);
       return times;
     },
-    closeDocuments: (_trx, id, n) => (sqlite.prepare(CLOSE).get(n, id) as { remaining: number }).remaining,
+    closeDocuments: (_trx, id, n) => statements().close.get(n, id) as number,
   };
 }
 
