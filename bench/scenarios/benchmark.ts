@@ -23,13 +23,16 @@ import {
 import { freePort, spawnBaseline, spawnCantons, stopServers, type BaselineKind } from '../servers.ts';
 
 const TARGET_RATIO = 0.7;
+/** Benchmarks called back at once in the ingestion load: the issue's 20 concurrent benchmarks. */
+const CALLBACK_WINDOW = 20;
 /**
  * Running benchmarks to seed, 1000 documents each: enough that every callback of the warm-up and the run writes a
- * time (999 documents × 2 times per benchmark) up to MAX_CALLBACK_RATE; past it, callbacks become duplicates, which
- * write nothing, and the run says so (the "callbacks write" check).
+ * time (999 documents × 2 times per benchmark) up to MAX_CALLBACK_RATE, in whole windows; past it, callbacks become
+ * duplicates, which write nothing, and the run says so (the "callbacks write" check).
  */
 const MAX_CALLBACK_RATE = 20_000;
-const ingestBenchmarks = (opts: BenchOptions) => Math.max(20, Math.ceil(((opts.warmupSec + opts.durationSec) * MAX_CALLBACK_RATE) / 1998));
+const ingestBenchmarks = (opts: BenchOptions) =>
+  CALLBACK_WINDOW * Math.ceil(((opts.warmupSec + opts.durationSec) * MAX_CALLBACK_RATE) / (1998 * CALLBACK_WINDOW));
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
 async function call(base: string, method: string, path: string, body?: unknown): Promise<any> {
@@ -88,17 +91,21 @@ async function smtpSink(): Promise<{ url: string; mails: string[]; close(): Prom
 
 /**
  * Callbacks as the target sends them: each virtual user takes the next (benchmark, document) and posts its start,
- * then its end, so every callback writes a time. The first document of each benchmark is never called back, so
- * no benchmark ends during the run (its callbacks would become 409s); past the last document they start over
- * and answer `duplicate`.
+ * then its end, so every callback writes a time. The benchmarks are called back CALLBACK_WINDOW at a time, round
+ * robin, then the next CALLBACK_WINDOW: as many at once however long the run (and however many are seeded for it).
+ * The first document of each benchmark is never called back, so no benchmark ends during the run (its callbacks
+ * would become 409s); past the last benchmark they start over and answer `duplicate`.
  */
 function callbackLoad(targets: Array<{ project: string; host: string }>, documents: number) {
+  const window = Math.min(CALLBACK_WINDOW, targets.length);
+  const perWindow = window * (documents - 1);
   let next = 0;
   return {
     step: async (vu: VirtualUser) => {
       const i = next++;
-      const t = targets[i % targets.length];
-      const doc = 1 + (Math.floor(i / targets.length) % (documents - 1));
+      const j = i % perWindow;
+      const t = targets[(Math.floor(i / perWindow) * window + (j % window)) % targets.length];
+      const doc = 1 + Math.floor(j / window);
       const body = {
         document_name: `doc${String(doc + 1).padStart(String(documents).length, '0')}.txt`,
         eigen_document_id: String(i),
