@@ -120,7 +120,6 @@ export function createCommands(deps: CommandDeps) {
       const now = deps.now();
       const target = normaliseTarget(body.target_url);
       const timeout = body.timeout_seconds ?? deps.defaultTimeoutSeconds;
-      const documents = plannedDocuments(body.documents);
       await db.transaction().execute(async (trx) => {
         await store.insert(
           trx,
@@ -151,7 +150,7 @@ export function createCommands(deps: CommandDeps) {
             created_at: now.toISOString(),
             finished_at: null,
           },
-          documents,
+          plannedDocuments(body.documents),
         );
         await bus.publish(trx, EVENTS.BenchmarkCreated, { benchmark_id: id });
       });

@@ -107,7 +107,6 @@ export function createStore(db: Kysely<any>) {
       return { unfinished: Number(row.unfinished), total: Number(row.total) };
     },
 
-    /** Whether any document of the benchmark lacks a time: the first entry of the partial index of those (migration 002). */
     /** Counts `n` more of the benchmark's documents as done; how many it has left without both times. */
     async closeDocuments(trx: Kysely<any>, id: string, n: number): Promise<number> {
       const row = await trx
