@@ -48,8 +48,8 @@ function within<T>(promise: Promise<T>, ms: number, onTimeout: T): Promise<T> {
 
 interface Tracked {
   server: Server;
-  /** Requests in flight per socket. */
-  sockets: Map<Socket, number>;
+  /** Its open sockets. */
+  sockets: Set<Socket>;
   release(socket: Socket): void;
 }
 
@@ -57,11 +57,10 @@ interface Tracked {
 const responseOf = (socket: Duplex) => (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage ?? undefined;
 
 /**
- * Our answers to what Node would answer with an empty body, and the per-socket request count that lets
- * shutdown close a socket with nothing to finish (never used, idle keep-alive, headers half-sent) at once
- * instead of waiting for its timeout.
+ * Our answers to what Node would answer with an empty body, and the open sockets, so that shutdown closes one with
+ * nothing to finish (never used, idle keep-alive, headers half-sent) at once instead of waiting for its timeout.
  */
-function harden(server: Server, log: Kernel['log'], stopping: () => boolean): Tracked {
+function harden(server: Server, log: Kernel['log']): Tracked {
   server.keepAliveTimeout = 65_000;
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
     const responding = responseOf(socket);
@@ -77,24 +76,14 @@ function harden(server: Server, log: Kernel['log'], stopping: () => boolean): Tr
     res.writeHead(417, { 'content-type': 'application/json; charset=utf-8', connection: 'close' });
     res.end(JSON.stringify(failure.toBody()));
   });
-  // Counts, not a Set of responses: a long-lived Set that every response passes through kept a third of the
-  // young generation alive under load (V8's scavenges: 12 % survival with it, 0.7 % without; docs/benchmarks.md).
-  const sockets = new Map<Socket, number>();
+  // Only the open sockets: whether one is answering is Node's own link (responseOf), read at shutdown. Nothing is
+  // kept per request — a long-lived Set that every response passed through kept a third of the young generation
+  // alive under load (docs/benchmarks.md), and a per-request listener cost every request for the sake of one stop.
+  const sockets = new Set<Socket>();
   const release = (socket: Socket) => (socket.writableLength ? socket.end() : socket.destroy());
   server.on('connection', (socket: Socket) => {
-    sockets.set(socket, 0);
+    sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
-  });
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    const socket = req.socket;
-    sockets.set(socket, (sockets.get(socket) ?? 0) + 1);
-    if (stopping()) res.setHeader('connection', 'close');
-    res.once('close', () => {
-      if (!sockets.has(socket)) return;
-      const left = sockets.get(socket)! - 1;
-      sockets.set(socket, left);
-      if (stopping() && left === 0) release(socket);
-    });
   });
   return { server, sockets, release };
 }
@@ -112,10 +101,9 @@ function listenOn(server: Server, port: number, host: string, setting: string): 
 export async function listen(kernel: Kernel, port = kernel.config.PORT, host = kernel.config.HOST): Promise<Running> {
   const log = kernel.log;
   let stopping: Promise<boolean> | undefined;
-  const isStopping = () => stopping !== undefined;
   const callback = kernel.app.callback();
   // Node's own Host check would answer 400 with an empty body; the app checks Host instead (kernel/http/app.ts).
-  const servers = [harden(createServer({ requireHostHeader: false }, callback), log, isStopping)];
+  const servers = [harden(createServer({ requireHostHeader: false }, callback), log)];
   const actual = await listenOn(servers[0].server, port, host, 'PORT');
   kernel.address = { host, port: actual };
   let rpcPort: number | undefined;
@@ -125,7 +113,7 @@ export async function listen(kernel: Kernel, port = kernel.config.PORT, host = k
       (req as IncomingMessage & { [INTERNAL_LISTENER]?: boolean })[INTERNAL_LISTENER] = true;
       return callback(req, res);
     });
-    servers.push(harden(internal, log, isStopping));
+    servers.push(harden(internal, log));
     try {
       rpcPort = await listenOn(internal, kernel.config.RPC_PORT, kernel.config.RPC_HOST ?? host, 'RPC_PORT');
       log.info({ url: `http://${kernel.config.RPC_HOST ?? host}:${rpcPort}` }, 'listening for /rpc (internal)');
@@ -139,24 +127,28 @@ export async function listen(kernel: Kernel, port = kernel.config.PORT, host = k
     const started = Date.now();
     const budget = kernel.config.SHUTDOWN_TIMEOUT_MS;
     const closed = Promise.all(servers.map((t) => new Promise<void>((resolve) => t.server.close(() => resolve())))).then(() => true);
-    for (const t of servers)
-      for (const [socket, count] of t.sockets) {
-        const res = count > 0 ? responseOf(socket) : undefined;
+    // A request that arrives from now on is its connection's last; one answering now gets the same header.
+    for (const t of servers) {
+      t.server.on('request', (_req: IncomingMessage, res: ServerResponse) => res.setHeader('connection', 'close'));
+      for (const socket of t.sockets) {
+        const res = responseOf(socket);
         if (res && !res.headersSent) res.setHeader('connection', 'close');
       }
+    }
+    // A socket with no response under way (never used, idle keep-alive, headers half-sent) closes now; the rest as
+    // they finish, or when the peer never answered our end().
     const sweep = () => {
-      for (const t of servers) for (const [socket, count] of t.sockets) if (count === 0) t.release(socket);
+      for (const t of servers) for (const socket of t.sockets) if (!responseOf(socket)) t.release(socket);
     };
     sweep();
-    // A socket that finished its last response between sweeps, or whose end() the peer never answered.
     const sweeper = setInterval(sweep, 50);
     const drained = await within(closed, budget, false);
     clearInterval(sweeper);
     if (!drained) {
-      const running = servers.reduce((n, t) => n + [...t.sockets.values()].reduce((a, b) => a + b, 0), 0);
+      const running = servers.reduce((n, t) => n + [...t.sockets].filter((socket) => responseOf(socket)).length, 0);
       log.warn({ inFlight: running, budgetMs: budget }, 'requests still running at the end of the shutdown budget; closing their connections');
       for (const t of servers) {
-        for (const socket of t.sockets.keys()) socket.destroy();
+        for (const socket of t.sockets) socket.destroy();
         t.server.closeAllConnections();
       }
     }
