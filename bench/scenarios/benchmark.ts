@@ -209,12 +209,14 @@ async function cantonsRun(label: string, root: string | undefined, profileDir: s
         call(base, 'POST', '/api/v1/benchmarks/start', startBody(`${base}/target`, `ingest ${i}`, 1000)).then((r) => r.benchmark_id as string),
       ),
     );
-    const deadline = Date.now() + 120_000;
+    // Uploads done too: the seed's multipart files parsed during the measurement would be measured instead.
+    const deadline = Date.now() + Math.max(120_000, ids.length * 1000);
     let views: any[] = [];
-    while (Date.now() < deadline) {
+    for (;;) {
       views = await Promise.all(ids.map((id) => call(base, 'GET', `/api/v1/benchmarks/${id}`)));
-      // Uploads done too: 20 000 multipart files parsed during the measurement would be measured instead.
-      if (views.every((v) => v.project_id && v.uploaded_at)) break;
+      const waiting = views.filter((v) => !(v.project_id && v.uploaded_at)).length;
+      if (!waiting) break;
+      if (Date.now() > deadline) throw new Error(`${waiting} of ${ids.length} seeded benchmarks still uploading their documents; not measuring`);
       await new Promise((r) => setTimeout(r, 100));
     }
     const targets = views.map((v) => ({ project: v.project_id as string, host: new URL(base).host }));
