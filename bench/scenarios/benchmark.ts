@@ -96,7 +96,7 @@ async function smtpSink(): Promise<{ url: string; mails: string[]; close(): Prom
  * The first document of each benchmark is never called back, so no benchmark ends during the run (its callbacks
  * would become 409s); past the last benchmark they start over and answer `duplicate`.
  */
-function callbackLoad(targets: Array<{ project: string; host: string }>, documents: number) {
+function callbackLoad(targets: Array<{ project: string; host: string }>, documents: number, expect = 202) {
   const window = Math.min(CALLBACK_WINDOW, targets.length);
   const perWindow = window * (documents - 1);
   let next = 0;
@@ -113,8 +113,8 @@ function callbackLoad(targets: Array<{ project: string; host: string }>, documen
         benchmark_host_name: t.host,
       };
       const now = Date.now() / 1000;
-      await vu.client.post('/api/v1/benchmarks/documents/', { ...body, start_time: now, end_time: null }, { step: 'callback', expect: 202 });
-      await vu.client.post('/api/v1/benchmarks/documents/', { ...body, start_time: null, end_time: now + 0.001 }, { step: 'callback', expect: 202 });
+      await vu.client.post('/api/v1/benchmarks/documents/', { ...body, start_time: now, end_time: null }, { step: 'callback', expect });
+      await vu.client.post('/api/v1/benchmarks/documents/', { ...body, start_time: null, end_time: now + 0.001 }, { step: 'callback', expect });
     },
   };
 }
@@ -181,16 +181,6 @@ async function bareRun(kind: BaselineKind, label: string, load: MeasureLoad, opt
   }
   return { run, notes: profileDir ? profileNotes(profileDir, run.ok + run.warmup.ok, run.serverCpuUsPerOk, label) : [] };
 }
-
-/** The bare POST: the callbacks' JSON read, 201. */
-const barePost: MeasureLoad = {
-  step: async (vu) =>
-    void (await vu.client.post(
-      '/api/v1/benchmarks/documents/',
-      { document_name: 'doc1.txt', start_time: Date.now() / 1000 },
-      { step: 'callback', expect: 201 },
-    )),
-};
 
 /** The cantons server (from `root`, another checkout, when given) seeded with ingestBenchmarks(opts) running benchmarks, under the callbacks. */
 async function cantonsRun(label: string, root: string | undefined, profileDir: string | undefined, opts: BenchOptions, io: BenchIO) {
@@ -269,9 +259,10 @@ async function ingestion(
       checks.push(check(`${r.run.label}: zero errors`, r.run.errors.total === 0, `${r.run.errors.total} errors of ${r.run.requests}`));
       if (r.writes) checks.push(r.writes);
     }
-    const b = await bareRun('noop-post', `bare koa POST${suffix}`, barePost, opts, io, profileDir(round, 'bare'));
-    // The floor's own seed: as many projects p0… on host "floor", 1000 documents each, as above.
+    // The floor's own seed: as many projects p0… on host "floor", 1000 documents each, as above. The bare POST gets
+    // the same callbacks (and answers each 201 after reading it).
     const floorTargets = Array.from({ length: ingestBenchmarks(opts) }, (_, i) => ({ project: `p${i}`, host: 'floor' }));
+    const b = await bareRun('noop-post', `bare koa POST${suffix}`, callbackLoad(floorTargets, 1000, 201), opts, io, profileDir(round, 'bare'));
     const f = await bareRun(
       'callback-floor',
       `bare koa + callback statements${suffix}`,
