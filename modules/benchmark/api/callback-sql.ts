@@ -1,8 +1,8 @@
 // The statements of every callback (match it, write its time, count its benchmark's documents down), on SQLite as
 // prepared statements on the connection. Why: under load a callback's cost was mostly building these queries
-// (≈ 400 µs per callback in a batch); the statements are the same SQL every time, so SQLite runs them from the
-// statement cache inside the batch's Kysely transaction, which holds the connection. Postgres keeps the query
-// builder (store.ts).
+// (≈ 400 µs per callback in a batch); the statements are the same SQL every time, so they are prepared once, held,
+// and run inside the batch's Kysely transaction, which holds the connection. Postgres keeps the query builder
+// (store.ts).
 import type { Statement } from 'better-sqlite3';
 import type { CachedSqlite } from '../../../db/statement-cache.ts';
 import type { Store } from './store.ts';
