@@ -7,7 +7,8 @@ export interface MigrationStatus {
   executedAt?: Date;
 }
 
-function migratorFor(mdb: ModuleDatabase, migrations: Record<string, Migration>): Migrator {
+/** The module's Migrator, with the migration tables the app uses (tests step through it one migration at a time). */
+export function migratorFor(mdb: ModuleDatabase, migrations: Record<string, Migration>): Migrator {
   return new Migrator({
     db: mdb.db,
     provider: { getMigrations: async () => migrations },

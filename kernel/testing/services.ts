@@ -5,6 +5,10 @@ import { randomBytes } from 'node:crypto';
 import { Socket } from 'node:net';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { openModuleDatabase, type ModuleDatabase } from '../../db/database.ts';
+import type { Logger } from '../logger.ts';
+
+import { tempDir } from '../spawn-app.ts';
 
 export { freePort, tempDir } from '../spawn-app.ts';
 
@@ -104,3 +108,24 @@ export async function deleteRedisKeys(prefix: string, url = REDIS_URL): Promise<
     redis.disconnect();
   }
 }
+
+/** A module's database on each dialect — SQLite in a temp dir, Postgres in a fresh database — for tests of both. */
+export const MODULE_DATABASES: Array<{
+  name: string;
+  needs: Service[];
+  open(module: string, log: Logger): Promise<{ mdb: ModuleDatabase; drop(): Promise<void> }>;
+}> = [
+  {
+    name: 'SQLite',
+    needs: [],
+    open: async (module, log) => ({ mdb: await openModuleDatabase(module, { dataDir: tempDir(), log }), drop: async () => {} }),
+  },
+  {
+    name: 'Postgres',
+    needs: ['postgres'],
+    async open(module, log) {
+      const database = await createTestDatabase(`${module}_test`);
+      return { mdb: await openModuleDatabase(module, { dataDir: '', databaseUrl: database.url, log }), drop: () => database.drop() };
+    },
+  },
+];

@@ -1,30 +1,14 @@
 // The benchmark migrations up and down on a populated database, on both dialects; 003's count of open documents starts right.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Migrator } from 'kysely';
 import { pino } from 'pino';
-import { openModuleDatabase, type ModuleDatabase } from '../../../db/database.ts';
-import { createTestDatabase, gate, tempDir } from '../../../kernel/testing/index.ts';
+import type { ModuleDatabase } from '../../../db/database.ts';
+import { migratorFor } from '../../../db/migrator.ts';
+import { gate, MODULE_DATABASES } from '../../../kernel/testing/index.ts';
 import { migrations } from './index.ts';
 
 const log = pino({ level: 'silent' });
 const now = new Date().toISOString();
-
-const dialects = [
-  {
-    name: 'SQLite',
-    needs: [] as 'postgres'[],
-    open: async () => ({ mdb: await openModuleDatabase('benchmark', { dataDir: tempDir(), log }), drop: async () => {} }),
-  },
-  {
-    name: 'Postgres',
-    needs: ['postgres' as const],
-    open: async () => {
-      const database = await createTestDatabase('benchmark_migrations');
-      return { mdb: await openModuleDatabase('benchmark', { dataDir: '', databaseUrl: database.url, log }), drop: () => database.drop() };
-    },
-  },
-];
 
 async function indexes(mdb: ModuleDatabase): Promise<string[]> {
   const tables = await mdb.db.introspection.getTables();
@@ -66,15 +50,11 @@ async function populate(db: ModuleDatabase['db']): Promise<void> {
     .execute();
 }
 
-for (const dialect of dialects) {
+for (const dialect of MODULE_DATABASES) {
   describe(`benchmark migrations (${dialect.name})`, await gate(...dialect.needs), () => {
     it('003 counts the open documents of existing benchmarks and replaces the partial index; every down works on data', async () => {
-      const { mdb, drop } = await dialect.open();
-      const migrator = new Migrator({
-        db: mdb.db,
-        provider: { getMigrations: async () => migrations },
-        ...(mdb.schema ? { migrationTableSchema: mdb.schema } : {}),
-      });
+      const { mdb, drop } = await dialect.open('benchmark', log);
+      const migrator = migratorFor(mdb, migrations);
       try {
         assert.equal((await migrator.migrateTo('002_callback_indexes')).error, undefined);
         await populate(mdb.db);

@@ -2,10 +2,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { sql, type Kysely } from 'kysely';
-import { Migrator } from 'kysely';
 import { pino } from 'pino';
-import { openModuleDatabase, type ModuleDatabase } from '../../../db/database.ts';
-import { createTestDatabase, gate, tempDir } from '../../../kernel/testing/index.ts';
+import type { ModuleDatabase } from '../../../db/database.ts';
+import { migratorFor } from '../../../db/migrator.ts';
+import { gate, MODULE_DATABASES } from '../../../kernel/testing/index.ts';
 import { migrations } from './index.ts';
 
 const log = pino({ level: 'silent' });
@@ -48,31 +48,11 @@ async function populateOriginal(db: Kysely<any>): Promise<number> {
   return Number(id);
 }
 
-const dialects = [
-  {
-    name: 'SQLite',
-    needs: [] as 'postgres'[],
-    open: async () => ({ mdb: await openModuleDatabase('crowdfund', { dataDir: tempDir(), log }), drop: async () => {} }),
-  },
-  {
-    name: 'Postgres',
-    needs: ['postgres' as const],
-    open: async () => {
-      const database = await createTestDatabase('crowdfund_migrations');
-      return { mdb: await openModuleDatabase('crowdfund', { dataDir: '', databaseUrl: database.url, log }), drop: () => database.drop() };
-    },
-  },
-];
-
-for (const dialect of dialects) {
+for (const dialect of MODULE_DATABASES) {
   describe(`crowdfund migrations (${dialect.name})`, await gate(...dialect.needs), () => {
     it("up one at a time over the original's data, then every down on a populated database", async () => {
-      const { mdb, drop } = await dialect.open();
-      const migrator = new Migrator({
-        db: mdb.db,
-        provider: { getMigrations: async () => migrations },
-        ...(mdb.schema ? { migrationTableSchema: mdb.schema } : {}),
-      });
+      const { mdb, drop } = await dialect.open('crowdfund', log);
+      const migrator = migratorFor(mdb, migrations);
       const step = async (dir: 'up' | 'down', name: string) => {
         const result = dir === 'up' ? await migrator.migrateUp() : await migrator.migrateDown();
         assert.equal(result.error, undefined, `${dir} ${name}: ${result.error}`);
