@@ -1,6 +1,7 @@
 // A transaction that holds the write lock from its first statement, on either SQL dialect.
 import { sql, type Kysely } from 'kysely';
 import { dialectOf } from './database.ts';
+import { inTransaction } from './transaction-guard.ts';
 
 /**
  * Runs `fn` in a transaction that holds the write lock from its first statement. SQLite: BEGIN IMMEDIATE,
@@ -13,7 +14,7 @@ export async function writeTransaction<T>(db: Kysely<any>, fn: (trx: Kysely<any>
   return db.connection().execute(async (conn) => {
     await sql`begin immediate`.execute(conn);
     try {
-      const result = await fn(conn);
+      const result = await inTransaction(() => fn(conn));
       await sql`commit`.execute(conn);
       return result;
     } catch (err) {

@@ -30,21 +30,29 @@ export interface ConsumerOptions {
  * Already in the inbox → 'duplicate' and nothing else is written. `also` runs in that transaction on success.
  */
 export async function applyOnce(sub: Subscription, event: BusEvent, also?: (trx: Transaction<any>) => Promise<void>): Promise<'applied' | 'duplicate'> {
-  return sub.mdb.db.transaction().execute(async (trx) => {
+  const after: Array<() => void> = [];
+  const outcome = await sub.mdb.db.transaction().execute(async (trx) => {
     const res = await trx
       .insertInto('inbox')
       .values({ consumer: sub.consumer, event_id: event.id, handled_at: new Date().toISOString() })
       .onConflict((oc) => oc.columns(['consumer', 'event_id']).doNothing())
       .executeTakeFirst();
     if (Number(res.numInsertedOrUpdatedRows ?? 0) === 0) return 'duplicate';
-    await sub.handler(event, trx);
+    await sub.handler(event, trx, (fn) => after.push(fn));
     if (also) await also(trx);
     return 'applied';
   });
+  runAfterCommit(after);
+  return outcome;
+}
+
+/** The functions handlers passed to `afterCommit`, once their transaction committed; each runs on its own. */
+function runAfterCommit(fns: Array<() => void>): void {
+  for (const fn of fns) queueMicrotask(fn);
 }
 
 /** Stores (or refreshes, on a redelivery) the dead letter of `event` for this consumer. */
-export async function writeDeadLetter(db: Kysely<any>, sub: Subscription, event: BusEvent, error: string, attempts: number): Promise<void> {
+export async function writeDeadLetter(db: Kysely<any>, sub: Pick<Subscription, 'consumer'>, event: BusEvent, error: string, attempts: number): Promise<void> {
   const failedAt = new Date().toISOString();
   await db
     .insertInto('dead_letters')
@@ -103,6 +111,7 @@ export class Consumer {
       }
       const run = events.slice(next, next + MAX_GROUP);
       const outcomes: Outcome[] = [];
+      const after: Array<() => void> = [];
       let failedAt = -1;
       let failure: unknown;
       try {
@@ -116,12 +125,14 @@ export class Consumer {
                 .values({ consumer: sub.consumer, event_id: event.id, handled_at: new Date().toISOString() })
                 .onConflict((oc) => oc.columns(['consumer', 'event_id']).doNothing())
                 .executeTakeFirst();
+              const mine: Array<() => void> = [];
               if (Number(res.numInsertedOrUpdatedRows ?? 0) === 0) outcomes.push('duplicate');
               else {
-                await sub.handler(event, trx);
+                await sub.handler(event, trx, (fn) => mine.push(fn));
                 outcomes.push('applied');
               }
               await sql`release savepoint bus_event`.execute(trx);
+              after.push(...mine);
             } catch (err) {
               await sql`rollback to savepoint bus_event`.execute(trx);
               await sql`release savepoint bus_event`.execute(trx);
@@ -138,6 +149,7 @@ export class Consumer {
         next += run.length;
         continue;
       }
+      runAfterCommit(after);
       const now = Date.now();
       for (let i = 0; i < outcomes.length; i++) {
         if (outcomes[i] === 'duplicate') metrics.duplicates.inc(labels);

@@ -1,7 +1,8 @@
 // The event bus: createBus wires outboxes, relays, consumers and dead letters over the in-process or Redis Streams adapter.
 import type { ModuleDatabase } from '../../db/database.ts';
 import type { Adapter } from './adapter.ts';
-import { Consumer, pruneInbox, type Subscription } from './consumer.ts';
+import { randomUUID } from 'node:crypto';
+import { Consumer, pruneInbox, writeDeadLetter, type Subscription } from './consumer.ts';
 import { listDeadLetters, replayDeadLetters } from './dead-letters.ts';
 import { inProcessAdapter } from './in-process.ts';
 import { createBusMetrics } from './metrics.ts';
@@ -75,6 +76,12 @@ export function createBus(opts: BusOptions): Bus {
           const id = await writeOutbox(trx, module, topic, payload);
           r.nudge();
           return id;
+        },
+        async deadLetter(trx, dead) {
+          const event = { id: randomUUID(), topic: dead.topic, payload: dead.payload, createdAt: new Date().toISOString(), source: module };
+          await writeDeadLetter(trx, dead, event, dead.error, dead.attempts);
+          metrics.deadLetters.inc({ consumer: dead.consumer, topic: dead.topic });
+          log.error({ eventId: event.id, topic: dead.topic, consumer: dead.consumer, attempts: dead.attempts }, 'work after commit gave up; dead-lettered');
         },
       };
     },

@@ -18,12 +18,21 @@ export interface BusEvent<P = unknown> {
 /**
  * Runs inside a transaction of the consuming module's database, in which the kernel has already
  * recorded `event.id` in the inbox: commit applies both, a throw rolls both back and the event is retried.
+ * A handler never calls another process itself (db/transaction-guard.ts): it records its intent in `trx` and
+ * passes `afterCommit` the function that acts on it, which runs once the transaction has committed (never when
+ * it rolled back). A crash in between leaves the intent recorded: the module finds it again (a sweep).
  */
-export type EventHandler<P = unknown> = (event: BusEvent<P>, trx: Transaction<any>) => Promise<void>;
+export type EventHandler<P = unknown> = (event: BusEvent<P>, trx: Transaction<any>, afterCommit: (fn: () => void) => void) => Promise<void>;
 
 export interface Publisher {
   /** Writes the event to the module's outbox in `trx` (the caller's transaction); the relay delivers it after commit. */
   publish<P>(trx: Transaction<any> | Kysely<any>, topic: string, payload: P): Promise<string>;
+  /**
+   * Records a dead letter for `consumer` (`module.role`) and `topic`, as though its handler had failed every
+   * attempt: for work a handler handed to `afterCommit` that gave up. `dead-letters replay` then runs that
+   * handler again with `payload` (under a new event id), which may record the intent anew.
+   */
+  deadLetter(trx: Transaction<any> | Kysely<any>, dead: { consumer: string; topic: string; payload: unknown; error: string; attempts: number }): Promise<void>;
 }
 
 // ---- The kernel's side of the bus (kernel/bootstrap.ts and the CLI use these; modules never do). ----

@@ -1,6 +1,7 @@
 // The gRPC Transport: a contract's facade over grpc:// or grpcs://, with deadlines, jittered retries, keepalive and typed errors.
 import { Client, Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import type { Registry } from 'prom-client';
+import { assertOutsideTransaction } from '../../db/transaction-guard.ts';
 import type { Contract, Transport } from '../contract.ts';
 import { errors } from '../errors.ts';
 import { backoffDelay, sleep } from '../backoff.ts';
@@ -75,6 +76,7 @@ export function grpcTransport(opts: GrpcTransportOptions): Transport {
 
   return {
     async call(contract: Contract, method: string, input: unknown) {
+      assertOutsideTransaction(`a gRPC call to ${contract.role}`);
       const loaded = loadService(contract);
       const rpc = rpcName(method);
       const definition = loaded.definition[rpc];

@@ -2,6 +2,7 @@
 // jittered retries, typed errors; and which roles a process serves that way.
 import http from 'node:http';
 import https from 'node:https';
+import { assertOutsideTransaction } from '../../db/transaction-guard.ts';
 import { backoffDelay, sleep } from '../backoff.ts';
 import { AppError, errors } from '../errors.ts';
 import type { Contract, Transport } from '../contract.ts';
@@ -92,6 +93,7 @@ export function httpTransport(opts: HttpTransportOptions): Transport {
 
   return {
     async call(contract: Contract, method: string, input: unknown) {
+      assertOutsideTransaction(`an HTTP call to ${contract.role}`);
       const idempotent = contract.methods[method]?.idempotent === true;
       const attempts = idempotent ? opts.retries + 1 : 1;
       const body = JSON.stringify(input ?? null);

@@ -16,7 +16,9 @@ describe('benchmark API keys: which address is this process', () => {
     const k = { HOST: '127.0.0.1', PORT: 8080 };
     assert.ok(isThisProcess('http://127.0.0.1:8080/target', k));
     assert.ok(isThisProcess('http://localhost:8080', k));
-    assert.ok(isThisProcess('http://[::1]:8080/target', k));
+    assert.ok(!isThisProcess('http://127.0.0.2:8080/target', k), 'another loopback address is another process');
+    assert.ok(!isThisProcess('http://[::1]:8080/target', k), 'HOST 127.0.0.1 does not listen on ::1');
+    assert.ok(isThisProcess('http://127.0.0.2:8080/target', { HOST: '0.0.0.0', PORT: 8080 }), 'a wildcard HOST listens on all of 127/8');
     assert.ok(!isThisProcess('http://127.0.0.1:8081/target', k));
     assert.ok(!isThisProcess('http://eigen.example.com:8080', k));
     assert.ok(!isThisProcess('http://127.0.0.1:80', { HOST: '127.0.0.1', PORT: 0 }));

@@ -1,20 +1,14 @@
 // API_KEYS and the module's calls to itself: which key the target client and the built-in target's callbacks send.
 // With API_KEYS set, the built-in target (mounted on this port) and the callback route need a key like any module
 // route. This process's own key goes only to this process: never to a target someone named in a start body.
-import { networkInterfaces } from 'node:os';
 import { listOf, type KernelConfig } from '../../kernel/config.ts';
-
-const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1|\[::1\])$/i;
-const ANY = new Set(['0.0.0.0', '::', '[::]']);
-
-/** This machine's interface addresses, once (for HOST=0.0.0.0: a URL naming any of them at PORT is this process). */
-let interfaces: Set<string> | undefined;
-const localAddresses = () => (interfaces ??= new Set(Object.values(networkInterfaces()).flatMap((l) => (l ?? []).map((a) => a.address.toLowerCase()))));
+import { listensOn } from './target-policy.ts';
 
 /**
- * Whether `url` addresses this process: its port is PORT and its host a loopback name, HOST itself, or (HOST
- * listening on every interface) one of this machine's addresses. A proxy or a DNS name in front of the process
- * is not recognised: set BENCHMARK_TARGET_API_KEY / BENCHMARK_CALLBACK_API_KEY for those.
+ * Whether `url` (an operator's setting: BENCHMARK_CALLBACK_URL) addresses this process: its port is PORT and its host
+ * an address HOST listens on (any loopback or interface address for a wildcard HOST), `localhost` when HOST is a
+ * loopback address, or HOST itself. Not a look-alike: with HOST=127.0.0.1, 127.0.0.2 at PORT is another process.
+ * A proxy or a DNS name in front of the process is not recognised: set BENCHMARK_CALLBACK_API_KEY for those.
  */
 export function isThisProcess(url: string, kernel: Pick<KernelConfig, 'HOST' | 'PORT'>): boolean {
   let u: URL;
@@ -26,8 +20,9 @@ export function isThisProcess(url: string, kernel: Pick<KernelConfig, 'HOST' | '
   const port = Number(u.port || (u.protocol === 'https:' ? 443 : 80));
   if (port !== kernel.PORT || kernel.PORT === 0) return false;
   const host = u.hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1');
-  const own = kernel.HOST.toLowerCase().replace(/^\[(.*)\]$/, '$1');
-  return LOOPBACK.test(host) || host === own || (ANY.has(own) && localAddresses().has(host));
+  if (host === kernel.HOST.toLowerCase()) return true;
+  const own = listensOn(kernel.HOST);
+  return host === 'localhost' ? own('127.0.0.1') || own('::1') : own(host);
 }
 
 /** The key this process accepts that it sends to itself: the first of API_KEYS (undefined when none are set). */

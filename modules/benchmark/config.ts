@@ -1,6 +1,7 @@
 // The benchmark module's settings: secrets, reports, the target client, the built-in target, notifications.
 import { z } from 'zod';
 import { envInt as int } from '../../kernel/config.ts';
+import { targetListProblems } from './target-policy.ts';
 
 const share = z.coerce.number().min(0).max(1).default(0);
 
@@ -28,6 +29,17 @@ export const benchmarkConfigSchema = z.object({
   BENCHMARK_HTTP_TIMEOUT_MS: int(10_000, 1).describe('timeout of one request to a target'),
   BENCHMARK_HTTP_RETRIES: int(2).describe('retries (jittered) of a target request that failed or answered 5xx'),
   BENCHMARK_UPLOAD_BATCH: int(50, 1).describe('most documents in one multipart upload request'),
+  BENCHMARK_TARGETS: z
+    .string()
+    .optional()
+    .superRefine((v, ctx) => {
+      for (const problem of v === undefined ? [] : targetListProblems(v)) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .describe(
+      'comma-separated hosts, host:port pairs, addresses or CIDR ranges a target_url may reach (checked on the address connected to); default this process, plus any loopback address when HOST is loopback; metadata and link-local addresses only when named',
+    ),
+  BENCHMARK_HTTP_PER_TARGET: int(8, 1).describe('most requests under way at once to one target host:port (a hanging target fills only its own)'),
+  BENCHMARK_HTTP_CONCURRENCY: int(64, 1).describe('most requests under way at once to all targets'),
   SMTP_URL: z
     .url({ protocol: /^smtps?$/ })
     .optional()
@@ -35,6 +47,9 @@ export const benchmarkConfigSchema = z.object({
   BENCHMARK_MAIL_FROM: z.string().min(3).default('benchmarks@cantons.local').describe('From address of report emails'),
   BENCHMARK_NOTIFY_TO: z.string().optional().describe('comma-separated recipients when a benchmark names no notify list'),
   BENCHMARK_SMTP_TIMEOUT_MS: int(10_000, 1).describe('connect and answer timeout of the SMTP server'),
+  BENCHMARK_MAIL_RETRY_MS: int(3600_000, 1).describe(
+    'how long a report email is retried (backoff from 1 s to 5 min) before it becomes a dead letter (`npm run dead-letters -- replay` sends it)',
+  ),
   BENCHMARK_TARGET_PREFIX: z
     .string()
     .regex(/^(\/[A-Za-z0-9._~-]+)*$/, 'must be empty or a path like /target')

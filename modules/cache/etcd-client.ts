@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { BrokenCircuitError, handleWhen, noop, retry, wrap, type IDefaultPolicyContext, type IPolicy } from 'cockatiel';
 import type { Etcd3, IOptions } from 'etcd3';
+import { assertOutsideTransaction } from '../../db/transaction-guard.ts';
 import { etcd3 } from './etcd3.ts';
 
 const { isRecoverableError } = etcd3;
@@ -27,7 +28,10 @@ function etcdOptions(s: EtcdSettings, renewToken: () => void = () => {}): IOptio
     hosts: s.ETCD_URL,
     dialTimeout: timeoutMs,
     // A unary call never waits longer than the deadline; streams (the watch) are long-lived by design.
-    defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + timeoutMs }),
+    defaultCallOptions: (ctx) => {
+      assertOutsideTransaction('an etcd call');
+      return ctx.isStream ? {} : { deadline: Date.now() + timeoutMs };
+    },
     grpcOptions: {
       // A list page or a batch of watch events can carry several 1 MiB values.
       'grpc.max_receive_message_length': -1,

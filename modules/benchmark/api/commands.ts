@@ -12,6 +12,7 @@ import { benchmarkErrors } from '../errors.ts';
 import { kyselyCallbackQueries, sqliteCallbackQueries } from './callback-sql.ts';
 import { plannedDocuments } from './documents.ts';
 import { callbackMetrics } from './metrics.ts';
+import type { TargetPolicy } from '../target-policy.ts';
 import type { SecretBox } from './secrets.ts';
 import type { Store } from './store.ts';
 import { normaliseHost, normaliseTarget } from './target-client.ts';
@@ -27,6 +28,7 @@ export interface CommandDeps {
   now(): Date;
   defaultTimeoutSeconds: number;
   metrics: Registry;
+  policy: TargetPolicy;
 }
 
 export type CallbackOutcome = 'applied' | 'duplicate';
@@ -116,9 +118,13 @@ export function createCommands(deps: CommandDeps) {
       if (body.baseline_id && !(await store.get(body.baseline_id))) {
         throw errors.VALIDATION_ERROR(`Invalid body: baseline_id: no benchmark ${body.baseline_id}`, [{ field: 'baseline_id', message: 'no such benchmark' }]);
       }
+      const target = normaliseTarget(body.target_url);
+      // Resolved and checked now for a clear answer; checked again on the address each connection goes to.
+      if (!(await deps.policy.resolve(new URL(target.base)))) {
+        throw benchmarkErrors.TARGET_NOT_ALLOWED(`target_url: ${target.host} is not an allowed benchmark target (BENCHMARK_TARGETS)`);
+      }
       const id = randomUUID();
       const now = deps.now();
-      const target = normaliseTarget(body.target_url);
       const timeout = body.timeout_seconds ?? deps.defaultTimeoutSeconds;
       await db.transaction().execute(async (trx) => {
         await store.insert(

@@ -1,18 +1,24 @@
-// The event handlers of the flow up to the report: BenchmarkCreated → ProjectCreated → (callbacks) DocumentUpdated →
-// AllDocumentsUploaded | ErrorOccurred → ReportCompleted (the notifier role takes it from there). Each runs in the kernel's inbox transaction `trx` and
-// reads and writes only through it; each checks the state it acts on, so a replayed event changes nothing.
+// The benchmark flow: BenchmarkCreated → ProjectCreated → (callbacks) DocumentUpdated → AllDocumentsUploaded | ErrorOccurred
+// → ReportCompleted (the notifier role takes it from there). The handlers run in the kernel's inbox transaction `trx` and
+// touch only the database; each checks the state it acts on, so a replayed event changes nothing. The calls to the
+// target happen after the commit, outside any transaction (`advance`): a benchmark's state says which step is next
+// (no project yet: log in and create one; no upload yet: upload), and each step's outcome commits on its own.
 import type { Kysely } from 'kysely';
+import { writeTransaction } from '../../../db/write-transaction.ts';
 import type { EventHandler, Publisher } from '../../../kernel/bus/types.ts';
 import type { Logger } from '../../../kernel/logger.ts';
 import { EVENTS, MAX_UPLOAD_REQUEST_BYTES, benchmarkEventSchema } from '../contract.ts';
+import type { TargetPolicy } from '../target-policy.ts';
 import { documentContent, uploadBatches } from './documents.ts';
+import type { Limits } from './limits.ts';
 import { buildReports, type ReportJson } from './report.ts';
 import { writeReportFiles } from './report-files.ts';
 import type { SecretBox } from './secrets.ts';
 import type { Store, StoredBenchmark } from './store.ts';
-import { createTargetClient, TargetError, type TargetClient } from './target-client.ts';
+import { createTargetClient, TargetError } from './target-client.ts';
 
 export interface FlowDeps {
+  db: Kysely<any>;
   store: Store;
   bus: Publisher;
   box: SecretBox;
@@ -20,47 +26,89 @@ export interface FlowDeps {
   now(): Date;
   reportsDir: string;
   http: { timeoutMs: number; retries: number; uploadBatch: number };
-  /** The API key to send to a target at this base URL, if any (api-keys.ts). */
-  targetApiKey(base: string): string | undefined;
+  policy: TargetPolicy;
+  limits: Limits;
+  /** The API key to send to a target, given whether its checked address is this process's own (api-keys.ts). */
+  targetApiKey(own: boolean): string | undefined;
 }
 
 export function createFlow(deps: FlowDeps) {
-  const { store, bus, log } = deps;
-  // One client (one session cookie) per running benchmark across its handlers; after a restart it logs in again.
-  const clients = new Map<string, TargetClient>();
+  const { db, store, bus, log } = deps;
+  // Benchmarks whose steps this process is taking now; the step lease keeps other processes off them.
+  const advancing = new Set<string>();
+  // Longer than any one request with its retries; renewed while the steps run.
+  const leaseMs = (deps.http.retries + 1) * (deps.http.timeoutMs + 5000) + 10_000;
 
-  function clientFor(b: StoredBenchmark): TargetClient {
-    let client = clients.get(b.id);
-    if (!client) {
-      if (!b.password_enc) throw new TargetError('the target password was already erased');
-      client = createTargetClient({
-        baseUrl: b.target_base,
-        username: b.username,
-        password: deps.box.open(b.password_enc, b.id),
-        apiKey: deps.targetApiKey(b.target_base),
-        ...deps.http,
-      });
-      clients.set(b.id, client);
+  /** The target's steps of a running benchmark, outside any transaction, each outcome committed on its own. */
+  async function advance(id: string): Promise<void> {
+    if (!(await store.claimSteps(id, deps.now().getTime(), leaseMs))) return;
+    const renew = setInterval(() => store.claimSteps(id, deps.now().getTime(), leaseMs, true).catch(() => undefined), leaseMs / 3);
+    let client: ReturnType<typeof createTargetClient> | undefined;
+    try {
+      for (;;) {
+        const b = await store.get(id);
+        if (b?.status !== 'running' || b.closing || !b.password_enc || (b.project_id && b.uploaded_at)) return;
+        client ??= createTargetClient({
+          baseUrl: b.target_base,
+          username: b.username,
+          password: deps.box.open(b.password_enc, b.id),
+          policy: deps.policy,
+          apiKey: deps.targetApiKey,
+          limit: (fn) => deps.limits.run(b.target_host, fn),
+          ...deps.http,
+        });
+        if (!b.project_id) {
+          // The original's project name: "<UTC date, time> - <benchmark name>", the type as description.
+          const projectId = await client.createProject(`${b.created_at.slice(0, 19).replace('T', ', ')} - ${b.name}`, b.benchmark_type);
+          await db.transaction().execute(async (trx) => {
+            if (await store.setProject(trx, id, projectId)) await bus.publish(trx, EVENTS.ProjectCreated, { benchmark_id: id });
+          });
+        } else {
+          await upload(client, b);
+          await db.transaction().execute((trx) => store.setUploaded(trx, id, deps.now().toISOString()));
+        }
+      }
+    } catch (err) {
+      if (!(err instanceof TargetError)) {
+        log.warn({ err, benchmark: id }, 'benchmark step failed; the sweep tries it again');
+        return;
+      }
+      log.warn({ benchmark: id, step: err.step, detail: err.detail }, 'benchmark target call failed');
+      await writeTransaction(db, (trx) => fail(trx, id, err.message)).catch((e) =>
+        log.warn({ err: e, benchmark: id }, 'could not record the failure; the sweep tries again'),
+      );
+    } finally {
+      clearInterval(renew);
+      await client?.close();
+      await store.releaseSteps(id).catch(() => undefined);
     }
-    return client;
+  }
+
+  async function upload(client: ReturnType<typeof createTargetClient>, b: StoredBenchmark): Promise<void> {
+    const docs = await store.documents(b.id);
+    for (const batch of uploadBatches(docs, deps.http.uploadBatch, MAX_UPLOAD_REQUEST_BYTES)) {
+      await client.upload(
+        b.project_id!,
+        batch.map((d) => ({ name: d.name, content: documentContent(d) })),
+      );
+    }
+    log.info({ benchmark: b.id, documents: docs.length }, 'documents uploaded');
+  }
+
+  /** Starts the target's steps of `id` unless this process is already taking them. */
+  function kick(id: string): void {
+    if (advancing.has(id)) return;
+    advancing.add(id);
+    void advance(id)
+      .catch((err) => log.warn({ err, benchmark: id }, 'benchmark step failed; the sweep tries it again'))
+      .finally(() => advancing.delete(id));
   }
 
   /** Ends a running benchmark as failed, once: the first failure wins and publishes ErrorOccurred. */
   async function fail(trx: Kysely<any>, id: string, reason: string): Promise<void> {
-    clients.delete(id);
     if (await store.close(trx, id, 'failed', reason)) {
       log.warn({ benchmark: id, reason }, 'benchmark failed');
       await bus.publish(trx, EVENTS.ErrorOccurred, { benchmark_id: id, reason });
-    }
-  }
-
-  /** A target failure ends the benchmark; anything else (the database) throws, and the bus retries the event. */
-  async function againstTarget(trx: Kysely<any>, id: string, step: () => Promise<void>): Promise<void> {
-    try {
-      await step();
-    } catch (err) {
-      if (!(err instanceof TargetError)) throw err;
-      await fail(trx, id, err.message);
     }
   }
 
@@ -82,42 +130,21 @@ export function createFlow(deps: FlowDeps) {
   }
 
   const handlers: Record<string, EventHandler<unknown>> = {
-    async [EVENTS.BenchmarkCreated](event, trx) {
+    // The next step is the benchmark's state; the events say "look now" (the sweep looks too, after a crash).
+    async [EVENTS.BenchmarkCreated](event, _trx, afterCommit) {
       const { benchmark_id: id } = benchmarkEventSchema.parse(event.payload);
-      const b = await store.get(id, trx);
-      if (!b || b.closing || b.project_id) return;
-      await againstTarget(trx, id, async () => {
-        // The original's project name: "<UTC date, time> - <benchmark name>", the type as description.
-        const stamp = b.created_at.slice(0, 19).replace('T', ', ');
-        const projectId = await clientFor(b).createProject(`${stamp} - ${b.name}`, b.benchmark_type);
-        await store.setProject(trx, id, projectId);
-        await bus.publish(trx, EVENTS.ProjectCreated, { benchmark_id: id });
-      });
+      afterCommit(() => kick(id));
     },
 
-    async [EVENTS.ProjectCreated](event, trx) {
+    async [EVENTS.ProjectCreated](event, _trx, afterCommit) {
       const { benchmark_id: id } = benchmarkEventSchema.parse(event.payload);
-      const b = await store.get(id, trx);
-      if (!b || b.closing || !b.project_id) return;
-      const docs = await store.documents(id, trx);
-      await againstTarget(trx, id, async () => {
-        const client = clientFor(b);
-        for (const batch of uploadBatches(docs, deps.http.uploadBatch, MAX_UPLOAD_REQUEST_BYTES)) {
-          await client.upload(
-            b.project_id!,
-            batch.map((d) => ({ name: d.name, content: documentContent(d) })),
-          );
-        }
-        await store.setUploaded(trx, id, deps.now().toISOString());
-        log.info({ benchmark: id, documents: docs.length }, 'documents uploaded');
-      });
+      afterCommit(() => kick(id));
     },
 
     async [EVENTS.DocumentUpdated](event, trx) {
       const { benchmark_id: id } = benchmarkEventSchema.parse(event.payload);
       const { unfinished, total } = await store.unfinished(id, trx);
       if (total === 0 || unfinished > 0) return;
-      clients.delete(id);
       if (await store.close(trx, id, 'completed', null)) await bus.publish(trx, EVENTS.AllDocumentsUploaded, { benchmark_id: id });
     },
 
@@ -130,11 +157,7 @@ export function createFlow(deps: FlowDeps) {
     },
   };
 
-  return {
-    handlers,
-    fail,
-    forget: (id: string) => clients.delete(id),
-  };
+  return { handlers, fail, kick };
 }
 
 export type Flow = ReturnType<typeof createFlow>;

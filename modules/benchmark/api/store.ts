@@ -221,6 +221,38 @@ export function createStore(db: Kysely<any>) {
       await trx.updateTable('benchmarks').set({ status, finished_at: at }).where('id', '=', id).where('status', '=', 'running').execute();
     },
 
+    /**
+     * Takes the target steps of a running benchmark for `leaseMs` (one process at a time takes them); `renew`
+     * extends a lease this process holds. False when another process holds it or the benchmark has ended.
+     */
+    async claimSteps(id: string, nowMs: number, leaseMs: number, renew = false): Promise<boolean> {
+      let q = on()
+        .updateTable('benchmarks')
+        .set({ step_lease_ms: nowMs + leaseMs })
+        .where('id', '=', id)
+        .where('closing', 'is', null);
+      if (!renew) q = q.where((eb) => eb.or([eb('step_lease_ms', 'is', null), eb('step_lease_ms', '<', nowMs)]));
+      return Number((await q.executeTakeFirst()).numUpdatedRows) === 1;
+    },
+
+    async releaseSteps(id: string): Promise<void> {
+      await on().updateTable('benchmarks').set({ step_lease_ms: null }).where('id', '=', id).execute();
+    },
+
+    /** Running benchmarks with a target step to take (no project, or no upload yet) that no process is taking. */
+    async pendingSteps(nowMs: number, limit = 100): Promise<string[]> {
+      const rows = await on()
+        .selectFrom('benchmarks')
+        .select('id')
+        .where('status', '=', 'running')
+        .where('closing', 'is', null)
+        .where((eb) => eb.or([eb('project_id', 'is', null), eb('uploaded_at', 'is', null)]))
+        .where((eb) => eb.or([eb('step_lease_ms', 'is', null), eb('step_lease_ms', '<', nowMs)]))
+        .limit(limit)
+        .execute();
+      return rows.map((r) => r.id);
+    },
+
     async overdue(nowMs: number, limit = 100): Promise<string[]> {
       const rows = await on()
         .selectFrom('benchmarks')
@@ -245,6 +277,10 @@ export function createStore(db: Kysely<any>) {
 
     async report(id: string, trx?: Kysely<any>): Promise<{ csv: string; json: string; html: string } | undefined> {
       return on(trx).selectFrom('reports').select(['csv', 'json', 'html']).where('benchmark_id', '=', id).executeTakeFirst();
+    },
+
+    async notified(id: string, trx?: Kysely<any>): Promise<boolean> {
+      return (await on(trx).selectFrom('notifications').select('benchmark_id').where('benchmark_id', '=', id).executeTakeFirst()) !== undefined;
     },
 
     async insertNotification(trx: Kysely<any>, id: string, n: { message_id: string; via: string; recipients: string[] }, at: string): Promise<boolean> {

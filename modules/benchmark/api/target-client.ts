@@ -1,5 +1,9 @@
 // The client of a document platform (Eigen's protocol): login with a session cookie, create a project, multipart upload.
+import { fetch, FormData, type RequestInit, type Response } from 'undici';
+import { assertOutsideTransaction } from '../../../db/transaction-guard.ts';
 import { backoffDelay, sleep } from '../../../kernel/backoff.ts';
+import { type Pinned, pinnedAgent } from '../target-http.ts';
+import type { TargetPolicy } from '../target-policy.ts';
 
 export interface TargetOptions {
   /** Normalised base URL, e.g. http://127.0.0.1:8080/target (no trailing slash). */
@@ -10,17 +14,25 @@ export interface TargetOptions {
   /** Retries of a request that failed on the network or answered 5xx; 4xx is an answer, not a fault. */
   retries: number;
   retryBaseMs?: number;
-  /** X-API-Key on every request: a cantons built-in target behind API_KEYS (this process's, or BENCHMARK_TARGET_API_KEY). */
-  apiKey?: string;
+  /** Which addresses may be called (BENCHMARK_TARGETS): checked once per client, and connected to as checked. */
+  policy: TargetPolicy;
+  /** X-API-Key on every request, given whether the checked address is this process's own (api-keys.ts). */
+  apiKey?(own: boolean): string | undefined;
+  /** Runs each request (the bounds per target host and overall); default: at once. */
+  limit?<T>(fn: () => Promise<T>): Promise<T>;
 }
 
-/** A target failure that ends the benchmark (ErrorOccurred): the message names the step, never a secret. */
+/**
+ * A target failure that ends the benchmark (ErrorOccurred). Its message names only the step: what the target
+ * answered, or whether it answered at all, never reaches a client (a closed port, a non-HTTP service and a
+ * refusal look the same); `detail` is for the server log.
+ */
 export class TargetError extends Error {
   constructor(
-    message: string,
-    readonly status?: number,
+    readonly step: string,
+    readonly detail: string,
   ) {
-    super(message);
+    super(`${step}: the target call failed`);
     this.name = 'TargetError';
   }
 }
@@ -56,20 +68,30 @@ export function normaliseHost(hostName: string): string {
 
 export function createTargetClient(opts: TargetOptions) {
   let cookie = '';
+  let pinned: Promise<Pinned | undefined> | undefined;
   const retryBaseMs = opts.retryBaseMs ?? 200;
+  const limit = opts.limit ?? ((fn) => fn());
 
   async function send(step: string, path: string, init: () => RequestInit): Promise<Response> {
+    assertOutsideTransaction(`an HTTP call to a benchmark target (${step})`);
+    pinned ??= pinnedAgent(opts.policy, new URL(opts.baseUrl));
+    const pin = await pinned;
+    if (!pin) throw new TargetError(step, 'no address of the target is allowed by BENCHMARK_TARGETS');
+    const apiKey = opts.apiKey?.(pin.own);
     let last = '';
     for (let attempt = 0; attempt <= opts.retries; attempt++) {
       if (attempt > 0) await sleep(retryBaseMs + backoffDelay(attempt, retryBaseMs, 5000));
       try {
         const req = init();
-        const res = await fetch(`${opts.baseUrl}${path}`, {
-          ...req,
-          headers: { ...(req.headers as Record<string, string>), ...(cookie ? { cookie } : {}), ...(opts.apiKey ? { 'x-api-key': opts.apiKey } : {}) },
-          signal: AbortSignal.timeout(opts.timeoutMs),
-          redirect: 'manual',
-        });
+        const res = await limit(() =>
+          fetch(`${opts.baseUrl}${path}`, {
+            ...req,
+            headers: { ...(req.headers as Record<string, string>), ...(cookie ? { cookie } : {}), ...(apiKey ? { 'x-api-key': apiKey } : {}) },
+            signal: AbortSignal.timeout(opts.timeoutMs),
+            redirect: 'manual',
+            dispatcher: pin.agent,
+          }),
+        );
         if (res.status < 500) return res;
         await res.body?.cancel();
         last = `answered ${res.status}`;
@@ -77,7 +99,7 @@ export function createTargetClient(opts: TargetOptions) {
         last = (err as Error).name === 'TimeoutError' ? `timed out after ${opts.timeoutMs} ms` : `unreachable (${(err as Error).message})`;
       }
     }
-    throw new TargetError(`${step}: target ${last} after ${opts.retries + 1} attempts`);
+    throw new TargetError(step, `target ${last} after ${opts.retries + 1} attempts`);
   }
 
   async function login(): Promise<void> {
@@ -90,12 +112,9 @@ export function createTargetClient(opts: TargetOptions) {
     await res.body?.cancel();
     // A cantons process behind API_KEYS answers 401 before its target sees the credentials.
     if (res.status === 401 && /realm="cantons"/.test(res.headers.get('www-authenticate') ?? '')) {
-      throw new TargetError(
-        `login: the target is behind API_KEYS and refused ${opts.apiKey ? 'the API key sent' : 'a request without an API key'} (401; see BENCHMARK_TARGET_API_KEY)`,
-        res.status,
-      );
+      throw new TargetError('login', 'the target is behind API_KEYS and refused the request (401; see BENCHMARK_TARGET_API_KEY)');
     }
-    if (!res.ok) throw new TargetError(`login: target refused the credentials (${res.status})`, res.status);
+    if (!res.ok) throw new TargetError('login', `target refused the credentials (${res.status})`);
     // Keep name=value of every cookie the target set: that is the session.
     cookie = res.headers
       .getSetCookie()
@@ -113,8 +132,8 @@ export function createTargetClient(opts: TargetOptions) {
       res = await send(step, path, init);
     }
     if (!res.ok) {
-      const detail = (await res.text()).slice(0, 200);
-      throw new TargetError(`${step}: target answered ${res.status} ${detail}`, res.status);
+      await res.body?.cancel();
+      throw new TargetError(step, `target answered ${res.status}`);
     }
     return res;
   }
@@ -130,7 +149,7 @@ export function createTargetClient(opts: TargetOptions) {
         body: JSON.stringify({ name, description }),
       }));
       const body = (await res.json().catch(() => ({}))) as { document_type_id?: unknown };
-      if (body.document_type_id === undefined || body.document_type_id === null) throw new TargetError('create project: no document_type_id in the answer');
+      if (body.document_type_id === undefined || body.document_type_id === null) throw new TargetError('create project', 'no document_type_id in the answer');
       return String(body.document_type_id);
     },
 
@@ -144,6 +163,9 @@ export function createTargetClient(opts: TargetOptions) {
       });
       await res.body?.cancel();
     },
+
+    /** Closes the connections to the target. */
+    close: async () => (await pinned)?.agent.close(),
   };
 }
 

@@ -60,12 +60,15 @@ for (const dialect of MODULE_DATABASES) {
         await populate(mdb.db);
         assert.ok((await indexes(mdb)).includes('documents_unfinished'));
 
-        assert.equal((await migrator.migrateUp()).error, undefined);
+        assert.equal((await migrator.migrateTo('003_open_documents')).error, undefined);
         const row = await mdb.db.selectFrom('open_documents').select(['benchmark_id', 'remaining']).executeTakeFirstOrThrow();
         assert.deepEqual([row.benchmark_id, Number(row.remaining)], ['b1', 2], 'b and c are open');
         assert.ok(!(await indexes(mdb)).includes('documents_unfinished'));
+        assert.equal((await migrator.migrateUp()).error, undefined, '004 on a populated database');
+        const b1 = await mdb.db.selectFrom('benchmarks').select('step_lease_ms').executeTakeFirstOrThrow();
+        assert.equal(b1.step_lease_ms, null, 'no step lease on existing benchmarks');
 
-        for (const name of ['003_open_documents', '002_callback_indexes', '001_init']) {
+        for (const name of ['004_calls_after_commit', '003_open_documents', '002_callback_indexes', '001_init']) {
           const result = await migrator.migrateDown();
           assert.equal(result.error, undefined, `down ${name}: ${result.error}`);
           assert.deepEqual(

@@ -1,6 +1,7 @@
 // The report notification: an email through SMTP (nodemailer) when SMTP_URL is set, else a log line (the original's log notifier).
 import { createRequire } from 'node:module';
 import type nodemailer from 'nodemailer';
+import { assertOutsideTransaction } from '../../../db/transaction-guard.ts';
 import type { Logger } from '../../../kernel/logger.ts';
 import type { ReportJson } from '../api/report.ts';
 
@@ -13,7 +14,7 @@ export interface Notification {
 
 export interface Notifier {
   via: 'smtp' | 'log';
-  /** Throws when the SMTP server does not take the message: the bus retries, then dead-letters. */
+  /** Throws when the SMTP server does not take the message (mail-queue.ts retries it). */
   send(n: Notification): Promise<void>;
   close(): void;
 }
@@ -66,6 +67,7 @@ export function createNotifier(opts: { smtpUrl?: string; from: string; timeoutMs
   return {
     via: 'smtp',
     async send(n) {
+      assertOutsideTransaction('an SMTP call');
       const body = text(n.report);
       await transport.sendMail({
         from: opts.from,

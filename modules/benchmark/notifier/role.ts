@@ -1,40 +1,70 @@
-// The benchmark.notifier role: ReportCompleted → one email (or log line) per benchmark. A role of its own, so its
-// consumer retries a failing SMTP server without holding up the flow's events (on Redis Streams each consumer
-// reads on its own; in-process the relay still waits for every consumer of a batch).
+// The benchmark.notifier role: ReportCompleted → one email (or log line) per benchmark. The handler records the email
+// to send; the send happens after the commit (mail-queue.ts), so a slow or hanging SMTP server holds no transaction
+// and no other benchmark's email, and is retried by itself.
 import type { BaseContext, DatabaseContext, RoleInstance } from '../../../kernel/module.ts';
-import { createStore } from '../api/store.ts';
 import type { ReportJson } from '../api/report.ts';
+import { createStore } from '../api/store.ts';
 import type { BenchmarkConfig } from '../config.ts';
 import { EVENTS, benchmarkEventSchema } from '../contract.ts';
+import { createMailQueue } from './mail-queue.ts';
 import { createNotifier, messageIdFor } from './notify.ts';
 
 export function createNotifierRole(ctx: BaseContext<BenchmarkConfig> & DatabaseContext): RoleInstance {
   const { config, log } = ctx;
   const store = createStore(ctx.db);
   const notifier = createNotifier({ smtpUrl: config.SMTP_URL, from: config.BENCHMARK_MAIL_FROM, timeoutMs: config.BENCHMARK_SMTP_TIMEOUT_MS, log });
+  const queue = createMailQueue({
+    db: ctx.db,
+    store,
+    bus: ctx.bus,
+    notifier,
+    log,
+    now: ctx.now,
+    windowMs: config.BENCHMARK_MAIL_RETRY_MS,
+    timeoutMs: config.BENCHMARK_SMTP_TIMEOUT_MS,
+  });
   const notifyTo = (config.BENCHMARK_NOTIFY_TO ?? '')
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
 
+  let sweeping = false;
+  const timer = setInterval(async () => {
+    if (sweeping) return;
+    sweeping = true;
+    try {
+      for (const id of await queue.due()) queue.kick(id);
+    } catch (err) {
+      log.warn({ err }, 'report email sweep failed; next sweep retries');
+    } finally {
+      sweeping = false;
+    }
+  }, config.BENCHMARK_SWEEP_MS);
+  timer.unref();
+
   return {
     subscriptions: {
-      async [EVENTS.ReportCompleted](event, trx) {
+      async [EVENTS.ReportCompleted](event, trx, afterCommit) {
         const { benchmark_id: id } = benchmarkEventSchema.parse(event.payload);
         const b = await store.get(id, trx);
         const row = await store.report(id, trx);
-        if (!b || !row) return;
+        if (!b || !row || (await store.notified(id, trx))) return;
         const recipients = b.options.notify ?? notifyTo;
-        const messageId = messageIdFor(id);
-        // Recorded first, in the same transaction: a failed send rolls the record back and the bus retries.
-        if (!(await store.insertNotification(trx, id, { message_id: messageId, via: notifier.via, recipients }, ctx.now().toISOString()))) return;
-        if (notifier.via === 'smtp' && recipients.length === 0) {
-          log.warn({ benchmark: id }, 'no recipients (notify or BENCHMARK_NOTIFY_TO); report email not sent');
+        if (notifier.via === 'smtp' && recipients.length) {
+          await queue.enqueue(trx, id, recipients);
+          afterCommit(() => queue.kick(id));
           return;
         }
-        await notifier.send({ report: JSON.parse(row.json) as ReportJson, csv: row.csv, recipients, messageId });
+        // A log line (no SMTP_URL) or nobody to write to: nothing leaves the process, so it is done here.
+        await store.insertNotification(trx, id, { message_id: messageIdFor(id), via: notifier.via, recipients }, ctx.now().toISOString());
+        if (notifier.via === 'smtp') log.warn({ benchmark: id }, 'no recipients (notify or BENCHMARK_NOTIFY_TO); report email not sent');
+        else await notifier.send({ report: JSON.parse(row.json) as ReportJson, csv: row.csv, recipients, messageId: messageIdFor(id) });
       },
     },
-    stop: async () => notifier.close(),
+    async stop() {
+      clearInterval(timer);
+      await queue.drain();
+      notifier.close();
+    },
   };
 }

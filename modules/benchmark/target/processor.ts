@@ -2,11 +2,16 @@
 // a bounded number at once, with injected faults (silent documents) to exercise timeouts.
 import { randomInt } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
+import { fetch } from 'undici';
 import { sleep } from '../../../kernel/backoff.ts';
 import type { Logger } from '../../../kernel/logger.ts';
+import { type Pinned, pinnedAgent } from '../target-http.ts';
+import type { TargetPolicy } from '../target-policy.ts';
 
 export interface Job {
   callbackUrl: string;
+  /** The callback URL came from the upload's Host header: called only at an address the policy allows. */
+  policed: boolean;
   hostName: string;
   projectId: string;
   documentId: string;
@@ -21,6 +26,29 @@ export interface ProcessorOptions {
   /** Share (0–1) of documents that never call back. */
   silentShare: number;
   log: Logger;
+  policy: TargetPolicy;
+}
+
+/** Checked addresses of callback origins, re-resolved after a minute; a few origins at most in practice. */
+function pinnedOrigins(policy: TargetPolicy) {
+  const pins = new Map<string, { at: number; pin: Promise<Pinned | undefined> }>();
+  const close = (pin: Promise<Pinned | undefined>) => pin.then((p) => p?.agent.close()).catch(() => undefined);
+  return {
+    get(url: string): Promise<Pinned | undefined> {
+      const origin = new URL(url).origin;
+      const held = pins.get(origin);
+      if (held && Date.now() - held.at < 60_000) return held.pin;
+      if (held) void close(held.pin);
+      if (pins.size >= 64) this.close();
+      const pin = pinnedAgent(policy, new URL(origin));
+      pins.set(origin, { at: Date.now(), pin });
+      return pin;
+    },
+    close(): void {
+      for (const { pin } of pins.values()) void close(pin);
+      pins.clear();
+    },
+  };
 }
 
 export function createProcessor(opts: ProcessorOptions) {
@@ -28,6 +56,7 @@ export function createProcessor(opts: ProcessorOptions) {
   let active = 0;
   let stopped = false;
   const timers = new AbortController();
+  const pinned = pinnedOrigins(opts.policy);
 
   async function callback(job: Job, times: { start_time: number | null; end_time: number | null }): Promise<void> {
     const body = JSON.stringify({
@@ -37,11 +66,17 @@ export function createProcessor(opts: ProcessorOptions) {
       benchmark_host_name: job.hostName,
       ...times,
     });
+    const pin = job.policed ? await pinned.get(job.callbackUrl) : undefined;
+    if (job.policed && !pin) {
+      opts.log.warn({ document: job.documentName, project: job.projectId }, 'the upload named a callback origin BENCHMARK_TARGETS does not allow; no callback');
+      return;
+    }
     // Retries for about ten seconds, so a benchmark process restarting meanwhile still gets it; past that,
     // a lost callback is what the benchmark's timeout is for.
     for (let attempt = 0; attempt < 10 && !stopped; attempt++) {
       try {
         const res = await fetch(`${job.callbackUrl}/api/v1/benchmarks/documents/`, {
+          dispatcher: pin?.agent,
           method: 'POST',
           headers: job.apiKey ? { 'content-type': 'application/json', 'x-api-key': job.apiKey } : { 'content-type': 'application/json' },
           body,
@@ -99,6 +134,7 @@ export function createProcessor(opts: ProcessorOptions) {
       stopped = true;
       queue.length = 0;
       timers.abort();
+      pinned.close();
     },
   };
 }

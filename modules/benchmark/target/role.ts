@@ -2,6 +2,7 @@
 import type { BaseContext, RoleInstance } from '../../../kernel/module.ts';
 import { carriedApiKey, isThisProcess, ownApiKey } from '../api-keys.ts';
 import type { BenchmarkConfig } from '../config.ts';
+import { createTargetPolicy } from '../target-policy.ts';
 import { createProcessor } from './processor.ts';
 import { targetRoutes } from './routes.ts';
 
@@ -23,6 +24,7 @@ export function createTargetRole(ctx: BaseContext<BenchmarkConfig>): RoleInstanc
     concurrency: config.BENCHMARK_TARGET_CONCURRENCY,
     silentShare: config.BENCHMARK_TARGET_FAULT_SILENT,
     log: ctx.log,
+    policy: createTargetPolicy({ targets: config.BENCHMARK_TARGETS, host: ctx.kernel.HOST, port: ctx.kernel.PORT }),
   });
   // API_KEYS here: callbacks carry a key (docs/benchmark.md, "API keys"); without API_KEYS, none unless configured.
   const keys = ownApiKey(ctx.kernel) !== undefined;

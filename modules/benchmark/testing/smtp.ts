@@ -14,6 +14,8 @@ export interface TestSmtp {
   mails: ReceivedMail[];
   /** While true every message is refused with 451 (the server is "down" for mail but still listening). */
   refuse: boolean;
+  /** While true a connection is accepted and never greeted (the server hangs); set false, the next ones are served. */
+  hang: boolean;
   close(): Promise<void>;
 }
 
@@ -24,12 +26,23 @@ export async function startSmtp(port?: number): Promise<TestSmtp> {
     port: p,
     mails: [],
     refuse: false,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    hang: false,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const release of held) release();
+        server.close(() => resolve());
+      }),
   };
+  // The greetings a hanging server withholds, released (refused) when it closes.
+  const held: Array<() => void> = [];
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
+    onConnect(_session, callback) {
+      if (state.hang) held.push(() => callback(new Error('closing')));
+      else callback();
+    },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));

@@ -25,7 +25,7 @@ for (const dialect of ['SQLite', 'Postgres'] as const) {
       try {
         await migrateUp(mdb, { ...busMigrations, ...migrations });
         let failing = true;
-        const bus: Publisher = {
+        const bus: Pick<Publisher, 'publish'> = {
           async publish(trx, topic, payload) {
             // The real publisher's write: a row in this transaction's outbox (then, here, a failure after it).
             await trx

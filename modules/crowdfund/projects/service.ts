@@ -23,7 +23,7 @@ export interface ProjectServiceDeps {
   db: Kysely<any>;
   store: ProjectStore;
   threads: Facade<typeof threadsContract>;
-  bus: Publisher;
+  bus: Pick<Publisher, 'publish'>;
   log: Logger;
   now(): Date;
   maxTags: number;

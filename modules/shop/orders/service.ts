@@ -29,7 +29,7 @@ interface OrderServiceDeps {
   db: Kysely<any>;
   store: OrderStore;
   products: Facade<typeof productsContract>;
-  bus: Publisher;
+  bus: Pick<Publisher, 'publish'>;
   log: Logger;
   imageRoot: string;
   /** SHOP_HOLD_TTL_MS: an order not stored within half of it is refused (its holds may expire meanwhile). */
