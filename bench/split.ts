@@ -151,7 +151,8 @@ export async function runSplit(only: string[] = [], out: (line: string) => void 
       };
       for (const [key, value] of Object.entries(service.environment!)) {
         if (key.endsWith('_FILE') && value.startsWith('/run/secrets/')) env[key.slice(0, -5)] = secrets[key.slice(0, -5)];
-        else if (!['HOST', 'LOG_LEVEL'].includes(key)) env[key] = local(String(value));
+        // BENCHMARK_TARGETS names compose's hosts; here everything is on loopback, which a loopback HOST allows anyway.
+        else if (!['HOST', 'LOG_LEVEL', 'BENCHMARK_TARGETS'].includes(key)) env[key] = local(String(value));
       }
       env.PORT = String(ports.get(name)!.port);
       env.GRPC_PORT = String(ports.get(name)!.grpc);

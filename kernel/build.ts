@@ -41,8 +41,11 @@ export function assetFiles(dir = ROOT): string[] {
   return found.sort();
 }
 
-/** Loaded from node_modules, not bundled: native, reading their own files by `__dirname`, or required only when configured. */
-const EXTERNAL = ['better-sqlite3', '@grpc/*', 'etcd3', 'pino', 'pino-pretty', 'swagger-ui-dist', 'ioredis', 'pg', 'nodemailer'];
+/**
+ * Loaded from node_modules, not bundled: native, reading their own files by `__dirname`, required only when
+ * configured, or (undici) carrying `import('../../types/….d.ts')` in its comments, which the bundle would keep.
+ */
+const EXTERNAL = ['better-sqlite3', '@grpc/*', 'etcd3', 'pino', 'pino-pretty', 'swagger-ui-dist', 'ioredis', 'pg', 'nodemailer', 'undici'];
 
 /** In each compiled file of `dist`, `import.meta.url` becomes that file's own URL, computed from the bundle's. */
 function ownImportMetaUrl(dist: string, bundleDir: string): Plugin {

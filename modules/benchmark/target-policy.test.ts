@@ -82,6 +82,10 @@ describe('benchmark target policy on real connections', () => {
       const server = createServer((req, res) => {
         seen[address].push(req.headers);
         req.resume();
+        if (req.url?.startsWith('/redirect/')) {
+          res.writeHead(307, { location: `http://127.0.0.2:${port}/auth/v1/token/` }).end();
+          return;
+        }
         res.setHeader('content-type', 'application/json');
         if (req.url === '/auth/v1/token/') res.setHeader('set-cookie', 'fakesession=abc; Path=/');
         res.end(JSON.stringify({ document_type_id: 7 }));
@@ -121,6 +125,16 @@ describe('benchmark target policy on real connections', () => {
     // A new client resolves again and gets 127.0.0.2: refused before any connection.
     const again = client(`http://rebind.test:${port}`, policy);
     await assert.rejects(again.createProject('p', 'latency'), (err: unknown) => err instanceof TargetError && err.message === 'login: the target call failed');
+    assert.equal(seen['127.0.0.2'].length, 0);
+  });
+
+  it('a redirect is not followed: the hop it names is never called', async () => {
+    for (const s of Object.values(seen)) s.length = 0;
+    const policy = createTargetPolicy({ host: '127.0.0.1', port: 1 });
+    const c = client(`http://127.0.0.1:${port}/redirect`, policy);
+    await assert.rejects(c.createProject('p', 'latency'), (err: unknown) => err instanceof TargetError && err.message === 'login: the target call failed');
+    await c.close();
+    assert.equal(seen['127.0.0.1'].length, 1);
     assert.equal(seen['127.0.0.2'].length, 0);
   });
 

@@ -4,7 +4,6 @@
 // target happen after the commit, outside any transaction (`advance`): a benchmark's state says which step is next
 // (no project yet: log in and create one; no upload yet: upload), and each step's outcome commits on its own.
 import type { Kysely } from 'kysely';
-import { writeTransaction } from '../../../db/write-transaction.ts';
 import type { EventHandler, Publisher } from '../../../kernel/bus/types.ts';
 import type { Logger } from '../../../kernel/logger.ts';
 import { EVENTS, MAX_UPLOAD_REQUEST_BYTES, benchmarkEventSchema } from '../contract.ts';
@@ -35,7 +34,9 @@ export interface FlowDeps {
 export function createFlow(deps: FlowDeps) {
   const { db, store, bus, log } = deps;
   // Benchmarks whose steps this process is taking now; the step lease keeps other processes off them.
-  const advancing = new Set<string>();
+  const advancing = new Map<string, Promise<void>>();
+  // Stopping aborts the requests under way; their steps are left to the next process (the lease expires).
+  const stopping = new AbortController();
   // Longer than any one request with its retries; renewed while the steps run.
   const leaseMs = (deps.http.retries + 1) * (deps.http.timeoutMs + 5000) + 10_000;
 
@@ -55,6 +56,7 @@ export function createFlow(deps: FlowDeps) {
           policy: deps.policy,
           apiKey: deps.targetApiKey,
           limit: (fn) => deps.limits.run(b.target_host, fn),
+          signal: stopping.signal,
           ...deps.http,
         });
         if (!b.project_id) {
@@ -65,18 +67,20 @@ export function createFlow(deps: FlowDeps) {
           });
         } else {
           await upload(client, b);
-          await db.transaction().execute((trx) => store.setUploaded(trx, id, deps.now().toISOString()));
+          await store.setUploaded(db, id, deps.now().toISOString());
         }
       }
     } catch (err) {
+      if (stopping.signal.aborted) return;
       if (!(err instanceof TargetError)) {
         log.warn({ err, benchmark: id }, 'benchmark step failed; the sweep tries it again');
         return;
       }
       log.warn({ benchmark: id, step: err.step, detail: err.detail }, 'benchmark target call failed');
-      await writeTransaction(db, (trx) => fail(trx, id, err.message)).catch((e) =>
-        log.warn({ err: e, benchmark: id }, 'could not record the failure; the sweep tries again'),
-      );
+      await db
+        .transaction()
+        .execute((trx) => fail(trx, id, err.message))
+        .catch((e) => log.warn({ err: e, benchmark: id }, 'could not record the failure; the sweep tries again'));
     } finally {
       clearInterval(renew);
       await client?.close();
@@ -97,11 +101,17 @@ export function createFlow(deps: FlowDeps) {
 
   /** Starts the target's steps of `id` unless this process is already taking them. */
   function kick(id: string): void {
-    if (advancing.has(id)) return;
-    advancing.add(id);
-    void advance(id)
+    if (advancing.has(id) || stopping.signal.aborted) return;
+    const run = advance(id)
       .catch((err) => log.warn({ err, benchmark: id }, 'benchmark step failed; the sweep tries it again'))
       .finally(() => advancing.delete(id));
+    advancing.set(id, run);
+  }
+
+  /** Aborts the steps under way and waits for them to let go of their benchmarks. */
+  async function stop(): Promise<void> {
+    stopping.abort();
+    await Promise.all(advancing.values());
   }
 
   /** Ends a running benchmark as failed, once: the first failure wins and publishes ErrorOccurred. */
@@ -157,7 +167,7 @@ export function createFlow(deps: FlowDeps) {
     },
   };
 
-  return { handlers, fail, kick };
+  return { handlers, fail, kick, stop };
 }
 
 export type Flow = ReturnType<typeof createFlow>;

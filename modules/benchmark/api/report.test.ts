@@ -49,6 +49,15 @@ describe('benchmark reports', () => {
     );
   });
 
+  it('upload times to the millisecond, as the original printed them, in the CSV, the JSON and the summary', () => {
+    // Epoch seconds as a target sends them: their difference is 4.6570000648498535 in floating point.
+    const doc = { name: 'a.txt', start_time: 1765000000.123, end_time: 1765000004.78 };
+    const { csv, json } = buildReports(benchmark(), [doc], 'completed');
+    assert.equal(csv.split('\r\n')[1].split(',').at(-1), '4.657');
+    assert.equal(json.documents[0].upload_seconds, 4.657);
+    assert.deepEqual([json.summary.min, json.summary.mean, json.summary.p99, json.summary.wall_seconds], [4.657, 4.657, 4.657, 4.657]);
+  });
+
   it('nearest-rank percentiles, mean, wall time and throughput', () => {
     const times = Array.from({ length: 100 }, (_, i) => i + 1);
     assert.deepEqual(

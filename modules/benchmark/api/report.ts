@@ -2,7 +2,7 @@
 import { stringify } from 'csv-stringify/sync';
 import type { Summary } from '../contract.ts';
 import { renderHtml } from './report-html.ts';
-import { summarise, uploadSeconds, verdict, type DocTimes } from './summary.ts';
+import { shownSeconds, summarise, verdict, type DocTimes } from './summary.ts';
 import type { StoredBenchmark } from './store.ts';
 
 /** Exactly the original's header (slowking's LatencyReport), one row per document. */
@@ -31,12 +31,12 @@ export interface Reports {
 const iso = (epochSeconds: number | null) => (epochSeconds === null ? null : new Date(epochSeconds * 1000).toISOString());
 
 export function documentViews(docs: DocTimes[]) {
-  return docs.map((d) => ({ name: d.name, started_at: iso(d.start_time), ended_at: iso(d.end_time), upload_seconds: uploadSeconds(d) }));
+  return docs.map((d) => ({ name: d.name, started_at: iso(d.start_time), ended_at: iso(d.end_time), upload_seconds: shownSeconds(d) }));
 }
 
 export function buildReports(b: StoredBenchmark, docs: DocTimes[], status: 'completed' | 'failed', baseline?: ReportJson): Reports {
   const summary = summarise(docs);
-  const rows = docs.map((d) => [b.name, b.benchmark_type, b.target_infra, b.eigen_version, d.name, uploadSeconds(d) ?? '']);
+  const rows = docs.map((d) => [b.name, b.benchmark_type, b.target_infra, b.eigen_version, d.name, shownSeconds(d) ?? '']);
   // CRLF as Python's csv module wrote it, so the original's consumers read the same bytes.
   const csv = stringify([CSV_COLUMNS, ...rows], { record_delimiter: 'windows' });
   const json: ReportJson = {

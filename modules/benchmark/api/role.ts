@@ -76,6 +76,7 @@ export function createApiRole(ctx: BaseContext<BenchmarkConfig> & DatabaseContex
     subscriptions: flow.handlers,
     async stop() {
       clearInterval(timer);
+      await flow.stop();
       await commands.close();
     },
   };

@@ -12,6 +12,15 @@ export const uploadSeconds = (d: DocTimes): number | null => (d.start_time !== n
 
 const round = (v: number) => Math.round(v * 1e6) / 1e6;
 
+/** A time in seconds as people read it, to the millisecond: 4.657, not the float difference 4.6570000648498535. */
+export const toMs = (seconds: number) => Math.round(seconds * 1000) / 1000;
+
+/** The upload time a report shows: to the millisecond. */
+export const shownSeconds = (d: DocTimes): number | null => {
+  const t = uploadSeconds(d);
+  return t === null ? null : toMs(t);
+};
+
 /**
  * Nearest rank, the one definition of every percentile in the summary: the value of rank ⌈p·n/100⌉ (1-based) in
  * the sorted list, rank at least 1 — the smallest value with at least p % of the values at or below it; never an
@@ -34,21 +43,21 @@ export function summarise(docs: DocTimes[]): Summary {
   const wall = starts.length && ends.length ? Math.max(0, Math.max(...ends) - Math.min(...starts)) : null;
   const pick = (p: number) => {
     const v = percentile(times, p);
-    return v === null ? null : round(v);
+    return v === null ? null : toMs(v);
   };
   return {
     count: docs.length,
     completed: times.length,
     failed: docs.length - times.length,
     min: pick(0),
-    mean: times.length ? round(times.reduce((s, t) => s + t, 0) / times.length) : null,
+    mean: times.length ? toMs(times.reduce((s, t) => s + t, 0) / times.length) : null,
     p50: pick(50),
     p90: pick(90),
     p95: pick(95),
     p99: pick(99),
     max: pick(100),
     throughput_per_second: wall && wall > 0 ? round(times.length / wall) : null,
-    wall_seconds: wall === null ? null : round(wall),
+    wall_seconds: wall === null ? null : toMs(wall),
   };
 }
 

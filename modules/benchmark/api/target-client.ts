@@ -20,6 +20,8 @@ export interface TargetOptions {
   apiKey?(own: boolean): string | undefined;
   /** Runs each request (the bounds per target host and overall); default: at once. */
   limit?<T>(fn: () => Promise<T>): Promise<T>;
+  /** Aborts every request (the process is stopping). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -87,7 +89,7 @@ export function createTargetClient(opts: TargetOptions) {
           fetch(`${opts.baseUrl}${path}`, {
             ...req,
             headers: { ...(req.headers as Record<string, string>), ...(cookie ? { cookie } : {}), ...(apiKey ? { 'x-api-key': apiKey } : {}) },
-            signal: AbortSignal.timeout(opts.timeoutMs),
+            signal: opts.signal ? AbortSignal.any([AbortSignal.timeout(opts.timeoutMs), opts.signal]) : AbortSignal.timeout(opts.timeoutMs),
             redirect: 'manual',
             dispatcher: pin.agent,
           }),
