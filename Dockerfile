@@ -22,9 +22,10 @@ FROM toolchain AS deps
 RUN npm ci --omit=dev && npm cache clean --force
 
 FROM ${NODE_IMAGE}
+# No GRPC_HOST: gRPC follows HOST only where TLS and a credential are configured (compose.yaml's threads), else it
+# stays on loopback, so `docker run` with these defaults starts (kernel/image.test.ts starts the build with them).
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
-    GRPC_HOST=0.0.0.0 \
     DATA_DIR=/data
 WORKDIR /app
 COPY --from=deps /app/node_modules node_modules

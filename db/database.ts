@@ -89,8 +89,22 @@ async function openPostgres(module: string, url: string, opts: DatabaseOptions):
     options: `-c search_path=${schema}`,
     connectionTimeoutMillis: 5000,
   });
-  // An idle client losing its server must not crash the process; the next query reconnects.
-  pool.on('error', (err) => opts.log.warn({ err, module }, 'postgres idle client error'));
+  // A client emits 'error' whenever its connection dies (a failover, pg_terminate_backend), idle in the pool or
+  // checked out by a transaction between two statements; the pool listens only while it is idle, and an 'error'
+  // without a listener ends the process. The statement in flight fails on its own (→ 503), and the pool drops a
+  // client that is no longer queryable when it comes back, so logging is all that is left to do here: one line
+  // per 5 s (a failover kills every client at once, each reporting twice), the message and code only (pg-pool
+  // hangs the client, connection parameters and all, on the error).
+  let loggedAt = 0;
+  let suppressed = 0;
+  const onError = (err: Error & { code?: string }) => {
+    if (Date.now() - loggedAt < 5000) return void suppressed++;
+    opts.log.warn({ err: err.message, code: err.code, module, suppressed }, 'postgres client error');
+    loggedAt = Date.now();
+    suppressed = 0;
+  };
+  pool.on('connect', (client) => client.on('error', onError));
+  pool.on('error', onError);
   try {
     await pool.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
   } catch (err) {

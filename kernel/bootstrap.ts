@@ -127,6 +127,8 @@ function compose(
     corsOrigins: listOf(config.CORS_ORIGINS),
     allowedHosts: listOf(config.ALLOWED_HOSTS),
     rpcListener: config.RPC_PORT !== undefined,
+    rpcToken: config.RPC_TOKEN,
+    servesRpc: rpcRoles.size > 0,
     // Built once the routes are mounted; until then, the document of no routes.
     openapi: () => (openapi ??= buildOpenApi(routes, VERSION, { apiKeys: Boolean(config.API_KEYS) })),
     async readiness() {

@@ -96,7 +96,13 @@ export const kernelConfigSchema = z
       .describe('comma-separated origins (`https://app.example.com`) whose pages may call the API from a browser; none by default'),
     ALLOWED_HOSTS: z.string().optional().describe('comma-separated host names the Host header must name (421 otherwise), against DNS rebinding; default any'),
     // gRPC (kernel/transport/grpc-*.ts): the server runs in a process whose roles' contracts have a .proto.
-    GRPC_HOST: z.string().min(1).default('127.0.0.1').describe('interface the gRPC server listens on'),
+    GRPC_HOST: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'interface the gRPC server listens on; default HOST where start-up accepts gRPC off loopback (TLS or GRPC_INSECURE, and GRPC_TLS_CA_FILE or RPC_TOKEN), else 127.0.0.1',
+      ),
     GRPC_PORT: envInt(9090, 0, 65535).describe("gRPC port (the original threads service's)"),
     GRPC_TLS_CERT_FILE: z.string().min(1).optional().describe('PEM certificate chain: the gRPC server serves TLS with it; a client presents it for mutual TLS'),
     GRPC_TLS_KEY_FILE: z.string().min(1).optional().describe('PEM private key of GRPC_TLS_CERT_FILE'),
@@ -116,6 +122,12 @@ export const kernelConfigSchema = z
   .refine((c) => !c.GRPC_TLS_CERT_FILE === !c.GRPC_TLS_KEY_FILE, {
     path: ['GRPC_TLS_KEY_FILE'],
     message: 'GRPC_TLS_CERT_FILE and GRPC_TLS_KEY_FILE go together',
+  })
+  // The image sets HOST=0.0.0.0 for every process: gRPC follows it only where a channel (TLS, or plaintext allowed) and a
+  // credential (client certificates, or the token) make that safe, so `docker run` starts and compose's threads is reached.
+  .transform((c) => {
+    const safe = Boolean(c.GRPC_TLS_CERT_FILE || c.GRPC_INSECURE) && Boolean((c.GRPC_TLS_CERT_FILE && c.GRPC_TLS_CA_FILE) || c.RPC_TOKEN);
+    return { ...c, GRPC_HOST: c.GRPC_HOST ?? (safe ? c.HOST : '127.0.0.1') };
   });
 export type KernelConfig = z.infer<typeof kernelConfigSchema>;
 

@@ -62,7 +62,16 @@ export const errors = defineErrors('kernel', {
   MISDIRECTED_REQUEST: { status: 421, description: 'ALLOWED_HOSTS is set and the Host header names none of them (DNS rebinding).' },
   HEADERS_TOO_LARGE: { status: 431, description: "The request line or headers exceed the server's limit." },
   NOT_READY: { status: 503, description: 'The process is starting (a database is still connecting) or shutting down.' },
-  ROLE_UNAVAILABLE: { status: 503, description: 'A role this request needs runs in another process that did not answer in time.' },
+  ROLE_UNAVAILABLE: {
+    status: 503,
+    description:
+      'A role this request needs runs in another process that did not answer: refused, reset, past the deadline, or refused for a moment while it keeps failing (circuit open) or has too many calls waiting on it. Retry later.',
+  },
+  ROLE_INVALID_ANSWER: {
+    status: 502,
+    description:
+      "A role in another process answered outside its contract (an answer that does not parse or lacks what it promises, or UNIMPLEMENTED: a server that is not cantons'). What the call did there is unknown.",
+  },
   SERVICE_UNAVAILABLE: {
     status: 503,
     description: 'A backing service (Postgres, Redis, etcd …) is unreachable or refused us; nothing is known to have changed. Retry later.',

@@ -4,6 +4,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import type { ModuleDatabase } from '../../db/database.ts';
 import { backoffDelay, sleep } from '../backoff.ts';
+import { isDependencyFailure } from '../errors.ts';
 import type { BusMetrics } from './metrics.ts';
 import type { BusEvent, EventHandler } from './types.ts';
 
@@ -97,8 +98,8 @@ export class Consumer {
    * of one per event: a consumer that commits per event falls behind the orders that publish them.
    * The first event whose handler throws is rolled back to its savepoint, the run before it commits,
    * and that event goes the one-at-a-time way (`deliver`: retries, then a dead letter) before the next
-   * run starts, so the order is kept. Throws (after `done` for everything before) only when the
-   * consumer's database is down, as `deliver` does.
+   * run starts, so the order is kept. Throws (after `done` for everything before) only when a backing
+   * service is down, as `deliver` does.
    */
   async deliverMany(sub: Subscription, events: BusEvent[], done: (event: BusEvent, outcome: Outcome) => void): Promise<void> {
     const { metrics } = this.opts;
@@ -168,8 +169,10 @@ export class Consumer {
   }
 
   /**
-   * Applies `event` or dead-letters it. Throws only when even the dead letter cannot be written
-   * (the consumer's database is down): the caller then keeps the event and delivers it again later.
+   * Applies `event` or dead-letters it. Throws when the last attempt failed because a backing service did
+   * (the consumer's database or Redis is down), or when even the dead letter cannot be written: the caller
+   * then keeps the event and delivers it again later. A dead letter waits for an operator, and a database
+   * that blinked for two seconds (a failover) is not a reason to make an acknowledged write wait for one.
    */
   async deliver(sub: Subscription, event: BusEvent, firstAttempt?: { error: unknown }): Promise<Outcome> {
     const { log, metrics, maxAttempts, retryBaseMs } = this.opts;
@@ -198,6 +201,7 @@ export class Consumer {
         if (attempt < maxAttempts) await sleep(backoffDelay(attempt - 1, retryBaseMs, this.opts.retryMaxMs ?? 10_000));
       }
     }
+    if (isDependencyFailure(lastError)) throw lastError;
     await writeDeadLetter(sub.mdb.db, sub, event, errorText(lastError), maxAttempts);
     metrics.deadLetters.inc(labels);
     log.error({ eventId: event.id, topic: event.topic, consumer: sub.consumer, attempts: maxAttempts }, 'event dead-lettered');

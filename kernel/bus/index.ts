@@ -16,6 +16,13 @@ export { busMigrations } from './migrations.ts';
 export { formatDeadLetters } from './dead-letters.ts';
 export type { Bus, BusEvent, BusOptions, DeadLetter, EventHandler, Publisher } from './types.ts';
 
+/**
+ * Short, because a relay that dies (kill -9) holds its rows until the lease ends: the restarted process
+ * delivers them within this time. A live relay renews the lease of a batch it is still delivering, so a
+ * short lease never lets a second relay take rows that are in flight (unless this one stalls for 2/3 of it).
+ */
+const DEFAULT_LEASE_MS = 1500;
+
 export function createBus(opts: BusOptions): Bus {
   const log = opts.log.child({ component: 'bus' });
   const relays = new Map<string, Relay>();
@@ -48,7 +55,7 @@ export function createBus(opts: BusOptions): Bus {
         ephemeralRedis: opts.ephemeralRedis ?? 'warn',
       })
     : inProcessAdapter(consumer, log);
-  const relayOpts = { pollMs: opts.pollMs ?? 200, leaseMs: opts.leaseMs ?? 30_000, batchSize, log };
+  const relayOpts = { pollMs: opts.pollMs ?? 200, leaseMs: opts.leaseMs ?? DEFAULT_LEASE_MS, batchSize, log };
   let started = false;
   let pruner: NodeJS.Timeout | undefined;
   const retentionMs = opts.inboxRetentionMs ?? 7 * 24 * 3600_000;

@@ -92,6 +92,7 @@ export class Relay {
     if (rows.length === 0) return 0;
     let delivered: string[] = [];
     // In-process delivery runs handlers with retries; a slow batch keeps its lease so no other relay takes it meanwhile.
+    // Every third of the lease: one renewal may be late or lost and the lease still holds.
     const renew = setInterval(
       () => {
         leaseFor(
@@ -101,7 +102,7 @@ export class Relay {
           this.opts.leaseMs,
         ).catch((err) => this.opts.log.warn({ err, module: this.module }, 'outbox lease renewal failed'));
       },
-      Math.max(10, Math.floor(this.opts.leaseMs / 2)),
+      Math.max(10, Math.floor(this.opts.leaseMs / 3)),
     );
     try {
       delivered = await this.sink(rows.map(toEvent));

@@ -65,7 +65,10 @@ export interface BusOptions {
   streamPrefix?: string;
   /** Redis: a pending entry idle this long belongs to a crashed consumer and is reclaimed (default 30 s). */
   claimIdleMs?: number;
-  /** How long a relay owns the outbox rows it claimed before another relay may take them (default 30 s). */
+  /**
+   * How long a relay owns the outbox rows it claimed before another relay may take them, renewed every third
+   * of it while they are delivered (default 1.5 s: after a crash, the next relay takes the rows this soon).
+   */
   leaseMs?: number;
   /** Upper bound for stop() to flush the outbox (default 5 s). */
   flushTimeoutMs?: number;

@@ -6,7 +6,7 @@ import Koa, { type Context, type Next } from 'koa';
 import type { Registry } from 'prom-client';
 import { errors, isDependencyFailure, toAppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { onInternalListener, requireApiKey, RPC_PATH } from './auth.ts';
+import { apiKeyCheck, onInternalListener, RPC_PATH, rpcTokenCheck } from './auth.ts';
 import { ClientClosedError } from './body.ts';
 import { cors } from './cors.ts';
 import { compileMatcher, enter } from './matcher.ts';
@@ -20,8 +20,12 @@ export interface HttpAppOptions {
   /** Every readiness check by name; /readyz is 200 only when all pass. */
   readiness(): Promise<Record<string, boolean>>;
   openapi(): unknown;
-  /** API_KEYS: when given, every module route needs one (the /rpc routes carry RPC_TOKEN instead). */
+  /** API_KEYS: when given, every path but the system routes needs one (/rpc: see rpcToken). */
   apiKeys?: string[];
+  /** RPC_TOKEN: when given, every /rpc path needs it, known or not, whether or not this process serves roles. */
+  rpcToken?: string;
+  /** This process serves roles to other processes: without a token, its /rpc is open (loopback only, see bootstrap). */
+  servesRpc?: boolean;
   /** CORS_ORIGINS: the only origins that get CORS headers. */
   corsOrigins?: string[];
   /** ALLOWED_HOSTS: when given, any other Host is 421 (DNS rebinding); /healthz and /readyz answer any Host. */
@@ -189,10 +193,15 @@ export function createHttpApp(opts: HttpAppOptions): HttpApp {
   const systemRoutes = system.routes() as unknown as Koa.Middleware;
   const SYSTEM = /^\/(healthz|readyz|metrics|openapi\.json|docs)(\/|$)/;
 
+  // Credentials before any routing, so that no answer to an anonymous client tells which paths exist (which roles
+  // run here): /rpc on its listener needs the token, known path or not; every other path an API key.
+  const rpcToken = opts.rpcToken ? rpcTokenCheck(opts.rpcToken) : undefined;
+  const apiKey = opts.apiKeys?.length ? apiKeyCheck(opts.apiKeys) : undefined;
   if (opts.rpcListener) {
     app.use((ctx, next) => {
-      if (onInternalListener(ctx) && !RPC_PATH.test(ctx.path) && !PROBES.test(ctx.path))
-        throw errors.NOT_FOUND(`No route for ${ctx.method} ${ctx.path} on the internal listener`);
+      if (!onInternalListener(ctx) || PROBES.test(ctx.path)) return next();
+      rpcToken?.(ctx);
+      if (!RPC_PATH.test(ctx.path)) throw errors.NOT_FOUND(`No route for ${ctx.method} ${ctx.path} on the internal listener`);
       return next();
     });
   }
@@ -201,10 +210,15 @@ export function createHttpApp(opts: HttpAppOptions): HttpApp {
     if (!modules) throw errors.NOT_READY('Not ready: modules are starting or shutting down');
     return modules(ctx, next);
   };
-  const keys = opts.apiKeys?.length ? requireApiKey(opts.apiKeys) : undefined;
-  // The system routes, else (behind API_KEYS when set) the modules: one middleware, not three.
-  const guarded: Koa.Middleware = keys ? (ctx, next) => keys(ctx, () => toModules(ctx, next)) : toModules;
-  app.use((ctx, next) => (SYSTEM.test(ctx.path) ? systemRoutes(ctx, async () => refuseUnrouted(ctx)) : guarded(ctx, next)));
+  const rpcOnPort = !opts.rpcListener && Boolean(rpcToken || opts.servesRpc);
+  // The system routes (open, docs/security.md), else the modules behind the right credential: one middleware, not three.
+  // The internal listener's token was checked above; there, /rpc is all there is.
+  app.use((ctx, next) => {
+    if (SYSTEM.test(ctx.path)) return systemRoutes(ctx, async () => refuseUnrouted(ctx));
+    if (rpcOnPort && RPC_PATH.test(ctx.path)) rpcToken?.(ctx);
+    else if (!onInternalListener(ctx)) apiKey?.(ctx);
+    return toModules(ctx, next);
+  });
 
   return {
     app,

@@ -33,35 +33,37 @@ export const INTERNAL_LISTENER = Symbol('cantons.internalListener');
 
 export const onInternalListener = (ctx: Context) => (ctx.req as { [INTERNAL_LISTENER]?: boolean })[INTERNAL_LISTENER] === true;
 
-/**
- * Middleware in front of the module router: when API keys are set, every path but /rpc needs one of them.
- * /rpc carries the deployment's token instead, checked by the RPC routes themselves (rpcGuard), so no
- * spelling of the path (letter case, a trailing slash) can reach them without it.
- */
-export function requireApiKey(apiKeys: string[]) {
-  const matches = apiKeys.length ? secretMatcher(apiKeys) : undefined;
-  return (ctx: Context, next: Next) => {
-    if (matches && !RPC_PATH.test(ctx.path) && !matches(bearer(ctx) ?? (ctx.get('x-api-key') || undefined))) {
-      ctx.set('www-authenticate', 'Bearer realm="cantons"');
-      throw errors.UNAUTHORIZED('This API needs a key: send Authorization: Bearer <key> or X-API-Key: <key>');
-    }
-    return next();
+/** Throws 401 unless the request carries one of the API keys (`Authorization: Bearer` or `X-API-Key`). */
+export function apiKeyCheck(apiKeys: string[]): (ctx: Context) => void {
+  const matches = secretMatcher(apiKeys);
+  return (ctx) => {
+    if (matches(bearer(ctx) ?? (ctx.get('x-api-key') || undefined))) return;
+    ctx.set('www-authenticate', 'Bearer realm="cantons"');
+    throw errors.UNAUTHORIZED('This API needs a key: send Authorization: Bearer <key> or X-API-Key: <key>');
+  };
+}
+
+/** Throws 401 unless the request carries `Authorization: Bearer <RPC_TOKEN>`. */
+export function rpcTokenCheck(token: string): (ctx: Context) => void {
+  const matches = secretMatcher([token]);
+  return (ctx) => {
+    if (matches(bearer(ctx))) return;
+    ctx.set('www-authenticate', 'Bearer realm="cantons-rpc"');
+    throw errors.UNAUTHORIZED("Internal calls need the deployment's RPC token");
   };
 }
 
 /**
  * Wraps an /rpc route: without the right `Authorization: Bearer <RPC_TOKEN>` it answers 401 (no token: open,
  * loopback only, see bootstrap); with `internalOnly` (RPC_PORT set) it does not exist on the public listener.
+ * The app checks the token before routing too (kernel/http/app.ts); this holds for any spelling the router matches.
  */
 export function rpcGuard<M extends (ctx: Context, next: Next) => unknown>(token: string | undefined, route: M, internalOnly = false): M {
   if (!token && !internalOnly) return route;
-  const matches = token ? secretMatcher([token]) : () => true;
+  const check = token ? rpcTokenCheck(token) : () => {};
   return ((ctx: Context, next: Next) => {
     if (internalOnly && !onInternalListener(ctx)) throw errors.NOT_FOUND(`No route for ${ctx.method} ${ctx.path}`);
-    if (!matches(bearer(ctx))) {
-      ctx.set('www-authenticate', 'Bearer realm="cantons-rpc"');
-      throw errors.UNAUTHORIZED("Internal calls need the deployment's RPC token");
-    }
+    check(ctx);
     return route(ctx, next);
   }) as M;
 }

@@ -111,8 +111,12 @@ describe('/rpc on its own listener (RPC_PORT)', () => {
       for (const path of ['/rpc/demo.api/get', '/RPC/demo.api/get', '/rpc/demo.api/get/']) assert.equal((await call(pub, path)).status, 404, path);
       assert.equal((await call(internal)).status, 200);
       assert.equal((await fetch(`${internal}/rpc/demo.api/get`, { method: 'POST', headers: json, body: '{"id":"i"}' })).status, 401);
-      assert.equal((await fetch(`${internal}/demo/items/i`)).status, 404);
-      assert.equal((await fetch(`${internal}/openapi.json`)).status, 404);
+      // Without the token, the internal listener names no path: 401 for anything but the probes; with it, 404 off /rpc.
+      const withToken = { headers: { authorization: `Bearer ${TOKEN}` } };
+      for (const path of ['/demo/items/i', '/openapi.json', '/rpc/demo.api/nope']) {
+        assert.equal((await fetch(`${internal}${path}`)).status, 401, path);
+        assert.equal((await fetch(`${internal}${path}`, withToken)).status, 404, path);
+      }
       assert.equal((await fetch(`${internal}/healthz`)).status, 200);
       assert.equal((await fetch(`${pub}/demo/items/i`)).status, 200);
       assert.deepEqual(await (await fetch(`${client.url}/demo/via-client/i`)).json(), { id: 'i', name: 'I', greeting: 'hello' });

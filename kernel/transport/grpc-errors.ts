@@ -1,6 +1,7 @@
 // The kernel's typed errors across gRPC: an AppError becomes a status plus trailers, and back, so the caller sees the same code.
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { AppError, defineErrors, errors } from '../errors.ts';
+import { NoAnswer } from './call-policy.ts';
 
 /** For ALREADY_EXISTS from a gRPC server that is not ours (ours always send the catalogue code). */
 export const grpcErrors = defineErrors('kernel', {
@@ -31,17 +32,13 @@ export function toGrpcError(err: unknown): { code: status; details: string; meta
   return { code: byHttpStatus[app.status] ?? status.INTERNAL, details: app.message, metadata };
 }
 
-/** Whether a failed call may be tried again (for idempotent methods): the peer was not reached or not ready. */
-export function isRetryable(err: ServiceError): boolean {
-  return err.code === status.UNAVAILABLE || err.code === status.DEADLINE_EXCEEDED;
-}
-
 /**
  * The AppError a failed call stands for: ours carry the catalogue code in trailers; a bare status
  * (another server, or grpc-js itself) maps to the nearest kernel code. `role` names the callee in
- * messages; its address stays out of them (they may reach a public response).
+ * messages; its address and the bare status's details stay out of them (they may reach a public
+ * response, and a server that is not ours may say anything there).
  */
-export function fromGrpcError(err: ServiceError, role: string): AppError {
+export function fromGrpcError(err: ServiceError, role: string, rpc: string): AppError {
   const code = err.metadata?.get(CODE)[0];
   const httpStatus = Number(err.metadata?.get(STATUS)[0]);
   if (typeof code === 'string' && Number.isInteger(httpStatus)) {
@@ -56,19 +53,29 @@ export function fromGrpcError(err: ServiceError, role: string): AppError {
     }
     return new AppError(code, httpStatus, err.details, details);
   }
+  const name = status[err.code] ?? String(err.code);
   switch (err.code) {
     case status.INVALID_ARGUMENT:
-      return errors.VALIDATION_ERROR(err.details);
+      return errors.VALIDATION_ERROR(`${role} refused the request as invalid`);
     case status.NOT_FOUND:
-      return errors.NOT_FOUND(err.details);
+      return errors.NOT_FOUND(`${role} found nothing for ${rpc}`);
     case status.ALREADY_EXISTS:
-      return grpcErrors.CONFLICT(err.details);
+      return grpcErrors.CONFLICT(`${role} answered ${rpc} with ALREADY_EXISTS`);
     case status.UNAUTHENTICATED:
-      return errors.UNAUTHORIZED(err.details);
-    case status.UNAVAILABLE:
-    case status.DEADLINE_EXCEEDED:
-      return errors.ROLE_UNAVAILABLE(`${role} is unavailable: ${status[err.code]}`);
+    case status.PERMISSION_DENIED:
+      // Our credentials refused: the deployment's misconfiguration, not the public client's missing key.
+      return errors.ROLE_UNAVAILABLE(`${role} refused this process's credentials (${name})`);
+    case status.UNIMPLEMENTED:
+      return errors.ROLE_INVALID_ANSWER(`${role} does not implement ${rpc} (UNIMPLEMENTED)`);
+    case status.FAILED_PRECONDITION:
+    case status.OUT_OF_RANGE:
+      return errors.ROLE_INVALID_ANSWER(`${role} answered ${rpc} with ${name}, which its contract does not use`);
     default:
-      return new AppError('UNEXPECTED_ERROR', 500, `${role} failed: ${status[err.code] ?? err.code}`);
+      // UNAVAILABLE, DEADLINE_EXCEEDED, CANCELLED, a reset (grpc-js reports it as INTERNAL), UNKNOWN,
+      // RESOURCE_EXHAUSTED, ABORTED, DATA_LOSS: no usable answer came back.
+      return new NoAnswer(role, name, !LOST_CONNECTION.test(err.details ?? ''));
   }
 }
+
+/** grpc-js's words for a call whose connection went away under it (as opposed to none to be had: "No connection established"). */
+const LOST_CONNECTION = /Connection dropped|Session closed|RST_STREAM|ECONNRESET|GOAWAY/;

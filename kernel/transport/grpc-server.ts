@@ -3,7 +3,7 @@ import { Server, setLogger, status, type ServerUnaryCall, type ServiceDefinition
 import { ReflectionService } from '@grpc/reflection';
 import type { Registry } from 'prom-client';
 import type { Contract } from '../contract.ts';
-import { errors } from '../errors.ts';
+import { AppError, errors, isDependencyFailure } from '../errors.ts';
 import { secretMatcher } from '../http/auth.ts';
 import { validate } from '../http/route.ts';
 import type { Logger } from '../logger.ts';
@@ -12,6 +12,7 @@ import { addHealthService, healthPackage, type HealthChecks } from './grpc-healt
 import { rpcTallies } from './grpc-metrics.ts';
 import { fastEncoder, type Descriptor } from './grpc-encode.ts';
 import { loadService, rpcName } from './grpc-proto.ts';
+import { checkedDeserializer, Malformed, wireCheck } from './grpc-wire.ts';
 import { StartupError } from '../role-plan.ts';
 import { serverCredentials, type GrpcTlsSettings } from './grpc-tls.ts';
 
@@ -70,13 +71,21 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServ
     for (const [method, spec] of Object.entries(served.contract.methods)) {
       const codec = loaded.codecs[method];
       const rpc = rpcName(method);
-      const original = loaded.definition[rpc];
-      const fast = fastEncoder(loaded.packageDefinition, (original as unknown as { responseType: { type: Descriptor } }).responseType.type);
-      definition[rpc] = { ...original, responseSerialize: (output: unknown) => fast?.(output) ?? original.responseSerialize(codec.responseToWire(output)) };
+      const original = loaded.definition[rpc] as ServiceDefinition[string] & { requestType: { type: Descriptor }; responseType: { type: Descriptor } };
+      const fast = fastEncoder(loaded.packageDefinition, original.responseType.type);
+      definition[rpc] = {
+        ...original,
+        // Our own check before proto-loader decodes: malformed bytes are the caller's INVALID_ARGUMENT, not our INTERNAL.
+        requestDeserialize: checkedDeserializer(wireCheck(loaded.packageDefinition, original.requestType.type), original.requestDeserialize),
+        responseSerialize: (output: unknown) => fast?.(output) ?? original.responseSerialize(codec.responseToWire(output)),
+      };
       const tally = tallies(service, rpc);
       const fail = (err: unknown, started: number, callback: sendUnaryData<unknown>) => {
-        const failure = toGrpcError(err);
-        if (failure.code === status.INTERNAL) opts.log.error({ err, rpc: `${service}/${rpc}` }, 'gRPC handler failed');
+        // As over HTTP: a backing service that failed is UNAVAILABLE (warn); an error-level line is for our own bugs only.
+        const dependency = !(err instanceof AppError) && isDependencyFailure(err);
+        if (dependency) opts.log.warn({ err, rpc: `${service}/${rpc}` }, 'backing service unavailable');
+        else if (!(err instanceof AppError)) opts.log.error({ err, rpc: `${service}/${rpc}` }, 'gRPC handler failed');
+        const failure = toGrpcError(dependency ? errors.SERVICE_UNAVAILABLE('A backing service is unavailable; retry later') : err);
         tally.observe(status[failure.code], started);
         callback(failure);
       };
@@ -93,6 +102,10 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServ
         try {
           const impl = served.facade() as Impl | undefined;
           if (!impl) throw errors.NOT_READY(`${served.contract.role} is starting`);
+          if (call.request instanceof Malformed) {
+            const { field, message } = call.request.problem;
+            throw errors.VALIDATION_ERROR(`Malformed request${field ? `: ${field}` : ''}: ${message}`, [{ field, message }]);
+          }
           // The request is checked against the contract: a client built from the .proto alone may send
           // anything the wire allows. The answer is not: our own facade built it, its type is the
           // contract's, and our clients check every answer they receive (as over HTTP /rpc) — the

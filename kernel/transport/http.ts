@@ -1,10 +1,11 @@
-// The HTTP transport: POST /rpc/<module.role>/<method> with JSON and the deployment's token, timeouts,
-// jittered retries, typed errors; and which roles a process serves that way.
+// The HTTP transport: POST /rpc/<module.role>/<method> with JSON and the deployment's token, failing fast
+// (deadline, breaker, bulkhead), answers checked, typed errors; and which roles a process serves that way.
 import http from 'node:http';
 import https from 'node:https';
 import { assertOutsideTransaction } from '../../db/transaction-guard.ts';
-import { backoffDelay, sleep } from '../backoff.ts';
 import { AppError, errors } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import { callPolicy, NoAnswer, type CallPolicyOptions } from './call-policy.ts';
 import type { Contract, Transport } from '../contract.ts';
 import type { ModuleDefinition } from '../module.ts';
 import type { RolePlan } from '../role-plan.ts';
@@ -41,8 +42,9 @@ export function rpcExposureProblems(served: string[], host: string, token: strin
   ];
 }
 
-export interface HttpTransportOptions {
+export interface HttpTransportOptions extends Pick<CallPolicyOptions, 'maxInFlight' | 'breakAfter' | 'probeAfterMs'> {
   baseUrl: string;
+  /** Deadline of a whole call, retries included (RPC_TIMEOUT_MS). */
   timeoutMs: number;
   retries: number;
   /** First retry delay; each next one doubles, with full jitter. */
@@ -50,11 +52,13 @@ export interface HttpTransportOptions {
   headers?: () => Record<string, string>;
   /** RPC_TOKEN: sent as `Authorization: Bearer <token>` on every call. */
   token?: string;
+  log?: Logger;
 }
 
 /**
  * node:http with a keep-alive agent rather than fetch: at 200 concurrent calls fetch (undici with web
- * streams) cost the split events layout most of its throughput.
+ * streams) cost the split events layout most of its throughput. Each call has its own connection
+ * while it runs (HTTP/1.1), so a call past its deadline is simply destroyed: no sibling shares it.
  */
 export function httpTransport(opts: HttpTransportOptions): Transport {
   const base = new URL(opts.baseUrl.replace(/\/+$/, ''));
@@ -64,9 +68,17 @@ export function httpTransport(opts: HttpTransportOptions): Transport {
   const prefix = base.pathname.replace(/\/+$/, '');
   // Credentials in the URL (http://user:pw@host) are never sent as such nor quoted: only the token authenticates.
   const auth = opts.token ? { authorization: `Bearer ${opts.token}` } : {};
+  const policies = new Map<string, ReturnType<typeof callPolicy>>();
+  const policyFor = (role: string) => {
+    let p = policies.get(role);
+    if (!p) policies.set(role, (p = callPolicy({ ...opts, role })));
+    return p;
+  };
 
-  function post(path: string, body: string): Promise<{ status: number; text: string }> {
+  /** One attempt, answered by the deadline at the latest; a socket failure or the deadline is NoAnswer. */
+  function post(role: string, path: string, body: string, deadline: number): Promise<{ status: number; text: string }> {
     return new Promise((resolve, reject) => {
+      const ms = Math.max(1, deadline - Date.now());
       const req = client.request(
         {
           protocol: base.protocol,
@@ -81,12 +93,15 @@ export function httpTransport(opts: HttpTransportOptions): Transport {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-          res.on('error', reject);
+          res.on('error', (err: NodeJS.ErrnoException) => reject(new NoAnswer(role, err.code ?? 'the answer broke off')));
         },
       );
-      const timer = setTimeout(() => req.destroy(Object.assign(new Error(`no answer within ${opts.timeoutMs} ms`), { code: 'TIMEOUT' })), opts.timeoutMs);
+      const timer = setTimeout(() => req.destroy(Object.assign(new Error('deadline'), { code: 'TIMEOUT' })), ms);
       req.on('close', () => clearTimeout(timer));
-      req.on('error', reject);
+      // The code only: a socket error's message names the address, which a public client must not learn.
+      req.on('error', (err: NodeJS.ErrnoException) =>
+        reject(new NoAnswer(role, err.code === 'TIMEOUT' ? `no answer within ${opts.timeoutMs} ms` : (err.code ?? 'connection failed'))),
+      );
       req.end(body);
     });
   }
@@ -94,34 +109,31 @@ export function httpTransport(opts: HttpTransportOptions): Transport {
   return {
     async call(contract: Contract, method: string, input: unknown) {
       assertOutsideTransaction(`an HTTP call to ${contract.role}`);
-      const idempotent = contract.methods[method]?.idempotent === true;
-      const attempts = idempotent ? opts.retries + 1 : 1;
+      const spec = contract.methods[method];
       const body = JSON.stringify(input ?? null);
-      let lastFailure = '';
-      for (let attempt = 0; attempt < attempts; attempt++) {
-        if (attempt > 0) await sleep(backoffDelay(attempt, opts.retryBaseMs ?? 50, 2000));
-        let res: { status: number; text: string };
-        try {
-          res = await post(rpcPath(contract.role, method), body);
-        } catch (err) {
-          const e = err as NodeJS.ErrnoException;
-          // The code only: a socket error's message names the address, which a public client must not learn.
-          lastFailure = e.code === 'TIMEOUT' ? e.message : (e.code ?? 'connection failed');
-          continue;
-        }
-        if (res.status >= 200 && res.status < 300) return res.text === '' ? undefined : JSON.parse(res.text);
-        const failure = safeJson(res.text) as { error?: string; message?: string; details?: unknown } | undefined;
-        if (res.status === 503 && idempotent && attempt + 1 < attempts) {
-          lastFailure = failure?.message ?? '503';
-          continue;
-        }
+      const role = contract.role;
+      const answer = await policyFor(role)(method, spec.idempotent === true, async (deadline) => {
+        const res = await post(role, rpcPath(role, method), body, deadline);
+        if (res.status >= 200 && res.status < 300) return res.text;
+        const failure = safeJson(res.text) as { error?: unknown; message?: unknown; details?: unknown } | undefined;
         // Our token refused: the deployment's misconfiguration, not the public client's missing key.
-        if (res.status === 401) throw errors.ROLE_UNAVAILABLE(`${contract.role} refused this process's RPC token`);
-        if (failure?.error && failure.message !== undefined) throw new AppError(failure.error, res.status, failure.message, failure.details);
-        throw new AppError('UNEXPECTED_ERROR', 500, `${contract.role}.${method} answered ${res.status}`);
+        if (res.status === 401) throw errors.ROLE_UNAVAILABLE(`${role} refused this process's RPC token`);
+        // The kernel's own "no route": that process does not serve the role (a misconfigured address).
+        if (res.status === 404 && failure?.error === 'NOT_FOUND') throw errors.ROLE_UNAVAILABLE(`${role} is not served at its address`);
+        if (typeof failure?.error === 'string' && typeof failure.message === 'string')
+          throw new AppError(failure.error, res.status, failure.message, failure.details);
+        // Not a cantons answer: a proxy's 502/503/504 page is no answer; anything else is outside the contract.
+        if (res.status >= 500) throw new NoAnswer(role, `answered ${res.status}`);
+        throw errors.ROLE_INVALID_ANSWER(`${role} answered ${method} with ${res.status}, outside its contract`);
+      });
+      const parsed = spec.output.safeParse(answer === '' ? undefined : safeJson(answer, INVALID));
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        const where = issue.path.length ? `: ${issue.path.join('.')}` : '';
+        // From our own schema only: nothing the peer sent is quoted.
+        throw errors.ROLE_INVALID_ANSWER(`${role} answered ${method} outside its contract${where}: ${issue.message}`);
       }
-      // The role, never its address: the message reaches public clients.
-      throw errors.ROLE_UNAVAILABLE(`${contract.role} is unavailable: ${lastFailure}`);
+      return parsed.data;
     },
     async close() {
       agent.destroy();
@@ -129,10 +141,13 @@ export function httpTransport(opts: HttpTransportOptions): Transport {
   };
 }
 
-function safeJson(text: string): unknown {
+/** Stands for a body that is not JSON: no schema accepts it. */
+const INVALID = Symbol('not JSON');
+
+function safeJson(text: string, otherwise: unknown = undefined): unknown {
   try {
     return JSON.parse(text);
   } catch {
-    return undefined;
+    return otherwise;
   }
 }

@@ -12,7 +12,7 @@ export const transportSchemes = ['http:', 'https:', 'grpc:', 'grpcs:'];
 export function transportFor(url: string, config: KernelConfig, deps: { metrics?: Registry; log?: Logger } = {}): Transport {
   const { protocol } = new URL(url);
   if (protocol === 'http:' || protocol === 'https:') {
-    return httpTransport({ baseUrl: url, timeoutMs: config.RPC_TIMEOUT_MS, retries: config.RPC_RETRIES, token: config.RPC_TOKEN });
+    return httpTransport({ baseUrl: url, timeoutMs: config.RPC_TIMEOUT_MS, retries: config.RPC_RETRIES, token: config.RPC_TOKEN, log: deps.log });
   }
   if (protocol === 'grpc:' || protocol === 'grpcs:') return grpcTransport({ url, ...grpcSettings(config), ...deps });
   throw new Error(`no transport for ${protocol} (use ${transportSchemes.join(' ')})`);

@@ -78,7 +78,7 @@ export function projectRoutes(service: ProjectService): RouteSpec[] {
       operationId: 'listProjects',
       summary: 'A page of projects, newest first, each with its thread counts; `tag` keeps those carrying it',
       description:
-        'Pass `next_cursor` back as `cursor` for the next page. While crowdfund.threads is unreachable, thread_counts are null and threads_unavailable says why.',
+        'Pass `next_cursor` back as `cursor` for the next page. While crowdfund.threads fails (unreachable, or answering outside its contract), thread_counts are null and threads_unavailable says why.',
       tags,
       query: z.object({ limit: limitField(20), cursor: idCursor, tag: tag.optional() }),
       example: { query: { limit: 20 } },
@@ -94,7 +94,7 @@ export function projectRoutes(service: ProjectService): RouteSpec[] {
       method: 'get',
       path: '/projects/:id',
       operationId: 'getProject',
-      summary: 'A project with its tags and threads (through GetProjectThreads); threads null, with the reason, while that role is unreachable',
+      summary: 'A project with its tags and threads (through GetProjectThreads); threads null, with the reason, while that role fails',
       description: 'The first `threads_limit` top-level threads; GET /projects/{id}/threads pages through the rest.',
       tags,
       params: idParams,

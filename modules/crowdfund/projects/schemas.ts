@@ -44,7 +44,9 @@ export const toRest = (t: Thread): RestThread => ({ ...t, thread_type: THREAD_TY
 
 export const threadPage = z.object({ items: z.array(restThread), next_cursor: z.string().nullable() });
 
-export const threadsUnavailable = z.object({ error: z.string(), message: z.string() }).describe('why threads is null: crowdfund.threads did not answer');
+export const threadsUnavailable = z
+  .object({ error: z.string(), message: z.string() })
+  .describe('why threads is null: how crowdfund.threads failed (its error code and message)');
 
 export const projectSchema = z.object({
   project_id: z.number(),

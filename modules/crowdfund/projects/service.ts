@@ -30,15 +30,27 @@ export interface ProjectServiceDeps {
   idempotencyTtlMs: number;
 }
 
-/** Why a page or a project is served without threads: the role that holds them did not answer. */
+/** Why a page or a project is served without threads: the threads role failed, however it failed. */
 export interface ThreadsUnavailable {
   error: string;
   message: string;
 }
 
-/** A 503 from the threads facade (ROLE_UNAVAILABLE, NOT_READY): serve what projects has, say why the rest is missing. */
-function unavailable(err: unknown): ThreadsUnavailable | undefined {
-  return err instanceof AppError && err.status === 503 ? { error: err.code, message: err.message } : undefined;
+/**
+ * Any failure of the threads facade — no answer (ROLE_UNAVAILABLE), an answer outside the contract
+ * (ROLE_INVALID_ANSWER), its database down, a bug there — serves what projects has and says why the
+ * rest is missing: the documented degradation of these reads. A role in another process that does not
+ * answer is logged once by its transport (the circuit opening), not once per request; anything else
+ * here, and a bug (not an AppError) at error level.
+ */
+function threadsFailed(err: unknown, log: Logger, context: object): ThreadsUnavailable {
+  if (!(err instanceof AppError)) {
+    log.error({ err, ...context }, 'threads failed; serving without them');
+    return { error: 'UNEXPECTED_ERROR', message: 'crowdfund.threads failed' };
+  }
+  if (err.code === 'ROLE_UNAVAILABLE') log.debug({ ...context, reason: err.message }, 'threads unavailable; serving without them');
+  else log.warn({ ...context, code: err.code, reason: err.message }, 'threads failed; serving without them');
+  return { error: err.code, message: err.message };
 }
 
 const hashOf = (p: Proposal) =>
@@ -96,10 +108,7 @@ export function createProjectService(deps: ProjectServiceDeps) {
         const page = await threads.getProjectThreads({ project_id: id, limit: threadsLimit });
         return { ...project, threads: page.threads, threads_next_cursor: page.next_cursor || null };
       } catch (err) {
-        const why = unavailable(err);
-        if (!why) throw err;
-        log.warn({ project: id, why }, 'threads unavailable; serving the project without them');
-        return { ...project, threads: null, threads_next_cursor: null, threads_unavailable: why };
+        return { ...project, threads: null, threads_next_cursor: null, threads_unavailable: threadsFailed(err, log, { project: id }) };
       }
     },
 
@@ -111,7 +120,7 @@ export function createProjectService(deps: ProjectServiceDeps) {
         const answer = page.items.length ? (await threads.countThreads({ project_ids: page.items.map((p) => p.project_id) })).counts : [];
         counts = new Map(answer.map((c) => [c.project_id, c]));
       } catch (err) {
-        if (!(why = unavailable(err))) throw err;
+        why = threadsFailed(err, log, { projects: page.items.length });
       }
       const items = page.items.map((p) => {
         const c = counts?.get(p.project_id);

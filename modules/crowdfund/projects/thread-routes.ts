@@ -1,6 +1,7 @@
 // The threads for a browser, which cannot speak gRPC: REST routes of crowdfund.projects that go through the threads facade.
 import { z } from 'zod';
 import type { Facade } from '../../../kernel/contract.ts';
+import { errors } from '../../../kernel/errors.ts';
 import { route, type RouteSpec } from '../../../kernel/http/route.ts';
 import { MAX_MESSAGE, THREAD_TYPES, type threadsContract } from '../contract.ts';
 import { idParams, limitField, MAX_ID, projectNotFound, restThread, threadNotFound, threadPage, threadTypeName, toRest } from './schemas.ts';
@@ -9,6 +10,17 @@ const message = z.string({ error: 'missing message' }).min(1, 'must not be empty
 // Cursors pass through unchanged: the threads role hands them out and checks them.
 const pageQuery = { limit: limitField(20), cursor: z.string().min(1).max(200).optional() };
 const votes = z.object({ up_votes: z.number(), down_votes: z.number() });
+
+/**
+ * The one thread an UpdateThreads of one thread wrote. The contract answers the threads as stored, but
+ * the original proto's UpdateThreadsResponse is empty, and a server that is not ours may answer that:
+ * the write may well have happened, so this is 502, not a 500 from indexing nothing.
+ */
+function written(answer: { threads: Parameters<typeof toRest>[0][] }) {
+  const [thread] = answer.threads;
+  if (!thread) throw errors.ROLE_INVALID_ANSWER('crowdfund.threads answered UpdateThreads without the thread it wrote; the write may have happened');
+  return toRest(thread);
+}
 
 export function threadRoutes(threads: Facade<typeof threadsContract>): RouteSpec[] {
   const tags = ['crowdfund: threads'];
@@ -24,7 +36,7 @@ export function threadRoutes(threads: Facade<typeof threadsContract>): RouteSpec
       params: idParams,
       query: z.object({ ...pageQuery, type: threadTypeName.optional() }),
       responses: { 200: { description: 'A page of threads', schema: threadPage } },
-      errors: ['PROJECT_NOT_FOUND', 'ROLE_UNAVAILABLE'],
+      errors: ['PROJECT_NOT_FOUND', 'ROLE_UNAVAILABLE', 'ROLE_INVALID_ANSWER'],
       example: { params: { id: 1 }, query: { limit: 20 } },
       async handler({ params, query }) {
         if (params.id > MAX_ID) throw projectNotFound(params.id);
@@ -40,7 +52,7 @@ export function threadRoutes(threads: Facade<typeof threadsContract>): RouteSpec
       description: 'The example replies to thread 1, the first problem of project 1.',
       tags,
       params: idParams,
-      errors: ['PROJECT_NOT_FOUND', 'THREAD_NOT_FOUND', 'ROLE_UNAVAILABLE'],
+      errors: ['PROJECT_NOT_FOUND', 'THREAD_NOT_FOUND', 'ROLE_UNAVAILABLE', 'ROLE_INVALID_ANSWER'],
       example: { params: { id: 1 }, body: { thread_type: 'comment', message: 'Our school would join.', parent_thread_id: 1 } },
       body: z.strictObject({
         thread_type: threadTypeName,
@@ -50,11 +62,11 @@ export function threadRoutes(threads: Facade<typeof threadsContract>): RouteSpec
       responses: { 201: { description: 'The new thread', schema: restThread } },
       async handler({ params, body }) {
         if (params.id > MAX_ID) throw projectNotFound(params.id);
-        const written = await threads.updateThreads({
+        const answer = await threads.updateThreads({
           project_id: params.id,
           threads: [{ thread_type: THREAD_TYPES[body.thread_type], message: body.message, parent_thread_id: body.parent_thread_id ?? 0 }],
         });
-        return { status: 201, body: toRest(written.threads[0]) };
+        return { status: 201, body: written(answer) };
       },
     }),
     route({
@@ -67,13 +79,12 @@ export function threadRoutes(threads: Facade<typeof threadsContract>): RouteSpec
       params: idParams,
       body: z.strictObject({ message }),
       responses: { 200: { description: 'The thread as changed', schema: restThread } },
-      errors: ['THREAD_NOT_FOUND', 'ROLE_UNAVAILABLE'],
+      errors: ['THREAD_NOT_FOUND', 'ROLE_UNAVAILABLE', 'ROLE_INVALID_ANSWER'],
       example: { params: { id: 1 }, body: { message: 'School roofs sit empty all year' } },
       async handler({ params, body }) {
         if (params.id > MAX_ID) throw threadNotFound(params.id);
         const { project_id } = await threads.getThread({ thread_id: params.id });
-        const written = await threads.updateThreads({ project_id, threads: [{ thread_id: params.id, message: body.message }] });
-        return { body: toRest(written.threads[0]) };
+        return { body: written(await threads.updateThreads({ project_id, threads: [{ thread_id: params.id, message: body.message }] })) };
       },
     }),
     route({
@@ -86,7 +97,7 @@ export function threadRoutes(threads: Facade<typeof threadsContract>): RouteSpec
       params: idParams,
       query: z.object(pageQuery),
       responses: { 200: { description: 'A page of replies', schema: threadPage } },
-      errors: ['THREAD_NOT_FOUND', 'ROLE_UNAVAILABLE'],
+      errors: ['THREAD_NOT_FOUND', 'ROLE_UNAVAILABLE', 'ROLE_INVALID_ANSWER'],
       example: { params: { id: 1 }, query: { limit: 20 } },
       async handler({ params, query }) {
         if (params.id > MAX_ID) throw threadNotFound(params.id);
@@ -103,7 +114,7 @@ export function threadRoutes(threads: Facade<typeof threadsContract>): RouteSpec
       params: idParams,
       body: z.strictObject({ direction: z.enum(['up', 'down']), voter_id: z.string().min(1).max(200).optional() }),
       responses: { 200: { description: "The thread's votes after this one", schema: votes } },
-      errors: ['THREAD_NOT_FOUND', 'ROLE_UNAVAILABLE'],
+      errors: ['THREAD_NOT_FOUND', 'ROLE_UNAVAILABLE', 'ROLE_INVALID_ANSWER'],
       example: { params: { id: 1 }, body: { direction: 'up', voter_id: 'ada' } },
       async handler({ params, body }) {
         if (params.id > MAX_ID) throw threadNotFound(params.id);

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { credentials, loadPackageDefinition, Metadata, type GrpcObject, type ServiceClientConstructor, type ServiceError } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import type { Env } from '../../../kernel/config.ts';
+import type { Logger } from '../../../kernel/logger.ts';
 import { makeCertificates, type TestCertificates } from '../../../kernel/grpc/testing/certs.ts';
 import { createTestDatabase, freePort, startTestApp, waitFor, type TestApp } from '../../../kernel/testing/index.ts';
 import { loadService } from '../../../kernel/transport/grpc-proto.ts';
@@ -42,17 +43,23 @@ export const clientTls = (c = certificates()): Env => ({ GRPC_TLS_CERT_FILE: c.c
 export interface Crowdfund extends TestApp {
   api: Api;
   grpcPort: number;
+  /** The dialect's env (DATABASE_URL on Postgres). */
+  env: Env;
 }
 
-/** MODULES=crowdfund (both roles) in this process, gRPC on a free port over mutual TLS. */
-export async function startCrowdfund(dialect: Dialect, env: Env = {}): Promise<Crowdfund> {
+/** MODULES=crowdfund (both roles) in this process, gRPC on a free port over mutual TLS; `log` to read what it logs. */
+export async function startCrowdfund(dialect: Dialect, env: Env = {}, log?: Logger): Promise<Crowdfund> {
   const prepared = await dialect.prepare();
   const grpcPort = await freePort();
-  const app = await startTestApp({ env: { MODULES: 'crowdfund', BUS_POLL_MS: '50', GRPC_PORT: String(grpcPort), ...serverTls(), ...prepared.env, ...env } });
+  const app = await startTestApp({
+    log,
+    env: { MODULES: 'crowdfund', BUS_POLL_MS: '50', GRPC_PORT: String(grpcPort), ...serverTls(), ...prepared.env, ...env },
+  });
   return {
     ...app,
     api: api(app.url),
     grpcPort,
+    env: prepared.env,
     async close() {
       await app.close();
       await prepared.cleanup();

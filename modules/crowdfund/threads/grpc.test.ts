@@ -1,12 +1,26 @@
 // crowdfund.threads over real gRPC with mutual TLS, on both dialects: the original's client unchanged, every rpc, bad input, exact votes.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { status } from '@grpc/grpc-js';
-import { gate } from '../../../kernel/testing/index.ts';
+import { readFileSync } from 'node:fs';
+import { Client, credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import pg from 'pg';
+import { pino } from 'pino';
+import { gate, PG_URL } from '../../../kernel/testing/index.ts';
 import { fastEncoder } from '../../../kernel/transport/grpc-encode.ts';
 import { loadService } from '../../../kernel/transport/grpc-proto.ts';
 import { threadsContract } from '../contract.ts';
-import { checkAnswer, DIALECTS, grpcClient, ORIGINAL_PROTO, proposeAndWait, startCrowdfund, THREADS_PROTO, unary, type Crowdfund } from '../testing/index.ts';
+import {
+  certificates,
+  checkAnswer,
+  DIALECTS,
+  grpcClient,
+  ORIGINAL_PROTO,
+  proposeAndWait,
+  startCrowdfund,
+  THREADS_PROTO,
+  unary,
+  type Crowdfund,
+} from '../testing/index.ts';
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
@@ -70,6 +84,10 @@ it('every threads answer encoded straight from the facade object is byte for byt
 for (const dialect of DIALECTS) {
   describe(`crowdfund.threads over gRPC (${dialect.name})`, await gate(...(dialect.needs ? [dialect.needs] : [])), () => {
     let app: Crowdfund;
+    // What the server logs: an error-level line is for a bug of ours, never for input or storage.
+    const lines: Array<{ level: number; msg: string; rpc?: string }> = [];
+    const log = pino({ level: 'warn' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    const grpcErrorLines = () => lines.filter((l) => l.level >= 50 && l.rpc);
     let original: any;
     let full: any;
     let projectId: number;
@@ -86,7 +104,7 @@ for (const dialect of DIALECTS) {
       );
 
     before(async () => {
-      app = await startCrowdfund(dialect);
+      app = await startCrowdfund(dialect, {}, log);
       original = grpcClient(ORIGINAL_PROTO, app.grpcPort);
       full = grpcClient(THREADS_PROTO, app.grpcPort);
       projectId = (await proposeAndWait(app.api, 'Bike lanes')).id;
@@ -234,6 +252,16 @@ for (const dialect of DIALECTS) {
         ['GetThread', { thread_id: 0 }, status.INVALID_ARGUMENT, /thread_id/],
         ['GetThread', { thread_id: 999_999 }, status.NOT_FOUND, /Thread 999999/],
         ['CountThreads', { project_ids: [0] }, status.INVALID_ARGUMENT, /project_ids\.0/],
+        // Text REST refuses, refused the same on every engine (Postgres cannot store NUL; SQLite would).
+        [
+          'UpdateThreads',
+          { project_id: projectId, threads: [{ message: 'a\u0000b' }] },
+          status.INVALID_ARGUMENT,
+          /threads\.0\.message: must be valid UTF-8 without NUL/,
+        ],
+        ['UpdateThreads', { project_id: projectId, threads: [{ message: 'ok' }, { message: 'a\ud800b' }] }, status.INVALID_ARGUMENT, /threads\.1\.message/],
+        ['Vote', { thread_id: thread.thread_id, direction: 'UP', voter_id: 'ann\u0000' }, status.INVALID_ARGUMENT, /voter_id/],
+        ['GetProjectThreads', { project_id: projectId, cursor: '\udc00' }, status.INVALID_ARGUMENT, /cursor/],
       ];
       for (const [rpc, request, code, field] of bad) {
         const { err } = await unary(full, rpc, request);
@@ -242,7 +270,44 @@ for (const dialect of DIALECTS) {
       }
       assert.equal(await rows('threads'), threadsBefore, 'no thread stored or changed by a refused call');
       assert.equal(await rows('votes'), votesBefore);
+      assert.deepEqual(grpcErrorLines(), [], 'no error-level line for bad input');
       assert.equal((await unary(full, 'GetThread', { thread_id: thread.thread_id })).value.message, thread.message);
+    });
+
+    it('malformed protobuf (raw bytes from a grpc-js client) is INVALID_ARGUMENT naming the field; nothing stored', async () => {
+      const c = certificates();
+      const raw = new Client(`127.0.0.1:${app.grpcPort}`, credentials.createSsl(readFileSync(c.ca), readFileSync(c.clientKey), readFileSync(c.clientCert)));
+      const send = (bytes: number[]) =>
+        new Promise<ServiceError | null>((resolve) =>
+          raw.makeUnaryRequest(
+            '/ThreadsService/UpdateThreads',
+            (b: Buffer) => b,
+            (b: Buffer) => b,
+            Buffer.from(bytes),
+            new Metadata(),
+            { deadline: Date.now() + 10_000 },
+            (err) => resolve(err),
+          ),
+        );
+      const threadsBefore = await rows('threads');
+      const project = [0x08, projectId];
+      const cases: Array<[string, number[], RegExp]> = [
+        ['truncated varint', [0x08, 0xff], /project_id: truncated or overlong varint/],
+        ['garbage', [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], /truncated or overlong field tag/],
+        ['a length past the end', [...project, 0x12, 0x20, 0x22, 0x01, 0x61], /threads\.0: runs past the end/],
+        ['a wrong wire type', [...project, 0x12, 0x03, 0x22, 0x01, 0x61, 0x12, 0x02, 0x08 | 0x02, 0x00], /threads\.1\.thread_id: wire type 2/],
+        ['NUL in a message', [...project, 0x12, 0x04, 0x22, 0x02, 0x61, 0x00], /threads\.0\.message: must be valid UTF-8 without NUL/],
+      ];
+      for (const [name, bytes, message] of cases) {
+        const err = await send(bytes);
+        assert.equal(err?.code, status.INVALID_ARGUMENT, `${name}: ${status[err?.code ?? 0]} ${err?.details}`);
+        assert.match(err!.details, message, name);
+      }
+      // The same bytes, well formed, store a thread: the check is of the encoding, not of the request.
+      assert.equal(await send([...project, 0x12, 0x03, 0x22, 0x01, 0x61]), null);
+      assert.equal(await rows('threads'), threadsBefore + 1);
+      assert.deepEqual(grpcErrorLines(), []);
+      raw.close();
     });
 
     it('/metrics shows calls, status codes and latency per rpc', async () => {
@@ -282,6 +347,23 @@ for (const dialect of DIALECTS) {
       const byDirection = Object.fromEntries(stored.map((r) => [r.direction, Number(r.n)]));
       assert.deepEqual([byDirection.up ?? 0, byDirection.down ?? 0], [voted.up_votes, voted.down_votes], 'the counts in the thread row match the votes table');
       assert.ok(voted.down_votes <= 200);
+    });
+
+    // Last: it takes the database away from the running app.
+    it('a storage failure is UNAVAILABLE (SERVICE_UNAVAILABLE), with no error-level line', async () => {
+      const mdb = app.kernel.databases.get('crowdfund')!;
+      if (dialect.name === 'SQLite') mdb.sqlite!.close();
+      else {
+        // Gone from under the pool (idle now): the next connection finds no database (3D000).
+        const admin = new pg.Client({ connectionString: PG_URL });
+        await admin.connect();
+        await admin.query(`DROP DATABASE "${new URL(app.env.DATABASE_URL!).pathname.slice(1)}" WITH (FORCE)`);
+        await admin.end();
+      }
+      const { err } = await unary(full, 'GetThread', { thread_id: 1 });
+      assert.deepEqual([err && status[err.code], err?.metadata.get('cantons-error-code')[0]], ['UNAVAILABLE', 'SERVICE_UNAVAILABLE'], err?.details);
+      assert.deepEqual(grpcErrorLines(), []);
+      assert.ok(lines.some((l) => l.msg === 'backing service unavailable' && l.rpc === 'ThreadsService/GetThread'));
     });
   });
 }
