@@ -10,7 +10,7 @@ const KEY = 'openapi-test-key-0123456789';
 
 async function documentOf(env: Record<string, string> = {}) {
   const t = await startTestApp({ env });
-  const doc = await (await fetch(`${t.url}/openapi.json`)).json();
+  const doc = await (await fetch(`${t.url}/openapi.json`, { headers: env.API_KEYS ? { 'x-api-key': env.API_KEYS } : {} })).json();
   return { t, doc };
 }
 

@@ -211,10 +211,14 @@ export function createHttpApp(opts: HttpAppOptions): HttpApp {
     return modules(ctx, next);
   };
   const rpcOnPort = !opts.rpcListener && Boolean(rpcToken || opts.servesRpc);
-  // The system routes (open, docs/security.md), else the modules behind the right credential: one middleware, not three.
+  // The probes open; every other path behind the right credential, the system routes too (with API_KEYS, /metrics and
+  // /openapi.json would tell a prober which modules and roles a process runs): one middleware, not three.
   // The internal listener's token was checked above; there, /rpc is all there is.
   app.use((ctx, next) => {
-    if (SYSTEM.test(ctx.path)) return systemRoutes(ctx, async () => refuseUnrouted(ctx));
+    if (SYSTEM.test(ctx.path)) {
+      if (!PROBES.test(ctx.path) && !onInternalListener(ctx)) apiKey?.(ctx);
+      return systemRoutes(ctx, async () => refuseUnrouted(ctx));
+    }
     if (rpcOnPort && RPC_PATH.test(ctx.path)) rpcToken?.(ctx);
     else if (!onInternalListener(ctx)) apiKey?.(ctx);
     return toModules(ctx, next);

@@ -143,7 +143,7 @@ describe('API_KEYS on every module', () => {
   after(() => t?.close());
 
   const routes = async () => {
-    const spec = await (await fetch(`${t.url}/openapi.json`)).json();
+    const spec = await (await fetch(`${t.url}/openapi.json`, { headers: { 'x-api-key': KEY } })).json();
     return Object.entries<Record<string, unknown>>(spec.paths).flatMap(([path, ops]) =>
       Object.keys(ops).map((method) => ({ method: method.toUpperCase(), path: path.replace(/\{[^}]+\}/g, 'x') })),
     );
@@ -186,7 +186,7 @@ describe('API_KEYS on every module', () => {
   });
 
   it('declares the scheme in /openapi.json', async () => {
-    const spec = await (await fetch(`${t.url}/openapi.json`)).json();
+    const spec = await (await fetch(`${t.url}/openapi.json`, { headers: { 'x-api-key': KEY } })).json();
     assert.equal(spec.components.securitySchemes.bearerAuth.scheme, 'bearer');
     assert.equal(spec.components.securitySchemes.apiKeyHeader.name, 'X-API-Key');
     assert.deepEqual(spec.security, [{ bearerAuth: [] }, { apiKeyHeader: [] }]);

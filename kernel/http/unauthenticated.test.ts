@@ -21,6 +21,10 @@ const PROBES: Array<[method: string, path: string]> = [
   ['GET', '/demo/items/a'],
   ['POST', '/demo/items'],
   ['GET', '/no/such/path'],
+  // The system routes too: /openapi.json and /metrics name the modules and roles a process runs.
+  ['GET', '/openapi.json'],
+  ['GET', '/metrics'],
+  ['GET', '/docs'],
 ];
 
 const ask = (t: TestApp, method: string, path: string, headers: Record<string, string> = {}) =>
