@@ -1,5 +1,6 @@
-// The benchmark module under load: callback ingestion next to a bare Koa POST, then 20 concurrent benchmarks × 100
-// documents on the built-in target with zero delay, to their reports and exactly 20 emails on a local SMTP server.
+// The benchmark module under load: callback ingestion next to a bare Koa POST and next to itself with one benchmark
+// hanging on its target, then 20 concurrent benchmarks × 100 documents on the built-in target with zero delay, to their
+// reports and exactly 20 emails on a local SMTP server.
 import { mkdirSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
@@ -21,8 +22,11 @@ import {
   type RunRecord,
 } from '../scenario.ts';
 import { freePort, spawnBaseline, spawnCantons, stopServers, type BaselineKind } from '../servers.ts';
+import { hangingTarget } from './benchmark/hanging-target.ts';
 
 const TARGET_RATIO = 0.7;
+/** Issue 18: the healthy callbacks with one hanging target beside them, against the same without it. */
+const HANGING_TARGET_RATIO = 0.9;
 /** Benchmarks called back at once in the ingestion load: the issue's 20 concurrent benchmarks. */
 const CALLBACK_WINDOW = 20;
 /**
@@ -182,16 +186,58 @@ async function bareRun(kind: BaselineKind, label: string, load: MeasureLoad, opt
   return { run, notes: profileDir ? profileNotes(profileDir, run.ok + run.warmup.ok, run.serverCpuUsPerOk, label) : [] };
 }
 
-/** The cantons server (from `root`, another checkout, when given) seeded with ingestBenchmarks(opts) running benchmarks, under the callbacks. */
-async function cantonsRun(label: string, root: string | undefined, profileDir: string | undefined, opts: BenchOptions, io: BenchIO) {
-  // The target never calls back (the load generator does), and nothing times out during the run.
+/**
+ * Issue 18: one benchmark whose target (bench/scenarios/benchmark/hanging-target.ts) accepts its login and never
+ * answers, started before the load; `stillHanging` after the load throws unless that login was under way the whole
+ * time, so a round whose premise failed reports no number.
+ */
+async function hangingBenchmark(base: string) {
+  const target = await hangingTarget();
+  try {
+    const { benchmark_id: id } = await call(base, 'POST', '/api/v1/benchmarks/start', startBody(target.address, 'hanging target', 3));
+    const deadline = Date.now() + 10_000;
+    while (target.accepted() === 0) {
+      if (Date.now() > deadline) throw new Error(`the hanging benchmark ${id} never connected to its target ${target.address}; not measuring`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return {
+      async stillHanging(label: string) {
+        const v = await call(base, 'GET', `/api/v1/benchmarks/${id}`);
+        if (v.status !== 'running' || target.open() !== target.accepted())
+          throw new Error(
+            `${label}: the premise failed, so no number: the hanging benchmark is ${v.status}${v.error ? ` (${v.error})` : ''}, its target accepted ${target.accepted()} connections and ${target.open()} are still open (want running, every connection open)`,
+          );
+      },
+      close: target.close,
+    };
+  } catch (err) {
+    await target.close();
+    throw err;
+  }
+}
+
+/**
+ * The cantons server (from `root`, another checkout, when given) seeded with ingestBenchmarks(opts) running benchmarks,
+ * under the callbacks; with `hanging`, one more benchmark hangs on its target's login through the whole load.
+ */
+async function cantonsRun(label: string, root: string | undefined, profileDir: string | undefined, opts: BenchOptions, io: BenchIO, hanging = false) {
+  // The target never calls back (the load generator does), and nothing times out during the run: not the benchmarks,
+  // and not a request to a target (a hanging login outlasts the load; the same setting with and without it).
+  const httpTimeoutMs = (opts.warmupSec + opts.durationSec) * 1000 + 60_000;
   const server = await spawnCantons(
-    { MODULES: 'benchmark', BENCHMARK_TARGET_FAULT_SILENT: '1', BENCHMARK_TIMEOUT_SECONDS: '3600', ...profiled(profileDir) },
+    {
+      MODULES: 'benchmark',
+      BENCHMARK_TARGET_FAULT_SILENT: '1',
+      BENCHMARK_TIMEOUT_SECONDS: '3600',
+      BENCHMARK_HTTP_TIMEOUT_MS: String(httpTimeoutMs),
+      ...profiled(profileDir),
+    },
     { name: 'cantons benchmark', root },
   );
   const notes: string[] = [];
   let run: RunRecord | undefined;
   let writes: CheckResult | undefined;
+  let hung: Awaited<ReturnType<typeof hangingBenchmark>> | undefined;
   try {
     const base = server.url;
     const ids = await Promise.all(
@@ -199,8 +245,9 @@ async function cantonsRun(label: string, root: string | undefined, profileDir: s
         call(base, 'POST', '/api/v1/benchmarks/start', startBody(`${base}/target`, `ingest ${i}`, 1000)).then((r) => r.benchmark_id as string),
       ),
     );
-    // Uploads done too: the seed's multipart files parsed during the measurement would be measured instead.
-    const deadline = Date.now() + Math.max(120_000, ids.length * 1000);
+    // Uploads done too: the seed's multipart files parsed during the measurement would be measured instead. 120 seeded
+    // benchmarks took 37–42 s on the 2-core bench machine and over 120 s beside another test suite: 3 s each allowed.
+    const deadline = Date.now() + Math.max(120_000, ids.length * 3000);
     let views: any[] = [];
     for (;;) {
       views = await Promise.all(ids.map((id) => call(base, 'GET', `/api/v1/benchmarks/${id}`)));
@@ -210,9 +257,11 @@ async function cantonsRun(label: string, root: string | undefined, profileDir: s
       await new Promise((r) => setTimeout(r, 100));
     }
     const targets = views.map((v) => ({ project: v.project_id as string, host: new URL(base).host }));
+    if (hanging) hung = await hangingBenchmark(base);
     io.log(`callback ingestion: ${label} …`);
     if (profileDir) process.kill(server.pid, 'SIGUSR2');
     run = await measure(label, [server], callbackLoad(targets, 1000), opts, io);
+    await hung?.stillHanging(label);
     const stats = await callbackStats(base);
     notes.push(`${label}: ${stats.note}`);
     const o = stats.outcomes;
@@ -223,23 +272,47 @@ async function cantonsRun(label: string, root: string | undefined, profileDir: s
         `${o.duplicate} of ${o.applied + o.duplicate} were duplicates${o.duplicate ? '; a faster run needs more seeded documents (MAX_CALLBACK_RATE)' : ''}`,
       );
   } finally {
-    await stopServers(server);
+    await Promise.all([stopServers(server), hung?.close()]);
   }
   // The profile spans the warm-up too, so its callbacks count in the sampled µs per callback.
   if (profileDir) notes.push(...profileNotes(profileDir, run.ok + run.warmup.ok, run.serverCpuUsPerOk, label));
   return { run, notes, writes };
 }
 
+/**
+ * Issue 18's ratios: the healthy callbacks with a hanging target beside them ÷ without, per round (median). Throughput
+ * with ÷ without, p99 latency the other way up (without ÷ with): both 1 when the hanging target costs the others
+ * nothing, lower when it slows them, so one target judges both.
+ */
+function hangingRatios(at: string, withIt: RunRecord[], without: RunRecord[]): RatioResult[] {
+  const each = without.map((w, i) => w.latency.p99 / withIt[i].latency.p99);
+  const exact = median(each);
+  const p99s = (runs: RunRecord[]) => runs.map((r) => r.latency.p99.toFixed(1)).join(', ');
+  return [
+    ...ratioAndCpu(`callbacks${at} with a hanging target ÷ without`, withIt, without, HANGING_TARGET_RATIO),
+    {
+      name: `p99 callback latency${at}, without ÷ with a hanging target`,
+      value: Math.round(exact * 100) / 100,
+      target: HANGING_TARGET_RATIO,
+      met: exact >= HANGING_TARGET_RATIO,
+      rounds: each.map((v) => Math.round(v * 100) / 100),
+      detail: `p99 per round: ${p99s(without)} ms without, ${p99s(withIt)} ms with`,
+    },
+  ];
+}
+
 async function ingestion(
   opts: BenchOptions,
   io: BenchIO,
   rounds: number,
+  parts: { bare: boolean; hanging: boolean },
 ): Promise<{ runs: RunRecord[]; ratios: RatioResult[]; checks: CheckResult[]; notes: string[] }> {
   // --checkouts a,b: the cantons server from each checkout in every round (the commit before and this one, side by side).
   const roots: Array<string | undefined> = typeof opts.flags.checkouts === 'string' ? opts.flags.checkouts.split(',') : [undefined];
   const at = (root: string | undefined) => (root ? ` @${basename(root)}` : '');
   const notes: string[] = [];
   const cantons = roots.map(() => [] as RunRecord[]);
+  const hanging = roots.map(() => [] as RunRecord[]);
   const bare: RunRecord[] = [];
   const floor: RunRecord[] = [];
   const checks: CheckResult[] = [];
@@ -250,15 +323,24 @@ async function ingestion(
     mkdirSync(dir, { recursive: true });
     return dir;
   };
+  // One cantons run, its notes and checks kept.
+  const cantonsRound = async (label: string, root: string | undefined, profile: string | undefined, withHanging: boolean) => {
+    const r = await cantonsRun(label, root, profile, opts, io, withHanging);
+    notes.push(...r.notes);
+    checks.push(check(`${r.run.label}: zero errors`, r.run.errors.total === 0, `${r.run.errors.total} errors of ${r.run.requests}`));
+    if (r.writes) checks.push(r.writes);
+    return r.run;
+  };
   for (let round = 1; round <= rounds; round++) {
     const suffix = rounds > 1 ? ` #${round}` : '';
     for (const [i, root] of roots.entries()) {
-      const r = await cantonsRun(`cantons callbacks${at(root)}${suffix}`, root, profileDir(round, `cantons${root ? `-${basename(root)}` : ''}`), opts, io);
-      cantons[i].push(r.run);
-      notes.push(...r.notes);
-      checks.push(check(`${r.run.label}: zero errors`, r.run.errors.total === 0, `${r.run.errors.total} errors of ${r.run.requests}`));
-      if (r.writes) checks.push(r.writes);
+      const name = `cantons${root ? `-${basename(root)}` : ''}`;
+      cantons[i].push(await cantonsRound(`cantons callbacks${at(root)}${suffix}`, root, profileDir(round, name), false));
+      // Issue 18: the same server and load again, right after, with one benchmark hanging on its target beside them.
+      if (parts.hanging)
+        hanging[i].push(await cantonsRound(`cantons callbacks, a hanging target beside${at(root)}${suffix}`, root, profileDir(round, `${name}-hanging`), true));
     }
+    if (!parts.bare) continue;
     // The floor's own seed: as many projects p0… on host "floor", 1000 documents each, as above. The bare POST gets
     // the same callbacks (and answers each 201 after reading it).
     const floorTargets = Array.from({ length: ingestBenchmarks(opts) }, (_, i) => ({ project: `p${i}`, host: 'floor' }));
@@ -277,15 +359,20 @@ async function ingestion(
   }
   const ratios = [
     ...roots.flatMap((root, i) => [
-      ...ratioAndCpu(`callbacks${at(root)} ÷ bare koa POST`, cantons[i], bare, TARGET_RATIO, TARGET_RATIO),
-      ...ratioAndCpu(`callbacks${at(root)} ÷ bare koa + callback statements`, cantons[i], floor),
+      ...(parts.bare
+        ? [
+            ...ratioAndCpu(`callbacks${at(root)} ÷ bare koa POST`, cantons[i], bare, TARGET_RATIO, TARGET_RATIO),
+            ...ratioAndCpu(`callbacks${at(root)} ÷ bare koa + callback statements`, cantons[i], floor),
+          ]
+        : []),
       // The change's own effect: this checkout against the one before it, round by round.
       ...(i > 0 ? ratioAndCpu(`callbacks${at(root)} ÷ ${at(roots[i - 1]).trim()}`, cantons[i], cantons[i - 1]) : []),
+      ...(parts.hanging ? hangingRatios(at(root), hanging[i], cantons[i]) : []),
     ]),
     // What a callback's match and durable write cost with no framework at all: the best any callback handler could reach.
-    ...ratioAndCpu('bare koa + callback statements ÷ bare koa POST (the floor)', floor, bare),
+    ...(parts.bare ? ratioAndCpu('bare koa + callback statements ÷ bare koa POST (the floor)', floor, bare) : []),
   ];
-  return { runs: [...cantons.flat(), ...bare, ...floor], ratios, checks, notes };
+  return { runs: [...cantons.flat(), ...hanging.flat(), ...bare, ...floor], ratios, checks, notes };
 }
 
 async function concurrent(io: BenchIO, count: number, documents: number) {
@@ -345,7 +432,7 @@ async function concurrent(io: BenchIO, count: number, documents: number) {
 }
 
 async function run(opts: BenchOptions, io: BenchIO) {
-  const parts = typeof opts.flags.only === 'string' ? opts.flags.only.split(',') : ['ingest', 'concurrent'];
+  const parts = typeof opts.flags.only === 'string' ? opts.flags.only.split(',') : ['ingest', 'hanging', 'concurrent'];
   const rounds = roundsFlag(opts);
   const count = Number(opts.flags.benchmarks ?? 20);
   const documents = Number(opts.flags.documents ?? 100);
@@ -357,8 +444,12 @@ async function run(opts: BenchOptions, io: BenchIO) {
     `rounds alternate cantons and bare Koa, one server at a time; the ratio is the median of the per-round ratios, target ≥ ${TARGET_RATIO}`,
     'the floor is bare Koa plus the least a callback must do (bench/baselines/koa-baseline.ts callback-floor): match the running benchmark by host, project and document, write the time once, in a transaction per event-loop turn (synchronous=FULL), 202 after the commit; when the floor itself is under the target, no callback handler meets it',
   ];
-  if (parts.includes('ingest')) {
-    const r = await ingestion(opts, io, rounds);
+  if (parts.includes('hanging'))
+    notes.push(
+      `a hanging target: right after each cantons run, the same again with one more benchmark started first whose target (127.0.0.1, node:net) accepts its login and never answers; the round fails unless that login was under way from before the warm-up to the end (BENCHMARK_HTTP_TIMEOUT_MS outlasts the load); throughput with ÷ without and p99 without ÷ with, target ≥ ${HANGING_TARGET_RATIO}`,
+    );
+  if (parts.includes('ingest') || parts.includes('hanging')) {
+    const r = await ingestion(opts, io, rounds, { bare: parts.includes('ingest'), hanging: parts.includes('hanging') });
     runs.push(...r.runs);
     ratios.push(...r.ratios);
     checks.push(...r.checks);
@@ -375,10 +466,10 @@ async function run(opts: BenchOptions, io: BenchIO) {
 export default defineScenario({
   name: 'benchmark',
   description:
-    'benchmark module: target callback ingestion vs a bare Koa POST (--rounds N, default 3), then --benchmarks 20 concurrent benchmarks × --documents 100 on the built-in target with zero delay, to 20 emails; --only ingest,concurrent; --profile DIR (a V8 CPU profile of each ingestion server, by component); --checkouts DIR,DIR (the cantons server from each checkout, e.g. git worktrees of consecutive commits, side by side in every round)',
+    'benchmark module: target callback ingestion vs a bare Koa POST (--rounds N, default 3) and vs itself with one benchmark hanging on its target (issue 18), then --benchmarks 20 concurrent benchmarks × --documents 100 on the built-in target with zero delay, to 20 emails; --only ingest,hanging,concurrent; --profile DIR (a V8 CPU profile of each ingestion server, by component); --checkouts DIR,DIR (the cantons server from each checkout, e.g. git worktrees of consecutive commits, side by side in every round)',
   defaults: { connections: 200, durationSec: 10 },
   flags: {
-    only: { type: 'string', description: 'parts to run, of ingest,concurrent (default both)' },
+    only: { type: 'string', description: 'parts to run, of ingest,hanging,concurrent (default all three)' },
     rounds: { type: 'string', description: 'N alternating rounds of the ingestion comparison', default: '3' },
     profile: { type: 'string', description: 'DIR: a V8 CPU profile of each ingestion server (cantons, bare, floor), by component' },
     checkouts: { type: 'string', description: 'DIR,DIR: the cantons server from each checkout, side by side in every round' },
