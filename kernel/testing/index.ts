@@ -4,3 +4,4 @@ export * from './app.ts';
 export * from './services.ts';
 export * from './wait.ts';
 export { spawnApp, type SpawnedApp } from '../spawn-app.ts';
+export * from './outcomes.ts';

@@ -7,8 +7,7 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { z } from 'zod';
 import { defineContract, method, remoteFacade } from '../contract.ts';
-import type { AppError } from '../errors.ts';
-import { freePort } from '../testing/index.ts';
+import { failure, freePort, outcome } from '../testing/index.ts';
 import { grpcTransport, type GrpcTransportOptions } from './grpc-client.ts';
 import { startGrpcServer, type GrpcServer } from './grpc-server.ts';
 
@@ -103,17 +102,6 @@ function transport(port: number, over: Partial<GrpcTransportOptions> = {}) {
     ...over,
   });
 }
-
-const failure = (p: Promise<unknown>) =>
-  p.then(
-    () => assert.fail('expected a failure'),
-    (e: AppError) => e,
-  );
-const outcome = (p: Promise<unknown>) =>
-  p.then(
-    () => 'OK',
-    (e: AppError) => `${e.status} ${e.code}`,
-  );
 
 describe('gRPC faults', () => {
   before(async () => {

@@ -4,9 +4,8 @@ import { createServer, type ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { z } from 'zod';
 import { defineContract, method, remoteFacade } from '../contract.ts';
-import type { AppError } from '../errors.ts';
 import { demoModule } from '../fixtures/demo/index.ts';
-import { startTestApp, type TestApp } from '../testing/index.ts';
+import { failure, outcome, startTestApp, type TestApp } from '../testing/index.ts';
 import { httpTransport } from './http.ts';
 
 describe('HTTP transport between processes', () => {
@@ -71,16 +70,6 @@ describe('HTTP transport against a server that is not cantons', () => {
     (res: ServerResponse) =>
       res.writeHead(status, { 'content-type': type }).end(body);
   let facade: ReturnType<typeof remoteFacade<typeof contract>>;
-  const failure = (p: Promise<unknown>) =>
-    p.then(
-      () => assert.fail('expected a failure'),
-      (e: AppError) => e,
-    );
-  const outcome = (p: Promise<unknown>) =>
-    p.then(
-      () => 'OK',
-      (e: AppError) => `${e.status} ${e.code}`,
-    );
   before(async () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const { port } = server.address() as { port: number };
