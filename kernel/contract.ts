@@ -40,15 +40,16 @@ export function method<I extends z.ZodType, O extends z.ZodType>(spec: MethodSpe
 
 /** How a call reaches a role that lives in another process: one per protocol (kernel/transport/: HTTP, gRPC). */
 export interface Transport {
+  /** The method's output, checked against the contract: an answer outside it is 502 ROLE_INVALID_ANSWER, naming the field. */
   call(contract: Contract, method: string, input: unknown): Promise<unknown>;
   close?(): Promise<void>;
 }
 
-/** A facade whose every method goes through `transport`, with the output checked against the contract. */
+/** A facade whose every method goes through `transport`, which checks the output (once, as `Transport.call` says). */
 export function remoteFacade<C extends Contract>(contract: C, transport: Transport): Facade<C> {
   const facade: Record<string, (input: unknown) => Promise<unknown>> = {};
   for (const [name, spec] of Object.entries(contract.methods)) {
-    facade[name] = async (input) => spec.output.parse(await transport.call(contract, name, spec.input.parse(input)));
+    facade[name] = (input) => transport.call(contract, name, spec.input.parse(input));
   }
   return facade as Facade<C>;
 }

@@ -57,6 +57,16 @@ export type CallPolicy = <T>(method: string, idempotent: boolean, attempt: (dead
  * A caller that meets an open breaker, a probe in progress or a full bulkhead gets ROLE_UNAVAILABLE
  * at once: a stalled peer costs fast failures, not a pile of callers each waiting out its deadline.
  */
+/** Each remote role's policy, made on its first call: what a transport (one per peer address) holds. */
+export function callPolicies(opts: Omit<CallPolicyOptions, 'role'>): (role: string) => CallPolicy {
+  const policies = new Map<string, CallPolicy>();
+  return (role) => {
+    let p = policies.get(role);
+    if (!p) policies.set(role, (p = callPolicy({ ...opts, role })));
+    return p;
+  };
+}
+
 export function callPolicy(opts: CallPolicyOptions): CallPolicy {
   const maxInFlight = opts.maxInFlight ?? 256;
   const methods = new Map<string, { breaker: CircuitBreakerPolicy; bulkhead: BulkheadPolicy }>();

@@ -5,7 +5,7 @@ import { assertOutsideTransaction } from '../../db/transaction-guard.ts';
 import type { Contract, Transport } from '../contract.ts';
 import { errors } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { callPolicy, NoAnswer, type CallPolicyOptions } from './call-policy.ts';
+import { callPolicies, NoAnswer, type CallPolicyOptions } from './call-policy.ts';
 import type { Descriptor } from './grpc-encode.ts';
 import { fromGrpcError, TOKEN_REFUSED } from './grpc-errors.ts';
 import { rpcMetrics } from './grpc-metrics.ts';
@@ -66,12 +66,7 @@ export function grpcTransport(opts: GrpcTransportOptions): Transport {
   });
   const observe = opts.metrics ? rpcMetrics(opts.metrics, 'client') : undefined;
   const token = opts.token ? `Bearer ${opts.token}` : undefined;
-  const policies = new Map<string, ReturnType<typeof callPolicy>>();
-  const policyFor = (role: string) => {
-    let p = policies.get(role);
-    if (!p) policies.set(role, (p = callPolicy({ ...opts, role })));
-    return p;
-  };
+  const policyFor = callPolicies(opts);
   const rpcs = new Map<string, Rpc>();
 
   /** The rpc with its answers checked as they are decoded: bytes that break the contract are Malformed, not a grpc-js INTERNAL. */

@@ -2,11 +2,12 @@
 import assert from 'node:assert/strict';
 import { connect, createServer, type Server as NetServer, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { Client, credentials, Metadata, Server, ServerCredentials, status, type ServiceError } from '@grpc/grpc-js';
+import { Client, credentials, Server, ServerCredentials, status, type ServiceError } from '@grpc/grpc-js';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { z } from 'zod';
 import { defineContract, method, remoteFacade } from '../contract.ts';
+import { sendRaw } from '../grpc/testing/raw.ts';
 import { failure, freePort, outcome } from '../testing/index.ts';
 import { grpcTransport, type GrpcTransportOptions } from './grpc-client.ts';
 import { startGrpcServer, type GrpcServer } from './grpc-server.ts';
@@ -172,18 +173,7 @@ describe('gRPC faults', () => {
   it('malformed protobuf is INVALID_ARGUMENT naming the field; a storage failure UNAVAILABLE; error lines only for a bug', async () => {
     // A grpc-js client whose serializer sends the bytes as given.
     const raw = new Client(`127.0.0.1:${server.port}`, credentials.createInsecure());
-    const send = (rpc: string, bytes: number[] | Buffer) =>
-      new Promise<ServiceError | null>((resolve) =>
-        raw.makeUnaryRequest(
-          `/demo.v1.Demo/${rpc}`,
-          (b: Buffer) => b,
-          (b: Buffer) => b,
-          Buffer.from(bytes),
-          new Metadata(),
-          { deadline: Date.now() + 5000 },
-          (err) => resolve(err),
-        ),
-      );
+    const send = (rpc: string, bytes: number[] | Buffer) => sendRaw(raw, `/demo.v1.Demo/${rpc}`, bytes, 5000);
     const before = handled;
     lines.length = 0;
     const cases: Array<[string, string, number[] | Buffer, RegExp]> = [

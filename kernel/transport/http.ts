@@ -5,7 +5,7 @@ import https from 'node:https';
 import { assertOutsideTransaction } from '../../db/transaction-guard.ts';
 import { AppError, errors } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { callPolicy, NoAnswer, type CallPolicyOptions } from './call-policy.ts';
+import { callPolicies, NoAnswer, type CallPolicyOptions } from './call-policy.ts';
 import type { Contract, Transport } from '../contract.ts';
 import type { ModuleDefinition } from '../module.ts';
 import type { RolePlan } from '../role-plan.ts';
@@ -68,12 +68,7 @@ export function httpTransport(opts: HttpTransportOptions): Transport {
   const prefix = base.pathname.replace(/\/+$/, '');
   // Credentials in the URL (http://user:pw@host) are never sent as such nor quoted: only the token authenticates.
   const auth = opts.token ? { authorization: `Bearer ${opts.token}` } : {};
-  const policies = new Map<string, ReturnType<typeof callPolicy>>();
-  const policyFor = (role: string) => {
-    let p = policies.get(role);
-    if (!p) policies.set(role, (p = callPolicy({ ...opts, role })));
-    return p;
-  };
+  const policyFor = callPolicies(opts);
 
   /** One attempt, answered by the deadline at the latest; a socket failure or the deadline is NoAnswer. */
   function post(role: string, path: string, body: string, deadline: number): Promise<{ status: number; text: string }> {

@@ -4,6 +4,7 @@ import type { BaseContext, DatabaseContext, RoleInstance } from '../../../kernel
 import { ownApiKey } from '../api-keys.ts';
 import type { BenchmarkConfig } from '../config.ts';
 import { createCommands } from './commands.ts';
+import { startSweep } from '../sweep.ts';
 import { createTargetPolicy } from '../target-policy.ts';
 import { createFlow } from './flow.ts';
 import { createLimits } from './limits.ts';
@@ -47,35 +48,24 @@ export function createApiRole(ctx: BaseContext<BenchmarkConfig> & DatabaseContex
 
   // The deadline is a column, so a benchmark overdue while the process was down fails on the first sweep after the restart;
   // a target step no process is taking (its process crashed) is taken up again.
-  let sweeping = false;
-  async function sweep(): Promise<void> {
-    if (sweeping) return;
-    sweeping = true;
-    try {
-      for (const id of await store.pendingSteps(ctx.now().getTime())) flow.kick(id);
-      for (const id of await store.overdue(ctx.now().getTime())) {
-        await ctx.db.transaction().execute(async (trx) => {
-          const b = await store.get(id, trx);
-          if (!b || b.closing) return;
-          const docs = await store.documents(id, trx);
-          const missing = docs.filter((d) => uploadSeconds(d) === null).length;
-          await flow.fail(trx, id, `timeout: ${missing} of ${docs.length} documents without both callbacks after ${b.options.timeout_seconds} s`);
-        });
-      }
-    } catch (err) {
-      log.warn({ err }, 'benchmark timeout sweep failed; next sweep retries');
-    } finally {
-      sweeping = false;
+  const stopSweep = startSweep(config.BENCHMARK_SWEEP_MS, 'benchmark timeout sweep', log, async () => {
+    for (const id of await store.pendingSteps(ctx.now().getTime())) flow.kick(id);
+    for (const id of await store.overdue(ctx.now().getTime())) {
+      await ctx.db.transaction().execute(async (trx) => {
+        const b = await store.get(id, trx);
+        if (!b || b.closing) return;
+        const docs = await store.documents(id, trx);
+        const missing = docs.filter((d) => uploadSeconds(d) === null).length;
+        await flow.fail(trx, id, `timeout: ${missing} of ${docs.length} documents without both callbacks after ${b.options.timeout_seconds} s`);
+      });
     }
-  }
-  const timer = setInterval(sweep, config.BENCHMARK_SWEEP_MS);
-  timer.unref();
+  });
 
   return {
     routes: benchmarkRoutes(store, commands),
     subscriptions: flow.handlers,
     async stop() {
-      clearInterval(timer);
+      stopSweep();
       await flow.stop();
       await commands.close();
     },

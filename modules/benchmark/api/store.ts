@@ -1,5 +1,5 @@
 // Benchmarks and their documents in the module's SQL database; every state change is a conditional update, so replays change nothing.
-import { sql, type Kysely } from 'kysely';
+import { type ExpressionBuilder, sql, type Kysely } from 'kysely';
 import type { StartBody } from '../contract.ts';
 import type { DocTimes } from './summary.ts';
 
@@ -42,6 +42,9 @@ export interface NewDocument {
 }
 
 const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+
+/** No process holds the benchmark's target steps: no lease, or an expired one. */
+const stepsFree = (nowMs: number) => (eb: ExpressionBuilder<any, any>) => eb.or([eb('step_lease_ms', 'is', null), eb('step_lease_ms', '<', nowMs)]);
 
 function toBenchmark(row: any): StoredBenchmark {
   return { ...row, options: JSON.parse(row.options), deadline_ms: Number(row.deadline_ms) };
@@ -231,7 +234,7 @@ export function createStore(db: Kysely<any>) {
         .set({ step_lease_ms: nowMs + leaseMs })
         .where('id', '=', id)
         .where('closing', 'is', null);
-      if (!renew) q = q.where((eb) => eb.or([eb('step_lease_ms', 'is', null), eb('step_lease_ms', '<', nowMs)]));
+      if (!renew) q = q.where(stepsFree(nowMs));
       return Number((await q.executeTakeFirst()).numUpdatedRows) === 1;
     },
 
@@ -247,7 +250,7 @@ export function createStore(db: Kysely<any>) {
         .where('status', '=', 'running')
         .where('closing', 'is', null)
         .where((eb) => eb.or([eb('project_id', 'is', null), eb('uploaded_at', 'is', null)]))
-        .where((eb) => eb.or([eb('step_lease_ms', 'is', null), eb('step_lease_ms', '<', nowMs)]))
+        .where(stepsFree(nowMs))
         .limit(limit)
         .execute();
       return rows.map((r) => r.id);

@@ -34,19 +34,16 @@ export function createMailQueue(deps: MailQueueDeps) {
   /** One attempt to send `id`'s email, if it is due and no other process is sending it. */
   async function attempt(id: string): Promise<void> {
     const now = deps.now().getTime();
-    const claimed = await db
+    // Claimed and read in one statement.
+    const mail = (await db
       .updateTable('pending_mail')
       .set({ next_attempt_ms: now + leaseMs })
       .where('benchmark_id', '=', id)
       .where('given_up_at', 'is', null)
       .where('next_attempt_ms', '<=', now)
-      .executeTakeFirst();
-    if (Number(claimed.numUpdatedRows) !== 1) return;
-    const mail = (await db.selectFrom('pending_mail').selectAll().where('benchmark_id', '=', id).executeTakeFirstOrThrow()) as {
-      recipients: string;
-      attempts: number;
-      first_attempt_ms: number;
-    };
+      .returning(['recipients', 'attempts', 'first_attempt_ms'])
+      .executeTakeFirst()) as { recipients: string; attempts: number; first_attempt_ms: number } | undefined;
+    if (!mail) return;
     const report = await deps.store.report(id);
     if (!report) return;
     const recipients = String(mail.recipients).split(',');

@@ -5,6 +5,7 @@ import type { BaseContext, DatabaseContext, RoleInstance } from '../../../kernel
 import type { ReportJson } from '../api/report.ts';
 import { createStore } from '../api/store.ts';
 import type { BenchmarkConfig } from '../config.ts';
+import { startSweep } from '../sweep.ts';
 import { EVENTS, benchmarkEventSchema } from '../contract.ts';
 import { createMailQueue } from './mail-queue.ts';
 import { createNotifier, messageIdFor } from './notify.ts';
@@ -28,19 +29,9 @@ export function createNotifierRole(ctx: BaseContext<BenchmarkConfig> & DatabaseC
     .map((s) => s.trim())
     .filter(Boolean);
 
-  let sweeping = false;
-  const timer = setInterval(async () => {
-    if (sweeping) return;
-    sweeping = true;
-    try {
-      for (const id of await queue.due()) queue.kick(id);
-    } catch (err) {
-      log.warn({ err }, 'report email sweep failed; next sweep retries');
-    } finally {
-      sweeping = false;
-    }
-  }, config.BENCHMARK_SWEEP_MS);
-  timer.unref();
+  const stopSweep = startSweep(config.BENCHMARK_SWEEP_MS, 'report email sweep', log, async () => {
+    for (const id of await queue.due()) queue.kick(id);
+  });
 
   return {
     subscriptions: {
@@ -62,7 +53,7 @@ export function createNotifierRole(ctx: BaseContext<BenchmarkConfig> & DatabaseC
       },
     },
     async stop() {
-      clearInterval(timer);
+      stopSweep();
       // The sends under way get one SMTP timeout to finish; one cut short is sent again later, with the same Message-ID.
       await Promise.race([queue.drain(), new Promise((r) => setTimeout(r, config.BENCHMARK_SMTP_TIMEOUT_MS).unref())]);
       notifier.close();

@@ -2,9 +2,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { readFileSync } from 'node:fs';
-import { Client, credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { Client, credentials, status } from '@grpc/grpc-js';
 import pg from 'pg';
 import { pino } from 'pino';
+import { sendRaw } from '../../../kernel/grpc/testing/raw.ts';
 import { gate, PG_URL } from '../../../kernel/testing/index.ts';
 import { fastEncoder } from '../../../kernel/transport/grpc-encode.ts';
 import { loadService } from '../../../kernel/transport/grpc-proto.ts';
@@ -277,18 +278,7 @@ for (const dialect of DIALECTS) {
     it('malformed protobuf (raw bytes from a grpc-js client) is INVALID_ARGUMENT naming the field; nothing stored', async () => {
       const c = certificates();
       const raw = new Client(`127.0.0.1:${app.grpcPort}`, credentials.createSsl(readFileSync(c.ca), readFileSync(c.clientKey), readFileSync(c.clientCert)));
-      const send = (bytes: number[]) =>
-        new Promise<ServiceError | null>((resolve) =>
-          raw.makeUnaryRequest(
-            '/ThreadsService/UpdateThreads',
-            (b: Buffer) => b,
-            (b: Buffer) => b,
-            Buffer.from(bytes),
-            new Metadata(),
-            { deadline: Date.now() + 10_000 },
-            (err) => resolve(err),
-          ),
-        );
+      const send = (bytes: number[]) => sendRaw(raw, '/ThreadsService/UpdateThreads', bytes, 10_000);
       const threadsBefore = await rows('threads');
       const project = [0x08, projectId];
       const cases: Array<[string, number[], RegExp]> = [
