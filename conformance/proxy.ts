@@ -1,0 +1,108 @@
+// The two front doors of a local topology, standing in for what a deployment puts before its processes:
+// - `balancer`: a TCP round-robin balancer (a connection to each upstream in turn, as kube-proxy or HAProxy's
+//   tcp mode do) in front of a service's replicas, for role calls over HTTP and gRPC alike;
+// - `gateway`: the one public entry, an HTTP proxy that sends each request to the processes whose
+//   /openapi.json has its path, taking them in turn.
+import { Agent, createServer as createHttpServer, request, type Server } from 'node:http';
+import { createServer as createTcpServer, connect, type Server as TcpServer } from 'node:net';
+
+export interface Listening {
+  port: number;
+  close(): Promise<void>;
+}
+
+function listen(server: Server | TcpServer): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port));
+  });
+}
+
+function closer(server: Server | TcpServer, sockets: Set<{ destroy(): void }>): () => Promise<void> {
+  return () =>
+    new Promise((resolve) => {
+      for (const s of sockets) s.destroy();
+      server.close(() => resolve());
+    });
+}
+
+/** A TCP balancer on a free port: each connection goes to the next of `upstreams` (ports on 127.0.0.1). */
+export async function balancer(upstreams: number[]): Promise<Listening> {
+  let next = 0;
+  const sockets = new Set<{ destroy(): void }>();
+  const server = createTcpServer((client) => {
+    const upstream = connect(upstreams[next++ % upstreams.length], '127.0.0.1');
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.once('close', () => sockets.delete(s));
+    }
+    client.pipe(upstream).pipe(client);
+    // A reset on one side closes the other, as a balancer does; the error itself is the peers' business.
+    client.once('error', () => upstream.destroy());
+    upstream.once('error', () => client.destroy());
+  });
+  return { port: await listen(server), close: closer(server, sockets) };
+}
+
+interface Route {
+  pattern: RegExp;
+  /** Base URLs of the processes that serve the path. */
+  upstreams: string[];
+  next: number;
+}
+
+/** `/events/{kind}/at/{index}` → a RegExp matching its paths. */
+const pathPattern = (path: string) => new RegExp(`^${path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}]+\}/g, '[^/]+')}/?$`);
+
+/**
+ * The public entry of a topology on a free port. `processes` are the base URLs of every process with a public
+ * port; a path served by several (replicas, cache instances) is sent to each in turn. Paths no process
+ * documents answer 404 here, as they would on any of them.
+ */
+export async function gateway(processes: string[]): Promise<Listening & { url: string }> {
+  const routes = new Map<string, Route>();
+  for (const base of processes) {
+    const doc = (await (await fetch(`${base}/openapi.json`)).json()) as { paths: Record<string, unknown> };
+    for (const path of Object.keys(doc.paths)) {
+      const route = routes.get(path) ?? { pattern: pathPattern(path), upstreams: [], next: 0 };
+      route.upstreams.push(base);
+      routes.set(path, route);
+    }
+  }
+  // Literal paths before templated ones, so `/orders/stats` is not taken for `/orders/{id}`.
+  const table = [...routes.entries()].sort(([a], [b]) => Number(a.includes('{')) - Number(b.includes('{'))).map(([, r]) => r);
+  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  const sockets = new Set<{ destroy(): void }>();
+  const server = createHttpServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    const route = table.find((r) => r.pattern.test(path));
+    if (!route) {
+      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'NOT_FOUND', message: `no process serves ${path}` }));
+      return;
+    }
+    const upstream = new URL(route.upstreams[route.next++ % route.upstreams.length]);
+    const forwarded = request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers, agent }, (answer) => {
+      res.writeHead(answer.statusCode!, answer.headers);
+      answer.pipe(res);
+    });
+    forwarded.once('error', (err) => {
+      if (res.headersSent) res.destroy();
+      else res.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'BAD_GATEWAY', message: err.message }));
+    });
+    req.pipe(forwarded);
+  });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.once('close', () => sockets.delete(s));
+  });
+  const port = await listen(server);
+  const close = closer(server, sockets);
+  return {
+    port,
+    url: `http://127.0.0.1:${port}`,
+    close: async () => {
+      agent.destroy();
+      await close();
+    },
+  };
+}
