@@ -12,7 +12,7 @@ import { spawnApp, type SpawnedApp } from '../kernel/spawn-app.ts';
 import { startEtcd, makeTestCertificates, type EtcdServer } from '../kernel/testing/etcd.ts';
 import { createTestDatabase, freePort, REDIS_URL } from '../kernel/testing/services.ts';
 import { startSmtp, type TestSmtp } from '../modules/benchmark/testing/smtp.ts';
-import { balancer, gateway, type Listening } from './proxy.ts';
+import { balancer, gateway } from './proxy.ts';
 import type { Deployment } from './suite/types.ts';
 import type { ServiceSpec, Topology } from './topologies.ts';
 

@@ -56,8 +56,10 @@ export async function split(args: string[], out: (line: string) => void, err: (l
   try {
     const parsed = parseFlags('split', args, FLAGS);
     values = parsed.values;
-    if (values.help) return (out(USAGE), 0);
-    if (values.version) return (out(VERSION), 0);
+    if (values.help || values.version) {
+      out(values.help ? USAGE : VERSION);
+      return 0;
+    }
     chosen = pick(
       'topology',
       (values.topology as string | undefined) ?? '4',
