@@ -2,7 +2,7 @@
 // - `balancer`: a TCP round-robin balancer (a connection to each upstream in turn, as kube-proxy or HAProxy's
 //   tcp mode do) in front of a service's replicas, for role calls over HTTP and gRPC alike;
 // - `gateway`: the one public entry, an HTTP proxy that sends each request to the processes whose
-//   /openapi.json has its path, taking them in turn.
+//   /openapi.json has its method and path, taking them in turn.
 import { Agent, createServer as createHttpServer, request, type Server } from 'node:http';
 import { createServer as createTcpServer, connect, type Server as TcpServer } from 'node:net';
 
@@ -45,14 +45,21 @@ export async function balancer(upstreams: number[]): Promise<Listening> {
 }
 
 interface Route {
+  method: string;
   pattern: RegExp;
   /** Base URLs of the processes that serve the path. */
   upstreams: string[];
   next: number;
 }
 
-/** `/events/{kind}/at/{index}` → a RegExp matching its paths. */
-const pathPattern = (path: string) => new RegExp(`^${path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}]+\}/g, '[^/]+')}/?$`);
+/** `/events/{kind}/at/{index}` → a RegExp matching its paths; a parameter at the end may hold slashes (`/config/{key}`). */
+const pathPattern = (path: string) =>
+  new RegExp(
+    `^${path
+      .replace(/[.*+?^$()|[\]\\]/g, '\\$&')
+      .replace(/\{[^}]+\}$/, '.+')
+      .replace(/\{[^}]+\}/g, '[^/]+')}/?$`,
+  );
 
 /**
  * The public entry of a topology on a free port. `processes` are the base URLs of every process with a public
@@ -62,20 +69,28 @@ const pathPattern = (path: string) => new RegExp(`^${path.replace(/[.*+?^$()|[\]
 export async function gateway(processes: string[]): Promise<Listening & { url: string }> {
   const routes = new Map<string, Route>();
   for (const base of processes) {
-    const doc = (await (await fetch(`${base}/openapi.json`)).json()) as { paths: Record<string, unknown> };
-    for (const path of Object.keys(doc.paths)) {
-      const route = routes.get(path) ?? { pattern: pathPattern(path), upstreams: [], next: 0 };
-      route.upstreams.push(base);
-      routes.set(path, route);
+    const doc = (await (await fetch(`${base}/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+    for (const [path, operations] of Object.entries(doc.paths)) {
+      // By method too: events' receiver takes POST /events/snow-reports, its storage answers GET.
+      for (const method of Object.keys(operations).map((m) => m.toUpperCase())) {
+        const key = `${method} ${path}`;
+        const route = routes.get(key) ?? { method, pattern: pathPattern(path), upstreams: [], next: 0 };
+        route.upstreams.push(base);
+        routes.set(key, route);
+      }
     }
   }
-  // Literal paths before templated ones, so `/orders/stats` is not taken for `/orders/{id}`.
-  const table = [...routes.entries()].sort(([a], [b]) => Number(a.includes('{')) - Number(b.includes('{'))).map(([, r]) => r);
+  // Literal paths first, so `/orders/stats` is not taken for `/orders/{id}`; then the longest, so
+  // `/events/{kind}/at/{index}` is not taken for `/events/{kind}`.
+  const rank = (key: string) => (key.includes('{') ? 1000 : 0) - key.split('/').length;
+  const table = [...routes.entries()].sort(([a], [b]) => rank(a) - rank(b)).map(([, r]) => r);
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
   const sockets = new Set<{ destroy(): void }>();
   const server = createHttpServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
-    const route = table.find((r) => r.pattern.test(path));
+    // HEAD is GET without the body; a preflight goes where the request it asks about would.
+    const method = req.method === 'HEAD' ? 'GET' : req.method === 'OPTIONS' ? (req.headers['access-control-request-method'] ?? 'GET') : req.method;
+    const route = table.find((r) => r.method === method && r.pattern.test(path)) ?? table.find((r) => r.pattern.test(path));
     if (!route) {
       res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'NOT_FOUND', message: `no process serves ${path}` }));
       return;

@@ -5,7 +5,8 @@ import type { Cell, Matrix } from './run.ts';
 
 const modulesOf = (m: Matrix) => [...new Set(m.topologies.flatMap((t) => t.cells.map((c) => c.module)))];
 const cellOf = (m: Matrix, topology: number, module: string) => m.topologies.find((t) => t.id === topology)?.cells.find((c) => c.module === module);
-const verdict = (c: Cell | undefined) => (!c ? '-' : c.ok ? 'pass' : `FAIL ${c.failure}`);
+const notApplicable = (c: Cell) => c.checks.filter((x) => x.notApplicable).length;
+const verdict = (c: Cell | undefined) => (!c ? '-' : !c.ok ? `FAIL ${c.failure}` : notApplicable(c) ? `pass (${notApplicable(c)} n/a)` : 'pass');
 
 export const allPassed = (m: Matrix) => m.topologies.every((t) => t.cells.every((c) => c.ok));
 
@@ -13,8 +14,10 @@ export const allPassed = (m: Matrix) => m.topologies.every((t) => t.cells.every(
 export function renderText(m: Matrix): string {
   const modules = modulesOf(m);
   const width = Math.max(...modules.map((x) => x.length)) + 2;
-  const lines = [`${''.padEnd(width)}${m.topologies.map((t) => `topology ${t.id}`.padEnd(12)).join('')}`];
-  for (const mod of modules) lines.push(`${mod.padEnd(width)}${m.topologies.map((t) => (cellOf(m, t.id, mod)?.ok ? 'pass' : 'FAIL').padEnd(12)).join('')}`);
+  const column = (text: string) => text.padEnd(16);
+  const short = (c: Cell | undefined) => (c && !c.ok ? 'FAIL' : verdict(c));
+  const lines = [`${''.padEnd(width)}${m.topologies.map((t) => column(`topology ${t.id}`)).join('')}`];
+  for (const mod of modules) lines.push(`${mod.padEnd(width)}${m.topologies.map((t) => column(short(cellOf(m, t.id, mod)))).join('')}`);
   for (const t of m.topologies) for (const c of t.cells.filter((x) => !x.ok)) lines.push(`topology ${t.id} ${c.module}: ${c.failure}`);
   lines.push(`${allPassed(m) ? 'every cell passed' : 'some cells failed'} in ${m.seconds.toFixed(0)} s`);
   return lines.join('\n');
@@ -53,7 +56,7 @@ export function renderHtml(m: Matrix): string {
   const td = (c: Cell | undefined) =>
     !c
       ? '<td>-</td>'
-      : `<td class="${c.ok ? 'pass' : 'fail'}" title="${esc(c.checks.map((x) => `${x.ok ? '✓' : '✗'} ${x.name} (${x.ms} ms)`).join('\n'))}">${c.ok ? 'pass' : esc(c.failure ?? 'fail')}</td>`;
+      : `<td class="${c.ok ? 'pass' : 'fail'}" title="${esc(c.checks.map((x) => (x.notApplicable ? `- ${x.name}: not applicable, ${x.notApplicable}` : `${x.ok ? '✓' : '✗'} ${x.name} (${x.ms} ms)`)).join('\n'))}">${esc(verdict(c))}</td>`;
   const table = (head: string[], rows: string[][]) =>
     `<table><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>${rows.map((r) => `<tr>${r.map((x) => `<td>${esc(x)}</td>`).join('')}</tr>`).join('')}</table>`;
   return `<!doctype html>
@@ -75,11 +78,10 @@ ${table(COST_HEAD, costRows(m))}
 `;
 }
 
-/** matrix.json and matrix.html in `dir`; returns their paths. */
+/** matrix.json, matrix.html and matrix.md (which `npm run docs` puts into docs/architecture.md) in `dir`; returns their paths. */
 export function writeResults(dir: string, m: Matrix): string[] {
   mkdirSync(dir, { recursive: true });
-  const files = [join(dir, 'matrix.json'), join(dir, 'matrix.html')];
-  writeFileSync(files[0], `${JSON.stringify(m, null, 2)}\n`);
-  writeFileSync(files[1], renderHtml(m));
-  return files;
+  const files = { 'matrix.json': `${JSON.stringify(m, null, 2)}\n`, 'matrix.html': renderHtml(m), 'matrix.md': `${renderMarkdown(m)}\n` };
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  return Object.keys(files).map((name) => join(dir, name));
 }

@@ -10,6 +10,8 @@ export interface CheckResult {
   ok: boolean;
   ms: number;
   error?: string;
+  /** Why the check does not apply to this topology; it was not run. */
+  notApplicable?: string;
 }
 
 export interface Load {
@@ -87,6 +89,12 @@ const firstLine = (err: unknown) => String((err as Error)?.message ?? err).split
 async function runModule(suite: ModuleSuite, d: Running, opts: RunOptions): Promise<Cell> {
   const cell: Cell = { module: suite.module, ok: true, checks: [] };
   for (const check of suite.checks) {
+    const applies = check.appliesTo?.(d) ?? true;
+    if (applies !== true) {
+      cell.checks.push({ name: check.name, ok: true, ms: 0, notApplicable: applies });
+      opts.log(`  - ${suite.module}: ${check.name}: not applicable (${applies})`);
+      continue;
+    }
     const t0 = Date.now();
     try {
       await check.run(d);

@@ -21,6 +21,8 @@ export interface Deployment {
 /** One behaviour: resolves when it holds, throws an Error saying what differed when it does not. */
 export interface Check {
   name: string;
+  /** true where the behaviour exists; else why it does not (the matrix shows the check as not applicable). */
+  appliesTo?(d: Deployment): true | string;
   run(d: Deployment): Promise<void>;
 }
 
