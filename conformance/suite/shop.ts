@@ -96,9 +96,33 @@ const deletedStaysDeleted: Check = {
   },
 };
 
+/** order_created events one process's consumers applied so far, from its /metrics. */
+async function appliedOrderEvents(base: string): Promise<number> {
+  const metrics = await call(base, 'GET', '/metrics');
+  const line = /^cantons_bus_events_handled_total\{[^}]*topic="shop\.order_created"[^}]*\} (\d+)$/gm;
+  return [...metrics.text.matchAll(line)].reduce((sum, m) => sum + Number(m[1]), 0);
+}
+
+const replicasShareTheEvents: Check = {
+  name: 'replicated products: the consumer group shares order_created, each event applied once in all',
+  appliesTo: (d) => (d.instances('shop.products').length > 1 ? true : 'one products process'),
+  async run(d) {
+    const replicas = d.instances('shop.products');
+    const before = await Promise.all(replicas.map(appliedOrderEvents));
+    const id = unique('shared');
+    await createProduct(d, id, 100);
+    const answers = await parallel(40, () => order(d, id));
+    expect(answers.every((a) => a.status === 200), 'all 40 orders → 200', answers.find((a) => a.status !== 200));
+    await stockSettlesAt(d, id, 60);
+    const applied = (await Promise.all(replicas.map(appliedOrderEvents))).map((n, i) => n - before[i]);
+    expect(applied.reduce((a, b) => a + b, 0) === 40, '40 order_created applied across the replicas', applied);
+    expect(applied.every((n) => n > 0), 'each replica applied some of them', applied);
+  },
+};
+
 export const shop: ModuleSuite = {
   module: 'shop',
-  checks: [stockExactUnderParallelOrders, eachOrderTakesStockOnce, deletedStaysDeleted],
+  checks: [stockExactUnderParallelOrders, eachOrderTakesStockOnce, deletedStaysDeleted, replicasShareTheEvents],
   async load(d) {
     const id = unique('load');
     await createProduct(d, id, 1000);
