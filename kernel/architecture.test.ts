@@ -30,7 +30,9 @@ export function importsUnder(dir: string): Array<[string, string]> {
 }
 
 /** Tests, `testing/` folders and kernel fixtures: they may import anything, and nothing else may import them. */
-export const isTestSupport = (path: string) => path.endsWith('.test.ts') || /(^|\/)testing\//.test(path) || path.startsWith('kernel/fixtures/');
+/** Tests, their support and the conformance suite (a harness of real processes, like the tests). */
+export const isTestSupport = (path: string) =>
+  path.endsWith('.test.ts') || /(^|\/)testing\//.test(path) || path.startsWith('kernel/fixtures/') || path.startsWith('conformance/');
 
 /** The kernel files a module may import: the module contract and the helpers a module is built from. */
 export const KERNEL_PUBLIC = [
@@ -47,8 +49,8 @@ export const KERNEL_PUBLIC = [
   'kernel/smoke.ts',
 ];
 
-/** What the bench may use besides: running the app as a process and seeding a module. */
-const BENCH_KERNEL = [...KERNEL_PUBLIC, 'kernel/spawn-app.ts', 'kernel/module-database.ts'];
+/** What the bench may use besides: running the app as a process, seeding a module, the version it answers --version with. */
+const BENCH_KERNEL = [...KERNEL_PUBLIC, 'kernel/spawn-app.ts', 'kernel/module-database.ts', 'kernel/version.ts'];
 
 const moduleOf = (p: string) => /^modules\/([^/]+)\//.exec(p)?.[1];
 const isModuleSurface = (p: string) => /^modules\/[^/]+\/(index|contract)\.ts$/.test(p);
@@ -93,6 +95,8 @@ describe('architecture', () => {
         ['bench/servers.ts', 'kernel/spawn-app.ts'],
         ['modules/shop/x.test.ts', 'modules/events/store/events-store.ts'],
         ['kernel/testing/etcd.ts', 'modules/cache/etcd-client.ts'],
+        ['bench/cli.ts', 'conformance/launch.ts'],
+        ['conformance/launch.ts', 'kernel/testing/etcd.ts'],
       ]).map((v) => v.split(':')[0]),
       [
         'modules/shop/service.ts imports modules/events/store/events-store.ts',
@@ -103,12 +107,13 @@ describe('architecture', () => {
         'bench/scenarios/cache.ts imports modules/cache/testing/balancer.ts',
         'bench/servers.ts imports kernel/testing/index.ts',
         'bench/servers.ts imports kernel/testing/index.ts',
+        'bench/cli.ts imports conformance/launch.ts',
       ],
     );
   });
 
-  it('no file of kernel, db, modules or bench breaks a rule', () => {
-    const edges = ['modules', 'kernel', 'db', 'bench'].flatMap(importsUnder);
+  it('no file of kernel, db, modules, bench or conformance breaks a rule', () => {
+    const edges = ['modules', 'kernel', 'db', 'bench', 'conformance'].flatMap(importsUnder);
     assert.ok(edges.length > 100, 'the scan found imports');
     assert.ok(
       edges.some(([from]) => from.startsWith('bench/')),
