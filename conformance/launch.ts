@@ -4,13 +4,14 @@
 // `stop()` takes every one of these away again: no process, Redis key, database, etcd data or file is left.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import type { Env } from '../kernel/config.ts';
 import { spawnApp, type SpawnedApp } from '../kernel/spawn-app.ts';
 import { startEtcd, makeTestCertificates, type EtcdServer } from '../kernel/testing/etcd.ts';
-import { createTestDatabase, freePort, REDIS_URL } from '../kernel/testing/services.ts';
+import { createTestDatabase, REDIS_URL } from '../kernel/testing/services.ts';
 import { startSmtp, type TestSmtp } from '../modules/benchmark/testing/smtp.ts';
 import { balancer, gateway } from './proxy.ts';
 import type { Deployment } from './suite/types.ts';
@@ -95,7 +96,6 @@ export async function launch(topology: Topology, opts: LaunchOptions = {}): Prom
         BUS_STREAM_PREFIX: run,
         // The machine's Redis keeps no append-only file; what the bus loses on a Redis restart is not under test here.
         BUS_EPHEMERAL_REDIS: 'accept',
-        BUS_POLL_MS: '50',
         SHOP_REDIS_PREFIX: `${run}:shop:`,
         CACHE_KEY_PREFIX: `${run}/`,
         RPC_TOKEN: randomBytes(24).toString('hex'),
@@ -106,16 +106,22 @@ export async function launch(topology: Topology, opts: LaunchOptions = {}): Prom
     const tls: Env = certs ? { GRPC_TLS_CERT_FILE: certs.serverCertFile, GRPC_TLS_KEY_FILE: certs.serverKeyFile, GRPC_TLS_CA_FILE: certs.caFile } : {};
 
     // Ports first: a service's address is its balancer's with replicas, its one process's without.
+    const free = await reservePorts(topology.services.reduce((n, s) => n + 2 * s.replicas + (s.replicas > 1 ? 2 : 0), 0));
     const ports = new Map<string, Array<{ http: number; grpc: number }>>();
     const addresses = new Map<string, { http: number; grpc: number }>();
     for (const s of topology.services) {
-      const own = [];
-      for (let i = 0; i < s.replicas; i++) own.push({ http: await freePort(), grpc: await freePort() });
+      const own = Array.from({ length: s.replicas }, () => ({ http: free.pop()!, grpc: free.pop()! }));
       ports.set(s.name, own);
       if (s.replicas === 1) addresses.set(s.name, own[0]);
       else {
-        const http = await balancer(own.map((p) => p.http));
-        const grpc = await balancer(own.map((p) => p.grpc));
+        const http = await balancer(
+          free.pop()!,
+          own.map((p) => p.http),
+        );
+        const grpc = await balancer(
+          free.pop()!,
+          own.map((p) => p.grpc),
+        );
         cleanups.push(
           () => http.close(),
           () => grpc.close(),
@@ -138,7 +144,11 @@ export async function launch(topology: Topology, opts: LaunchOptions = {}): Prom
           for (const [key, value] of Object.entries(s.env ?? {})) env[key] = resolve(value);
           if (s.tls) Object.assign(env, tls);
           if (!s.modules) delete env.MODULES;
-          const app = await spawnApp(env, { readyTimeoutMs: 90_000 });
+          const app = await spawnApp(env, { readyTimeoutMs: 90_000 }).catch((err: Error) => {
+            // spawnApp's message ends with the process's whole output; its last line says why.
+            const lines = err.message.trim().split('\n');
+            throw new Error(`${s.name} ${i + 1}: ${lines[0]} ${lines.at(-1)}`);
+          });
           processes.push({ service: s.replicas > 1 ? `${s.name}-${i + 1}` : s.name, modules: s.modules, app });
           log(`${(s.replicas > 1 ? `${s.name}-${i + 1}` : s.name).padEnd(22)} ${app.url}${s.modules ? `  MODULES=${s.modules}` : ''}`);
         }),
@@ -185,6 +195,28 @@ function resolveAddress(value: string, engines: Engines, addresses: Map<string, 
   const address = addresses.get(host);
   if (!address) return value;
   return scheme.startsWith('grpc') ? `${scheme}://localhost:${address.grpc}` : `${scheme}://127.0.0.1:${address.http}${path}`;
+}
+
+/**
+ * `n` distinct free ports below the kernel's ephemeral range (32768 and up on Linux), so that no outgoing
+ * connection or port-0 listener of the many processes starting at once can take one before its process binds it.
+ */
+async function reservePorts(n: number): Promise<number[]> {
+  const held: Server[] = [];
+  try {
+    while (held.length < n) {
+      const server = createServer();
+      const port = 20_000 + Math.floor(Math.random() * 12_000);
+      const bound = await new Promise<boolean>((resolve) => {
+        server.once('error', () => resolve(false));
+        server.listen(port, '127.0.0.1', () => resolve(true));
+      });
+      if (bound) held.push(server);
+    }
+    return held.map((s) => (s.address() as { port: number }).port);
+  } finally {
+    await Promise.all(held.map((s) => new Promise((resolve) => s.close(resolve))));
+  }
 }
 
 /** Deletes the keys matching `pattern` on the machine's Redis. */

@@ -11,10 +11,10 @@ export interface Listening {
   close(): Promise<void>;
 }
 
-function listen(server: Server | TcpServer): Promise<number> {
+function listen(server: Server | TcpServer, port = 0): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port));
+    server.listen(port, '127.0.0.1', () => resolve((server.address() as { port: number }).port));
   });
 }
 
@@ -26,8 +26,8 @@ function closer(server: Server | TcpServer, sockets: Set<{ destroy(): void }>): 
     });
 }
 
-/** A TCP balancer on a free port: each connection goes to the next of `upstreams` (ports on 127.0.0.1). */
-export async function balancer(upstreams: number[]): Promise<Listening> {
+/** A TCP balancer on `port`: each connection goes to the next of `upstreams` (ports on 127.0.0.1). */
+export async function balancer(port: number, upstreams: number[]): Promise<Listening> {
   let next = 0;
   const sockets = new Set<{ destroy(): void }>();
   const server = createTcpServer((client) => {
@@ -41,7 +41,7 @@ export async function balancer(upstreams: number[]): Promise<Listening> {
     client.once('error', () => upstream.destroy());
     upstream.once('error', () => client.destroy());
   });
-  return { port: await listen(server), close: closer(server, sockets) };
+  return { port: await listen(server, port), close: closer(server, sockets) };
 }
 
 interface Route {

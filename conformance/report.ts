@@ -30,6 +30,9 @@ function costRows(m: Matrix): string[][] {
   );
 }
 const COST_HEAD = ['topology', 'module', 'requests/s', 'p99 ms', 'CPU ms/request (all processes)'];
+const TOPOLOGY_HEAD = ['topology', 'processes', 'start s', 'idle CPU % of a core'];
+const topologyRows = (m: Matrix) =>
+  m.topologies.map((t) => [`${t.id}: ${t.summary}`, String(t.processes), t.startSeconds.toFixed(1), t.idleCpuPercent.toFixed(1)]);
 
 export function renderMarkdown(m: Matrix): string {
   const modules = modulesOf(m);
@@ -39,9 +42,9 @@ export function renderMarkdown(m: Matrix): string {
     row(['---', ...m.topologies.map(() => '---')]),
     ...modules.map((mod) => row([mod, ...m.topologies.map((t) => verdict(cellOf(m, t.id, mod)).replace(/\|/g, '\\|'))])),
     '',
-    row(['topology', 'processes', 'start s']),
-    row(['---', '---', '---']),
-    ...m.topologies.map((t) => row([`${t.id}: ${t.summary}`, String(t.processes), t.startSeconds.toFixed(1)])),
+    row(TOPOLOGY_HEAD),
+    row(TOPOLOGY_HEAD.map(() => '---')),
+    ...topologyRows(m).map(row),
   ];
   const costs = costRows(m);
   if (costs.length) lines.push('', row(COST_HEAD), row(COST_HEAD.map(() => '---')), ...costs.map(row));
@@ -68,10 +71,7 @@ export function renderHtml(m: Matrix): string {
 <table><tr><th>module</th>${m.topologies.map((t) => `<th title="${esc(t.summary)}">${t.id}: ${esc(t.name)}</th>`).join('')}</tr>
 ${modules.map((mod) => `<tr><th>${esc(mod)}</th>${m.topologies.map((t) => td(cellOf(m, t.id, mod))).join('')}</tr>`).join('\n')}</table>
 <h2>Topologies</h2>
-${table(
-  ['topology', 'processes', 'start s'],
-  m.topologies.map((t) => [`${t.id}: ${t.summary}`, String(t.processes), t.startSeconds.toFixed(1)]),
-)}
+${table(TOPOLOGY_HEAD, topologyRows(m))}
 <h2>Cost of each topology</h2>
 ${table(COST_HEAD, costRows(m))}
 </body></html>

@@ -39,6 +39,8 @@ export interface TopologyResult {
   summary: string;
   processes: number;
   startSeconds: number;
+  /** CPU of all its processes while nothing is asked of them (relays and sweepers polling), in % of one core. */
+  idleCpuPercent: number;
   /** Set when the topology did not start: every cell of it fails with this. */
   failure?: string;
   cells: Cell[];
@@ -65,13 +67,14 @@ export async function runMatrix(topologies: Topology[], modules: string[], opts:
     opts.log(`topology ${t.id}: ${t.summary}`);
     const t0 = Date.now();
     let running: Running | undefined;
-    const result: TopologyResult = { id: t.id, name: t.name, summary: t.summary, processes: 0, startSeconds: 0, cells: [] };
+    const result: TopologyResult = { id: t.id, name: t.name, summary: t.summary, processes: 0, startSeconds: 0, idleCpuPercent: 0, cells: [] };
     results.push(result);
     try {
       running = await launch(t, { log: (line) => opts.log(`  ${line}`), logLevel: opts.logLevel });
       result.processes = running.processes.length;
       result.startSeconds = (Date.now() - t0) / 1000;
       opts.log(`  ${result.processes} processes up in ${result.startSeconds.toFixed(1)} s, gateway ${running.gateway}`);
+      result.idleCpuPercent = await idleCpu(running);
       for (const suite of suites.filter((s) => modules.includes(s.module))) result.cells.push(await runModule(suite, running, opts));
     } catch (err) {
       result.failure = `did not start: ${firstLine(err)}`;
@@ -125,6 +128,14 @@ async function runModule(suite: ModuleSuite, d: Running, opts: RunOptions): Prom
     }
   }
   return cell;
+}
+
+/** What the processes cost doing nothing, over two seconds once start-up has settled. */
+async function idleCpu(d: Running): Promise<number> {
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const cpu0 = d.cpuSeconds();
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  return ((d.cpuSeconds() - cpu0) / 2) * 100;
 }
 
 /** `concurrency` workers firing the module's request through the gateway for `loadSeconds`. */

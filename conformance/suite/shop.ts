@@ -112,11 +112,19 @@ const replicasShareTheEvents: Check = {
     const id = unique('shared');
     await createProduct(d, id, 100);
     const answers = await parallel(40, () => order(d, id));
-    expect(answers.every((a) => a.status === 200), 'all 40 orders → 200', answers.find((a) => a.status !== 200));
+    expect(
+      answers.every((a) => a.status === 200),
+      'all 40 orders → 200',
+      answers.find((a) => a.status !== 200),
+    );
     await stockSettlesAt(d, id, 60);
     const applied = (await Promise.all(replicas.map(appliedOrderEvents))).map((n, i) => n - before[i]);
     expect(applied.reduce((a, b) => a + b, 0) === 40, '40 order_created applied across the replicas', applied);
-    expect(applied.every((n) => n > 0), 'each replica applied some of them', applied);
+    expect(
+      applied.every((n) => n > 0),
+      'each replica applied some of them',
+      applied,
+    );
   },
 };
 
