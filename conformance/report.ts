@@ -23,13 +23,19 @@ export function renderText(m: Matrix): string {
   return lines.join('\n');
 }
 
-/** The cost of each topology: requests/s, p99 and CPU per request of each module's load phase. */
+/** The cost of each topology, a row per module: CPU per request of all its processes, requests/s and p99 of the load phase. */
 function costRows(m: Matrix): string[][] {
-  return m.topologies.flatMap((t) =>
-    t.cells.filter((c) => c.load).map((c) => [String(t.id), c.module, c.load!.rps.toFixed(0), c.load!.p99Ms.toFixed(1), c.load!.cpuMsPerRequest.toFixed(2)]),
-  );
+  return modulesOf(m)
+    .filter((mod) => m.topologies.some((t) => cellOf(m, t.id, mod)?.load))
+    .map((mod) => [
+      mod,
+      ...m.topologies.map((t) => {
+        const load = cellOf(m, t.id, mod)?.load;
+        return load ? `${load.cpuMsPerRequest.toFixed(2)} ms · ${load.rps.toFixed(0)}/s · p99 ${load.p99Ms.toFixed(0)} ms` : '-';
+      }),
+    ]);
 }
-const COST_HEAD = ['topology', 'module', 'requests/s', 'p99 ms', 'CPU ms/request (all processes)'];
+const costHead = (m: Matrix) => ['CPU per request · requests/s · p99', ...m.topologies.map((t) => `topology ${t.id}`)];
 const TOPOLOGY_HEAD = ['topology', 'processes', 'start s', 'idle CPU % of a core'];
 const topologyRows = (m: Matrix) =>
   m.topologies.map((t) => [`${t.id}: ${t.summary}`, String(t.processes), t.startSeconds.toFixed(1), t.idleCpuPercent.toFixed(1)]);
@@ -47,7 +53,10 @@ export function renderMarkdown(m: Matrix): string {
     ...topologyRows(m).map(row),
   ];
   const costs = costRows(m);
-  if (costs.length) lines.push('', row(COST_HEAD), row(COST_HEAD.map(() => '---')), ...costs.map(row));
+  if (costs.length) {
+    const head = costHead(m);
+    lines.push('', row(head), row(head.map(() => '---')), ...costs.map(row));
+  }
   lines.push('', `Run ${m.startedAt}, ${m.seconds.toFixed(0)} s in all.`);
   return lines.join('\n');
 }
@@ -73,7 +82,8 @@ ${modules.map((mod) => `<tr><th>${esc(mod)}</th>${m.topologies.map((t) => td(cel
 <h2>Topologies</h2>
 ${table(TOPOLOGY_HEAD, topologyRows(m))}
 <h2>Cost of each topology</h2>
-${table(COST_HEAD, costRows(m))}
+<p>Each module's load phase through the gateway: CPU per request summed over every process of the topology, requests/s, p99.</p>
+${table(costHead(m), costRows(m))}
 </body></html>
 `;
 }
