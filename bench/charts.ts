@@ -1,5 +1,5 @@
 // The pictures of a stored result, each a named SVG: ratios against the baselines, ok/s by round, and per setup ok/s and latency over time.
-import { barChart, color, lineChart, type Series } from './svg.ts';
+import { barChart, color, lineChart, type Series } from '../kernel/svg-charts.ts';
 import { roundOf, type RunRecord, type StoredResult } from './scenario.ts';
 
 export interface Chart {

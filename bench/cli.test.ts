@@ -25,6 +25,7 @@ const events = {
 test("parseArgs reads numbers, inline values, the scenario's own flags with their defaults, and --quiet", () => {
   assert.deepEqual(parseArgs(['--connections', '20', '--duration=3', '--only', 'noop,split', '--no-progress', '--fast', '--quiet', '40'], events), {
     help: false,
+    version: false,
     progress: false,
     connections: 20,
     durationSec: 3,
@@ -40,7 +41,7 @@ test("parseArgs reads numbers, inline values, the scenario's own flags with thei
   assert.throws(() => parseArgs(['shop'], events), /unexpected argument "shop"/);
   assert.throws(
     () => parseArgs(['--bogus', '1'], events),
-    /^Error: unknown flag --bogus; valid for events: --connections, --duration, --warmup, --quiet, --no-progress, --help, --only, --fast, --rounds$/,
+    /^Error: unknown flag --bogus; valid for events: --connections, --duration, --warmup, --quiet, --no-progress, --help, --version, --only, --fast, --rounds$/,
   );
 });
 
@@ -68,7 +69,7 @@ test('a flag the scenario does not know exits 2 listing the valid ones; <scenari
   assert.match(help.stdout, /^ {2}-c, --connections … +N keep-alive/m);
   const top = await run(['--bogus']);
   assert.equal(top.code, 2);
-  assert.match(top.stderr, /unknown flag --bogus; valid for npm run bench: --help, --chart, --out/);
+  assert.match(top.stderr, /unknown flag --bogus; valid for npm run bench: --help, --version, --chart, --out/);
 });
 
 test('scenarios are discovered from bench/scenarios, tests excluded', () => {
@@ -158,4 +159,13 @@ test('over rounds a ratio is the median of the per-round ratios; the CPU ratio c
   assert.deepEqual([byCpu.name, byCpu.value, byCpu.target, byCpu.met], ['ours ÷ bare, by server CPU per request', 0.67, 0.7, false]);
   assert.equal(rest.length, 0);
   assert.equal(ratioAndCpu('no cpu', [rec('a', 1)], [rec('b', 1)]).length, 1);
+});
+
+test("README's bench line names every scenario", () => {
+  const readme = readFileSync(join(import.meta.dirname, '../README.md'), 'utf8');
+  const line = /^npm run bench -- --help .*$/m.exec(readme)?.[0] ?? '';
+  assert.deepEqual(
+    scenarioNames().filter((name) => !new RegExp(`\\b${name}\\b`).test(line)),
+    [],
+  );
 });

@@ -10,6 +10,7 @@ import { PartCounter } from './parts.ts';
 import { formatResult } from './report.ts';
 import type { BenchOptions, FlagSpec, Scenario, StoredResult } from './scenario.ts';
 import { stopAllServers } from './servers.ts';
+import { VERSION } from '../kernel/version.ts';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const SCENARIOS = join(BENCH, 'scenarios');
@@ -45,17 +46,20 @@ const COMMON_FLAGS: Record<string, Flag> = {
   quiet: { type: 'string', description: 'P: before each run, wait up to 60 s for a second in which other processes used < P % of a core' },
   'no-progress': { type: 'boolean', description: 'no live progress line on stderr' },
   help: { type: 'boolean', short: 'h', description: "this scenario's description and flags" },
+  version: { type: 'boolean', short: 'v', description: 'the version of cantons' },
 };
 
 /** Without a scenario: the list of scenarios, or charts of a stored result. */
 const TOP_FLAGS: Record<string, Flag> = {
   help: { type: 'boolean', short: 'h', description: 'the scenarios and how to run them' },
+  version: { type: 'boolean', short: 'v', description: 'the version of cantons' },
   chart: { type: 'string', description: 'FILE: draw a stored result (bench/results/*.json) as SVG charts …' },
   out: { type: 'string', description: 'DIR: … into this directory (default: beside FILE), e.g. docs/charts' },
 };
 
 export interface ParsedArgs {
   help: boolean;
+  version: boolean;
   progress: boolean;
   connections?: number;
   durationSec?: number;
@@ -103,6 +107,7 @@ export function parseArgs(argv: string[], scenario: Pick<Scenario, 'name' | 'fla
   for (const name of [...Object.keys(own), 'quiet']) if (values[name] !== undefined) flags[name] = values[name] as string | boolean;
   return {
     help: values.help === true,
+    version: values.version === true,
     progress: values['no-progress'] !== true,
     connections: connections === undefined ? undefined : Math.floor(connections),
     durationSec: number('duration', 0.1),
@@ -179,6 +184,10 @@ async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name.startsWith('-')) {
     const top = strictParse(argv, TOP_FLAGS, 'npm run bench');
+    if (top.version) {
+      process.stdout.write(`${VERSION}\n`);
+      return 0;
+    }
     if (typeof top.chart === 'string') {
       for (const path of writeCharts(top.chart, top.out as string | undefined)) process.stdout.write(`${relative(process.cwd(), path)}\n`);
       return 0;
@@ -193,8 +202,8 @@ async function main(argv: string[]): Promise<number> {
   }
   const scenario = await loadScenario(name);
   const args = parseArgs(rest, scenario);
-  if (args.help) {
-    process.stdout.write(`${scenarioHelp(scenario)}\n`);
+  if (args.help || args.version) {
+    process.stdout.write(`${args.help ? scenarioHelp(scenario) : VERSION}\n`);
     return 0;
   }
   const opts: BenchOptions = {

@@ -1,6 +1,6 @@
 // A stored result as one self-contained HTML page: its runs as a table, its charts inline (bench/charts.ts), ratios, checks, notes.
 import { bySetup, resultCharts } from './charts.ts';
-import { esc, num } from './svg.ts';
+import { esc, num } from '../kernel/svg-charts.ts';
 import type { StoredResult } from './scenario.ts';
 
 const cell = (v: string | number | null | undefined) =>

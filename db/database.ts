@@ -6,6 +6,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, PostgresAdapter, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import type pg from 'pg';
 import { withStatementCache, type CachedSqlite } from './statement-cache.ts';
+import { traceTransactions } from './trace-hooks.ts';
 import { markTransactions } from './transaction-guard.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -71,7 +72,7 @@ function openSqlite(module: string, dataDir: string): ModuleDatabase {
   // events write path: ≈ 30 → 24 µs of SQLite time per event (docs/benchmarks.md).
   database.pragma('wal_autocheckpoint = 10000');
   const cached = withStatementCache(database);
-  const db = markTransactions(new Kysely<any>({ dialect: new SqliteDialect({ database: cached }) }));
+  const db = traceTransactions(markTransactions(new Kysely<any>({ dialect: new SqliteDialect({ database: cached }) })));
   return {
     db,
     dialect: 'sqlite',
@@ -111,7 +112,7 @@ async function openPostgres(module: string, url: string, opts: DatabaseOptions):
     await pool.end();
     throw err;
   }
-  const db = markTransactions(new Kysely<any>({ dialect: new PostgresDialect({ pool }) }));
+  const db = traceTransactions(markTransactions(new Kysely<any>({ dialect: new PostgresDialect({ pool }) })));
   return {
     db,
     dialect: 'postgres',

@@ -13,6 +13,8 @@
 // A poison item costs about 2·log2(batch) extra flushes. `isolate` lets the caller say which
 // errors cannot be an item's fault (the database is gone): those fail the batch at once.
 
+import { dbTracing, inSpan } from './trace-hooks.ts';
+
 export interface GroupCommitOptions {
   /** Most items handed to one flush; the rest wait for the next one. */
   maxBatch: number;
@@ -40,6 +42,8 @@ export interface GroupCommit<T, R> {
 
 interface Entry<T, R> {
   item: T;
+  /** The submitter's trace context (db/trace-hooks.ts): the span of the batch that carries the item links to it. */
+  trace: unknown;
   resolve(value: R): void;
   reject(err: unknown): void;
 }
@@ -116,7 +120,12 @@ export function createGroupCommit<T, R>(flush: (items: T[]) => Promise<R[]>, opt
     const started = performance.now();
     let results: R[];
     try {
-      results = await flush(batch.map((e) => e.item));
+      // One span per flush, of its own trace, linked to every request in the batch (a batch has no single parent).
+      results = await inSpan(
+        'group commit',
+        () => flush(batch.map((e) => e.item)),
+        batch.map((e) => e.trace),
+      );
       if (!Array.isArray(results) || results.length !== batch.length) {
         throw new Error(`group commit flush returned ${Array.isArray(results) ? results.length : typeof results} results for ${batch.length} items`);
       }
@@ -146,7 +155,7 @@ export function createGroupCommit<T, R>(flush: (items: T[]) => Promise<R[]>, opt
     submit(item: T): Promise<R> {
       if (closed) return Promise.reject(new GroupCommitClosedError());
       return new Promise<R>((resolve, reject) => {
-        queue.push({ item, resolve, reject });
+        queue.push({ item, trace: dbTracing.hooks?.capture(), resolve, reject });
         schedule();
       });
     },

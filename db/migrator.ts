@@ -14,6 +14,8 @@ export function migratorFor(mdb: ModuleDatabase, migrations: Record<string, Migr
     provider: { getMigrations: async () => migrations },
     migrationTableName: 'migrations',
     migrationLockTableName: 'migrations_lock',
+    // The kernel adds migrations of its own (000_kernel_…) to databases whose module migrations ran already.
+    allowUnorderedMigrations: true,
     // Pinned so each Postgres schema gets its own table (introspection would see other schemas' tables).
     ...(mdb.schema ? { migrationTableSchema: mdb.schema } : {}),
   });

@@ -53,16 +53,25 @@ export function assertOutsideTransaction(what: string): void {
 }
 
 type Builder = { execute<T>(fn: (trx: any) => Promise<T>): Promise<T> };
+type Execute = <T>(fn: (trx: any) => Promise<T>) => Promise<T>;
 
 /** Marks every `db.transaction().execute(…)` body of `db` (checked only where the guard is on). */
 export function markTransactions<D extends { transaction(): Builder }>(db: D): D {
   if (!marks) return db;
+  return aroundTransactions(db, (execute, fn) => execute((trx) => inTransaction(() => fn(trx))));
+}
+
+/**
+ * `db` whose every `transaction().execute(fn)` runs as `around(execute, fn)`: the one wrapper of Kysely's
+ * transaction builder, for the guard's mark (above) and the tracing's span (db/trace-hooks.ts).
+ */
+export function aroundTransactions<D extends { transaction(): Builder }>(db: D, around: <T>(execute: Execute, fn: (trx: any) => Promise<T>) => Promise<T>): D {
   const wrap = (builder: Builder): Builder =>
     new Proxy(builder, {
       get(target, prop, receiver) {
         const value = Reflect.get(target, prop, receiver);
-        if (prop === 'execute') return <T>(fn: (trx: any) => Promise<T>) => target.execute((trx) => inTransaction(() => fn(trx)));
-        // setIsolationLevel and setAccessMode return a new builder: keep it marked.
+        if (prop === 'execute') return <T>(fn: (trx: any) => Promise<T>) => around((f) => target.execute(f), fn);
+        // setIsolationLevel and setAccessMode return a new builder: keep it wrapped.
         return typeof value === 'function'
           ? (...args: unknown[]) => {
               const out = value.apply(target, args);

@@ -1,6 +1,7 @@
 // A transaction that holds the write lock from its first statement, on either SQL dialect.
 import { sql, type Kysely } from 'kysely';
 import { dialectOf } from './database.ts';
+import { inSpan } from './trace-hooks.ts';
 import { inTransaction } from './transaction-guard.ts';
 
 /**
@@ -10,7 +11,12 @@ import { inTransaction } from './transaction-guard.ts';
  * the caller locks the rows it reads with FOR UPDATE.
  */
 export async function writeTransaction<T>(db: Kysely<any>, fn: (trx: Kysely<any>) => Promise<T>): Promise<T> {
+  // Postgres: db.transaction() is spanned where the database opened (db/trace-hooks.ts); SQLite's BEGIN IMMEDIATE here.
   if (dialectOf(db) === 'postgres') return db.transaction().execute(fn);
+  return inSpan('db transaction', () => writeImmediate(db, fn));
+}
+
+function writeImmediate<T>(db: Kysely<any>, fn: (trx: Kysely<any>) => Promise<T>): Promise<T> {
   return db.connection().execute(async (conn) => {
     await sql`begin immediate`.execute(conn);
     try {

@@ -47,6 +47,10 @@ export const KERNEL_PUBLIC = [
   'kernel/http/body.ts',
   'kernel/bus/types.ts',
   'kernel/smoke.ts',
+  // `traced(name, kind, fn)` only: a module's own calls out of cantons (a target, SMTP, etcd) as spans.
+  'kernel/tracing/traced.ts',
+  // The one SVG chart writer (docs/decisions/0018): the benchmark report draws with it, as the console and the bench do.
+  'kernel/svg-charts.ts',
 ];
 
 /** What the bench may use besides: running the app as a process, seeding a module, the version it answers --version with. */

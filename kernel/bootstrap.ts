@@ -4,6 +4,8 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { z } from 'zod';
 import type { ModuleDatabase } from '../db/database.ts';
 import { createBus, type Bus } from './bus/index.ts';
+import { createConsole } from './console/index.ts';
+import { traceStore } from './console/trace-store.ts';
 import { ConfigError, configKeys, kernelConfigSchema, listOf, localUrl, parseConfig, readEnv, redactUrl, type Env, type KernelConfig } from './config.ts';
 import { remoteFacade, type Contract, type Facade, type Transport } from './contract.ts';
 import { errors } from './errors.ts';
@@ -12,11 +14,12 @@ import { rpcGuard } from './http/auth.ts';
 import { toMiddleware, type RouteSpec } from './http/route.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { openMigratedDatabase } from './module-database.ts';
-import type { BaseContext, DatabaseContext, ModuleDefinition, RoleInstance } from './module.ts';
+import type { BaseContext, ConsoleHook, DatabaseContext, ModuleDefinition, RoleInstance } from './module.ts';
 import { buildOpenApi } from './openapi.ts';
 import { VERSION } from './version.ts';
 import { allModules } from './registry.ts';
 import { planRoles, StartupError, type RolePlan } from './role-plan.ts';
+import { carryRequestIds, flushTracing, startTracing, tracedCalls, tracingSettings } from './tracing/index.ts';
 import { transportFor } from './transport/index.ts';
 import { grpcServedRoles, serveGrpc, type GrpcServer } from './transport/grpc.ts';
 import { rpcExposureProblems, rpcPath, rpcServedRoles } from './transport/http.ts';
@@ -119,6 +122,23 @@ function compose(
   let started = false;
   // Roles other processes call over /rpc (kernel/transport/http.ts rpcServedRoles); in one process, none.
   const rpcRoles = new Set(rpcServedRoles(opts.modules ?? allModules, plan));
+  const tracingOn = tracingSettings(
+    config,
+    plan.local.map((r) => r.name),
+    !config.MODULES,
+  );
+  if (plan.remote.size) carryRequestIds();
+  // The console's view of the roles (kernel/console/): their hooks as they are created, the last traces in memory.
+  const hooks = new Map<string, ConsoleHook>();
+  const traces = tracingOn && config.CONSOLE_TRACES > 0 ? traceStore(config.CONSOLE_TRACES) : undefined;
+  async function readiness(): Promise<Record<string, boolean>> {
+    const checks: Record<string, boolean> = { started };
+    for (const [name, check] of readinessChecks)
+      checks[name] = await Promise.resolve()
+        .then(check)
+        .catch(() => false);
+    return checks;
+  }
 
   const http = createHttpApp({
     log,
@@ -129,16 +149,22 @@ function compose(
     rpcListener: config.RPC_PORT !== undefined,
     rpcToken: config.RPC_TOKEN,
     servesRpc: rpcRoles.size > 0,
+    traceRequests: Boolean(tracingOn) || plan.remote.size > 0,
     // Built once the routes are mounted; until then, the document of no routes.
     openapi: () => (openapi ??= buildOpenApi(routes, VERSION, { apiKeys: Boolean(config.API_KEYS) })),
-    async readiness() {
-      const checks: Record<string, boolean> = { started };
-      for (const [name, check] of readinessChecks)
-        checks[name] = await Promise.resolve()
-          .then(check)
-          .catch(() => false);
-      return checks;
-    },
+    readiness,
+    console: createConsole({
+      config,
+      log,
+      modules: opts.modules ?? allModules,
+      plan,
+      readiness,
+      bus: () => bus,
+      hooks,
+      address: () => kernel.address,
+      tracing: Boolean(tracingOn),
+      traces,
+    }),
   });
 
   /** A facade resolved at call time, so roles may be created in any order. */
@@ -150,7 +176,7 @@ function compose(
         transport = transportFor(remote, config, { metrics, log });
         transports.set(contract.role, transport);
       }
-      return remoteFacade(contract, transport);
+      return tracedCalls(contract.role, remoteFacade(contract, transport), 'client');
     }
     // Resolved on first call (roles are created in any order), then a direct call.
     const calls: Record<string, (input: unknown) => Promise<unknown>> = {};
@@ -162,7 +188,7 @@ function compose(
         return local(input);
       };
     }
-    return calls as Facade<C>;
+    return tracedCalls(contract.role, calls, 'internal') as Facade<C>;
   }
 
   async function openDatabases(): Promise<void> {
@@ -175,6 +201,8 @@ function compose(
   }
 
   async function start(): Promise<void> {
+    // Before anything opens: databases are wrapped for their spans as they open (db/trace-hooks.ts).
+    await startTracing(tracingOn, traces ? [traces] : []);
     // gRPC listens before the databases connect, so its health answers NOT_SERVING (not nothing) until the roles run.
     grpc = await serveGrpc(
       config,
@@ -214,6 +242,7 @@ function compose(
       const withDb: DatabaseContext | undefined = mdb && { db: mdb.db, dialect: mdb.dialect, sqlite: mdb.sqlite, bus: bus.publisher(module.name, mdb) };
       const instance = await (spec.create as (ctx: BaseContext) => RoleInstance | Promise<RoleInstance>)({ ...base, ...withDb });
       instances.push(instance);
+      if (instance.console) hooks.set(name, instance.console);
       const provides = spec.provides;
       if (provides && instance.facade) {
         facades.set(provides.role, instance.facade as Facade<Contract>);
@@ -253,12 +282,14 @@ function compose(
   async function close(): Promise<void> {
     started = false;
     http.unmount();
+    hooks.clear();
     await grpc?.stop(config.SHUTDOWN_TIMEOUT_MS);
     await bus?.stop();
     for (const instance of instances.reverse()) await instance.stop?.();
     for (const transport of transports.values()) await transport.close?.();
     for (const mdb of databases.values()) await mdb.close();
     databases.clear();
+    await flushTracing();
   }
 
   const kernel: Kernel = {

@@ -17,8 +17,9 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { build as esbuild, type Plugin } from 'esbuild';
+import { parseFlags, UsageError } from './cli-flags.ts';
+import { VERSION } from './version.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** What is compiled: the server's source folders (the bench and tests run from source, with tsx). */
@@ -45,7 +46,7 @@ export function assetFiles(dir = ROOT): string[] {
  * Loaded from node_modules, not bundled: native, reading their own files by `__dirname`, required only when
  * configured, or (undici) carrying `import('../../types/….d.ts')` in its comments, which the bundle would keep.
  */
-const EXTERNAL = ['better-sqlite3', '@grpc/*', 'etcd3', 'pino', 'pino-pretty', 'swagger-ui-dist', 'ioredis', 'pg', 'nodemailer', 'undici'];
+const EXTERNAL = ['better-sqlite3', '@grpc/*', 'etcd3', 'pino', 'pino-pretty', 'swagger-ui-dist', 'ioredis', 'pg', 'nodemailer', 'undici', '@opentelemetry/*'];
 
 /** In each compiled file of `dist`, `import.meta.url` becomes that file's own URL, computed from the bundle's. */
 function ownImportMetaUrl(dist: string, bundleDir: string): Plugin {
@@ -100,11 +101,25 @@ export async function build(out = join(ROOT, 'dist')): Promise<string[]> {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const { values } = parseArgs({ options: { out: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true });
+  let values: Record<string, string | boolean | undefined> = {};
+  try {
+    values = parseFlags(
+      'build',
+      process.argv.slice(2),
+      { out: { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' } },
+      0,
+    ).values;
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    process.exit(2);
+  }
   if (values.help) {
     process.stdout.write('npm run build [-- --out DIR]   compile kernel/, db/, modules/ to DIR (default dist/) and copy the .proto files\n');
+  } else if (values.version) {
+    process.stdout.write(`${VERSION}\n`);
   } else {
-    const out = resolve(values.out ?? join(ROOT, 'dist'));
+    const out = resolve((values.out as string | undefined) ?? join(ROOT, 'dist'));
     const assets = await build(out);
     process.stdout.write(
       `built ${relative(process.cwd(), out) || '.'}: node ${join(relative(process.cwd(), out), 'kernel/cli.js')} start (copied ${assets.join(', ')})\n`,

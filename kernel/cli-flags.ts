@@ -4,6 +4,9 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 /** A wrong invocation: printed as its one-line message, exit code 2 (no stack: the fix is in the command line). */
 export class UsageError extends Error {}
 
+/** A command that ran and failed in a way its message says in full (a smoke step): one line, exit code 1. */
+export class CommandFailed extends Error {}
+
 export type Flags = NonNullable<ParseArgsConfig['options']>;
 
 export interface Parsed {

@@ -44,7 +44,7 @@ describe('cli', () => {
   it('prints the overall help: every command and module', () => {
     const { code, out } = cli(['--help']);
     assert.equal(code, 0);
-    for (const command of ['start', 'migrate', 'dead-letters', 'smoke']) assert.match(out, new RegExp(`^  ${command} `, 'm'));
+    for (const command of ['start', 'dev', 'migrate', 'dead-letters', 'smoke']) assert.match(out, new RegExp(`^  ${command} `, 'm'));
     assert.match(out, /events \(storage, receiver\)/);
   });
 
@@ -68,6 +68,31 @@ describe('cli', () => {
     assert.equal(cli(['migrate', '-v']).out, `${version}\n`);
   });
 
+  it('every other command answers --help and --version and exits: dev, docs, build, bench', () => {
+    const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+    const commands: Array<[string, string[]]> = [
+      [CLI, ['dev']],
+      [join(ROOT, 'kernel/generated-docs.ts'), []],
+      [join(ROOT, 'kernel/build.ts'), []],
+      [join(ROOT, 'bench/cli.ts'), []],
+      [join(ROOT, 'bench/cli.ts'), ['cache']],
+    ];
+    for (const [file, args] of commands) {
+      const at = [file.slice(ROOT.length + 1), ...args].join(' ');
+      // run() times out at 60 s: `dev` under `tsx watch` would never exit by itself.
+      assert.deepEqual(run(file, [...args, '--version']), { code: 0, out: `${version}\n`, err: '' }, at);
+      const help = run(file, [...args, '--help']);
+      assert.equal(help.code, 0, `${at}: ${help.err}`);
+      assert.match(help.out, /npm run/, at);
+    }
+  });
+
+  it('a failed smoke says which step failed in one line, no stack (exit 1)', () => {
+    const { code, err } = cli(['smoke', 'shop', 'http://127.0.0.1:1']);
+    assert.equal(code, 1);
+    assert.equal(err, 'smoke shop failed: POST /products: no answer from http://127.0.0.1:1 (bad port)\n');
+  });
+
   it('refuses an unknown flag with one line naming the valid ones (exit 2), doing nothing', () => {
     const dataDir = tempDir();
     const res = cli(['migrate', 'up', '--bogus', '1'], { DATA_DIR: dataDir });
@@ -85,7 +110,7 @@ describe('cli', () => {
     for (const name of ['serve', 'toString']) {
       const { code, err } = cli([name]);
       assert.equal(code, 2);
-      assert.equal(err, `unknown command "${name}"; commands: start, migrate, dead-letters, smoke (--help says more)\n`);
+      assert.equal(err, `unknown command "${name}"; commands: start, dev, migrate, dead-letters, smoke (--help says more)\n`);
     }
   });
 
@@ -98,7 +123,7 @@ describe('cli', () => {
     assert.match(help.out, /^Usage: npm run docs\n\nRegenerates/);
     const bogus = run(docs, ['--bogus']);
     assert.equal(bogus.code, 2);
-    assert.equal(bogus.err, "docs: Unknown option '--bogus'; valid flags: --help (-h)\n");
+    assert.equal(bogus.err, "docs: Unknown option '--bogus'; valid flags: --help (-h), --version (-v)\n");
     assert.deepEqual(mtimes(), before);
   });
 

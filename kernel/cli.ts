@@ -1,12 +1,15 @@
-// The `cantons` command line: start, migrate, dead-letters, smoke (npm run <command> -- …), each with its own --help.
+// The `cantons` command line: start, dev, migrate, dead-letters, smoke (npm run <command> -- …), each with its own --help.
 //
 // Exit codes: 0 done, 1 failed (bad configuration, a refused or failed action), 2 wrong invocation (usage error).
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline/promises';
+import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { migrateDown, migrateUp, migrationStatus } from '../db/migrator.ts';
 import { bootstrap } from './bootstrap.ts';
 import { formatDeadLetters } from './bus/index.ts';
-import { parseFlags, UsageError, type Flags, type Parsed } from './cli-flags.ts';
+import { CommandFailed, parseFlags, UsageError, type Flags, type Parsed } from './cli-flags.ts';
 import { ConfigError, configKeys, kernelConfigSchema, parseConfig, readEnv } from './config.ts';
 import { createLogger } from './logger.ts';
 import { connectModuleDatabase, moduleMigrations } from './module-database.ts';
@@ -51,6 +54,23 @@ async function start(): Promise<void> {
     await running.shutdown();
     process.exit(1);
   }
+}
+
+/**
+ * `start` under `tsx watch`, restarted on every saved change. A command of its own, so that its --help and
+ * --version answer and exit like every other's (`tsx watch` itself keeps watching after its child exits).
+ */
+function dev(): Promise<void> {
+  let tsx: string;
+  try {
+    tsx = createRequire(import.meta.url).resolve('tsx/cli');
+  } catch {
+    throw new CommandFailed('dev: tsx is not installed (a devDependency: npm install); a build runs with start');
+  }
+  const child = spawn(process.execPath, [tsx, 'watch', '--clear-screen=false', fileURLToPath(import.meta.url), 'start'], { stdio: 'inherit' });
+  // Ctrl-C reaches both (one process group); a SIGTERM sent to this process alone is passed on.
+  process.on('SIGTERM', () => child.kill('SIGTERM'));
+  return new Promise(() => child.on('exit', (code) => process.exit(code ?? 1)));
 }
 
 /** `migrate down` drops tables and data: a person at a terminal confirms, a script says --yes. */
@@ -98,13 +118,19 @@ async function migrate({ positionals: [action = 'status', only], values }: Parse
 }
 
 async function deadLetters({ positionals: [action = 'list', id] }: Parsed): Promise<void> {
-  if (!['list', 'replay'].includes(action)) throw new UsageError(`dead-letters: unknown action "${action}"; use list or replay [id]`);
+  if (!['list', 'replay', 'discard'].includes(action))
+    throw new UsageError(`dead-letters: unknown action "${action}"; use list, replay [id] or discard <id>`);
   if (action === 'list' && id !== undefined) throw new UsageError('dead-letters list: takes no id (replay does)');
+  if (action === 'discard' && id === undefined) throw new UsageError('dead-letters discard: name the id to discard');
   const kernel = bootstrap({ env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' } });
   await kernel.start();
   try {
     const bus = kernel.bus()!;
     if (action === 'list') return out(formatDeadLetters(await bus.deadLetters()));
+    if (action === 'discard') {
+      if (!(await bus.discard(id!))) throw new StartupError([`dead-letters discard: no dead letter with id ${id} (npm run dead-letters -- list shows them)`]);
+      return out(`discarded ${id}`);
+    }
     const result = await bus.replay(id);
     // A named id that matched nothing is a mistake (a typo, replayed already); an empty list is not.
     if (result.replayed + result.failed === 0) {
@@ -127,7 +153,12 @@ async function smoke({ positionals: [name, baseUrl = 'http://127.0.0.1:8080'], v
       .filter((r) => typeof values[r] === 'string')
       .map((r) => [r, trim(values[r] as string)]),
   );
-  await m.smoke!(trim(baseUrl), out, roleUrls);
+  try {
+    await m.smoke!(trim(baseUrl), out, roleUrls);
+  } catch (err) {
+    // A failed step is the smoke's answer, not a fault of this program: one line, no stack.
+    throw new CommandFailed(`smoke ${m.name} failed: ${(err as Error).message.replace(/^smoke \S+: /, '')}`);
+  }
   out(`smoke ${m.name}: all steps passed`);
 }
 
@@ -146,6 +177,16 @@ ${modulesLine}`,
     maxPositionals: 0,
     run: start,
   },
+  dev: {
+    summary: 'start, restarted on every saved change (tsx watch; development only)',
+    usage: `Usage: npm run dev
+
+What npm start does, under tsx watch: the server restarts whenever a file it loaded is saved. Same
+configuration as npm start; Ctrl-C stops it.`,
+    flags: {},
+    maxPositionals: 0,
+    run: dev,
+  },
   migrate: {
     summary: "apply, revert or list each module's migrations",
     usage: `Usage: npm run migrate -- up|down|status [module] [--yes]
@@ -163,13 +204,15 @@ The database is the one start-up would use (DATA_DIR, DATABASE_URL, <MODULE>_DAT
     run: migrate,
   },
   'dead-letters': {
-    summary: 'list or replay events whose handlers failed every attempt',
-    usage: `Usage: npm run dead-letters -- list | replay [id]
+    summary: 'list, replay or discard events whose handlers failed every attempt',
+    usage: `Usage: npm run dead-letters -- list | replay [id] | discard <id>
 
   list         one line per dead letter: id, time, consumer, topic, event, attempts, error (the default)
   replay [id]  run the handler again for dead letter <id>, or for every one; each that succeeds is
                deleted. Exits 1 when one fails again or when no dead letter has that id; with no id
                and none to replay it says so and exits 0.
+  discard <id> delete dead letter <id> without running its handler. Exits 1 when there is none.
+The console's Bus page (/console/bus) lists and acts on the same dead letters.
 
 It runs the consumers MODULES enables, with the configuration start-up would use.`,
     flags: {},
@@ -224,7 +267,8 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((err) => {
-  if (err instanceof UsageError || err instanceof ConfigError || err instanceof StartupError) process.stderr.write(`${err.message}\n`);
-  else process.stderr.write(`${(err as Error).stack ?? err}\n`);
+  if (err instanceof UsageError || err instanceof ConfigError || err instanceof StartupError || err instanceof CommandFailed) {
+    process.stderr.write(`${err.message}\n`);
+  } else process.stderr.write(`${(err as Error).stack ?? err}\n`);
   process.exit(err instanceof UsageError ? 2 : 1);
 });

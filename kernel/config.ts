@@ -2,6 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
+import { otelConfigFields } from './tracing/config.ts';
 
 export type Env = Record<string, string | undefined>;
 
@@ -95,6 +96,15 @@ export const kernelConfigSchema = z
       .optional()
       .describe('comma-separated origins (`https://app.example.com`) whose pages may call the API from a browser; none by default'),
     ALLOWED_HOSTS: z.string().optional().describe('comma-separated host names the Host header must name (421 otherwise), against DNS rebinding; default any'),
+    // The console (kernel/console/, docs/console.md): served on a loopback HOST, or anywhere once it has a token.
+    CONSOLE_TOKEN: z
+      .string()
+      .min(16, 'CONSOLE_TOKEN needs at least 16 characters')
+      .optional()
+      .describe(
+        'secret; the /console login (asked once by a form, kept as an HttpOnly SameSite=Strict cookie); unset, the console is served only on a loopback HOST, to loopback host names',
+      ),
+    CONSOLE_TRACES: envInt(100, 0, 10_000).describe('traces the console holds in memory when tracing is on (OTEL_*), newest kept; 0: none'),
     // gRPC (kernel/transport/grpc-*.ts): the server runs in a process whose roles' contracts have a .proto.
     GRPC_HOST: z
       .string()
@@ -118,6 +128,8 @@ export const kernelConfigSchema = z
       .transform((v) => v === 'true')
       .describe('allow plaintext gRPC on a non-loopback address'),
     GRPC_KEEPALIVE_MS: envInt(30_000, 1000).describe('gRPC keepalive ping period on idle connections'),
+    // OpenTelemetry tracing (kernel/tracing/): off unless an OTLP exporter or endpoint is named.
+    ...otelConfigFields,
   })
   .refine((c) => !c.GRPC_TLS_CERT_FILE === !c.GRPC_TLS_KEY_FILE, {
     path: ['GRPC_TLS_KEY_FILE'],

@@ -48,18 +48,32 @@ export function defineErrors<T extends Record<string, CatalogueEntry>>(owner: st
 export const errors = defineErrors('kernel', {
   BAD_REQUEST: { status: 400, description: 'The request body is not valid JSON, or the request is malformed (HTTP framing, headers, no Host).' },
   VALIDATION_ERROR: { status: 400, description: 'The body, query or path failed validation; `details` names each field.' },
+  UNPROCESSABLE_ENTITY: {
+    status: 422,
+    description:
+      "VALIDATION_ERROR on a route whose original (FastAPI) clients expect 422: the benchmark API's start and callback routes; `details` names each field.",
+  },
   UNAUTHORIZED: {
     status: 401,
     description:
       'API_KEYS is set and the request carries no valid key (`Authorization: Bearer <key>` or `X-API-Key`), or an internal /rpc call lacks RPC_TOKEN.',
+  },
+  CROSS_ORIGIN_REQUEST: {
+    status: 403,
+    description:
+      'A browser page on another origin tried to write (`Sec-Fetch-Site: cross-site` or `same-site`, or an `Origin` that is neither this host nor in CORS_ORIGINS); nothing changed.',
   },
   NOT_FOUND: { status: 404, description: 'No route matches this path.' },
   METHOD_NOT_ALLOWED: { status: 405, description: 'The path exists but not for this HTTP method (the `Allow` header lists those it has).' },
   REQUEST_TIMEOUT: { status: 408, description: 'The request line, headers or body did not arrive in time.' },
   EXPECTATION_FAILED: { status: 417, description: 'The request has an `Expect` header other than `100-continue`.' },
   PAYLOAD_TOO_LARGE: { status: 413, description: 'The body is larger than the limit (BODY_LIMIT, 1 MiB by default).' },
-  UNSUPPORTED_MEDIA_TYPE: { status: 415, description: 'The request has a body whose Content-Type is not `application/json` or `…+json` (UTF-8).' },
-  MISDIRECTED_REQUEST: { status: 421, description: 'ALLOWED_HOSTS is set and the Host header names none of them (DNS rebinding).' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, description: 'The body declares a charset other than UTF-8 in its Content-Type; bodies are UTF-8 JSON.' },
+  MISDIRECTED_REQUEST: {
+    status: 421,
+    description:
+      'ALLOWED_HOSTS is set and the Host header names none of them, or /console without CONSOLE_TOKEN was asked for under a name that is not loopback (DNS rebinding).',
+  },
   HEADERS_TOO_LARGE: { status: 431, description: "The request line or headers exceed the server's limit." },
   NOT_READY: { status: 503, description: 'The process is starting (a database is still connecting) or shutting down.' },
   ROLE_UNAVAILABLE: {

@@ -128,12 +128,12 @@ function defective(op: Op, rng: Rng): Req {
   const kinds = [
     'query-nul',
     ...(hasParams ? ['path-nul'] : []),
-    ...(op.body ? ['body-text', 'type', 'content-type', 'deep', 'broken', 'huge'] : []),
+    ...(op.body ? ['body-text', 'type', 'cross-site', 'deep', 'broken', 'huge'] : []),
     ...(READS.has(op.method) ? ['odd-path', 'odd-query'] : []),
   ];
   const kind = rng.pick(kinds);
   const req: Req = { method: op.method, path: fill(op, rng), headers: {}, why: kind };
-  if (op.body && kind !== 'content-type') req.headers = json;
+  if (op.body && kind !== 'cross-site') req.headers = json;
   if (op.body) req.body = JSON.stringify(valid);
   switch (kind) {
     case 'query-nul':
@@ -161,11 +161,25 @@ function defective(op: Op, rng: Rng): Req {
       }
       const key = rng.pick(required);
       const t = op.body?.properties?.[key]?.type;
-      req.body = JSON.stringify({ ...(valid as object), [key]: t === 'string' ? rng.pick([12345, true, ['\u0000']]) : rng.pick(['\u0000', 'not-a-number']) });
+      // A field of several types (an id as a string or an integer) has no type here: an object is none of them.
+      const wrong =
+        t === 'string'
+          ? rng.pick([12345, true, ['\u0000']])
+          : t === undefined
+            ? rng.pick(['\u0000', { not: 'a scalar' }])
+            : rng.pick(['\u0000', 'not-a-number']);
+      req.body = JSON.stringify({ ...(valid as object), [key]: wrong });
       break;
     }
-    case 'content-type':
+    case 'cross-site':
+      // What a page on another site can send without a preflight, as its browser declares it (kernel/http/cross-origin.ts).
       req.headers = {
+        ...rng.pick<Record<string, string>>([
+          { 'sec-fetch-site': 'cross-site', origin: 'https://evil.example' },
+          { 'sec-fetch-site': 'same-site', origin: 'http://other.127.0.0.1.example' },
+          { origin: 'https://evil.example' },
+          { origin: 'null' },
+        ]),
         'content-type': rng.pick([
           'text/plain',
           'text/plain;charset=UTF-8',

@@ -1,5 +1,5 @@
 // Docs generated from the code — the error catalogue and the environment variables — so they cannot drift.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -9,6 +9,7 @@ import { catalogue } from './errors.ts';
 import { roleUrlVar } from './role-plan.ts';
 import type { ModuleDefinition } from './module.ts';
 import { allModules } from './registry.ts';
+import { VERSION } from './version.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const README = join(ROOT, 'README.md');
@@ -94,25 +95,47 @@ export function readmeWithConfig(): string {
   return text.slice(0, from) + renderConfigTable() + text.slice(to + END.length);
 }
 
+export const ARCHITECTURE = join(ROOT, 'docs/architecture.md');
+/** The last `npm run conformance` wrote its matrix here (data/ is the app's, git-ignored). */
+export const LAST_MATRIX = join(ROOT, 'data/conformance/matrix.md');
+const MATRIX_START = '<!-- conformance:start (npm run docs) -->';
+const MATRIX_END = '<!-- conformance:end -->';
+
+/** docs/architecture.md with the last conformance matrix in its markers; undefined when no run left one. */
+export function architectureWithMatrix(matrixFile = LAST_MATRIX): string | undefined {
+  if (!existsSync(matrixFile)) return undefined;
+  const text = readFileSync(ARCHITECTURE, 'utf8');
+  const from = text.indexOf(MATRIX_START);
+  const to = text.indexOf(MATRIX_END);
+  if (from < 0 || to < 0) throw new Error(`docs/architecture.md lacks the ${MATRIX_START} … ${MATRIX_END} markers`);
+  return `${text.slice(0, from + MATRIX_START.length)}\n${readFileSync(matrixFile, 'utf8').trim()}\n${text.slice(to)}`;
+}
+
 const USAGE = `Usage: npm run docs
 
 Regenerates, from the code, the files a test holds to it: docs/errors.md (the error catalogue), the
-configuration table in README.md (between its config markers) and .env.example (every variable).`;
+configuration table in README.md (between its config markers) and .env.example (every variable); and, when
+npm run conformance has left data/conformance/matrix.md, the matrix in docs/architecture.md.`;
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  let help = false;
+  let flags: Record<string, unknown> = {};
   try {
-    help = parseFlags('docs', process.argv.slice(2), { help: { type: 'boolean', short: 'h' } }, 0).values.help === true;
+    flags = parseFlags('docs', process.argv.slice(2), { help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' } }, 0).values;
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     process.stderr.write(`${err.message}\n`);
     process.exit(2);
   }
-  if (help) process.stdout.write(`${USAGE}\n`);
+  if (flags.help) process.stdout.write(`${USAGE}\n`);
+  else if (flags.version) process.stdout.write(`${VERSION}\n`);
   else {
     writeFileSync(ERRORS_DOC, renderErrorsDoc());
     writeFileSync(README, readmeWithConfig());
     writeFileSync(ENV_EXAMPLE, renderEnvExample());
-    process.stdout.write('wrote docs/errors.md, the configuration table in README.md and .env.example\n');
+    const architecture = architectureWithMatrix();
+    if (architecture) writeFileSync(ARCHITECTURE, architecture);
+    process.stdout.write(
+      `wrote docs/errors.md, the configuration table in README.md and .env.example${architecture ? ', and the conformance matrix in docs/architecture.md' : ''}\n`,
+    );
   }
 }

@@ -2,6 +2,7 @@
 // JSON lines for machines, or pino-pretty's human-readable lines on a terminal.
 import { createRequire } from 'node:module';
 import { pino, type Logger } from 'pino';
+import { logFields } from './tracing/index.ts';
 
 export type { Logger };
 
@@ -20,6 +21,7 @@ const SECRET_KEYS = [
   'API_KEYS',
   'rpcToken',
   'apiKeys',
+  'OTEL_EXPORTER_OTLP_HEADERS',
 ];
 
 // `scheme://user:password@host` anywhere in a string: the password goes, the rest stays for the reader.
@@ -73,6 +75,8 @@ export function createLogger(level: string, destination?: pino.DestinationStream
       base: { pid: process.pid },
       redact: { paths, censor: '[redacted]' },
       serializers: { err: serializeError, error: serializeError },
+      // trace_id and span_id on every line written inside a span (nothing when tracing is off).
+      mixin: logFields,
       // A message built from a library's error text (`connect failed: ${err.message}`) is scrubbed too.
       hooks: {
         logMethod(args, method) {

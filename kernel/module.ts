@@ -8,9 +8,12 @@ import type { CachedSqlite } from '../db/statement-cache.ts';
 import type { KernelConfig } from './config.ts';
 import type { Contract, Facade } from './contract.ts';
 import type { Logger } from './logger.ts';
+import type { ConsoleHook } from './console/hook.ts';
 import type { EventHandler, Publisher } from './bus/types.ts';
 import type { RouteSpec } from './http/route.ts';
 import { checkName } from './names.ts';
+
+export type { ConsoleButton, ConsoleCell, ConsoleHook, ConsoleMail, ConsolePanel } from './console/hook.ts';
 
 /** What every role gets. */
 export interface BaseContext<Cfg = unknown> {
@@ -49,6 +52,8 @@ export interface RoleInstance<C extends Contract = Contract> {
   routes?: RouteSpec[];
   /** topic → handler, for the topics the role declares in `subscribes`; the kernel adds inbox, retries, dead letters. */
   subscriptions?: Record<string, EventHandler<any>>;
+  /** What the role shows on /console: read-only tables, the mail it sent, a few actions (kernel/console/hook.ts). */
+  console?: ConsoleHook;
   stop?(): Promise<void>;
 }
 

@@ -25,7 +25,7 @@ const errorSchema = {
     message: { type: 'string', description: 'for people; may change' },
     details: {
       type: 'array',
-      description: 'VALIDATION_ERROR: one entry per bad field',
+      description: 'VALIDATION_ERROR, UNPROCESSABLE_ENTITY: one entry per bad field',
       items: { type: 'object', required: ['field', 'message'], properties: { field: { type: 'string' }, message: { type: 'string' } } },
     },
   },
@@ -35,6 +35,7 @@ const errorSchema = {
 const ERROR_RESPONSES: Record<number, string> = {
   400: 'ValidationError',
   401: 'Unauthorized',
+  403: 'Forbidden',
   404: 'NotFound',
   409: 'Conflict',
   413: 'PayloadTooLarge',
@@ -50,9 +51,11 @@ const requestId = { $ref: '#/components/headers/X-Request-Id' };
 function kernelCodes(r: RouteSpec, apiKeys: boolean): string[] {
   const readsJson = r.body !== undefined || (r.rawBody !== undefined && (r.rawBody.contentType ?? 'application/json') === 'application/json');
   return [
-    'VALIDATION_ERROR', // every path and query value passes the text check, declared or not
+    // every path and query value passes the text check, declared or not
+    r.validationStatus === 422 ? 'UNPROCESSABLE_ENTITY' : 'VALIDATION_ERROR',
     ...(readsJson ? ['BAD_REQUEST', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE'] : []),
     ...(apiKeys ? ['UNAUTHORIZED'] : []),
+    ...([r.method].flat().some((m) => m !== 'get') ? ['CROSS_ORIGIN_REQUEST'] : []),
     'NOT_READY',
   ];
 }
@@ -69,7 +72,7 @@ export function buildOpenApi(routes: Array<RouteSpec & { module: string }>, vers
   /** A zod schema as JSON Schema; schemas named with `.meta({ id })` become shared components. */
   function schemaOf(schema: z.ZodType): Json {
     const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Json;
-    const { $schema: _, $defs, ...rest } = JSON.parse(JSON.stringify(json).replaceAll('"#/$defs/', '"#/components/schemas/'));
+    const { $schema: _, $defs, ...rest } = JSON.parse(JSON.stringify(json).replaceAll('"#/$defs/', '"#/components/schemas/'), withoutSafeIntegerBounds);
     for (const [id, def] of Object.entries<Json>($defs ?? {})) {
       const known = components.schemas[id];
       if (known && JSON.stringify(known) !== JSON.stringify(def)) throw new Error(`/openapi.json: two different schemas are named ${id}`);
@@ -84,7 +87,7 @@ export function buildOpenApi(routes: Array<RouteSpec & { module: string }>, vers
     if (!components.responses[name]) {
       const code = codes[0] ?? [...catalogue].find(([, e]) => e.status === status)?.[0] ?? 'UNEXPECTED_ERROR';
       const example: Json = { error: code, message: catalogue.get(code)?.description ?? STATUS_CODES[status] };
-      if (code === 'VALIDATION_ERROR') {
+      if (code === 'VALIDATION_ERROR' || code === 'UNPROCESSABLE_ENTITY') {
         Object.assign(example, {
           message: 'Invalid body: name: Invalid input: expected string, received undefined',
           details: [{ field: 'name', message: 'Invalid input: expected string, received undefined' }],
@@ -111,10 +114,15 @@ export function buildOpenApi(routes: Array<RouteSpec & { module: string }>, vers
   function success(status: string, value: z.ZodType | null | ResponseDoc): Json {
     const doc: ResponseDoc =
       value instanceof z.ZodType ? { description: STATUS_CODES[status]!, schema: value } : (value ?? { description: STATUS_CODES[status]! });
+    if (!doc.schema) return { description: doc.description, headers: headerRefs(doc.headers) };
+    const schema = schemaOf(doc.schema);
+    // JSON answers get an example made from their schema, kept only when the route's own schema accepts it.
+    const example = doc.contentType ? undefined : sample(schema, components.schemas);
+    const valid = example !== undefined && doc.schema.safeParse(example).success;
     return {
       description: doc.description,
       headers: headerRefs(doc.headers),
-      ...(doc.schema ? { content: { [doc.contentType ?? 'application/json']: { schema: schemaOf(doc.schema) } } } : {}),
+      content: { [doc.contentType ?? 'application/json']: { schema, ...(valid && { example }) } },
     };
   }
 
@@ -217,6 +225,54 @@ export function buildOpenApi(routes: Array<RouteSpec & { module: string }>, vers
     paths,
     components: { ...components, ...(apiKeys && { securitySchemes }) },
   };
+}
+
+/** zod's `.int()` bounds an integer by ±2⁵³−1: true, and shown by Swagger UI as the example (-9007199254740991). */
+function withoutSafeIntegerBounds(key: string, value: unknown): unknown {
+  if (key === 'minimum' && value === Number.MIN_SAFE_INTEGER) return undefined;
+  if (key === 'maximum' && value === Number.MAX_SAFE_INTEGER) return undefined;
+  return value;
+}
+
+const SAMPLE_STRINGS: Record<string, string> = {
+  'date-time': '2026-01-01T00:00:00.000Z',
+  date: '2026-01-01',
+  uuid: '00000000-0000-7000-8000-000000000000',
+  email: 'user@example.com',
+  uri: 'https://example.com/',
+  url: 'https://example.com/',
+};
+
+/** A value of a JSON Schema, the least surprising one: its example, const, default or first enum value, else built. */
+function sample(schema: Json, schemas: Json, depth = 0): unknown {
+  if (depth > 8) return undefined;
+  if (typeof schema.$ref === 'string') return sample(schemas[schema.$ref.split('/').pop()!] ?? {}, schemas, depth + 1);
+  if (Array.isArray(schema.examples) && schema.examples.length) return schema.examples[0];
+  for (const key of ['example', 'const', 'default'] as const) if (schema[key] !== undefined) return schema[key];
+  if (Array.isArray(schema.enum)) return schema.enum[0];
+  const options: Json[] | undefined = schema.anyOf ?? schema.oneOf;
+  if (options) return sample(options.find((o) => o.type !== 'null') ?? options[0], schemas, depth + 1);
+  const type = Array.isArray(schema.type) ? schema.type.find((t: string) => t !== 'null') : schema.type;
+  switch (type) {
+    case 'object':
+      return Object.fromEntries(Object.entries<Json>(schema.properties ?? {}).map(([k, s]) => [k, sample(s, schemas, depth + 1)]));
+    case 'array': {
+      const item = sample(schema.items ?? {}, schemas, depth + 1);
+      return item === undefined ? [] : Array.from({ length: Math.max(1, schema.minItems ?? 1) }, () => item);
+    }
+    case 'string':
+      return SAMPLE_STRINGS[schema.format] ?? 'x'.repeat(Math.max(1, schema.minLength ?? 6));
+    case 'integer':
+    case 'number':
+      return schema.minimum ?? (schema.exclusiveMinimum !== undefined ? schema.exclusiveMinimum + 1 : 0);
+    case 'boolean':
+      return true;
+    case 'null':
+      return null;
+    default:
+      // No type: any value (z.unknown()); null is one.
+      return type === undefined ? null : undefined;
+  }
 }
 
 /** The route's own operationId for this method, else one derived from method and path (`getProductsById`). */

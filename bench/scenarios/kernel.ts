@@ -3,6 +3,7 @@ import { basename } from 'node:path';
 import { ingestRequest } from '../ingest.ts';
 import type { VirtualUser } from '../load.ts';
 import { startEtcd, type EtcdProcess } from '../etcd-server.ts';
+import { startOtlpSink, type OtlpSink } from '../otlp-sink.ts';
 import {
   check,
   defineScenario,
@@ -55,6 +56,9 @@ const snowReports = (verifyTrace: boolean): MeasureLoad => ({
   },
 });
 
+// The receiver the tracing-on rounds export to, started by the first of them.
+let sink: Promise<OtlpSink> | undefined;
+
 const START = '2000-01-01T00:00:00Z';
 const END = '2100-01-01T00:00:00Z';
 
@@ -80,6 +84,14 @@ export const TARGETS = {
         if (typeof res.body?.trace_id !== 'string') throw new Error(`201 without a trace id (got ${JSON.stringify(res.body)})`);
       },
     },
+    baseline: 'noop',
+  },
+  // Tracing on, the default batch exporter (http/protobuf, 5 s batches) to a receiver on this machine.
+  'events-traced': {
+    label: 'cantons POST /events/snow-reports, tracing on',
+    start: async (_, env, root) =>
+      spawnCantons({ MODULES: 'events', OTEL_EXPORTER_OTLP_ENDPOINT: (await (sink ??= startOtlpSink())).url, ...env }, { name: 'cantons events traced', root }),
+    load: snowReports(true),
     baseline: 'noop',
   },
   constant: {
@@ -146,6 +158,8 @@ const PARTS: Record<string, { targets: TargetName[]; points: (opts: BenchOptions
   ids: { targets: ['noop', 'events-post', 'events-server-ids'], points: () => [200] },
   cache: { targets: ['constant', 'cache-get'], points: () => [50], ratioTarget: 0.9 },
   params: { targets: ['constant', 'product', 'order', 'event-at', 'event-list'], points: () => [50] },
+  // What tracing costs when on: the same POST traced (each request's spans exported) against it untraced.
+  tracing: { targets: ['events-post', 'events-traced'], points: (o) => [o.connections] },
 };
 
 async function measureTarget(
@@ -207,6 +221,8 @@ async function run(opts: BenchOptions, io: BenchIO) {
   } finally {
     await etcd?.close();
   }
+  const exported = sink && (await sink);
+  await exported?.close();
   const runs = [...series.values()].flat();
   const ratios: RatioResult[] = [];
   for (const part of only) {
@@ -238,6 +254,7 @@ async function run(opts: BenchOptions, io: BenchIO) {
         ]
       : []),
   ];
+  if (exported) notes.push(`tracing on: the local OTLP receiver took ${exported.exports} exports, ${Math.round(exported.bytes / 1024)} KiB`);
   for (const r of runs)
     if (r.loadgenCpuPercent >= 85) notes.push(`${r.label}: load generator used ${r.loadgenCpuPercent}% of a core — its rps is probably client-bound`);
   return { runs, ratios, checks, notes };
@@ -246,10 +263,10 @@ async function run(opts: BenchOptions, io: BenchIO) {
 export default defineScenario({
   name: 'kernel',
   description:
-    "the kernel's per-request cost (issue 12): POST /events/snow-reports vs the bare no-op at --connections and 10 (beside bare Koa + a minimal group commit, the durability floor), the cached GET /config/<key> and the parameterised GETs (products/:id, orders/:id, events at/:index and a range query) vs the bare constant GET at 50; --only ingest,ids,cache,params (ids: the POST without X-Trace-Id, server-assigned ids), --rounds N (default 5, alternating), --checkouts DIR,DIR (the cantons targets from each checkout, e.g. git worktrees of consecutive commits, side by side in every round)",
+    "the kernel's per-request cost (issue 12): POST /events/snow-reports vs the bare no-op at --connections and 10 (beside bare Koa + a minimal group commit, the durability floor), the cached GET /config/<key> and the parameterised GETs (products/:id, orders/:id, events at/:index and a range query) vs the bare constant GET at 50; --only ingest,ids,cache,params,tracing (ids: the POST without X-Trace-Id, server-assigned ids; tracing: the POST with tracing on, to a local OTLP receiver, vs off), --rounds N (default 5, alternating), --checkouts DIR,DIR (the cantons targets from each checkout, e.g. git worktrees of consecutive commits, side by side in every round)",
   defaults: { connections: 200, durationSec: 5 },
   flags: {
-    only: { type: 'string', description: 'parts to run, of ingest,ids,cache,params (default all)' },
+    only: { type: 'string', description: 'parts to run, of ingest,ids,cache,params,tracing (default all)' },
     rounds: { type: 'string', description: 'N alternating rounds; ratios are their medians', default: '5' },
     checkouts: { type: 'string', description: 'DIR,DIR: the cantons targets from each checkout, side by side in every round' },
   },

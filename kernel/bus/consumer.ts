@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { ModuleDatabase } from '../../db/database.ts';
 import { backoffDelay, sleep } from '../backoff.ts';
 import { isDependencyFailure } from '../errors.ts';
+import { carrierJson, traced } from '../tracing/index.ts';
 import type { BusMetrics } from './metrics.ts';
 import type { BusEvent, EventHandler } from './types.ts';
 
@@ -68,6 +69,8 @@ export async function writeDeadLetter(db: Kysely<any>, sub: Pick<Subscription, '
       error,
       attempts,
       failed_at: failedAt,
+      // The event's publishing span (or, for work after commit that gave up, the span it ran in): a replay links to it.
+      trace_context: event.trace ? JSON.stringify(event.trace) : carrierJson(),
     })
     .onConflict((oc) => oc.columns(['consumer', 'event_id']).doUpdateSet({ error, attempts, failed_at: failedAt }))
     .execute();
@@ -116,33 +119,43 @@ export class Consumer {
       let failedAt = -1;
       let failure: unknown;
       try {
-        await sub.mdb.db.transaction().execute(async (trx) => {
-          for (let i = 0; i < run.length; i++) {
-            const event = run[i];
-            await sql`savepoint bus_event`.execute(trx);
-            try {
-              const res = await trx
-                .insertInto('inbox')
-                .values({ consumer: sub.consumer, event_id: event.id, handled_at: new Date().toISOString() })
-                .onConflict((oc) => oc.columns(['consumer', 'event_id']).doNothing())
-                .executeTakeFirst();
-              const mine: Array<() => void> = [];
-              if (Number(res.numInsertedOrUpdatedRows ?? 0) === 0) outcomes.push('duplicate');
-              else {
-                await sub.handler(event, trx, (fn) => mine.push(fn));
-                outcomes.push('applied');
+        // Applied together: one span linked to each event's publishing span (OpenTelemetry's batch consumer).
+        // The work handlers left for after the commit runs inside the span too: its calls out are children of it.
+        await traced(
+          `process ${sub.topic}`,
+          'consumer',
+          async () => {
+            await sub.mdb.db.transaction().execute(async (trx) => {
+              for (let i = 0; i < run.length; i++) {
+                const event = run[i];
+                await sql`savepoint bus_event`.execute(trx);
+                try {
+                  const res = await trx
+                    .insertInto('inbox')
+                    .values({ consumer: sub.consumer, event_id: event.id, handled_at: new Date().toISOString() })
+                    .onConflict((oc) => oc.columns(['consumer', 'event_id']).doNothing())
+                    .executeTakeFirst();
+                  const mine: Array<() => void> = [];
+                  if (Number(res.numInsertedOrUpdatedRows ?? 0) === 0) outcomes.push('duplicate');
+                  else {
+                    await sub.handler(event, trx, (fn) => mine.push(fn));
+                    outcomes.push('applied');
+                  }
+                  await sql`release savepoint bus_event`.execute(trx);
+                  after.push(...mine);
+                } catch (err) {
+                  await sql`rollback to savepoint bus_event`.execute(trx);
+                  await sql`release savepoint bus_event`.execute(trx);
+                  failedAt = i;
+                  failure = err;
+                  return;
+                }
               }
-              await sql`release savepoint bus_event`.execute(trx);
-              after.push(...mine);
-            } catch (err) {
-              await sql`rollback to savepoint bus_event`.execute(trx);
-              await sql`release savepoint bus_event`.execute(trx);
-              failedAt = i;
-              failure = err;
-              return;
-            }
-          }
-        });
+            });
+            runAfterCommit(after);
+          },
+          { links: run.map((e) => e.trace), attributes: { 'messaging.consumer.group.name': sub.consumer, 'messaging.batch.message_count': run.length } },
+        );
       } catch (err) {
         // The transaction itself failed (the database is down, the commit refused): one at a time decides.
         this.opts.log.warn({ err, consumer: sub.consumer, events: run.length }, 'batched apply failed; applying one at a time');
@@ -150,7 +163,6 @@ export class Consumer {
         next += run.length;
         continue;
       }
-      runAfterCommit(after);
       const now = Date.now();
       for (let i = 0; i < outcomes.length; i++) {
         if (outcomes[i] === 'duplicate') metrics.duplicates.inc(labels);
@@ -174,7 +186,15 @@ export class Consumer {
    * then keeps the event and delivers it again later. A dead letter waits for an operator, and a database
    * that blinked for two seconds (a failover) is not a reason to make an acknowledged write wait for one.
    */
-  async deliver(sub: Subscription, event: BusEvent, firstAttempt?: { error: unknown }): Promise<Outcome> {
+  deliver(sub: Subscription, event: BusEvent, firstAttempt?: { error: unknown }): Promise<Outcome> {
+    // A child of the publishing span, in whatever process published it: one request reads as one trace.
+    return traced(`process ${event.topic}`, 'consumer', () => this.attempts(sub, event, firstAttempt), {
+      parent: event.trace,
+      attributes: { 'messaging.consumer.group.name': sub.consumer },
+    });
+  }
+
+  private async attempts(sub: Subscription, event: BusEvent, firstAttempt?: { error: unknown }): Promise<Outcome> {
     const { log, metrics, maxAttempts, retryBaseMs } = this.opts;
     const labels = { consumer: sub.consumer, topic: event.topic };
     let lastError: unknown = firstAttempt?.error;

@@ -1,6 +1,7 @@
 // Dead letters: list them across the consumers' databases and replay them through the consumer's handler.
 import type { Logger } from 'pino';
 import type { ModuleDatabase } from '../../db/database.ts';
+import { parseCarrier, traced } from '../tracing/index.ts';
 import { applyOnce, errorText, type Subscription } from './consumer.ts';
 import type { BusEvent, DeadLetter } from './types.ts';
 
@@ -15,6 +16,7 @@ interface DeadLetterRow {
   error: string;
   attempts: number;
   failed_at: string;
+  trace_context: string | null;
 }
 
 interface Found {
@@ -69,13 +71,22 @@ export async function replayDeadLetters(subs: Subscription[], log: Logger, id?: 
       continue;
     }
     const event: BusEvent = { id: row.event_id, topic: row.topic, payload: JSON.parse(row.payload), createdAt: row.created_at, source: row.source };
+    const original = parseCarrier(row.trace_context);
+    if (original) event.trace = original;
     try {
-      const outcome = await applyOnce(sub, event, (trx) =>
-        trx
-          .deleteFrom('dead_letters')
-          .where('id', '=', row.id)
-          .execute()
-          .then(() => {}),
+      // A trace of its own (an operator started it, not the publisher), linked to the event's original one.
+      const outcome = await traced(
+        `replay ${row.topic}`,
+        'consumer',
+        () =>
+          applyOnce(sub, event, (trx) =>
+            trx
+              .deleteFrom('dead_letters')
+              .where('id', '=', row.id)
+              .execute()
+              .then(() => {}),
+          ),
+        { links: [original], attributes: { 'messaging.consumer.group.name': row.consumer } },
       );
       // Applied meanwhile by a redelivery: the inbox says so, the dead letter is obsolete.
       if (outcome === 'duplicate') await mdb.db.deleteFrom('dead_letters').where('id', '=', row.id).execute();
@@ -92,6 +103,17 @@ export async function replayDeadLetters(subs: Subscription[], log: Logger, id?: 
     }
   }
   return { replayed, failed };
+}
+
+/** Deletes one dead letter unreplayed (an operator judged it obsolete); false when no database held it any more. */
+export async function discardDeadLetter(subs: Subscription[], log: Logger, id: string): Promise<boolean> {
+  for (const { row, mdb } of await findRows(subs, id)) {
+    const result = await mdb.db.deleteFrom('dead_letters').where('id', '=', row.id).executeTakeFirst();
+    if (Number(result.numDeletedRows) === 0) continue;
+    log.info({ deadLetter: row.id, eventId: row.event_id, consumer: row.consumer, topic: row.topic }, 'dead letter discarded');
+    return true;
+  }
+  return false;
 }
 
 /** One line per dead letter, for the CLI. */

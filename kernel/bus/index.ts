@@ -3,18 +3,20 @@ import type { ModuleDatabase } from '../../db/database.ts';
 import type { Adapter } from './adapter.ts';
 import { randomUUID } from 'node:crypto';
 import { Consumer, pruneInbox, writeDeadLetter, type Subscription } from './consumer.ts';
-import { listDeadLetters, replayDeadLetters } from './dead-letters.ts';
+import { discardDeadLetter, listDeadLetters, replayDeadLetters } from './dead-letters.ts';
 import { inProcessAdapter } from './in-process.ts';
 import { createBusMetrics } from './metrics.ts';
 import { outboxStats, writeOutbox } from './outbox.ts';
 import { redisStreamsAdapter } from './redis-streams.ts';
 import { checkRoleName } from '../names.ts';
 import { Relay } from './relay.ts';
+import { busStats } from './stats.ts';
+import { traced } from '../tracing/index.ts';
 import type { Bus, BusOptions, Publisher } from './types.ts';
 
 export { busMigrations } from './migrations.ts';
 export { formatDeadLetters } from './dead-letters.ts';
-export type { Bus, BusEvent, BusOptions, DeadLetter, EventHandler, Publisher } from './types.ts';
+export type { Bus, BusEvent, BusOptions, BusStats, DeadLetter, EventHandler, Publisher } from './types.ts';
 
 /**
  * Short, because a relay that dies (kill -9) holds its rows until the lease ends: the restarted process
@@ -79,10 +81,13 @@ export function createBus(opts: BusOptions): Bus {
       }
       const r = relay;
       return {
-        async publish(trx, topic, payload) {
-          const id = await writeOutbox(trx, module, topic, payload);
-          r.nudge();
-          return id;
+        publish(trx, topic, payload) {
+          // The row keeps this span's context: the event's consumers, wherever they run, continue its trace.
+          return traced(`publish ${topic}`, 'producer', async () => {
+            const id = await writeOutbox(trx, module, topic, payload);
+            r.nudge();
+            return id;
+          });
         },
         async deadLetter(trx, dead) {
           const event = { id: randomUUID(), topic: dead.topic, payload: dead.payload, createdAt: new Date().toISOString(), source: module };
@@ -129,5 +134,14 @@ export function createBus(opts: BusOptions): Bus {
     ready: () => adapter.ready(),
     deadLetters: () => listDeadLetters(subs),
     replay: (id?: string) => replayDeadLetters(subs, log, id),
+    discard: (id: string) => discardDeadLetter(subs, log, id),
+    stats: () =>
+      busStats({
+        adapter: opts.url ? 'redis-streams' : 'in-process',
+        outboxes: [...relays.values()].map((r) => ({ module: r.module, mdb: r.mdb })),
+        subs,
+        metrics,
+        streams: opts.url ? () => adapter.streamStats?.() ?? Promise.resolve([]) : undefined,
+      }),
   };
 }

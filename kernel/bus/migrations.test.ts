@@ -17,7 +17,7 @@ for (const [name, make, gate] of [
     let dbs: Databases | undefined;
     after(async () => dbs?.dispose());
 
-    it('000_kernel_bus creates outbox, inbox and dead_letters, and down removes them', async () => {
+    it('000_kernel_bus creates outbox, inbox and dead_letters (000_kernel_bus_trace their trace column), and down removes them', async () => {
       dbs = await make();
       const mdb = await dbs.open('migr');
       const tables = async () =>
@@ -26,10 +26,22 @@ for (const [name, make, gate] of [
           .filter((t) => ['outbox', 'inbox', 'dead_letters'].includes(t))
           .sort();
       assert.deepEqual(await tables(), ['dead_letters', 'inbox', 'outbox']);
-      assert.deepEqual(await migrateDown(mdb, testMigrations), ['001_test', '000_kernel_bus']);
+      assert.deepEqual(await migrateDown(mdb, testMigrations), ['001_test', '000_kernel_bus_trace', '000_kernel_bus']);
       assert.deepEqual(await tables(), []);
-      assert.deepEqual(await migrateUp(mdb, busMigrations), ['000_kernel_bus']);
+      assert.deepEqual(await migrateUp(mdb, busMigrations), ['000_kernel_bus', '000_kernel_bus_trace']);
       assert.deepEqual(await tables(), ['dead_letters', 'inbox', 'outbox']);
+      const columns = async (table: string) => (await mdb.db.introspection.getTables()).find((t) => t.name === table)?.columns.map((c) => c.name) ?? [];
+      assert.ok((await columns('outbox')).includes('trace_context'));
+      assert.ok((await columns('dead_letters')).includes('trace_context'));
+    });
+
+    it('000_kernel_bus_trace also runs on a database whose module migrations ran before it existed', async () => {
+      dbs ??= await make();
+      const mdb = await dbs.open('late');
+      assert.deepEqual(await migrateDown(mdb, testMigrations), ['001_test', '000_kernel_bus_trace', '000_kernel_bus']);
+      const before = Object.fromEntries(Object.entries(testMigrations).filter(([name]) => name !== '000_kernel_bus_trace'));
+      assert.deepEqual(await migrateUp(mdb, before), ['000_kernel_bus', '001_test']);
+      assert.deepEqual(await migrateUp(mdb, testMigrations), ['000_kernel_bus_trace']);
     });
 
     it('pruneInbox forgets only entries older than the retention', async () => {

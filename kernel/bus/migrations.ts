@@ -55,4 +55,19 @@ const bus: Migration = {
   },
 };
 
-export const busMigrations: Record<string, Migration> = { '000_kernel_bus': bus };
+// The W3C trace context of the publishing span (kernel/tracing/), as JSON: the relay, the stream entry and the
+// consumer continue its trace, a dead letter's replay links to it. NULL where the publisher did not trace.
+const trace: Migration = {
+  async up(db) {
+    await db.schema.alterTable('outbox').addColumn('trace_context', 'text').execute();
+    await db.schema.alterTable('dead_letters').addColumn('trace_context', 'text').execute();
+  },
+  async down(db) {
+    await db.schema.alterTable('dead_letters').dropColumn('trace_context').execute();
+    await db.schema.alterTable('outbox').dropColumn('trace_context').execute();
+  },
+};
+
+// Named to sort before every module's 001_…: a database migrated before this one runs it later (db/migrator.ts
+// allows migrations older than the last one applied).
+export const busMigrations: Record<string, Migration> = { '000_kernel_bus': bus, '000_kernel_bus_trace': trace };

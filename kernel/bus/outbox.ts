@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ExpressionBuilder, Kysely, Transaction } from 'kysely';
 import type { ModuleDatabase } from '../../db/database.ts';
+import { carrierJson, parseCarrier } from '../tracing/index.ts';
 import type { BusEvent } from './types.ts';
 
 export interface OutboxRow {
@@ -13,6 +14,7 @@ export interface OutboxRow {
   source: string;
   lease_until: number | null;
   lease_owner: string | null;
+  trace_context: string | null;
 }
 
 /** Inserts one event row in `trx`; `id` is only passed by tests that simulate a redelivery. */
@@ -34,13 +36,18 @@ export async function writeOutbox(
       source,
       lease_until: null,
       lease_owner: null,
+      // The publishing span (kernel/bus/index.ts publishes inside one), continued by the relay and the consumers.
+      trace_context: carrierJson(),
     })
     .execute();
   return id;
 }
 
-export function toEvent(row: Pick<OutboxRow, 'id' | 'topic' | 'payload' | 'created_at' | 'source'>): BusEvent {
-  return { id: row.id, topic: row.topic, payload: JSON.parse(row.payload), createdAt: row.created_at, source: row.source };
+export function toEvent(row: Pick<OutboxRow, 'id' | 'topic' | 'payload' | 'created_at' | 'source' | 'trace_context'>): BusEvent {
+  const event: BusEvent = { id: row.id, topic: row.topic, payload: JSON.parse(row.payload), createdAt: row.created_at, source: row.source };
+  const trace = parseCarrier(row.trace_context);
+  if (trace) event.trace = trace;
+  return event;
 }
 
 const free = (now: number) => (eb: ExpressionBuilder<any, any>) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]);

@@ -1,6 +1,7 @@
 // The Redis Streams adapter: relays XADD to `${prefix}:${topic}`; each consumer is a consumer group reading its topics.
 import { redactUrl } from '../config.ts';
 import { sleep } from '../backoff.ts';
+import { traced } from '../tracing/index.ts';
 import type { Adapter } from './adapter.ts';
 import type { Consumer } from './consumer.ts';
 import type { StreamSample } from './metrics.ts';
@@ -64,8 +65,9 @@ export function redisStreamsAdapter(consumer: Consumer, opts: RedisStreamsOption
     async sink(events: BusEvent[]) {
       if (!(await mayRelay())) return [];
       const pipe = cmd.pipeline();
+      // Each entry carries its event's trace context (BusEvent.trace) to the consumers.
       for (const e of events) pipe.xadd(streamKey(e.topic), 'MAXLEN', '~', opts.maxLen, '*', 'event', JSON.stringify(e));
-      const results = (await pipe.exec()) ?? [];
+      const results = (await traced('XADD', 'client', async () => pipe.exec(), { attributes: { 'messaging.batch.message_count': events.length } })) ?? [];
       const ok: string[] = [];
       events.forEach((e, i) => {
         const err = results[i]?.[0];

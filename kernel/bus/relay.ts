@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ModuleDatabase } from '../../db/database.ts';
 import { backoffDelay, Waker } from '../backoff.ts';
+import { traced } from '../tracing/index.ts';
 import { claimBatch, deleteRows, leaseFor, toEvent } from './outbox.ts';
 import type { BusEvent } from './types.ts';
 
@@ -105,7 +106,9 @@ export class Relay {
       Math.max(10, Math.floor(this.opts.leaseMs / 3)),
     );
     try {
-      delivered = await this.sink(rows.map(toEvent));
+      // One span per batch, linked to each event's publishing span (a batch has many parents).
+      const events = rows.map(toEvent);
+      delivered = await traced(`relay ${this.module}`, 'internal', () => this.sink(events), { links: events.map((e) => e.trace) });
     } catch (err) {
       this.opts.log.error({ err, module: this.module, events: rows.length }, 'outbox delivery failed; will retry');
     } finally {

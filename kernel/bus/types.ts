@@ -13,6 +13,8 @@ export interface BusEvent<P = unknown> {
   createdAt: string;
   /** The publishing module. */
   source: string;
+  /** W3C trace context of the publishing span (kernel/tracing/), when the publisher traced: its consumers continue that trace. */
+  trace?: Record<string, string>;
 }
 
 /**
@@ -100,4 +102,16 @@ export interface Bus {
   deadLetters(): Promise<DeadLetter[]>;
   /** Re-runs the consumer's handler (with the inbox) for one or every dead letter; deletes each that succeeds. */
   replay(id?: string): Promise<{ replayed: number; failed: number }>;
+  /** Deletes one dead letter without running its handler; false when there was none with that id (gone already). */
+  discard(id: string): Promise<boolean>;
+  /** Outboxes, consumers and inboxes of this process, for the console (kernel/bus/stats.ts). */
+  stats(): Promise<BusStats>;
+}
+
+export interface BusStats {
+  adapter: 'in-process' | 'redis-streams';
+  outboxes: Array<{ module: string; depth: number; oldestAgeSeconds: number }>;
+  /** Per consumer and topic: events not yet applied (in-process: still in an outbox; Redis: not yet read by the group), read but unacknowledged (Redis), and counts since start. */
+  consumers: Array<{ consumer: string; topic: string; lag: number | null; pending: number | null; handled: number; failures: number; deadLettered: number }>;
+  inboxes: Array<{ module: string; size: number }>;
 }

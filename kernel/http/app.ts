@@ -1,4 +1,4 @@
-// The Koa app factory: request ids, one error middleware with the access line, host and CORS checks, health,
+// The Koa app factory: request ids, one error middleware with the access line, host, cross-origin and CORS checks, health,
 // metrics, OpenAPI, docs, credentials, then the module router.
 import { randomUUID } from 'node:crypto';
 import Router from '@koa/router';
@@ -9,9 +9,11 @@ import type { Logger } from '../logger.ts';
 import { apiKeyCheck, onInternalListener, RPC_PATH, rpcTokenCheck } from './auth.ts';
 import { ClientClosedError } from './body.ts';
 import { cors } from './cors.ts';
+import { crossOriginCheck } from './cross-origin.ts';
 import { compileMatcher, enter } from './matcher.ts';
 import { httpMetrics } from './metrics.ts';
 import { serveDocs } from './docs.ts';
+import { traceRequest } from './trace-request.ts';
 import type { HttpMethod } from './route.ts';
 
 export interface HttpAppOptions {
@@ -26,12 +28,16 @@ export interface HttpAppOptions {
   rpcToken?: string;
   /** This process serves roles to other processes: without a token, its /rpc is open (loopback only, see bootstrap). */
   servesRpc?: boolean;
-  /** CORS_ORIGINS: the only origins that get CORS headers. */
+  /** CORS_ORIGINS: the only origins that get CORS headers, and the only other origins whose pages may write. */
   corsOrigins?: string[];
   /** ALLOWED_HOSTS: when given, any other Host is 421 (DNS rebinding); /healthz and /readyz answer any Host. */
   allowedHosts?: string[];
   /** RPC_PORT is set: its listener serves only /rpc and the probes (kernel/server.ts marks its requests). */
   rpcListener?: boolean;
+  /** The process traces, or calls roles elsewhere: each request gets a span and its id travels with its calls. */
+  traceRequests?: boolean;
+  /** /console (kernel/console/): checks its own credentials (its login, or API_KEYS); absent, /console is a path like any other. */
+  console?: Koa.Middleware;
 }
 
 /** One module route as the kernel mounts it: the method, the @koa/router path, its handler. */
@@ -108,7 +114,7 @@ function logAccess(ctx: Context, log: Logger, started: number): void {
   };
   // A client that hung up mid-body: the response may have closed before the middleware got here.
   if (res.closed) write();
-  else res.once('close', write);
+  else res.once('close', ctx.state.span ? ctx.state.span.bind(write) : write);
 }
 
 export function createHttpApp(opts: HttpAppOptions): HttpApp {
@@ -130,6 +136,10 @@ export function createHttpApp(opts: HttpAppOptions): HttpApp {
     }
   };
 
+  const checkOrigin = crossOriginCheck(opts.corsOrigins);
+
+  // First, so that every line of the request (the error middleware's too) is written inside its span.
+  if (opts.traceRequests) app.use(traceRequest);
   app.use(async (ctx: Context, next: Next) => {
     // Straight from Node's headers and onto the response: Koa's get/set add a lookup and coercions per call.
     const headers = ctx.req.headers;
@@ -140,6 +150,8 @@ export function createHttpApp(opts: HttpAppOptions): HttpApp {
     const started = performance.now();
     try {
       checkHost(ctx);
+      // Before credentials and routing: a page on another site learns nothing, and its write reaches no handler.
+      checkOrigin(ctx);
       await next();
       if (ctx.status === 404 && ctx.body === undefined) throw errors.NOT_FOUND(`No route for ${ctx.method} ${ctx.path}`);
     } catch (err) {
@@ -214,7 +226,10 @@ export function createHttpApp(opts: HttpAppOptions): HttpApp {
   // The probes open; every other path behind the right credential, the system routes too (with API_KEYS, /metrics and
   // /openapi.json would tell a prober which modules and roles a process runs): one middleware, not three.
   // The internal listener's token was checked above; there, /rpc is all there is.
+  const CONSOLE = /^\/console(\/|$)/;
   app.use((ctx, next) => {
+    // Not on the internal listener (its own middleware above answers 404 off /rpc), and not public API.
+    if (opts.console && CONSOLE.test(ctx.path)) return opts.console(ctx, next);
     if (SYSTEM.test(ctx.path)) {
       if (!PROBES.test(ctx.path) && !onInternalListener(ctx)) apiKey?.(ctx);
       return systemRoutes(ctx, async () => refuseUnrouted(ctx));

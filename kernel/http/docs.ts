@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type Router from '@koa/router';
+import { EXAMPLE_ORIGIN } from './route.ts';
 
 const dist = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
 const assets: Record<string, string> = {
@@ -19,7 +20,13 @@ const page = `<!doctype html>
 <script src="/docs/swagger-ui-bundle.js"></script>
 <script src="/docs/init.js"></script></body></html>`;
 // Operation ids shown (they are what generated clients call); a key given under "Authorize" kept across reloads.
-const init = `window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#ui', deepLinking: true, displayOperationId: true, persistAuthorization: true });`;
+// Examples that name this process at npm start's address name it where the page is (another PORT, a proxy, a
+// container's mapped port); when the document cannot be read here (API_KEYS), Swagger UI loads it and says why.
+const init = `const options = { dom_id: '#ui', deepLinking: true, displayOperationId: true, persistAuthorization: true };
+fetch('/openapi.json')
+  .then((res) => (res.ok ? res.text() : Promise.reject(res.status)))
+  .then((text) => { window.ui = SwaggerUIBundle({ ...options, spec: JSON.parse(text.replaceAll(${JSON.stringify(EXAMPLE_ORIGIN)}, location.origin)) }); })
+  .catch(() => { window.ui = SwaggerUIBundle({ ...options, url: '/openapi.json' }); });`;
 
 export function serveDocs(router: Router): void {
   router.get('/docs', (ctx) => {

@@ -1,5 +1,5 @@
 // The public port is only the public API: no /rpc in one process, /rpc only with RPC_TOKEN across processes,
-// API keys on every module route, JSON bodies only with a JSON type, CORS only for listed origins, Host checks.
+// API keys on every module route, no writes from other sites' pages, CORS only for listed origins, Host checks.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { bootstrap } from '../bootstrap.ts';
@@ -185,6 +185,13 @@ describe('API_KEYS on every module', () => {
     assert.equal((await fetch(`${t.url}/readyz`)).status, 200);
   });
 
+  it('keeps /console behind the keys too, and out of /openapi.json (it is not public API)', async () => {
+    assert.equal((await fetch(`${t.url}/console/bus`)).status, 401);
+    assert.equal((await fetch(`${t.url}/console/bus`, { headers: { 'x-api-key': KEY } })).status, 200);
+    const spec = await (await fetch(`${t.url}/openapi.json`, { headers: { 'x-api-key': KEY } })).json();
+    assert.ok(!Object.keys(spec.paths).some((p) => p.startsWith('/console')));
+  });
+
   it('declares the scheme in /openapi.json', async () => {
     const spec = await (await fetch(`${t.url}/openapi.json`, { headers: { 'x-api-key': KEY } })).json();
     assert.equal(spec.components.securitySchemes.bearerAuth.scheme, 'bearer');
@@ -200,26 +207,60 @@ describe('bodies, origins and hosts', () => {
   });
   after(() => t?.close());
 
-  it('refuses a body that is not JSON-typed with 415 and stores nothing', async () => {
-    const body = JSON.stringify({ id: 'ct', name: 'x' });
-    for (const type of [
+  it('reads JSON under any type or none from clients that are not browser pages, as curl -d sends it', async () => {
+    for (const [i, type] of [
+      'application/x-www-form-urlencoded', // curl -XPOST … -d '{…}', the nameko-devex smoke test of 2020
       undefined,
-      'text/plain',
-      'text/plain;charset=UTF-8',
-      'application/x-www-form-urlencoded',
-      'multipart/form-data; boundary=x',
-      'application/json; charset=latin1',
-      'application/jsonx',
-      'json',
-    ]) {
-      const res = await rawRequest(t.url, 'POST', '/demo/items', body, type ? { 'content-type': type } : {});
-      assert.equal(res.status, 415, `${type}: ${res.text}`);
-      assert.equal(JSON.parse(res.text).error, 'UNSUPPORTED_MEDIA_TYPE');
+      'text/plain;charset=UTF-8', // Node's fetch with a string body
+      'application/json',
+      'Application/JSON; charset=utf-8',
+      'application/vnd.api+json',
+    ].entries()) {
+      const res = await rawRequest(t.url, 'POST', '/demo/items', JSON.stringify({ id: `ok${i}`, name: 'x' }), type ? { 'content-type': type } : {});
+      assert.equal(res.status, 201, `${type}: ${res.text}`);
+      assert.equal((await fetch(`${t.url}/demo/items/ok${i}`)).status, 200, type);
     }
-    assert.equal((await fetch(`${t.url}/demo/items/ct`)).status, 404);
-    for (const [i, type] of ['application/json', 'Application/JSON; charset=utf-8', 'application/vnd.api+json'].entries()) {
-      const res = await rawRequest(t.url, 'POST', '/demo/items', JSON.stringify({ id: `ok${i}`, name: 'x' }), { 'content-type': type });
-      assert.equal(res.status, 201, type);
+    const form = await rawRequest(t.url, 'POST', '/demo/items', 'id=form&name=x', { 'content-type': 'application/x-www-form-urlencoded' });
+    assert.deepEqual([form.status, JSON.parse(form.text).error], [400, 'BAD_REQUEST']);
+    const latin1 = await rawRequest(t.url, 'POST', '/demo/items', '{"id":"l1","name":"x"}', { 'content-type': 'application/json; charset=latin1' });
+    assert.deepEqual([latin1.status, JSON.parse(latin1.text).error], [415, 'UNSUPPORTED_MEDIA_TYPE']);
+    assert.equal((await fetch(`${t.url}/demo/items/form`)).status, 404);
+    assert.equal((await fetch(`${t.url}/demo/items/l1`)).status, 404);
+  });
+
+  it('refuses writes from browser pages on other origins with 403 and stores nothing, whatever the type', async () => {
+    const host = new URL(t.url).host;
+    const refused: Array<Record<string, string>> = [
+      { 'sec-fetch-site': 'cross-site', origin: 'https://evil.example.com' },
+      { 'sec-fetch-site': 'cross-site' },
+      { 'sec-fetch-site': 'same-site', origin: 'http://other.127.0.0.1.nip.io' },
+      // Browsers before Sec-Fetch-Site (2023): Origin alone.
+      { origin: 'https://evil.example.com' },
+      { origin: 'null' },
+      { origin: `https://${host}.evil.net` },
+      { origin: 'https://app.example.com.evil.net' },
+    ];
+    for (const [i, headers] of refused.entries()) {
+      for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/json']) {
+        const res = await rawRequest(t.url, 'POST', '/demo/items', JSON.stringify({ id: `x${i}`, name: 'x' }), { ...headers, 'content-type': type });
+        assert.equal(res.status, 403, `${JSON.stringify(headers)} ${type}: ${res.text}`);
+        assert.equal(JSON.parse(res.text).error, 'CROSS_ORIGIN_REQUEST');
+      }
+      assert.equal((await fetch(`${t.url}/demo/items/x${i}`)).status, 404, JSON.stringify(headers));
+      // Reads stay open: a page cannot read the answer without CORS anyway.
+      assert.equal((await rawRequest(t.url, 'GET', '/demo/items/ok0', undefined, headers)).status, 200);
+    }
+    const allowed: Array<Record<string, string>> = [
+      { 'sec-fetch-site': 'same-origin', origin: t.url },
+      { 'sec-fetch-site': 'none' },
+      { origin: t.url },
+      { 'sec-fetch-site': 'cross-site', origin: 'https://app.example.com' },
+      { 'sec-fetch-site': 'same-site', origin: 'https://APP.example.com' },
+      { origin: 'https://app.example.com' },
+    ];
+    for (const [i, headers] of allowed.entries()) {
+      const res = await rawRequest(t.url, 'POST', '/demo/items', JSON.stringify({ id: `y${i}`, name: 'y' }), { ...headers, 'content-type': 'text/plain' });
+      assert.equal(res.status, 201, `${JSON.stringify(headers)}: ${res.text}`);
     }
   });
 

@@ -1,7 +1,7 @@
 // Routes declared as data (method, path, zod params/query/body, responses): validated and documented from one spec.
 import type { Context } from 'koa';
 import type { z } from 'zod';
-import { errors } from '../errors.ts';
+import { AppError, errors } from '../errors.ts';
 import { readJsonBody } from './body.ts';
 import { checkText } from './text.ts';
 
@@ -29,6 +29,12 @@ export interface ResponseDoc {
   /** Headers this response sets, name → what they say (X-Request-Id is on every response already). */
   headers?: Record<string, string>;
 }
+
+/**
+ * This process as `npm start` serves it, for examples that name it (the benchmark's built-in target): /openapi.json
+ * keeps it literal, so any tool can send the example; /docs shows it as the page's own origin (kernel/http/docs.ts).
+ */
+export const EXAMPLE_ORIGIN = 'http://127.0.0.1:8080';
 
 /**
  * Values for every input of a route, shown by /docs ("Try it out") and sent by kernel/openapi-examples.test.ts:
@@ -68,6 +74,11 @@ export interface RouteSpec<P = any, Q = any, B = any> {
    * (VALIDATION_ERROR, BAD_REQUEST, UNAUTHORIZED, NOT_READY …); their statuses come from the catalogue.
    */
   errors?: string[];
+  /**
+   * 422: the route's validation failures (path, query, body, and VALIDATION_ERROR from its handler) are
+   * 422 UNPROCESSABLE_ENTITY, same body: for routes whose original's clients (FastAPI) depend on 422.
+   */
+  validationStatus?: 422;
   example?: RouteExample;
   handler(input: RouteInput<P, Q, B>): Promise<Reply> | Reply;
 }
@@ -106,6 +117,15 @@ export function checkedQuery(ctx: Context): Readonly<Record<string, string | str
 
 /** Koa middleware for one spec: parse and validate the inputs, run the handler, write the reply. */
 export function toMiddleware(spec: RouteSpec, bodyLimit: number) {
+  const middleware = routeMiddleware(spec, bodyLimit);
+  if (spec.validationStatus !== 422) return middleware;
+  return (ctx: Context) =>
+    middleware(ctx).catch((err: unknown) => {
+      throw err instanceof AppError && err.code === 'VALIDATION_ERROR' ? errors.UNPROCESSABLE_ENTITY(err.message, err.details) : err;
+    });
+}
+
+function routeMiddleware(spec: RouteSpec, bodyLimit: number) {
   return async (ctx: Context & { params?: Record<string, string> }) => {
     // Every path and query value, declared or not, passes the kernel's text check (the body's is in readJsonBody).
     if (ctx.params) checkText(ctx.params, 'path');

@@ -55,7 +55,10 @@ function reachable(url: string, defaultPort: number): Promise<boolean> {
   });
 }
 
-export type Service = 'postgres' | 'redis' | 'etcd';
+export type Service = 'postgres' | 'redis' | 'etcd' | 'chromium';
+
+/** Debian's chromium, driven by playwright-core (docs/decisions/0016); CHROMIUM_PATH names another build. */
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 const known = new Map<Service, Promise<boolean>>();
 
@@ -69,7 +72,7 @@ export function serviceAvailable(service: Service): Promise<boolean> {
         : service === 'redis'
           ? reachable(REDIS_URL, 6379)
           : new Promise((resolve) =>
-              spawn('etcd', ['--version'])
+              spawn(service === 'chromium' ? CHROMIUM_PATH : 'etcd', ['--version'])
                 .once('error', () => resolve(false))
                 .once('exit', (c) => resolve(c === 0)),
             );
@@ -78,7 +81,10 @@ export function serviceAvailable(service: Service): Promise<boolean> {
   return answer;
 }
 
-const missing = (service: Service) => (service === 'etcd' ? 'etcd is not installed (apt-get install etcd-server)' : `${service} is not reachable`);
+const missing = (service: Service) =>
+  service === 'etcd' || service === 'chromium'
+    ? `${service} is not installed (apt-get install ${service === 'etcd' ? 'etcd-server' : 'chromium'})`
+    : `${service} is not reachable`;
 
 /**
  * The one gate for tests that need real services: `describe(name, await gate('postgres'), …)` (or

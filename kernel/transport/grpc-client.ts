@@ -5,6 +5,7 @@ import { assertOutsideTransaction } from '../../db/transaction-guard.ts';
 import type { Contract, Transport } from '../contract.ts';
 import { errors } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import { outgoingHeaders } from '../tracing/index.ts';
 import { callPolicies, NoAnswer, type CallPolicyOptions } from './call-policy.ts';
 import type { Descriptor } from './grpc-encode.ts';
 import { fromGrpcError, TOKEN_REFUSED } from './grpc-errors.ts';
@@ -97,6 +98,9 @@ export function grpcTransport(opts: GrpcTransportOptions): Transport {
     const metadata = new Metadata();
     if (token) metadata.set('authorization', token);
     metadata.set('grpc-timeout', `${ms}m`);
+    // The trace context and the request id of the caller, where the process traces or carries them.
+    const carried = outgoingHeaders();
+    if (carried) for (const name in carried) metadata.set(name, carried[name]);
     return new Promise((resolve, reject) => {
       let settled = false;
       const settle = (code: string, err?: Error, value?: unknown) => {

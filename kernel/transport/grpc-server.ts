@@ -1,6 +1,5 @@
 // The kernel's gRPC server: every local role whose contract has a .proto, plus health and reflection, on GRPC_HOST:GRPC_PORT.
 import { Server, setLogger, status, type ServerUnaryCall, type ServiceDefinition, type sendUnaryData, type UntypedServiceImplementation } from '@grpc/grpc-js';
-import { ReflectionService } from '@grpc/reflection';
 import type { Registry } from 'prom-client';
 import type { Contract } from '../contract.ts';
 import { AppError, errors, isDependencyFailure } from '../errors.ts';
@@ -10,13 +9,17 @@ import type { Logger } from '../logger.ts';
 import { toGrpcError, TOKEN_REFUSED } from './grpc-errors.ts';
 import { addHealthService, healthPackage, type HealthChecks } from './grpc-health.ts';
 import { rpcTallies } from './grpc-metrics.ts';
+import { addReflection } from './grpc-reflection.ts';
 import { fastEncoder, type Descriptor } from './grpc-encode.ts';
 import { loadService, rpcName } from './grpc-proto.ts';
 import { checkedDeserializer, Malformed, wireCheck } from './grpc-wire.ts';
 import { StartupError } from '../role-plan.ts';
+import { serverSpan } from '../tracing/index.ts';
 import { serverCredentials, type GrpcTlsSettings } from './grpc-tls.ts';
 
 type Impl = Record<string, (input: unknown) => Promise<unknown>>;
+
+const SERVER_FAULTS = new Set([status.INTERNAL, status.UNAVAILABLE, status.UNKNOWN, status.DATA_LOSS]);
 
 export interface ServedContract {
   contract: Contract;
@@ -98,29 +101,43 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServ
           tally.observe('UNAUTHENTICATED', started);
           return callback(failure);
         }
-        let answer: Promise<unknown>;
-        try {
-          const impl = served.facade() as Impl | undefined;
-          if (!impl) throw errors.NOT_READY(`${served.contract.role} is starting`);
-          if (call.request instanceof Malformed) {
-            const { field, message } = call.request.problem;
-            throw errors.VALIDATION_ERROR(`Malformed request${field ? `: ${field}` : ''}: ${message}`, [{ field, message }]);
+        // The caller's trace context and request id (kernel/tracing/): this call's server span, carried to its own calls.
+        const given = call.metadata.get('x-request-id')[0];
+        const span = serverSpan(`${served.contract.role}/${method}`, call.metadata.getMap(), { reqId: typeof given === 'string' ? given : undefined });
+        const respond: sendUnaryData<unknown> = span
+          ? (err, value) => {
+              // As over HTTP, a server span fails on our side's errors only (a 5xx), not on the caller's (INVALID_ARGUMENT …).
+              span.end(`${served.contract.role}/${method}`, { failed: SERVER_FAULTS.has((err as { code?: number } | null)?.code ?? status.OK) });
+              callback(err, value);
+            }
+          : callback;
+        const handle = () => {
+          let answer: Promise<unknown>;
+          try {
+            const impl = served.facade() as Impl | undefined;
+            if (!impl) throw errors.NOT_READY(`${served.contract.role} is starting`);
+            if (call.request instanceof Malformed) {
+              const { field, message } = call.request.problem;
+              throw errors.VALIDATION_ERROR(`Malformed request${field ? `: ${field}` : ''}: ${message}`, [{ field, message }]);
+            }
+            // The request is checked against the contract: a client built from the .proto alone may send
+            // anything the wire allows. The answer is not: our own facade built it, its type is the
+            // contract's, and our clients check every answer they receive (as over HTTP /rpc) — the
+            // tests of each contract check that the server's answers parse.
+            answer = Promise.resolve(impl[method](validate(spec.input, codec.requestFromWire(call.request), 'body')));
+          } catch (err) {
+            return fail(err, started, respond);
           }
-          // The request is checked against the contract: a client built from the .proto alone may send
-          // anything the wire allows. The answer is not: our own facade built it, its type is the
-          // contract's, and our clients check every answer they receive (as over HTTP /rpc) — the
-          // tests of each contract check that the server's answers parse.
-          answer = Promise.resolve(impl[method](validate(spec.input, codec.requestFromWire(call.request), 'body')));
-        } catch (err) {
-          return fail(err, started, callback);
-        }
-        answer.then(
-          (output) => {
-            tally.observe('OK', started);
-            callback(null, output);
-          },
-          (err) => fail(err, started, callback),
-        );
+          answer.then(
+            (output) => {
+              tally.observe('OK', started);
+              respond(null, output);
+            },
+            (err) => fail(err, started, respond),
+          );
+        };
+        if (span) span.run(handle);
+        else handle();
       };
     }
     server.addService(definition as ServiceDefinition, handlers);
@@ -129,7 +146,7 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServ
   }
   checks[''] = async () => (await Promise.all(opts.services.map((s) => s.ready()))).every(Boolean);
   const health = addHealthService(server, checks);
-  new ReflectionService(packages).addToServer(server);
+  addReflection(server, packages);
 
   // grpc-js writes its own errors to stderr ("E No address added …" beside a refusal we report in one line):
   // they go to our log instead, at debug, since each failure it reports reaches us as an error too.

@@ -9,6 +9,7 @@ import { callPolicies, NoAnswer, type CallPolicyOptions } from './call-policy.ts
 import type { Contract, Transport } from '../contract.ts';
 import type { ModuleDefinition } from '../module.ts';
 import type { RolePlan } from '../role-plan.ts';
+import { outgoingHeaders } from '../tracing/index.ts';
 
 export const rpcPath = (role: string, method: string) => `/rpc/${role}/${method}`;
 
@@ -82,7 +83,8 @@ export function httpTransport(opts: HttpTransportOptions): Transport {
           path: prefix + path,
           method: 'POST',
           agent,
-          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...auth, ...opts.headers?.() },
+          // The trace context and the request id of the caller, where the process traces or carries them.
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...auth, ...opts.headers?.(), ...outgoingHeaders() },
         },
         (res) => {
           const chunks: Buffer[] = [];

@@ -9,10 +9,6 @@ export const benchmarkErrors = defineErrors('benchmark', {
   BENCHMARK_NOT_FOUND: { status: 404, description: 'benchmark: no benchmark with this id.' },
   REPORT_NOT_READY: { status: 409, description: 'benchmark: the benchmark is still running; its report does not exist yet.' },
   BENCHMARK_FINISHED: { status: 409, description: 'benchmark: a callback for a document of a benchmark that has already ended; nothing changed.' },
-  DOCUMENT_UNKNOWN: {
-    status: 409,
-    description: 'benchmark: a callback matching no running benchmark (target host, project id, document name); nothing changed.',
-  },
   TARGET_UNAUTHORIZED: { status: 401, description: 'benchmark.target: wrong credentials, or no valid session cookie ("Token has expired.").' },
   TARGET_FAULT: { status: 500, description: 'benchmark.target: an injected failure (BENCHMARK_TARGET_FAULT_ERROR).' },
 });

@@ -27,7 +27,7 @@ describe('benchmark validation', () => {
     return n;
   }
 
-  it('POST /api/v1/benchmarks/start refuses each bad body with 400 VALIDATION_ERROR naming the field', async () => {
+  it('POST /api/v1/benchmarks/start refuses each bad body with 422 UNPROCESSABLE_ENTITY naming the field', async () => {
     const good = startBody(`${app.url}/target`);
     const { password: _p, ...noPassword } = good;
     const cases: Array<[string, unknown]> = [
@@ -49,22 +49,27 @@ describe('benchmark validation', () => {
     ];
     for (const [field, body] of cases) {
       const res = await app.api('POST', '/api/v1/benchmarks/start', body);
-      assert.equal(res.status, 400, `${field}: ${res.text}`);
-      assert.equal(res.body.error, 'VALIDATION_ERROR');
+      assert.equal(res.status, 422, `${field}: ${res.text}`);
+      assert.equal(res.body.error, 'UNPROCESSABLE_ENTITY');
       assert.ok(
         res.body.details.some((d: any) => d.field === field || (field === 'extra' && d.field === 'body')),
         `${field} named in ${res.text}`,
       );
       assert.doesNotMatch(res.text, /S3cret/, 'the password is never echoed');
     }
-    for (const raw of ['', '{', '[]', 'null']) {
+    for (const [raw, status] of [
+      ['', 400],
+      ['{', 400],
+      ['[]', 422],
+      ['null', 422],
+    ] as const) {
       const res = await app.api('POST', '/api/v1/benchmarks/start', raw);
-      assert.equal(res.status, 400, raw);
+      assert.equal(res.status, status, raw);
     }
     assert.equal(await written(), 0);
   });
 
-  it('POST /api/v1/benchmarks/documents/ refuses bad callbacks; an unmatched one is 409 DOCUMENT_UNKNOWN', async () => {
+  it('POST /api/v1/benchmarks/documents/ refuses bad callbacks with 422; an unmatched one is 202 and changes nothing', async () => {
     const good = {
       document_name: 'doc1.txt',
       eigen_document_id: '10',
@@ -82,14 +87,14 @@ describe('benchmark validation', () => {
     ];
     for (const [field, body] of cases) {
       const res = await app.api('POST', '/api/v1/benchmarks/documents/', body);
-      assert.equal(res.status, 400, `${field}: ${res.text}`);
+      assert.equal(res.status, 422, `${field}: ${res.text}`);
       assert.ok(
         res.body.details.some((d: any) => d.field === field),
         `${field} named in ${res.text}`,
       );
     }
     const unmatched = await app.api('POST', '/api/v1/benchmarks/documents/', good);
-    assert.deepEqual([unmatched.status, unmatched.body.error], [409, 'DOCUMENT_UNKNOWN']);
+    assert.deepEqual([unmatched.status, unmatched.body], [202, { status: 'unmatched' }]);
     assert.equal(await written(), 0);
   });
 

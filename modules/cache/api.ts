@@ -2,6 +2,7 @@
 import type { BaseContext, RoleInstance } from '../../kernel/module.ts';
 import type { CacheBackend } from './backend.ts';
 import { cacheSetup, type CacheConfig } from './config.ts';
+import { cacheConsole } from './console.ts';
 import { memoryBackend } from './memory-backend.ts';
 import { registerCacheMetrics } from './metrics.ts';
 import { cacheRoutes } from './routes.ts';
@@ -28,6 +29,7 @@ export async function createApi(ctx: BaseContext<CacheConfig>): Promise<RoleInst
   ctx.log.info({ backend: backend.kind, endpoints: etcdUrl ?? [], prefix: keyPrefix }, 'cache: started');
   return {
     routes: cacheRoutes(backend, { maxValueBytes: cfg.CACHE_MAX_VALUE_BYTES }, metrics),
+    console: cacheConsole(backend),
     stop: () => backend.close(),
   };
 }

@@ -77,8 +77,8 @@ describe('cache API on etcd: readiness and outage', withEtcd, () => {
       assert.ok(Date.now() - t0 < 5000, `${method} answered within the deadline`);
     }
     const metrics = await (await fetch(`${app.url}/metrics`)).text();
-    assert.match(metrics, /^cache_watch_connected 0$/m);
-    assert.match(metrics, /^cache_stale_reads_total [1-9]/m);
+    assert.match(metrics, /^cantons_cache_watch_connected 0$/m);
+    assert.match(metrics, /^cantons_cache_stale_reads_total [1-9]/m);
 
     await etcd.restart();
     await waitFor('live again', async () => (await fetch(key)).headers.get('x-cache-stale') === null, 15_000);
@@ -86,9 +86,9 @@ describe('cache API on etcd: readiness and outage', withEtcd, () => {
     assert.deepEqual(await (await fetch(key)).json(), { ms: 250 });
     assert.equal((await fetch(`${app.url}/config/svc/new?use_cache=false`)).status, 404);
     const after = await (await fetch(`${app.url}/metrics`)).text();
-    assert.match(after, /^cache_watch_connected 1$/m);
-    assert.match(after, /^cache_resyncs_total [1-9]/m);
-    assert.match(after, /^cache_entries 1$/m);
+    assert.match(after, /^cantons_cache_watch_connected 1$/m);
+    assert.match(after, /^cantons_cache_resyncs_total [1-9]/m);
+    assert.match(after, /^cantons_cache_entries 1$/m);
   });
 
   // The link to etcd stops forwarding without a FIN or an RST (a partition, a dead middlebox): etcd's answers never

@@ -2,6 +2,7 @@
 import type { Etcd3 } from 'etcd3';
 import { etcd3 } from './etcd3.ts';
 import type { Logger } from '../../kernel/logger.ts';
+import { traced } from '../../kernel/tracing/traced.ts';
 import type { CacheBackend, Entry } from './backend.ts';
 import { cacheErrors } from './errors.ts';
 import { Informer } from './informer.ts';
@@ -32,9 +33,10 @@ export function etcdBackend(opts: EtcdBackendOptions): EtcdBackend {
   // Any failure to reach etcd becomes a 503 that says nothing was written; the cause goes to the log.
   // The copy is marked stale at the same moment: a link that fails this instance's own request cannot
   // be trusted to deliver other instances' writes either.
+  // Each is one client span `etcd <what>` (write, delete, read, list), a child of the request that made it.
   async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
     try {
-      return await fn();
+      return await traced(`etcd ${what}`, 'client', fn, { 'db.system.name': 'etcd' });
     } catch (err) {
       log.warn({ err: (err as Error).message, op: what }, 'cache: etcd request failed');
       informer.markStale(`etcd ${what} failed: ${(err as Error).message}`);

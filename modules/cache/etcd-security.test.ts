@@ -137,7 +137,7 @@ for (const tokens of ['simple', 'jwt'] as const) {
       await waitReady(b);
       return { a, b, p, proxy };
     };
-    const resyncs = async (app: TestApp) => Number(/^cache_resyncs_total (\d+)$/m.exec(await (await fetch(`${app.url}/metrics`)).text())?.[1]);
+    const resyncs = async (app: TestApp) => Number(/^cantons_cache_resyncs_total (\d+)$/m.exec(await (await fetch(`${app.url}/metrics`)).text())?.[1]);
     /** Cuts `a`'s connections: its watch is lost; waits until it has listed and watches again. */
     const cutAndRelist = async (a: TestApp, proxy: TcpProxy) => {
       const before = await resyncs(a);
@@ -273,7 +273,7 @@ for (const tokens of ['simple', 'jwt'] as const) {
       await cutAndRelist(a, proxy);
       assert.equal((await put(b, 'k', 'after relist')).status, 200);
       await seen(a, 'k', 'after relist');
-      assert.match(await (await fetch(`${a.url}/metrics`)).text(), /^cache_watch_connected 1$/m);
+      assert.match(await (await fetch(`${a.url}/metrics`)).text(), /^cantons_cache_watch_connected 1$/m);
     });
 
     test('etcd restarted (simple tokens die with it): instances relist and keep working', async () => {

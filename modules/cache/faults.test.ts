@@ -55,7 +55,7 @@ describe('cache instances under faults', { ...withEtcd, concurrency: 1 }, () => 
     const [a, lagging] = apps;
     assert.equal((await fetch(configUrl(a, 'lag/doomed'), { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '"x"' })).status, 200);
     await timeUntilSeen(lagging, 'lag/doomed', '"x"', performance.now());
-    const resyncs = await metric(lagging, 'cache_resyncs_total');
+    const resyncs = await metric(lagging, 'cantons_cache_resyncs_total');
 
     lagging.proc.kill('SIGSTOP');
     try {
@@ -86,7 +86,7 @@ describe('cache instances under faults', { ...withEtcd, concurrency: 1 }, () => 
       20_000,
       50,
     );
-    assert.ok((await metric(lagging, 'cache_resyncs_total')) > resyncs, 'the compaction forced a relist');
+    assert.ok((await metric(lagging, 'cantons_cache_resyncs_total')) > resyncs, 'the compaction forced a relist');
     const keys = await (await fetch(`${lagging.url}/config?prefix=lag/&limit=100`)).json();
     assert.deepEqual(keys.keys, [...Array.from({ length: 10 }, (_, i) => `lag/big${i}`).sort(), 'lag/final']);
   });

@@ -3,6 +3,7 @@ import type { Etcd3, IKeyValue, IWatchResponse, Range } from 'etcd3';
 import { etcd3 } from './etcd3.ts';
 import type { Logger } from '../../kernel/logger.ts';
 import { backoffDelay, sleep, Waker } from '../../kernel/backoff.ts';
+import { traced } from '../../kernel/tracing/traced.ts';
 
 /** A value (json) or a tombstone (json undefined), with the revision that produced it. */
 interface Slot {
@@ -147,7 +148,8 @@ export class Informer {
 
   /** One list + watch cycle; resolves with the reason the watch ended. */
   private async listAndWatch(onConnected: () => void): Promise<string> {
-    const { slots, revision } = await this.list();
+    // One span per (re)list, a trace of its own; the watch's events and checks are not traced (one a second, or per write).
+    const { slots, revision } = await traced('etcd resync', 'client', () => this.list(), { 'db.system.name': 'etcd', 'cantons.cache.resyncs': this.resyncs });
     if (this.isClosed()) return 'closed';
     this.swap(slots, revision);
 

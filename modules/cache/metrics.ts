@@ -10,7 +10,7 @@ export interface CacheMetrics {
 export function registerCacheMetrics(registry: Registry, backend: CacheBackend): CacheMetrics {
   const informer = backend.kind === 'etcd' ? (backend as EtcdBackend).informer : undefined;
   new Gauge({
-    name: 'cache_entries',
+    name: 'cantons_cache_entries',
     help: "Keys held in this instance's local copy (tombstones excluded)",
     registers: [registry],
     collect() {
@@ -19,7 +19,7 @@ export function registerCacheMetrics(registry: Registry, backend: CacheBackend):
   });
   if (informer) {
     new Gauge({
-      name: 'cache_watch_lag_revisions',
+      name: 'cantons_cache_watch_lag_revisions',
       help: 'How many etcd revisions the latest watch response trailed the store by',
       registers: [registry],
       collect() {
@@ -27,7 +27,7 @@ export function registerCacheMetrics(registry: Registry, backend: CacheBackend):
       },
     });
     new Gauge({
-      name: 'cache_watch_connected',
+      name: 'cantons_cache_watch_connected',
       help: '1 while the etcd watch is connected and the local copy is current, else 0',
       registers: [registry],
       collect() {
@@ -35,7 +35,7 @@ export function registerCacheMetrics(registry: Registry, backend: CacheBackend):
       },
     });
     new Gauge({
-      name: 'cache_synced_revision',
+      name: 'cantons_cache_synced_revision',
       help: 'etcd revision up to which the local copy has applied every change',
       registers: [registry],
       collect() {
@@ -43,7 +43,7 @@ export function registerCacheMetrics(registry: Registry, backend: CacheBackend):
       },
     });
     new Counter({
-      name: 'cache_resyncs_total',
+      name: 'cantons_cache_resyncs_total',
       help: 'Times the watch was lost and the prefix relisted',
       registers: [registry],
       collect() {
@@ -54,7 +54,7 @@ export function registerCacheMetrics(registry: Registry, backend: CacheBackend):
   }
   return {
     staleReads: new Counter({
-      name: 'cache_stale_reads_total',
+      name: 'cantons_cache_stale_reads_total',
       help: 'Cached reads answered while the local copy may be behind etcd (X-Cache-Stale: true)',
       registers: [registry],
     }),

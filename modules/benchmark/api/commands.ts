@@ -31,7 +31,8 @@ export interface CommandDeps {
   policy: TargetPolicy;
 }
 
-export type CallbackOutcome = 'applied' | 'duplicate';
+/** `unmatched`: no benchmark has the document; 202 like the original's, which accepted every callback it could parse. */
+export type CallbackOutcome = 'applied' | 'duplicate' | 'unmatched';
 
 const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
 const compareCallbacks = (a: CallbackBody, b: CallbackBody) =>
@@ -51,9 +52,9 @@ export function createCommands(deps: CommandDeps) {
     const matches = await queries.match(trx, host, body.eigen_project_id, body.document_name);
     const running = matches.filter((m) => m.status === 'running' && m.closing === null);
     if (running.length === 0) {
+      if (!matches.length) return 'unmatched';
       const what = `${body.document_name} of project ${body.eigen_project_id} on ${host}`;
-      if (matches.length) return benchmarkErrors.BENCHMARK_FINISHED(`Benchmark ${matches[0].id} has already ended; callback for ${what} ignored`);
-      return benchmarkErrors.DOCUMENT_UNKNOWN(`No running benchmark has document ${what}`);
+      return benchmarkErrors.BENCHMARK_FINISHED(`Benchmark ${matches[0].id} has already ended; callback for ${what} ignored`);
     }
     if (running.length > 1)
       log.warn(

@@ -10,7 +10,7 @@ export function callbackMetrics(registry: Registry) {
     (registry.getSingleMetric('cantons_benchmark_callbacks_total') as Counter<'outcome'> | undefined) ??
     new Counter({
       name: 'cantons_benchmark_callbacks_total',
-      help: 'Callbacks by outcome: applied (a time written), duplicate (nothing new), or the 409 code',
+      help: 'Callbacks by outcome: applied (a time written), duplicate (nothing new), unmatched (no benchmark has the document), or the 409 code',
       labelNames: ['outcome'],
       registers: [registry],
     });

@@ -4,6 +4,7 @@ import type { BaseContext, DatabaseContext, RoleInstance } from '../../../kernel
 import { ownApiKey } from '../api-keys.ts';
 import type { BenchmarkConfig } from '../config.ts';
 import { createCommands } from './commands.ts';
+import { benchmarkConsole } from './console.ts';
 import { startSweep } from '../sweep.ts';
 import { createTargetPolicy } from '../target-policy.ts';
 import { createFlow } from './flow.ts';
@@ -64,6 +65,7 @@ export function createApiRole(ctx: BaseContext<BenchmarkConfig> & DatabaseContex
   return {
     routes: benchmarkRoutes(store, commands),
     subscriptions: flow.handlers,
+    console: benchmarkConsole(store),
     async stop() {
       stopSweep();
       await flow.stop();

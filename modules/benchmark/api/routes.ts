@@ -1,7 +1,7 @@
 // The original's REST API (/api/v1/benchmarks…) plus status, list and the three report formats; routes as data.
 import { z } from 'zod';
 import { cursorField, nextCursor } from '../../../kernel/http/cursor.ts';
-import { route, type RouteSpec } from '../../../kernel/http/route.ts';
+import { EXAMPLE_ORIGIN, route, type RouteSpec } from '../../../kernel/http/route.ts';
 import { benchmarkViewSchema, callbackBodySchema, COMMANDS, EVENTS, startBodySchema } from '../contract.ts';
 import { benchmarkErrors } from '../errors.ts';
 import type { Commands } from './commands.ts';
@@ -76,6 +76,39 @@ export function benchmarkRoutes(store: Store, commands: Commands): RouteSpec[] {
     }),
   );
 
+  // The target's callback: 202 whenever it parses, as the original answered (its target and tests read nothing else);
+  // the body says what it did. A field that fails validation is 422, the original's FastAPI status.
+  const callback = route({
+    method: 'post',
+    path: `${BASE}/documents/`,
+    operationId: 'updateBenchmarkDocument',
+    summary: "UpdateDocument: the target's callback with a document's start or end time (202; 409 when its benchmark has ended)",
+    description:
+      'Sent by the target, not by people; also at the path without the trailing slash. `status` is `applied` (a time written), `duplicate` (nothing was unset: a replay) or `unmatched` (no benchmark has the document: the example).',
+    tags,
+    body: callbackBodySchema,
+    validationStatus: 422,
+    responses: {
+      202: {
+        description: 'Recorded, a duplicate of a recorded callback, or matching no benchmark',
+        schema: z.object({ status: z.enum(['applied', 'duplicate', 'unmatched']) }),
+      },
+    },
+    errors: ['BENCHMARK_FINISHED'],
+    example: {
+      body: {
+        document_name: 'doc-1.txt',
+        eigen_document_id: '1001-1',
+        eigen_project_id: '1001',
+        benchmark_host_name: '127.0.0.1:8080',
+        start_time: 1767225600,
+      },
+    },
+    async handler({ body }) {
+      return { status: 202, body: { status: await commands.UpdateDocument(body) } };
+    },
+  });
+
   return [
     route({
       method: 'get',
@@ -97,7 +130,13 @@ export function benchmarkRoutes(store: Store, commands: Commands): RouteSpec[] {
       responses: { 200: z.object({ channels: z.array(z.string()), commands: z.record(z.string(), z.string()), events: z.record(z.string(), z.string()) }) },
       handler: () => ({
         body: {
-          channels: [...Object.keys(EVENTS).map((e) => EVENTS[e as keyof typeof EVENTS].replace(/^benchmark\./, '')), ...Object.values(COMMANDS)],
+          // In the original's order: the events' channels alphabetically, then the commands'.
+          channels: [
+            ...Object.values(EVENTS)
+              .map((topic) => topic.replace(/^benchmark\./, ''))
+              .sort(),
+            ...Object.values(COMMANDS),
+          ],
           commands: COMMANDS,
           events: EVENTS,
         },
@@ -109,16 +148,17 @@ export function benchmarkRoutes(store: Store, commands: Commands): RouteSpec[] {
       operationId: 'startBenchmark',
       summary: 'CreateBenchmark: validated and stored before the 202; the flow then runs on the event bus',
       description:
-        'The example benchmarks the built-in target of a process started with the defaults (`npm start`, port 8080). Follow status_url for progress.',
+        "The example benchmarks the built-in target of this process (at `npm start`'s address in /openapi.json, at the page's own origin on /docs). Follow status_url for progress. A field that fails validation is 422 (the original's FastAPI status).",
       tags,
       body: startBodySchema,
+      validationStatus: 422,
       responses: { 202: { description: 'Started: its id and where to follow it', schema: z.object({ benchmark_id: z.string(), status_url: z.string() }) } },
       example: {
         body: {
           name: 'example run',
           benchmark_type: 'latency',
           target_infra: 'local',
-          target_url: 'http://127.0.0.1:8080/target',
+          target_url: `${EXAMPLE_ORIGIN}/target`,
           target_eigen_platform_version: '1.0',
           username: 'bench',
           password: 'bench',
@@ -130,30 +170,9 @@ export function benchmarkRoutes(store: Store, commands: Commands): RouteSpec[] {
         return { status: 202, body: { benchmark_id, status_url: `${BASE}/${benchmark_id}` } };
       },
     }),
-    route({
-      method: 'post',
-      path: `${BASE}/documents/`,
-      operationId: 'updateBenchmarkDocument',
-      summary: "UpdateDocument: the target's callback with a document's start or end time (202; 409 when it matches no running benchmark)",
-      description: 'Sent by the target, not by people: the example names no running benchmark, so it answers 409 DOCUMENT_UNKNOWN.',
-      tags,
-      body: callbackBodySchema,
-      responses: { 202: { description: 'Recorded (or a duplicate of a recorded callback)', schema: z.object({ status: z.enum(['applied', 'duplicate']) }) } },
-      errors: ['DOCUMENT_UNKNOWN', 'BENCHMARK_FINISHED'],
-      example: {
-        body: {
-          document_name: 'doc-1.txt',
-          eigen_document_id: '1001-1',
-          eigen_project_id: '1001',
-          benchmark_host_name: '127.0.0.1:8080',
-          start_time: 1767225600,
-        },
-        status: 409,
-      },
-      async handler({ body }) {
-        return { status: 202, body: { status: await commands.UpdateDocument(body) } };
-      },
-    }),
+    callback,
+    // slowking's own tests post without the slash (FastAPI redirected them to it with a 307).
+    { ...callback, path: `${BASE}/documents`, operationId: 'updateBenchmarkDocumentWithoutSlash' },
     route({
       method: 'get',
       path: BASE,

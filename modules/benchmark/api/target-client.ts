@@ -2,6 +2,7 @@
 import { fetch, FormData, type RequestInit, type Response } from 'undici';
 import { assertOutsideTransaction } from '../../../db/transaction-guard.ts';
 import { backoffDelay, sleep } from '../../../kernel/backoff.ts';
+import { traced } from '../../../kernel/tracing/traced.ts';
 import { type Pinned, pinnedAgent } from '../target-http.ts';
 import type { TargetPolicy } from '../target-policy.ts';
 
@@ -68,6 +69,13 @@ export function normaliseHost(hostName: string): string {
   return host;
 }
 
+/** A 5xx answer, thrown inside an attempt's span so the span reads as failed; the attempt is retried. */
+class ServerFault extends Error {
+  constructor(readonly status: number) {
+    super(`answered ${status}`);
+  }
+}
+
 export function createTargetClient(opts: TargetOptions) {
   let cookie = '';
   let pinned: Promise<Pinned | undefined> | undefined;
@@ -85,20 +93,36 @@ export function createTargetClient(opts: TargetOptions) {
       if (attempt > 0) await sleep(retryBaseMs + backoffDelay(attempt, retryBaseMs, 5000));
       try {
         const req = init();
-        const res = await limit(() =>
-          fetch(`${opts.baseUrl}${path}`, {
-            ...req,
-            headers: { ...(req.headers as Record<string, string>), ...(cookie ? { cookie } : {}), ...(apiKey ? { 'x-api-key': apiKey } : {}) },
-            signal: opts.signal ? AbortSignal.any([AbortSignal.timeout(opts.timeoutMs), opts.signal]) : AbortSignal.timeout(opts.timeoutMs),
-            redirect: 'manual',
-            dispatcher: pin.agent,
-          }),
+        const url = `${opts.baseUrl}${path}`;
+        // A client span per request (each retry its own), a child of the step after the commit that made it.
+        // No traceparent goes to the target: it is a system a client named, not a role of cantons.
+        const attributes = { 'http.request.method': req.method ?? 'GET', 'url.full': url, ...(attempt > 0 ? { 'http.request.resend_count': attempt } : {}) };
+        return await limit(() =>
+          traced(
+            `target ${step}`,
+            'client',
+            async () => {
+              const res = await fetch(url, {
+                ...req,
+                headers: { ...(req.headers as Record<string, string>), ...(cookie ? { cookie } : {}), ...(apiKey ? { 'x-api-key': apiKey } : {}) },
+                signal: opts.signal ? AbortSignal.any([AbortSignal.timeout(opts.timeoutMs), opts.signal]) : AbortSignal.timeout(opts.timeoutMs),
+                redirect: 'manual',
+                dispatcher: pin.agent,
+              });
+              if (res.status < 500) return res;
+              await res.body?.cancel();
+              throw new ServerFault(res.status);
+            },
+            attributes,
+          ),
         );
-        if (res.status < 500) return res;
-        await res.body?.cancel();
-        last = `answered ${res.status}`;
       } catch (err) {
-        last = (err as Error).name === 'TimeoutError' ? `timed out after ${opts.timeoutMs} ms` : `unreachable (${(err as Error).message})`;
+        last =
+          err instanceof ServerFault
+            ? err.message
+            : (err as Error).name === 'TimeoutError'
+              ? `timed out after ${opts.timeoutMs} ms`
+              : `unreachable (${(err as Error).message})`;
       }
     }
     throw new TargetError(step, `target ${last} after ${opts.retries + 1} attempts`);

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import type nodemailer from 'nodemailer';
 import { assertOutsideTransaction } from '../../../db/transaction-guard.ts';
 import type { Logger } from '../../../kernel/logger.ts';
+import { traced } from '../../../kernel/tracing/traced.ts';
 import type { ReportJson } from '../api/report.ts';
 
 export interface Notification {
@@ -22,7 +23,8 @@ export interface Notifier {
 /** One Message-ID per benchmark, so a resend after a crash is recognisably the same message. */
 export const messageIdFor = (benchmarkId: string) => `<benchmark-${benchmarkId}@cantons>`;
 
-function text(r: ReportJson): string {
+/** The email's text (the log line and the console's Mail page show the same). */
+export function text(r: ReportJson): string {
   const s = r.summary;
   const seconds = (v: number | null) => (v === null ? '–' : `${v.toFixed(3)} s`);
   return [
@@ -64,20 +66,30 @@ export function createNotifier(opts: { smtpUrl?: string; from: string; timeoutMs
     greetingTimeout: opts.timeoutMs,
     socketTimeout: opts.timeoutMs,
   });
+  // The server only: SMTP_URL may carry credentials.
+  const server = new URL(opts.smtpUrl);
+  const attributes = { 'server.address': server.hostname, ...(server.port ? { 'server.port': Number(server.port) } : {}) };
   return {
     via: 'smtp',
     async send(n) {
       assertOutsideTransaction('an SMTP call');
       const body = text(n.report);
-      await transport.sendMail({
-        from: opts.from,
-        to: n.recipients,
-        subject: `Benchmark Report: ${n.report.name}`,
-        messageId: n.messageId,
-        text: body,
-        html: `<p>${body.split('\n').map(esc).join('<br>')}</p>`,
-        attachments: [{ filename: `benchmark-${n.report.benchmark_id}.csv`, content: n.csv, contentType: 'text/csv' }],
-      });
+      // A client span, a child of the step after the commit that sends it (or of the sweep's retry).
+      await traced(
+        'smtp send',
+        'client',
+        () =>
+          transport.sendMail({
+            from: opts.from,
+            to: n.recipients,
+            subject: `Benchmark Report: ${n.report.name}`,
+            messageId: n.messageId,
+            text: body,
+            html: `<p>${body.split('\n').map(esc).join('<br>')}</p>`,
+            attachments: [{ filename: `benchmark-${n.report.benchmark_id}.csv`, content: n.csv, contentType: 'text/csv' }],
+          }),
+        attributes,
+      );
     },
     close: () => transport.close(),
   };

@@ -7,13 +7,17 @@ import { createStore } from '../api/store.ts';
 import type { BenchmarkConfig } from '../config.ts';
 import { startSweep } from '../sweep.ts';
 import { EVENTS, benchmarkEventSchema } from '../contract.ts';
+import { withMailLog } from './mail-log.ts';
 import { createMailQueue } from './mail-queue.ts';
 import { createNotifier, messageIdFor } from './notify.ts';
 
 export function createNotifierRole(ctx: BaseContext<BenchmarkConfig> & DatabaseContext): RoleInstance {
   const { config, log } = ctx;
   const store = createStore(ctx.db);
-  const notifier = createNotifier({ smtpUrl: config.SMTP_URL, from: config.BENCHMARK_MAIL_FROM, timeoutMs: config.BENCHMARK_SMTP_TIMEOUT_MS, log });
+  const notifier = withMailLog(
+    createNotifier({ smtpUrl: config.SMTP_URL, from: config.BENCHMARK_MAIL_FROM, timeoutMs: config.BENCHMARK_SMTP_TIMEOUT_MS, log }),
+    config.BENCHMARK_MAIL_FROM,
+  );
   const queue = createMailQueue({
     db: ctx.db,
     store,
@@ -34,6 +38,26 @@ export function createNotifierRole(ctx: BaseContext<BenchmarkConfig> & DatabaseC
   });
 
   return {
+    console: {
+      mail: () => notifier.mail(),
+      actions: {
+        // The console's "resend the email": the same way as the first one (recorded, sent after the commit, retried).
+        async resend(id) {
+          const b = await store.get(id);
+          const row = await store.report(id);
+          if (!b || !row) return 'nothing done: that benchmark has no report (yet)';
+          const recipients = b.options.notify ?? notifyTo;
+          if (notifier.via === 'log') {
+            await notifier.send({ report: JSON.parse(row.json) as ReportJson, csv: row.csv, recipients, messageId: messageIdFor(id) });
+            return 'logged again (no SMTP_URL); the Mail page shows it';
+          }
+          if (!recipients.length) return 'nothing done: no recipients (notify or BENCHMARK_NOTIFY_TO)';
+          await ctx.db.transaction().execute((trx) => queue.enqueue(trx, id, recipients));
+          queue.kick(id);
+          return `queued for ${recipients.length} recipient(s); the Mail page shows the outcome`;
+        },
+      },
+    },
     subscriptions: {
       async [EVENTS.ReportCompleted](event, trx, afterCommit) {
         const { benchmark_id: id } = benchmarkEventSchema.parse(event.payload);

@@ -1,6 +1,7 @@
 // The crowdfund.projects role: the REST API, calling crowdfund.threads through its facade (in-process, HTTP or gRPC).
 import type { RoleContext, RoleInstance } from '../../../kernel/module.ts';
 import type { CrowdfundConfig } from '../config.ts';
+import { projectsConsole } from '../console.ts';
 import { threadsContract } from '../contract.ts';
 import { projectRoutes } from './routes.ts';
 import { createProjectService } from './service.ts';
@@ -31,6 +32,7 @@ export function createProjectsRole(ctx: RoleContext<CrowdfundConfig>): RoleInsta
   sweep.unref();
   return {
     routes: [...projectRoutes(service), ...threadRoutes(threads)],
+    console: projectsConsole(ctx.db),
     stop: async () => clearInterval(sweep),
   };
 }

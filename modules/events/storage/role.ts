@@ -4,6 +4,7 @@ import type { EventsConfig } from '../config.ts';
 import type { storageContract } from '../contract.ts';
 import { createEventStore } from '../store/event-store.ts';
 import { sqliteFile, startSqliteWriter } from '../store/sqlite-writer.ts';
+import { eventsConsole } from './console.ts';
 import { storageMetrics } from './metrics.ts';
 import { storageRoutes } from './routes.ts';
 import { createStorageService } from './service.ts';
@@ -18,6 +19,7 @@ export async function createStorage(ctx: BaseContext<EventsConfig> & DatabaseCon
   return {
     facade,
     routes: storageRoutes(store),
+    console: eventsConsole(() => facade.stats()),
     // Every queued event is committed (and its request answered) before the kernel closes the database.
     stop: async () => {
       await close();

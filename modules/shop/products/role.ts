@@ -5,6 +5,7 @@ import type { ShopConfig } from '../config.ts';
 import { ORDER_CREATED, orderCreatedSchema, type productsContract, type OrderCreated } from '../contract.ts';
 import { shopErrors } from '../errors.ts';
 import { createRedisStore } from './redis-store.ts';
+import { productsConsole } from './console.ts';
 import { productRoutes } from './routes.ts';
 import { createSqlStore } from './sql-store.ts';
 import type { ProductStore } from './store.ts';
@@ -43,6 +44,7 @@ export function createProductsRole(ctx: RoleContext<ShopConfig>): RoleInstance<t
   return {
     facade,
     routes: productRoutes(store),
+    console: productsConsole(store, ctx.db, Date.now),
     subscriptions: {
       // Runs in the kernel's consumer transaction on the shop database (inbox entry included).
       async [ORDER_CREATED](event, trx) {
