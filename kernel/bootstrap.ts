@@ -6,7 +6,19 @@ import type { ModuleDatabase } from '../db/database.ts';
 import { createBus, type Bus } from './bus/index.ts';
 import { createConsole } from './console/index.ts';
 import { traceStore } from './console/trace-store.ts';
-import { ConfigError, configKeys, kernelConfigSchema, listOf, localUrl, parseConfig, readEnv, redactUrl, type Env, type KernelConfig } from './config.ts';
+import {
+  ConfigError,
+  StartupError,
+  configKeys,
+  kernelConfigSchema,
+  listOf,
+  localUrl,
+  parseConfig,
+  readEnv,
+  redactUrl,
+  type Env,
+  type KernelConfig,
+} from './config.ts';
 import { remoteFacade, type Contract, type Facade, type Transport } from './contract.ts';
 import { errors } from './errors.ts';
 import { createHttpApp, type HttpApp, type MountedRoute } from './http/app.ts';
@@ -18,7 +30,7 @@ import type { BaseContext, ConsoleHook, DatabaseContext, ModuleDefinition, RoleI
 import { buildOpenApi } from './openapi.ts';
 import { VERSION } from './version.ts';
 import { allModules } from './registry.ts';
-import { planRoles, StartupError, type RolePlan } from './role-plan.ts';
+import { planRoles, type RolePlan } from './role-plan.ts';
 import { carryRequestIds, flushTracing, startTracing, tracedCalls, tracingSettings } from './tracing/index.ts';
 import { transportFor } from './transport/index.ts';
 import { grpcServedRoles, serveGrpc, type GrpcServer } from './transport/grpc.ts';

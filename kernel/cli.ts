@@ -10,11 +10,10 @@ import { migrateDown, migrateUp, migrationStatus } from '../db/migrator.ts';
 import { bootstrap } from './bootstrap.ts';
 import { formatDeadLetters } from './bus/index.ts';
 import { CommandFailed, parseFlags, UsageError, type Flags, type Parsed } from './cli-flags.ts';
-import { ConfigError, configKeys, kernelConfigSchema, parseConfig, readEnv } from './config.ts';
+import { ConfigError, configKeys, kernelConfigSchema, parseConfig, readEnv, StartupError } from './config.ts';
 import { createLogger } from './logger.ts';
 import { connectModuleDatabase, moduleMigrations } from './module-database.ts';
 import { allModules } from './registry.ts';
-import { StartupError } from './role-plan.ts';
 import { VERSION } from './version.ts';
 import { exitOnSignals, listen } from './server.ts';
 
@@ -118,8 +117,7 @@ async function migrate({ positionals: [action = 'status', only], values }: Parse
 }
 
 async function deadLetters({ positionals: [action = 'list', id] }: Parsed): Promise<void> {
-  if (!['list', 'replay', 'discard'].includes(action))
-    throw new UsageError(`dead-letters: unknown action "${action}"; use list, replay [id] or discard <id>`);
+  if (!['list', 'replay', 'discard'].includes(action)) throw new UsageError(`dead-letters: unknown action "${action}"; use list, replay [id] or discard <id>`);
   if (action === 'list' && id !== undefined) throw new UsageError('dead-letters list: takes no id (replay does)');
   if (action === 'discard' && id === undefined) throw new UsageError('dead-letters discard: name the id to discard');
   const kernel = bootstrap({ env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' } });

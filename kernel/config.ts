@@ -150,6 +150,14 @@ export class ConfigError extends Error {
   }
 }
 
+/** A deployment that cannot start as configured (roles unreachable, a port taken, an unsafe exposure): each problem a line. */
+export class StartupError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join('\n'));
+    this.name = 'StartupError';
+  }
+}
+
 /** The environment variable names a config schema reads. */
 export function configKeys(schema: z.ZodType): string[] {
   const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as { properties?: object };

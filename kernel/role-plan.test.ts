@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { demoModule } from './fixtures/demo/index.ts';
 import { defineModule } from './module.ts';
-import { planRoles, roleUrlVar, type StartupError } from './role-plan.ts';
+import type { StartupError } from './config.ts';
+import { planRoles, roleUrlVar } from './role-plan.ts';
 
 describe('feature flags', () => {
   it('runs every role by default and selected modules or roles otherwise', () => {

@@ -1,6 +1,6 @@
 // The role plan: which module roles run in this process (MODULES), and where the roles they call live.
 import type { ModuleDefinition } from './module.ts';
-import type { Env } from './config.ts';
+import { StartupError, type Env } from './config.ts';
 import { transportSchemes } from './transport/index.ts';
 
 export interface LocalRole {
@@ -18,13 +18,6 @@ export interface RolePlan {
 
 /** `events.storage` → `EVENTS_STORAGE_URL` */
 export const roleUrlVar = (role: string) => `${role.replace(/[.-]/g, '_').toUpperCase()}_URL`;
-
-export class StartupError extends Error {
-  constructor(readonly problems: string[]) {
-    super(problems.join('\n'));
-    this.name = 'StartupError';
-  }
-}
 
 export function planRoles(modules: ModuleDefinition<any>[], selection: string | undefined, env: Env, busIsShared: boolean): RolePlan {
   const all = modules.flatMap((m) => Object.keys(m.roles).map((role) => ({ module: m, role, name: `${m.name}.${role}` })));

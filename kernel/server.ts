@@ -6,7 +6,7 @@ import type { Duplex } from 'node:stream';
 import type { Kernel } from './bootstrap.ts';
 import { errors, type AppError } from './errors.ts';
 import { INTERNAL_LISTENER } from './http/auth.ts';
-import { StartupError } from './role-plan.ts';
+import { StartupError } from './config.ts';
 
 export interface Running {
   server: Server;

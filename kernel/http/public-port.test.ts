@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { bootstrap } from '../bootstrap.ts';
 import { demoModule } from '../fixtures/demo/index.ts';
-import { StartupError } from '../role-plan.ts';
+import { StartupError } from '../config.ts';
 import { listen } from '../server.ts';
 import { startTestApp, tempDir, type TestApp } from '../testing/index.ts';
 import { rawRequest } from '../testing/raw-http.ts';

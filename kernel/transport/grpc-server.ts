@@ -13,7 +13,7 @@ import { addReflection } from './grpc-reflection.ts';
 import { fastEncoder, type Descriptor } from './grpc-encode.ts';
 import { loadService, rpcName } from './grpc-proto.ts';
 import { checkedDeserializer, Malformed, wireCheck } from './grpc-wire.ts';
-import { StartupError } from '../role-plan.ts';
+import { StartupError } from '../config.ts';
 import { serverSpan } from '../tracing/index.ts';
 import { serverCredentials, type GrpcTlsSettings } from './grpc-tls.ts';
 
