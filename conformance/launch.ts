@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import type { Env } from '../kernel/config.ts';
 import { spawnApp, type SpawnedApp } from '../kernel/spawn-app.ts';
-import { startEtcd, makeTestCertificates, type EtcdServer } from '../kernel/testing/etcd.ts';
+import { makeCertificates } from '../kernel/testing/certificates.ts';
+import { startEtcd, type EtcdServer } from '../kernel/testing/etcd.ts';
 import { createTestDatabase, REDIS_URL } from '../kernel/testing/services.ts';
 import { startSmtp, type TestSmtp } from '../modules/benchmark/testing/smtp.ts';
 import { balancer, gateway } from './proxy.ts';
@@ -102,8 +103,8 @@ export async function launch(topology: Topology, opts: LaunchOptions = {}): Prom
       });
     }
     // One certificate for localhost, good for serving and for presenting as a client, and the CA that signed it.
-    const certs = topology.services.some((s) => s.tls) ? makeTestCertificates(dir) : undefined;
-    const tls: Env = certs ? { GRPC_TLS_CERT_FILE: certs.serverCertFile, GRPC_TLS_KEY_FILE: certs.serverKeyFile, GRPC_TLS_CA_FILE: certs.caFile } : {};
+    const certs = topology.services.some((s) => s.tls) ? makeCertificates(dir) : undefined;
+    const tls: Env = certs ? { GRPC_TLS_CERT_FILE: certs.serverCert, GRPC_TLS_KEY_FILE: certs.serverKey, GRPC_TLS_CA_FILE: certs.ca } : {};
 
     // Ports first: a service's address is its balancer's with replicas, its one process's without.
     const free = await reservePorts(topology.services.reduce((n, s) => n + 2 * s.replicas + (s.replicas > 1 ? 2 : 0), 0));

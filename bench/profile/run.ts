@@ -2,7 +2,7 @@
 // the CPU profiler (node --cpu-prof's, started by ./preload.mjs) while the bench's load runs against it, then its CPU by component per request and a flame-graph SVG.
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startEtcd } from '../etcd-server.ts';
+import { startEtcd } from '../../kernel/testing/etcd.ts';
 import { measure, type BenchIO } from '../scenario.ts';
 import { spawn } from 'node:child_process';
 import { cpuMsOf, freePort, ROOT, stopServers, tempDir, type ServerProcess } from '../servers.ts';

@@ -3,7 +3,6 @@
 // reports and exactly 20 emails on a local SMTP server.
 import { mkdirSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { SMTPServer } from 'smtp-server';
 import { breakdown, componentOfStack } from '../profile/components.ts';
 import { readStacks, shortUrl } from '../profile/cpuprofile.ts';
 import type { VirtualUser } from '../load.ts';
@@ -21,7 +20,8 @@ import {
   type RatioResult,
   type RunRecord,
 } from '../scenario.ts';
-import { freePort, spawnBaseline, spawnCantons, stopServers, type BaselineKind } from '../servers.ts';
+import { spawnBaseline, spawnCantons, stopServers, type BaselineKind } from '../servers.ts';
+import { startSmtp } from '../../modules/benchmark/testing/smtp.ts';
 import { hangingTarget } from './benchmark/hanging-target.ts';
 
 const TARGET_RATIO = 0.7;
@@ -70,27 +70,6 @@ async function untilEnded(base: string, ids: string[], timeoutMs: number): Promi
     if (Date.now() > deadline) throw new Error(`${views.filter((v) => v.status === 'running').length} benchmarks still running after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }
-}
-
-/** A local SMTP server counting what it accepts (the bench's MailHog). */
-async function smtpSink(): Promise<{ url: string; mails: string[]; close(): Promise<void> }> {
-  const port = await freePort();
-  const mails: string[] = [];
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    onData(stream, _session, done) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        mails.push(Buffer.concat(chunks).toString('utf8'));
-        done();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', () => resolve()));
-  return { url: `smtp://127.0.0.1:${port}`, mails, close: () => new Promise((r) => server.close(() => r())) };
 }
 
 /**
@@ -376,7 +355,7 @@ async function ingestion(
 }
 
 async function concurrent(io: BenchIO, count: number, documents: number) {
-  const smtp = await smtpSink();
+  const smtp = await startSmtp(); // the bench's MailHog: a real SMTP server counting what it accepts
   const checks: CheckResult[] = [];
   const notes: string[] = [];
   const server = await spawnCantons(

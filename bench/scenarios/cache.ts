@@ -8,7 +8,7 @@ import { spawnBaseline, spawnCantons, stopServers, type ServerProcess } from '..
 import { startBalancer } from '../cache/balancer.ts';
 import { cachedRead, configUrl, timeUntilSeen } from '../cache/instances.ts';
 import { measurePropagation, type PropagationResult } from '../cache/propagation.ts';
-import { startEtcd, type EtcdProcess } from '../etcd-server.ts';
+import { startEtcd, type EtcdServer } from '../../kernel/testing/etcd.ts';
 
 const LETTERS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';
 const letters = (r: Random, n: number) => Array.from({ length: n }, () => LETTERS[r.int(0, LETTERS.length - 1)]).join('');
@@ -136,7 +136,7 @@ async function run(opts: BenchOptions, io: BenchIO) {
   const ratios = [];
   const notes: string[] = [];
 
-  let etcd: EtcdProcess | undefined;
+  let etcd: EtcdServer | undefined;
   const etcdUrl = typeof opts.flags['etcd-url'] === 'string' ? opts.flags['etcd-url'] : undefined;
   if (!etcdUrl) {
     io.log('starting etcd (temp data dir) …');

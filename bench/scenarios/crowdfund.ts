@@ -1,5 +1,5 @@
 // crowdfund over gRPC+TLS: GetProjectThreads against a bare grpc-js server, votes per second (counted exactly), propose-to-threads latency.
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -7,40 +7,14 @@ import { credentials, loadPackageDefinition, Metadata, Server, ServerCredentials
 import { loadSync } from '@grpc/proto-loader';
 import { Histogram } from '../histogram.ts';
 import { check, cpuRatio, defineScenario, median, ratio, roundsFlag, type BenchIO, type BenchOptions, type CheckResult, type RunRecord } from '../scenario.ts';
+import { makeCertificates, type TestCertificates } from '../../kernel/testing/certificates.ts';
 import { freePort, ROOT, spawnCantons, stopServers, tempDir, type ServerProcess } from '../servers.ts';
 
 const PROTO = join(ROOT, 'modules/crowdfund/threads.proto');
 const LOADER = { keepCase: true, longs: Number, enums: String, defaults: true };
 const THREADS_PER_PROJECT = 20;
 
-type Certs = { ca: string; cert: string; key: string };
-
-/** A CA and a certificate for 127.0.0.1, made with openssl for this run (the bench uses no test support). */
-function makeCerts(dir: string): Certs {
-  const run = (...args: string[]) => execFileSync('openssl', args, { stdio: 'ignore' });
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  run('req', '-x509', ...ec, '-days', '1', '-subj', '/CN=bench-ca', '-keyout', join(dir, 'ca.key'), '-out', join(dir, 'ca.crt'));
-  run('req', ...ec, '-subj', '/CN=bench', '-keyout', join(dir, 'server.key'), '-out', join(dir, 'server.csr'));
-  writeFileSync(join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1\n');
-  run(
-    'x509',
-    '-req',
-    '-in',
-    join(dir, 'server.csr'),
-    '-CA',
-    join(dir, 'ca.crt'),
-    '-CAkey',
-    join(dir, 'ca.key'),
-    '-CAcreateserial',
-    '-days',
-    '1',
-    '-extfile',
-    join(dir, 'server.ext'),
-    '-out',
-    join(dir, 'server.crt'),
-  );
-  return { ca: join(dir, 'ca.crt'), cert: join(dir, 'server.crt'), key: join(dir, 'server.key') };
-}
+type Certs = Pick<TestCertificates, 'ca' | 'serverCert' | 'serverKey'>;
 
 function threadsClient(port: number, certs: Certs): any {
   const Ctor = (loadPackageDefinition(loadSync(PROTO, LOADER)) as any).ThreadsService;
@@ -123,8 +97,8 @@ async function spawnBare(certs: Certs, response: unknown, nodeOptions?: string):
       PATH: process.env.PATH,
       CROWDFUND_BARE_GRPC: join(dir, 'response.json'),
       PORT: String(port),
-      CERT: certs.cert,
-      KEY: certs.key,
+      CERT: certs.serverCert,
+      KEY: certs.serverKey,
       ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
     },
   });
@@ -246,8 +220,8 @@ async function run(opts: BenchOptions, io: BenchIO) {
   const threadsOnly = opts.flags.only === 'threads';
   // --profile DIR: both servers sampled by V8's CPU profiler, a .cpuprofile each written to DIR when they stop.
   const profile = typeof opts.flags.profile === 'string' ? { NODE_OPTIONS: `--import=${cpuProfiler(opts.flags.profile)}` } : undefined;
-  const certs = makeCerts(tempDir('cantons-bench-certs-'));
-  const tls = { GRPC_TLS_CERT_FILE: certs.cert, GRPC_TLS_KEY_FILE: certs.key };
+  const certs = makeCertificates();
+  const tls = { GRPC_TLS_CERT_FILE: certs.serverCert, GRPC_TLS_KEY_FILE: certs.serverKey };
   const checks: CheckResult[] = [];
   const notes: string[] = [
     `GetProjectThreads answers ${THREADS_PER_PROJECT} threads; both servers serve TLS from the same certificate; one HTTP/2 channel carries the --connections concurrent calls`,

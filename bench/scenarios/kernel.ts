@@ -2,7 +2,7 @@
 import { basename } from 'node:path';
 import { ingestRequest } from '../ingest.ts';
 import type { VirtualUser } from '../load.ts';
-import { startEtcd, type EtcdProcess } from '../etcd-server.ts';
+import { startEtcd, type EtcdServer } from '../../kernel/testing/etcd.ts';
 import { startOtlpSink, type OtlpSink } from '../otlp-sink.ts';
 import {
   check,
@@ -198,7 +198,7 @@ async function run(opts: BenchOptions, io: BenchIO) {
   const at = (root: string | undefined) => (root ? ` @${basename(root)}` : '');
   const checks: CheckResult[] = [];
   const series = new Map<string, RunRecord[]>();
-  let etcd: EtcdProcess | undefined;
+  let etcd: EtcdServer | undefined;
   try {
     if (only.includes('cache')) {
       io.log('starting etcd (temp data dir) …');

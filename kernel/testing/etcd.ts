@@ -1,13 +1,14 @@
 // Test helper: a real etcd server on free ports in a temp data dir, with kill/restart/compact for fault tests;
 // optionally with TLS (throwaway CA, server and client certificates made with openssl) and with auth enabled.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Etcd3, Range } from 'etcd3';
 import { createEtcdClient } from '../../modules/cache/etcd-client.ts';
+import { makeCertificates, openssl, type TestCertificates } from './certificates.ts';
 import { freePort } from './services.ts';
 
 export const ETCD_BIN = process.env.ETCD_BIN ?? 'etcd';
@@ -58,54 +59,10 @@ export interface EtcdServer {
   close(): Promise<void>;
 }
 
-function openssl(dir: string, ...args: string[]): void {
-  try {
-    execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException & { stderr?: Buffer };
-    if (e.code === 'ENOENT') throw new Error('openssl is not installed (apt-get install openssl)');
-    throw new Error(`openssl ${args[0]} failed: ${e.stderr?.toString() ?? e.message}`);
-  }
-}
-
-/** A CA, a server certificate for 127.0.0.1/localhost and a client certificate, in `dir`. */
-export function makeTestCertificates(dir: string): EtcdTlsFiles & { serverCertFile: string; serverKeyFile: string } {
-  const p = (name: string) => join(dir, name);
-  const run = (...args: string[]) => openssl(dir, ...args);
-  const key = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  run('req', '-x509', ...key, '-keyout', p('ca.key'), '-out', p('ca.crt'), '-days', '2', '-subj', '/CN=cantons test CA');
-  const sign = (name: string, cn: string, ext: string) => {
-    writeFileSync(p(`${name}.ext`), ext);
-    run('req', ...key, '-keyout', p(`${name}.key`), '-out', p(`${name}.csr`), '-subj', `/CN=${cn}`);
-    run(
-      'x509',
-      '-req',
-      '-in',
-      p(`${name}.csr`),
-      '-CA',
-      p('ca.crt'),
-      '-CAkey',
-      p('ca.key'),
-      '-set_serial',
-      `0x${randomBytes(8).toString('hex')}`,
-      '-days',
-      '2',
-      '-out',
-      p(`${name}.crt`),
-      '-extfile',
-      p(`${name}.ext`),
-    );
-  };
-  // etcd's own gRPC gateway dials the server with the server certificate, hence clientAuth too.
-  sign('server', 'localhost', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth,clientAuth\n');
-  sign('client', 'cantons-test-client', 'keyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n');
-  return { caFile: p('ca.crt'), certFile: p('client.crt'), keyFile: p('client.key'), serverCertFile: p('server.crt'), serverKeyFile: p('server.key') };
-}
-
 /** An ES256 key pair for etcd's JWT tokens: jwt.key, jwt.pub in `dir`. */
 function makeJwtKeys(dir: string): void {
-  openssl(dir, 'genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', join(dir, 'jwt.key'));
-  openssl(dir, 'pkey', '-in', join(dir, 'jwt.key'), '-pubout', '-out', join(dir, 'jwt.pub'));
+  openssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', join(dir, 'jwt.key'));
+  openssl('pkey', '-in', join(dir, 'jwt.key'), '-pubout', '-out', join(dir, 'jwt.pub'));
 }
 
 /** GET /health over https with the test CA and client certificate. */
@@ -145,15 +102,15 @@ export async function startEtcd(opts: EtcdStartOptions = {}): Promise<EtcdServer
     rmSync(dataDir, { recursive: true, force: true });
     if (keyDir) rmSync(keyDir, { recursive: true, force: true });
   };
-  let certs: ReturnType<typeof makeTestCertificates> | undefined;
+  let certs: TestCertificates | undefined;
   try {
-    certs = opts.tls ? makeTestCertificates(keyDir!) : undefined;
+    certs = opts.tls ? makeCertificates(keyDir!) : undefined;
     if (opts.auth?.tokens === 'jwt') makeJwtKeys(keyDir!);
   } catch (err) {
     cleanup();
     throw err;
   }
-  const tls: EtcdTlsFiles | undefined = certs && { caFile: certs.caFile, certFile: certs.certFile, keyFile: certs.keyFile };
+  const tls: EtcdTlsFiles | undefined = certs && { caFile: certs.ca, certFile: certs.clientCert, keyFile: certs.clientKey };
   const rootPassword = opts.auth ? randomBytes(9).toString('base64url') : undefined;
   const clientPort = await freePort();
   const peerPort = await freePort();
@@ -180,7 +137,7 @@ export async function startEtcd(opts: EtcdStartOptions = {}): Promise<EtcdServer
     'zap',
   ];
   if (certs) {
-    args.push('--cert-file', certs.serverCertFile, '--key-file', certs.serverKeyFile, '--trusted-ca-file', certs.caFile, '--client-cert-auth');
+    args.push('--cert-file', certs.serverCert, '--key-file', certs.serverKey, '--trusted-ca-file', certs.ca, '--client-cert-auth');
   }
   if (opts.auth) {
     // The lowest bcrypt cost keeps each authentication cheap.
@@ -223,6 +180,9 @@ export async function startEtcd(opts: EtcdStartOptions = {}): Promise<EtcdServer
       stderr = (stderr + d.toString()).slice(-4000);
     });
     proc = child;
+    await new Promise((resolve, reject) =>
+      child.once('spawn', resolve).once('error', (err) => reject(new Error(`cannot start ${ETCD_BIN} (Debian: apt-get install etcd-server): ${err.message}`))),
+    );
     const deadline = Date.now() + 20_000;
     while (Date.now() < deadline) {
       if (child.exitCode !== null) throw new Error(`etcd exited with ${child.exitCode}: ${stderr}`);

@@ -8,7 +8,7 @@ import { Registry } from 'prom-client';
 import { z } from 'zod';
 import { defineContract, method, remoteFacade } from '../contract.ts';
 import { AppError } from '../errors.ts';
-import { makeCertificates, type TestCertificates } from '../grpc/testing/certs.ts';
+import { makeCertificates, type TestCertificates } from '../testing/certificates.ts';
 import { freePort } from '../testing/index.ts';
 import { grpcTransport, type GrpcTransportOptions } from './grpc-client.ts';
 import { HEALTH_PROTO } from './grpc-health.ts';

@@ -4,7 +4,7 @@ import { credentials, loadPackageDefinition, Metadata, type GrpcObject, type Ser
 import { loadSync } from '@grpc/proto-loader';
 import type { Env } from '../../../kernel/config.ts';
 import type { Logger } from '../../../kernel/logger.ts';
-import { makeCertificates, type TestCertificates } from '../../../kernel/grpc/testing/certs.ts';
+import { makeCertificates, type TestCertificates } from '../../../kernel/testing/certificates.ts';
 import { createTestDatabase, freePort, startTestApp, waitFor, type TestApp } from '../../../kernel/testing/index.ts';
 import { loadService } from '../../../kernel/transport/grpc-proto.ts';
 import { threadsContract } from '../contract.ts';

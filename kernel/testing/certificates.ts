@@ -1,8 +1,9 @@
-// Test support: a CA, a server and a client certificate made with the openssl binary in a fresh temp dir, per test run.
+// Test support shared by tests, the bench and the conformance suite: a CA, a server and a client certificate (and a
+// stranger's, from another CA) made with the openssl binary in a fresh temp dir.
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempDir } from '../../testing/index.ts';
+import { tempDir } from '../spawn-app.ts';
 
 export interface TestCertificates {
   dir: string;
@@ -16,7 +17,15 @@ export interface TestCertificates {
   strangerKey: string;
 }
 
-const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+export function openssl(...args: string[]): void {
+  try {
+    execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException & { stderr?: Buffer };
+    if (e.code === 'ENOENT') throw new Error('openssl is not installed (apt-get install openssl)');
+    throw new Error(`openssl ${args[0]} failed: ${e.stderr?.toString() ?? e.message}`);
+  }
+}
 
 function authority(dir: string, name: string): { cert: string; key: string } {
   const cert = join(dir, `${name}.crt`);
@@ -52,9 +61,11 @@ function leaf(dir: string, name: string, ca: { cert: string; key: string }, ext:
   return { cert, key };
 }
 
-/** Certificates for 127.0.0.1 and localhost, valid two days; the key files are unencrypted (test only). */
-export function makeCertificates(): TestCertificates {
-  const dir = tempDir('cantons-grpc-certs-');
+/**
+ * Certificates in `dir` (default: a temp dir removed at exit), valid two days, keys unencrypted (test only). The server
+ * certificate names 127.0.0.1 and localhost and serves as a client's too (etcd's gateway dials with it).
+ */
+export function makeCertificates(dir = tempDir('cantons-certs-')): TestCertificates {
   const ca = authority(dir, 'test-ca');
   const server = leaf(dir, 'server', ca, 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n');
   const client = leaf(dir, 'client', ca, 'extendedKeyUsage=clientAuth\n');
