@@ -157,7 +157,7 @@ export async function launch(topology: Topology, opts: LaunchOptions = {}): Prom
     );
     const failed = started.find((x) => x.status === 'rejected');
     if (failed) throw failed.reason;
-    const front = await gateway(processes.map((p) => p.app.url));
+    const front = await gateway(processes.map((p) => ({ name: p.service, modules: p.modules, url: p.app.url })));
     cleanups.push(() => front.close());
 
     const runs = (p: Process, role: string) => !p.modules || p.modules.split(',').some((m) => m === role || m === role.split('.')[0]);

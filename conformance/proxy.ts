@@ -61,14 +61,44 @@ const pathPattern = (path: string) =>
       .replace(/\{[^}]+\}/g, '[^/]+')}/?$`,
   );
 
+export interface GatewayProcess {
+  /** Its service, and replica number when there are several. */
+  name: string;
+  /** MODULES it runs; empty: all. */
+  modules: string;
+  url: string;
+}
+
+const esc = (s: string) => s.replace(/[&<>"]/g, (ch) => `&#${ch.charCodeAt(0)};`);
+
+/** GET /console on the gateway: every process of the topology, its roles, whether it is ready, and a link to its own console. */
+async function consoleIndex(processes: GatewayProcess[]): Promise<string> {
+  const ready = await Promise.all(
+    processes.map((p) =>
+      fetch(`${p.url}/readyz`, { signal: AbortSignal.timeout(2000) }).then(
+        (r) => r.ok,
+        () => false,
+      ),
+    ),
+  );
+  const rows = processes.map(
+    (p, i) =>
+      `<tr><td>${esc(p.name)}</td><td>${esc(p.modules || 'every module')}</td><td>${ready[i] ? 'ready' : '<b>not ready</b>'}</td><td><a href="${esc(p.url)}/console">${esc(p.url)}/console</a></td></tr>`,
+  );
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>cantons: every process</title>
+<style>body{font:14px system-ui,sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left}</style></head>
+<body><h1>Every process of this topology</h1><p>Each process's own console shows its roles, bus, traces, modules and mail.</p>
+<table><tr><th>process</th><th>MODULES</th><th>/readyz</th><th>console</th></tr>${rows.join('')}</table></body></html>`;
+}
+
 /**
  * The public entry of a topology on a free port. `processes` are the base URLs of every process with a public
  * port; a path served by several (replicas, cache instances) is sent to each in turn. Paths no process
- * documents answer 404 here, as they would on any of them.
+ * documents answer 404 here, as they would on any of them. `/console` lists every process with a link to its console.
  */
-export async function gateway(processes: string[]): Promise<Listening & { url: string }> {
+export async function gateway(processes: GatewayProcess[]): Promise<Listening & { url: string }> {
   const routes = new Map<string, Route>();
-  for (const base of processes) {
+  for (const { url: base } of processes) {
     const doc = (await (await fetch(`${base}/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
     for (const [path, operations] of Object.entries(doc.paths)) {
       // By method too: events' receiver takes POST /events/snow-reports, its storage answers GET.
@@ -90,6 +120,10 @@ export async function gateway(processes: string[]): Promise<Listening & { url: s
     const path = (req.url ?? '/').split('?')[0];
     // HEAD is GET without the body; a preflight goes where the request it asks about would.
     const method = req.method === 'HEAD' ? 'GET' : req.method === 'OPTIONS' ? (req.headers['access-control-request-method'] ?? 'GET') : req.method;
+    if (path === '/console' && method === 'GET') {
+      void consoleIndex(processes).then((page) => res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(page));
+      return;
+    }
     const route = table.find((r) => r.method === method && r.pattern.test(path)) ?? table.find((r) => r.pattern.test(path));
     if (!route) {
       res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'NOT_FOUND', message: `no process serves ${path}` }));
