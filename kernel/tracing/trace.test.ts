@@ -89,7 +89,8 @@ async function orderFlow(products: string, orders: string, requestId: string) {
     .until('the order_created handler span and its transaction', () => {
       const spans = byTrace(placed.traceId);
       const handler = spans.find((s) => s.name === 'process shop.order_created');
-      return Boolean(handler && spans.some((s) => s.parentSpanId === handler.spanId));
+      // Each process exports on its own: the caller's request span may come after the callee's spans.
+      return Boolean(handler && spans.some((s) => s.parentSpanId === handler.spanId) && spans.some((s) => s.name === 'POST /orders'));
     })
     .catch((err: Error) => {
       throw new Error(`${err.message}; the trace holds ${listed(byTrace(placed.traceId))}`);
@@ -103,7 +104,10 @@ async function snowFlow(receiverUrl: string) {
   let batch: ReceivedSpan | undefined;
   await receiver.until('the group commit span linked to the request', () => {
     batch = receiver.spans.find((s) => s.name === 'group commit' && s.links.some((l) => l.traceId === posted.traceId));
-    return Boolean(batch && byTrace(posted.traceId).some((s) => s.name === 'events.storage/store' && s.kind !== 'client'));
+    const spans = byTrace(posted.traceId);
+    return Boolean(
+      batch && spans.some((s) => s.name === 'events.storage/store' && s.kind !== 'client') && spans.some((s) => s.name === 'POST /events/snow-reports'),
+    );
   });
   return { ...posted, batch: batch! };
 }
