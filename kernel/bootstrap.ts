@@ -273,10 +273,11 @@ function compose(
         const middleware = toMiddleware(route, config.BODY_LIMIT);
         for (const method of [route.method].flat()) mounted.push({ method, path: route.path, middleware });
       }
-      for (const [topic, handler] of Object.entries(instance.subscriptions ?? {})) {
+      for (const { topic, handle } of instance.subscriptions ?? []) {
         // The plan checked declared topics against migrations; a handler for an undeclared one is a bug in the module.
-        if (!mdb || !spec.subscribes?.includes(topic)) throw new Error(`${name} handles ${topic} without declaring it in subscribes`);
-        bus.subscribe(name, mdb, topic, handler);
+        if (!mdb || !spec.subscribes?.includes(topic)) throw new Error(`${name} handles ${topic.name} without declaring it in subscribes`);
+        // The handler sees the payload as its topic's schema parses it; one that does not parse fails like any handler.
+        bus.subscribe(name, mdb, topic.name, (event, trx, afterCommit) => handle({ ...event, payload: topic.payload.parse(event.payload) }, trx, afterCommit));
       }
     }
     await bus.start();

@@ -34,6 +34,23 @@ export function defineContract<M extends Record<string, MethodSpec>>(role: strin
   return opts.proto ? { role, methods, proto: opts.proto } : { role, methods };
 }
 
+/**
+ * An event topic described once, as a contract describes a call: its name (`module.event`) and the zod schema of its
+ * payload. Publishing type-checks the payload against it; a handler receives the payload parsed by it.
+ */
+export interface Topic<S extends z.ZodType = z.ZodType> {
+  readonly name: string;
+  readonly payload: S;
+}
+
+/** `module.event`: the publishing module's name, then the event's in snake_case (`shop.order_created`). */
+const TOPIC_NAME = /^[a-z][a-z0-9-]*\.[a-z][a-z0-9_]*$/;
+
+export function defineTopic<S extends z.ZodType>(name: string, payload: S): Topic<S> {
+  if (!TOPIC_NAME.test(name)) throw new Error(`a topic must be named 'module.event' (${TOPIC_NAME}), got "${name}"`);
+  return { name, payload };
+}
+
 export function method<I extends z.ZodType, O extends z.ZodType>(spec: MethodSpec<I, O>): MethodSpec<I, O> {
   return spec;
 }

@@ -6,10 +6,10 @@ import type { z } from 'zod';
 import type { Dialect } from '../db/database.ts';
 import type { CachedSqlite } from '../db/statement-cache.ts';
 import type { KernelConfig } from './config.ts';
-import type { Contract, Facade } from './contract.ts';
+import type { Contract, Facade, Topic } from './contract.ts';
 import type { Logger } from './logger.ts';
 import type { ConsoleHook } from './console/hook.ts';
-import type { EventHandler, Publisher } from './bus/types.ts';
+import type { Publisher, Subscription } from './bus/types.ts';
 import type { RouteSpec } from './http/route.ts';
 import { checkName } from './names.ts';
 
@@ -32,9 +32,9 @@ export interface BaseContext<Cfg = unknown> {
 }
 
 /** What a role of a module with migrations gets besides: its database and the outbox publisher on it. */
-export interface DatabaseContext {
-  /** The module's own database (a SQLite file or a Postgres schema). */
-  db: Kysely<any>;
+export interface DatabaseContext<DB = unknown> {
+  /** The module's own database (a SQLite file or a Postgres schema), typed by the module's `db.ts`. */
+  db: Kysely<DB>;
   dialect: Dialect;
   /**
    * SQLite only: the better-sqlite3 connection under `db` (statements cached by SQL text). Use it
@@ -45,13 +45,13 @@ export interface DatabaseContext {
   bus: Publisher;
 }
 
-export type RoleContext<Cfg = unknown> = BaseContext<Cfg> & DatabaseContext;
+export type RoleContext<Cfg = unknown, DB = unknown> = BaseContext<Cfg> & DatabaseContext<DB>;
 
 export interface RoleInstance<C extends Contract = Contract> {
   facade?: Facade<C>;
   routes?: RouteSpec[];
-  /** topic → handler, for the topics the role declares in `subscribes`; the kernel adds inbox, retries, dead letters. */
-  subscriptions?: Record<string, EventHandler<any>>;
+  /** `on(topic, handler)` for each topic the role declares in `subscribes`; the kernel adds inbox, retries, dead letters. */
+  subscriptions?: Subscription[];
   /** What the role shows on /console: read-only tables, the mail it sent, a few actions (kernel/console/hook.ts). */
   console?: ConsoleHook;
   stop?(): Promise<void>;
@@ -63,20 +63,20 @@ export interface RoleSpec<Ctx = BaseContext> {
   /** Contracts of other roles this role calls; each must run here or have `<MODULE>_<ROLE>_URL` set. */
   uses?: Contract[];
   /** Topics this role publishes (start-up checks that every subscriber can be reached). */
-  publishes?: string[];
+  publishes?: Topic[];
   /** Topics this role's `subscriptions` handle; the module then needs migrations (the inbox lives in its database). */
-  subscribes?: string[];
+  subscribes?: Topic[];
   create(ctx: Ctx): RoleInstance<any> | Promise<RoleInstance<any>>;
 }
 
 /** What a module's seed hook gets: its parsed config and, when it has migrations, its migrated database. */
-export interface SeedContext<Cfg = unknown> {
+export interface SeedContext<Cfg = unknown, DB = unknown> {
   config: Cfg;
-  db?: Kysely<any>;
+  db?: Kysely<DB>;
   log: Logger;
 }
 
-interface ModuleBase<S extends z.ZodType> {
+interface ModuleBase<S extends z.ZodType, DB = unknown> {
   name: string;
   description: string;
   /** Read from the environment; invalid values fail start-up together with every other problem. */
@@ -85,13 +85,14 @@ interface ModuleBase<S extends z.ZodType> {
    *  `roleUrls`: the roles given a base URL of their own (the split layout); the others are at `baseUrl`. */
   smoke?(baseUrl: string, print: (line: string) => void, roleUrls?: Record<string, string>): Promise<void>;
   /** For the bench: replace the module's data with `count` generated items, before the server starts (kernel seedModule). */
-  seed?(ctx: SeedContext<z.output<S>>, count: number): Promise<void>;
+  seed?(ctx: SeedContext<z.output<S>, DB>, count: number): Promise<void>;
 }
 
-export interface ModuleWithDatabase<S extends z.ZodType = z.ZodType> extends ModuleBase<S> {
+/** `DB`: the module's tables (its `db.ts`), which every role's `ctx.db` is typed by. */
+export interface ModuleWithDatabase<S extends z.ZodType = z.ZodType, DB = any> extends ModuleBase<S, DB> {
   /** Name → migration, applied in name order to the module's own database. */
   migrations: Record<string, Migration>;
-  roles: Record<string, RoleSpec<BaseContext<z.output<S>> & DatabaseContext>>;
+  roles: Record<string, RoleSpec<BaseContext<z.output<S>> & DatabaseContext<DB>>>;
 }
 
 export interface ModuleWithoutDatabase<S extends z.ZodType = z.ZodType> extends ModuleBase<S> {
@@ -102,7 +103,7 @@ export interface ModuleWithoutDatabase<S extends z.ZodType = z.ZodType> extends 
 export type ModuleDefinition<S extends z.ZodType = z.ZodType> = ModuleWithDatabase<S> | ModuleWithoutDatabase<S>;
 
 /** A module is one definition; a module with `migrations` has a database, and only its roles get `db` and `bus`. */
-export function defineModule<S extends z.ZodType>(def: ModuleWithDatabase<S>): ModuleWithDatabase<S>;
+export function defineModule<S extends z.ZodType, DB>(def: ModuleWithDatabase<S, DB>): ModuleWithDatabase<S, DB>;
 export function defineModule<S extends z.ZodType>(def: ModuleWithoutDatabase<S>): ModuleWithoutDatabase<S>;
 export function defineModule(def: ModuleDefinition<any>): ModuleDefinition<any> {
   checkName('module', def.name);

@@ -2,6 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { demoModule } from './fixtures/demo/index.ts';
+import { z } from 'zod';
+import { defineTopic } from './contract.ts';
 import { defineModule } from './module.ts';
 import type { StartupError } from './config.ts';
 import { planRoles, roleUrlVar } from './role-plan.ts';
@@ -40,11 +42,12 @@ describe('feature flags', () => {
 
   it('needs a shared bus only where a published topic has a subscriber in another process', () => {
     const create = () => ({});
+    const DONE = defineTopic('pub.done', z.object({}));
     const m = defineModule({
       name: 'pub',
       description: 'publisher, subscriber and a bystander',
       migrations: {},
-      roles: { writer: { publishes: ['pub.done'], create }, reader: { subscribes: ['pub.done'], create }, bystander: { create } },
+      roles: { writer: { publishes: [DONE], create }, reader: { subscribes: [DONE], create }, bystander: { create } },
     });
     assert.throws(() => planRoles([m], 'pub.writer', {}, false), /pub\.writer publishes pub\.done, which pub\.reader \(elsewhere\).*EVENT_BUS_URL/);
     assert.doesNotThrow(() => planRoles([m], 'pub.writer', {}, true));

@@ -51,11 +51,11 @@ export function planRoles(modules: ModuleDefinition<any>[], selection: string | 
     }
     const spec = r.module.roles[r.role];
     if (spec.subscribes?.length && !r.module.migrations) {
-      problems.push(`${r.name} subscribes to ${spec.subscribes.join(', ')} but ${r.module.name} has no migrations; its inbox needs a database`);
+      problems.push(`${r.name} subscribes to ${spec.subscribes.map((t) => t.name).join(', ')} but ${r.module.name} has no migrations; its inbox needs a database`);
     }
     // The in-process bus only reaches roles in this process: a topic with a subscriber elsewhere needs a shared bus.
-    const publishes = spec.publishes ?? [];
-    const remoteSubscribers = all.filter((o) => !localNames.has(o.name) && o.module.roles[o.role].subscribes?.some((t) => publishes.includes(t)));
+    const publishes = (spec.publishes ?? []).map((t) => t.name);
+    const remoteSubscribers = all.filter((o) => !localNames.has(o.name) && o.module.roles[o.role].subscribes?.some((t) => publishes.includes(t.name)));
     if (remoteSubscribers.length && !busIsShared) {
       problems.push(
         `${r.name} publishes ${publishes.join(', ')}, which ${remoteSubscribers.map((o) => o.name).join(', ')} (elsewhere) subscribes to; set EVENT_BUS_URL so events reach them`,

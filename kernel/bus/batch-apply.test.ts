@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, afterEach, describe, it } from 'node:test';
 import { sql, type Transaction } from 'kysely';
 import { Registry } from 'prom-client';
-import { postgresDatabases, randomId, silentLog, sqliteDatabases, type Databases } from '../testing/bus.ts';
+import { postgresDatabases, randomId, silentLog, sqliteDatabases, topicNamed, type Databases } from '../testing/bus.ts';
 import { deleteRedisKeys, gate, REDIS_URL, waitFor } from '../testing/index.ts';
 import { createBus } from './index.ts';
 import type { Bus, BusEvent } from './types.ts';
@@ -55,7 +55,7 @@ for (const setup of setups) {
       bus.subscribe('sub.role', sub, 'burst', handler);
       // All published before the bus starts: they wait together, as a burst does while the consumer is busy.
       await pub.db.transaction().execute(async (trx) => {
-        for (let i = 0; i < N; i++) await publisher.publish(trx, 'burst', { i });
+        for (let i = 0; i < N; i++) await publisher.publish(trx, topicNamed('burst'), { i });
       });
       await bus.start();
       return sub;

@@ -6,6 +6,7 @@ import type { ModuleDatabase } from '../../db/database.ts';
 import { backoffDelay, sleep } from '../backoff.ts';
 import { isDependencyFailure } from '../errors.ts';
 import { carrierJson, traced } from '../tracing/index.ts';
+import type { BusTables } from './tables.ts';
 import type { BusMetrics } from './metrics.ts';
 import type { BusEvent, EventHandler } from './types.ts';
 
@@ -54,7 +55,7 @@ function runAfterCommit(fns: Array<() => void>): void {
 }
 
 /** Stores (or refreshes, on a redelivery) the dead letter of `event` for this consumer. */
-export async function writeDeadLetter(db: Kysely<any>, sub: Pick<Subscription, 'consumer'>, event: BusEvent, error: string, attempts: number): Promise<void> {
+export async function writeDeadLetter(db: Kysely<BusTables>, sub: Pick<Subscription, 'consumer'>, event: BusEvent, error: string, attempts: number): Promise<void> {
   const failedAt = new Date().toISOString();
   await db
     .insertInto('dead_letters')

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { Registry } from 'prom-client';
 import { busContract, counter } from '../testing/bus-contract.ts';
-import { appliedRows, postgresDatabases, recordingHandler, silentLog, sqliteDatabases, type Databases } from '../testing/bus.ts';
+import { appliedRows, postgresDatabases, recordingHandler, silentLog, sqliteDatabases, topicNamed, type Databases } from '../testing/bus.ts';
 import { gate, waitFor } from '../testing/index.ts';
 import { createBus } from './index.ts';
 import type { ModuleDatabase } from '../../db/database.ts';
@@ -48,7 +48,7 @@ describe('in-process relay leases (Postgres, two relays)', { skip: pgGate.skip }
     }
     // Rows written before either relay runs; the first relay to start claims all three (~300 ms of handlers).
     const ids = [];
-    for (let k = 0; k < 3; k++) ids.push(await first!.pub.db.transaction().execute((trx) => first!.publisher.publish(trx, 'slow', { k })));
+    for (let k = 0; k < 3; k++) ids.push(await first!.pub.db.transaction().execute((trx) => first!.publisher.publish(trx, topicNamed('slow'), { k })));
     await buses[0].start();
     await new Promise((r) => setTimeout(r, 20));
     await buses[1].start();

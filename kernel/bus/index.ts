@@ -11,6 +11,7 @@ import { redisStreamsAdapter } from './redis-streams.ts';
 import { checkRoleName } from '../names.ts';
 import { Relay } from './relay.ts';
 import { busStats } from './stats.ts';
+import { asBusTables } from './tables.ts';
 import { traced } from '../tracing/index.ts';
 import type { Bus, BusOptions, Publisher } from './types.ts';
 
@@ -83,17 +84,18 @@ export function createBus(opts: BusOptions): Bus {
       return {
         publish(trx, topic, payload) {
           // The row keeps this span's context: the event's consumers, wherever they run, continue its trace.
-          return traced(`publish ${topic}`, 'producer', async () => {
-            const id = await writeOutbox(trx, module, topic, payload);
+          return traced(`publish ${topic.name}`, 'producer', async () => {
+            const id = await writeOutbox(asBusTables(trx), module, topic.name, payload);
             r.nudge();
             return id;
           });
         },
         async deadLetter(trx, dead) {
-          const event = { id: randomUUID(), topic: dead.topic, payload: dead.payload, createdAt: new Date().toISOString(), source: module };
-          await writeDeadLetter(trx, dead, event, dead.error, dead.attempts);
-          metrics.deadLetters.inc({ consumer: dead.consumer, topic: dead.topic });
-          log.error({ eventId: event.id, topic: dead.topic, consumer: dead.consumer, attempts: dead.attempts }, 'work after commit gave up; dead-lettered');
+          const topic = dead.topic.name;
+          const event = { id: randomUUID(), topic, payload: dead.payload, createdAt: new Date().toISOString(), source: module };
+          await writeDeadLetter(asBusTables(trx), dead, event, dead.error, dead.attempts);
+          metrics.deadLetters.inc({ consumer: dead.consumer, topic });
+          log.error({ eventId: event.id, topic, consumer: dead.consumer, attempts: dead.attempts }, 'work after commit gave up; dead-lettered');
         },
       };
     },

@@ -1,25 +1,16 @@
 // The outbox table: write an event inside the publisher's transaction; claim, delete and count rows for the relay.
 import { randomUUID } from 'node:crypto';
-import type { ExpressionBuilder, Kysely, Transaction } from 'kysely';
+import type { ExpressionBuilder, Kysely, Selectable } from 'kysely';
 import type { ModuleDatabase } from '../../db/database.ts';
 import { carrierJson, parseCarrier } from '../tracing/index.ts';
+import type { BusTables, OutboxTable } from './tables.ts';
 import type { BusEvent } from './types.ts';
 
-export interface OutboxRow {
-  seq: number;
-  id: string;
-  topic: string;
-  payload: string;
-  created_at: string;
-  source: string;
-  lease_until: number | null;
-  lease_owner: string | null;
-  trace_context: string | null;
-}
+export type OutboxRow = Selectable<OutboxTable>;
 
 /** Inserts one event row in `trx`; `id` is only passed by tests that simulate a redelivery. */
 export async function writeOutbox(
-  trx: Transaction<any> | Kysely<any>,
+  trx: Kysely<BusTables>,
   source: string,
   topic: string,
   payload: unknown,
@@ -50,7 +41,7 @@ export function toEvent(row: Pick<OutboxRow, 'id' | 'topic' | 'payload' | 'creat
   return event;
 }
 
-const free = (now: number) => (eb: ExpressionBuilder<any, any>) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]);
+const free = (now: number) => (eb: ExpressionBuilder<BusTables, 'outbox'>) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]);
 
 /**
  * Leases up to `limit` unclaimed (or expired) rows to `owner` in ONE statement, oldest first.

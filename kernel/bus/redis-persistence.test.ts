@@ -4,7 +4,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { redisServerInstalled, startRedisServer, type RedisServer } from '../testing/bus-redis.ts';
-import { randomId, recordingHandler, appliedRows, sqliteDatabases, type Databases } from '../testing/bus.ts';
+import { randomId, recordingHandler, appliedRows, sqliteDatabases, topicNamed, type Databases } from '../testing/bus.ts';
 import { waitFor } from '../testing/index.ts';
 import { createBus } from './index.ts';
 import { outboxDepth } from './outbox.ts';
@@ -57,14 +57,14 @@ describe("the bus and its Redis's persistence", { skip: installed ? undefined : 
     b.subscribe('sub.role', sub, 'a.topic', recordingHandler('sub.role'));
     await b.start();
     assert.equal(await b.ready(), true);
-    await pub.db.transaction().execute((trx) => publisher.publish(trx, 'a.topic', { n: 1 }));
+    await pub.db.transaction().execute((trx) => publisher.publish(trx, topicNamed('a.topic'), { n: 1 }));
     await waitFor('applied', async () => (await appliedRows(sub)).length === 1, 10_000);
 
     // The same Redis comes back without its AOF: it would lose what it is handed.
     await persistent.kill();
     await persistent.restart({ appendonly: false });
     await waitFor('not ready', async () => !(await b.ready()), 10_000);
-    await pub.db.transaction().execute((trx) => publisher.publish(trx, 'a.topic', { n: 2 }));
+    await pub.db.transaction().execute((trx) => publisher.publish(trx, topicNamed('a.topic'), { n: 2 }));
     await new Promise((r) => setTimeout(r, 1500));
     assert.equal(await outboxDepth(pub), 1, 'the event waits in the outbox, not in a Redis that forgets');
     assert.ok(

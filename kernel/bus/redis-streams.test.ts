@@ -4,7 +4,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { busContract } from '../testing/bus-contract.ts';
-import { appliedRows, postgresDatabases, randomId, recordingHandler, silentLog, sqliteDatabases, type Databases } from '../testing/bus.ts';
+import { appliedRows, postgresDatabases, randomId, recordingHandler, silentLog, sqliteDatabases, topicNamed, type Databases } from '../testing/bus.ts';
 import { deleteRedisKeys, gate, REDIS_URL, waitFor } from '../testing/index.ts';
 import { createBus } from './index.ts';
 import { outboxDepth } from './outbox.ts';
@@ -63,7 +63,7 @@ describe('Redis Streams specifics', { skip: redisGate.skip }, () => {
     const publisher = producer.publisher('early-pub', pub);
     await producer.start();
     const ids = [];
-    for (let i = 0; i < 3; i++) ids.push(await pub.db.transaction().execute((trx) => publisher.publish(trx, 'early.topic', { i })));
+    for (let i = 0; i < 3; i++) ids.push(await pub.db.transaction().execute((trx) => publisher.publish(trx, topicNamed('early.topic'), { i })));
     await waitFor('outbox relayed to the stream', async () => (await outboxDepth(pub)) === 0);
     assert.equal(await redis.xlen(`${prefix}:early.topic`), 3);
     await producer.stop();
@@ -120,7 +120,7 @@ describe('Redis Streams specifics', { skip: redisGate.skip }, () => {
     const publisher = b.publisher('lagpub', pub);
     b.subscribe('lag.worker', cdb, 'lag.topic', recordingHandler('lag.worker'));
     await b.start();
-    const id = await pub.db.transaction().execute((trx) => publisher.publish(trx, 'lag.topic', {}));
+    const id = await pub.db.transaction().execute((trx) => publisher.publish(trx, topicNamed('lag.topic'), {}));
     await waitFor('applied', async () => (await appliedRows(cdb)).some((r) => r.event_id === id));
     const text = await waitFor('acknowledged', async () => {
       const t = await registry.metrics();
@@ -158,7 +158,7 @@ describe('Redis Streams with Redis down', () => {
       const publisher = b.publisher('downpub', pub);
       b.subscribe('down.worker', cdb, 'down.topic', recordingHandler('down.worker'));
       await b.start();
-      await pub.db.transaction().execute((trx) => publisher.publish(trx, 'down.topic', { kept: true }));
+      await pub.db.transaction().execute((trx) => publisher.publish(trx, topicNamed('down.topic'), { kept: true }));
       assert.equal(await b.ready(), false);
       const t0 = Date.now();
       await b.stop();

@@ -2,7 +2,9 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import type { z } from 'zod';
 import type { ModuleDatabase } from '../../db/database.ts';
+import type { Topic } from '../contract.ts';
 
 export interface BusEvent<P = unknown> {
   /** UUID; consumers record it in their inbox so a redelivery changes nothing. */
@@ -24,17 +26,29 @@ export interface BusEvent<P = unknown> {
  * passes `afterCommit` the function that acts on it, which runs once the transaction has committed (never when
  * it rolled back). A crash in between leaves the intent recorded: the module finds it again (a sweep).
  */
-export type EventHandler<P = unknown> = (event: BusEvent<P>, trx: Transaction<any>, afterCommit: (fn: () => void) => void) => Promise<void>;
+export type EventHandler<P = unknown, DB = unknown> = (event: BusEvent<P>, trx: Transaction<DB>, afterCommit: (fn: () => void) => void) => Promise<void>;
+
+/** A role's handler of one topic; the kernel parses each event's payload with the topic's schema before calling it. */
+export interface Subscription {
+  topic: Topic;
+  // Each subscription's own payload and database types, checked where on() made it.
+  handle: EventHandler<any, any>;
+}
+
+/** `subscriptions: [on(ORDER_CREATED, async (event, trx) => …)]`: the handler sees the topic's parsed payload type. */
+export function on<S extends z.ZodType, DB>(topic: Topic<S>, handle: EventHandler<z.output<S>, DB>): Subscription {
+  return { topic, handle };
+}
 
 export interface Publisher {
   /** Writes the event to the module's outbox in `trx` (the caller's transaction); the relay delivers it after commit. */
-  publish<P>(trx: Transaction<any> | Kysely<any>, topic: string, payload: P): Promise<string>;
+  publish<S extends z.ZodType, DB>(trx: Kysely<DB>, topic: Topic<S>, payload: z.input<S>): Promise<string>;
   /**
    * Records a dead letter for `consumer` (`module.role`) and `topic`, as though its handler had failed every
    * attempt: for work a handler handed to `afterCommit` that gave up. `dead-letters replay` then runs that
    * handler again with `payload` (under a new event id), which may record the intent anew.
    */
-  deadLetter(trx: Transaction<any> | Kysely<any>, dead: { consumer: string; topic: string; payload: unknown; error: string; attempts: number }): Promise<void>;
+  deadLetter<DB>(trx: Kysely<DB>, dead: { consumer: string; topic: Topic; payload: unknown; error: string; attempts: number }): Promise<void>;
 }
 
 // ---- The kernel's side of the bus (kernel/bootstrap.ts and the CLI use these; modules never do). ----

@@ -40,8 +40,8 @@ function roles(input: TopologyInput): RoleNode[] {
         url: input.plan.remote.get(name),
         provides: spec.provides?.role,
         uses: (spec.uses ?? []).map((c) => c.role),
-        publishes: spec.publishes ?? [],
-        subscribes: spec.subscribes ?? [],
+        publishes: (spec.publishes ?? []).map((t) => t.name),
+        subscribes: (spec.subscribes ?? []).map((t) => t.name),
       };
     }),
   );

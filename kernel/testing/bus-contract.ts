@@ -6,7 +6,7 @@ import { createBus } from '../bus/index.ts';
 import { outboxDepth, writeOutbox } from '../bus/outbox.ts';
 import type { Bus, BusOptions, Publisher } from '../bus/types.ts';
 import type { ModuleDatabase } from '../../db/database.ts';
-import { appliedRows, randomId, recordingHandler, silentLog, type Databases } from './bus.ts';
+import { appliedRows, randomId, recordingHandler, silentLog, topicNamed, type Databases } from './bus.ts';
 import { deleteRedisKeys } from './services.ts';
 import { waitFor } from './wait.ts';
 
@@ -71,7 +71,7 @@ export function busContract(target: ContractTarget): void {
       const cdb = await dbs.open(consumerMod());
       const { bus, registry } = makeBus(extra);
       const publisher = bus.publisher(pubName(), pub);
-      const publish = (payload: unknown) => pub.db.transaction().execute((trx) => publisher.publish(trx, topic, payload));
+      const publish = (payload: unknown) => pub.db.transaction().execute((trx) => publisher.publish(trx, topicNamed(topic), payload));
       return { pub, cdb, bus, registry, publisher, publish };
     }
     const appliedIds = async (cdb: Parameters<typeof appliedRows>[0], consumer: string) => (await appliedRows(cdb, consumer)).map((r) => r.event_id);
@@ -116,7 +116,7 @@ export function busContract(target: ContractTarget): void {
       await bus.start();
       await assert.rejects(
         pub.db.transaction().execute(async (trx) => {
-          await publisher.publish(trx, topic, { rolled: 'back' });
+          await publisher.publish(trx, topicNamed(topic), { rolled: 'back' });
           throw new Error('business rule failed');
         }),
         /business rule failed/,
@@ -260,7 +260,7 @@ export function busContract(target: ContractTarget): void {
       await Promise.all(
         sides.map(async (s, i) => {
           for (let k = 0; k < 30; k++) {
-            ids.push(await s.pub.db.transaction().execute((trx) => s.publisher.publish(trx, topic, { side: i, k })));
+            ids.push(await s.pub.db.transaction().execute((trx) => s.publisher.publish(trx, topicNamed(topic), { side: i, k })));
             // Rows no relay was nudged for: both relays find them by polling, and race for them.
             if (k % 3 === 0) ids.push(await writeOutbox(s.pub.db, pubName(), topic, { side: i, k, polled: true }));
           }

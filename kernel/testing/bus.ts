@@ -6,10 +6,15 @@ import { pino } from 'pino';
 import { openModuleDatabase, type ModuleDatabase } from '../../db/database.ts';
 import { migrateUp } from '../../db/migrator.ts';
 import { busMigrations } from '../bus/migrations.ts';
+import { z } from 'zod';
 import type { BusEvent, EventHandler } from '../bus/types.ts';
+import type { Topic } from '../contract.ts';
 import { createTestDatabase, tempDir } from './services.ts';
 
 export const silentLog = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+
+/** A topic of any name and any payload, for the bus's own tests (a module defines its topics with defineTopic). */
+export const topicNamed = (name: string): Topic => ({ name, payload: z.unknown() });
 export const randomId = () => randomBytes(5).toString('hex');
 
 // The test module's own table: no key on purpose, so a second apply of one event shows up as a second row.

@@ -1,5 +1,6 @@
 // The benchmark module's boundary: its commands and events as data (the original's names), their payload schemas, the API bodies.
 import { z } from 'zod';
+import { defineTopic } from '../../kernel/contract.ts';
 
 /**
  * Commands are handled once, synchronously, by the role that receives them (the answer goes back to
@@ -10,17 +11,6 @@ export const COMMANDS = {
   UpdateDocument: 'update_document',
 } as const;
 
-/** Event name → bus topic. */
-export const EVENTS = {
-  BenchmarkCreated: 'benchmark.benchmark_created',
-  ProjectCreated: 'benchmark.project_created',
-  DocumentUpdated: 'benchmark.document_updated',
-  AllDocumentsUploaded: 'benchmark.all_documents_uploaded',
-  ErrorOccurred: 'benchmark.error_occurred',
-  ReportCompleted: 'benchmark.report_completed',
-} as const;
-export type EventName = keyof typeof EVENTS;
-
 /** Every event names its benchmark and nothing secret: handlers read the rest from the database. */
 export const benchmarkEventSchema = z.object({ benchmark_id: z.uuid() });
 export type BenchmarkEvent = z.infer<typeof benchmarkEventSchema>;
@@ -28,13 +18,14 @@ export type BenchmarkEvent = z.infer<typeof benchmarkEventSchema>;
 export const documentUpdatedSchema = benchmarkEventSchema.extend({ document_names: z.array(z.string()).min(1) });
 export const errorOccurredSchema = benchmarkEventSchema.extend({ reason: z.string() });
 
-export const PAYLOADS: Record<EventName, z.ZodType> = {
-  BenchmarkCreated: benchmarkEventSchema,
-  ProjectCreated: benchmarkEventSchema,
-  DocumentUpdated: documentUpdatedSchema,
-  AllDocumentsUploaded: benchmarkEventSchema,
-  ErrorOccurred: errorOccurredSchema,
-  ReportCompleted: benchmarkEventSchema,
+/** The flow's events, by the original's names: each a bus topic with its payload. */
+export const EVENTS = {
+  BenchmarkCreated: defineTopic('benchmark.benchmark_created', benchmarkEventSchema),
+  ProjectCreated: defineTopic('benchmark.project_created', benchmarkEventSchema),
+  DocumentUpdated: defineTopic('benchmark.document_updated', documentUpdatedSchema),
+  AllDocumentsUploaded: defineTopic('benchmark.all_documents_uploaded', benchmarkEventSchema),
+  ErrorOccurred: defineTopic('benchmark.error_occurred', errorOccurredSchema),
+  ReportCompleted: defineTopic('benchmark.report_completed', benchmarkEventSchema),
 };
 
 /** The only benchmark type the original implements. */

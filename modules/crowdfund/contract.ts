@@ -1,7 +1,7 @@
 // The crowdfund module's public surface: the crowdfund.threads contract (also threads.proto) and the project_proposed event.
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { defineContract, method } from '../../kernel/contract.ts';
+import { defineContract, defineTopic, method } from '../../kernel/contract.ts';
 
 /** The proto's ThreadType values; thread_type stays an int32 on the wire, as in the original. */
 export const THREAD_TYPES = { comment: 0, solution: 1, problem: 2 } as const;
@@ -97,11 +97,11 @@ export const threadsContract = defineContract(
   { proto: { file: fileURLToPath(new URL('./threads.proto', import.meta.url)), service: 'ThreadsService' } },
 );
 
-/** Published by crowdfund.projects in the proposal's transaction; crowdfund.threads turns it into threads, once. */
-export const PROJECT_PROPOSED = 'crowdfund.project_proposed';
 export const projectProposedSchema = z.object({
   project_id: id,
   problems: z.array(z.string().min(1)).min(1),
   solutions: z.array(z.string().min(1)).min(1),
 });
 export type ProjectProposed = z.infer<typeof projectProposedSchema>;
+/** Published by crowdfund.projects in the proposal's transaction; crowdfund.threads turns it into threads, once. */
+export const PROJECT_PROPOSED = defineTopic('crowdfund.project_proposed', projectProposedSchema);

@@ -1,8 +1,6 @@
 // The shop's boundary: the products facade the orders role calls, the order_created event and their schemas.
 import { z } from 'zod';
-import { defineContract, method } from '../../kernel/contract.ts';
-
-export const ORDER_CREATED = 'shop.order_created';
+import { defineContract, defineTopic, method } from '../../kernel/contract.ts';
 
 /** Quantities above this are refused with 400 (no airship dealer sells a million of one kind). */
 export const MAX_QUANTITY = 1_000_000;
@@ -71,3 +69,5 @@ export const orderCreatedSchema = z.object({
   lines: z.array(stockLineSchema).min(1),
 });
 export type OrderCreated = z.infer<typeof orderCreatedSchema>;
+/** An order was stored: its reservation's holds become the products' stock decrements (shop.products applies it). */
+export const ORDER_CREATED = defineTopic('shop.order_created', orderCreatedSchema);

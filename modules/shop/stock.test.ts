@@ -64,8 +64,8 @@ for (const setup of SETUPS) {
           .orderBy('handled_at', 'desc')
           .limit(1)
           .executeTakeFirstOrThrow();
-        await writeOutbox(db, 'shop', ORDER_CREATED, payload, event_id); // the same id: a redelivery
-        await writeOutbox(db, 'shop', ORDER_CREATED, payload); // a new id, same reservation: a double publish
+        await writeOutbox(db, 'shop', ORDER_CREATED.name, payload, event_id); // the same id: a redelivery
+        await writeOutbox(db, 'shop', ORDER_CREATED.name, payload); // a new id, same reservation: a double publish
         await outboxEmpty();
         await new Promise((r) => setTimeout(r, 100));
         assert.equal((await api('GET', '/products/replayed')).body.in_stock, 7);
@@ -76,7 +76,7 @@ for (const setup of SETUPS) {
         assert.ok((await app.traces('ghost')).length > 0, 'the probe sees a stored product');
         const total = (await api('GET', '/products?limit=1')).body.total;
         assert.equal((await api('DELETE', '/products/ghost')).status, 204);
-        await writeOutbox(db, 'shop', ORDER_CREATED, { order_id: 424242, reservation_id: randomUUID(), lines: [{ product_id: 'ghost', quantity: 2 }] });
+        await writeOutbox(db, 'shop', ORDER_CREATED.name, { order_id: 424242, reservation_id: randomUUID(), lines: [{ product_id: 'ghost', quantity: 2 }] });
         await outboxEmpty();
         await new Promise((r) => setTimeout(r, 100));
         assert.equal((await api('GET', '/products/ghost')).status, 404);

@@ -4,13 +4,14 @@
 // target happen after the commit, outside any transaction (`advance`): a benchmark's state says which step is next
 // (no project yet: log in and create one; no upload yet: upload), and each step's outcome commits on its own.
 import type { Kysely } from 'kysely';
-import type { EventHandler, Publisher } from '../../../kernel/bus/types.ts';
+import { on, type Publisher, type Subscription } from '../../../kernel/bus/types.ts';
 import type { Logger } from '../../../kernel/logger.ts';
-import { EVENTS, MAX_UPLOAD_REQUEST_BYTES, benchmarkEventSchema } from '../contract.ts';
+import { EVENTS, MAX_UPLOAD_REQUEST_BYTES } from '../contract.ts';
 import type { TargetPolicy } from '../target-policy.ts';
 import { documentContent, uploadBatches } from './documents.ts';
 import type { Limits } from './limits.ts';
-import { buildReports, type ReportJson } from './report.ts';
+import type { ReportJson } from '../report-json.ts';
+import { buildReports } from './report.ts';
 import { writeReportFiles } from './report-files.ts';
 import type { SecretBox } from './secrets.ts';
 import type { Store, StoredBenchmark } from './store.ts';
@@ -139,33 +140,18 @@ export function createFlow(deps: FlowDeps) {
     log.info({ benchmark: id, status, files: paths }, 'benchmark report written');
   }
 
-  const handlers: Record<string, EventHandler<unknown>> = {
+  const handlers: Subscription[] = [
     // The next step is the benchmark's state; the events say "look now" (the sweep looks too, after a crash).
-    async [EVENTS.BenchmarkCreated](event, _trx, afterCommit) {
-      const { benchmark_id: id } = benchmarkEventSchema.parse(event.payload);
-      afterCommit(() => kick(id));
-    },
-
-    async [EVENTS.ProjectCreated](event, _trx, afterCommit) {
-      const { benchmark_id: id } = benchmarkEventSchema.parse(event.payload);
-      afterCommit(() => kick(id));
-    },
-
-    async [EVENTS.DocumentUpdated](event, trx) {
-      const { benchmark_id: id } = benchmarkEventSchema.parse(event.payload);
+    on(EVENTS.BenchmarkCreated, async ({ payload }, _trx, afterCommit) => afterCommit(() => kick(payload.benchmark_id))),
+    on(EVENTS.ProjectCreated, async ({ payload }, _trx, afterCommit) => afterCommit(() => kick(payload.benchmark_id))),
+    on(EVENTS.DocumentUpdated, async ({ payload: { benchmark_id: id } }, trx) => {
       const { unfinished, total } = await store.unfinished(id, trx);
       if (total === 0 || unfinished > 0) return;
       if (await store.close(trx, id, 'completed', null)) await bus.publish(trx, EVENTS.AllDocumentsUploaded, { benchmark_id: id });
-    },
-
-    async [EVENTS.AllDocumentsUploaded](event, trx) {
-      await report(trx, benchmarkEventSchema.parse(event.payload).benchmark_id, 'completed');
-    },
-
-    async [EVENTS.ErrorOccurred](event, trx) {
-      await report(trx, benchmarkEventSchema.parse(event.payload).benchmark_id, 'failed');
-    },
-  };
+    }),
+    on(EVENTS.AllDocumentsUploaded, ({ payload }, trx) => report(trx, payload.benchmark_id, 'completed')),
+    on(EVENTS.ErrorOccurred, ({ payload }, trx) => report(trx, payload.benchmark_id, 'failed')),
+  ];
 
   return { handlers, fail, kick, stop };
 }

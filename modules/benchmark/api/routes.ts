@@ -133,12 +133,12 @@ export function benchmarkRoutes(store: Store, commands: Commands): RouteSpec[] {
           // In the original's order: the events' channels alphabetically, then the commands'.
           channels: [
             ...Object.values(EVENTS)
-              .map((topic) => topic.replace(/^benchmark\./, ''))
+              .map((topic) => topic.name.replace(/^benchmark\./, ''))
               .sort(),
             ...Object.values(COMMANDS),
           ],
           commands: COMMANDS,
-          events: EVENTS,
+          events: Object.fromEntries(Object.entries(EVENTS).map(([name, topic]) => [name, topic.name])),
         },
       }),
     }),

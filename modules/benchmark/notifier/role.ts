@@ -1,19 +1,20 @@
 // The benchmark.notifier role: ReportCompleted → one email (or log line) per benchmark. The handler records the email
 // to send; the send happens after the commit (mail-queue.ts), so a slow or hanging SMTP server holds no transaction
 // and no other benchmark's email, and is retried by itself.
+import { on } from '../../../kernel/bus/types.ts';
 import type { BaseContext, DatabaseContext, RoleInstance } from '../../../kernel/module.ts';
-import type { ReportJson } from '../api/report.ts';
-import { createStore } from '../api/store.ts';
 import type { BenchmarkConfig } from '../config.ts';
 import { startSweep } from '../sweep.ts';
-import { EVENTS, benchmarkEventSchema } from '../contract.ts';
+import { EVENTS } from '../contract.ts';
+import type { ReportJson } from '../report-json.ts';
 import { withMailLog } from './mail-log.ts';
 import { createMailQueue } from './mail-queue.ts';
 import { createNotifier, messageIdFor } from './notify.ts';
+import { createNotifierStore } from './store.ts';
 
 export function createNotifierRole(ctx: BaseContext<BenchmarkConfig> & DatabaseContext): RoleInstance {
   const { config, log } = ctx;
-  const store = createStore(ctx.db);
+  const store = createNotifierStore(ctx.db);
   const notifier = withMailLog(
     createNotifier({ smtpUrl: config.SMTP_URL, from: config.BENCHMARK_MAIL_FROM, timeoutMs: config.BENCHMARK_SMTP_TIMEOUT_MS, log }),
     config.BENCHMARK_MAIL_FROM,
@@ -58,9 +59,8 @@ export function createNotifierRole(ctx: BaseContext<BenchmarkConfig> & DatabaseC
         },
       },
     },
-    subscriptions: {
-      async [EVENTS.ReportCompleted](event, trx, afterCommit) {
-        const { benchmark_id: id } = benchmarkEventSchema.parse(event.payload);
+    subscriptions: [
+      on(EVENTS.ReportCompleted, async ({ payload: { benchmark_id: id } }, trx, afterCommit) => {
         const b = await store.get(id, trx);
         const row = await store.report(id, trx);
         if (!b || !row || (await store.notified(id, trx))) return;
@@ -74,8 +74,8 @@ export function createNotifierRole(ctx: BaseContext<BenchmarkConfig> & DatabaseC
         await store.insertNotification(trx, id, { message_id: messageIdFor(id), via: notifier.via, recipients }, ctx.now().toISOString());
         if (notifier.via === 'smtp') log.warn({ benchmark: id }, 'no recipients (notify or BENCHMARK_NOTIFY_TO); report email not sent');
         else await notifier.send({ report: JSON.parse(row.json) as ReportJson, csv: row.csv, recipients, messageId: messageIdFor(id) });
-      },
-    },
+      }),
+    ],
     async stop() {
       stopSweep();
       // The sends under way get one SMTP timeout to finish; one cut short is sent again later, with the same Message-ID.

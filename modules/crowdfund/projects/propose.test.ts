@@ -2,12 +2,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
-import { openModuleDatabase, type ModuleDatabase } from '../../../db/database.ts';
+import type { ModuleDatabase } from '../../../db/database.ts';
 import { migrateUp } from '../../../db/migrator.ts';
 import type { Publisher } from '../../../kernel/bus/types.ts';
 import type { Facade } from '../../../kernel/contract.ts';
+import { asBusTables } from '../../../kernel/bus/tables.ts';
 import { busMigrations } from '../../../kernel/bus/migrations.ts';
-import { createTestDatabase, gate, tempDir } from '../../../kernel/testing/index.ts';
+import { ENGINES, gate } from '../../../kernel/testing/index.ts';
 import type { threadsContract } from '../contract.ts';
 import { migrations } from '../migrations/index.ts';
 import { createProjectService } from './service.ts';
@@ -17,20 +18,19 @@ const log = pino({ level: 'silent' });
 const proposal = (name: string) => ({ project_name: name, tagline: 't', tags: ['a', 'b'], problems: ['p'], solutions: ['s'] });
 const count = async (mdb: ModuleDatabase, table: string) => (await mdb.db.selectFrom(table).select('project_id').execute()).length;
 
-for (const dialect of ['SQLite', 'Postgres'] as const) {
-  describe(`propose (${dialect})`, await gate(...(dialect === 'Postgres' ? ['postgres' as const] : [])), () => {
+for (const engine of ENGINES) {
+  describe(`propose (${engine.name})`, await gate(...engine.needs), () => {
     it('a publish that fails rolls back the project and its tags; 10 concurrent proposals of one name make one project', async () => {
-      const pg = dialect === 'Postgres' ? await createTestDatabase('crowdfund_propose') : undefined;
-      const mdb = await openModuleDatabase('crowdfund', { dataDir: tempDir(), databaseUrl: pg?.url, log });
+      const { mdb, drop } = await engine.open('crowdfund', log);
       try {
         await migrateUp(mdb, { ...busMigrations, ...migrations });
         let failing = true;
         const bus: Pick<Publisher, 'publish'> = {
           async publish(trx, topic, payload) {
             // The real publisher's write: a row in this transaction's outbox (then, here, a failure after it).
-            await trx
+            await asBusTables(trx)
               .insertInto('outbox')
-              .values({ id: crypto.randomUUID(), topic, payload: JSON.stringify(payload), created_at: new Date().toISOString(), source: 'crowdfund' })
+              .values({ id: crypto.randomUUID(), topic: topic.name, payload: JSON.stringify(payload), created_at: new Date().toISOString(), source: 'crowdfund' })
               .execute();
             if (failing) throw new Error('outbox write failed');
             return 'id';
@@ -60,7 +60,7 @@ for (const dialect of ['SQLite', 'Postgres'] as const) {
         assert.equal(await count(mdb, 'tags'), 2);
       } finally {
         await mdb.close();
-        await pg?.drop();
+        await drop();
       }
     });
   });

@@ -1,8 +1,9 @@
 // The crowdfund.threads role: the threads facade (in-process, HTTP or gRPC) and the threads of each proposed project.
+import { on } from '../../../kernel/bus/types.ts';
 import type { RoleContext, RoleInstance } from '../../../kernel/module.ts';
 import type { CrowdfundConfig } from '../config.ts';
 import { threadsConsole } from '../console.ts';
-import { PROJECT_PROPOSED, projectProposedSchema, type threadsContract } from '../contract.ts';
+import { PROJECT_PROPOSED, type threadsContract } from '../contract.ts';
 import { createThreadService } from './service.ts';
 import { createThreadStore } from './store.ts';
 
@@ -12,11 +13,9 @@ export function createThreadsRole(ctx: RoleContext<CrowdfundConfig>): RoleInstan
     facade: service.facade,
     stop: service.stop,
     console: threadsConsole(ctx.db),
-    subscriptions: {
+    subscriptions: [
       // Runs in the kernel's consumer transaction on the crowdfund database (inbox entry included).
-      async [PROJECT_PROPOSED](event, trx) {
-        await service.applyProposal(trx, projectProposedSchema.parse(event.payload));
-      },
-    },
+      on(PROJECT_PROPOSED, async ({ payload }, trx) => service.applyProposal(trx, payload)),
+    ],
   };
 }

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import { openModuleDatabase } from '../../../db/database.ts';
 import { migrateUp } from '../../../db/migrator.ts';
 import { busMigrations } from '../../../kernel/bus/index.ts';
+import { asBusTables } from '../../../kernel/bus/tables.ts';
 import { writeOutbox } from '../../../kernel/bus/outbox.ts';
 import { AppError } from '../../../kernel/errors.ts';
 import { createLogger } from '../../../kernel/logger.ts';
@@ -17,7 +18,7 @@ test('an order whose insert ends later than half the hold TTL after the reserve 
   const mdb = await openModuleDatabase('shop', { dataDir: tempDir(), log: createLogger('silent') });
   try {
     await migrateUp(mdb, { ...busMigrations, ...migrations });
-    const products = createSqlStore(mdb.db);
+    const products = createSqlStore(mdb.db, () => new Date());
     await products.create({ id: 'slow', title: 'Slow', passenger_capacity: 1, maximum_speed: 1, in_stock: 2 });
     let t = 0;
     const service = createOrderService({
@@ -32,10 +33,11 @@ test('an order whose insert ends later than half the hold TTL after the reserve 
         },
         release: async ({ reservation_id }) => ({ released: await products.release(reservation_id) }),
       },
-      bus: { publish: (trx, topic, payload) => writeOutbox(trx, 'shop', topic, payload) },
+      bus: { publish: (trx, topic, payload) => writeOutbox(asBusTables(trx), 'shop', topic.name, payload) },
       log: createLogger('silent'),
       imageRoot: 'http://x',
       holdTtlMs: 10_000,
+      now: () => new Date(),
       clock: () => t,
     });
     await assert.rejects(service.create([{ product_id: 'slow', price: '1.00', quantity: 2 }]), (err: unknown) => err instanceof AppError && err.status === 503);

@@ -2,18 +2,19 @@
 import type { Facade } from '../../../kernel/contract.ts';
 import type { RoleContext, RoleInstance } from '../../../kernel/module.ts';
 import type { ShopConfig } from '../config.ts';
-import { ORDER_CREATED, orderCreatedSchema, type productsContract, type OrderCreated } from '../contract.ts';
+import { on } from '../../../kernel/bus/types.ts';
+import { ORDER_CREATED, type productsContract } from '../contract.ts';
 import { shopErrors } from '../errors.ts';
 import { createRedisStore } from './redis-store.ts';
 import { productsConsole } from './console.ts';
 import { productRoutes } from './routes.ts';
 import { createSqlStore } from './sql-store.ts';
 import type { ProductStore } from './store.ts';
-import { storedReservations } from '../stored-orders.ts';
+import { storedReservations } from './stored-orders.ts';
 
-export function openProductStore(ctx: Pick<RoleContext<ShopConfig>, 'config' | 'db' | 'log'>): ProductStore {
+export function openProductStore(ctx: Pick<RoleContext<ShopConfig>, 'config' | 'db' | 'log' | 'now'>): ProductStore {
   const { config } = ctx;
-  if (config.SHOP_PRODUCTS_STORE === 'sql') return createSqlStore(ctx.db);
+  if (config.SHOP_PRODUCTS_STORE === 'sql') return createSqlStore(ctx.db, ctx.now);
   return createRedisStore({
     url: config.REDIS_URL!,
     prefix: config.SHOP_REDIS_PREFIX,
@@ -31,7 +32,7 @@ export function createProductsRole(ctx: RoleContext<ShopConfig>): RoleInstance<t
       return { products: await store.getMany(ids) };
     },
     async reserve({ reservation_id, lines }) {
-      const result = await store.reserve(reservation_id, lines, Date.now(), ctx.config.SHOP_HOLD_TTL_MS);
+      const result = await store.reserve(reservation_id, lines, ctx.now().getTime(), ctx.config.SHOP_HOLD_TTL_MS);
       if (result.ok) return { reservation_id };
       if (result.reason === 'not_found') throw shopErrors.PRODUCT_NOT_FOUND(`Product Id ${result.product_id}`);
       throw shopErrors.OUT_OF_STOCK(`Product Id ${result.product_id}: ${result.requested} requested, ${result.available} available`);
@@ -44,15 +45,14 @@ export function createProductsRole(ctx: RoleContext<ShopConfig>): RoleInstance<t
   return {
     facade,
     routes: productRoutes(store),
-    console: productsConsole(store, ctx.db, Date.now),
-    subscriptions: {
+    console: productsConsole(store, ctx.db, () => ctx.now().getTime()),
+    subscriptions: [
       // Runs in the kernel's consumer transaction on the shop database (inbox entry included).
-      async [ORDER_CREATED](event, trx) {
-        const payload: OrderCreated = orderCreatedSchema.parse(event.payload);
+      on(ORDER_CREATED, async ({ id, payload }, trx) => {
         const applied = await store.applyOrderCreated(payload.reservation_id, payload.lines, trx);
-        if (!applied) ctx.log.info({ eventId: event.id, order: payload.order_id }, 'order_created already applied; skipped');
-      },
-    },
+        if (!applied) ctx.log.info({ eventId: id, order: payload.order_id }, 'order_created already applied; skipped');
+      }),
+    ],
     stop: () => store.close(),
   };
 }
