@@ -52,13 +52,13 @@ it(
     for (const path of ['/events/stats', '/products/none', '/orders?limit=1', '/config', '/projects', '/api/v1/health', '/target/health'])
       assert.ok([200, 404].includes((await fetch(`${gateway}${path}`)).status), path);
     // The gateway's console page: every process, ready, each linking to its own console.
-  const index = await (await fetch(`${gateway}/console`)).text();
-  const consoles = [...index.matchAll(/<a href="(http:\/\/127\.0\.0\.1:\d+)\/console">/g)].map((m) => m[1]);
-  assert.equal(consoles.length, 11, index);
-  assert.equal((index.match(/<td>ready<\/td>/g) ?? []).length, 11, index);
-  for (const url of consoles) assert.equal((await fetch(`${url}/console`)).status, 200, `${url}/console`);
+    const index = await (await fetch(`${gateway}/console`)).text();
+    const consoles = [...index.matchAll(/<a href="(http:\/\/127\.0\.0\.1:\d+)\/console">/g)].map((m) => m[1]);
+    assert.equal(consoles.length, 11, index);
+    assert.equal((index.match(/<td>ready<\/td>/g) ?? []).length, 11, index);
+    for (const url of consoles) assert.equal((await fetch(`${url}/console`)).status, 200, `${url}/console`);
 
-  const product = { id: 'serve_test', title: 'Serve', passenger_capacity: 1, maximum_speed: 1, in_stock: 2 };
+    const product = { id: 'serve_test', title: 'Serve', passenger_capacity: 1, maximum_speed: 1, in_stock: 2 };
     const created = await fetch(`${gateway}/products`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(product) });
     assert.equal(created.status, 200);
     const ordered = await fetch(`${gateway}/orders`, {

@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 process.env.CANTONS_TRANSACTION_GUARD = '1';
 const { assertOutsideTransaction, NetworkInTransactionError, violations } = await import('./transaction-guard.ts');
 const { writeTransaction } = await import('./write-transaction.ts');
-const { MODULE_DATABASES, gate } = await import('../kernel/testing/index.ts');
+const { ENGINES, gate } = await import('../kernel/testing/index.ts');
 const { httpTransport } = await import('../kernel/transport/http.ts');
 const { defineContract } = await import('../kernel/contract.ts');
 const { z } = await import('zod');
@@ -19,7 +19,7 @@ const call = () => assertOutsideTransaction('a test call');
 const reported: string[] = [];
 violations.report = (err) => reported.push(err.message);
 
-for (const dialect of MODULE_DATABASES) {
+for (const dialect of ENGINES) {
   describe(`transaction guard (${dialect.name})`, await gate(...dialect.needs), () => {
     it('refuses inside db.transaction() and writeTransaction(), allows outside, before and after', async () => {
       const { mdb, drop } = await dialect.open('guard', log);
@@ -80,7 +80,7 @@ describe('transaction guard on a real client', () => {
     const contract = defineContract('demo.echo', { ping: { input: z.object({}), output: z.object({}), idempotent: true } });
     // Nothing listens at this address: the refusal comes before any connection is tried.
     const transport = httpTransport({ baseUrl: 'http://127.0.0.1:9', timeoutMs: 1000, retries: 0 });
-    const { mdb, drop } = await MODULE_DATABASES[0].open('guard', log);
+    const { mdb, drop } = await ENGINES[0].open('guard', log);
     try {
       await assert.rejects(
         mdb.db.transaction().execute(() => transport.call(contract, 'ping', {})),

@@ -1,11 +1,14 @@
 // The architecture, checked on TypeScript's own scan of every import (static, side-effect, type-only, re-exported,
 // dynamic): one module shape, module boundaries, layers that point one way, test support kept apart. The rules are
-// data, in RULES below; biome's noImportCycles keeps the graph free of circles.
+// data, in RULES below, and the module shape in ENVELOPE and SHARED_FILES; biome's noImportCycles keeps the graph free of circles.
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, it } from 'node:test';
+import { pathToFileURL } from 'node:url';
 import ts from 'typescript';
+import { demoModule } from './fixtures/demo/index.ts';
+import type { ModuleDefinition } from './module.ts';
 import { allModules } from './registry.ts';
 import { ROOT } from './testing/index.ts';
 
@@ -69,6 +72,40 @@ const BENCH_KERNEL = [...KERNEL_PUBLIC, 'kernel/spawn-app.ts', 'kernel/module-da
 
 const moduleOf = (p: string) => /^modules\/([^/]+)\//.exec(p)?.[1];
 const isModuleSurface = (p: string) => /^modules\/[^/]+\/(index|contract)\.ts$/.test(p);
+/** The role whose folder holds `p` (modules/<m>/<role>/…); the shape test holds that every other folder is migrations/ or testing/. */
+const roleOf = (p: string) => {
+  const folder = /^modules\/[^/]+\/([^/]+)\//.exec(p)?.[1];
+  return folder === 'migrations' || folder === 'testing' ? undefined : folder;
+};
+
+/**
+ * What a module's root holds besides its role folders (docs/adding-a-module.md): the definition and what the kernel
+ * and the tools read, and the module's tests of itself as a whole (through its routes, its processes).
+ */
+const ENVELOPE = ['index.ts', 'contract.ts', 'errors.ts', 'config.ts', 'smoke.ts', 'seed.ts', 'migrations', 'testing'];
+
+/**
+ * The other files a module keeps at its root, because several of its roles (or its envelope) use them, with why.
+ * The module names each in its index.ts too; anything one role alone uses lives in that role's folder.
+ */
+export const SHARED_FILES: Record<string, Record<string, string>> = {
+  benchmark: {
+    'api-keys.ts': "which API key the api role's target client and the target role's callbacks send",
+    'report-json.ts': 'the report JSON the api role writes and the notifier mails',
+    'sweep.ts': "the api role's and the notifier's periodic sweeps",
+    'target-http.ts': 'HTTP to a checked address: the api role calling a target, the target role calling back',
+    'target-policy.ts': 'which addresses a benchmark may reach: config.ts, the api role and the target role',
+  },
+  crowdfund: {
+    'console.ts': "the /console pages of both roles' tables",
+    'sql.ts': 'SQL helpers of both roles',
+    'threads.proto': 'the threads contract on the wire, bound in contract.ts',
+  },
+  shop: {
+    'page-size.ts': "the page-size field of both roles' lists",
+    'stock-lines.ts': 'order lines as stock sees them: merged by orders, and by the products stores',
+  },
+};
 
 interface Rule {
   rule: string;
@@ -94,6 +131,10 @@ export const RULES: Rule[] = [
   {
     rule: 'another module is reachable only through its index.ts or contract.ts',
     broken: (from, to) => isProduction(from) && !!moduleOf(from) && !!moduleOf(to) && moduleOf(from) !== moduleOf(to) && !isModuleSurface(to),
+  },
+  {
+    rule: "a role's files never import another role's folder: what roles share is a root file the module names (SHARED_FILES)",
+    broken: (from, to) => isProduction(from) && moduleOf(from) === moduleOf(to) && !!roleOf(from) && !!roleOf(to) && roleOf(from) !== roleOf(to),
   },
   {
     rule: "a module uses only the kernel's public files (KERNEL_PUBLIC)",
@@ -132,20 +173,25 @@ describe('architecture', () => {
     const allowed: Array<[string, string]> = [
       ['modules/shop/service.ts', 'modules/events/contract.ts'],
       ['modules/shop/service.ts', 'modules/shop/store/x.ts'],
+      ['modules/shop/orders/service.ts', 'modules/shop/stock-lines.ts'],
+      ['modules/shop/seed.ts', 'modules/shop/products/store.ts'],
+      ['modules/shop/orders/service.test.ts', 'modules/shop/products/store.ts'],
+      ['modules/shop/testing/store-contract.ts', 'modules/shop/products/store.ts'],
       ['modules/shop/store.ts', 'db/write-transaction.ts'],
       ['kernel/registry.ts', 'modules/shop/index.ts'],
       ['modules/shop/role.ts', 'kernel/http/route.ts'],
       ['bench/servers.ts', 'kernel/spawn-app.ts'],
       ['bench/scenarios/etcd.ts', 'kernel/testing/etcd.ts'],
       ['bench/scenarios/mail.ts', 'modules/benchmark/testing/smtp.ts'],
-      ['modules/shop/x.test.ts', 'modules/events/store/events-store.ts'],
-      ['kernel/testing/etcd.ts', 'modules/cache/etcd-client.ts'],
+      ['modules/shop/x.test.ts', 'modules/events/storage/store/event-store.ts'],
+      ['kernel/testing/etcd.ts', 'modules/cache/api/etcd-client.ts'],
       ['conformance/launch.ts', 'kernel/testing/etcd.ts'],
       ['bench/scenarios/kernel.ts', 'conformance/launch.ts'],
     ];
     assert.deepEqual(violations(allowed), []);
     const forbidden: Array<[string, string]> = [
-      ['modules/shop/service.ts', 'modules/events/store/events-store.ts'],
+      ['modules/shop/service.ts', 'modules/events/storage/store/event-store.ts'],
+      ['modules/benchmark/notifier/role.ts', 'modules/benchmark/api/store.ts'],
       ['kernel/bootstrap.ts', 'modules/shop/routes.ts'],
       ['kernel/bootstrap.ts', 'modules/shop/contract.ts'],
       ['kernel/http/app.ts', 'kernel/testing/index.ts'],
@@ -170,27 +216,60 @@ describe('architecture', () => {
     assert.deepEqual(violations(edges), []);
   });
 
-  it('every module has the one shape (docs/adding-a-module.md)', () => {
+  it('every module has the one shape (docs/adding-a-module.md)', async () => {
     const problems: string[] = [];
+    const definitions = new Map<string, ModuleDefinition>(allModules.map((m) => [`modules/${m.name}`, m]));
+    // The worked example keeps the shape too.
+    definitions.set('kernel/fixtures/demo', demoModule);
     for (const dir of readdirSync(join(ROOT, 'modules'))) {
-      const has = (file: string) => existsSync(join(ROOT, 'modules', dir, file));
-      const def = allModules.find((m) => m.name === dir);
-      if (!def) {
-        problems.push(`modules/${dir}: not registered in kernel/registry.ts (or its name differs from its folder)`);
-        continue;
-      }
-      for (const file of ['index.ts', 'errors.ts', 'config.ts', 'smoke.ts']) if (!has(file)) problems.push(`modules/${dir}: no ${file}`);
-      if (def.migrations && !has('migrations/index.ts')) problems.push(`modules/${dir}: has a database but no migrations/index.ts`);
-      if (!def.migrations && has('migrations')) problems.push(`modules/${dir}: a migrations folder but no migrations in the definition`);
+      if (!definitions.has(`modules/${dir}`)) problems.push(`modules/${dir}: not registered in kernel/registry.ts (or its name differs from its folder)`);
+    }
+    for (const [at, def] of definitions) {
+      const has = (file: string) => existsSync(join(ROOT, at, file));
+      for (const file of ['index.ts', 'errors.ts', 'config.ts', 'smoke.ts']) if (!has(file)) problems.push(`${at}: no ${file}`);
+      if (def.migrations && !has('migrations/index.ts')) problems.push(`${at}: has a database but no migrations/index.ts`);
+      if (!def.migrations && has('migrations')) problems.push(`${at}: a migrations folder but no migrations in the definition`);
       const roles = Object.values(def.roles);
-      if (roles.some((r) => r.provides || r.publishes?.length) && !has('contract.ts'))
-        problems.push(`modules/${dir}: provides or publishes but has no contract.ts`);
-      const index = readFileSync(join(ROOT, 'modules', dir, 'index.ts'), 'utf8');
+      if (roles.some((r) => r.provides || r.publishes?.length) && !has('contract.ts')) problems.push(`${at}: provides or publishes but has no contract.ts`);
+      const index = readFileSync(join(ROOT, at, 'index.ts'), 'utf8');
       const exported = [...index.matchAll(/^export\s+(?:default\s+)?(?:const|function|class|type|interface|\{|\*)\s*(\w*)/gm)].map(
         (m) => m[1] || '(re-export)',
       );
-      if (exported.length !== 1) problems.push(`modules/${dir}/index.ts exports ${exported.join(', ')}; it exports the definition only`);
+      if (exported.length !== 1) problems.push(`${at}/index.ts exports ${exported.join(', ')}; it exports the definition only`);
+
+      // Every role is a folder whose role.ts exports create<Role>Role, the factory the definition names.
+      for (const [role, spec] of Object.entries(def.roles)) {
+        const factory = `create${role.replace(/(^|-)([a-z0-9])/g, (_, _dash, c: string) => c.toUpperCase())}Role`;
+        if (!has(`${role}/role.ts`)) {
+          problems.push(`${at}: role ${role} has no ${role}/role.ts`);
+          continue;
+        }
+        const exports = (await import(pathToFileURL(join(ROOT, at, role, 'role.ts')).href)) as Record<string, unknown>;
+        if (exports[factory] !== spec.create) problems.push(`${at}: role ${role}'s create is not ${factory}, exported by ${role}/role.ts`);
+      }
+
+      // The root holds the envelope, the role folders, the shared files the module names, and tests of the whole module.
+      const shared = SHARED_FILES[def.name] ?? {};
+      for (const entry of readdirSync(join(ROOT, at), { withFileTypes: true })) {
+        const name = entry.name;
+        if (ENVELOPE.includes(name) || name.endsWith('.test.ts') || (entry.isDirectory() && name in def.roles)) continue;
+        if (name in shared) continue;
+        problems.push(
+          entry.isDirectory()
+            ? `${at}/${name}/: a folder that is no role, migrations/ or testing/`
+            : `${at}/${name}: move it into the folder of the role that uses it, or name it shared (SHARED_FILES and a line in index.ts)`,
+        );
+      }
+      for (const name of Object.keys(shared)) {
+        if (!has(name)) problems.push(`${at}/${name}: named shared in SHARED_FILES, but there is no such file`);
+        else if (!index.includes(name)) problems.push(`${at}/index.ts: says nothing of its shared file ${name} (which roles use it)`);
+      }
     }
+    // docs/architecture.md names every role of every module.
+    const architecture = readFileSync(join(ROOT, 'docs/architecture.md'), 'utf8');
+    for (const def of allModules)
+      for (const role of Object.keys(def.roles))
+        if (!architecture.includes(`\`${def.name}.${role}\``)) problems.push(`docs/architecture.md: "Modules and roles" does not name ${def.name}.${role}`);
     assert.deepEqual(problems, []);
   });
 });

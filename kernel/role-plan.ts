@@ -51,7 +51,9 @@ export function planRoles(modules: ModuleDefinition<any>[], selection: string | 
     }
     const spec = r.module.roles[r.role];
     if (spec.subscribes?.length && !r.module.migrations) {
-      problems.push(`${r.name} subscribes to ${spec.subscribes.map((t) => t.name).join(', ')} but ${r.module.name} has no migrations; its inbox needs a database`);
+      problems.push(
+        `${r.name} subscribes to ${spec.subscribes.map((t) => t.name).join(', ')} but ${r.module.name} has no migrations; its inbox needs a database`,
+      );
     }
     // The in-process bus only reaches roles in this process: a topic with a subscriber elsewhere needs a shared bus.
     const publishes = (spec.publishes ?? []).map((t) => t.name);

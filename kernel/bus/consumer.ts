@@ -55,7 +55,13 @@ function runAfterCommit(fns: Array<() => void>): void {
 }
 
 /** Stores (or refreshes, on a redelivery) the dead letter of `event` for this consumer. */
-export async function writeDeadLetter(db: Kysely<BusTables>, sub: Pick<Subscription, 'consumer'>, event: BusEvent, error: string, attempts: number): Promise<void> {
+export async function writeDeadLetter(
+  db: Kysely<BusTables>,
+  sub: Pick<Subscription, 'consumer'>,
+  event: BusEvent,
+  error: string,
+  attempts: number,
+): Promise<void> {
   const failedAt = new Date().toISOString();
   await db
     .insertInto('dead_letters')

@@ -9,13 +9,7 @@ import type { BusEvent } from './types.ts';
 export type OutboxRow = Selectable<OutboxTable>;
 
 /** Inserts one event row in `trx`; `id` is only passed by tests that simulate a redelivery. */
-export async function writeOutbox(
-  trx: Kysely<BusTables>,
-  source: string,
-  topic: string,
-  payload: unknown,
-  id: string = randomUUID(),
-): Promise<string> {
+export async function writeOutbox(trx: Kysely<BusTables>, source: string, topic: string, payload: unknown, id: string = randomUUID()): Promise<string> {
   if (typeof topic !== 'string' || topic === '') throw new Error('publish: topic must be a non-empty string');
   await trx
     .insertInto('outbox')

@@ -68,7 +68,7 @@ export function consoleAccess(opts: AccessOptions): ConsoleAccess {
       }
       const value = cookie(ctx, COOKIE);
       if (value && matchesSession(value)) {
-        const i = sessions.findIndex((s) => s === value);
+        const i = sessions.indexOf(value);
         return `${asks.token ? 'CONSOLE_TOKEN' : ''}${asks.token && asks.key ? ' + ' : ''}${asks.key ? `API key #${i + 1}` : ''} (${from})`;
       }
       // A script with an API key and no token to give: the key alone, as on every other path.

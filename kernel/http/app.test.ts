@@ -113,8 +113,7 @@ describe('log lines of requests', () => {
       await fetch(`${t.url}/nowhere/else`);
       for (const probe of ['/healthz', '/readyz', '/metrics']) await (await fetch(t.url + probe)).text();
       // The line is written when the response has closed, which the client may see a moment before.
-      await new Promise((r) => setTimeout(r, 50));
-      const lines = access();
+      const lines = await waitFor('three access lines', () => access().length >= 3 && access());
       assert.equal(lines.length, 3, JSON.stringify(lines));
       const [, get, unrouted] = lines;
       assert.deepEqual(
@@ -160,7 +159,7 @@ describe('log lines of requests', () => {
     const { t, access } = await withLines('debug');
     try {
       for (const probe of ['/healthz', '/readyz', '/metrics']) await (await fetch(t.url + probe)).text();
-      await new Promise((r) => setTimeout(r, 50));
+      await waitFor('three probe lines', () => access().length >= 3);
       assert.deepEqual(
         access().map((l) => [l.route, l.level]),
         [

@@ -7,7 +7,7 @@ import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Etcd3, Range } from 'etcd3';
-import { createEtcdClient } from '../../modules/cache/etcd-client.ts';
+import { createEtcdClient } from '../../modules/cache/api/etcd-client.ts';
 import { makeCertificates, openssl, type TestCertificates } from './certificates.ts';
 import { freePort } from './services.ts';
 

@@ -6,6 +6,7 @@ import { Socket } from 'node:net';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { openModuleDatabase, type ModuleDatabase } from '../../db/database.ts';
+import type { Env } from '../config.ts';
 import type { Logger } from '../logger.ts';
 
 import { tempDir } from '../spawn-app.ts';
@@ -115,20 +116,35 @@ export async function deleteRedisKeys(prefix: string, url = REDIS_URL): Promise<
   }
 }
 
-/** A module's database on each dialect — SQLite in a temp dir, Postgres in a fresh database — for tests of both. */
-export const MODULE_DATABASES: Array<{
-  name: string;
+/**
+ * The two SQL engines, the one list every test of both runs over: `for (const engine of ENGINES) describe(engine.name,
+ * await gate(...engine.needs), …)`. `prepare` gives an app's env on the engine (SQLite: the app's own DATA_DIR; Postgres:
+ * a fresh database); `open` gives a module's database itself (SQLite in a temp dir), unmigrated.
+ */
+export interface Engine {
+  name: 'SQLite' | 'Postgres';
+  /** The real services it runs on: pass to `gate`. */
   needs: Service[];
+  /** Env for an app on this engine and what to clean after it closes; `prefix` names the Postgres database. */
+  prepare(prefix?: string): Promise<{ env: Env; cleanup(): Promise<void> }>;
+  /** A module's database on this engine; close `mdb`, then `drop()`. */
   open(module: string, log: Logger): Promise<{ mdb: ModuleDatabase; drop(): Promise<void> }>;
-}> = [
+}
+
+export const ENGINES: Engine[] = [
   {
     name: 'SQLite',
     needs: [],
+    prepare: async () => ({ env: {}, cleanup: async () => {} }),
     open: async (module, log) => ({ mdb: await openModuleDatabase(module, { dataDir: tempDir(), log }), drop: async () => {} }),
   },
   {
     name: 'Postgres',
     needs: ['postgres'],
+    async prepare(prefix) {
+      const database = await createTestDatabase(prefix);
+      return { env: { DATABASE_URL: database.url }, cleanup: () => database.drop() };
+    },
     async open(module, log) {
       const database = await createTestDatabase(`${module}_test`);
       return { mdb: await openModuleDatabase(module, { dataDir: '', databaseUrl: database.url, log }), drop: () => database.drop() };

@@ -1,4 +1,6 @@
 // The benchmark module: latency benchmarks of a document-upload platform (the slowking system) and a built-in target.
+// Shared at the root: api-keys.ts and target-http.ts (api and target), target-policy.ts (config.ts, api and target),
+// sweep.ts (api and notifier), report-json.ts (the report the api role writes and the notifier mails).
 import { defineModule } from '../../kernel/module.ts';
 import { createApiRole } from './api/role.ts';
 import { benchmarkConfigSchema } from './config.ts';

@@ -100,7 +100,13 @@ for (const engine of ENGINES) {
         const report = await db.selectFrom('reports').selectAll().where('benchmark_id', '=', id).executeTakeFirstOrThrow();
 
         // Every event of the flow again, with new ids, and one redelivery of an event already in the inbox.
-        const before = Object.fromEntries(await Promise.all(Object.values(EVENTS).map((t) => t.name).map(async (t) => [t, await handled(app, t)] as const)));
+        const before = Object.fromEntries(
+          await Promise.all(
+            Object.values(EVENTS)
+              .map((t) => t.name)
+              .map(async (t) => [t, await handled(app, t)] as const),
+          ),
+        );
         const seen = await db.selectFrom('inbox').select('event_id').where('consumer', '=', 'benchmark.notifier').limit(1).executeTakeFirstOrThrow();
         for (const topic of Object.values(EVENTS).map((t) => t.name)) {
           await writeOutbox(db, 'benchmark', topic, { benchmark_id: id, document_names: ['doc1.txt'], reason: 'replayed' });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { createLogger } from '../../kernel/logger.ts';
-import { createTestDatabase, gate, tempDir } from '../../kernel/testing/index.ts';
+import { ENGINES, gate, tempDir } from '../../kernel/testing/index.ts';
 import { KEY_FILE, loadKey, secretBox } from './api/secrets.ts';
 import { PASSWORD, startBenchmarkApp, startBody, waitForEnd } from './testing/support.ts';
 
@@ -29,7 +29,7 @@ function capturedLog() {
   return { log: createLogger('trace', sink), text: () => text };
 }
 
-const pgGate = await gate('postgres');
+const gates = new Map(await Promise.all(ENGINES.map(async (e) => [e, await gate(...e.needs)] as const)));
 
 describe('benchmark secrets', () => {
   it('seal/open round-trips, binds the ciphertext to its benchmark, and the key file is made once with mode 0600', () => {
@@ -46,15 +46,12 @@ describe('benchmark secrets', () => {
     assert.throws(() => secretBox(loadKey('ab'.repeat(32), dir)).open(sealed, 'benchmark-a'), 'another key cannot open it');
   });
 
-  for (const engine of ['SQLite', 'Postgres'] as const) {
-    describe(engine, engine === 'Postgres' ? pgGate : {}, () => {
+  for (const engine of ENGINES) {
+    describe(engine.name, gates.get(engine)!, () => {
       it('the password is sealed while running, erased at the end, and in no file, row or log line', async () => {
-        const database = engine === 'Postgres' ? await createTestDatabase('benchmark_secrets') : undefined;
+        const database = await engine.prepare('benchmark_secrets');
         const captured = capturedLog();
-        const app = await startBenchmarkApp(
-          { LOG_LEVEL: 'trace', BENCHMARK_TARGET_DELAY_MS: '300', ...(database ? { DATABASE_URL: database.url } : {}) },
-          { log: captured.log },
-        );
+        const app = await startBenchmarkApp({ LOG_LEVEL: 'trace', BENCHMARK_TARGET_DELAY_MS: '300', ...database.env }, { log: captured.log });
         const db = app.kernel.databases.get('benchmark')!.db;
         try {
           const started = await app.api('POST', '/api/v1/benchmarks/start', startBody(`${app.url}/target`));
@@ -80,11 +77,11 @@ describe('benchmark secrets', () => {
           assert.ok(!captured.text().includes(PASSWORD), 'a log line holds the password');
         } finally {
           await app.close();
-          await database?.drop();
+          await database.cleanup();
         }
         // After close: the SQLite file, its WAL and the report files.
         const files = filesUnder(app.dataDir);
-        if (engine === 'SQLite')
+        if (engine.name === 'SQLite')
           assert.ok(
             files.some((f) => f.endsWith('benchmark.sqlite')),
             files.join(', '),

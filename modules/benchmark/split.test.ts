@@ -4,18 +4,7 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import {
-  createTestDatabase,
-  deleteRedisKeys,
-  freePort,
-  gate,
-  REDIS_URL,
-  spawnApp,
-  tempDir,
-  uniqueName,
-  waitFor,
-  type SpawnedApp,
-} from '../../kernel/testing/index.ts';
+import { deleteRedisKeys, ENGINES, freePort, gate, REDIS_URL, spawnApp, tempDir, uniqueName, waitFor, type SpawnedApp } from '../../kernel/testing/index.ts';
 import { startSmtp } from './testing/smtp.ts';
 import { api, startBody, waitForEnd } from './testing/support.ts';
 
@@ -35,11 +24,11 @@ const reportFiles = (dir: string, id: string) =>
 
 // The role planner asks for a shared bus whenever a module's roles are split, so both runs use Redis Streams.
 describe('benchmark split', await gate('postgres', 'redis'), () => {
-  for (const variant of ['SQLite, Redis Streams', 'Postgres, Redis Streams']) {
-    it(`the target in its own process (${variant})`, async () => {
-      const pg = variant.startsWith('Postgres') ? await createTestDatabase('benchmark_split') : undefined;
+  for (const engine of ENGINES) {
+    it(`the target in its own process (${engine.name}, Redis Streams)`, async () => {
+      const database = await engine.prepare('benchmark_split');
       const prefix = uniqueName('cantons-test-benchmark-split');
-      const shared = { EVENT_BUS_URL: REDIS_URL, BUS_STREAM_PREFIX: prefix, ...(pg ? { DATABASE_URL: pg.url } : {}) };
+      const shared = { EVENT_BUS_URL: REDIS_URL, BUS_STREAM_PREFIX: prefix, ...database.env };
       const smtp = await startSmtp();
       try {
         const apiPort = await freePort();
@@ -61,7 +50,7 @@ describe('benchmark split', await gate('postgres', 'redis'), () => {
         await smtp.close();
         for (const a of started.splice(0)) await a.stop();
         await deleteRedisKeys(prefix);
-        await pg?.drop();
+        await database.cleanup();
       }
     });
   }
@@ -75,22 +64,23 @@ describe('benchmark split', await gate('postgres', 'redis'), () => {
 // kill make one: a handler killed before its commit leaves nothing to guard against, one killed after it is
 // dropped by the kernel's inbox. So "one report" here rests on the inbox and the reports primary key; the
 // handler's own guard is what replay.test.ts exercises (every event published again with new ids).
+const [SQLITE, POSTGRES] = ENGINES;
 const KILLS = [
-  { when: 'right after the start', postgres: false },
-  { when: 'mid-run, between callbacks', postgres: false },
-  { when: 'mid-run, between callbacks', postgres: true },
+  { when: 'right after the start', engine: SQLITE },
+  { when: 'mid-run, between callbacks', engine: SQLITE },
+  { when: 'mid-run, between callbacks', engine: POSTGRES },
 ];
 
 describe('benchmark kill -9', await gate('redis', 'postgres'), () => {
-  for (const { when, postgres } of KILLS) {
-    it(`kill -9 ${when}, restart: one report, one email (${postgres ? 'Postgres' : 'SQLite'})`, async () => {
+  for (const { when, engine } of KILLS) {
+    it(`kill -9 ${when}, restart: one report, one email (${engine.name})`, async () => {
       const smtp = await startSmtp();
       const dataDir = tempDir('cantons-benchmark-kill-');
       const prefix = uniqueName('cantons-test-benchmark-kill');
-      const pg = postgres ? await createTestDatabase('benchmark_kill') : undefined;
+      const database = await engine.prepare('benchmark_kill');
       try {
         const port = String(await freePort());
-        const bus = { EVENT_BUS_URL: REDIS_URL, BUS_STREAM_PREFIX: prefix, ...(pg ? { DATABASE_URL: pg.url } : {}) };
+        const bus = { EVENT_BUS_URL: REDIS_URL, BUS_STREAM_PREFIX: prefix, ...database.env };
         const env = { ...bus, PORT: port, DATA_DIR: dataDir, MODULES: 'benchmark.api,benchmark.notifier', SMTP_URL: smtp.url };
         let bench = await spawn(env);
         const target = await spawn({
@@ -127,7 +117,7 @@ describe('benchmark kill -9', await gate('redis', 'postgres'), () => {
         await smtp.close();
         for (const a of started.splice(0)) await a.stop();
         await deleteRedisKeys(prefix);
-        await pg?.drop();
+        await database.cleanup();
       }
     });
   }

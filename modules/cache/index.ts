@@ -1,6 +1,6 @@
 // The cache module: a config cache whose every instance serves the same data, synchronised through etcd.
 import { defineModule } from '../../kernel/module.ts';
-import { createApi } from './api.ts';
+import { createApiRole } from './api/role.ts';
 import { cacheConfigSchema } from './config.ts';
 import { smokeCache } from './smoke.ts';
 
@@ -10,7 +10,7 @@ export const cache = defineModule({
   config: cacheConfigSchema,
   roles: {
     api: {
-      create: createApi,
+      create: createApiRole,
     },
   },
   smoke: smokeCache,

@@ -1,5 +1,5 @@
 // `npm run smoke -- cache [base-url]`: put a value, read it back cached and fresh, delete it, see it gone.
-import { keyToPath } from './keys.ts';
+import { keyToPath } from './api/keys.ts';
 
 export async function smokeCache(baseUrl: string, print: (line: string) => void): Promise<void> {
   const key = `smoke/${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;

@@ -1,7 +1,8 @@
 // "Only our app may use the REST API": with API_KEYS set, every crowdfund route answers 401 without a key and works with one.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { DIALECTS, proposeAndWait, startCrowdfund, type Api, type Crowdfund } from './testing/index.ts';
+import { ENGINES } from '../../kernel/testing/index.ts';
+import { proposeAndWait, startCrowdfund, type Api, type Crowdfund } from './testing/index.ts';
 
 const KEY = 'crowdfund-front-end-key-0123456789';
 
@@ -9,7 +10,7 @@ describe('crowdfund routes behind API_KEYS', () => {
   let app: Crowdfund;
   let keyed: Api;
   before(async () => {
-    app = await startCrowdfund(DIALECTS[0], { API_KEYS: `other-key-abcdefghijklmnop,${KEY}` });
+    app = await startCrowdfund(ENGINES[0], { API_KEYS: `other-key-abcdefghijklmnop,${KEY}` });
     keyed = (method, path, body, headers = {}) => app.api(method, path, body, { authorization: `Bearer ${KEY}`, ...headers });
   });
   after(() => app?.close());

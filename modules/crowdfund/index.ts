@@ -1,4 +1,5 @@
 // The crowdfund module: projects over REST and their problem, solution and comment threads, served in-process, over HTTP or gRPC.
+// Shared at the root: console.ts and sql.ts (both roles), threads.proto (the threads contract on the wire, bound in contract.ts).
 import { defineModule } from '../../kernel/module.ts';
 import { crowdfundConfigSchema } from './config.ts';
 import { PROJECT_PROPOSED, threadsContract } from './contract.ts';

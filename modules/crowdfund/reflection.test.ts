@@ -13,8 +13,9 @@ import {
   type ServiceError,
 } from '@grpc/grpc-js';
 import { loadFileDescriptorSetFromBuffer, loadSync } from '@grpc/proto-loader';
+import { ENGINES } from '../../kernel/testing/index.ts';
 import { LOADER_OPTIONS } from '../../kernel/transport/grpc-proto.ts';
-import { certificates, type Crowdfund, DIALECTS, startCrowdfund } from './testing/index.ts';
+import { certificates, type Crowdfund, startCrowdfund } from './testing/index.ts';
 
 const REFLECTION_PROTO = new URL('../../node_modules/@grpc/reflection/build/proto/grpc/reflection/v1/reflection.proto', import.meta.url).pathname;
 
@@ -27,7 +28,7 @@ describe('gRPC reflection by the names the protos declare', () => {
   };
 
   before(async () => {
-    app = await startCrowdfund(DIALECTS[0]);
+    app = await startCrowdfund(ENGINES[0]);
     // The client grpcurl is: built from the reflection proto alone.
     const pkg = loadPackageDefinition(loadSync(REFLECTION_PROTO, LOADER_OPTIONS)) as any;
     reflection = new (pkg.grpc.reflection.v1.ServerReflection as ServiceClientConstructor)(`127.0.0.1:${app.grpcPort}`, creds());

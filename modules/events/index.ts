@@ -3,9 +3,9 @@ import { defineModule } from '../../kernel/module.ts';
 import { eventsConfigSchema } from './config.ts';
 import { storageContract } from './contract.ts';
 import { migrations } from './migrations/index.ts';
-import { createReceiver } from './receiver.ts';
+import { createReceiverRole } from './receiver/role.ts';
 import { smokeEvents } from './smoke.ts';
-import { createStorage } from './storage/role.ts';
+import { createStorageRole } from './storage/role.ts';
 
 export const events = defineModule({
   name: 'events',
@@ -15,11 +15,11 @@ export const events = defineModule({
   roles: {
     storage: {
       provides: storageContract,
-      create: createStorage,
+      create: createStorageRole,
     },
     receiver: {
       uses: [storageContract],
-      create: createReceiver,
+      create: createReceiverRole,
     },
   },
   smoke: smokeEvents,

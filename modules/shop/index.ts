@@ -1,4 +1,5 @@
 // The shop module: products and orders behind one gateway (the nameko-devex system), splittable into two roles.
+// Shared at the root by both roles: page-size.ts (their lists' page size), stock-lines.ts (order lines as stock sees them).
 import { defineModule } from '../../kernel/module.ts';
 import { shopConfigSchema } from './config.ts';
 import { ORDER_CREATED, productsContract } from './contract.ts';

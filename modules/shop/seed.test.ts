@@ -4,10 +4,10 @@ import { test } from 'node:test';
 import { Redis } from 'ioredis';
 import type { Env } from '../../kernel/config.ts';
 import { seedModule } from '../../kernel/module-database.ts';
-import { createTestDatabase, deleteRedisKeys, gate, REDIS_URL, startTestApp, tempDir, uniqueName } from '../../kernel/testing/index.ts';
+import { gate, REDIS_URL, startTestApp, tempDir } from '../../kernel/testing/index.ts';
 import { shop } from './index.ts';
 import { catalogue } from './seed.ts';
-import { airship, api, redisTraces, sqlTraces } from './testing/index.ts';
+import { airship, api, redisTraces, SETUPS, sqlTraces } from './testing/index.ts';
 
 test('catalogue(count): count products with distinct ids in byte order, every 7th a Zeppelin', () => {
   const products = catalogue(12);
@@ -26,29 +26,9 @@ test('catalogue(count): count products with distinct ids in byte order, every 7t
   );
 });
 
-const variants: Array<{ name: string; needs: ('postgres' | 'redis')[]; env(): Promise<{ env: Env; cleanup(): Promise<void> }> }> = [
-  { name: 'SQLite', needs: [], env: async () => ({ env: {}, cleanup: async () => {} }) },
-  {
-    name: 'Postgres',
-    needs: ['postgres'],
-    async env() {
-      const database = await createTestDatabase('shop_seed');
-      return { env: { DATABASE_URL: database.url }, cleanup: () => database.drop() };
-    },
-  },
-  {
-    name: 'Redis products store',
-    needs: ['redis'],
-    async env() {
-      const prefix = `${uniqueName('cantons-test-shop-seed')}:`;
-      return { env: { SHOP_PRODUCTS_STORE: 'redis', REDIS_URL, SHOP_REDIS_PREFIX: prefix }, cleanup: () => deleteRedisKeys(prefix) };
-    },
-  },
-];
-
-for (const variant of variants) {
+for (const variant of SETUPS) {
   test(`the seed hook replaces the catalogue (${variant.name})`, await gate(...variant.needs), async () => {
-    const prepared = await variant.env();
+    const prepared = await variant.prepare();
     const env: Env = { MODULES: 'shop', DATA_DIR: tempDir(), BUS_POLL_MS: '50', ...prepared.env };
     const redis = new Redis(REDIS_URL);
     try {

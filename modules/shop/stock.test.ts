@@ -20,6 +20,11 @@ for (const setup of SETUPS) {
           .executeTakeFirstOrThrow();
         return Number(row.n) === 0 ? true : undefined;
       });
+    /** Waits for shop.products' inbox row of event `id`: the event was applied (the row is written in the same transaction). */
+    const handled = (id: string) =>
+      waitFor(`event ${id} in shop.products' inbox`, async () =>
+        Boolean(await db.selectFrom('inbox').select('event_id').where('consumer', '=', 'shop.products').where('event_id', '=', id).executeTakeFirst()),
+      );
     try {
       await t.test('50 parallel orders of 1 for a stock of 10: exactly 10 succeed, stock ends at 0, never below', async () => {
         await api('POST', '/products', airship('hot', { in_stock: 10 }));
@@ -65,9 +70,9 @@ for (const setup of SETUPS) {
           .limit(1)
           .executeTakeFirstOrThrow();
         await writeOutbox(db, 'shop', ORDER_CREATED.name, payload, event_id); // the same id: a redelivery
-        await writeOutbox(db, 'shop', ORDER_CREATED.name, payload); // a new id, same reservation: a double publish
+        const copy = await writeOutbox(db, 'shop', ORDER_CREATED.name, payload); // a new id, same reservation: a double publish
         await outboxEmpty();
-        await new Promise((r) => setTimeout(r, 100));
+        await handled(copy);
         assert.equal((await api('GET', '/products/replayed')).body.in_stock, 7);
       });
 
@@ -76,9 +81,13 @@ for (const setup of SETUPS) {
         assert.ok((await app.traces('ghost')).length > 0, 'the probe sees a stored product');
         const total = (await api('GET', '/products?limit=1')).body.total;
         assert.equal((await api('DELETE', '/products/ghost')).status, 204);
-        await writeOutbox(db, 'shop', ORDER_CREATED.name, { order_id: 424242, reservation_id: randomUUID(), lines: [{ product_id: 'ghost', quantity: 2 }] });
+        const late = await writeOutbox(db, 'shop', ORDER_CREATED.name, {
+          order_id: 424242,
+          reservation_id: randomUUID(),
+          lines: [{ product_id: 'ghost', quantity: 2 }],
+        });
         await outboxEmpty();
-        await new Promise((r) => setTimeout(r, 100));
+        await handled(late);
         assert.equal((await api('GET', '/products/ghost')).status, 404);
         assert.equal((await api('GET', '/products?limit=1')).body.total, total - 1);
         assert.deepEqual((await api('GET', '/products?title=ghost')).body.items, []);

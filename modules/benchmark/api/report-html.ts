@@ -1,6 +1,6 @@
 // The HTML report: one self-contained page (inline CSS and SVG, nothing fetched) with the summary and three charts.
 import { color, columnChart, esc } from '../../../kernel/svg-charts.ts';
-import type { ReportJson } from './report.ts';
+import type { ReportJson } from '../report-json.ts';
 
 const fmt = (v: number | null | undefined) => (v === null || v === undefined ? '–' : v.toFixed(3));
 

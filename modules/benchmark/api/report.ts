@@ -1,26 +1,12 @@
 // The three report formats of one benchmark: the original's CSV, a JSON summary with every document, and HTML.
 import { stringify } from 'csv-stringify/sync';
-import type { Summary } from '../contract.ts';
+import type { ReportJson } from '../report-json.ts';
 import { renderHtml } from './report-html.ts';
 import { shownSeconds, summarise, verdict, type DocTimes } from './summary.ts';
 import type { StoredBenchmark } from './store.ts';
 
 /** Exactly the original's header (slowking's LatencyReport), one row per document. */
 export const CSV_COLUMNS = ['Benchmark Name', 'Benchmark Type', 'Infra', 'Eigen Version', 'Doc Name', 'Upload Time (seconds)'];
-
-export interface ReportJson {
-  benchmark_id: string;
-  name: string;
-  benchmark_type: string;
-  target_infra: string;
-  target_eigen_platform_version: string;
-  status: 'completed' | 'failed';
-  error: string | null;
-  created_at: string;
-  summary: Summary;
-  thresholds: 'passed' | 'failed';
-  documents: Array<{ name: string; started_at: string | null; ended_at: string | null; upload_seconds: number | null }>;
-}
 
 export interface Reports {
   csv: string;

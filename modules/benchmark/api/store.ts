@@ -281,19 +281,6 @@ export function createStore(db: Kysely<any>) {
     async report(id: string, trx?: Kysely<any>): Promise<{ csv: string; json: string; html: string } | undefined> {
       return on(trx).selectFrom('reports').select(['csv', 'json', 'html']).where('benchmark_id', '=', id).executeTakeFirst();
     },
-
-    async notified(id: string, trx?: Kysely<any>): Promise<boolean> {
-      return (await on(trx).selectFrom('notifications').select('benchmark_id').where('benchmark_id', '=', id).executeTakeFirst()) !== undefined;
-    },
-
-    async insertNotification(trx: Kysely<any>, id: string, n: { message_id: string; via: string; recipients: string[] }, at: string): Promise<boolean> {
-      const res = await trx
-        .insertInto('notifications')
-        .values({ benchmark_id: id, message_id: n.message_id, via: n.via, recipients: n.recipients.join(','), sent_at: at })
-        .onConflict((oc) => oc.column('benchmark_id').doNothing())
-        .executeTakeFirst();
-      return Number(res.numInsertedOrUpdatedRows ?? 0) === 1;
-    },
   };
 }
 

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { pino } from 'pino';
 import type { ModuleDatabase } from '../../../db/database.ts';
 import { migratorFor } from '../../../db/migrator.ts';
-import { gate, MODULE_DATABASES } from '../../../kernel/testing/index.ts';
+import { gate, ENGINES } from '../../../kernel/testing/index.ts';
 import { migrations } from './index.ts';
 
 const log = pino({ level: 'silent' });
@@ -50,7 +50,7 @@ async function populate(db: ModuleDatabase['db']): Promise<void> {
     .execute();
 }
 
-for (const dialect of MODULE_DATABASES) {
+for (const dialect of ENGINES) {
   describe(`benchmark migrations (${dialect.name})`, await gate(...dialect.needs), () => {
     it('003 counts the open documents of existing benchmarks and replaces the partial index; every down works on data', async () => {
       const { mdb, drop } = await dialect.open('benchmark', log);

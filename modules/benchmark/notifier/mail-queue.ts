@@ -4,14 +4,14 @@ import type { Kysely } from 'kysely';
 import { backoffDelay } from '../../../kernel/backoff.ts';
 import type { Publisher } from '../../../kernel/bus/types.ts';
 import type { Logger } from '../../../kernel/logger.ts';
-import type { ReportJson } from '../api/report.ts';
-import type { Store } from '../api/store.ts';
+import type { ReportJson } from '../report-json.ts';
 import { EVENTS } from '../contract.ts';
 import { messageIdFor, type Notifier } from './notify.ts';
+import type { NotifierStore } from './store.ts';
 
 export interface MailQueueDeps {
   db: Kysely<any>;
-  store: Store;
+  store: NotifierStore;
   bus: Pick<Publisher, 'deadLetter'>;
   notifier: Notifier;
   log: Logger;

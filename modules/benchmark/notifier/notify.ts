@@ -4,7 +4,7 @@ import type nodemailer from 'nodemailer';
 import { assertOutsideTransaction } from '../../../db/transaction-guard.ts';
 import type { Logger } from '../../../kernel/logger.ts';
 import { traced } from '../../../kernel/tracing/traced.ts';
-import type { ReportJson } from '../api/report.ts';
+import type { ReportJson } from '../report-json.ts';
 
 export interface Notification {
   report: ReportJson;

@@ -1,17 +1,7 @@
 // Test support for the benchmark module: the app on each database and bus, a JSON client, a start body, waiting for an end.
 import type { Env } from '../../../kernel/config.ts';
 import type { Logger } from '../../../kernel/logger.ts';
-import {
-  createTestDatabase,
-  deleteRedisKeys,
-  REDIS_URL,
-  startTestApp,
-  tempDir,
-  uniqueName,
-  waitFor,
-  type Service,
-  type TestApp,
-} from '../../../kernel/testing/index.ts';
+import { deleteRedisKeys, ENGINES, REDIS_URL, startTestApp, tempDir, uniqueName, waitFor, type Service, type TestApp } from '../../../kernel/testing/index.ts';
 import { benchmark } from '../index.ts';
 
 export interface Setup {
@@ -20,25 +10,23 @@ export interface Setup {
   prepare(): Promise<{ env: Env; cleanup(): Promise<void> }>;
 }
 
+const inProcessBus = async () => ({ env: {}, cleanup: async () => {} });
 const redisBus = async () => {
   const prefix = uniqueName('cantons-test-benchmark');
   return { env: { EVENT_BUS_URL: REDIS_URL, BUS_STREAM_PREFIX: prefix }, cleanup: () => deleteRedisKeys(prefix) };
 };
-const postgres = async () => {
-  const database = await createTestDatabase('benchmark');
-  return { env: { DATABASE_URL: database.url }, cleanup: () => database.drop() };
-};
+const BUSES = [
+  { name: 'in-process bus', needs: [] as Service[], prepare: inProcessBus },
+  { name: 'Redis Streams', needs: ['redis'] as Service[], prepare: redisBus },
+];
 
-/** SQLite and Postgres, each with the in-process bus and with Redis Streams. */
-export const SETUPS: Setup[] = [
-  { name: 'SQLite, in-process bus', needs: [], prepare: async () => ({ env: {}, cleanup: async () => {} }) },
-  { name: 'Postgres, in-process bus', needs: ['postgres'], prepare: postgres },
-  { name: 'SQLite, Redis Streams', needs: ['redis'], prepare: redisBus },
-  {
-    name: 'Postgres, Redis Streams',
-    needs: ['postgres', 'redis'],
+/** Each engine (kernel/testing's ENGINES) with the in-process bus and with Redis Streams: SQLite first, the in-process bus first. */
+export const SETUPS: Setup[] = BUSES.flatMap((bus) =>
+  ENGINES.map((engine) => ({
+    name: `${engine.name}, ${bus.name}`,
+    needs: [...engine.needs, ...bus.needs],
     async prepare() {
-      const [a, b] = [await postgres(), await redisBus()];
+      const [a, b] = [await engine.prepare('benchmark'), await bus.prepare()];
       return {
         env: { ...a.env, ...b.env },
         cleanup: async () => {
@@ -47,8 +35,8 @@ export const SETUPS: Setup[] = [
         },
       };
     },
-  },
-];
+  })),
+);
 
 /** Fast defaults for tests: millisecond documents, quick polling and sweeps. */
 export const FAST: Env = {

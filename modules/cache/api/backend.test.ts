@@ -3,14 +3,14 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import type { Etcd3 } from 'etcd3';
-import { createLogger } from '../../kernel/logger.ts';
-import { gate, waitFor } from '../../kernel/testing/index.ts';
-import { startEtcd, type EtcdServer } from '../../kernel/testing/etcd.ts';
+import { createLogger } from '../../../kernel/logger.ts';
+import { gate, waitFor } from '../../../kernel/testing/index.ts';
+import { startEtcd, type EtcdServer } from '../../../kernel/testing/etcd.ts';
 import { createEtcdClient } from './etcd-client.ts';
 import { etcdBackend, type EtcdBackend } from './etcd-backend.ts';
 import { memoryBackend } from './memory-backend.ts';
-import { backendContract } from './testing/backend-contract.ts';
-import { startProxy } from './testing/proxy.ts';
+import { backendContract } from '../testing/backend-contract.ts';
+import { startProxy } from '../testing/proxy.ts';
 
 backendContract('memory', async () => {
   const b = memoryBackend();

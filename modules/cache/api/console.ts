@@ -1,6 +1,6 @@
 // What cache.api shows on /console: the keys of this instance's copy with their value, revision and whether the copy
 // may be behind etcd (stale) — read from the copy, never from etcd, so the page answers while etcd is down.
-import type { ConsoleHook } from '../../kernel/module.ts';
+import type { ConsoleHook } from '../../../kernel/module.ts';
 import type { CacheBackend } from './backend.ts';
 
 const SHOWN = 200;

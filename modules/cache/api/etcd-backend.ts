@@ -1,10 +1,10 @@
 // The etcd backend: writes and linearizable reads go to etcd, cached reads to the informer's copy.
 import type { Etcd3 } from 'etcd3';
 import { etcd3 } from './etcd3.ts';
-import type { Logger } from '../../kernel/logger.ts';
-import { traced } from '../../kernel/tracing/traced.ts';
+import type { Logger } from '../../../kernel/logger.ts';
+import { traced } from '../../../kernel/tracing/traced.ts';
 import type { CacheBackend, Entry } from './backend.ts';
-import { cacheErrors } from './errors.ts';
+import { cacheErrors } from '../errors.ts';
 import { Informer } from './informer.ts';
 import { compareKeys } from './keys.ts';
 

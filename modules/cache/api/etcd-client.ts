@@ -2,11 +2,11 @@
 import { readFileSync } from 'node:fs';
 import { BrokenCircuitError, handleWhen, noop, retry, wrap, type IDefaultPolicyContext, type IPolicy } from 'cockatiel';
 import type { Etcd3, IOptions } from 'etcd3';
-import { assertOutsideTransaction } from '../../db/transaction-guard.ts';
+import { assertOutsideTransaction } from '../../../db/transaction-guard.ts';
 import { etcd3 } from './etcd3.ts';
 
 const { isRecoverableError } = etcd3;
-import type { CacheConfig } from './config.ts';
+import type { CacheConfig } from '../config.ts';
 
 /** What the client is built from: the etcd part of the module's configuration, with at least one endpoint. */
 export type EtcdSettings = Required<Pick<CacheConfig, 'ETCD_URL'>> &

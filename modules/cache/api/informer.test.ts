@@ -2,12 +2,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Etcd3 } from 'etcd3';
-import { gate, waitFor } from '../../kernel/testing/index.ts';
-import { createLogger } from '../../kernel/logger.ts';
+import { gate, waitFor } from '../../../kernel/testing/index.ts';
+import { createLogger } from '../../../kernel/logger.ts';
 import { createEtcdClient } from './etcd-client.ts';
 import { Informer } from './informer.ts';
-import { startEtcd, type EtcdServer } from '../../kernel/testing/etcd.ts';
-import { startProxy } from './testing/proxy.ts';
+import { startEtcd, type EtcdServer } from '../../../kernel/testing/etcd.ts';
+import { startProxy } from '../testing/proxy.ts';
 
 const withEtcd = await gate('etcd');
 const log = createLogger('silent');

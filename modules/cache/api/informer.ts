@@ -1,9 +1,9 @@
 // The local copy of an etcd prefix, kept current the way Kubernetes informers do: list, then watch from the list's revision.
 import type { Etcd3, IKeyValue, IWatchResponse, Range } from 'etcd3';
 import { etcd3 } from './etcd3.ts';
-import type { Logger } from '../../kernel/logger.ts';
-import { backoffDelay, sleep, Waker } from '../../kernel/backoff.ts';
-import { traced } from '../../kernel/tracing/traced.ts';
+import type { Logger } from '../../../kernel/logger.ts';
+import { backoffDelay, sleep, Waker } from '../../../kernel/backoff.ts';
+import { traced } from '../../../kernel/tracing/traced.ts';
 
 /** A value (json) or a tombstone (json undefined), with the revision that produced it. */
 interface Slot {

@@ -2,9 +2,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { z } from 'zod';
-import { AppError } from '../../kernel/errors.ts';
-import { cursorField, encodeCursor } from '../../kernel/http/cursor.ts';
-import { validate } from '../../kernel/http/route.ts';
+import { AppError } from '../../../kernel/errors.ts';
+import { cursorField, encodeCursor } from '../../../kernel/http/cursor.ts';
+import { validate } from '../../../kernel/http/route.ts';
 import { compareKeys, keyFromPath, keyProblem, keySchema, keyToPath } from './keys.ts';
 
 const code = (fn: () => unknown) => {

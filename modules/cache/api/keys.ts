@@ -1,6 +1,6 @@
 // Cache keys: decoding from the URL path, validation, and what the list cursor may hold.
 import { z } from 'zod';
-import { cacheErrors } from './errors.ts';
+import { cacheErrors } from '../errors.ts';
 
 export const MAX_KEY_BYTES = 512;
 

@@ -1,13 +1,13 @@
 // The cache.api role: the backend the configuration picks (etcd, or memory), its readiness and metrics, the routes.
-import type { BaseContext, RoleInstance } from '../../kernel/module.ts';
+import type { BaseContext, RoleInstance } from '../../../kernel/module.ts';
 import type { CacheBackend } from './backend.ts';
-import { cacheSetup, type CacheConfig } from './config.ts';
+import { cacheSetup, type CacheConfig } from '../config.ts';
 import { cacheConsole } from './console.ts';
 import { memoryBackend } from './memory-backend.ts';
 import { registerCacheMetrics } from './metrics.ts';
 import { cacheRoutes } from './routes.ts';
 
-export async function createApi(ctx: BaseContext<CacheConfig>): Promise<RoleInstance> {
+export async function createApiRole(ctx: BaseContext<CacheConfig>): Promise<RoleInstance> {
   const cfg = ctx.config;
   const { etcdUrl, keyPrefix } = cacheSetup(cfg);
   // etcd3 (with its gRPC stack) is loaded only when the cache uses it: it is a third of the process's start-up.

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import { startTestApp, type TestApp } from '../../kernel/testing/index.ts';
+import { startTestApp, type TestApp } from '../../../kernel/testing/index.ts';
 import { keyToPath } from './keys.ts';
 
 describe('cache API (memory backend)', () => {

@@ -1,10 +1,10 @@
 // HTTP API of the cache: PUT/POST, GET and DELETE /config/<key…>, and GET /config to list keys.
 import { z } from 'zod';
-import { readJsonBody } from '../../kernel/http/body.ts';
-import { cursorField, nextCursor } from '../../kernel/http/cursor.ts';
-import { route, type Reply, type RouteSpec } from '../../kernel/http/route.ts';
+import { readJsonBody } from '../../../kernel/http/body.ts';
+import { cursorField, nextCursor } from '../../../kernel/http/cursor.ts';
+import { route, type Reply, type RouteSpec } from '../../../kernel/http/route.ts';
 import type { CacheBackend, Entry } from './backend.ts';
-import { cacheErrors } from './errors.ts';
+import { cacheErrors } from '../errors.ts';
 import { keyFromPath, keySchema, MAX_KEY_BYTES } from './keys.ts';
 import type { CacheMetrics } from './metrics.ts';
 

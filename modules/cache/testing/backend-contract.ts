@@ -1,7 +1,7 @@
 // The contract every cache backend meets, run against the in-memory one and the etcd one.
 import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
-import type { CacheBackend } from '../backend.ts';
+import type { CacheBackend } from '../api/backend.ts';
 import { waitFor } from '../../../kernel/testing/index.ts';
 
 /** `make` returns a started backend with an empty keyspace of its own. */

@@ -5,7 +5,7 @@ import { sql, type Kysely } from 'kysely';
 import { pino } from 'pino';
 import type { ModuleDatabase } from '../../../db/database.ts';
 import { migratorFor } from '../../../db/migrator.ts';
-import { gate, MODULE_DATABASES } from '../../../kernel/testing/index.ts';
+import { gate, ENGINES } from '../../../kernel/testing/index.ts';
 import { migrations } from './index.ts';
 
 const log = pino({ level: 'silent' });
@@ -48,7 +48,7 @@ async function populateOriginal(db: Kysely<any>): Promise<number> {
   return Number(id);
 }
 
-for (const dialect of MODULE_DATABASES) {
+for (const dialect of ENGINES) {
   describe(`crowdfund migrations (${dialect.name})`, await gate(...dialect.needs), () => {
     it("up one at a time over the original's data, then every down on a populated database", async () => {
       const { mdb, drop } = await dialect.open('crowdfund', log);

@@ -2,11 +2,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
-import { openModuleDatabase } from '../../../db/database.ts';
 import { migrateUp } from '../../../db/migrator.ts';
 import type { Facade } from '../../../kernel/contract.ts';
 import { busMigrations } from '../../../kernel/bus/migrations.ts';
-import { createTestDatabase, gate, tempDir } from '../../../kernel/testing/index.ts';
+import { ENGINES, gate } from '../../../kernel/testing/index.ts';
 import type { threadsContract } from '../contract.ts';
 import { migrations } from '../migrations/index.ts';
 import { createProjectService } from './service.ts';
@@ -15,11 +14,10 @@ import { createProjectStore } from './store.ts';
 const log = pino({ level: 'silent' });
 const HOUR = 3_600_000;
 
-for (const dialect of ['SQLite', 'Postgres'] as const) {
-  describe(`idempotency keys (${dialect})`, await gate(...(dialect === 'Postgres' ? ['postgres' as const] : [])), () => {
+for (const engine of ENGINES) {
+  describe(`idempotency keys (${engine.name})`, await gate(...engine.needs), () => {
     it('a retry within the TTL gets the first project; after it, a new one; the sweep drops only expired keys', async () => {
-      const pg = dialect === 'Postgres' ? await createTestDatabase('crowdfund_keys') : undefined;
-      const mdb = await openModuleDatabase('crowdfund', { dataDir: tempDir(), databaseUrl: pg?.url, log });
+      const { mdb, drop } = await engine.open('crowdfund', log);
       try {
         await migrateUp(mdb, { ...busMigrations, ...migrations });
         let now = Date.parse('2026-01-01T00:00:00Z');
@@ -64,7 +62,7 @@ for (const dialect of ['SQLite', 'Postgres'] as const) {
         );
       } finally {
         await mdb.close();
-        await pg?.drop();
+        await drop();
       }
     });
   });

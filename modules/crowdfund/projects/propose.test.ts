@@ -30,7 +30,13 @@ for (const engine of ENGINES) {
             // The real publisher's write: a row in this transaction's outbox (then, here, a failure after it).
             await asBusTables(trx)
               .insertInto('outbox')
-              .values({ id: crypto.randomUUID(), topic: topic.name, payload: JSON.stringify(payload), created_at: new Date().toISOString(), source: 'crowdfund' })
+              .values({
+                id: crypto.randomUUID(),
+                topic: topic.name,
+                payload: JSON.stringify(payload),
+                created_at: new Date().toISOString(),
+                source: 'crowdfund',
+              })
               .execute();
             if (failing) throw new Error('outbox write failed');
             return 'id';

@@ -1,11 +1,11 @@
 // The projects REST API on both dialects: propose (atomic, idempotent), list, detail and tags, and every refusal storing nothing.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { gate, waitFor } from '../../../kernel/testing/index.ts';
-import { DIALECTS, proposal, proposeAndWait, startCrowdfund, type Crowdfund } from '../testing/index.ts';
+import { ENGINES, gate, waitFor } from '../../../kernel/testing/index.ts';
+import { proposal, proposeAndWait, startCrowdfund, type Crowdfund } from '../testing/index.ts';
 
-for (const dialect of DIALECTS) {
-  describe(`crowdfund projects over HTTP (${dialect.name})`, await gate(...(dialect.needs ? [dialect.needs] : [])), () => {
+for (const dialect of ENGINES) {
+  describe(`crowdfund projects over HTTP (${dialect.name})`, await gate(...dialect.needs), () => {
     let app: Crowdfund;
     const count = async (table: string) =>
       Number(

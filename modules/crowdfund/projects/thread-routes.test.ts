@@ -1,11 +1,11 @@
 // The threads for a browser: REST routes that go through the threads facade, with every refusal storing nothing.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { gate } from '../../../kernel/testing/index.ts';
-import { DIALECTS, proposeAndWait, startCrowdfund, type Crowdfund } from '../testing/index.ts';
+import { ENGINES, gate } from '../../../kernel/testing/index.ts';
+import { proposeAndWait, startCrowdfund, type Crowdfund } from '../testing/index.ts';
 
-for (const dialect of DIALECTS) {
-  describe(`crowdfund threads over HTTP (${dialect.name})`, await gate(...(dialect.needs ? [dialect.needs] : [])), () => {
+for (const dialect of ENGINES) {
+  describe(`crowdfund threads over HTTP (${dialect.name})`, await gate(...dialect.needs), () => {
     let app: Crowdfund;
     let project: { id: number; threads: any[] };
     let other: { id: number; threads: any[] };

@@ -1,35 +1,16 @@
-// Test support for crowdfund: the module on each dialect with gRPC over mutual TLS, a JSON client, raw gRPC clients from a .proto.
+// Test support for crowdfund: the module on an engine (kernel/testing's ENGINES) with gRPC over mutual TLS, a JSON client, raw gRPC clients from a .proto.
 import { readFileSync } from 'node:fs';
 import { credentials, loadPackageDefinition, Metadata, type GrpcObject, type ServiceClientConstructor, type ServiceError } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import type { Env } from '../../../kernel/config.ts';
 import type { Logger } from '../../../kernel/logger.ts';
 import { makeCertificates, type TestCertificates } from '../../../kernel/testing/certificates.ts';
-import { createTestDatabase, freePort, startTestApp, waitFor, type TestApp } from '../../../kernel/testing/index.ts';
+import { freePort, startTestApp, waitFor, type Engine, type TestApp } from '../../../kernel/testing/index.ts';
 import { loadService } from '../../../kernel/transport/grpc-proto.ts';
 import { threadsContract } from '../contract.ts';
 
 export const ORIGINAL_PROTO = new URL('./original-threads.proto', import.meta.url).pathname;
 export const THREADS_PROTO = new URL('../threads.proto', import.meta.url).pathname;
-
-export interface Dialect {
-  name: 'SQLite' | 'Postgres';
-  needs?: 'postgres';
-  /** Env for the app and what to clean afterwards. */
-  prepare(): Promise<{ env: Env; cleanup(): Promise<void> }>;
-}
-
-export const DIALECTS: Dialect[] = [
-  { name: 'SQLite', prepare: async () => ({ env: {}, cleanup: async () => {} }) },
-  {
-    name: 'Postgres',
-    needs: 'postgres',
-    async prepare() {
-      const database = await createTestDatabase('crowdfund');
-      return { env: { DATABASE_URL: database.url }, cleanup: () => database.drop() };
-    },
-  },
-];
 
 let shared: TestCertificates | undefined;
 /** One set of certificates per test process (made with openssl in a temp dir). */
@@ -43,13 +24,13 @@ export const clientTls = (c = certificates()): Env => ({ GRPC_TLS_CERT_FILE: c.c
 export interface Crowdfund extends TestApp {
   api: Api;
   grpcPort: number;
-  /** The dialect's env (DATABASE_URL on Postgres). */
+  /** The engine's env (DATABASE_URL on Postgres). */
   env: Env;
 }
 
 /** MODULES=crowdfund (both roles) in this process, gRPC on a free port over mutual TLS; `log` to read what it logs. */
-export async function startCrowdfund(dialect: Dialect, env: Env = {}, log?: Logger): Promise<Crowdfund> {
-  const prepared = await dialect.prepare();
+export async function startCrowdfund(engine: Engine, env: Env = {}, log?: Logger): Promise<Crowdfund> {
+  const prepared = await engine.prepare('crowdfund');
   const grpcPort = await freePort();
   const app = await startTestApp({
     log,

@@ -6,14 +6,13 @@ import { Client, credentials, status } from '@grpc/grpc-js';
 import pg from 'pg';
 import { pino } from 'pino';
 import { sendRaw } from '../../../kernel/grpc/testing/raw.ts';
-import { gate, PG_URL } from '../../../kernel/testing/index.ts';
+import { ENGINES, gate, PG_URL } from '../../../kernel/testing/index.ts';
 import { fastEncoder } from '../../../kernel/transport/grpc-encode.ts';
 import { loadService } from '../../../kernel/transport/grpc-proto.ts';
 import { threadsContract } from '../contract.ts';
 import {
   certificates,
   checkAnswer,
-  DIALECTS,
   grpcClient,
   ORIGINAL_PROTO,
   proposeAndWait,
@@ -82,8 +81,8 @@ it('every threads answer encoded straight from the facade object is byte for byt
   }
 });
 
-for (const dialect of DIALECTS) {
-  describe(`crowdfund.threads over gRPC (${dialect.name})`, await gate(...(dialect.needs ? [dialect.needs] : [])), () => {
+for (const dialect of ENGINES) {
+  describe(`crowdfund.threads over gRPC (${dialect.name})`, await gate(...dialect.needs), () => {
     let app: Crowdfund;
     // What the server logs: an error-level line is for a bug of ours, never for input or storage.
     const lines: Array<{ level: number; msg: string; rpc?: string }> = [];

@@ -5,7 +5,7 @@ import { sql } from 'kysely';
 import { pino } from 'pino';
 import { openModuleDatabase, type ModuleDatabase } from '../../../db/database.ts';
 import { migrateUp } from '../../../db/migrator.ts';
-import { createTestDatabase, gate, tempDir } from '../../../kernel/testing/index.ts';
+import { ENGINES, gate, tempDir } from '../../../kernel/testing/index.ts';
 import { THREAD_TYPES } from '../contract.ts';
 import { migrations } from '../migrations/index.ts';
 import { writeTransaction } from '../../../db/write-transaction.ts';
@@ -14,25 +14,6 @@ import { createThreadStore } from './store.ts';
 
 const log = pino({ level: 'silent' });
 
-const dialects = [
-  {
-    name: 'SQLite',
-    needs: [] as 'postgres'[],
-    async open() {
-      const dataDir = tempDir();
-      return { open: () => openModuleDatabase('crowdfund', { dataDir, log }), drop: async () => {} };
-    },
-  },
-  {
-    name: 'Postgres',
-    needs: ['postgres' as const],
-    async open() {
-      const database = await createTestDatabase('crowdfund_pages');
-      return { open: () => openModuleDatabase('crowdfund', { dataDir: '', databaseUrl: database.url, log }), drop: () => database.drop() };
-    },
-  },
-];
-
 /** One threads process: its own connection, store and service. */
 function threadsProcess(mdb: ModuleDatabase) {
   const store = createThreadStore(mdb.db, mdb.sqlite);
@@ -40,7 +21,7 @@ function threadsProcess(mdb: ModuleDatabase) {
   return { mdb, store, service, facade: service.facade };
 }
 
-for (const dialect of dialects) {
+for (const dialect of ENGINES) {
   describe(`crowdfund thread pages (${dialect.name})`, await gate(...dialect.needs), () => {
     let drop: () => Promise<void>;
     let a: ReturnType<typeof threadsProcess>;
@@ -49,12 +30,15 @@ for (const dialect of dialects) {
     const messages = async (p = a) => (await p.facade.getProjectThreads({ project_id: project })).threads.map((t) => t.message);
 
     before(async () => {
-      const opened = await dialect.open();
-      drop = opened.drop;
-      const first = await opened.open();
+      // Two connections to one database: the engine's env names it (DATABASE_URL on Postgres; SQLite: this data dir).
+      const { env, cleanup } = await dialect.prepare('crowdfund_pages');
+      drop = cleanup;
+      const dataDir = tempDir();
+      const open = () => openModuleDatabase('crowdfund', { dataDir, databaseUrl: env.DATABASE_URL, log });
+      const first = await open();
       await migrateUp(first, migrations);
       a = threadsProcess(first);
-      b = threadsProcess(await opened.open());
+      b = threadsProcess(await open());
       project = Number(
         (
           await first.db

@@ -1,10 +1,10 @@
-// The events.receiver role: validates incoming events and answers 201 only once storage has committed them.
+// The receiver's two POST routes: validate an event, take or assign its trace id, answer 201 once storage committed it.
 import type { Context } from 'koa';
 import { z } from 'zod';
-import { route } from '../../kernel/http/route.ts';
-import type { BaseContext, RoleInstance } from '../../kernel/module.ts';
-import { KIND_PATHS, liftRideSchema, snowReportSchema, storageContract, type EventKind } from './contract.ts';
-import { eventErrors } from './errors.ts';
+import type { Facade } from '../../../kernel/contract.ts';
+import { route, type RouteSpec } from '../../../kernel/http/route.ts';
+import { KIND_PATHS, liftRideSchema, snowReportSchema, type storageContract, type EventKind } from '../contract.ts';
+import { eventErrors } from '../errors.ts';
 import { uuidv7 } from './trace-id.ts';
 
 const TRACE_ID = /^[\x21-\x7e]{1,100}$/;
@@ -12,7 +12,7 @@ const created = z.object({ trace_id: z.string() });
 
 /**
  * The client's trace id (X-Trace-Id, else the X-Request-Id the kernel also honours) or a new UUIDv7
- * (time-ordered, so the unique trace_id index grows at its end; modules/events/trace-id.ts).
+ * (time-ordered, so the unique trace_id index grows at its end; trace-id.ts).
  * A header that is present but malformed is refused rather than silently replaced: the client
  * would otherwise lose the id it means to retry with.
  */
@@ -27,8 +27,7 @@ export function traceIdOf(ctx: Context): string {
   return given;
 }
 
-export function createReceiver(ctx: BaseContext): RoleInstance {
-  const storage = ctx.facade(storageContract);
+export function receiverRoutes(storage: Facade<typeof storageContract>): RouteSpec[] {
   const post = (kind: EventKind, schema: typeof snowReportSchema | typeof liftRideSchema) =>
     route<Record<string, never>, Record<string, never>, unknown>({
       method: 'post',
@@ -56,5 +55,5 @@ export function createReceiver(ctx: BaseContext): RoleInstance {
         return { status: 201, body: { trace_id }, headers: { 'x-trace-id': trace_id } };
       },
     });
-  return { routes: [post('snow_report', snowReportSchema), post('lift_ride', liftRideSchema)] };
+  return [post('snow_report', snowReportSchema), post('lift_ride', liftRideSchema)];
 }

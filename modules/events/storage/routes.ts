@@ -2,8 +2,8 @@
 import { z } from 'zod';
 import { route, type RouteSpec } from '../../../kernel/http/route.ts';
 import { isoTimestamp, KIND_PATHS, listResultSchema, statsSchema, storedEventSchema, traceIdSchema, type EventKind } from '../contract.ts';
-import { listCursor } from '../store/bounds.ts';
-import type { EventStore } from '../store/event-store.ts';
+import { listCursor } from './store/bounds.ts';
+import type { EventStore } from './store/event-store.ts';
 
 // Documented as the integer it is (the pattern is how the path's text is checked).
 const indexParam = z.object({
@@ -13,7 +13,7 @@ const indexParam = z.object({
     .transform(Number)
     .meta({ type: 'integer', minimum: 0, pattern: undefined }),
 });
-// The trace id the receiver's examples send (receiver.ts), so that the by-trace examples find their event.
+// The trace id the receiver's examples send (receiver/routes.ts), so that the by-trace examples find their event.
 const exampleTrace = (kind: EventKind) => `example-${KIND_PATHS[kind]}-1`;
 const traceParam = z.object({ trace_id: traceIdSchema });
 // The shared component of /openapi.json for one stored event of either kind.

@@ -4,8 +4,8 @@ import { createGroupCommit } from '../../../db/group-commit.ts';
 import { errors } from '../../../kernel/errors.ts';
 import type { Logger } from '../../../kernel/logger.ts';
 import type { EventKind, StoreInput, StoreResult, storageContract } from '../contract.ts';
-import { listQueryOf, type EventStore } from '../store/event-store.ts';
-import { mayBeOneEvent } from '../store/write-batch.ts';
+import { listQueryOf, type EventStore } from './store/event-store.ts';
+import { mayBeOneEvent } from './store/write-batch.ts';
 import type { storageMetrics } from './metrics.ts';
 
 export interface StorageService {

@@ -2,14 +2,14 @@
 import assert from 'node:assert/strict';
 import { describe, it, before, after } from 'node:test';
 import { sql } from 'kysely';
-import { openModuleDatabase, type ModuleDatabase } from '../../db/database.ts';
-import { createGroupCommit } from '../../db/group-commit.ts';
-import { migrateDown, migrateUp } from '../../db/migrator.ts';
-import { AppError } from '../../kernel/errors.ts';
-import { createLogger } from '../../kernel/logger.ts';
-import { createTestDatabase, gate, tempDir } from '../../kernel/testing/index.ts';
-import type { ListInput, StoreInput } from './contract.ts';
-import { migrations } from './migrations/index.ts';
+import { openModuleDatabase, type ModuleDatabase } from '../../../db/database.ts';
+import { createGroupCommit } from '../../../db/group-commit.ts';
+import { migrateDown, migrateUp } from '../../../db/migrator.ts';
+import { AppError } from '../../../kernel/errors.ts';
+import { createLogger } from '../../../kernel/logger.ts';
+import { createTestDatabase, gate, tempDir } from '../../../kernel/testing/index.ts';
+import type { ListInput, StoreInput } from '../contract.ts';
+import { migrations } from '../migrations/index.ts';
 import { createEventStore, listQueryOf, type EventStore } from './store/event-store.ts';
 import { startSqliteWriter, type SqliteWriter } from './store/sqlite-writer.ts';
 

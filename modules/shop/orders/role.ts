@@ -15,6 +15,7 @@ export function createOrdersRole(ctx: RoleContext<ShopConfig>): RoleInstance {
     log: ctx.log,
     imageRoot: imageRoot(ctx.config, ctx.kernel),
     holdTtlMs: ctx.config.SHOP_HOLD_TTL_MS,
+    now: ctx.now,
   });
   return { routes: orderRoutes(service) };
 }

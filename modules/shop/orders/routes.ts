@@ -4,7 +4,7 @@ import { cursorField, nextCursor } from '../../../kernel/http/cursor.ts';
 import { route, type RouteSpec } from '../../../kernel/http/route.ts';
 import { MAX_LINES, MAX_QUANTITY, productSchema } from '../contract.ts';
 import { shopErrors } from '../errors.ts';
-import { PRICE_PATTERN } from '../money.ts';
+import { PRICE_PATTERN } from './money.ts';
 import { limitField } from '../page-size.ts';
 import type { OrderService } from './service.ts';
 

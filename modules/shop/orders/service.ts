@@ -8,7 +8,7 @@ import type { Publisher } from '../../../kernel/bus/types.ts';
 import { MAX_QUANTITY, ORDER_CREATED, type OrderCreated, type Product, type productsContract } from '../contract.ts';
 import { shopErrors } from '../errors.ts';
 import { mergeLines } from '../stock-lines.ts';
-import { centsToPrice, priceToCents } from '../money.ts';
+import { centsToPrice, priceToCents } from './money.ts';
 import type { OrderStore, StoredOrder } from './store.ts';
 
 const GET_MANY_MAX = 1000;
@@ -34,14 +34,15 @@ interface OrderServiceDeps {
   imageRoot: string;
   /** SHOP_HOLD_TTL_MS: an order not stored within half of it is refused (its holds may expire meanwhile). */
   holdTtlMs: number;
-  now?: () => Date;
+  /** The role's ctx.now: an order's created_at. */
+  now: () => Date;
   /** Monotonic ms (tests move it). */
   clock?: () => number;
 }
 
 export function createOrderService(deps: OrderServiceDeps) {
   const { db, store, products, bus, log } = deps;
-  const now = deps.now ?? (() => new Date());
+  const { now } = deps;
   const clock = deps.clock ?? (() => performance.now());
 
   /** Fetches exactly the products these orders name, in one getMany call: never the catalogue. */

@@ -8,7 +8,7 @@ import { migrateUp } from '../../../db/migrator.ts';
 import { createLogger } from '../../../kernel/logger.ts';
 import { gate, REDIS_URL, tempDir, uniqueName } from '../../../kernel/testing/index.ts';
 import { migrations } from '../migrations/index.ts';
-import { storedReservations } from '../stored-orders.ts';
+import { storedReservations } from './stored-orders.ts';
 import { redisTraces } from '../testing/index.ts';
 import { runStoreContract } from '../testing/store-contract.ts';
 import { createRedisStore } from './redis-store.ts';

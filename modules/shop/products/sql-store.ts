@@ -3,7 +3,7 @@ import { sql, type Kysely } from 'kysely';
 import { dialectOf } from '../../../db/database.ts';
 import type { Product, ProductPatch, StockLine } from '../contract.ts';
 import { mergeLines } from '../stock-lines.ts';
-import { NO_STORED_ORDER } from '../stored-orders.ts';
+import { NO_STORED_ORDER } from './stored-orders.ts';
 import { writeTransaction } from '../../../db/write-transaction.ts';
 import { likePattern, TITLE_WINDOW, type ListQuery, type ProductPage, type ProductStore, type ReserveResult } from './store.ts';
 
@@ -19,7 +19,8 @@ const toProduct = (r: any): Product => ({
   in_stock: Number(r.in_stock),
 });
 
-export function createSqlStore(db: Kysely<any>): ProductStore {
+/** `now`: the clock applied orders are stamped with (the role's ctx.now). */
+export function createSqlStore(db: Kysely<any>, now: () => Date): ProductStore {
   const pg = dialectOf(db) === 'postgres';
   const titleMatches = (title: string) => sql<boolean>`lower(title) like ${likePattern(title)} escape '\\'`;
   /** Kept by the triggers of migration 002: one row read. */
@@ -156,7 +157,7 @@ export function createSqlStore(db: Kysely<any>): ProductStore {
       const lines = mergeLines(requested).sort((a, b) => (a.product_id < b.product_id ? -1 : a.product_id > b.product_id ? 1 : 0));
       const first = await trx
         .insertInto('stock_applied')
-        .values({ reservation_id: reservationId, applied_at: new Date().toISOString() })
+        .values({ reservation_id: reservationId, applied_at: now().toISOString() })
         .onConflict((oc) => oc.column('reservation_id').doNothing())
         .executeTakeFirst();
       if (Number(first.numInsertedOrUpdatedRows ?? 0) === 0) return false;

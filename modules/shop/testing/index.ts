@@ -4,6 +4,7 @@ import type { Env } from '../../../kernel/config.ts';
 import {
   createTestDatabase,
   deleteRedisKeys,
+  ENGINES,
   REDIS_URL,
   spawnApp,
   startTestApp,
@@ -24,17 +25,9 @@ interface Setup {
   prepare(): Promise<{ env: Env; cleanup(): Promise<void>; traces?(id: string): Promise<string[]> }>;
 }
 
-/** SQLite + SQL store (the default), Postgres + SQL store, SQLite + Redis store. */
+/** SQLite + SQL store (the default), Postgres + SQL store (kernel/testing's ENGINES), SQLite + Redis store. */
 export const SETUPS: Setup[] = [
-  { name: 'SQLite', needs: [], prepare: async () => ({ env: {}, cleanup: async () => {} }) },
-  {
-    name: 'Postgres',
-    needs: ['postgres'],
-    async prepare() {
-      const database = await createTestDatabase('shop_http');
-      return { env: { DATABASE_URL: database.url }, cleanup: () => database.drop() };
-    },
-  },
+  ...ENGINES.map((engine) => ({ name: engine.name, needs: engine.needs, prepare: () => engine.prepare('shop_http') })),
   {
     name: 'Redis products store',
     needs: ['redis'],

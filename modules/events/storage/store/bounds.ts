@@ -1,9 +1,9 @@
 // Range bounds and page cursors: both compared with the fixed-width date_created text, so both are normalized first.
 import { z } from 'zod';
-import { cursorField, encodeCursor } from '../../../kernel/http/cursor.ts';
-import { validate } from '../../../kernel/http/route.ts';
-import type { EventKind } from '../contract.ts';
-import { eventErrors } from '../errors.ts';
+import { cursorField, encodeCursor } from '../../../../kernel/http/cursor.ts';
+import { validate } from '../../../../kernel/http/route.ts';
+import type { EventKind } from '../../contract.ts';
+import { eventErrors } from '../../errors.ts';
 
 /** `2024-01-31T09:05:00.123Z`: 24 characters, so text order is time order. */
 const FIXED = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;

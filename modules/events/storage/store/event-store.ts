@@ -1,9 +1,9 @@
 // The events store: batched idempotent inserts with stats in the same transaction, range pages, audit lookups.
-import type { CachedSqlite } from '../../../db/statement-cache.ts';
+import type { CachedSqlite } from '../../../../db/statement-cache.ts';
 import { CompiledQuery, type Kysely } from 'kysely';
-import type { Dialect } from '../../../db/database.ts';
-import type { EventKind, EventStats, ListInput, ListResult, StoredEvent, StoreInput, StoreResult } from '../contract.ts';
-import { eventErrors } from '../errors.ts';
+import type { Dialect } from '../../../../db/database.ts';
+import type { EventKind, EventStats, ListInput, ListResult, StoredEvent, StoreInput, StoreResult } from '../../contract.ts';
+import { eventErrors } from '../../errors.ts';
 import { encodeListCursor, normalizeBound, readCursor, type EventCursor } from './bounds.ts';
 import { TABLES } from './sql.ts';
 import { createBatchWriter, sqliteRunner, type BatchWriter, type Row } from './write-batch.ts';

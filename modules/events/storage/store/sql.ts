@@ -1,6 +1,6 @@
 // The write path's SQL text, built once per (dialect, kind, batch size) and reused: no query builder on the hot path.
-import type { Dialect } from '../../../db/database.ts';
-import type { EventKind, StoreInput } from '../contract.ts';
+import type { Dialect } from '../../../../db/database.ts';
+import type { EventKind, StoreInput } from '../../contract.ts';
 
 export interface KindTable {
   table: string;

@@ -1,7 +1,7 @@
 // The SQLite writer thread: owns the write connection, so the fsync of each group commit waits here, not on the event loop.
 import { parentPort, workerData } from 'node:worker_threads';
 import SQLite from 'better-sqlite3';
-import { withStatementCache } from '../../../db/statement-cache.ts';
+import { withStatementCache } from '../../../../db/statement-cache.ts';
 import { createBatchWriter, sqliteRunner } from './write-batch.ts';
 
 const port = parentPort!;

@@ -7,7 +7,7 @@
 // never block the writer).
 import { Worker } from 'node:worker_threads';
 import { sql, type Kysely } from 'kysely';
-import type { Logger } from '../../../kernel/logger.ts';
+import type { Logger } from '../../../../kernel/logger.ts';
 import type { BatchWriter } from './write-batch.ts';
 
 export interface SqliteWriter {

@@ -1,8 +1,8 @@
 // The write path of one group commit: raw SQL through a runner, so it runs on Kysely (any dialect) or in the SQLite writer thread.
-import type { CachedSqlite } from '../../../db/statement-cache.ts';
-import { databaseUnavailable } from '../../../db/group-commit.ts';
-import type { Dialect } from '../../../db/database.ts';
-import type { EventKind, StoreInput, StoreResult } from '../contract.ts';
+import type { CachedSqlite } from '../../../../db/statement-cache.ts';
+import { databaseUnavailable } from '../../../../db/group-commit.ts';
+import type { Dialect } from '../../../../db/database.ts';
+import type { EventKind, StoreInput, StoreResult } from '../../contract.ts';
 import { isoNow } from './bounds.ts';
 import { beginSql, insertSql, lockStatsSql, TABLES, traceLookupSql, updateStatsSql } from './sql.ts';
 
