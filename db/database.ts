@@ -12,7 +12,7 @@ import { markTransactions } from './transaction-guard.ts';
 export type Dialect = 'sqlite' | 'postgres';
 
 /** The dialect under a Kysely instance, for SQL that differs between the two (migrations get only `db`). */
-export const dialectOf = (db: Kysely<any>): Dialect => (db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite');
+export const dialectOf = <DB>(db: Kysely<DB>): Dialect => (db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite');
 
 /** What db/ needs of a logger (pino's satisfies it); db/ imports nothing from the layers above it. */
 export interface DbLogger {
@@ -30,6 +30,10 @@ function loadPg(): typeof pg {
 }
 
 export interface ModuleDatabase {
+  /**
+   * Untyped here, where no module's tables are known; a role gets it as `Kysely<ModuleDB>` (its module's db.ts), the
+   * bus's own code reads it as `Kysely<BusTables>`. Tests and migrations use it as it is.
+   */
   db: Kysely<any>;
   dialect: Dialect;
   /** SQLite only: the connection under `db`, for a hot path that cannot afford a query builder. */

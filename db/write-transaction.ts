@@ -10,13 +10,13 @@ import { inTransaction } from './transaction-guard.ts';
  * role, a relay) committed meanwhile; busy_timeout makes it wait instead. Postgres: a plain transaction,
  * the caller locks the rows it reads with FOR UPDATE.
  */
-export async function writeTransaction<T>(db: Kysely<any>, fn: (trx: Kysely<any>) => Promise<T>): Promise<T> {
+export async function writeTransaction<DB, T>(db: Kysely<DB>, fn: (trx: Kysely<DB>) => Promise<T>): Promise<T> {
   // Postgres: db.transaction() is spanned where the database opened (db/trace-hooks.ts); SQLite's BEGIN IMMEDIATE here.
   if (dialectOf(db) === 'postgres') return db.transaction().execute(fn);
   return inSpan('db transaction', () => writeImmediate(db, fn));
 }
 
-function writeImmediate<T>(db: Kysely<any>, fn: (trx: Kysely<any>) => Promise<T>): Promise<T> {
+function writeImmediate<DB, T>(db: Kysely<DB>, fn: (trx: Kysely<DB>) => Promise<T>): Promise<T> {
   return db.connection().execute(async (conn) => {
     await sql`begin immediate`.execute(conn);
     try {

@@ -82,7 +82,7 @@ const roleOf = (p: string) => {
  * What a module's root holds besides its role folders (docs/adding-a-module.md): the definition and what the kernel
  * and the tools read, and the module's tests of itself as a whole (through its routes, its processes).
  */
-const ENVELOPE = ['index.ts', 'contract.ts', 'errors.ts', 'config.ts', 'smoke.ts', 'seed.ts', 'migrations', 'testing'];
+const ENVELOPE = ['index.ts', 'contract.ts', 'errors.ts', 'config.ts', 'smoke.ts', 'seed.ts', 'db.ts', 'migrations', 'testing'];
 
 /**
  * The other files a module keeps at its root, because several of its roles (or its envelope) use them, with why.
@@ -203,6 +203,15 @@ describe('architecture', () => {
       ['modules/shop/service.ts', 'bench/load.ts'],
     ];
     for (const edge of forbidden) assert.equal(violations([edge]).length, 1, `${edge.join(' → ')} is refused by exactly one rule`);
+  });
+
+  it('production code reads its database typed: no Kysely<any> outside migrations, tests and db/database.ts (the untyped handle)', () => {
+    const untyped = ['kernel', 'db', 'modules']
+      .flatMap((dir) => [...tsFiles(join(ROOT, dir))])
+      .map((file) => relative(ROOT, file))
+      .filter((file) => isProduction(file) && !/\/migrations\//.test(file) && file !== 'db/database.ts')
+      .filter((file) => /\b(Kysely|Transaction)<any>/.test(readFileSync(join(ROOT, file), 'utf8')));
+    assert.deepEqual(untyped, []);
   });
 
   it('no file of kernel, db, modules, bench or conformance breaks a rule', () => {

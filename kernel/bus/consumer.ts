@@ -32,7 +32,7 @@ export interface ConsumerOptions {
  * One attempt: records (consumer, event id) in the inbox and runs the handler in the same transaction.
  * Already in the inbox → 'duplicate' and nothing else is written. `also` runs in that transaction on success.
  */
-export async function applyOnce(sub: Subscription, event: BusEvent, also?: (trx: Transaction<any>) => Promise<void>): Promise<'applied' | 'duplicate'> {
+export async function applyOnce(sub: Subscription, event: BusEvent, also?: (trx: Transaction<BusTables>) => Promise<void>): Promise<'applied' | 'duplicate'> {
   const after: Array<() => void> = [];
   const outcome = await sub.mdb.db.transaction().execute(async (trx) => {
     const res = await trx

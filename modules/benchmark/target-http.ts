@@ -19,7 +19,7 @@ export async function pinnedAgent(policy: TargetPolicy, url: URL): Promise<Pinne
     keepAliveTimeout: 4000,
     connect: {
       // Node's net calls this for a host name (never for an address literal, which the policy checked as it is).
-      lookup: (_host: string, options: { all?: boolean }, cb: (...args: any[]) => void) =>
+      lookup: (_host: string, options: { all?: boolean }, cb: (...args: unknown[]) => void) =>
         options?.all ? cb(null, [{ address, family }]) : cb(null, address, family),
     } as object,
   });

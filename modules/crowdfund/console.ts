@@ -1,11 +1,11 @@
 // What crowdfund shows on /console: projects with their tags (crowdfund.projects), and each project's threads with
 // their votes and replies (crowdfund.threads) — read-only queries of the module's own database.
-import type { Kysely } from 'kysely';
 import type { ConsoleHook } from '../../kernel/module.ts';
+import type { CrowdfundDatabase } from './db.ts';
 
 const SHOWN = 100;
 
-export function projectsConsole(db: Kysely<any>): ConsoleHook {
+export function projectsConsole(db: CrowdfundDatabase): ConsoleHook {
   return {
     async panels() {
       const projects = await db.selectFrom('projects').select(['id', 'project_name', 'tagline', 'created_at']).orderBy('id', 'desc').limit(SHOWN).execute();
@@ -43,7 +43,7 @@ export function projectsConsole(db: Kysely<any>): ConsoleHook {
   };
 }
 
-export function threadsConsole(db: Kysely<any>): ConsoleHook {
+export function threadsConsole(db: CrowdfundDatabase): ConsoleHook {
   return {
     async panels() {
       const threads = await db
@@ -59,17 +59,7 @@ export function threadsConsole(db: Kysely<any>): ConsoleHook {
           note: `By project, newest project first (at most ${SHOWN * 3} threads); replies name their parent thread.`,
           columns: ['project', 'thread', 'type', 'reply to', 'message', 'up', 'down', 'replies', 'created'],
           rows: threads.map((t) => ({
-            cells: [
-              Number(t.project_id),
-              Number(t.id),
-              String(t.thread_type),
-              Number(t.parent_thread_id) || null,
-              String(t.message),
-              Number(t.up_votes),
-              Number(t.down_votes),
-              Number(t.reply_count),
-              String(t.created_at),
-            ],
+            cells: [t.project_id, t.id, t.thread_type, t.parent_thread_id || null, t.message, t.up_votes, t.down_votes, t.reply_count, t.created_at],
           })),
         },
       ];

@@ -32,7 +32,7 @@ export async function smokeCrowdfund(baseUrl: string, print: (line: string) => v
   expect(detail.status === 200 && detail.body.threads?.length === 2, `GET /projects/${id} should show the problem and the solution`, detail);
   print(`GET /projects/${id} → 200 with ${detail.body.threads.length} threads`);
 
-  const problem = detail.body.threads.find((t: any) => t.thread_type === 'problem');
+  const problem = detail.body.threads.find((t: { thread_type: string }) => t.thread_type === 'problem');
   const vote = await call(`${baseUrl}/threads/${problem.thread_id}/votes`, 'POST', { direction: 'up' });
   expect(vote.status === 200 && vote.body.up_votes === 1, 'a vote should count', vote);
   print(`POST /threads/${problem.thread_id}/votes → 200 up_votes=${vote.body.up_votes}`);
@@ -46,6 +46,6 @@ export async function smokeCrowdfund(baseUrl: string, print: (line: string) => v
   const tagged = await call(`${baseUrl}/projects/tags`, 'PUT', { project_id: id, add: ['checked'], remove: ['smoke'] });
   expect(tagged.status === 200 && JSON.stringify(tagged.body.tags) === '["checked"]', 'tags should change', tagged);
   const list = await call(`${baseUrl}/projects?tag=checked`);
-  expect(list.status === 200 && list.body.items.some((p: any) => p.project_id === id), 'the list should find the project by its tag', list);
+  expect(list.status === 200 && list.body.items.some((p: { project_id: number }) => p.project_id === id), 'the list should find the project by its tag', list);
   print(`PUT /projects/tags → 200 ${JSON.stringify(tagged.body.tags)}; GET /projects?tag=checked → found`);
 }

@@ -3,13 +3,14 @@
 import { defineModule } from '../../kernel/module.ts';
 import { shopConfigSchema } from './config.ts';
 import { ORDER_CREATED, productsContract } from './contract.ts';
+import type { ShopDB } from './db.ts';
 import { migrations } from './migrations/index.ts';
 import { createOrdersRole } from './orders/role.ts';
 import { createProductsRole } from './products/role.ts';
 import { seedShop } from './seed.ts';
 import { shopSmoke } from './smoke.ts';
 
-export const shop = defineModule({
+export const shop = defineModule<typeof shopConfigSchema, ShopDB>({
   name: 'shop',
   description: 'Airship products (SQL or Redis) and orders (SQL); stock is held at order time and decremented by the order_created event.',
   config: shopConfigSchema,

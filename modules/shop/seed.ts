@@ -2,6 +2,7 @@
 import type { SeedContext } from '../../kernel/module.ts';
 import type { ShopConfig } from './config.ts';
 import type { Product } from './contract.ts';
+import type { ShopDB } from './db.ts';
 import { openProductStore } from './products/role.ts';
 
 /** `count` products `seed-000001`…, titled so a title filter has something to find (every 7th a Zeppelin). */
@@ -20,7 +21,7 @@ export function catalogue(count: number): Product[] {
  * The catalogue becomes exactly `count` products: every product and stock hold goes first (Redis:
  * every key under SHOP_REDIS_PREFIX), then bulk writes (multi-row INSERTs / pipelines).
  */
-export async function seedShop(ctx: SeedContext<ShopConfig>, count: number): Promise<void> {
+export async function seedShop(ctx: SeedContext<ShopConfig, ShopDB>, count: number): Promise<void> {
   // A seed runs before the kernel (no ctx.now) and stamps no time: the wall clock is only there to satisfy the store.
   const store = openProductStore({ config: ctx.config, db: ctx.db!, log: ctx.log, now: () => new Date() });
   try {

@@ -1,6 +1,5 @@
 // The two commands, each handled once and answered to its caller: CreateBenchmark (the start route) and UpdateDocument (the callback).
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
 import type { Registry } from 'prom-client';
 import type { Publisher } from '../../../kernel/bus/types.ts';
 import { createGroupCommit } from '../../../db/group-commit.ts';
@@ -8,6 +7,7 @@ import type { CachedSqlite } from '../../../db/statement-cache.ts';
 import { type AppError, errors } from '../../../kernel/errors.ts';
 import type { Logger } from '../../../kernel/logger.ts';
 import { EVENTS, type CallbackBody, type StartBody } from '../contract.ts';
+import type { BenchmarkDatabase } from '../db.ts';
 import { benchmarkErrors } from '../errors.ts';
 import { kyselyCallbackQueries, sqliteCallbackQueries } from './callback-sql.ts';
 import { plannedDocuments } from './documents.ts';
@@ -18,7 +18,7 @@ import type { Store } from './store.ts';
 import { normaliseHost, normaliseTarget } from './target-client.ts';
 
 export interface CommandDeps {
-  db: Kysely<any>;
+  db: BenchmarkDatabase;
   /** SQLite: the connection under `db`, for the callbacks' two statements. */
   sqlite?: CachedSqlite;
   store: Store;
@@ -47,7 +47,7 @@ export function createCommands(deps: CommandDeps) {
    * One callback inside the batch's transaction; a refusal is its result, so it does not fail the others.
    * A document that now has both times is added to `completed` under its benchmark.
    */
-  async function applyCallback(trx: Kysely<any>, body: CallbackBody, completed: Map<string, string[]>): Promise<CallbackOutcome | AppError> {
+  async function applyCallback(trx: BenchmarkDatabase, body: CallbackBody, completed: Map<string, string[]>): Promise<CallbackOutcome | AppError> {
     const host = normaliseHost(body.benchmark_host_name);
     const matches = await queries.match(trx, host, body.eigen_project_id, body.document_name);
     const running = matches.filter((m) => m.status === 'running' && m.closing === null);
@@ -85,7 +85,7 @@ export function createCommands(deps: CommandDeps) {
 
   const callbacks = createGroupCommit<CallbackBody, CallbackOutcome | AppError>(
     async (items) => {
-      const out = await db.transaction().execute(async (trx) => {
+      const out = await db.transaction().execute(async (trx: BenchmarkDatabase) => {
         const out = new Array<CallbackOutcome | AppError>(items.length);
         const completed = new Map<string, string[]>();
         // Postgres: applied in (host, project, document) order, so two processes' batches lock the benchmark rows
@@ -127,7 +127,7 @@ export function createCommands(deps: CommandDeps) {
       const id = randomUUID();
       const now = deps.now();
       const timeout = body.timeout_seconds ?? deps.defaultTimeoutSeconds;
-      await db.transaction().execute(async (trx) => {
+      await db.transaction().execute(async (trx: BenchmarkDatabase) => {
         await store.insert(
           trx,
           {

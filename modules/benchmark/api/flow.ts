@@ -3,10 +3,11 @@
 // touch only the database; each checks the state it acts on, so a replayed event changes nothing. The calls to the
 // target happen after the commit, outside any transaction (`advance`): a benchmark's state says which step is next
 // (no project yet: log in and create one; no upload yet: upload), and each step's outcome commits on its own.
-import type { Kysely } from 'kysely';
+import type { Transaction } from 'kysely';
 import { on, type Publisher, type Subscription } from '../../../kernel/bus/types.ts';
 import type { Logger } from '../../../kernel/logger.ts';
 import { EVENTS, MAX_UPLOAD_REQUEST_BYTES } from '../contract.ts';
+import type { BenchmarkDatabase, BenchmarkDB } from '../db.ts';
 import type { TargetPolicy } from '../target-policy.ts';
 import { documentContent, uploadBatches } from './documents.ts';
 import type { Limits } from './limits.ts';
@@ -18,7 +19,7 @@ import type { Store, StoredBenchmark } from './store.ts';
 import { createTargetClient, TargetError } from './target-client.ts';
 
 export interface FlowDeps {
-  db: Kysely<any>;
+  db: BenchmarkDatabase;
   store: Store;
   bus: Publisher;
   box: SecretBox;
@@ -63,7 +64,7 @@ export function createFlow(deps: FlowDeps) {
         if (!b.project_id) {
           // The original's project name: "<UTC date, time> - <benchmark name>", the type as description.
           const projectId = await client.createProject(`${b.created_at.slice(0, 19).replace('T', ', ')} - ${b.name}`, b.benchmark_type);
-          await db.transaction().execute(async (trx) => {
+          await db.transaction().execute(async (trx: BenchmarkDatabase) => {
             if (await store.setProject(trx, id, projectId)) await bus.publish(trx, EVENTS.ProjectCreated, { benchmark_id: id });
           });
         } else {
@@ -116,15 +117,22 @@ export function createFlow(deps: FlowDeps) {
   }
 
   /** Ends a running benchmark as failed, once: the first failure wins and publishes ErrorOccurred. */
-  async function fail(trx: Kysely<any>, id: string, reason: string): Promise<void> {
+  async function fail(trx: BenchmarkDatabase, id: string, reason: string): Promise<void> {
     if (await store.close(trx, id, 'failed', reason)) {
       log.warn({ benchmark: id, reason }, 'benchmark failed');
       await bus.publish(trx, EVENTS.ErrorOccurred, { benchmark_id: id, reason });
     }
   }
 
+  /** Ends a running benchmark as completed once none of its documents lacks a time: AllDocumentsUploaded, once. */
+  async function complete(trx: BenchmarkDatabase, id: string): Promise<void> {
+    const { unfinished, total } = await store.unfinished(id, trx);
+    if (total === 0 || unfinished > 0) return;
+    if (await store.close(trx, id, 'completed', null)) await bus.publish(trx, EVENTS.AllDocumentsUploaded, { benchmark_id: id });
+  }
+
   /** The report of an ended benchmark: inserted once (its primary key), files written, ReportCompleted published. */
-  async function report(trx: Kysely<any>, id: string, status: 'completed' | 'failed'): Promise<void> {
+  async function report(trx: BenchmarkDatabase, id: string, status: 'completed' | 'failed'): Promise<void> {
     const b = await store.get(id, trx);
     if (b?.status !== 'running') return;
     const docs = await store.documents(id, trx);
@@ -144,13 +152,9 @@ export function createFlow(deps: FlowDeps) {
     // The next step is the benchmark's state; the events say "look now" (the sweep looks too, after a crash).
     on(EVENTS.BenchmarkCreated, async ({ payload }, _trx, afterCommit) => afterCommit(() => kick(payload.benchmark_id))),
     on(EVENTS.ProjectCreated, async ({ payload }, _trx, afterCommit) => afterCommit(() => kick(payload.benchmark_id))),
-    on(EVENTS.DocumentUpdated, async ({ payload: { benchmark_id: id } }, trx) => {
-      const { unfinished, total } = await store.unfinished(id, trx);
-      if (total === 0 || unfinished > 0) return;
-      if (await store.close(trx, id, 'completed', null)) await bus.publish(trx, EVENTS.AllDocumentsUploaded, { benchmark_id: id });
-    }),
-    on(EVENTS.AllDocumentsUploaded, ({ payload }, trx) => report(trx, payload.benchmark_id, 'completed')),
-    on(EVENTS.ErrorOccurred, ({ payload }, trx) => report(trx, payload.benchmark_id, 'failed')),
+    on(EVENTS.DocumentUpdated, ({ payload }, trx: Transaction<BenchmarkDB>) => complete(trx, payload.benchmark_id)),
+    on(EVENTS.AllDocumentsUploaded, ({ payload }, trx: Transaction<BenchmarkDB>) => report(trx, payload.benchmark_id, 'completed')),
+    on(EVENTS.ErrorOccurred, ({ payload }, trx: Transaction<BenchmarkDB>) => report(trx, payload.benchmark_id, 'failed')),
   ];
 
   return { handlers, fail, kick, stop };

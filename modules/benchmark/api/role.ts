@@ -1,8 +1,9 @@
 // The benchmark.api role: the REST API and the two commands, the flow's event handlers up to the report, and the timeout sweeper.
 import { join } from 'node:path';
-import type { BaseContext, DatabaseContext, RoleInstance } from '../../../kernel/module.ts';
+import type { RoleContext, RoleInstance } from '../../../kernel/module.ts';
 import { ownApiKey } from '../api-keys.ts';
 import type { BenchmarkConfig } from '../config.ts';
+import type { BenchmarkDB } from '../db.ts';
 import { createCommands } from './commands.ts';
 import { benchmarkConsole } from './console.ts';
 import { startSweep } from '../sweep.ts';
@@ -14,7 +15,7 @@ import { loadKey, secretBox } from './secrets.ts';
 import { createStore } from './store.ts';
 import { uploadSeconds } from './summary.ts';
 
-export function createApiRole(ctx: BaseContext<BenchmarkConfig> & DatabaseContext): RoleInstance {
+export function createApiRole(ctx: RoleContext<BenchmarkConfig, BenchmarkDB>): RoleInstance {
   const { config, log } = ctx;
   const store = createStore(ctx.db);
   const own = ownApiKey(ctx.kernel);

@@ -1,9 +1,10 @@
 // Benchmarks and their documents in the module's SQL database; every state change is a conditional update, so replays change nothing.
-import { type ExpressionBuilder, sql, type Kysely } from 'kysely';
+import { type ExpressionBuilder, type Selectable, sql } from 'kysely';
 import type { StartBody } from '../contract.ts';
+import type { BenchmarkDatabase, BenchmarkDB, BenchmarkStatus, BenchmarksTable } from '../db.ts';
 import type { DocTimes } from './summary.ts';
 
-export type Status = 'running' | 'completed' | 'failed';
+export type Status = BenchmarkStatus;
 
 export interface Options {
   documents: { count: number; size_bytes: number } | null;
@@ -41,19 +42,18 @@ export interface NewDocument {
   size_bytes: number;
 }
 
-const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
-
 /** No process holds the benchmark's target steps: no lease, or an expired one. */
-const stepsFree = (nowMs: number) => (eb: ExpressionBuilder<any, any>) => eb.or([eb('step_lease_ms', 'is', null), eb('step_lease_ms', '<', nowMs)]);
+const stepsFree = (nowMs: number) => (eb: ExpressionBuilder<BenchmarkDB, 'benchmarks'>) =>
+  eb.or([eb('step_lease_ms', 'is', null), eb('step_lease_ms', '<', nowMs)]);
 
-function toBenchmark(row: any): StoredBenchmark {
-  return { ...row, options: JSON.parse(row.options), deadline_ms: Number(row.deadline_ms) };
+function toBenchmark(row: Selectable<BenchmarksTable>): StoredBenchmark {
+  return { ...row, options: JSON.parse(row.options) as Options };
 }
 
-export function createStore(db: Kysely<any>) {
-  const on = (trx?: Kysely<any>) => trx ?? db;
+export function createStore(db: BenchmarkDatabase) {
+  const on = (trx?: BenchmarkDatabase) => trx ?? db;
   return {
-    async insert(trx: Kysely<any>, b: Omit<StoredBenchmark, 'options'> & { options: Options }, docs: NewDocument[]): Promise<void> {
+    async insert(trx: BenchmarkDatabase, b: Omit<StoredBenchmark, 'options'> & { options: Options }, docs: NewDocument[]): Promise<void> {
       await trx
         .insertInto('benchmarks')
         .values({ ...b, options: JSON.stringify(b.options) })
@@ -68,29 +68,23 @@ export function createStore(db: Kysely<any>) {
       }
     },
 
-    async get(id: string, trx?: Kysely<any>): Promise<StoredBenchmark | undefined> {
+    async get(id: string, trx?: BenchmarkDatabase): Promise<StoredBenchmark | undefined> {
       const row = await on(trx).selectFrom('benchmarks').selectAll().where('id', '=', id).executeTakeFirst();
       return row ? toBenchmark(row) : undefined;
     },
 
-    async documents(id: string, trx?: Kysely<any>): Promise<Array<DocTimes & { size_bytes: number; position: number }>> {
+    async documents(id: string, trx?: BenchmarkDatabase): Promise<Array<DocTimes & { size_bytes: number; position: number }>> {
       const rows = await on(trx)
         .selectFrom('documents')
         .select(['name', 'position', 'size_bytes', 'start_time', 'end_time'])
         .where('benchmark_id', '=', id)
         .orderBy('position')
         .execute();
-      return rows.map((r) => ({
-        name: r.name,
-        position: Number(r.position),
-        size_bytes: Number(r.size_bytes),
-        start_time: num(r.start_time),
-        end_time: num(r.end_time),
-      }));
+      return rows;
     },
 
     /** Documents still missing a start or an end time: one indexed range count, not the rows. */
-    async unfinished(id: string, trx?: Kysely<any>): Promise<{ unfinished: number; total: number }> {
+    async unfinished(id: string, trx?: BenchmarkDatabase): Promise<{ unfinished: number; total: number }> {
       const row = await on(trx)
         .selectFrom('documents')
         .select((eb) => [
@@ -111,14 +105,14 @@ export function createStore(db: Kysely<any>) {
     },
 
     /** Counts `n` more of the benchmark's documents as done; how many it has left without both times. */
-    async closeDocuments(trx: Kysely<any>, id: string, n: number): Promise<number> {
+    async closeDocuments(trx: BenchmarkDatabase, id: string, n: number): Promise<number> {
       const row = await trx
         .updateTable('open_documents')
         .set({ remaining: sql`remaining - ${n}` })
         .where('benchmark_id', '=', id)
         .returning('remaining')
         .executeTakeFirstOrThrow();
-      return Number(row.remaining);
+      return row.remaining;
     },
 
     /** Newest first; `after` is the [created_at, id] of the previous page's last row. */
@@ -167,7 +161,7 @@ export function createStore(db: Kysely<any>) {
      * On Postgres the rows are locked: callbacks of one benchmark in two processes' batches then count its
      * unfinished documents one after the other, so the batch that finishes it always sees every other.
      */
-    async match(trx: Kysely<any>, host: string, projectId: string, documentName: string, lock: boolean) {
+    async match(trx: BenchmarkDatabase, host: string, projectId: string, documentName: string, lock: boolean) {
       const q = trx
         .selectFrom('benchmarks as b')
         .innerJoin('documents as d', 'd.benchmark_id', 'b.id')
@@ -178,39 +172,40 @@ export function createStore(db: Kysely<any>) {
         .orderBy('b.created_at', 'desc')
         .orderBy('b.id', 'desc');
       const rows = await (lock ? q.forUpdate('b') : q).execute();
-      return rows.map((r) => ({ ...r, start_time: num(r.start_time), end_time: num(r.end_time) }));
+      return rows;
     },
 
     /**
      * Sets start/end only where still unset (a replayed callback writes nothing), in one statement.
      * Undefined when nothing was written; else the document's times after the write.
      */
-    async recordTimes(trx: Kysely<any>, id: string, name: string, docId: string, start: number | null, end: number | null) {
-      const set: Record<string, unknown> = { eigen_document_id: docId };
-      if (start !== null) set.start_time = sql`coalesce(start_time, ${start})`;
-      if (end !== null) set.end_time = sql`coalesce(end_time, ${end})`;
+    async recordTimes(trx: BenchmarkDatabase, id: string, name: string, docId: string, start: number | null, end: number | null) {
       const row = await trx
         .updateTable('documents')
-        .set(set)
+        .set({
+          eigen_document_id: docId,
+          ...(start !== null && { start_time: sql<number>`coalesce(start_time, ${start})` }),
+          ...(end !== null && { end_time: sql<number>`coalesce(end_time, ${end})` }),
+        })
         .where('benchmark_id', '=', id)
         .where('name', '=', name)
         .where((eb) => eb.or([...(start !== null ? [eb('start_time', 'is', null)] : []), ...(end !== null ? [eb('end_time', 'is', null)] : [])]))
         .returning(['start_time', 'end_time'])
         .executeTakeFirst();
-      return row ? { start_time: num(row.start_time), end_time: num(row.end_time) } : undefined;
+      return row;
     },
 
-    async setUploaded(trx: Kysely<any>, id: string, at: string): Promise<void> {
+    async setUploaded(trx: BenchmarkDatabase, id: string, at: string): Promise<void> {
       await trx.updateTable('benchmarks').set({ uploaded_at: at }).where('id', '=', id).where('uploaded_at', 'is', null).execute();
     },
 
-    async setProject(trx: Kysely<any>, id: string, projectId: string): Promise<boolean> {
+    async setProject(trx: BenchmarkDatabase, id: string, projectId: string): Promise<boolean> {
       const res = await trx.updateTable('benchmarks').set({ project_id: projectId }).where('id', '=', id).where('project_id', 'is', null).executeTakeFirst();
       return Number(res.numUpdatedRows) === 1;
     },
 
     /** The one transition to an end: first caller wins, the password is erased in the same statement. */
-    async close(trx: Kysely<any>, id: string, outcome: 'completed' | 'failed', error: string | null): Promise<boolean> {
+    async close(trx: BenchmarkDatabase, id: string, outcome: 'completed' | 'failed', error: string | null): Promise<boolean> {
       const res = await trx
         .updateTable('benchmarks')
         .set({ closing: outcome, error, password_enc: null })
@@ -220,7 +215,7 @@ export function createStore(db: Kysely<any>) {
       return Number(res.numUpdatedRows) === 1;
     },
 
-    async finish(trx: Kysely<any>, id: string, status: 'completed' | 'failed', at: string): Promise<void> {
+    async finish(trx: BenchmarkDatabase, id: string, status: 'completed' | 'failed', at: string): Promise<void> {
       await trx.updateTable('benchmarks').set({ status, finished_at: at }).where('id', '=', id).where('status', '=', 'running').execute();
     },
 
@@ -269,7 +264,7 @@ export function createStore(db: Kysely<any>) {
     },
 
     /** Inserts the report unless one exists (the primary key): true for the one insert that made it. */
-    async insertReport(trx: Kysely<any>, id: string, r: { csv: string; json: string; html: string }, at: string): Promise<boolean> {
+    async insertReport(trx: BenchmarkDatabase, id: string, r: { csv: string; json: string; html: string }, at: string): Promise<boolean> {
       const res = await trx
         .insertInto('reports')
         .values({ benchmark_id: id, ...r, created_at: at })
@@ -278,7 +273,7 @@ export function createStore(db: Kysely<any>) {
       return Number(res.numInsertedOrUpdatedRows ?? 0) === 1;
     },
 
-    async report(id: string, trx?: Kysely<any>): Promise<{ csv: string; json: string; html: string } | undefined> {
+    async report(id: string, trx?: BenchmarkDatabase): Promise<{ csv: string; json: string; html: string } | undefined> {
       return on(trx).selectFrom('reports').select(['csv', 'json', 'html']).where('benchmark_id', '=', id).executeTakeFirst();
     },
   };

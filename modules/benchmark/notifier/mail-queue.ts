@@ -1,16 +1,16 @@
 // The report emails still to send: a row per benchmark, written in the handler's transaction; the send happens after
 // the commit, outside any transaction, and is retried with backoff over BENCHMARK_MAIL_RETRY_MS, then dead-lettered.
-import type { Kysely } from 'kysely';
 import { backoffDelay } from '../../../kernel/backoff.ts';
 import type { Publisher } from '../../../kernel/bus/types.ts';
 import type { Logger } from '../../../kernel/logger.ts';
 import type { ReportJson } from '../report-json.ts';
 import { EVENTS } from '../contract.ts';
+import type { BenchmarkDatabase } from '../db.ts';
 import { messageIdFor, type Notifier } from './notify.ts';
 import type { NotifierStore } from './store.ts';
 
 export interface MailQueueDeps {
-  db: Kysely<any>;
+  db: BenchmarkDatabase;
   store: NotifierStore;
   bus: Pick<Publisher, 'deadLetter'>;
   notifier: Notifier;
@@ -35,18 +35,18 @@ export function createMailQueue(deps: MailQueueDeps) {
   async function attempt(id: string): Promise<void> {
     const now = deps.now().getTime();
     // Claimed and read in one statement.
-    const mail = (await db
+    const mail = await db
       .updateTable('pending_mail')
       .set({ next_attempt_ms: now + leaseMs })
       .where('benchmark_id', '=', id)
       .where('given_up_at', 'is', null)
       .where('next_attempt_ms', '<=', now)
       .returning(['recipients', 'attempts', 'first_attempt_ms'])
-      .executeTakeFirst()) as { recipients: string; attempts: number; first_attempt_ms: number } | undefined;
+      .executeTakeFirst();
     if (!mail) return;
     const report = await deps.store.report(id);
     if (!report) return;
-    const recipients = String(mail.recipients).split(',');
+    const recipients = mail.recipients.split(',');
     try {
       await deps.notifier.send({ report: JSON.parse(report.json) as ReportJson, csv: report.csv, recipients, messageId: messageIdFor(id) });
     } catch (err) {
@@ -57,20 +57,20 @@ export function createMailQueue(deps: MailQueueDeps) {
       await deps.store.insertNotification(trx, id, { message_id: messageIdFor(id), via: 'smtp', recipients }, deps.now().toISOString());
       await trx.deleteFrom('pending_mail').where('benchmark_id', '=', id).execute();
     });
-    log.info({ benchmark: id, attempts: Number(mail.attempts) + 1 }, 'report email sent');
+    log.info({ benchmark: id, attempts: mail.attempts + 1 }, 'report email sent');
   }
 
   async function failed(id: string, mail: { attempts: number; first_attempt_ms: number }, err: unknown): Promise<void> {
-    const attempts = Number(mail.attempts) + 1;
+    const attempts = mail.attempts + 1;
     const now = deps.now().getTime();
     const error = err instanceof Error ? err.message : String(err);
-    if (now - Number(mail.first_attempt_ms) < deps.windowMs) {
+    if (now - mail.first_attempt_ms < deps.windowMs) {
       const next = now + FIRST_RETRY_MS + backoffDelay(attempts - 1, FIRST_RETRY_MS, LAST_RETRY_MS);
       log.warn({ benchmark: id, attempts, err, retryInMs: next - now }, 'report email not sent; retrying');
       await db.updateTable('pending_mail').set({ attempts, next_attempt_ms: next, last_error: error }).where('benchmark_id', '=', id).execute();
       return;
     }
-    await db.transaction().execute(async (trx) => {
+    await db.transaction().execute(async (trx: BenchmarkDatabase) => {
       await trx
         .updateTable('pending_mail')
         .set({ attempts, last_error: error, given_up_at: deps.now().toISOString() })
@@ -88,7 +88,7 @@ export function createMailQueue(deps: MailQueueDeps) {
 
   return {
     /** Records `id`'s email to send, in the handler's transaction; a given-up one (a replay) is armed again. */
-    async enqueue(trx: Kysely<any>, id: string, recipients: string[]): Promise<void> {
+    async enqueue(trx: BenchmarkDatabase, id: string, recipients: string[]): Promise<void> {
       const now = deps.now().getTime();
       const fresh = { attempts: 0, first_attempt_ms: now, next_attempt_ms: now, last_error: null, given_up_at: null };
       await trx

@@ -1,9 +1,11 @@
 // The benchmark.notifier role: ReportCompleted → one email (or log line) per benchmark. The handler records the email
 // to send; the send happens after the commit (mail-queue.ts), so a slow or hanging SMTP server holds no transaction
 // and no other benchmark's email, and is retried by itself.
+import type { Transaction } from 'kysely';
 import { on } from '../../../kernel/bus/types.ts';
-import type { BaseContext, DatabaseContext, RoleInstance } from '../../../kernel/module.ts';
+import type { RoleContext, RoleInstance } from '../../../kernel/module.ts';
 import type { BenchmarkConfig } from '../config.ts';
+import type { BenchmarkDB } from '../db.ts';
 import { startSweep } from '../sweep.ts';
 import { EVENTS } from '../contract.ts';
 import type { ReportJson } from '../report-json.ts';
@@ -12,7 +14,7 @@ import { createMailQueue } from './mail-queue.ts';
 import { createNotifier, messageIdFor } from './notify.ts';
 import { createNotifierStore } from './store.ts';
 
-export function createNotifierRole(ctx: BaseContext<BenchmarkConfig> & DatabaseContext): RoleInstance {
+export function createNotifierRole(ctx: RoleContext<BenchmarkConfig, BenchmarkDB>): RoleInstance {
   const { config, log } = ctx;
   const store = createNotifierStore(ctx.db);
   const notifier = withMailLog(
@@ -60,7 +62,7 @@ export function createNotifierRole(ctx: BaseContext<BenchmarkConfig> & DatabaseC
       },
     },
     subscriptions: [
-      on(EVENTS.ReportCompleted, async ({ payload: { benchmark_id: id } }, trx, afterCommit) => {
+      on(EVENTS.ReportCompleted, async ({ payload: { benchmark_id: id } }, trx: Transaction<BenchmarkDB>, afterCommit) => {
         const b = await store.get(id, trx);
         const row = await store.report(id, trx);
         if (!b || !row || (await store.notified(id, trx))) return;

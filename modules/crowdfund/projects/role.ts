@@ -3,12 +3,13 @@ import type { RoleContext, RoleInstance } from '../../../kernel/module.ts';
 import type { CrowdfundConfig } from '../config.ts';
 import { projectsConsole } from '../console.ts';
 import { threadsContract } from '../contract.ts';
+import type { CrowdfundDB } from '../db.ts';
 import { projectRoutes } from './routes.ts';
 import { createProjectService } from './service.ts';
 import { createProjectStore } from './store.ts';
 import { threadRoutes } from './thread-routes.ts';
 
-export function createProjectsRole(ctx: RoleContext<CrowdfundConfig>): RoleInstance {
+export function createProjectsRole(ctx: RoleContext<CrowdfundConfig, CrowdfundDB>): RoleInstance {
   const threads = ctx.facade(threadsContract);
   const store = createProjectStore(ctx.db);
   const service = createProjectService({

@@ -1,11 +1,11 @@
 // The projects use cases: atomic proposals (project, tags and project_proposed in one transaction), pages, tags, threads via the facade.
 import { createHash } from 'node:crypto';
-import type { Kysely } from 'kysely';
 import type { Publisher } from '../../../kernel/bus/types.ts';
 import type { Facade } from '../../../kernel/contract.ts';
 import { AppError } from '../../../kernel/errors.ts';
 import type { Logger } from '../../../kernel/logger.ts';
 import { PROJECT_PROPOSED, type ProjectProposed, type ThreadCounts, type ThreadPage, type threadsContract } from '../contract.ts';
+import type { CrowdfundDatabase } from '../db.ts';
 import { crowdfundErrors } from '../errors.ts';
 import { writeTransaction } from '../../../db/write-transaction.ts';
 import { isUniqueViolation } from '../sql.ts';
@@ -20,7 +20,7 @@ export interface Proposal {
 }
 
 export interface ProjectServiceDeps {
-  db: Kysely<any>;
+  db: CrowdfundDatabase;
   store: ProjectStore;
   threads: Facade<typeof threadsContract>;
   bus: Pick<Publisher, 'publish'>;

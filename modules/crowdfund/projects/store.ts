@@ -1,7 +1,7 @@
 // Projects, their tags and idempotency keys in the crowdfund database; pages newest first by id.
-import type { Kysely } from 'kysely';
+import type { Selectable } from 'kysely';
 import { dialectOf } from '../../../db/database.ts';
-import { num } from '../sql.ts';
+import type { CrowdfundDatabase, ProjectsTable } from '../db.ts';
 
 export interface Project {
   project_id: number;
@@ -18,34 +18,34 @@ export interface NewProject {
   created_at: string;
 }
 
-export function createProjectStore(db: Kysely<any>) {
+export function createProjectStore(db: CrowdfundDatabase) {
   const pg = dialectOf(db) === 'postgres';
 
-  async function tagsOf(ids: number[], trx: Kysely<any> = db): Promise<Map<number, string[]>> {
+  async function tagsOf(ids: number[], trx: CrowdfundDatabase = db): Promise<Map<number, string[]>> {
     const byProject = new Map<number, string[]>(ids.map((id) => [id, []]));
     if (!ids.length) return byProject;
     const rows = await trx.selectFrom('tags').select(['project_id', 'tag']).where('project_id', 'in', ids).orderBy('project_id').orderBy('tag').execute();
-    for (const r of rows) byProject.get(num(r.project_id))?.push(r.tag);
+    for (const r of rows) byProject.get(r.project_id)?.push(r.tag);
     return byProject;
   }
 
-  const toProject = (r: Record<string, unknown>, tags: string[]): Project => ({
-    project_id: num(r.id),
-    project_name: r.project_name as string,
-    tagline: r.tagline as string,
+  const toProject = (r: Selectable<ProjectsTable>, tags: string[]): Project => ({
+    project_id: r.id,
+    project_name: r.project_name,
+    tagline: r.tagline,
     tags,
-    created_at: r.created_at as string,
+    created_at: r.created_at,
   });
 
   return {
     /** In `trx`, the caller's transaction (which also holds the outbox row); a taken name throws the engine's unique violation. */
-    async insert(trx: Kysely<any>, p: NewProject): Promise<number> {
+    async insert(trx: CrowdfundDatabase, p: NewProject): Promise<number> {
       const row = await trx
         .insertInto('projects')
         .values({ project_name: p.project_name, tagline: p.tagline, created_at: p.created_at })
         .returning('id')
         .executeTakeFirstOrThrow();
-      const id = num(row.id);
+      const id = row.id;
       if (p.tags.length)
         await trx
           .insertInto('tags')
@@ -68,8 +68,8 @@ export function createProjectStore(db: Kysely<any>) {
         .limit(q.limit + 1)
         .execute();
       const page = rows.slice(0, q.limit);
-      const tags = await tagsOf(page.map((r) => num(r.id)));
-      const items = page.map((r) => toProject(r, tags.get(num(r.id))!));
+      const tags = await tagsOf(page.map((r) => r.id));
+      const items = page.map((r) => toProject(r, tags.get(r.id)!));
       return { items, last: rows.length > q.limit ? items[items.length - 1].project_id : undefined };
     },
 
@@ -77,7 +77,7 @@ export function createProjectStore(db: Kysely<any>) {
      * Adds and removes in `trx` (a write transaction) after locking the project row, so concurrent
      * changes of one project apply one after the other; undefined when the project does not exist.
      */
-    async changeTags(trx: Kysely<any>, id: number, add: string[], remove: string[]): Promise<string[] | undefined> {
+    async changeTags(trx: CrowdfundDatabase, id: number, add: string[], remove: string[]): Promise<string[] | undefined> {
       let lock = trx.selectFrom('projects').select('id').where('id', '=', id);
       if (pg) lock = lock.forUpdate();
       if (!(await lock.executeTakeFirst())) return undefined;
@@ -94,7 +94,7 @@ export function createProjectStore(db: Kysely<any>) {
 
     async findKey(key: string): Promise<{ request_hash: string; project_id: number; created_at: string } | undefined> {
       const row = await db.selectFrom('idempotency_keys').select(['request_hash', 'project_id', 'created_at']).where('key', '=', key).executeTakeFirst();
-      return row && { request_hash: row.request_hash, project_id: num(row.project_id), created_at: row.created_at };
+      return row && { request_hash: row.request_hash, project_id: row.project_id, created_at: row.created_at };
     },
 
     /** Forgets keys older than `before` (their retries would now create a project). */
@@ -103,7 +103,7 @@ export function createProjectStore(db: Kysely<any>) {
     },
 
     /** Records the key in `trx`, replacing an expired record of it (older than `expiredBefore`). */
-    async saveKey(trx: Kysely<any>, key: string, request_hash: string, project_id: number, created_at: string, expiredBefore: string): Promise<void> {
+    async saveKey(trx: CrowdfundDatabase, key: string, request_hash: string, project_id: number, created_at: string, expiredBefore: string): Promise<void> {
       await trx.deleteFrom('idempotency_keys').where('key', '=', key).where('created_at', '<', expiredBefore).execute();
       await trx.insertInto('idempotency_keys').values({ key, request_hash, project_id, created_at }).execute();
     },

@@ -1,11 +1,11 @@
 // The threads use cases behind the crowdfund.threads facade: pages, writes in one transaction, votes, and threads from proposals.
-import type { Kysely } from 'kysely';
 import { createGroupCommit } from '../../../db/group-commit.ts';
 import { z } from 'zod';
 import type { Facade } from '../../../kernel/contract.ts';
 import { errors } from '../../../kernel/errors.ts';
 import { cursorField, NOT_A_CURSOR, nextCursor } from '../../../kernel/http/cursor.ts';
 import { DEFAULT_LIMIT, MAX_LIMIT, THREAD_TYPES, type ProjectProposed, type Thread, type threadsContract } from '../contract.ts';
+import type { CrowdfundDatabase } from '../db.ts';
 import { crowdfundErrors } from '../errors.ts';
 import { writeTransaction } from '../../../db/write-transaction.ts';
 import type { ThreadStore } from './store.ts';
@@ -35,7 +35,7 @@ const threadNotFound = (id: number) => crowdfundErrors.THREAD_NOT_FOUND(`Thread 
 const projectNotFound = (id: number) => crowdfundErrors.PROJECT_NOT_FOUND(`Project ${id} not found`);
 
 export interface ThreadServiceDeps {
-  db: Kysely<any>;
+  db: CrowdfundDatabase;
   store: ThreadStore;
   now(): Date;
 }
@@ -122,7 +122,7 @@ export function createThreadService({ db, store, now }: ThreadServiceDeps) {
   };
 
   /** The problems and solutions of a proposal, in `trx`: the kernel's consumer transaction, whose inbox entry makes this happen once. */
-  async function applyProposal(trx: Kysely<any>, event: ProjectProposed): Promise<void> {
+  async function applyProposal(trx: CrowdfundDatabase, event: ProjectProposed): Promise<void> {
     const at = now().toISOString();
     const rows = [
       ...event.problems.map((message) => ({ thread_type: THREAD_TYPES.problem, message })),

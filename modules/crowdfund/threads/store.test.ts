@@ -7,6 +7,7 @@ import { openModuleDatabase, type ModuleDatabase } from '../../../db/database.ts
 import { migrateUp } from '../../../db/migrator.ts';
 import { ENGINES, gate, tempDir } from '../../../kernel/testing/index.ts';
 import { THREAD_TYPES } from '../contract.ts';
+import type { CrowdfundDatabase } from '../db.ts';
 import { migrations } from '../migrations/index.ts';
 import { writeTransaction } from '../../../db/write-transaction.ts';
 import { createThreadService } from './service.ts';
@@ -16,9 +17,10 @@ const log = pino({ level: 'silent' });
 
 /** One threads process: its own connection, store and service. */
 function threadsProcess(mdb: ModuleDatabase) {
-  const store = createThreadStore(mdb.db, mdb.sqlite);
-  const service = createThreadService({ db: mdb.db, store, now: () => new Date() });
-  return { mdb, store, service, facade: service.facade };
+  const db: CrowdfundDatabase = mdb.db;
+  const store = createThreadStore(db, mdb.sqlite);
+  const service = createThreadService({ db, store, now: () => new Date() });
+  return { mdb, db, store, service, facade: service.facade };
 }
 
 for (const dialect of ENGINES) {
@@ -78,7 +80,7 @@ for (const dialect of ENGINES) {
       await a.facade.updateThreads({ project_id: project, threads: [{ message: 'a reply', parent_thread_id: first.thread_id }] });
       assert.equal((await a.facade.getProjectThreads({ project_id: project })).threads[0].reply_count, 1);
       // The kernel's consumer runs applyProposal in its own transaction (inbox entry included).
-      await a.mdb.db
+      await a.db
         .transaction()
         .execute((trx) => a.service.applyProposal(trx, { project_id: project, problems: ['from an event'], solutions: ['its solution'] }));
       assert.deepEqual((await messages()).slice(-2), ['from an event', 'its solution']);

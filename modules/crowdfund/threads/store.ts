@@ -1,23 +1,23 @@
 // Threads and votes in the crowdfund database: pages by (project, parent, id), vote counts updated in the row itself.
-import type { Kysely } from 'kysely';
+import type { Selectable } from 'kysely';
 import { dialectOf } from '../../../db/database.ts';
 import type { CachedSqlite } from '../../../db/statement-cache.ts';
 import { THREAD_TYPE_NAMES, THREAD_TYPES, type Thread, type ThreadCounts, type ThreadTypeName } from '../contract.ts';
-import { num } from '../sql.ts';
+import type { CrowdfundDatabase, ThreadsTable } from '../db.ts';
 
 const COLUMNS = ['id', 'project_id', 'thread_type', 'message', 'created_at', 'up_votes', 'down_votes', 'parent_thread_id', 'reply_count'] as const;
 
-function toThread(r: Record<string, unknown>): Thread {
+function toThread(r: Selectable<ThreadsTable>): Thread {
   return {
-    thread_id: num(r.id),
-    project_id: num(r.project_id),
-    thread_type: THREAD_TYPES[r.thread_type as ThreadTypeName],
-    message: r.message as string,
-    created_at: r.created_at as string,
-    up_votes: num(r.up_votes),
-    down_votes: num(r.down_votes),
-    parent_thread_id: num(r.parent_thread_id),
-    reply_count: num(r.reply_count),
+    thread_id: r.id,
+    project_id: r.project_id,
+    thread_type: THREAD_TYPES[r.thread_type],
+    message: r.message,
+    created_at: r.created_at,
+    up_votes: r.up_votes,
+    down_votes: r.down_votes,
+    parent_thread_id: r.parent_thread_id,
+    reply_count: r.reply_count,
   };
 }
 
@@ -73,7 +73,7 @@ type Cached = { page: Page; weight: number };
  * exact check (another threads process may commit at any moment), so there every read goes to the
  * database: a cache there could only be "eventually" right. Pages are frozen: callers share them.
  */
-export function createThreadStore(db: Kysely<any>, sqlite?: CachedSqlite) {
+export function createThreadStore(db: CrowdfundDatabase, sqlite?: CachedSqlite) {
   const pg = dialectOf(db) === 'postgres';
   const cache = sqlite && pageCache(sqlite);
 
@@ -109,17 +109,17 @@ export function createThreadStore(db: Kysely<any>, sqlite?: CachedSqlite) {
     /** Replies to a thread, oldest first. */
     repliesPage: (thread_id: number, q: PageQuery) => page({ parent_thread_id: thread_id }, q),
 
-    async get(id: number, trx: Kysely<any> = db): Promise<Thread | undefined> {
+    async get(id: number, trx: CrowdfundDatabase = db): Promise<Thread | undefined> {
       const row = await trx.selectFrom('threads').select(COLUMNS).where('id', '=', id).executeTakeFirst();
       return row && toThread(row);
     },
 
-    async projectExists(id: number, trx: Kysely<any> = db): Promise<boolean> {
+    async projectExists(id: number, trx: CrowdfundDatabase = db): Promise<boolean> {
       return Boolean(await trx.selectFrom('projects').select('id').where('id', '=', id).executeTakeFirst());
     },
 
     /** Inserts in `trx` (the caller's transaction), bumping the parent's reply count; returns the new id. */
-    async insert(trx: Kysely<any>, t: NewThread): Promise<number> {
+    async insert(trx: CrowdfundDatabase, t: NewThread): Promise<number> {
       const row = await trx
         .insertInto('threads')
         .values({ ...t, thread_type: THREAD_TYPE_NAMES[t.thread_type], up_votes: 0, down_votes: 0, reply_count: 0 })
@@ -132,10 +132,10 @@ export function createThreadStore(db: Kysely<any>, sqlite?: CachedSqlite) {
           .where('id', '=', t.parent_thread_id)
           .execute();
       }
-      return num(row.id);
+      return row.id;
     },
 
-    async setMessage(trx: Kysely<any>, id: number, message: string): Promise<void> {
+    async setMessage(trx: CrowdfundDatabase, id: number, message: string): Promise<void> {
       await trx.updateTable('threads').set({ message }).where('id', '=', id).execute();
     },
 
@@ -148,12 +148,13 @@ export function createThreadStore(db: Kysely<any>, sqlite?: CachedSqlite) {
         .where('project_id', 'in', [...byProject.keys()])
         .groupBy(['project_id', 'thread_type'])
         .execute();
-      for (const r of rows) byProject.get(num(r.project_id))![r.thread_type as ThreadTypeName] = num(r.n);
+      // COUNT(*) is typed string | number | bigint: Postgres' bigint (a number here only by db/'s int8 parser).
+      for (const r of rows) byProject.get(r.project_id)![r.thread_type] = Number(r.n);
       return [...byProject.values()];
     },
 
     /** Every call counts: one atomic increment in `trx`, exact however many run at once. */
-    async countVote(trx: Kysely<any>, thread_id: number, up: boolean): Promise<{ up_votes: number; down_votes: number } | undefined> {
+    async countVote(trx: CrowdfundDatabase, thread_id: number, up: boolean): Promise<{ up_votes: number; down_votes: number } | undefined> {
       const column = up ? 'up_votes' : 'down_votes';
       const row = await trx
         .updateTable('threads')
@@ -161,7 +162,7 @@ export function createThreadStore(db: Kysely<any>, sqlite?: CachedSqlite) {
         .where('id', '=', thread_id)
         .returning(['up_votes', 'down_votes'])
         .executeTakeFirst();
-      return row && { up_votes: num(row.up_votes), down_votes: num(row.down_votes) };
+      return row && { up_votes: row.up_votes, down_votes: row.down_votes };
     },
 
     /**
@@ -169,7 +170,7 @@ export function createThreadStore(db: Kysely<any>, sqlite?: CachedSqlite) {
      * votes of one voter cannot both see "no vote yet"; the same direction again changes nothing.
      */
     async voterVote(
-      trx: Kysely<any>,
+      trx: CrowdfundDatabase,
       thread_id: number,
       voter_id: string,
       up: boolean,
@@ -181,18 +182,18 @@ export function createThreadStore(db: Kysely<any>, sqlite?: CachedSqlite) {
       if (!thread) return undefined;
       const direction = up ? 'up' : 'down';
       const previous = await trx.selectFrom('votes').select('direction').where('thread_id', '=', thread_id).where('voter_id', '=', voter_id).executeTakeFirst();
-      if (previous?.direction === direction) return { up_votes: num(thread.up_votes), down_votes: num(thread.down_votes) };
+      if (previous?.direction === direction) return { up_votes: thread.up_votes, down_votes: thread.down_votes };
       if (previous)
         await trx.updateTable('votes').set({ direction, voted_at: at }).where('thread_id', '=', thread_id).where('voter_id', '=', voter_id).execute();
       else await trx.insertInto('votes').values({ thread_id, voter_id, direction, voted_at: at }).execute();
-      const [plus, minus] = up ? ['up_votes', 'down_votes'] : ['down_votes', 'up_votes'];
+      const [plus, minus] = up ? (['up_votes', 'down_votes'] as const) : (['down_votes', 'up_votes'] as const);
       const row = await trx
         .updateTable('threads')
         .set((eb) => (previous ? { [plus]: eb(plus, '+', 1), [minus]: eb(minus, '-', 1) } : { [plus]: eb(plus, '+', 1) }))
         .where('id', '=', thread_id)
         .returning(['up_votes', 'down_votes'])
         .executeTakeFirstOrThrow();
-      return { up_votes: num(row.up_votes), down_votes: num(row.down_votes) };
+      return row;
     },
   };
 }

@@ -1,7 +1,8 @@
 // The events.storage role: the event store (inline or on a writer thread), its group commit, and its read routes.
-import type { BaseContext, DatabaseContext, RoleInstance } from '../../../kernel/module.ts';
+import type { RoleContext, RoleInstance } from '../../../kernel/module.ts';
 import type { EventsConfig } from '../config.ts';
 import type { storageContract } from '../contract.ts';
+import type { EventsDB } from '../db.ts';
 import { createEventStore } from './store/event-store.ts';
 import { sqliteFile, startSqliteWriter } from './store/sqlite-writer.ts';
 import { eventsConsole } from './console.ts';
@@ -9,7 +10,7 @@ import { storageMetrics } from './metrics.ts';
 import { storageRoutes } from './routes.ts';
 import { createStorageService } from './service.ts';
 
-export async function createStorageRole(ctx: BaseContext<EventsConfig> & DatabaseContext): Promise<RoleInstance<typeof storageContract>> {
+export async function createStorageRole(ctx: RoleContext<EventsConfig, EventsDB>): Promise<RoleInstance<typeof storageContract>> {
   const file = ctx.dialect === 'sqlite' && ctx.config.EVENTS_SQLITE_WRITER === 'thread' ? await sqliteFile(ctx.db) : undefined;
   const thread = file ? startSqliteWriter(file, ctx.log) : undefined;
   if (thread) ctx.addReadinessCheck('writer', thread.ready);

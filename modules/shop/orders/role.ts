@@ -2,11 +2,12 @@
 import type { RoleContext, RoleInstance } from '../../../kernel/module.ts';
 import { imageRoot, type ShopConfig } from '../config.ts';
 import { productsContract } from '../contract.ts';
+import type { ShopDB } from '../db.ts';
 import { orderRoutes } from './routes.ts';
 import { createOrderService } from './service.ts';
 import { createOrderStore } from './store.ts';
 
-export function createOrdersRole(ctx: RoleContext<ShopConfig>): RoleInstance {
+export function createOrdersRole(ctx: RoleContext<ShopConfig, ShopDB>): RoleInstance {
   const service = createOrderService({
     db: ctx.db,
     store: createOrderStore(ctx.db),

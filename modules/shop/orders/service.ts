@@ -1,11 +1,11 @@
 // The order use cases: reserve stock, store the order and its order_created event in one transaction, render with products.
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
 import type { Facade } from '../../../kernel/contract.ts';
 import { errors } from '../../../kernel/errors.ts';
 import type { Logger } from '../../../kernel/logger.ts';
 import type { Publisher } from '../../../kernel/bus/types.ts';
 import { MAX_QUANTITY, ORDER_CREATED, type OrderCreated, type Product, type productsContract } from '../contract.ts';
+import type { ShopDatabase } from '../db.ts';
 import { shopErrors } from '../errors.ts';
 import { mergeLines } from '../stock-lines.ts';
 import { centsToPrice, priceToCents } from './money.ts';
@@ -26,7 +26,7 @@ interface RenderedOrder {
 }
 
 interface OrderServiceDeps {
-  db: Kysely<any>;
+  db: ShopDatabase;
   store: OrderStore;
   products: Facade<typeof productsContract>;
   bus: Pick<Publisher, 'publish'>;
@@ -80,7 +80,8 @@ export function createOrderService(deps: OrderServiceDeps) {
       const started = clock();
       await products.reserve({ reservation_id: reservationId, lines: stock });
       try {
-        return await db.transaction().execute(async (trx) => {
+        // trx seen as a Kysely<ShopDB> (which it is), so that publish infers the database it writes the outbox row in.
+        return await db.transaction().execute(async (trx: ShopDatabase) => {
           const id = await store.insert(trx, {
             reservation_id: reservationId,
             created_at: now().toISOString(),

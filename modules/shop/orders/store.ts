@@ -1,5 +1,5 @@
 // Orders and their lines in the shop's SQL database; every read is by primary key or an indexed order_id.
-import type { Kysely } from 'kysely';
+import type { ShopDatabase } from '../db.ts';
 
 interface StoredLine {
   id: number;
@@ -21,9 +21,7 @@ interface NewOrder {
   order_details: Omit<StoredLine, 'id'>[];
 }
 
-const num = (v: unknown) => Number(v);
-
-export function createOrderStore(db: Kysely<any>) {
+export function createOrderStore(db: ShopDatabase) {
   async function linesOf(ids: number[]): Promise<Map<number, StoredLine[]>> {
     const byOrder = new Map<number, StoredLine[]>(ids.map((id) => [id, []]));
     if (!ids.length) return byOrder;
@@ -34,20 +32,20 @@ export function createOrderStore(db: Kysely<any>) {
       .orderBy('id')
       .execute();
     for (const r of rows) {
-      byOrder.get(num(r.order_id))?.push({ id: num(r.id), product_id: r.product_id, price_cents: num(r.price_cents), quantity: num(r.quantity) });
+      byOrder.get(r.order_id)?.push({ id: r.id, product_id: r.product_id, price_cents: r.price_cents, quantity: r.quantity });
     }
     return byOrder;
   }
 
   return {
     /** Inserts the order and its lines in `trx` (the caller's transaction, which also holds the outbox write). */
-    async insert(trx: Kysely<any>, order: NewOrder): Promise<number> {
+    async insert(trx: ShopDatabase, order: NewOrder): Promise<number> {
       const row = await trx
         .insertInto('orders')
         .values({ reservation_id: order.reservation_id, created_at: order.created_at })
         .returning('id')
         .executeTakeFirstOrThrow();
-      const id = num(row.id);
+      const { id } = row;
       await trx
         .insertInto('order_details')
         .values(order.order_details.map((d) => ({ order_id: id, product_id: d.product_id, price_cents: d.price_cents, quantity: d.quantity })))
@@ -58,7 +56,7 @@ export function createOrderStore(db: Kysely<any>) {
     async get(id: number): Promise<StoredOrder | undefined> {
       const row = await db.selectFrom('orders').select(['id', 'created_at', 'reservation_id']).where('id', '=', id).executeTakeFirst();
       if (!row) return undefined;
-      return { id: num(row.id), created_at: row.created_at, reservation_id: row.reservation_id, order_details: (await linesOf([id])).get(id)! };
+      return { id: row.id, created_at: row.created_at, reservation_id: row.reservation_id, order_details: (await linesOf([id])).get(id)! };
     },
 
     async list(limit: number, after?: number): Promise<{ orders: StoredOrder[]; total: number; last?: number }> {
@@ -74,9 +72,9 @@ export function createOrderStore(db: Kysely<any>) {
         db.selectFrom('row_counts').select('n').where('name', '=', 'orders').executeTakeFirstOrThrow(),
       ]);
       const page = rows.slice(0, limit);
-      const lines = await linesOf(page.map((r) => num(r.id)));
-      const orders = page.map((r) => ({ id: num(r.id), created_at: r.created_at, reservation_id: r.reservation_id, order_details: lines.get(num(r.id))! }));
-      return { orders, total: num(count.n), last: rows.length > limit ? orders[orders.length - 1].id : undefined };
+      const lines = await linesOf(page.map((r) => r.id));
+      const orders = page.map((r) => ({ id: r.id, created_at: r.created_at, reservation_id: r.reservation_id, order_details: lines.get(r.id)! }));
+      return { orders, total: count.n, last: rows.length > limit ? orders[orders.length - 1].id : undefined };
     },
 
     async delete(id: number): Promise<boolean> {

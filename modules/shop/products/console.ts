@@ -1,12 +1,12 @@
 // What shop.products shows on /console: stock per product and the holds on it (reserved by orders not yet applied).
 // Read-only; holds are listed from SQL (with SHOP_PRODUCTS_STORE=redis they live in Redis and are counted there).
-import type { Kysely } from 'kysely';
 import type { ConsoleHook } from '../../../kernel/module.ts';
+import type { ShopDatabase } from '../db.ts';
 import type { ProductStore } from './store.ts';
 
 const SHOWN = 100;
 
-export function productsConsole(store: ProductStore, db: Kysely<any>, now: () => number): ConsoleHook {
+export function productsConsole(store: ProductStore, db: ShopDatabase, now: () => number): ConsoleHook {
   return {
     async panels() {
       const page = await store.list({ limit: SHOWN });
@@ -16,7 +16,7 @@ export function productsConsole(store: ProductStore, db: Kysely<any>, now: () =>
           : [];
       const t = now();
       const held = new Map<string, number>();
-      for (const h of holds) if (Number(h.expires_at) > t) held.set(String(h.product_id), (held.get(String(h.product_id)) ?? 0) + Number(h.quantity));
+      for (const h of holds) if (h.expires_at > t) held.set(h.product_id, (held.get(h.product_id) ?? 0) + h.quantity);
       return [
         {
           title: 'Stock',
@@ -36,7 +36,7 @@ export function productsConsole(store: ProductStore, db: Kysely<any>, now: () =>
               : 'Kept in Redis (SHOP_PRODUCTS_STORE=redis): not listed here.',
           columns: ['reservation', 'product', 'quantity', 'expires'],
           rows: holds.map((h) => ({
-            cells: [String(h.reservation_id), String(h.product_id), Number(h.quantity), new Date(Number(h.expires_at)).toISOString()],
+            cells: [h.reservation_id, h.product_id, h.quantity, new Date(h.expires_at).toISOString()],
           })),
         },
       ];

@@ -12,8 +12,20 @@ const APPLIED_TTL_S = 7 * 24 * 3600;
 const SEED_BATCH = 1000;
 const SCAN_COUNT = 1000;
 
-type Script = (numKeys: number, ...args: (string | number)[]) => Promise<any>;
-type WithScripts = Redis & Record<'shopCreate' | 'shopUpdate' | 'shopDelete' | 'shopReserve' | 'shopRelease' | 'shopApply' | 'shopTitles', Script>;
+/** A script defined by defineCommand, answering `Reply` (redis-scripts.ts says what each returns). */
+type Script<Reply> = (numKeys: number, ...args: (string | number)[]) => Promise<Reply>;
+type WithScripts = Redis & {
+  shopCreate: Script<0 | 1>;
+  /** The product's fields and values, flat; null when there is no such product. */
+  shopUpdate: Script<string[] | null>;
+  shopDelete: Script<0 | 1>;
+  /** A status, then what it concerns: ok | not_found id | check reservation ids… | out_of_stock id available. */
+  shopReserve: Script<string[]>;
+  shopRelease: Script<0 | 1>;
+  shopApply: Script<0 | 1>;
+  /** id, title, id, title, … */
+  shopTitles: Script<string[]>;
+};
 
 interface RedisStoreOptions {
   url: string;
@@ -175,7 +187,7 @@ export function createRedisStore(opts: RedisStoreOptions): ProductStore {
       // Expired holds are judged against the orders table between two runs of the script; a hold that expires
       // in between is met in the next run. Bounded, though one round is the rule and two are rare.
       for (let round = 0; round < 5; round++) {
-        const [status, productId, available, ...more] = (await redis.shopReserve(keys.length, ...keys, ...args, ...verdicts)) as string[];
+        const [status, productId, available, ...more] = await redis.shopReserve(keys.length, ...keys, ...args, ...verdicts);
         if (status === 'ok') return { ok: true };
         if (status === 'not_found') return { ok: false, reason: 'not_found', product_id: productId };
         if (status === 'check') {

@@ -1,9 +1,11 @@
 // The shop.products role: picks the store, serves the facade (getMany, reserve, release) and applies order_created.
+import type { Transaction } from 'kysely';
 import type { Facade } from '../../../kernel/contract.ts';
 import type { RoleContext, RoleInstance } from '../../../kernel/module.ts';
 import type { ShopConfig } from '../config.ts';
 import { on } from '../../../kernel/bus/types.ts';
 import { ORDER_CREATED, type productsContract } from '../contract.ts';
+import type { ShopDB } from '../db.ts';
 import { shopErrors } from '../errors.ts';
 import { createRedisStore } from './redis-store.ts';
 import { productsConsole } from './console.ts';
@@ -12,7 +14,7 @@ import { createSqlStore } from './sql-store.ts';
 import type { ProductStore } from './store.ts';
 import { storedReservations } from './stored-orders.ts';
 
-export function openProductStore(ctx: Pick<RoleContext<ShopConfig>, 'config' | 'db' | 'log' | 'now'>): ProductStore {
+export function openProductStore(ctx: Pick<RoleContext<ShopConfig, ShopDB>, 'config' | 'db' | 'log' | 'now'>): ProductStore {
   const { config } = ctx;
   if (config.SHOP_PRODUCTS_STORE === 'sql') return createSqlStore(ctx.db, ctx.now);
   return createRedisStore({
@@ -23,7 +25,7 @@ export function openProductStore(ctx: Pick<RoleContext<ShopConfig>, 'config' | '
   });
 }
 
-export function createProductsRole(ctx: RoleContext<ShopConfig>): RoleInstance<typeof productsContract> {
+export function createProductsRole(ctx: RoleContext<ShopConfig, ShopDB>): RoleInstance<typeof productsContract> {
   const store = openProductStore(ctx);
   if (store.kind === 'redis') ctx.addReadinessCheck('redis', () => store.ping());
 
@@ -48,7 +50,7 @@ export function createProductsRole(ctx: RoleContext<ShopConfig>): RoleInstance<t
     console: productsConsole(store, ctx.db, () => ctx.now().getTime()),
     subscriptions: [
       // Runs in the kernel's consumer transaction on the shop database (inbox entry included).
-      on(ORDER_CREATED, async ({ id, payload }, trx) => {
+      on(ORDER_CREATED, async ({ id, payload }, trx: Transaction<ShopDB>) => {
         const applied = await store.applyOrderCreated(payload.reservation_id, payload.lines, trx);
         if (!applied) ctx.log.info({ eventId: id, order: payload.order_id }, 'order_created already applied; skipped');
       }),

@@ -1,7 +1,8 @@
 // The products store on the shop's SQL database (SQLite or Postgres): rows, stock holds, conditional decrements.
-import { sql, type Kysely } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import { dialectOf } from '../../../db/database.ts';
 import type { Product, ProductPatch, StockLine } from '../contract.ts';
+import type { ProductsTable, ShopDatabase } from '../db.ts';
 import { mergeLines } from '../stock-lines.ts';
 import { NO_STORED_ORDER } from './stored-orders.ts';
 import { writeTransaction } from '../../../db/write-transaction.ts';
@@ -11,20 +12,21 @@ const COLUMNS = ['id', 'title', 'passenger_capacity', 'maximum_speed', 'in_stock
 /** Bound parameters per statement stay far below SQLite's and Postgres' limits. */
 const CHUNK = 500;
 
-const toProduct = (r: any): Product => ({
+/** A row of COLUMNS as the contract's product (a copy: no column the store may add later leaks out). */
+const toProduct = (r: Selectable<ProductsTable>): Product => ({
   id: r.id,
   title: r.title,
-  passenger_capacity: Number(r.passenger_capacity),
-  maximum_speed: Number(r.maximum_speed),
-  in_stock: Number(r.in_stock),
+  passenger_capacity: r.passenger_capacity,
+  maximum_speed: r.maximum_speed,
+  in_stock: r.in_stock,
 });
 
 /** `now`: the clock applied orders are stamped with (the role's ctx.now). */
-export function createSqlStore(db: Kysely<any>, now: () => Date): ProductStore {
+export function createSqlStore(db: ShopDatabase, now: () => Date): ProductStore {
   const pg = dialectOf(db) === 'postgres';
   const titleMatches = (title: string) => sql<boolean>`lower(title) like ${likePattern(title)} escape '\\'`;
   /** Kept by the triggers of migration 002: one row read. */
-  const productCount = async () => Number((await db.selectFrom('row_counts').select('n').where('name', '=', 'products').executeTakeFirstOrThrow()).n);
+  const productCount = async () => (await db.selectFrom('row_counts').select('n').where('name', '=', 'products').executeTakeFirstOrThrow()).n;
 
   return {
     kind: 'sql',
@@ -115,7 +117,7 @@ export function createSqlStore(db: Kysely<any>, now: () => Date): ProductStore {
         // Lock first (Postgres: the product rows, in id order so two orders never deadlock), then decide.
         let stockQuery = trx.selectFrom('products').select(['id', 'in_stock']).where('id', 'in', ids).orderBy('id');
         if (pg) stockQuery = stockQuery.forUpdate();
-        const stock = new Map((await stockQuery.execute()).map((r) => [r.id as string, Number(r.in_stock)]));
+        const stock = new Map((await stockQuery.execute()).map((r) => [r.id, r.in_stock]));
         const held1 = await trx.selectFrom('stock_holds').select('product_id').where('reservation_id', '=', reservationId).limit(1).executeTakeFirst();
         const applied = held1
           ? undefined
@@ -132,7 +134,7 @@ export function createSqlStore(db: Kysely<any>, now: () => Date): ProductStore {
           .where('product_id', 'in', ids)
           .groupBy('product_id')
           .execute();
-        const held = new Map(heldRows.map((r) => [r.product_id as string, Number(r.held)]));
+        const held = new Map(heldRows.map((r) => [r.product_id, r.held]));
         for (const l of lines) {
           const available = stock.get(l.product_id)! - (held.get(l.product_id) ?? 0);
           if (available < l.quantity) {

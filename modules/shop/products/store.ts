@@ -1,6 +1,7 @@
 // What the products role needs from a store; the SQL and Redis stores both pass testing/store-contract.ts.
-import type { Kysely } from 'kysely';
+import type { Transaction } from 'kysely';
 import type { Product, ProductPatch, StockLine } from '../contract.ts';
+import type { ShopDB } from '../db.ts';
 
 /**
  * Most products of the id index one title-filtered page reads, from its cursor on. A page therefore costs
@@ -57,7 +58,7 @@ export interface ProductStore {
    * deleted one) and drops the reservation's holds — once per reservation; false when already applied.
    * `trx` is the consumer transaction the kernel opened (the SQL store writes in it).
    */
-  applyOrderCreated(reservationId: string, lines: readonly StockLine[], trx: Kysely<any>): Promise<boolean>;
+  applyOrderCreated(reservationId: string, lines: readonly StockLine[], trx: Transaction<ShopDB>): Promise<boolean>;
   /** Bulk insert for the seed hook (ids must be new). */
   seed(products: readonly Product[]): Promise<void>;
   /** Deletes every product and every hold: the seed hook replaces the catalogue. */

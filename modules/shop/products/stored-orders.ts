@@ -1,11 +1,11 @@
 // The one fact the products role reads of the orders' tables: which reservations have a stored order (their holds never expire).
-import type { Kysely } from 'kysely';
+import type { ShopDatabase } from '../db.ts';
 
 /** Bound parameters per query, far below SQLite's and Postgres' limits. */
 const CHUNK = 500;
 
 /** The reservation ids among `ids` whose order is in the shop database (index orders_reservation). */
-export async function storedReservations(db: Kysely<any>, ids: readonly string[]): Promise<Set<string>> {
+export async function storedReservations(db: ShopDatabase, ids: readonly string[]): Promise<Set<string>> {
   const found = new Set<string>();
   const unique = [...new Set(ids)];
   for (let i = 0; i < unique.length; i += CHUNK) {
@@ -14,7 +14,7 @@ export async function storedReservations(db: Kysely<any>, ids: readonly string[]
       .select('reservation_id')
       .where('reservation_id', 'in', unique.slice(i, i + CHUNK))
       .execute();
-    for (const r of rows) found.add(r.reservation_id as string);
+    for (const r of rows) found.add(r.reservation_id);
   }
   return found;
 }

@@ -1,11 +1,12 @@
 // The events store: batched idempotent inserts with stats in the same transaction, range pages, audit lookups.
 import type { CachedSqlite } from '../../../../db/statement-cache.ts';
-import { CompiledQuery, type Kysely } from 'kysely';
+import { CompiledQuery, type Selectable } from 'kysely';
 import type { Dialect } from '../../../../db/database.ts';
 import type { EventKind, EventStats, ListInput, ListResult, StoredEvent, StoreInput, StoreResult } from '../../contract.ts';
+import type { EventsDatabase, LiftRidesTable, SnowReportsTable } from '../../db.ts';
 import { eventErrors } from '../../errors.ts';
 import { encodeListCursor, normalizeBound, readCursor, type EventCursor } from './bounds.ts';
-import { TABLES } from './sql.ts';
+import { TABLES, type KindColumn } from './sql.ts';
 import { createBatchWriter, sqliteRunner, type BatchWriter, type Row } from './write-batch.ts';
 
 export interface ListQuery {
@@ -31,6 +32,9 @@ export interface EventStore {
   byTrace(kind: EventKind, traceId: string): Promise<StoredEvent>;
 }
 
+type SnowRow = Selectable<SnowReportsTable>;
+type LiftRow = Selectable<LiftRidesTable>;
+
 const LABEL: Record<EventKind, string> = { snow_report: 'snow report', lift_ride: 'lift ride' };
 
 export interface EventStoreOptions {
@@ -40,7 +44,7 @@ export interface EventStoreOptions {
   sqlite?: CachedSqlite;
 }
 
-export function createEventStore(db: Kysely<any>, dialect: Dialect, options: EventStoreOptions = {}): EventStore {
+export function createEventStore(db: EventsDatabase, dialect: Dialect, options: EventStoreOptions = {}): EventStore {
   const direct = options.sqlite && sqliteRunner(options.sqlite);
   const writeBatch =
     options.writer ??
@@ -58,15 +62,16 @@ export function createEventStore(db: Kysely<any>, dialect: Dialect, options: Eve
         ),
     });
 
-  function toEvent(kind: EventKind, row: Record<string, unknown>): StoredEvent {
-    const head = { trace_id: row.trace_id as string, index: Number(row.idx), device_id: row.device_id as string, resort_id: row.resort_id as string };
-    const tail = { timestamp: row.timestamp as string, date_created: row.date_created as string };
-    return kind === 'snow_report'
-      ? { ...head, depth: Number(row.depth), ...tail }
-      : { ...head, lift_id: row.lift_id as string, wait_minutes: Number(row.wait_minutes), ...tail };
+  /** A row of `kind`'s table (the columns of `columns(kind)`). */
+  function toEvent(kind: EventKind, row: SnowRow | LiftRow): StoredEvent {
+    const head = { trace_id: row.trace_id, index: row.idx, device_id: row.device_id, resort_id: row.resort_id };
+    const tail = { timestamp: row.timestamp, date_created: row.date_created };
+    if (kind === 'snow_report') return { ...head, depth: (row as SnowRow).depth, ...tail };
+    const { lift_id, wait_minutes } = row as LiftRow;
+    return { ...head, lift_id, wait_minutes, ...tail };
   }
 
-  const columns = (kind: EventKind) => ['idx', 'trace_id', ...TABLES[kind].columns, 'date_created'];
+  const columns = (kind: EventKind): KindColumn[] => ['idx', 'trace_id', ...TABLES[kind].columns, 'date_created'];
 
   async function list(query: ListQuery): Promise<ListResult> {
     const { kind } = query;
@@ -94,12 +99,12 @@ export function createEventStore(db: Kysely<any>, dialect: Dialect, options: Eve
     const rows = await db.selectFrom('event_stats').select(['kind', 'count', 'total', 'max_value', 'last_updated']).execute();
     const of = (kind: EventKind) => {
       const r = rows.find((x) => x.kind === kind);
-      const count = Number(r?.count ?? 0);
+      const count = r?.count ?? 0;
       return {
         count,
-        max: count > 0 && r?.max_value != null ? Number(r.max_value) : null,
-        avg: count > 0 ? Number(r!.total) / count : null,
-        last: (r?.last_updated as string | null) ?? null,
+        max: count > 0 && r?.max_value != null ? r.max_value : null,
+        avg: count > 0 ? r!.total / count : null,
+        last: r?.last_updated ?? null,
       };
     };
     const snow = of('snow_report');

@@ -1,11 +1,15 @@
 // The write path's SQL text, built once per (dialect, kind, batch size) and reused: no query builder on the hot path.
 import type { Dialect } from '../../../../db/database.ts';
 import type { EventKind, StoreInput } from '../../contract.ts';
+import type { LiftRidesTable, SnowReportsTable } from '../../db.ts';
+
+/** A column of a kind's table (db.ts). */
+export type KindColumn = keyof SnowReportsTable | keyof LiftRidesTable;
 
 export interface KindTable {
-  table: string;
+  table: 'snow_reports' | 'lift_rides';
   /** Columns after trace_id, in insert order. */
-  columns: readonly string[];
+  columns: readonly KindColumn[];
   /** The numeric column the stats track (max / average). */
   measure: 'depth' | 'wait_minutes';
   /** The event's values for `columns`, in the same order. */

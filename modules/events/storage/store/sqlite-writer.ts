@@ -6,8 +6,9 @@
 // overlaps with HTTP work instead of adding to it. Reads stay on the main connection (WAL readers
 // never block the writer).
 import { Worker } from 'node:worker_threads';
-import { sql, type Kysely } from 'kysely';
+import { sql } from 'kysely';
 import type { Logger } from '../../../../kernel/logger.ts';
+import type { EventsDatabase } from '../../db.ts';
 import type { BatchWriter } from './write-batch.ts';
 
 export interface SqliteWriter {
@@ -23,7 +24,7 @@ interface Pending {
 }
 
 /** The SQLite file behind `db` (the thread opens its own connection to it), or undefined for an in-memory database. */
-export async function sqliteFile(db: Kysely<any>): Promise<string | undefined> {
+export async function sqliteFile(db: EventsDatabase): Promise<string | undefined> {
   const { rows } = await sql<{ file: string }>`select file from pragma_database_list where name = 'main'`.execute(db);
   return rows[0]?.file || undefined;
 }
