@@ -5,7 +5,7 @@ import type { Product, ProductPatch } from '../contract.ts';
 import { shopErrors } from '../errors.ts';
 import { mergeLines } from '../stock-lines.ts';
 import { APPLY, CREATE, DELETE, RELEASE, RESERVE, TITLES, UPDATE } from './redis-scripts.ts';
-import { TITLE_WINDOW, type ListQuery, type ProductPage, type ProductStore, type ReserveResult } from './store.ts';
+import { TITLE_WINDOW, type Hold, type ListQuery, type ProductPage, type ProductStore, type ReserveResult } from './store.ts';
 
 /** How long "this reservation was applied" is remembered; the kernel's inbox covers redeliveries beyond it. */
 const APPLIED_TTL_S = 7 * 24 * 3600;
@@ -206,6 +206,20 @@ export function createRedisStore(opts: RedisStoreOptions): ProductStore {
       const productIds = await redis.hkeys(k.reservation(reservationId));
       const keys = [k.reservation(reservationId), ...productIds.flatMap((id) => [k.holds(id), k.expiry(id)])];
       return (await redis.shopRelease(keys.length, ...keys, reservationId)) === 1;
+    },
+
+    async holds(productIds) {
+      const replies = await Promise.all(productIds.map((id) => Promise.all([redis.hgetall(k.holds(id)), redis.zrange(k.expiry(id), 0, -1, 'WITHSCORES')])));
+      const found: Hold[] = [];
+      for (const [i, [quantities, expiries]] of replies.entries()) {
+        for (let j = 0; j < expiries.length; j += 2) {
+          const reservation = expiries[j];
+          // '+inf' (a stored order's hold) comes back as "inf".
+          const expiresAt = /inf/.test(expiries[j + 1]) ? Number.POSITIVE_INFINITY : Number(expiries[j + 1]);
+          found.push({ reservation_id: reservation, product_id: productIds[i], quantity: Number(quantities[reservation] ?? 0), expires_at: expiresAt });
+        }
+      }
+      return found.sort((a, b) => a.expires_at - b.expires_at);
     },
 
     async applyOrderCreated(reservationId, requested) {

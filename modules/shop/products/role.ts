@@ -47,7 +47,7 @@ export function createProductsRole(ctx: RoleContext<ShopConfig, ShopDB>): RoleIn
   return {
     facade,
     routes: productRoutes(store),
-    console: productsConsole(store, ctx.db, () => ctx.now().getTime()),
+    console: productsConsole(store, () => ctx.now().getTime()),
     subscriptions: [
       // Runs in the kernel's consumer transaction on the shop database (inbox entry included).
       on(ORDER_CREATED, async ({ id, payload }, trx: Transaction<ShopDB>) => {

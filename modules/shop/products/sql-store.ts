@@ -154,6 +154,16 @@ export function createSqlStore(db: ShopDatabase, now: () => Date): ProductStore 
       return Number(res.numDeletedRows) > 0;
     },
 
+    async holds(productIds) {
+      if (!productIds.length) return [];
+      return db
+        .selectFrom('stock_holds')
+        .select(['reservation_id', 'product_id', 'quantity', 'expires_at'])
+        .where('product_id', 'in', [...productIds])
+        .orderBy('expires_at')
+        .execute();
+    },
+
     async applyOrderCreated(reservationId, requested: readonly StockLine[], trx) {
       // Rows locked in id order, as reserve() locks them (Postgres would otherwise see a deadlock now and then).
       const lines = mergeLines(requested).sort((a, b) => (a.product_id < b.product_id ? -1 : a.product_id > b.product_id ? 1 : 0));

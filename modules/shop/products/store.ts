@@ -32,6 +32,14 @@ export type ReserveResult =
   | { ok: false; reason: 'not_found'; product_id: string }
   | { ok: false; reason: 'out_of_stock'; product_id: string; available: number; requested: number };
 
+/** Stock an order reserved and its order_created has not yet taken; `expires_at` is Infinity once the order is stored. */
+export interface Hold {
+  reservation_id: string;
+  product_id: string;
+  quantity: number;
+  expires_at: number;
+}
+
 export interface ProductStore {
   readonly kind: 'sql' | 'redis';
   /** false when the id is taken. */
@@ -53,6 +61,8 @@ export interface ProductStore {
   reserve(reservationId: string, lines: readonly StockLine[], nowMs: number, ttlMs: number): Promise<ReserveResult>;
   /** Drops a reservation's holds; false when it had none. */
   release(reservationId: string): Promise<boolean>;
+  /** The holds on these products (expired ones too, until released or applied), oldest expiry first: for /console. */
+  holds(productIds: readonly string[]): Promise<Hold[]>;
   /**
    * Applies an order_created: decrements each existing product (never below zero, never re-creating a
    * deleted one) and drops the reservation's holds — once per reservation; false when already applied.

@@ -157,6 +157,29 @@ export async function runStoreContract(t: TestContext, h: StoreHarness): Promise
     assert.equal(await store.delete('del-me'), false);
   });
 
+  await t.test('holds() lists the holds on the products asked for, oldest expiry first; release takes them away', async () => {
+    await store.create(airship('h-a', { in_stock: 5 }));
+    await store.create(airship('h-b', { in_stock: 5 }));
+    const [r1, r2] = [randomUUID(), randomUUID()];
+    const lines = [
+      { product_id: 'h-a', quantity: 2 },
+      { product_id: 'h-b', quantity: 1 },
+    ];
+    assert.equal((await store.reserve(r2, [{ product_id: 'h-a', quantity: 1 }], now + 1000, TTL)).ok, true);
+    assert.equal((await store.reserve(r1, lines, now, TTL)).ok, true);
+    assert.deepEqual(await store.holds(['h-a']), [
+      { reservation_id: r1, product_id: 'h-a', quantity: 2, expires_at: now + TTL },
+      { reservation_id: r2, product_id: 'h-a', quantity: 1, expires_at: now + 1000 + TTL },
+    ]);
+    assert.deepEqual(await store.holds(['h-b', 'nope']), [{ reservation_id: r1, product_id: 'h-b', quantity: 1, expires_at: now + TTL }]);
+    assert.equal(await store.release(r1), true);
+    assert.deepEqual(
+      (await store.holds(['h-a', 'h-b'])).map((h) => h.reservation_id),
+      [r2],
+    );
+    assert.deepEqual(await store.holds([]), []);
+  });
+
   await t.test('reserve holds stock all-or-nothing, counts other holds, answers the same reservation twice', async () => {
     await store.create(airship('r-a', { in_stock: 5 }));
     await store.create(airship('r-b', { in_stock: 2 }));
