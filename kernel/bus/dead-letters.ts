@@ -3,21 +3,10 @@ import type { Logger } from 'pino';
 import type { ModuleDatabase } from '../../db/database.ts';
 import { parseCarrier, traced } from '../tracing/index.ts';
 import { applyOnce, errorText, type Subscription } from './consumer.ts';
+import type { DeadLettersTable } from './tables.ts';
 import type { BusEvent, DeadLetter } from './types.ts';
 
-interface DeadLetterRow {
-  id: string;
-  consumer: string;
-  event_id: string;
-  topic: string;
-  payload: string;
-  created_at: string;
-  source: string;
-  error: string;
-  attempts: number;
-  failed_at: string;
-  trace_context: string | null;
-}
+type DeadLetterRow = DeadLettersTable;
 
 interface Found {
   row: DeadLetterRow;

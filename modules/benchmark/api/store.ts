@@ -14,27 +14,8 @@ export interface Options {
   baseline_id: string | null;
 }
 
-export interface StoredBenchmark {
-  id: string;
-  name: string;
-  benchmark_type: string;
-  target_infra: string;
-  target_url: string;
-  target_base: string;
-  target_host: string;
-  eigen_version: string;
-  username: string;
-  password_enc: string | null;
-  project_id: string | null;
-  uploaded_at: string | null;
-  status: Status;
-  closing: 'completed' | 'failed' | null;
-  error: string | null;
-  options: Options;
-  deadline_ms: number;
-  created_at: string;
-  finished_at: string | null;
-}
+/** A benchmark as the store hands it out: its row with the options parsed (the step lease is the flow's business). */
+export type StoredBenchmark = Omit<Selectable<BenchmarksTable>, 'options' | 'step_lease_ms'> & { options: Options };
 
 export interface NewDocument {
   position: number;
