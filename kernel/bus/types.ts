@@ -42,13 +42,14 @@ export function on<S extends z.ZodType, DB>(topic: Topic<S>, handle: EventHandle
 
 export interface Publisher {
   /** Writes the event to the module's outbox in `trx` (the caller's transaction); the relay delivers it after commit. */
-  publish<S extends z.ZodType, DB>(trx: Kysely<DB>, topic: Topic<S>, payload: z.input<S>): Promise<string>;
+  // Transaction<DB> spelled out: TypeScript infers DB from it, where Kysely<DB> alone would not.
+  publish<S extends z.ZodType, DB>(trx: Kysely<DB> | Transaction<DB>, topic: Topic<S>, payload: z.input<S>): Promise<string>;
   /**
    * Records a dead letter for `consumer` (`module.role`) and `topic`, as though its handler had failed every
    * attempt: for work a handler handed to `afterCommit` that gave up. `dead-letters replay` then runs that
    * handler again with `payload` (under a new event id), which may record the intent anew.
    */
-  deadLetter<DB>(trx: Kysely<DB>, dead: { consumer: string; topic: Topic; payload: unknown; error: string; attempts: number }): Promise<void>;
+  deadLetter<DB>(trx: Kysely<DB> | Transaction<DB>, dead: { consumer: string; topic: Topic; payload: unknown; error: string; attempts: number }): Promise<void>;
 }
 
 // ---- The kernel's side of the bus (kernel/bootstrap.ts and the CLI use these; modules never do). ----
