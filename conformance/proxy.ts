@@ -134,9 +134,13 @@ export async function gateway(processes: GatewayProcess[]): Promise<Listening & 
       res.writeHead(answer.statusCode!, answer.headers);
       answer.pipe(res);
     });
-    forwarded.once('error', (err) => {
+    // The process's address stays behind the gateway: the client learns which path failed, not where it went.
+    forwarded.once('error', () => {
       if (res.headersSent) res.destroy();
-      else res.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'BAD_GATEWAY', message: err.message }));
+      else
+        res
+          .writeHead(502, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ error: 'BAD_GATEWAY', message: `no answer from the process serving ${path}` }));
     });
     req.pipe(forwarded);
   });

@@ -2,6 +2,7 @@
 
 export interface Answer {
   status: number;
+  headers: Headers;
   /** The body parsed as JSON, or its text when it is not JSON (a CSV, an error page). */
   body: any;
   text: string;
@@ -24,7 +25,7 @@ export async function fetchAnswer(url: string, init?: RequestInit): Promise<Answ
   } catch {
     // not JSON: keep the text, for the check or the failure message
   }
-  return { status: res.status, body, text };
+  return { status: res.status, headers: res.headers, body, text };
 }
 
 /** Throws the failure of step `what` of `module`'s smoke test, with what it got. */

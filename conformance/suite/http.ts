@@ -1,37 +1,17 @@
-// What every module's checks share: one HTTP call with its answer read, a wait with a deadline, a one-line failure.
+// What every module's checks share: one HTTP call with its answer read (kernel/smoke.ts's fetchAnswer), a wait with a deadline, a one-line failure.
 import { randomBytes } from 'node:crypto';
+import { type Answer, fetchAnswer } from '../../kernel/smoke.ts';
 
-export interface Answer {
-  status: number;
-  headers: Headers;
-  /** The body parsed as JSON, or its text when it is not JSON (a CSV, an HTML page). */
-  body: any;
-  text: string;
-}
+export type { Answer };
 
 /** One request to `base + path`; a JSON body when `body` is given. A call that gets no answer throws, naming the path. */
-export async function call(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
-  let res: Response;
-  try {
-    res = await fetch(`${base}${path}`, {
-      method,
-      headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(20_000),
-    });
-  } catch (err) {
-    // fetch says only "fetch failed"; the cause (ECONNREFUSED, a timeout) is what a person needs.
-    const reason = (err as Error & { cause?: Error }).cause?.message ?? (err as Error).message;
-    throw new Error(`${method} ${path}: no answer (${reason})`);
-  }
-  const text = await res.text();
-  let parsed: unknown = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    // not JSON: keep the text
-  }
-  return { status: res.status, headers: res.headers, body: parsed, text };
+export function call(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
+  return fetchAnswer(`${base}${path}`, {
+    method,
+    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(20_000),
+  });
 }
 
 /** A short, one-line picture of what came: an answer as `status body`, anything else as JSON. */
