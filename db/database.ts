@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresAdapter, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import type pg from 'pg';
+import { startCheckpointer } from './checkpointer.ts';
+import { postgresReader, sqliteReader, type Reader } from './read.ts';
 import { withStatementCache, type CachedSqlite } from './statement-cache.ts';
 import { traceTransactions } from './trace-hooks.ts';
 import { markTransactions } from './transaction-guard.ts';
@@ -38,6 +40,8 @@ export interface ModuleDatabase {
   dialect: Dialect;
   /** SQLite only: the connection under `db`, for a hot path that cannot afford a query builder. */
   sqlite?: CachedSqlite;
+  /** Hot reads as SQL text (db/read.ts): on SQLite, a read-only connection of their own. */
+  read: Reader;
   /** The Postgres schema holding this module's tables (undefined on SQLite). */
   schema?: string;
   ping(): Promise<boolean>;
@@ -56,10 +60,10 @@ export const schemaName = (module: string) => module.replace(/-/g, '_');
 
 /** One attempt: a Postgres that does not answer throws (the caller decides whether and when to retry). */
 export async function openModuleDatabase(module: string, opts: DatabaseOptions): Promise<ModuleDatabase> {
-  return opts.databaseUrl ? openPostgres(module, opts.databaseUrl, opts) : openSqlite(module, opts.dataDir);
+  return opts.databaseUrl ? openPostgres(module, opts.databaseUrl, opts) : openSqlite(module, opts.dataDir, opts.log);
 }
 
-function openSqlite(module: string, dataDir: string): ModuleDatabase {
+function openSqlite(module: string, dataDir: string, log: DbLogger): ModuleDatabase {
   let file = ':memory:';
   if (dataDir !== ':memory:') {
     mkdirSync(dataDir, { recursive: true });
@@ -77,12 +81,21 @@ function openSqlite(module: string, dataDir: string): ModuleDatabase {
   database.pragma('wal_autocheckpoint = 10000');
   const cached = withStatementCache(database);
   const db = traceTransactions(markTransactions(new Kysely<any>({ dialect: new SqliteDialect({ database: cached }) })));
+  // Opened after the write connection, which made the file and set WAL.
+  const read = sqliteReader(file, db);
+  // Checkpoints off the event loop (db/checkpointer.ts); the autocheckpoint above stays as the backstop.
+  const checkpointer = file === ':memory:' ? undefined : startCheckpointer(file, (reason) => log.warn({ module, reason }, 'wal checkpoint failed'));
   return {
     db,
     dialect: 'sqlite',
     sqlite: cached,
+    read,
     ping: async () => database.open,
-    close: () => db.destroy(),
+    close: async () => {
+      await checkpointer?.stop();
+      read.close();
+      await db.destroy();
+    },
   };
 }
 
@@ -120,6 +133,7 @@ async function openPostgres(module: string, url: string, opts: DatabaseOptions):
   return {
     db,
     dialect: 'postgres',
+    read: postgresReader(db),
     schema,
     ping: async () => {
       try {

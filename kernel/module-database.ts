@@ -63,7 +63,7 @@ export async function seedModule(module: ModuleDefinition<any>, env: Env, count:
   const log = createLogger('warn');
   const mdb = module.migrations ? await openMigratedDatabase(module, kernel, log) : undefined;
   try {
-    await module.seed({ config: own, db: mdb?.db, log }, count);
+    await module.seed({ config: own, db: mdb?.db, read: mdb?.read, log }, count);
   } finally {
     await mdb?.close();
   }

@@ -4,6 +4,7 @@ import type { Migration } from 'kysely';
 import type { Registry } from 'prom-client';
 import type { z } from 'zod';
 import type { Dialect } from '../db/database.ts';
+import type { Reader } from '../db/read.ts';
 import type { CachedSqlite } from '../db/statement-cache.ts';
 import type { KernelConfig } from './config.ts';
 import type { Contract, Facade, Topic } from './contract.ts';
@@ -42,6 +43,8 @@ export interface DatabaseContext<DB = unknown> {
    * runs in the middle of yours.
    */
   sqlite?: CachedSqlite;
+  /** Hot reads as SQL text with `?` markers, on either dialect (db/read.ts): no query builder on the path. */
+  read: Reader;
   bus: Publisher;
 }
 
@@ -73,6 +76,8 @@ export interface RoleSpec<Ctx = BaseContext> {
 export interface SeedContext<Cfg = unknown, DB = unknown> {
   config: Cfg;
   db?: Kysely<DB>;
+  /** With `db`: its reader (db/read.ts). */
+  read?: Reader;
   log: Logger;
 }
 

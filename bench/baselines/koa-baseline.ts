@@ -1,4 +1,4 @@
-// Bare Koa servers to compare against, run as their own process: BASELINE=noop-post | durable-insert | group-commit | callback-floor | constant-get.
+// Bare Koa servers to compare against, run as their own process: BASELINE=noop-post | durable-insert | group-commit | callback-floor | constant-get | read-floor.
 import { createServer } from 'node:http';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -7,7 +7,7 @@ import Koa from 'koa';
 import type { AppError } from '../../kernel/errors.ts';
 import { readJsonBody } from '../../kernel/http/body.ts';
 
-const KINDS = ['noop-post', 'durable-insert', 'group-commit', 'callback-floor', 'constant-get'];
+const KINDS = ['noop-post', 'durable-insert', 'group-commit', 'callback-floor', 'constant-get', 'read-floor'];
 const BODY_LIMIT = 1024 * 1024; // the app's default BODY_LIMIT
 
 const kind = process.env.BASELINE ?? 'noop-post';
@@ -116,10 +116,118 @@ if (kind === 'callback-floor') {
   );
 }
 
+// read-floor: the least a parameterised read must do — one prepared better-sqlite3 statement on the database
+// cantons seeded (DATA_DIR/<module>.sqlite, answering the JSON cantons answers, path
+// parameters and query read by hand. READ_FLOOR names the read (READS below).
+interface Read {
+  file: string;
+  path: RegExp;
+  sql: string;
+  answer(stmt: Database.Statement, m: RegExpExecArray, ctx: Koa.Context): { status: number; body: unknown };
+}
+const notFound = { status: 404, body: { error: 'NOT_FOUND', message: 'not found' } };
+const EVENT = 'SELECT idx, trace_id, device_id, resort_id, depth, timestamp, date_created FROM snow_reports';
+type EventRow = { idx: number; trace_id: string; device_id: string; resort_id: string; depth: number; timestamp: string; date_created: string };
+const snowReport = (r: EventRow) => ({
+  trace_id: r.trace_id,
+  index: r.idx,
+  device_id: r.device_id,
+  resort_id: r.resort_id,
+  depth: r.depth,
+  timestamp: r.timestamp,
+  date_created: r.date_created,
+});
+const cents = (c: number) => `${Math.trunc(c / 100)}.${String(c % 100).padStart(2, '0')}`;
+const READS: Record<string, Read> = {
+  product: {
+    file: 'shop.sqlite',
+    path: /^\/products\/([^/]+)$/,
+    sql: 'SELECT id, title, passenger_capacity, maximum_speed, in_stock FROM products WHERE id = ?',
+    answer: (stmt, m) => {
+      const row = stmt.get(decodeURIComponent(m[1]));
+      return row ? { status: 200, body: row } : notFound;
+    },
+  },
+  // The order, its lines and each line's product, in one statement (cantons asks the products role for them).
+  order: {
+    file: 'shop.sqlite',
+    path: /^\/orders\/(\d+)$/,
+    sql: `SELECT o.id, o.created_at, d.id AS line, d.product_id, d.price_cents, d.quantity,
+      p.title, p.passenger_capacity, p.maximum_speed, p.in_stock
+      FROM orders o JOIN order_details d ON d.order_id = o.id LEFT JOIN products p ON p.id = d.product_id WHERE o.id = ? ORDER BY d.id`,
+    answer: (stmt, m, ctx) => {
+      const rows = stmt.all(Number(m[1])) as Record<string, any>[];
+      if (!rows.length) return notFound;
+      const images = `${ctx.protocol}://${ctx.host}/images`;
+      return {
+        status: 200,
+        body: {
+          id: rows[0].id,
+          created_at: rows[0].created_at,
+          order_details: rows.map((r) => ({
+            id: r.line,
+            product_id: r.product_id,
+            price: cents(r.price_cents),
+            quantity: r.quantity,
+            image: `${images}/${r.product_id}.jpg`,
+            product:
+              r.title === null
+                ? null
+                : { id: r.product_id, title: r.title, passenger_capacity: r.passenger_capacity, maximum_speed: r.maximum_speed, in_stock: r.in_stock },
+          })),
+        },
+      };
+    },
+  },
+  'event-at': {
+    file: 'events.sqlite',
+    path: /^\/events\/snow-reports\/at\/(\d+)$/,
+    sql: `${EVENT} WHERE idx = ?`,
+    answer: (stmt, m) => {
+      const row = stmt.get(Number(m[1])) as EventRow | undefined;
+      return row ? { status: 200, body: snowReport(row) } : notFound;
+    },
+  },
+  // A page of a time range, with the cursor of its last row when more follow.
+  'event-list': {
+    file: 'events.sqlite',
+    path: /^\/events\/snow-reports$/,
+    sql: `${EVENT} WHERE date_created >= ? AND date_created < ? ORDER BY date_created, idx LIMIT ?`,
+    answer: (stmt, _m, ctx) => {
+      const start = new Date(String(ctx.query.start_timestamp)).toISOString();
+      const end = new Date(String(ctx.query.end_timestamp)).toISOString();
+      const limit = Number(ctx.query.limit ?? 100);
+      const rows = stmt.all(start, end, limit + 1) as EventRow[];
+      const items = rows.slice(0, limit).map(snowReport);
+      const last = items[items.length - 1];
+      const next_cursor = rows.length > limit ? Buffer.from(JSON.stringify(['snow_report', last.date_created, last.index])).toString('base64url') : null;
+      return { status: 200, body: { items, next_cursor } };
+    },
+  },
+};
+let read: { spec: Read; stmt: Database.Statement } | undefined;
+if (kind === 'read-floor') {
+  const spec = READS[process.env.READ_FLOOR ?? ''];
+  if (!spec) {
+    process.stderr.write(`unknown READ_FLOOR "${process.env.READ_FLOOR}"; use ${Object.keys(READS).join(', ')}\n`);
+    process.exit(2);
+  }
+  db = new Database(join(process.env.DATA_DIR ?? 'data', spec.file), { fileMustExist: true });
+  read = { spec, stmt: db.prepare(spec.sql) };
+}
+
 const app = new Koa();
 app.use(async (ctx) => {
   if (ctx.path === '/readyz' || ctx.path === '/healthz') {
     ctx.body = { status: 'ok' };
+    return;
+  }
+  if (read) {
+    const m = ctx.method === 'GET' ? read.spec.path.exec(ctx.path) : null;
+    if (!m) return void (ctx.status = 404);
+    const { status, body } = read.spec.answer(read.stmt, m, ctx);
+    ctx.status = status;
+    ctx.body = body;
     return;
   }
   if (ctx.path === '/_baseline/count' && countRows) {

@@ -31,6 +31,8 @@ export interface Target {
   load: MeasureLoad;
   /** Which bare Koa setup it is compared with. */
   baseline?: 'noop' | 'constant';
+  /** Its own floor (a read's: bare Koa plus the same query as one prepared statement), measured beside it. */
+  floor?: string;
 }
 
 const send = async (url: string, method: string, path: string, body: unknown) => {
@@ -117,6 +119,7 @@ export const TARGETS = {
       void (await send(url, 'POST', '/products', { id: 'kernel-bench', title: 'The Odyssey', passenger_capacity: 101, maximum_speed: 5, in_stock: 1000 })),
     load: get('/products/kernel-bench', 'GET /products/:id', (b) => b?.id === 'kernel-bench'),
     baseline: 'constant',
+    floor: 'product-floor',
   },
   order: {
     label: 'cantons GET /orders/:id',
@@ -128,6 +131,7 @@ export const TARGETS = {
     },
     load: get('/orders/1', 'GET /orders/:id', (b) => b?.id === 1),
     baseline: 'constant',
+    floor: 'order-floor',
   },
   'event-at': {
     label: 'cantons GET /events/snow-reports/at/:index',
@@ -135,6 +139,7 @@ export const TARGETS = {
     seed: seedEvents,
     load: get('/events/snow-reports/at/0', 'GET /events/snow-reports/at/:index', (b) => b?.index === 0),
     baseline: 'constant',
+    floor: 'event-at-floor',
   },
   'event-list': {
     label: 'cantons GET /events/snow-reports?start…&end…&limit=1',
@@ -142,9 +147,38 @@ export const TARGETS = {
     seed: seedEvents,
     load: get(`/events/snow-reports?start_timestamp=${START}&end_timestamp=${END}&limit=1`, 'GET /events/snow-reports?query', (b) => b?.items?.length === 1),
     baseline: 'constant',
+    floor: 'event-list-floor',
   },
+  'product-floor': readFloor('product', 'shop'),
+  'order-floor': readFloor('order', 'shop'),
+  'event-at-floor': readFloor('event-at', 'events'),
+  'event-list-floor': readFloor('event-list', 'events'),
 } satisfies Record<string, Target>;
 export type TargetName = keyof typeof TARGETS;
+
+/**
+ * The floor of a parameterised read (bench/baselines/koa-baseline.ts `read-floor`): the same data — cantons
+ * seeds it through its API and stops — read by bare Koa with one prepared statement, the same request and answer.
+ */
+function readFloor(read: 'product' | 'order' | 'event-at' | 'event-list', module: string): Target {
+  // TARGETS is read when a run starts: this is called while TARGETS is being built.
+  const ours = (): Target => TARGETS[read];
+  return {
+    label: `read floor (bare koa + one prepared statement) for ${read}`,
+    async start(_, env) {
+      const seeded = await spawnCantons({ MODULES: module }, { name: `cantons ${module} (seeding the floor)` });
+      try {
+        await ours().seed?.(seeded.url);
+      } finally {
+        await stopServers(seeded);
+      }
+      return spawnBaseline('read-floor', { dataDir: seeded.dataDir, env: { READ_FLOOR: read, ...env } });
+    },
+    get load() {
+      return ours().load;
+    },
+  };
+}
 
 async function seedEvents(url: string): Promise<void> {
   for (let i = 0; i < 3; i++)
@@ -152,12 +186,16 @@ async function seedEvents(url: string): Promise<void> {
 }
 
 /** Which targets each part measures, and at which connection counts. */
-const PARTS: Record<string, { targets: TargetName[]; points: (opts: BenchOptions) => number[]; ratioTarget?: number; floor?: TargetName }> = {
-  ingest: { targets: ['noop', 'events-post'], points: (o) => [...new Set([o.connections, 10])], ratioTarget: 0.8, floor: 'durable-floor' },
+const PARTS: Record<
+  string,
+  { targets: TargetName[]; points: (opts: BenchOptions) => number[]; ratioTarget?: number; floor?: TargetName; floorTarget?: number }
+> = {
+  ingest: { targets: ['noop', 'events-post'], points: (o) => [...new Set([o.connections, 10])], ratioTarget: 0.8, floor: 'durable-floor', floorTarget: 0.9 },
   // The same POST without X-Trace-Id: the server assigns the trace id (UUIDv7 from commit 605619c on; a random UUIDv4 before).
   ids: { targets: ['noop', 'events-post', 'events-server-ids'], points: () => [200] },
   cache: { targets: ['constant', 'cache-get'], points: () => [50], ratioTarget: 0.9 },
-  params: { targets: ['constant', 'product', 'order', 'event-at', 'event-list'], points: () => [50] },
+  // Each read beside its own floor (Target.floor); the constant GET stays as the framework's own cost.
+  params: { targets: ['constant', 'product', 'order', 'event-at', 'event-list'], points: () => [50], floorTarget: 0.8 },
   // What tracing costs when on: the same POST traced (each request's spans exported) against it untraced.
   tracing: { targets: ['events-post', 'events-traced'], points: (o) => [o.connections] },
 };
@@ -209,8 +247,8 @@ async function run(opts: BenchOptions, io: BenchIO) {
       for (const part of only) {
         for (const c of PARTS[part].points(opts)) {
           const [bare, ...ours] = PARTS[part].targets;
-          const floor = PARTS[part].floor;
-          const all = [[bare, undefined] as const, ...(floor ? [[floor, undefined] as const] : []), ...ours.flatMap((n) => roots.map((r) => [n, r] as const))];
+          const floors = [PARTS[part].floor, ...ours.map((n) => (TARGETS[n] as Target).floor as TargetName | undefined)].filter((f) => f !== undefined);
+          const all = [[bare, undefined] as const, ...floors.map((f) => [f, undefined] as const), ...ours.flatMap((n) => roots.map((r) => [n, r] as const))];
           for (const [name, root] of round % 2 ? all : [...all].reverse()) {
             const key = `${part} ${name}${at(root)} ${c}`;
             series.set(key, [...(series.get(key) ?? []), await measureTarget(name, root, c, round, rounds, opts, io, etcd?.url, checks)]);
@@ -226,17 +264,24 @@ async function run(opts: BenchOptions, io: BenchIO) {
   const runs = [...series.values()].flat();
   const ratios: RatioResult[] = [];
   for (const part of only) {
-    const { targets, points, ratioTarget, floor } = PARTS[part];
+    const { targets, points, ratioTarget, floorTarget } = PARTS[part];
     for (const c of points(opts)) {
       const base = series.get(`${part} ${targets[0]} ${c}`)!;
-      const floorRuns = floor ? series.get(`${part} ${floor} ${c}`)! : undefined;
-      // What durability alone costs, with no framework: the best any durable handler could reach.
-      if (floor && floorRuns) ratios.push(...ratioAndCpu(`${TARGETS[floor].label} ÷ ${TARGETS[targets[0]].label}, ${c} conns (the floor)`, floorRuns, base));
+      if (PARTS[part].floor) {
+        // What durability alone costs, with no framework: the best any durable handler could reach.
+        const floor = PARTS[part].floor;
+        ratios.push(
+          ...ratioAndCpu(`${TARGETS[floor].label} ÷ ${TARGETS[targets[0]].label}, ${c} conns (the floor)`, series.get(`${part} ${floor} ${c}`)!, base),
+        );
+      }
       for (const name of targets.slice(1)) {
+        const floor = ((TARGETS[name] as Target).floor as TargetName | undefined) ?? PARTS[part].floor;
+        const floorRuns = floor && series.get(`${part} ${floor} ${c}`)!;
         for (const [i, root] of roots.entries()) {
           const ours = series.get(`${part} ${name}${at(root)} ${c}`)!;
           ratios.push(...ratioAndCpu(`${TARGETS[name].label}${at(root)} ÷ ${TARGETS[targets[0]].label}, ${c} conns`, ours, base, ratioTarget, ratioTarget));
-          if (floor && floorRuns) ratios.push(...ratioAndCpu(`${TARGETS[name].label}${at(root)} ÷ ${TARGETS[floor].label}, ${c} conns`, ours, floorRuns));
+          if (floor && floorRuns)
+            ratios.push(...ratioAndCpu(`${TARGETS[name].label}${at(root)} ÷ ${TARGETS[floor].label}, ${c} conns`, ours, floorRuns, undefined, floorTarget));
           if (i === 0) continue;
           // The change's own effect: this checkout against the one before it, round by round.
           const before = series.get(`${part} ${name}${at(roots[i - 1])} ${c}`)!;

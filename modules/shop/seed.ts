@@ -23,7 +23,7 @@ export function catalogue(count: number): Product[] {
  */
 export async function seedShop(ctx: SeedContext<ShopConfig, ShopDB>, count: number): Promise<void> {
   // A seed runs before the kernel (no ctx.now) and stamps no time: the wall clock is only there to satisfy the store.
-  const store = openProductStore({ config: ctx.config, db: ctx.db!, log: ctx.log, now: () => new Date() });
+  const store = openProductStore({ config: ctx.config, db: ctx.db!, read: ctx.read!, log: ctx.log, now: () => new Date() });
   try {
     await store.clear();
     await store.seed(catalogue(count));

@@ -14,7 +14,7 @@ export async function createStorageRole(ctx: RoleContext<EventsConfig, EventsDB>
   const file = ctx.dialect === 'sqlite' && ctx.config.EVENTS_SQLITE_WRITER === 'thread' ? await sqliteFile(ctx.db) : undefined;
   const thread = file ? startSqliteWriter(file, ctx.log) : undefined;
   if (thread) ctx.addReadinessCheck('writer', thread.ready);
-  const store = createEventStore(ctx.db, ctx.dialect, { writer: thread?.write, sqlite: ctx.sqlite });
+  const store = createEventStore(ctx.db, ctx.dialect, { read: ctx.read, writer: thread?.write, sqlite: ctx.sqlite });
   const service = createStorageService(store, { maxBatch: ctx.config.EVENTS_MAX_BATCH, log: ctx.log, metrics: storageMetrics(ctx.metrics) });
   const { close, ...facade } = service;
   return {

@@ -45,11 +45,11 @@ after(() => Promise.all(writers.map((w) => w.close())));
 
 /** The store as the storage role builds it: on SQLite files, writes go through the writer thread. */
 async function storeOn(mdb: ModuleDatabase, thread: boolean): Promise<EventStore> {
-  if (!thread) return createEventStore(mdb.db, mdb.dialect, { sqlite: mdb.sqlite });
+  if (!thread) return createEventStore(mdb.db, mdb.dialect, { read: mdb.read, sqlite: mdb.sqlite });
   const { rows } = await sql<{ file: string }>`select file from pragma_database_list where name = 'main'`.execute(mdb.db);
   const writer = startSqliteWriter(rows[0].file, log);
   writers.push(writer);
-  return createEventStore(mdb.db, mdb.dialect, { writer: writer.write });
+  return createEventStore(mdb.db, mdb.dialect, { read: mdb.read, writer: writer.write });
 }
 
 function storeSuite(label: string, makeTarget: () => Promise<Target>, needs: { skip?: string } = {}): void {

@@ -14,9 +14,9 @@ import { createSqlStore } from './sql-store.ts';
 import type { ProductStore } from './store.ts';
 import { storedReservations } from './stored-orders.ts';
 
-export function openProductStore(ctx: Pick<RoleContext<ShopConfig, ShopDB>, 'config' | 'db' | 'log' | 'now'>): ProductStore {
+export function openProductStore(ctx: Pick<RoleContext<ShopConfig, ShopDB>, 'config' | 'db' | 'read' | 'log' | 'now'>): ProductStore {
   const { config } = ctx;
-  if (config.SHOP_PRODUCTS_STORE === 'sql') return createSqlStore(ctx.db, ctx.now);
+  if (config.SHOP_PRODUCTS_STORE === 'sql') return createSqlStore(ctx.db, ctx.now, ctx.read);
   return createRedisStore({
     url: config.REDIS_URL!,
     prefix: config.SHOP_REDIS_PREFIX,

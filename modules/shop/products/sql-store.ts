@@ -1,6 +1,7 @@
 // The products store on the shop's SQL database (SQLite or Postgres): rows, stock holds, conditional decrements.
 import { sql, type Selectable } from 'kysely';
 import { dialectOf } from '../../../db/database.ts';
+import type { Reader } from '../../../db/read.ts';
 import type { Product, ProductPatch, StockLine } from '../contract.ts';
 import type { ProductsTable, ShopDatabase } from '../db.ts';
 import { mergeLines } from '../stock-lines.ts';
@@ -21,8 +22,11 @@ const toProduct = (r: Selectable<ProductsTable>): Product => ({
   in_stock: r.in_stock,
 });
 
-/** `now`: the clock applied orders are stamped with (the role's ctx.now). */
-export function createSqlStore(db: ShopDatabase, now: () => Date): ProductStore {
+/** The reads by id, as SQL text (no query builder on those paths). */
+const SELECT = `select ${COLUMNS.map((c) => `"${c}"`).join(', ')} from "products"`;
+
+/** `now`: the clock applied orders are stamped with (the role's ctx.now); `read`: the role's ctx.read. */
+export function createSqlStore(db: ShopDatabase, now: () => Date, read: Reader): ProductStore {
   const pg = dialectOf(db) === 'postgres';
   const titleMatches = (title: string) => sql<boolean>`lower(title) like ${likePattern(title)} escape '\\'`;
   /** Kept by the triggers of migration 002: one row read. */
@@ -41,7 +45,7 @@ export function createSqlStore(db: ShopDatabase, now: () => Date): ProductStore 
     },
 
     async get(id) {
-      const row = await db.selectFrom('products').select(COLUMNS).where('id', '=', id).executeTakeFirst();
+      const row = await read.first<Selectable<ProductsTable>>(`${SELECT} where "id" = ?`, [id]);
       return row && toProduct(row);
     },
 
@@ -49,11 +53,8 @@ export function createSqlStore(db: ShopDatabase, now: () => Date): ProductStore 
       const unique = [...new Set(ids)];
       const out: Product[] = [];
       for (let i = 0; i < unique.length; i += CHUNK) {
-        const rows = await db
-          .selectFrom('products')
-          .select(COLUMNS)
-          .where('id', 'in', unique.slice(i, i + CHUNK))
-          .execute();
+        const chunk = unique.slice(i, i + CHUNK);
+        const rows = await read.all<Selectable<ProductsTable>>(`${SELECT} where "id" in (${chunk.map(() => '?').join(', ')})`, chunk);
         out.push(...rows.map(toProduct));
       }
       return out;

@@ -2,8 +2,9 @@
 import type { CachedSqlite } from '../../../../db/statement-cache.ts';
 import { CompiledQuery, type Selectable } from 'kysely';
 import type { Dialect } from '../../../../db/database.ts';
+import type { Reader } from '../../../../db/read.ts';
 import type { EventKind, EventStats, ListInput, ListResult, StoredEvent, StoreInput, StoreResult } from '../../contract.ts';
-import type { EventsDatabase, LiftRidesTable, SnowReportsTable } from '../../db.ts';
+import type { EventsDatabase, EventStatsTable, LiftRidesTable, SnowReportsTable } from '../../db.ts';
 import { eventErrors } from '../../errors.ts';
 import { encodeListCursor, normalizeBound, readCursor, type EventCursor } from './bounds.ts';
 import { TABLES, type KindColumn } from './sql.ts';
@@ -38,13 +39,16 @@ type LiftRow = Selectable<LiftRidesTable>;
 const LABEL: Record<EventKind, string> = { snow_report: 'snow report', lift_ride: 'lift ride' };
 
 export interface EventStoreOptions {
+  /** The reads' SQL text runs here (the role's `ctx.read`). */
+  read: Reader;
   /** Where batches are written; default: a transaction on `db` (the SQLite writer thread passes its own). */
   writer?: BatchWriter;
   /** SQLite: the connection under `db`; batches then skip the query builder (under its lock all the same). */
   sqlite?: CachedSqlite;
 }
 
-export function createEventStore(db: EventsDatabase, dialect: Dialect, options: EventStoreOptions = {}): EventStore {
+export function createEventStore(db: EventsDatabase, dialect: Dialect, options: EventStoreOptions): EventStore {
+  const { read } = options;
   const direct = options.sqlite && sqliteRunner(options.sqlite);
   const writeBatch =
     options.writer ??
@@ -71,7 +75,21 @@ export function createEventStore(db: EventsDatabase, dialect: Dialect, options: 
     return { ...head, lift_id, wait_minutes, ...tail };
   }
 
-  const columns = (kind: EventKind): KindColumn[] => ['idx', 'trace_id', ...TABLES[kind].columns, 'date_created'];
+  // The reads' SQL, built once per kind: no query builder on a read path.
+  const reads = (kind: EventKind) => {
+    const columns: KindColumn[] = ['idx', 'trace_id', ...TABLES[kind].columns, 'date_created'];
+    const select = `select ${columns.map((c) => `"${c}"`).join(', ')} from "${TABLES[kind].table}"`;
+    const range = `${select} where "date_created" >= ? and "date_created" < ?`;
+    const page = 'order by "date_created", "idx" limit ?';
+    return {
+      at: `${select} where "idx" = ?`,
+      byTrace: `${select} where "trace_id" = ?`,
+      list: `${range} ${page}`,
+      listAfter: `${range} and ("date_created", "idx") > (?, ?) ${page}`,
+    };
+  };
+  const SQL = { snow_report: reads('snow_report'), lift_ride: reads('lift_ride') };
+  const STATS = 'select "kind", "count", "total", "max_value", "last_updated" from "event_stats"';
 
   async function list(query: ListQuery): Promise<ListResult> {
     const { kind } = query;
@@ -79,16 +97,10 @@ export function createEventStore(db: EventsDatabase, dialect: Dialect, options: 
     const end = normalizeBound(query.end_timestamp, 'end_timestamp');
     if (start > end) throw eventErrors.INVALID_RANGE(`start_timestamp (${start}) is after end_timestamp (${end})`);
     const limit = query.limit ?? 100;
-    let q = db.selectFrom(TABLES[kind].table).select(columns(kind)).where('date_created', '>=', start).where('date_created', '<', end);
-    if (query.after !== undefined) {
-      const [, dateCreated, idx] = query.after;
-      q = q.where((eb) => eb(eb.refTuple('date_created', 'idx'), '>', eb.tuple(dateCreated, idx)));
-    }
-    const rows = await q
-      .orderBy('date_created')
-      .orderBy('idx')
-      .limit(limit + 1)
-      .execute();
+    const rows =
+      query.after === undefined
+        ? await read.all<SnowRow | LiftRow>(SQL[kind].list, [start, end, limit + 1])
+        : await read.all<SnowRow | LiftRow>(SQL[kind].listAfter, [start, end, query.after[1], query.after[2], limit + 1]);
     const page = rows.slice(0, limit).map((r) => toEvent(kind, r));
     const last = page[page.length - 1];
     const next_cursor = rows.length > limit && last ? encodeListCursor(kind, last.date_created, last.index) : null;
@@ -96,7 +108,7 @@ export function createEventStore(db: EventsDatabase, dialect: Dialect, options: 
   }
 
   async function stats(): Promise<EventStats> {
-    const rows = await db.selectFrom('event_stats').select(['kind', 'count', 'total', 'max_value', 'last_updated']).execute();
+    const rows = await read.all<Selectable<EventStatsTable>>(STATS);
     const of = (kind: EventKind) => {
       const r = rows.find((x) => x.kind === kind);
       const count = r?.count ?? 0;
@@ -122,13 +134,13 @@ export function createEventStore(db: EventsDatabase, dialect: Dialect, options: 
   }
 
   async function at(kind: EventKind, index: number): Promise<StoredEvent> {
-    const row = await db.selectFrom(TABLES[kind].table).select(columns(kind)).where('idx', '=', index).executeTakeFirst();
+    const row = await read.first<SnowRow | LiftRow>(SQL[kind].at, [index]);
     if (!row) throw eventErrors.EVENT_NOT_FOUND(`There is no ${LABEL[kind]} at index ${index}`);
     return toEvent(kind, row);
   }
 
   async function byTrace(kind: EventKind, traceId: string): Promise<StoredEvent> {
-    const row = await db.selectFrom(TABLES[kind].table).select(columns(kind)).where('trace_id', '=', traceId).executeTakeFirst();
+    const row = await read.first<SnowRow | LiftRow>(SQL[kind].byTrace, [traceId]);
     if (!row) throw eventErrors.EVENT_NOT_FOUND(`There is no ${LABEL[kind]} with trace id ${traceId}`);
     return toEvent(kind, row);
   }

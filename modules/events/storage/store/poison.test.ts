@@ -50,7 +50,7 @@ function poisonSuite(label: string, setup: Setup, needs: { skip?: string } = {})
           closeWriter = () => writer!.close();
           while (!writer.ready()) await new Promise((r) => setTimeout(r, 10));
         }
-        const store = createEventStore(mdb.db, mdb.dialect, { writer: writer?.write, sqlite: mdb.sqlite });
+        const store = createEventStore(mdb.db, mdb.dialect, { read: mdb.read, writer: writer?.write, sqlite: mdb.sqlite });
         const service = createStorageService(store, { maxBatch: 500, log, metrics: storageMetrics(new Registry()) });
         const before = (await store.stats()).snow_reports.count;
         const tag = `${what.replace(/\W+/g, '-')}-${Date.now()}`;
