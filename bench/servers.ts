@@ -28,7 +28,7 @@ export interface ServerProcess {
   kill(): Promise<void>;
 }
 
-export type BaselineKind = 'noop-post' | 'durable-insert' | 'group-commit' | 'callback-floor' | 'constant-get';
+export type BaselineKind = 'noop-post' | 'durable-insert' | 'group-commit' | 'callback-floor' | 'constant-get' | 'read-floor';
 
 export interface BaselineOptions {
   name?: string;
