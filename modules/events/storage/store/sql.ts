@@ -78,19 +78,17 @@ export function insertSql(dialect: Dialect, kind: EventKind, rows: number): stri
   });
 }
 
-/** Reads the kind's running count; on Postgres also locks its stats row, so writers in other processes queue. */
-export function lockStatsSql(dialect: Dialect): string {
-  return dialect === 'postgres' ? 'select "count" from "event_stats" where "kind" = $1 for update' : 'select "count" from "event_stats" where "kind" = ?';
-}
-
-/** Adds one batch's new events to the kind's stats: params count, total, batch max (twice), last_updated, kind. */
-export function updateStatsSql(dialect: Dialect): string {
+/**
+ * Adds one batch's new events to the kind's stats and returns the count after it; the UPDATE locks the row, so
+ * writers in other processes queue. Params: count, total, batch max (twice), last_updated, kind.
+ */
+export function addStatsSql(dialect: Dialect): string {
   return cached(`${dialect}:stats`, () => {
     const p = marker(dialect);
     return (
       `update "event_stats" set "count" = "count" + ${p()}, "total" = "total" + ${p()}, ` +
       `"max_value" = case when "max_value" is null or "max_value" < ${p()} then ${p()} else "max_value" end, ` +
-      `"last_updated" = ${p()} where "kind" = ${p()}`
+      `"last_updated" = ${p()} where "kind" = ${p()} returning "count"`
     );
   });
 }

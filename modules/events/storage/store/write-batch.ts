@@ -4,7 +4,7 @@ import { databaseUnavailable } from '../../../../db/group-commit.ts';
 import type { Dialect } from '../../../../db/database.ts';
 import type { EventKind, StoreInput, StoreResult } from '../../contract.ts';
 import { isoNow } from './bounds.ts';
-import { beginSql, insertSql, lockStatsSql, TABLES, traceLookupSql, updateStatsSql } from './sql.ts';
+import { addStatsSql, beginSql, insertSql, TABLES, traceLookupSql } from './sql.ts';
 
 export type Row = Record<string, unknown>;
 
@@ -53,8 +53,8 @@ const keyOf = (kind: EventKind, traceId: string) => `${kind}\u0000${traceId}`;
 
 /**
  * Writes a batch in ONE transaction and resolves after commit with one answer per input, in order.
- * Per kind: lock the stats row and read the count (the next index), INSERT … ON CONFLICT (trace_id)
- * DO NOTHING (one row per statement on SQLite, all rows in one on Postgres), one stats UPDATE.
+ * Per kind: one stats UPDATE … RETURNING the new count (which locks the row and gives the next index), INSERT …
+ * ON CONFLICT (trace_id) DO NOTHING (one row per statement on SQLite, all rows in one on Postgres).
  * Fewer rows inserted than sent means some trace ids were stored before: roll back and redo
  * without them (their answers are looked up).
  */
@@ -80,23 +80,25 @@ export function createBatchWriter(target: WriteTarget): BatchWriter {
         for (const [kind, items] of pending) {
           if (items.length === 0) continue;
           const spec = TABLES[kind];
-          const base = Number((await db.run(lockStatsSql(dialect), [kind])).rows[0]?.count);
-          if (!Number.isSafeInteger(base)) throw new Error(`event_stats has no row for ${kind}; were the migrations applied?`);
           let total = 0;
           let max = 0;
+          for (const item of items) {
+            const value = (item.event as unknown as Record<string, number>)[spec.measure];
+            total += value;
+            if (value > max) max = value;
+          }
+          // One statement adds the batch to the kind's stats and locks its row (writers in other processes queue);
+          // the count before it is the batch's first index. A batch that rolls back takes its stats with it.
+          const count = Number((await db.run(addStatsSql(dialect), [items.length, total, max, max, dateCreated, kind])).rows[0]?.count);
+          if (!Number.isSafeInteger(count)) throw new Error(`event_stats has no row for ${kind}; were the migrations applied?`);
+          const base = count - items.length;
           let inserted = 0;
           let text = '';
           for (let start = 0; start < items.length; start += rowsPerInsert) {
             const end = Math.min(items.length, start + rowsPerInsert);
             if (start === 0 || end - start !== rowsPerInsert) text = insertSql(dialect, kind, end - start);
             const params: unknown[] = [];
-            for (let i = start; i < end; i++) {
-              const item = items[i];
-              params.push(base + i, item.trace_id, ...spec.values(item.event), dateCreated);
-              const value = (item.event as unknown as Record<string, number>)[spec.measure];
-              total += value;
-              if (value > max) max = value;
-            }
+            for (let i = start; i < end; i++) params.push(base + i, items[i].trace_id, ...spec.values(items[i].event), dateCreated);
             inserted += (await db.run(text, params)).changes;
           }
           if (inserted !== items.length) {
@@ -108,7 +110,6 @@ export function createBatchWriter(target: WriteTarget): BatchWriter {
             }
             throw new AlreadyStored(kind, stored);
           }
-          await db.run(updateStatsSql(dialect), [items.length, total, max, max, dateCreated, kind]);
           for (let i = 0; i < items.length; i++) {
             fresh.push([keyOf(kind, items[i].trace_id), { trace_id: items[i].trace_id, index: base + i, date_created: dateCreated }]);
           }
