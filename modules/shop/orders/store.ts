@@ -1,4 +1,5 @@
 // Orders and their lines in the shop's SQL database; every read is by primary key or an indexed order_id.
+import type { Reader } from '../../../db/read.ts';
 import type { ShopDatabase } from '../db.ts';
 
 interface StoredLine {
@@ -21,7 +22,15 @@ interface NewOrder {
   order_details: Omit<StoredLine, 'id'>[];
 }
 
-export function createOrderStore(db: ShopDatabase) {
+/** The read of GET /orders/:id, as SQL text (db/read.ts): no query builder on that path. */
+const ORDER_WITH_LINES = `select o."created_at", o."reservation_id", d."id" as "line_id", d."product_id", d."price_cents", d."quantity"
+  from "orders" o left join "order_details" d on d."order_id" = o."id" where o."id" = ? order by d."id"`;
+type OrderRow = { created_at: string; reservation_id: string } & { [K in 'line_id' | 'price_cents' | 'quantity']: number | null } & {
+  product_id: string | null;
+};
+
+/** `read`: the role's ctx.read. */
+export function createOrderStore(db: ShopDatabase, read: Reader) {
   async function linesOf(ids: number[]): Promise<Map<number, StoredLine[]>> {
     const byOrder = new Map<number, StoredLine[]>(ids.map((id) => [id, []]));
     if (!ids.length) return byOrder;
@@ -53,10 +62,15 @@ export function createOrderStore(db: ShopDatabase) {
       return id;
     },
 
+    /** One statement: the order and its lines (none is a line of nulls). */
     async get(id: number): Promise<StoredOrder | undefined> {
-      const row = await db.selectFrom('orders').select(['id', 'created_at', 'reservation_id']).where('id', '=', id).executeTakeFirst();
-      if (!row) return undefined;
-      return { id: row.id, created_at: row.created_at, reservation_id: row.reservation_id, order_details: (await linesOf([id])).get(id)! };
+      const rows = await read.all<OrderRow>(ORDER_WITH_LINES, [id]);
+      if (!rows.length) return undefined;
+      const { created_at, reservation_id } = rows[0];
+      const order_details = rows
+        .filter((r) => r.line_id !== null)
+        .map((r) => ({ id: r.line_id!, product_id: r.product_id!, price_cents: r.price_cents!, quantity: r.quantity! }));
+      return { id, created_at, reservation_id, order_details };
     },
 
     async list(limit: number, after?: number): Promise<{ orders: StoredOrder[]; total: number; last?: number }> {
