@@ -251,7 +251,13 @@ function compose(
         facade: facadeOf,
         addReadinessCheck: (check, fn) => void readinessChecks.set(`${name}:${check}`, fn),
       };
-      const withDb: DatabaseContext | undefined = mdb && { db: mdb.db, dialect: mdb.dialect, sqlite: mdb.sqlite, read: mdb.read, bus: bus.publisher(module.name, mdb) };
+      const withDb: DatabaseContext | undefined = mdb && {
+        db: mdb.db,
+        dialect: mdb.dialect,
+        sqlite: mdb.sqlite,
+        read: mdb.read,
+        bus: bus.publisher(module.name, mdb),
+      };
       const instance = await (spec.create as (ctx: BaseContext) => RoleInstance | Promise<RoleInstance>)({ ...base, ...withDb });
       instances.push(instance);
       if (instance.console) hooks.set(name, instance.console);
