@@ -1,5 +1,8 @@
-// The pictures of a stored result, each a named SVG: ratios against the baselines, ok/s by round, and per setup ok/s and latency over time.
+// The pictures of a stored result, each a named SVG: ratios against the baselines, ok/s by round, per setup ok/s and
+// latency over time, and for `bench scale` each measure by stored size.
 import { barChart, color, lineChart, type Series } from '../kernel/svg-charts.ts';
+import { scaleCharts } from './scale/chart.ts';
+import type { ScaleMeasure } from './scale/series.ts';
 import { roundOf, type RunRecord, type StoredResult } from './scenario.ts';
 
 export interface Chart {
@@ -7,6 +10,8 @@ export interface Chart {
   id: string;
   /** The setup a chart of one setup is about. */
   setup?: string;
+  /** scale: a chart of measures by stored size (a result with `scale`, from `bench scale`). */
+  group?: 'scale';
   svg: string;
 }
 
@@ -50,6 +55,9 @@ export function resultCharts(result: StoredResult): Chart[] {
     const title = 'Ratios: bar = median of the rounds, ○ = each round, dashed = target';
     charts.push({ id: 'ratios', svg: barChart({ title, caption: caption(result.runs), bars, width: 640 }) });
   }
+  // `bench scale` keeps every measure at every size beside the runs: one chart per module.
+  const scale = (result as StoredResult & { scale?: ScaleMeasure[] }).scale;
+  if (Array.isArray(scale)) charts.push(...scaleCharts(scale, caption(result.runs)).map((c) => ({ ...c, group: 'scale' as const })));
   const setups = bySetup(result.runs);
   const rounds = Math.max(...[...setups.values()].map((runs) => runs.length));
   if (rounds > 1) {

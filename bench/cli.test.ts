@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { loadScenario, parseArgs, scenarioNames } from './cli.ts';
 import { formatResult } from './report.ts';
-import { cpuRatio, ratio, ratioAndCpu, type RunRecord } from './scenario.ts';
+import { cpuRatio, meetsTarget, ratio, ratioAndCpu, type RunRecord } from './scenario.ts';
 import { ROOT } from './servers.ts';
 
 const run = (args: string[]) =>
@@ -135,11 +135,19 @@ test('the report says MET or NOT MET from the exact ratio, and FAIL for a failed
   assert.equal(low.met, false); // … but judged exactly
   const text = formatResult('x', {
     runs: [a, b],
-    ratios: [low, ratio('bare ÷ ours', b, a, 1)],
+    ratios: [
+      low,
+      ratio('bare ÷ ours', b, a, 1),
+      { name: 'cost, large ÷ small', value: 1.25, target: 1.2, better: 'lower', met: meetsTarget(1.25, 1.2, 'lower'), detail: 'd' },
+      { name: 'cost, flat', value: 0.9, target: 1.2, better: 'lower', met: meetsTarget(0.9, 1.2, 'lower'), detail: 'd' },
+    ],
     checks: [{ name: 'zero 5xx', pass: false, detail: '3 of 10' }],
   });
   assert.match(text, /ours ÷ bare = 0\.8 {2}target ≥ 0\.8: NOT MET/);
   assert.match(text, /bare ÷ ours = 1\.25 {2}target ≥ 1: MET/);
+  // A cost ratio (lower is better): "≤", and met at or below the target.
+  assert.match(text, /cost, large ÷ small = 1\.25 {2}target ≤ 1\.2: NOT MET/);
+  assert.match(text, /cost, flat = 0\.9 {2}target ≤ 1\.2: MET/);
   assert.match(text, /FAIL {2}zero 5xx {2}\(3 of 10\)/);
 });
 

@@ -104,3 +104,34 @@ test('charts: ratios with target and rounds, ok/s by round, and per setup ok/s a
     ['p50', 'p90', 'p99'],
   ); // … one legend entry each
 });
+
+test('a bench scale result: one chart per module under "Scale", and a cost ratio printed as "target ≤"', () => {
+  const measure = (module: string, name: string, values: number[], better?: 'higher') => ({
+    module,
+    name,
+    unit: 'µs',
+    sizeUnit: 'keys',
+    kind: 'request' as const,
+    ...(better ? { better } : {}),
+    points: values.map((value, i) => ({ size: 10 ** (i + 3), value })),
+  });
+  const scale = [measure('cache', 'first list per key', [5, 5.5]), measure('cache', 'GET p50', [1, 1.1]), measure('shop', 'list/s', [100, 90], 'higher')];
+  const scaled = {
+    ...result,
+    scenario: 'scale',
+    ratios: [{ name: 'scale cache first list per key largest ÷ smallest', value: 1.1, target: 1.2, better: 'lower' as const, met: true, detail: 'd' }],
+    scale,
+  } as StoredResult;
+  const charts = resultCharts(scaled).filter((c) => c.group === 'scale');
+  assert.deepEqual(
+    charts.map((c) => c.id),
+    ['scale-cache', 'scale-shop'],
+  );
+  const html = renderHtml(scaled);
+  assertBalanced(html);
+  assertSelfContained(html);
+  assert.match(html, /<h2>Scale: each measure by stored size<\/h2>/);
+  for (const c of charts) assert.ok(html.includes(c.svg), c.id);
+  assert.match(html, /first list per key largest ÷ smallest = 1\.1 \(target ≤ 1\.2: MET\)/);
+  assert.doesNotMatch(renderHtml(result), /Scale:/, 'no section without `scale`');
+});

@@ -1,7 +1,7 @@
 // A stored result as one self-contained HTML page: its runs as a table, its charts inline (bench/charts.ts), ratios, checks, notes.
 import { bySetup, resultCharts } from './charts.ts';
 import { esc, num } from '../kernel/svg-charts.ts';
-import type { StoredResult } from './scenario.ts';
+import { targetVerdict, type StoredResult } from './scenario.ts';
 
 const cell = (v: string | number | null | undefined) =>
   `<td>${v === null || v === undefined ? '-' : esc(typeof v === 'number' && !Number.isInteger(v) ? num(v) : String(v))}</td>`;
@@ -9,6 +9,7 @@ const cell = (v: string | number | null | undefined) =>
 export function renderHtml(result: StoredResult): string {
   const charts = resultCharts(result);
   const svg = (id: string) => charts.find((c) => c.id === id)?.svg ?? '';
+  const scale = charts.filter((c) => c.group === 'scale');
   const o = result.options;
   const head = ['run', 'conns', 'rps', 'ok/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'errors', '5xx', 'srv µs/ok', 'gen µs/req', 'other cpu %', 'load avg'];
   const rows = result.runs.map(
@@ -49,13 +50,14 @@ export function renderHtml(result: StoredResult): string {
     '<h2>Runs</h2>',
     `<table><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>\n${rows.join('\n')}</table>`,
     result.ratios?.length
-      ? `<h2>Ratios</h2>\n${svg('ratios')}\n<ul>${result.ratios.map((r) => `<li>${esc(r.name)} = ${r.value}${r.target === undefined ? '' : ` (target ≥ ${r.target}: ${r.met ? 'MET' : 'NOT MET'})`} — ${esc(r.detail)}</li>`).join('\n')}</ul>`
+      ? `<h2>Ratios</h2>\n${svg('ratios')}\n<ul>${result.ratios.map((r) => `<li>${esc(r.name)} = ${r.value}${r.target === undefined ? '' : ` (${targetVerdict(r)})`} — ${esc(r.detail)}</li>`).join('\n')}</ul>`
       : '',
     list(
       'Checks',
       (result.checks ?? []).map((c) => `${c.pass ? 'PASS' : '<b>FAIL</b>'} ${esc(c.name)} (${esc(c.detail)})`),
     ),
     svg('rounds') && `<h2>Rounds</h2>\n${svg('rounds')}`,
+    scale.length ? `<h2>Scale: each measure by stored size</h2>\n<div class="row">${scale.map((c) => c.svg).join('\n')}</div>` : '',
     '<h2>Over time, per setup</h2>',
     ...[...bySetup(result.runs).keys()].map(
       (setup) =>

@@ -1,6 +1,6 @@
 // Plain-text results: one row per measured setup, per-step rows when a run has several, ratios, checks.
 import os from 'node:os';
-import type { RunRecord, ScenarioResult } from './scenario.ts';
+import { targetVerdict, type RunRecord, type ScenarioResult } from './scenario.ts';
 
 export function table(rows: string[][]): string {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
@@ -90,8 +90,8 @@ export function formatResult(scenario: string, result: ScenarioResult): string {
   if (result.ratios?.length) {
     out.push('\nratios:');
     for (const r of result.ratios) {
-      const verdict = r.target === undefined ? '' : r.met ? `  target ≥ ${r.target}: MET` : `  target ≥ ${r.target}: NOT MET`;
-      out.push(`  ${r.name} = ${r.value}${verdict}   (${r.detail})`);
+      const verdict = targetVerdict(r);
+      out.push(`  ${r.name} = ${r.value}${verdict && `  ${verdict}`}   (${r.detail})`);
     }
   }
   if (result.checks?.length) {

@@ -46,12 +46,24 @@ export interface RunRecord extends LoadResult {
 export interface RatioResult {
   name: string;
   value: number;
-  /** Met when value ≥ target. */
+  /** Met when value ≥ target, or value ≤ target when `better` is 'lower' (see meetsTarget). */
   target?: number;
+  /** higher (default): a throughput ratio, met at or above the target; lower: a cost ratio, met at or below it. */
+  better?: 'higher' | 'lower';
   met?: boolean;
   /** The per-round values the median was taken of (one value for a single round). */
   rounds?: number[];
   detail: string;
+}
+
+/** Whether `value` reaches `target` in the ratio's direction: ≥ for 'higher' (the default), ≤ for 'lower'. */
+export const meetsTarget = (value: number, target: number, better: RatioResult['better'] = 'higher'): boolean =>
+  better === 'lower' ? value <= target : value >= target;
+
+/** "target ≥ 0.8: MET", "target ≤ 1.2: NOT MET"; '' without a target. */
+export function targetVerdict(r: Pick<RatioResult, 'target' | 'better' | 'met'>): string {
+  if (r.target === undefined) return '';
+  return `target ${r.better === 'lower' ? '≤' : '≥'} ${r.target}: ${r.met ? 'MET' : 'NOT MET'}`;
 }
 
 export interface CheckResult {
@@ -220,7 +232,7 @@ export function ratio(name: string, a: RunRecord | RunRecord[], b: RunRecord | R
       : `median of ${as.length} rounds: ${each.map(round2).join(', ')}`;
   const value = round2(exact);
   const rounds = each.map(round2);
-  return target === undefined ? { name, value, rounds, detail } : { name, value, target, met: exact >= target, rounds, detail };
+  return target === undefined ? { name, value, rounds, detail } : { name, value, target, met: meetsTarget(exact, target), rounds, detail };
 }
 
 /**

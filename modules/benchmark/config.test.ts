@@ -13,6 +13,12 @@ describe('benchmark config', () => {
     assert.equal(targetPrefix(c.BENCHMARK_TARGET_PREFIX, undefined), '/target');
   });
 
+  it('BENCHMARK_MAX_DOCUMENTS: 1000 by default, up to 10,000, nothing past it', () => {
+    assert.equal(benchmarkConfigSchema.parse({}).BENCHMARK_MAX_DOCUMENTS, 1000);
+    assert.equal(benchmarkConfigSchema.parse({ BENCHMARK_MAX_DOCUMENTS: '10000' }).BENCHMARK_MAX_DOCUMENTS, 10_000);
+    for (const bad of ['10001', '0', 'many']) assert.ok(!benchmarkConfigSchema.safeParse({ BENCHMARK_MAX_DOCUMENTS: bad }).success, bad);
+  });
+
   it('a fixed delay, a reversed range, and what is refused', () => {
     assert.deepEqual(benchmarkConfigSchema.parse({ BENCHMARK_TARGET_DELAY_MS: '0' }).BENCHMARK_TARGET_DELAY_MS, { min: 0, max: 0 });
     assert.deepEqual(benchmarkConfigSchema.parse({ BENCHMARK_TARGET_DELAY_MS: '50-10' }).BENCHMARK_TARGET_DELAY_MS, { min: 10, max: 50 });

@@ -1,6 +1,7 @@
 // The benchmark module's settings: secrets, reports, the target client, the built-in target, notifications.
 import { z } from 'zod';
 import { envInt as int } from '../../kernel/config.ts';
+import { DEFAULT_MAX_DOCUMENTS, MAX_DOCUMENTS } from './contract.ts';
 import { targetListProblems } from './target-policy.ts';
 
 const share = z.coerce.number().min(0).max(1).default(0);
@@ -28,6 +29,9 @@ export const benchmarkConfigSchema = z.object({
   BENCHMARK_SWEEP_MS: int(1000, 10).describe('how often running benchmarks are checked against their timeout'),
   BENCHMARK_HTTP_TIMEOUT_MS: int(10_000, 1).describe('timeout of one request to a target'),
   BENCHMARK_HTTP_RETRIES: int(2).describe('retries (jittered) of a target request that failed or answered 5xx'),
+  BENCHMARK_MAX_DOCUMENTS: int(DEFAULT_MAX_DOCUMENTS, 1, MAX_DOCUMENTS).describe(
+    `most documents one benchmark may have (documents.count; more is 422 naming it); at most ${MAX_DOCUMENTS.toLocaleString('en')}, what the scale bench measures`,
+  ),
   BENCHMARK_UPLOAD_BATCH: int(50, 1).describe('most documents in one multipart upload request'),
   BENCHMARK_TARGETS: z
     .string()

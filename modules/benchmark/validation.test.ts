@@ -1,7 +1,7 @@
 // Bad input on every route: each answer names the field, and nothing is created (no benchmark, no document, no event).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startBenchmarkApp, startBody, type BenchApp } from './testing/support.ts';
+import { startBenchmarkApp, startBody, waitForEnd, type BenchApp } from './testing/support.ts';
 
 describe('benchmark validation', () => {
   let app: BenchApp;
@@ -38,6 +38,7 @@ describe('benchmark validation', () => {
       ['target_url', { ...good, target_url: 'http://user:pw@host:1/' }],
       ['target_eigen_platform_version', { ...good, target_eigen_platform_version: 5 }],
       ['documents.count', { ...good, documents: { count: 0 } }],
+      ['documents.count', { ...good, documents: { count: 1001 } }],
       ['documents.size_bytes', { ...good, documents: { count: 1, size_bytes: 10 ** 9 } }],
       ['documents.size_bytes', { ...good, documents: { count: 1000, size_bytes: 8 * 1024 * 1024 } }],
       ['notify.0', { ...good, notify: ['not-an-email'] }],
@@ -96,6 +97,23 @@ describe('benchmark validation', () => {
     const unmatched = await app.api('POST', '/api/v1/benchmarks/documents/', good);
     assert.deepEqual([unmatched.status, unmatched.body], [202, { status: 'unmatched' }]);
     assert.equal(await written(), 0);
+  });
+
+  it('BENCHMARK_MAX_DOCUMENTS sets the most documents: one more is 422 naming documents.count and the setting, that many runs', async () => {
+    const small = await startBenchmarkApp({ BENCHMARK_MAX_DOCUMENTS: '4' });
+    try {
+      const good = startBody(`${small.url}/target`);
+      const over = await small.api('POST', '/api/v1/benchmarks/start', { ...good, documents: { count: 5 } });
+      assert.equal(over.status, 422, over.text);
+      const detail = over.body.details.find((d: any) => d.field === 'documents.count');
+      assert.match(detail?.message ?? '', /at most 4 documents \(BENCHMARK_MAX_DOCUMENTS\)/, over.text);
+      const ok = await small.api('POST', '/api/v1/benchmarks/start', { ...good, documents: { count: 4, size_bytes: 16 } });
+      assert.equal(ok.status, 202, ok.text);
+      const done = await waitForEnd(small.api, ok.body.benchmark_id);
+      assert.deepEqual([done.status, done.progress], ['completed', { done: 4, total: 4 }]);
+    } finally {
+      await small.close();
+    }
   });
 
   it('reads: bad list query is 400, an unknown id 404 on the view and every report', async () => {

@@ -64,7 +64,7 @@ export function createApiRole(ctx: RoleContext<BenchmarkConfig, BenchmarkDB>): R
   });
 
   return {
-    routes: benchmarkRoutes(store, commands),
+    routes: benchmarkRoutes(store, commands, config.BENCHMARK_MAX_DOCUMENTS),
     subscriptions: flow.handlers,
     console: benchmarkConsole(store),
     async stop() {

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { cursorField, nextCursor } from '../../../kernel/http/cursor.ts';
 import { EXAMPLE_ORIGIN, route, type RouteSpec } from '../../../kernel/http/route.ts';
-import { benchmarkViewSchema, callbackBodySchema, COMMANDS, EVENTS, startBodySchema } from '../contract.ts';
+import { benchmarkViewSchema, callbackBodySchema, COMMANDS, EVENTS, startBodySchemaFor } from '../contract.ts';
 import { benchmarkErrors } from '../errors.ts';
 import type { Commands } from './commands.ts';
 import { documentViews } from './report.ts';
@@ -48,7 +48,8 @@ function head(b: StoredBenchmark, progress: { done: number; total: number }) {
   };
 }
 
-export function benchmarkRoutes(store: Store, commands: Commands): RouteSpec[] {
+/** `maxDocuments`: BENCHMARK_MAX_DOCUMENTS, the start body's most documents. */
+export function benchmarkRoutes(store: Store, commands: Commands, maxDocuments: number): RouteSpec[] {
   async function existing(id: string): Promise<StoredBenchmark> {
     const b = await store.get(id);
     if (!b) throw benchmarkErrors.BENCHMARK_NOT_FOUND(`Benchmark ${id} not found`);
@@ -150,7 +151,7 @@ export function benchmarkRoutes(store: Store, commands: Commands): RouteSpec[] {
       description:
         "The example benchmarks the built-in target of this process (at `npm start`'s address in /openapi.json, at the page's own origin on /docs). Follow status_url for progress. A field that fails validation is 422 (the original's FastAPI status).",
       tags,
-      body: startBodySchema,
+      body: startBodySchemaFor(maxDocuments),
       validationStatus: 422,
       responses: { 202: { description: 'Started: its id and where to follow it', schema: z.object({ benchmark_id: z.string(), status_url: z.string() }) } },
       example: {

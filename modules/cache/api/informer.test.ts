@@ -5,7 +5,7 @@ import type { Etcd3 } from 'etcd3';
 import { gate, waitFor } from '../../../kernel/testing/index.ts';
 import { createLogger } from '../../../kernel/logger.ts';
 import { createEtcdClient } from './etcd-client.ts';
-import { Informer } from './informer.ts';
+import { Informer, nextPageSize, type InformerOptions } from './informer.ts';
 import { startEtcd, type EtcdServer } from '../../../kernel/testing/etcd.ts';
 import { startProxy } from '../testing/proxy.ts';
 
@@ -19,9 +19,10 @@ describe('informer (real etcd)', withEtcd, () => {
   let n = 0;
   const open: Array<{ close(): unknown }> = [];
   const prefix = () => `inf-${process.pid}-${++n}/`;
-  const informer = (url: string, p: string) => {
+  const informer = (url: string, p: string, paging: Pick<InformerOptions, 'pageSize' | 'pageBytes'> = { pageSize: 3 }, spy?: (client: Etcd3) => void) => {
     const client = createEtcdClient({ ETCD_URL: [url], CACHE_ETCD_TIMEOUT_MS: 1000 });
-    const inf = new Informer({ client, prefix: p, log, resync, pageSize: 3 });
+    spy?.(client);
+    const inf = new Informer({ client, prefix: p, log, resync, ...paging });
     open.push({
       close: async () => {
         await inf.close();
@@ -59,6 +60,65 @@ describe('informer (real etcd)', withEtcd, () => {
     assert.equal(inf.get('k1'), undefined);
     assert.equal(inf.size, 7);
     assert.deepEqual(inf.keys().sort(), ['k0', 'k2', 'k3', 'k4', 'k5', 'k6', 'new/nested']);
+  });
+
+  /** Every range request's `count`: how many keys etcd walked to answer it (from the page's start to the range's end). */
+  const countRanges = (tally: { requests: number; counted: number; largestPage: number }) => (client: Etcd3) => {
+    const range = client.kv.range.bind(client.kv);
+    client.kv.range = async (req) => {
+      const res = await range(req);
+      if (!req.keys_only) {
+        tally.requests++;
+        tally.counted += Number(res.count);
+        tally.largestPage = Math.max(
+          tally.largestPage,
+          res.kvs.reduce((sum, kv) => sum + kv.value.length, 0),
+        );
+      }
+      return res;
+    };
+  };
+
+  test('the first list of many keys makes etcd count each key a few times, not once per page (linear, not quadratic)', async () => {
+    const p = prefix();
+    const keys = 20_000;
+    for (let i = 0; i < keys; i += 128) {
+      const success = [];
+      for (let j = i; j < Math.min(keys, i + 128); j++)
+        success.push({ request_put: { key: Buffer.from(`${p}k${j}`), value: Buffer.from(JSON.stringify(`value ${j}`)) } });
+      await writer.kv.txn({ compare: [], success, failure: [] });
+    }
+    const tally = { requests: 0, counted: 0, largestPage: 0 };
+    const inf = informer(etcd.url, p, {}, countRanges(tally));
+    await waitFor('first list', () => inf.ready(), 20_000);
+    assert.equal(inf.size, keys);
+    assert.equal(inf.get('k19999')?.json, '"value 19999"');
+    // Fixed pages of 500 walked 20k + 19.5k + … = 20.5 × 20k keys; pages sized by bytes walk about 2.5 × 20k.
+    assert.ok(tally.counted <= 4 * keys, `etcd counted ${tally.counted} keys over ${tally.requests} pages to list ${keys}`);
+  });
+
+  test('pages follow the bytes: large values make small pages, and every key is listed once', async () => {
+    const p = prefix();
+    const big = JSON.stringify('x'.repeat(100 * 1024));
+    for (let i = 0; i < 40; i++) await writer.put(`${p}a${String(i).padStart(2, '0')}`).value('1');
+    for (let i = 0; i < 20; i++) await writer.put(`${p}b${String(i).padStart(2, '0')}`).value(big);
+    const tally = { requests: 0, counted: 0, largestPage: 0 };
+    const inf = informer(etcd.url, p, { pageSize: 10, pageBytes: 256 * 1024 }, countRanges(tally));
+    await waitFor('first list', () => inf.ready());
+    assert.equal(inf.size, 60);
+    assert.equal(inf.get('b19')?.json, big);
+    // 10 small values, then at most 4× as many keys (30 small, 10 large: 1 MiB), then 256 KiB ÷ 100 KiB-sized pages:
+    // growth is bounded where the values jump from 1 byte to 100 KiB, and the pages shrink at once after it.
+    assert.ok(tally.largestPage <= 4 * 256 * 1024, `largest page ${tally.largestPage} bytes`);
+    assert.ok(tally.requests >= 3, `${tally.requests} pages`);
+  });
+
+  test('nextPageSize: scales to the target, grows at most 4×, shrinks at once, never below one key', () => {
+    assert.equal(nextPageSize(1000, 1000, 100_000, 4_000_000), 4000);
+    assert.equal(nextPageSize(1000, 1000, 2_000_000, 4_000_000), 2000);
+    assert.equal(nextPageSize(1000, 1000, 40_000_000, 4_000_000), 100);
+    assert.equal(nextPageSize(10, 10, 10 * 1024 * 1024, 1024), 1);
+    assert.equal(nextPageSize(1000, 10, 100, 4_000_000), 1000, 'a short page (the end of the range) says nothing');
   });
 
   test('a newer local observation is not undone by an older watch event, nor a delete by an older put', async () => {
