@@ -164,7 +164,7 @@ function readFloor(read: 'product' | 'order' | 'event-at' | 'event-list', module
   // TARGETS is read when a run starts: this is called while TARGETS is being built.
   const ours = (): Target => TARGETS[read];
   return {
-    label: `read floor (bare koa + one prepared statement) for ${read}`,
+    label: `read floor (bare koa + the same query, prepared) for ${read}`,
     async start(_, env) {
       const seeded = await spawnCantons({ MODULES: module }, { name: `cantons ${module} (seeding the floor)` });
       try {
