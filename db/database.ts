@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresAdapter, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import type pg from 'pg';
-import { startCheckpointer } from './checkpointer.ts';
 import { postgresReader, sqliteReader, type Reader } from './read.ts';
 import { withStatementCache, type CachedSqlite } from './statement-cache.ts';
 import { traceTransactions } from './trace-hooks.ts';
@@ -60,10 +59,10 @@ export const schemaName = (module: string) => module.replace(/-/g, '_');
 
 /** One attempt: a Postgres that does not answer throws (the caller decides whether and when to retry). */
 export async function openModuleDatabase(module: string, opts: DatabaseOptions): Promise<ModuleDatabase> {
-  return opts.databaseUrl ? openPostgres(module, opts.databaseUrl, opts) : openSqlite(module, opts.dataDir, opts.log);
+  return opts.databaseUrl ? openPostgres(module, opts.databaseUrl, opts) : openSqlite(module, opts.dataDir);
 }
 
-function openSqlite(module: string, dataDir: string, log: DbLogger): ModuleDatabase {
+function openSqlite(module: string, dataDir: string): ModuleDatabase {
   let file = ':memory:';
   if (dataDir !== ':memory:') {
     mkdirSync(dataDir, { recursive: true });
@@ -83,8 +82,6 @@ function openSqlite(module: string, dataDir: string, log: DbLogger): ModuleDatab
   const db = traceTransactions(markTransactions(new Kysely<any>({ dialect: new SqliteDialect({ database: cached }) })));
   // Opened after the write connection, which made the file and set WAL.
   const read = sqliteReader(file, db);
-  // Checkpoints off the event loop (db/checkpointer.ts); the autocheckpoint above stays as the backstop.
-  const checkpointer = file === ':memory:' ? undefined : startCheckpointer(file, (reason) => log.warn({ module, reason }, 'wal checkpoint failed'));
   return {
     db,
     dialect: 'sqlite',
@@ -92,7 +89,6 @@ function openSqlite(module: string, dataDir: string, log: DbLogger): ModuleDatab
     read,
     ping: async () => database.open,
     close: async () => {
-      await checkpointer?.stop();
       read.close();
       await db.destroy();
     },

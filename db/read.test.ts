@@ -1,10 +1,8 @@
-// Hot reads (db/read.ts) and the WAL checkpointer (db/checkpointer.ts) on a module database as the app opens it.
+// Hot reads (db/read.ts) on a module database as the app opens it, on each engine.
 import assert from 'node:assert/strict';
-import { statSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { sql } from 'kysely';
-import { createTestDatabase, gate, tempDir, waitFor } from '../kernel/testing/index.ts';
+import { createTestDatabase, gate, tempDir } from '../kernel/testing/index.ts';
 import { openModuleDatabase, type ModuleDatabase } from './database.ts';
 import { writeTransaction } from './write-transaction.ts';
 
@@ -61,22 +59,3 @@ for (const engine of engines) {
     });
   });
 }
-
-describe('the WAL checkpointer', () => {
-  it('copies committed pages into the database file in the background, without a commit reaching the autocheckpoint', async () => {
-    const dir = tempDir('cantons-checkpoint-');
-    const mdb = await openModuleDatabase('wal', { dataDir: dir, log });
-    try {
-      const file = join(dir, 'wal.sqlite');
-      await sql`create table t (id integer primary key, v text not null)`.execute(mdb.db);
-      const before = statSync(file).size;
-      // ≈ 2 MB in ≈ 500 pages: a quarter of SQLite's default autocheckpoint and a twentieth of ours.
-      await writeTransaction(mdb.db, async (trx) => {
-        for (let i = 0; i < 500; i++) await sql`insert into t (id, v) values (${i}, ${'x'.repeat(4000)})`.execute(trx);
-      });
-      await waitFor('the pages in the database file', () => statSync(file).size > before + 1_000_000);
-    } finally {
-      await mdb.close();
-    }
-  });
-});

@@ -68,7 +68,7 @@ export const TARGETS = {
   noop: { label: 'bare koa no-op POST', start: () => spawnBaseline('noop-post'), load: snowReports(false) },
   // The least code that answers 201 only after its row is durable (one transaction per event-loop turn,
   // synchronous=FULL, a unique trace id): no handler with this durability costs less.
-  'durable-floor': { label: 'bare koa + minimal group commit', start: () => spawnBaseline('group-commit'), load: snowReports(false) },
+  'durable-floor': { label: 'bare koa + minimal group commit', start: (_, env) => spawnBaseline('group-commit', { env }), load: snowReports(false) },
   'events-post': {
     label: 'cantons POST /events/snow-reports',
     start: (_, env, root) => spawnCantons({ MODULES: 'events', ...env }, { name: 'cantons events', root }),
