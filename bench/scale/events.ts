@@ -1,9 +1,10 @@
 // Scale, events: N stored events (half snow reports, half lift rides) written straight into events.sqlite, then a
 // range query of a fixed 100-event window, stats, audit by index and ingest, each measured on the seeded server.
+import { join } from 'node:path';
 import { ingestRequest } from '../ingest.ts';
 import type { VirtualUser } from '../load.ts';
 import { check, measure, type BenchIO, type BenchOptions, type CheckResult, type MeasureLoad, type RunRecord } from '../scenario.ts';
-import { spawnCantons, stopServers, tempDir } from '../servers.ts';
+import { spawnBaseline, spawnCantons, stopServers, tempDir } from '../servers.ts';
 import { events } from '../../modules/events/index.ts';
 import { count, fill, migrateModule, openForSeeding, seconds } from './seed.ts';
 import type { ScaleSeries } from './series.ts';
@@ -115,15 +116,7 @@ export async function scaleEvents(
             (b) => typeof b?.index === 'number',
           ),
         ],
-        [
-          'ingest',
-          {
-            step: async (vu) => {
-              const q = ingestRequest(vu.random);
-              await vu.client.post(q.path, q.body, { step: q.step, headers: { 'x-trace-id': q.traceId }, expect: 201 });
-            },
-          },
-        ],
+        ['ingest', ingest],
       ];
       for (const [name, load] of parts) {
         const run = await measure(`events ${name}, ${count(size)} stored`, [server], load, opts, io);
@@ -134,6 +127,39 @@ export async function scaleEvents(
     } finally {
       await stopServers(server);
     }
+    // The durability floor (bench/baselines/koa-baseline.ts group-commit) over as many stored rows, with the same
+    // random client trace ids: what a growing unique index costs any durable handler, not only ours.
+    const floorDir = tempDir('cantons-scale-floor-');
+    seedFloor(floorDir, size, io.log);
+    const floor = await spawnBaseline('group-commit', { dataDir: floorDir });
+    try {
+      const run = await measure(`events ingest floor, ${count(size)} stored`, [floor], ingest, opts, io);
+      runs.push(run);
+      series.addRun('events', 'ingest floor', 'events', size, run);
+      checks.push(check(`${run.label}: no errors`, run.errors.total === 0, `${run.errors.total} of ${run.requests}`));
+    } finally {
+      await stopServers(floor);
+    }
   }
   return { runs, checks };
+}
+
+const ingest: MeasureLoad = {
+  step: async (vu) => {
+    const q = ingestRequest(vu.random);
+    await vu.client.post(q.path, q.body, { step: q.step, headers: { 'x-trace-id': q.traceId }, expect: 201 });
+  },
+};
+
+/** The floor's table (as koa-baseline.ts creates it) with `total` rows, trace ids rising as in seedEvents. */
+function seedFloor(dataDir: string, total: number, log: (line: string) => void): void {
+  const { db, done } = openForSeeding(join(dataDir, 'baseline.sqlite'));
+  try {
+    db.exec('CREATE TABLE events (id INTEGER PRIMARY KEY, trace_id TEXT UNIQUE, path TEXT NOT NULL, body TEXT NOT NULL, received_at TEXT NOT NULL)');
+    const insert = db.prepare('INSERT INTO events (trace_id, path, body, received_at) VALUES (?, ?, ?, ?)');
+    const body = JSON.stringify({ device_id: 'device-1', resort_id: 'resort-1', depth: 10, timestamp: iso(0) });
+    fill(db, total, (i) => insert.run(`seed-${pad(i)}`, '/events/snow-reports', body, iso(i)), log, 'floor rows');
+  } finally {
+    done();
+  }
 }
