@@ -28,7 +28,10 @@ export interface ServerProcess {
   kill(): Promise<void>;
 }
 
-export type BaselineKind = 'noop-post' | 'durable-insert' | 'group-commit' | 'callback-floor' | 'constant-get' | 'read-floor';
+export type BaselineKind = 'noop-post' | 'durable-insert' | 'group-commit' | 'callback-floor' | 'constant-get' | 'read-floor' | WriteFloorKind;
+/** The write floors of bench/baselines/write-floors.ts (issue 24): bare Koa + a write path's rows, group-committed. */
+export type WriteFloorKind = 'proposal-floor' | 'order-floor';
+const WRITE_FLOORS: readonly string[] = ['proposal-floor', 'order-floor'] satisfies WriteFloorKind[];
 
 export interface BaselineOptions {
   name?: string;
@@ -81,16 +84,18 @@ export async function spawnCantons(env: Record<string, string>, opts: { name?: s
   });
 }
 
-/** A bare Koa server (bench/baselines/koa-baseline.ts) in its own process, like the app. */
+/** A bare Koa server (bench/baselines/koa-baseline.ts, or write-floors.ts for a write floor) in its own process, like the app. */
 export async function spawnBaseline(kind: BaselineKind, opts: BaselineOptions = {}): Promise<ServerProcess> {
   const port = await freePort();
   const dataDir = opts.dataDir ?? tempDir('cantons-baseline-');
+  const floor = WRITE_FLOORS.includes(kind);
   const env: Record<string, string> = { PATH: process.env.PATH ?? '', BASELINE: kind, PORT: String(port), DATA_DIR: dataDir };
+  if (floor) env.FLOOR = kind.replace(/-floor$/, '');
   if (opts.body !== undefined) env.BASELINE_BODY = JSON.stringify(opts.body);
   if (opts.status !== undefined) env.BASELINE_STATUS = String(opts.status);
   if (opts.benchmarks !== undefined) env.FLOOR_BENCHMARKS = String(opts.benchmarks);
   Object.assign(env, opts.env);
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(BENCH, 'baselines/koa-baseline.ts')], {
+  const proc = spawn(process.execPath, ['--import', 'tsx', join(BENCH, floor ? 'baselines/write-floors.ts' : 'baselines/koa-baseline.ts')], {
     cwd: ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import type { ModuleDatabase } from '../../db/database.ts';
+import { writeTransaction } from '../../db/write-transaction.ts';
 import { backoffDelay, sleep } from '../backoff.ts';
 import { isDependencyFailure } from '../errors.ts';
 import { carrierJson, traced } from '../tracing/index.ts';
@@ -34,7 +35,10 @@ export interface ConsumerOptions {
  */
 export async function applyOnce(sub: Subscription, event: BusEvent, also?: (trx: Transaction<BusTables>) => Promise<void>): Promise<'applied' | 'duplicate'> {
   const after: Array<() => void> = [];
-  const outcome = await sub.mdb.db.transaction().execute(async (trx) => {
+  // A write transaction: on SQLite it shares its commit with the other writes of the moment (db/write-transaction.ts).
+  const outcome = await writeTransaction(sub.mdb.db, async (conn) => {
+    // The batch's connection, inside its transaction: what handlers are given as their transaction.
+    const trx = conn as Transaction<any>;
     const res = await trx
       .insertInto('inbox')
       .values({ consumer: sub.consumer, event_id: event.id, handled_at: new Date().toISOString() })
@@ -132,7 +136,8 @@ export class Consumer {
           `process ${sub.topic}`,
           'consumer',
           async () => {
-            await sub.mdb.db.transaction().execute(async (trx) => {
+            await writeTransaction(sub.mdb.db, async (conn) => {
+              const trx = conn as Transaction<any>;
               for (let i = 0; i < run.length; i++) {
                 const event = run[i];
                 await sql`savepoint bus_event`.execute(trx);

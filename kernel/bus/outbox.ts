@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ExpressionBuilder, Kysely, Selectable } from 'kysely';
 import type { ModuleDatabase } from '../../db/database.ts';
+import { groupedWrite } from '../../db/write-transaction.ts';
 import { carrierJson, parseCarrier } from '../tracing/index.ts';
 import type { BusTables, OutboxTable } from './tables.ts';
 import type { BusEvent } from './types.ts';
@@ -49,19 +50,22 @@ export async function claimBatch(mdb: ModuleDatabase, owner: string, leaseMs: nu
   if (!any) return [];
   let candidates = mdb.db.selectFrom('outbox').select('seq').where(free(now)).orderBy('seq').limit(limit);
   if (mdb.dialect === 'postgres') candidates = candidates.forUpdate().skipLocked();
-  const rows = (await mdb.db
-    .updateTable('outbox')
-    .set({ lease_until: now + leaseMs, lease_owner: owner })
-    .where('seq', 'in', candidates)
-    .where(free(now))
-    .returningAll()
-    .execute()) as OutboxRow[];
+  // Grouped: on SQLite the claim shares the commit (and the fsync) of the writes around it.
+  const rows = (await groupedWrite(mdb.db, (db) =>
+    db
+      .updateTable('outbox')
+      .set({ lease_until: now + leaseMs, lease_owner: owner })
+      .where('seq', 'in', candidates)
+      .where(free(now))
+      .returningAll()
+      .execute(),
+  )) as OutboxRow[];
   return rows.map((r) => ({ ...r, seq: Number(r.seq) })).sort((a, b) => a.seq - b.seq);
 }
 
 export async function deleteRows(mdb: ModuleDatabase, ids: string[]): Promise<void> {
   if (ids.length === 0) return;
-  await mdb.db.deleteFrom('outbox').where('id', 'in', ids).execute();
+  await groupedWrite(mdb.db, (db) => db.deleteFrom('outbox').where('id', 'in', ids).execute());
 }
 
 /**
@@ -70,12 +74,14 @@ export async function deleteRows(mdb: ModuleDatabase, ids: string[]): Promise<vo
  */
 export async function leaseFor(mdb: ModuleDatabase, ids: string[], owner: string, ms: number): Promise<void> {
   if (ids.length === 0) return;
-  await mdb.db
-    .updateTable('outbox')
-    .set({ lease_until: Date.now() + ms })
-    .where('id', 'in', ids)
-    .where('lease_owner', '=', owner)
-    .execute();
+  await groupedWrite(mdb.db, (db) =>
+    db
+      .updateTable('outbox')
+      .set({ lease_until: Date.now() + ms })
+      .where('id', 'in', ids)
+      .where('lease_owner', '=', owner)
+      .execute(),
+  );
 }
 
 export async function outboxDepth(mdb: ModuleDatabase): Promise<number> {

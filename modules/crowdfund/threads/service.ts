@@ -128,7 +128,11 @@ export function createThreadService({ db, store, now }: ThreadServiceDeps) {
       ...event.problems.map((message) => ({ thread_type: THREAD_TYPES.problem, message })),
       ...event.solutions.map((message) => ({ thread_type: THREAD_TYPES.solution, message })),
     ];
-    for (const r of rows) await store.insert(trx, { project_id: event.project_id, parent_thread_id: 0, created_at: at, ...r });
+    // One statement for all of them: this runs once per proposal, in the consumer's batch.
+    await store.insertTopLevel(
+      trx,
+      rows.map((r) => ({ project_id: event.project_id, created_at: at, ...r })),
+    );
   }
 
   return { facade, applyProposal, stop: () => votes.close() };

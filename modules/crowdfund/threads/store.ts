@@ -135,6 +135,15 @@ export function createThreadStore(db: CrowdfundDatabase, sqlite?: CachedSqlite) 
       return row.id;
     },
 
+    /** Top-level threads of one project in one statement (a proposal's problems and solutions), in `trx`. */
+    async insertTopLevel(trx: CrowdfundDatabase, rows: Array<Omit<NewThread, 'parent_thread_id'>>): Promise<void> {
+      if (!rows.length) return;
+      await trx
+        .insertInto('threads')
+        .values(rows.map((t) => ({ ...t, thread_type: THREAD_TYPE_NAMES[t.thread_type], parent_thread_id: 0, up_votes: 0, down_votes: 0, reply_count: 0 })))
+        .execute();
+    },
+
     async setMessage(trx: CrowdfundDatabase, id: number, message: string): Promise<void> {
       await trx.updateTable('threads').set({ message }).where('id', '=', id).execute();
     },

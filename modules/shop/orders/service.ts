@@ -8,6 +8,7 @@ import { MAX_QUANTITY, ORDER_CREATED, type OrderCreated, type Product, type prod
 import type { ShopDatabase } from '../db.ts';
 import { shopErrors } from '../errors.ts';
 import { mergeLines } from '../stock-lines.ts';
+import { writeTransaction } from '../../../db/write-transaction.ts';
 import { centsToPrice, priceToCents } from './money.ts';
 import type { OrderStore, StoredOrder } from './store.ts';
 
@@ -80,8 +81,9 @@ export function createOrderService(deps: OrderServiceDeps) {
       const started = clock();
       await products.reserve({ reservation_id: reservationId, lines: stock });
       try {
-        // trx seen as a Kysely<ShopDB> (which it is), so that publish infers the database it writes the outbox row in.
-        return await db.transaction().execute(async (trx: ShopDatabase) => {
+        // Group-committed (db/write-transaction.ts): the orders of one moment share a commit, each in a savepoint, so
+        // one refused below undoes only itself. Its commit follows the check by at most that batch's own work.
+        return await writeTransaction(db, async (trx: ShopDatabase) => {
           const id = await store.insert(trx, {
             reservation_id: reservationId,
             created_at: now().toISOString(),

@@ -1,6 +1,7 @@
 // Orders and their lines in the shop's SQL database; every read is by primary key or an indexed order_id.
 import type { Reader } from '../../../db/read.ts';
 import type { ShopDatabase } from '../db.ts';
+import { writeTransaction } from '../../../db/write-transaction.ts';
 
 interface StoredLine {
   id: number;
@@ -92,7 +93,7 @@ export function createOrderStore(db: ShopDatabase, read: Reader) {
     },
 
     async delete(id: number): Promise<boolean> {
-      return db.transaction().execute(async (trx) => {
+      return writeTransaction(db, async (trx) => {
         await trx.deleteFrom('order_details').where('order_id', '=', id).execute();
         const res = await trx.deleteFrom('orders').where('id', '=', id).executeTakeFirst();
         return Number(res.numDeletedRows) === 1;

@@ -1,0 +1,172 @@
+// The write floors (issue 24 part 3), each bare Koa plus the rows its cantons write path leaves, in one
+// transaction per event-loop turn (synchronous=FULL, WAL), answered after the commit: FLOOR=proposal | order.
+//
+// proposal: POST /projects/propose → the project (unique name), its tags and one thread per problem and solution,
+//   200 {"project_id"} (409 on a taken name). Cantons writes the same rows plus an outbox and an inbox row, and
+//   applies the threads in a second transaction (the threads role's); the floor needs neither to be durable.
+// order: POST /orders → the stock taken (an UPDATE that refuses to go below zero), the order and its lines,
+//   200 {"id"} (409 when out of stock). Cantons holds the stock first (one transaction), stores the order with an
+//   outbox row (a second), then the order_created consumer takes the stock (a third).
+import { createServer } from 'node:http';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import Koa from 'koa';
+import type { AppError } from '../../kernel/errors.ts';
+import { readJsonBody } from '../../kernel/http/body.ts';
+
+const KINDS = ['proposal', 'order'];
+const BODY_LIMIT = 1024 * 1024;
+const kind = process.env.FLOOR ?? '';
+const port = Number(process.env.PORT ?? 0);
+if (!KINDS.includes(kind)) {
+  process.stderr.write(`unknown FLOOR "${kind}"; use ${KINDS.join(', ')}\n`);
+  process.exit(2);
+}
+
+const dir = process.env.DATA_DIR ?? 'data';
+mkdirSync(dir, { recursive: true });
+const db = new Database(join(dir, 'floor.sqlite'));
+db.pragma('journal_mode = WAL');
+db.pragma('synchronous = FULL');
+db.pragma('busy_timeout = 5000');
+db.pragma('foreign_keys = ON');
+
+/** Items that arrive in one event-loop turn share one `commit` (a transaction); each is answered with its result after it. */
+function groupCommit<T, R>(commit: (items: T[]) => R[]): (item: T) => Promise<R> {
+  let batch: { item: T; resolve(r: R): void; reject(err: unknown): void }[] = [];
+  const flush = () => {
+    const items = batch;
+    batch = [];
+    try {
+      const results = commit(items.map((r) => r.item));
+      for (const [i, r] of items.entries()) r.resolve(results[i]);
+    } catch (err) {
+      for (const r of items) r.reject(err);
+    }
+  };
+  return (item) =>
+    new Promise<R>((resolve, reject) => {
+      if (batch.length === 0) setImmediate(flush);
+      batch.push({ item, resolve, reject });
+    });
+}
+
+type Answer = { status: number; body: unknown };
+let handle: (body: any) => Promise<Answer>;
+
+if (kind === 'proposal') {
+  // The crowdfund tables as its migrations leave them (keys, checks and indexes): every index costs each insert.
+  db.exec(`CREATE TABLE IF NOT EXISTS projects (id INTEGER PRIMARY KEY AUTOINCREMENT, project_name TEXT NOT NULL UNIQUE, tagline TEXT NOT NULL, created_at TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS tags (project_id INTEGER NOT NULL REFERENCES projects (id) ON DELETE CASCADE, tag TEXT NOT NULL, PRIMARY KEY (project_id, tag));
+    CREATE INDEX IF NOT EXISTS tags_by_tag ON tags (tag, project_id);
+    CREATE TABLE IF NOT EXISTS threads (id INTEGER PRIMARY KEY AUTOINCREMENT, project_id INTEGER NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+      thread_type TEXT NOT NULL CHECK (thread_type IN ('comment', 'solution', 'problem')), message TEXT NOT NULL, created_at TEXT NOT NULL,
+      up_votes INTEGER NOT NULL DEFAULT 0, down_votes INTEGER NOT NULL DEFAULT 0, parent_thread_id INTEGER NOT NULL DEFAULT 0, reply_count INTEGER NOT NULL DEFAULT 0);
+    CREATE INDEX IF NOT EXISTS threads_by_project ON threads (project_id, id);
+    CREATE INDEX IF NOT EXISTS threads_by_parent ON threads (parent_thread_id, id);
+    CREATE INDEX IF NOT EXISTS threads_by_project_parent ON threads (project_id, parent_thread_id, id);`);
+  const project = db.prepare('INSERT INTO projects (project_name, tagline, created_at) VALUES (?, ?, ?) RETURNING id');
+  const tag = db.prepare('INSERT INTO tags (project_id, tag) VALUES (?, ?)');
+  const thread = db.prepare('INSERT INTO threads (project_id, thread_type, message, created_at) VALUES (?, ?, ?, ?)');
+  const commit = groupCommit<any, Answer>(
+    db.transaction((items: any[]) =>
+      items.map((p) => {
+        const at = new Date().toISOString();
+        let id: number;
+        try {
+          id = (project.get(p.project_name, p.tagline, at) as { id: number }).id;
+        } catch (err) {
+          if ((err as { code?: string }).code !== 'SQLITE_CONSTRAINT_UNIQUE') throw err;
+          return { status: 409, body: { error: 'PROJECT_NAME_TAKEN', message: `A project named "${p.project_name}" already exists` } };
+        }
+        for (const t of new Set<string>(p.tags ?? [])) tag.run(id, t);
+        for (const m of p.problems) thread.run(id, 'problem', m, at);
+        for (const m of p.solutions) thread.run(id, 'solution', m, at);
+        return { status: 200, body: { project_id: id } };
+      }),
+    ),
+  );
+  handle = (body) => {
+    if (typeof body?.project_name !== 'string' || !Array.isArray(body.problems) || !Array.isArray(body.solutions))
+      return Promise.resolve({ status: 400, body: { error: 'VALIDATION_ERROR', message: 'a proposal needs project_name, problems and solutions' } });
+    return commit(body);
+  };
+} else {
+  db.exec(`CREATE TABLE IF NOT EXISTS products (id TEXT PRIMARY KEY, title TEXT NOT NULL, in_stock INTEGER NOT NULL CHECK (in_stock >= 0));
+    CREATE TABLE IF NOT EXISTS orders (id INTEGER PRIMARY KEY AUTOINCREMENT, created_at TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS order_details (id INTEGER PRIMARY KEY AUTOINCREMENT, order_id INTEGER NOT NULL REFERENCES orders (id) ON DELETE CASCADE,
+      product_id TEXT NOT NULL, price_cents INTEGER NOT NULL, quantity INTEGER NOT NULL);
+    CREATE INDEX IF NOT EXISTS order_details_order ON order_details (order_id);`);
+  const take = db.prepare('UPDATE products SET in_stock = in_stock - ? WHERE id = ? AND in_stock >= ?');
+  const order = db.prepare('INSERT INTO orders (created_at) VALUES (?) RETURNING id');
+  const line = db.prepare('INSERT INTO order_details (order_id, product_id, price_cents, quantity) VALUES (?, ?, ?, ?)');
+  const outOfStock = new Error('out of stock');
+  const one = db.transaction((lines: { product_id: string; price: string; quantity: number }[]): Answer => {
+    for (const l of lines) if (take.run(l.quantity, l.product_id, l.quantity).changes !== 1) throw outOfStock;
+    const id = (order.get(new Date().toISOString()) as { id: number }).id;
+    for (const l of lines) line.run(id, l.product_id, Math.round(Number(l.price) * 100), l.quantity);
+    return { status: 200, body: { id } };
+  });
+  const commit = groupCommit<any, Answer>(
+    db.transaction((items: any[]) =>
+      items.map((lines) => {
+        // A nested better-sqlite3 transaction is a savepoint: an order out of stock undoes only its own updates.
+        try {
+          return one(lines);
+        } catch (err) {
+          if (err !== outOfStock) throw err;
+          return { status: 409, body: { error: 'OUT_OF_STOCK', message: 'out of stock' } };
+        }
+      }),
+    ),
+  );
+  // The bench's products: FLOOR_PRODUCTS ids "p0"… with FLOOR_STOCK each (as the cantons shop is seeded).
+  const seed = db.prepare('INSERT OR IGNORE INTO products (id, title, in_stock) VALUES (?, ?, ?)');
+  db.transaction(() => {
+    for (let i = 0; i < Number(process.env.FLOOR_PRODUCTS ?? 10); i++) seed.run(`p${i}`, `product ${i}`, Number(process.env.FLOOR_STOCK ?? 1_000_000_000));
+  })();
+  handle = (body) => {
+    if (!Array.isArray(body?.order_details) || body.order_details.length === 0)
+      return Promise.resolve({ status: 400, body: { error: 'VALIDATION_ERROR', message: 'order_details: at least one line' } });
+    return commit(body.order_details);
+  };
+}
+
+const app = new Koa();
+app.use(async (ctx) => {
+  if (ctx.path === '/readyz' || ctx.path === '/healthz') {
+    ctx.body = { status: 'ok' };
+    return;
+  }
+  if (ctx.method !== 'POST') ctx.throw(405);
+  let body: unknown;
+  try {
+    body = await readJsonBody(ctx, BODY_LIMIT);
+  } catch (err) {
+    const e = err as AppError;
+    ctx.status = e.status ?? 400;
+    ctx.body = { error: e.code ?? 'BAD_REQUEST', message: e.message };
+    return;
+  }
+  const answer = await handle(body);
+  ctx.status = answer.status;
+  ctx.body = answer.body;
+});
+
+const server = createServer(app.callback());
+server.keepAliveTimeout = 65_000;
+server.listen(port, '127.0.0.1', () => {
+  process.stdout.write(`write floor ${kind} listening on ${JSON.stringify(server.address())}\n`);
+});
+
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    server.close(() => {
+      db.close();
+      process.exit(0);
+    });
+    server.closeIdleConnections();
+    setTimeout(() => server.closeAllConnections(), 2000).unref();
+  });
+}
