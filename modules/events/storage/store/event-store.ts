@@ -67,12 +67,31 @@ export function createEventStore(db: EventsDatabase, dialect: Dialect, options: 
     });
 
   /** A row of `kind`'s table (the columns of `columns(kind)`). */
-  function toEvent(kind: EventKind, row: SnowRow | LiftRow): StoredEvent {
-    const head = { trace_id: row.trace_id, index: row.idx, device_id: row.device_id, resort_id: row.resort_id };
-    const tail = { timestamp: row.timestamp, date_created: row.date_created };
-    if (kind === 'snow_report') return { ...head, depth: (row as SnowRow).depth, ...tail };
-    const { lift_id, wait_minutes } = row as LiftRow;
-    return { ...head, lift_id, wait_minutes, ...tail };
+  function toEvent(kind: EventKind, r: SnowRow | LiftRow): StoredEvent {
+    // Literals in the contract's field order (no spreads: a read answers with this object as it is).
+    if (kind === 'snow_report') {
+      const { depth } = r as SnowRow;
+      return {
+        trace_id: r.trace_id,
+        index: r.idx,
+        device_id: r.device_id,
+        resort_id: r.resort_id,
+        depth,
+        timestamp: r.timestamp,
+        date_created: r.date_created,
+      };
+    }
+    const { lift_id, wait_minutes } = r as LiftRow;
+    return {
+      trace_id: r.trace_id,
+      index: r.idx,
+      device_id: r.device_id,
+      resort_id: r.resort_id,
+      lift_id,
+      wait_minutes,
+      timestamp: r.timestamp,
+      date_created: r.date_created,
+    };
   }
 
   // The reads' SQL, built once per kind: no query builder on a read path.
