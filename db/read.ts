@@ -3,6 +3,8 @@ import SQLite from 'better-sqlite3';
 import { CompiledQuery, type Kysely } from 'kysely';
 import { withStatementCache } from './statement-cache.ts';
 
+const NONE: readonly unknown[] = [];
+
 /** SQL text with `?` markers, the same on both dialects (the Postgres reader numbers them). */
 export interface Reader {
   all<R>(text: string, params?: readonly unknown[]): Promise<R[]>;
@@ -22,8 +24,9 @@ export function sqliteReader(file: string, db: Kysely<unknown>): Reader {
   database.pragma('busy_timeout = 5000');
   const statements = withStatementCache(database);
   return {
-    all: async <R>(text: string, params: readonly unknown[] = []) => statements.prepare(text).all(...params) as R[],
-    first: async <R>(text: string, params: readonly unknown[] = []) => statements.prepare(text).get(...params) as R | undefined,
+    // better-sqlite3 binds an array's elements to the `?` markers in order.
+    all: <R>(text: string, params: readonly unknown[] = NONE) => Promise.resolve(statements.prepare(text).all(params) as R[]),
+    first: <R>(text: string, params: readonly unknown[] = NONE) => Promise.resolve(statements.prepare(text).get(params) as R | undefined),
     close: () => database.close(),
   };
 }

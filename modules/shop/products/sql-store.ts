@@ -25,6 +25,10 @@ const toProduct = (r: Selectable<ProductsTable>): Product => ({
 /** The reads by id, as SQL text (no query builder on those paths). */
 const SELECT = `select ${COLUMNS.map((c) => `"${c}"`).join(', ')} from "products"`;
 
+/** The read by ids, one text per count of ids (at most CHUNK). */
+const byCount: string[] = [];
+const selectIn = (n: number) => (byCount[n] ??= `${SELECT} where "id" in (${Array(n).fill('?').join(', ')})`);
+
 /** `now`: the clock applied orders are stamped with (the role's ctx.now); `read`: the role's ctx.read. */
 export function createSqlStore(db: ShopDatabase, now: () => Date, read: Reader): ProductStore {
   const pg = dialectOf(db) === 'postgres';
@@ -54,7 +58,7 @@ export function createSqlStore(db: ShopDatabase, now: () => Date, read: Reader):
       const out: Product[] = [];
       for (let i = 0; i < unique.length; i += CHUNK) {
         const chunk = unique.slice(i, i + CHUNK);
-        const rows = await read.all<Selectable<ProductsTable>>(`${SELECT} where "id" in (${chunk.map(() => '?').join(', ')})`, chunk);
+        const rows = await read.all<Selectable<ProductsTable>>(selectIn(chunk.length), chunk);
         out.push(...rows.map(toProduct));
       }
       return out;
