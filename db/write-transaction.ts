@@ -19,7 +19,7 @@ import { inSpan } from './trace-hooks.ts';
 import { inTransaction } from './transaction-guard.ts';
 
 /** A caller's body, handed the batch's connection: what it may do is what it may do in a transaction (no nested one). */
-type Work = (trx: Kysely<any>) => Promise<unknown>;
+type Work = (trx: Kysely<unknown>) => Promise<unknown>;
 interface Job {
   fn: Work;
   /** False for groupedWrite's: a crash may lose it. */
@@ -47,7 +47,7 @@ const SYNCHRONOUS_NORMAL = CompiledQuery.raw('pragma synchronous = normal');
  */
 export const writeBatching = { postgres: process.env.CANTONS_PG_GROUP_COMMIT === '1' };
 
-const committers = new WeakMap<Kysely<any>, GroupCommit<Job, Answer>>();
+const committers = new WeakMap<Kysely<unknown>, GroupCommit<Job, Answer>>();
 
 /**
  * Runs `fn` in a transaction that holds the write lock from its first statement, shared with the other calls of
@@ -62,7 +62,7 @@ const committers = new WeakMap<Kysely<any>, GroupCommit<Job, Answer>>();
  */
 export async function writeTransaction<DB, T>(db: Kysely<DB>, fn: (trx: Kysely<DB>) => Promise<T>): Promise<T> {
   if (!writeBatching.postgres && dialectOf(db) === 'postgres') return db.transaction().execute(fn);
-  return answered(await committerOf(db as Kysely<any>).submit({ fn: fn as Work, durable: true }));
+  return answered(await committerOf(db as Kysely<unknown>).submit({ fn: fn as Work, durable: true }));
 }
 
 /**
@@ -75,7 +75,7 @@ export async function writeTransaction<DB, T>(db: Kysely<DB>, fn: (trx: Kysely<D
  */
 export async function groupedWrite<DB, T>(db: Kysely<DB>, fn: (trx: Kysely<DB>) => Promise<T>): Promise<T> {
   if (!writeBatching.postgres && dialectOf(db) === 'postgres') return fn(db);
-  return answered(await committerOf(db as Kysely<any>).submit({ fn: fn as Work, durable: false }));
+  return answered(await committerOf(db as Kysely<unknown>).submit({ fn: fn as Work, durable: false }));
 }
 
 function answered<T>(answer: Answer): T {
@@ -85,10 +85,10 @@ function answered<T>(answer: Answer): T {
 
 /** Resolves once every write of `db` submitted so far has committed or failed (tests, shutdown). */
 export function drainWrites<DB>(db: Kysely<DB>): Promise<void> {
-  return committers.get(db as Kysely<any>)?.drain() ?? Promise.resolve();
+  return committers.get(db as Kysely<unknown>)?.drain() ?? Promise.resolve();
 }
 
-function committerOf(db: Kysely<any>): GroupCommit<Job, Answer> {
+function committerOf(db: Kysely<unknown>): GroupCommit<Job, Answer> {
   let committer = committers.get(db);
   if (!committer) {
     // The database's own setting (FULL as db/database.ts opens it), read at the first batch, restored after each relaxed one.
@@ -120,7 +120,7 @@ function committerOf(db: Kysely<any>): GroupCommit<Job, Answer> {
   return committer;
 }
 
-async function runBatch(conn: Kysely<any>, begin: CompiledQuery, jobs: Job[]): Promise<Answer[]> {
+async function runBatch(conn: Kysely<unknown>, begin: CompiledQuery, jobs: Job[]): Promise<Answer[]> {
   await conn.executeQuery(begin);
   try {
     if (jobs.length === 1) {
@@ -148,7 +148,7 @@ async function runBatch(conn: Kysely<any>, begin: CompiledQuery, jobs: Job[]): P
   }
 }
 
-async function attempt(conn: Kysely<any>, fn: Work): Promise<Answer> {
+async function attempt(conn: Kysely<unknown>, fn: Work): Promise<Answer> {
   try {
     return { ok: true, value: await inTransaction(() => fn(conn)) };
   } catch (error) {

@@ -29,6 +29,9 @@ export interface ConsumerOptions {
   retryMaxMs?: number;
 }
 
+/** The batch's transaction as a handler sees it: typed by its module's tables, which the kernel does not know. */
+const moduleTrx = (trx: Transaction<BusTables>) => trx as unknown as Transaction<unknown>;
+
 /**
  * One attempt: records (consumer, event id) in the inbox and runs the handler in the same transaction.
  * Already in the inbox → 'duplicate' and nothing else is written. `also` runs in that transaction on success.
@@ -38,14 +41,14 @@ export async function applyOnce(sub: Subscription, event: BusEvent, also?: (trx:
   // A write transaction: on SQLite it shares its commit with the other writes of the moment (db/write-transaction.ts).
   const outcome = await writeTransaction(sub.mdb.db, async (conn) => {
     // The batch's connection, inside its transaction: what handlers are given as their transaction.
-    const trx = conn as Transaction<any>;
+    const trx = conn as Transaction<BusTables>;
     const res = await trx
       .insertInto('inbox')
       .values({ consumer: sub.consumer, event_id: event.id, handled_at: new Date().toISOString() })
       .onConflict((oc) => oc.columns(['consumer', 'event_id']).doNothing())
       .executeTakeFirst();
     if (Number(res.numInsertedOrUpdatedRows ?? 0) === 0) return 'duplicate';
-    await sub.handler(event, trx, (fn) => after.push(fn));
+    await sub.handler(event, moduleTrx(trx), (fn) => after.push(fn));
     if (also) await also(trx);
     return 'applied';
   });
@@ -137,7 +140,7 @@ export class Consumer {
           'consumer',
           async () => {
             await writeTransaction(sub.mdb.db, async (conn) => {
-              const trx = conn as Transaction<any>;
+              const trx = conn as Transaction<BusTables>;
               for (let i = 0; i < run.length; i++) {
                 const event = run[i];
                 await sql`savepoint bus_event`.execute(trx);
@@ -150,7 +153,7 @@ export class Consumer {
                   const mine: Array<() => void> = [];
                   if (Number(res.numInsertedOrUpdatedRows ?? 0) === 0) outcomes.push('duplicate');
                   else {
-                    await sub.handler(event, trx, (fn) => mine.push(fn));
+                    await sub.handler(event, moduleTrx(trx), (fn) => mine.push(fn));
                     outcomes.push('applied');
                   }
                   await sql`release savepoint bus_event`.execute(trx);
