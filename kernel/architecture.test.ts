@@ -64,8 +64,16 @@ export const KERNEL_PUBLIC = [
   'kernel/svg-charts.ts',
 ];
 
-/** The db/ files a module may import: its database handle, transactions, migrations and the statement cache. */
-const MODULE_DB = ['db/database.ts', 'db/group-commit.ts', 'db/migrator.ts', 'db/read.ts', 'db/statement-cache.ts', 'db/transaction-guard.ts', 'db/write-transaction.ts'];
+/** The db/ files a module may import: its database handle, transactions, migrations, hot reads and the statement cache. */
+const MODULE_DB = [
+  'db/database.ts',
+  'db/group-commit.ts',
+  'db/migrator.ts',
+  'db/read.ts',
+  'db/statement-cache.ts',
+  'db/transaction-guard.ts',
+  'db/write-transaction.ts',
+];
 
 /** What the bench may use besides: running the app as a process, seeding a module, the version it answers --version with. */
 const BENCH_KERNEL = [...KERNEL_PUBLIC, 'kernel/spawn-app.ts', 'kernel/module-database.ts', 'kernel/version.ts'];
