@@ -10,6 +10,10 @@ export interface DbTraceHooks {
   capture(): unknown;
   /** Runs `fn` in a span named `name`; with `links`, a span of its own trace linked to each captured context. */
   span<T>(name: string, fn: () => Promise<T>, links?: unknown[]): Promise<T>;
+  /** The active context itself, for `within`: a queued caller's work then runs in its caller's trace. */
+  active(): unknown;
+  /** Runs `fn` in a context `active()` returned. */
+  within<T>(context: unknown, fn: () => Promise<T>): Promise<T>;
 }
 
 export const dbTracing: { hooks?: DbTraceHooks } = {};

@@ -15,7 +15,7 @@
 import { CompiledQuery, type Kysely } from 'kysely';
 import { dialectOf } from './database.ts';
 import { createGroupCommit, type GroupCommit } from './group-commit.ts';
-import { inSpan } from './trace-hooks.ts';
+import { dbTracing, inSpan } from './trace-hooks.ts';
 import { inTransaction } from './transaction-guard.ts';
 
 /** A caller's body, handed the batch's connection: what it may do is what it may do in a transaction (no nested one). */
@@ -24,6 +24,8 @@ interface Job {
   fn: Work;
   /** False for groupedWrite's: a crash may lose it. */
   durable: boolean;
+  /** The caller's context (db/trace-hooks.ts): its work runs in it, a span of the caller's trace, not of the batch's. */
+  context: unknown;
 }
 type Answer = { ok: true; value: unknown } | { ok: false; error: unknown };
 
@@ -62,7 +64,7 @@ const committers = new WeakMap<Kysely<unknown>, GroupCommit<Job, Answer>>();
  */
 export async function writeTransaction<DB, T>(db: Kysely<DB>, fn: (trx: Kysely<DB>) => Promise<T>): Promise<T> {
   if (!writeBatching.postgres && dialectOf(db) === 'postgres') return db.transaction().execute(fn);
-  return answered(await committerOf(db as Kysely<unknown>).submit({ fn: fn as Work, durable: true }));
+  return answered(await committerOf(db as Kysely<unknown>).submit({ fn: fn as Work, durable: true, context: dbTracing.hooks?.active() }));
 }
 
 /**
@@ -75,7 +77,7 @@ export async function writeTransaction<DB, T>(db: Kysely<DB>, fn: (trx: Kysely<D
  */
 export async function groupedWrite<DB, T>(db: Kysely<DB>, fn: (trx: Kysely<DB>) => Promise<T>): Promise<T> {
   if (!writeBatching.postgres && dialectOf(db) === 'postgres') return fn(db);
-  return answered(await committerOf(db as Kysely<unknown>).submit({ fn: fn as Work, durable: false }));
+  return answered(await committerOf(db as Kysely<unknown>).submit({ fn: fn as Work, durable: false, context: dbTracing.hooks?.active() }));
 }
 
 function answered<T>(answer: Answer): T {
@@ -97,22 +99,22 @@ function committerOf(db: Kysely<unknown>): GroupCommit<Job, Answer> {
     // A failed batch is never retried in halves: a caller's own failure is already its alone (its savepoint), so
     // what fails a whole batch (BEGIN, COMMIT, a broken connection) is no caller's fault and is everyone's answer.
     committer = createGroupCommit<Job, Answer>(
+      // The batch is group-commit's span (its own trace, linked to each caller); each caller's work is a
+      // `db transaction` span in the caller's trace (see attempt), so what it publishes carries the caller's trace.
       (jobs) =>
-        inSpan('db transaction', () =>
-          db.connection().execute(async (conn) => {
-            if (begin === BEGIN || jobs.some((j) => j.durable)) return runBatch(conn, begin, jobs);
-            if (!synchronous) {
-              const level = Object.values((await conn.executeQuery<Record<string, number>>(SYNCHRONOUS)).rows[0] ?? {})[0];
-              synchronous = CompiledQuery.raw(`pragma synchronous = ${Number(level) || 2}`);
-            }
-            await conn.executeQuery(SYNCHRONOUS_NORMAL);
-            try {
-              return await runBatch(conn, begin, jobs);
-            } finally {
-              await conn.executeQuery(synchronous);
-            }
-          }),
-        ),
+        db.connection().execute(async (conn) => {
+          if (begin === BEGIN || jobs.some((j) => j.durable)) return runBatch(conn, begin, jobs);
+          if (!synchronous) {
+            const level = Object.values((await conn.executeQuery<Record<string, number>>(SYNCHRONOUS)).rows[0] ?? {})[0];
+            synchronous = CompiledQuery.raw(`pragma synchronous = ${Number(level) || 2}`);
+          }
+          await conn.executeQuery(SYNCHRONOUS_NORMAL);
+          try {
+            return await runBatch(conn, begin, jobs);
+          } finally {
+            await conn.executeQuery(synchronous);
+          }
+        }),
       { maxBatch: MAX_BATCH, isolate: () => false },
     );
     committers.set(db, committer);
@@ -125,7 +127,7 @@ async function runBatch(conn: Kysely<unknown>, begin: CompiledQuery, jobs: Job[]
   try {
     if (jobs.length === 1) {
       // One caller: no savepoint; its failure rolls back the transaction it alone is in.
-      const answer = await attempt(conn, jobs[0].fn);
+      const answer = await attempt(conn, jobs[0]);
       if (answer.ok) await conn.executeQuery(COMMIT);
       else await conn.executeQuery(ROLLBACK).catch(() => undefined);
       return [answer];
@@ -133,7 +135,7 @@ async function runBatch(conn: Kysely<unknown>, begin: CompiledQuery, jobs: Job[]
     const answers: Answer[] = [];
     for (const job of jobs) {
       await conn.executeQuery(SAVEPOINT);
-      const answer = await attempt(conn, job.fn);
+      const answer = await attempt(conn, job);
       // When the rollback fails too, the transaction is broken (SQLite rolled it back on an I/O error): the catch
       // below rolls back and every caller of the batch gets that error.
       if (!answer.ok) await conn.executeQuery(ROLLBACK_TO);
@@ -148,9 +150,10 @@ async function runBatch(conn: Kysely<unknown>, begin: CompiledQuery, jobs: Job[]
   }
 }
 
-async function attempt(conn: Kysely<unknown>, fn: Work): Promise<Answer> {
+async function attempt(conn: Kysely<unknown>, job: Job): Promise<Answer> {
   try {
-    return { ok: true, value: await inTransaction(() => fn(conn)) };
+    const work = () => inSpan('db transaction', () => inTransaction(() => job.fn(conn)));
+    return { ok: true, value: await (dbTracing.hooks ? dbTracing.hooks.within(job.context, work) : work()) };
   } catch (error) {
     return { ok: false, error };
   }

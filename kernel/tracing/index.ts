@@ -32,6 +32,8 @@ export async function startTracing(settings: TracingSettings | undefined, proces
   dbTracing.hooks = {
     capture: () => carrier(),
     span: (name, fn, links) => traced(name, 'internal', fn, { links: links as Array<Carrier | undefined> | undefined }),
+    active: () => sdk!.api.context.active(),
+    within: (context, fn) => sdk!.api.context.with(context as Api.Context, fn),
   };
 }
 
