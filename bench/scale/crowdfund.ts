@@ -6,7 +6,7 @@ import type { VirtualUser } from '../load.ts';
 import { check, measure, type BenchIO, type BenchOptions, type CheckResult, type MeasureLoad, type RunRecord } from '../scenario.ts';
 import { freePort, spawnCantons, stopServers, tempDir } from '../servers.ts';
 import { crowdfund } from '../../modules/crowdfund/index.ts';
-import { grpcLoad, threadsClient, unary } from './grpc.ts';
+import { grpcLoad, threadsClient, unary } from '../grpc-load.ts';
 import { count, fill, migrateModule, openForSeeding, seconds } from './seed.ts';
 import type { ScaleSeries } from './series.ts';
 
@@ -110,7 +110,7 @@ export async function scaleCrowdfund(
       const before = (await unary(client, 'GetThread', { thread_id: seeded.hotThread })).up_votes as number;
       const votes = await grpcLoad(
         `crowdfund gRPC Vote on one hot thread, ${count(size)} projects`,
-        server,
+        [server],
         () => unary(client, 'Vote', { thread_id: seeded.hotThread, direction: 'UP' }),
         opts.connections,
         opts.durationSec * 1000,

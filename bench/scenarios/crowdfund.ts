@@ -1,10 +1,10 @@
 // crowdfund over gRPC+TLS: GetProjectThreads against a bare grpc-js server, votes per second (counted exactly), propose-to-threads latency.
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import { join } from 'node:path';
-import { credentials, loadPackageDefinition, Metadata, Server, ServerCredentials, type ServiceError } from '@grpc/grpc-js';
+import { loadPackageDefinition, Server, ServerCredentials } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
+import { grpcLoad, threadsClient, unary } from '../grpc-load.ts';
 import { Histogram } from '../histogram.ts';
 import { check, cpuRatio, defineScenario, median, ratio, roundsFlag, type BenchIO, type BenchOptions, type CheckResult, type RunRecord } from '../scenario.ts';
 import { makeCertificates, type TestCertificates } from '../../kernel/testing/certificates.ts';
@@ -15,75 +15,6 @@ const LOADER = { keepCase: true, longs: Number, enums: String, defaults: true };
 const THREADS_PER_PROJECT = 20;
 
 type Certs = Pick<TestCertificates, 'ca' | 'serverCert' | 'serverKey'>;
-
-function threadsClient(port: number, certs: Certs): any {
-  const Ctor = (loadPackageDefinition(loadSync(PROTO, LOADER)) as any).ThreadsService;
-  return new Ctor(`127.0.0.1:${port}`, credentials.createSsl(readFileSync(certs.ca)));
-}
-
-const unary = (client: any, rpc: string, req: unknown) =>
-  new Promise<any>((resolve, reject) =>
-    client[rpc](req, new Metadata(), { deadline: Date.now() + 10_000 }, (err: ServiceError | null, v: any) => (err ? reject(err) : resolve(v))),
-  );
-
-/** Closed loop: `connections` calls in flight on one HTTP/2 channel, each followed by the next, for `ms`. */
-async function grpcLoad(label: string, servers: ServerProcess[], call: () => Promise<unknown>, connections: number, ms: number): Promise<RunRecord> {
-  const histogram = new Histogram();
-  let ok = 0;
-  let errors = 0;
-  const samples: Record<string, number> = {};
-  const cpu0 = servers.map((s) => s.cpuMs());
-  const client0 = process.cpuUsage();
-  const loadAverage = Math.round(os.loadavg()[0] * 100) / 100;
-  const t0 = performance.now();
-  const end = t0 + ms;
-  await Promise.all(
-    Array.from({ length: connections }, async () => {
-      while (performance.now() < end) {
-        const started = performance.now();
-        try {
-          await call();
-          ok++;
-          histogram.record(performance.now() - started);
-        } catch (err) {
-          errors++;
-          const m = (err as Error).message.slice(0, 120);
-          samples[m] = (samples[m] ?? 0) + 1;
-        }
-      }
-    }),
-  );
-  const elapsedMs = performance.now() - t0;
-  const used = servers.map((s, i) => (s.cpuMs() ?? NaN) - (cpu0[i] ?? NaN)).reduce((a, b) => a + b, 0);
-  const client = process.cpuUsage(client0);
-  const requests = ok + errors;
-  return {
-    label,
-    name: label,
-    url: servers[0].url,
-    connections,
-    elapsedMs: Math.round(elapsedMs),
-    iterations: requests,
-    requests,
-    ok,
-    rps: Math.round((requests * 1000) / elapsedMs),
-    okRps: Math.round((ok * 1000) / elapsedMs),
-    statuses: { OK: ok, ...(errors ? { error: errors } : {}) },
-    errors: { total: errors, status: errors, status5xx: 0, network: 0, assertion: 0, samples },
-    latency: histogram.summary(),
-    steps: {},
-    timeline: [],
-    loadgenCpuPercent: Math.round(((client.user + client.system) / 1000 / elapsedMs) * 100),
-    loadgenCpuUsPerRequest: requests ? Math.round((client.user + client.system) / requests) : null,
-    cutOff: false,
-    servers: servers.map((s) => s.name),
-    serverCpuPercent: Number.isNaN(used) ? null : Math.round((used / elapsedMs) * 100),
-    serverCpuUsPerOk: Number.isNaN(used) || !ok ? null : Math.round((used * 1000) / ok),
-    loadAverage,
-    otherCpuPercent: null,
-    warmup: { requests: 0, ok: 0, errors: 0 },
-  };
-}
 
 /** The bare baseline as its own process (this file, run with CROWDFUND_BARE_GRPC set): TLS, one constant answer. */
 async function spawnBare(certs: Certs, response: unknown, nodeOptions?: string): Promise<ServerProcess> {
@@ -230,7 +161,7 @@ async function run(opts: BenchOptions, io: BenchIO) {
   const cantons = await spawnCantons({ MODULES: 'crowdfund', GRPC_PORT: String(grpcPort), ...tls, ...profile }, { name: 'cantons crowdfund' });
   const servers: ServerProcess[] = [cantons];
   try {
-    const client = threadsClient(grpcPort, certs);
+    const client = threadsClient(grpcPort, certs.ca);
     const half = THREADS_PER_PROJECT / 2;
     const messages = (kind: string) => Array.from({ length: half }, (_, i) => `${kind} ${i}: ${'words of a realistic length '.repeat(3)}`);
     const created = await fetch(`${cantons.url}/projects/propose`, {
@@ -244,7 +175,7 @@ async function run(opts: BenchOptions, io: BenchIO) {
       await new Promise((r) => setTimeout(r, 20));
     const bare = await spawnBare(certs, response, profile?.NODE_OPTIONS);
     servers.push(bare);
-    const bareClient = threadsClient(bare.port, certs);
+    const bareClient = threadsClient(bare.port, certs.ca);
     const request = { project_id, limit: THREADS_PER_PROJECT };
 
     const ours: RunRecord[] = [];
@@ -345,7 +276,7 @@ async function run(opts: BenchOptions, io: BenchIO) {
         { name: 'crowdfund.projects' },
       );
       servers.push(projects);
-      const splitClient = threadsClient(splitPort, certs);
+      const splitClient = threadsClient(splitPort, certs.ca);
       const split = await proposeToVisible(projects.url, splitClient, samples, 'split');
       splitClient.close();
       notes.push(`propose → threads visible, split (outbox relay → Redis Streams → threads process): ${fmt(split)}`);

@@ -1,10 +1,6 @@
-// Every durable write path against a floor of its own (issue 24 part 3): proposals, orders, benchmark callbacks, votes.
-import { readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
-import { credentials, loadPackageDefinition, Metadata, type ServiceError } from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
+import { basename } from 'node:path';
 import pg from 'pg';
-import { Histogram } from '../histogram.ts';
+import { grpcLoad, threadsClient, unary } from '../grpc-load.ts';
 import type { VirtualUser } from '../load.ts';
 import {
   check,
@@ -20,7 +16,7 @@ import {
   type RatioResult,
   type RunRecord,
 } from '../scenario.ts';
-import { freePort, ROOT, spawnBaseline, spawnCantons, stopServers, type ServerProcess } from '../servers.ts';
+import { freePort, spawnBaseline, spawnCantons, stopServers, type ServerProcess } from '../servers.ts';
 import { makeCertificates, type TestCertificates } from '../../kernel/testing/certificates.ts';
 import benchmarkScenario from './benchmark.ts';
 
@@ -172,69 +168,7 @@ async function measureTarget(
 }
 
 // Votes: gRPC over TLS, as bench/scenarios/crowdfund.ts sends them; no bare gRPC floor (see the notes).
-const PROTO = join(ROOT, 'modules/crowdfund/threads.proto');
 type Certs = Pick<TestCertificates, 'ca' | 'serverCert' | 'serverKey'>;
-
-function threadsClient(port: number, certs: Certs): any {
-  const Ctor = (loadPackageDefinition(loadSync(PROTO, { keepCase: true, longs: Number, enums: String, defaults: true })) as any).ThreadsService;
-  return new Ctor(`127.0.0.1:${port}`, credentials.createSsl(readFileSync(certs.ca)));
-}
-
-const unary = (client: any, rpc: string, req: unknown) =>
-  new Promise<any>((resolve, reject) =>
-    client[rpc](req, new Metadata(), { deadline: Date.now() + 10_000 }, (err: ServiceError | null, v: any) => (err ? reject(err) : resolve(v))),
-  );
-
-/** `connections` votes in flight on one HTTP/2 channel for `ms`; the server's CPU per OK vote. */
-async function voteRun(label: string, server: ServerProcess, vote: () => Promise<unknown>, connections: number, ms: number): Promise<RunRecord> {
-  const histogram = new Histogram();
-  let ok = 0;
-  let errors = 0;
-  const cpu0 = server.cpuMs();
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: connections }, async () => {
-      while (performance.now() < t0 + ms) {
-        const started = performance.now();
-        try {
-          await vote();
-          ok++;
-          histogram.record(performance.now() - started);
-        } catch {
-          errors++;
-        }
-      }
-    }),
-  );
-  const elapsedMs = performance.now() - t0;
-  const used = (server.cpuMs() ?? NaN) - (cpu0 ?? NaN);
-  return {
-    label,
-    name: label,
-    url: server.url,
-    connections,
-    elapsedMs: Math.round(elapsedMs),
-    iterations: ok + errors,
-    requests: ok + errors,
-    ok,
-    rps: Math.round(((ok + errors) * 1000) / elapsedMs),
-    okRps: Math.round((ok * 1000) / elapsedMs),
-    statuses: { OK: ok, ...(errors ? { error: errors } : {}) },
-    errors: { total: errors, status: errors, status5xx: 0, network: 0, assertion: 0, samples: {} },
-    latency: histogram.summary(),
-    steps: {},
-    timeline: [],
-    loadgenCpuPercent: 0,
-    loadgenCpuUsPerRequest: null,
-    cutOff: false,
-    servers: [server.name],
-    serverCpuPercent: Number.isNaN(used) ? null : Math.round((used / elapsedMs) * 100),
-    serverCpuUsPerOk: Number.isNaN(used) || !ok ? null : Math.round((used * 10_000) / ok) / 10,
-    loadAverage: 0,
-    otherCpuPercent: null,
-    warmup: { requests: 0, ok: 0, errors: 0 },
-  };
-}
 
 async function votes(root: string | undefined, c: number, round: number, rounds: number, opts: BenchOptions, io: BenchIO, checks: CheckResult[], certs: Certs) {
   const label = `cantons Vote over gRPC+TLS (SQLite)${root ? ` @${basename(root)}` : ''}, ${c} conns${rounds > 1 ? ` #${round}` : ''}`;
@@ -244,7 +178,7 @@ async function votes(root: string | undefined, c: number, round: number, rounds:
     { MODULES: 'crowdfund', GRPC_PORT: String(grpcPort), GRPC_TLS_CERT_FILE: certs.serverCert, GRPC_TLS_KEY_FILE: certs.serverKey },
     { name: 'cantons crowdfund', root },
   );
-  const client = threadsClient(grpcPort, certs);
+  const client = threadsClient(grpcPort, certs.ca);
   try {
     const res = await fetch(`${server.url}/projects/propose`, {
       method: 'POST',
@@ -256,8 +190,7 @@ async function votes(root: string | undefined, c: number, round: number, rounds:
     while ((threads = (await unary(client, 'GetProjectThreads', { project_id })).threads).length < 2) await new Promise((r) => setTimeout(r, 10));
     const thread = threads[0].thread_id;
     const vote = () => unary(client, 'Vote', { thread_id: thread, direction: 'UP' });
-    await voteRun('warm-up', server, vote, c, opts.warmupSec * 1000);
-    const r = await voteRun(label, server, vote, c, opts.durationSec * 1000);
+    const r = await grpcLoad(label, [server], vote, c, opts.durationSec * 1000, opts.warmupSec * 1000);
     const counted = (await unary(client, 'GetThread', { thread_id: thread })).up_votes;
     // The warm-up's votes count too: every OK vote (and only those) is in up_votes.
     checks.push(

@@ -4,9 +4,9 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { credentials, loadPackageDefinition, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
-import { Histogram } from '../histogram.ts';
-import type { RunRecord } from '../scenario.ts';
-import { ROOT, type ServerProcess } from '../servers.ts';
+import { Histogram } from './histogram.ts';
+import type { RunRecord } from './scenario.ts';
+import { ROOT, type ServerProcess } from './servers.ts';
 
 const PROTO = join(ROOT, 'modules/crowdfund/threads.proto');
 
@@ -20,14 +20,17 @@ export const unary = (client: any, rpc: string, req: unknown) =>
     client[rpc](req, new Metadata(), { deadline: Date.now() + 10_000 }, (err: ServiceError | null, v: any) => (err ? reject(err) : resolve(v))),
   );
 
-/** `connections` calls in flight on the client's one channel for `ms`, after `warmupMs` of the same thrown away. */
+/**
+ * `connections` calls in flight on the client's one channel for `ms`, after `warmupMs` of the same thrown away; the
+ * servers' CPU (summed) per OK call. The crowdfund, writes and scale scenarios' one gRPC load.
+ */
 export async function grpcLoad(
   label: string,
-  server: ServerProcess,
+  servers: ServerProcess[],
   call: () => Promise<unknown>,
   connections: number,
   ms: number,
-  warmupMs: number,
+  warmupMs = 0,
 ): Promise<RunRecord> {
   const loop = async (until: number, each: (started: number, err?: Error) => void) => {
     await Promise.all(
@@ -54,7 +57,8 @@ export async function grpcLoad(
   let ok = 0;
   let errors = 0;
   const samples: Record<string, number> = {};
-  const cpu0 = server.cpuMs();
+  const cpuNow = () => servers.reduce<number | null>((sum, s) => (sum === null || s.cpuMs() === null ? null : sum + s.cpuMs()!), 0);
+  const cpu0 = cpuNow();
   const client0 = process.cpuUsage();
   const loadAverage = Math.round(os.loadavg()[0] * 100) / 100;
   const t0 = performance.now();
@@ -69,14 +73,14 @@ export async function grpcLoad(
     samples[m] = (samples[m] ?? 0) + 1;
   });
   const elapsedMs = performance.now() - t0;
-  const cpu1 = server.cpuMs();
+  const cpu1 = cpuNow();
   const used = cpu0 === null || cpu1 === null ? null : cpu1 - cpu0;
   const client = process.cpuUsage(client0);
   const requests = ok + errors;
   return {
     label,
     name: label,
-    url: server.url,
+    url: servers[0].url,
     connections,
     elapsedMs: Math.round(elapsedMs),
     iterations: requests,
@@ -92,7 +96,7 @@ export async function grpcLoad(
     loadgenCpuPercent: Math.round(((client.user + client.system) / 1000 / elapsedMs) * 100),
     loadgenCpuUsPerRequest: requests ? Math.round((client.user + client.system) / requests) : null,
     cutOff: false,
-    servers: [server.name],
+    servers: servers.map((s) => s.name),
     serverCpuPercent: used === null ? null : Math.round((used / elapsedMs) * 100),
     serverCpuUsPerOk: used === null || !ok ? null : Math.round((used * 10_000) / ok) / 10,
     loadAverage,
