@@ -1,17 +1,12 @@
 // Bare Koa servers to compare against, run as their own process: BASELINE=noop-post | durable-insert | group-commit | callback-floor | constant-get | read-floor.
-import { createServer } from 'node:http';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import Koa from 'koa';
-import type { AppError } from '../../kernel/errors.ts';
-import { readJsonBody } from '../../kernel/http/body.ts';
+import { groupCommit, openDurable, readBody, serve } from './parts.ts';
 
 const KINDS = ['noop-post', 'durable-insert', 'group-commit', 'callback-floor', 'constant-get', 'read-floor'];
-const BODY_LIMIT = 1024 * 1024; // the app's default BODY_LIMIT
 
 const kind = process.env.BASELINE ?? 'noop-post';
-const port = Number(process.env.PORT ?? 0);
 const constant = process.env.BASELINE_BODY ?? '{"value":"constant"}';
 const constantStatus = Number(process.env.BASELINE_STATUS ?? 200);
 
@@ -25,19 +20,8 @@ let insert: ((row: Row) => undefined | Promise<undefined>) | undefined;
 let countRows: (() => number) | undefined;
 let db: Database.Database | undefined;
 
-/** The durable baselines' database under DATA_DIR: WAL, every commit fsynced (synchronous=FULL). */
-function openDurable(): Database.Database {
-  const dir = process.env.DATA_DIR ?? 'data';
-  mkdirSync(dir, { recursive: true });
-  const opened = new Database(join(dir, 'baseline.sqlite'));
-  opened.pragma('journal_mode = WAL');
-  opened.pragma('synchronous = FULL');
-  opened.pragma('busy_timeout = 5000');
-  return opened;
-}
-
 if (kind === 'durable-insert' || kind === 'group-commit') {
-  db = openDurable();
+  db = openDurable('baseline.sqlite');
   // group-commit keeps a unique trace id like the app's events tables (what idempotent retries need);
   // durable-insert is the original's table as it was.
   db.exec(`CREATE TABLE IF NOT EXISTS events (
@@ -59,26 +43,6 @@ if (kind === 'durable-insert' || kind === 'group-commit') {
         );
 }
 
-/** Items that arrive in one event-loop turn share one `commit` (a transaction); each is answered with its result after it. */
-function groupCommit<T, R = undefined>(commit: (items: T[]) => R[] | undefined): (item: T) => Promise<R> {
-  let batch: { item: T; done(err: unknown, result?: R): void }[] = [];
-  const flush = () => {
-    const items = batch;
-    batch = [];
-    try {
-      const results = commit(items.map((r) => r.item));
-      for (const [i, r] of items.entries()) r.done(undefined, results?.[i]);
-    } catch (err) {
-      for (const r of items) r.done(err);
-    }
-  };
-  return (item) =>
-    new Promise<R>((resolve, reject) => {
-      if (batch.length === 0) setImmediate(flush);
-      batch.push({ item, done: (err, result) => (err ? reject(err) : resolve(result as R)) });
-    });
-}
-
 // callback-floor: the least a benchmark callback must do, in a bare handler: find the running benchmark that
 // has the document (by target host, project and name, newest first) and write its time once, both inside a
 // transaction per event-loop turn, answered after the commit (202, or 409 when nothing matches). Seeded as
@@ -86,7 +50,7 @@ function groupCommit<T, R = undefined>(commit: (items: T[]) => R[] | undefined):
 type Callback = { host: string; project: string; name: string; start: number | null; end: number | null };
 let callback: ((c: Callback) => Promise<number>) | undefined;
 if (kind === 'callback-floor') {
-  db = openDurable();
+  db = openDurable('baseline.sqlite');
   db.exec(`CREATE TABLE IF NOT EXISTS benchmarks (id TEXT PRIMARY KEY, target_host TEXT NOT NULL, project_id TEXT NOT NULL, status TEXT NOT NULL, created_at TEXT NOT NULL);
     CREATE INDEX IF NOT EXISTS benchmarks_match ON benchmarks (target_host, project_id, created_at);
     CREATE TABLE IF NOT EXISTS documents (benchmark_id TEXT NOT NULL, name TEXT NOT NULL, start_time REAL, end_time REAL, PRIMARY KEY (benchmark_id, name));`);
@@ -253,16 +217,10 @@ app.use(async (ctx) => {
     return;
   }
   if (ctx.method !== 'POST') ctx.throw(405);
-  // The app's own reader (stream events, size limit, JSON.parse), so the no-op pays what the app pays.
-  let body: unknown;
-  try {
-    body = await readJsonBody(ctx, BODY_LIMIT);
-  } catch (err) {
-    const e = err as AppError;
-    ctx.status = e.status ?? 400;
-    ctx.body = { error: e.code ?? 'BAD_REQUEST', message: e.message };
-    return;
-  }
+  // The app's own reader, so the no-op pays what the app pays.
+  const given = await readBody(ctx);
+  if (!given) return;
+  const { body } = given;
   if (callback) {
     const b = body as Record<string, unknown>;
     ctx.status = await callback({
@@ -280,19 +238,4 @@ app.use(async (ctx) => {
   ctx.body = { ok: true };
 });
 
-const server = createServer(app.callback());
-server.keepAliveTimeout = 65_000; // as the app's server, so both keep the bench's sockets alike
-server.listen(port, '127.0.0.1', () => {
-  process.stdout.write(`baseline ${kind} listening on ${JSON.stringify(server.address())}\n`);
-});
-
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.once(signal, () => {
-    server.close(() => {
-      db?.close();
-      process.exit(0);
-    });
-    server.closeIdleConnections();
-    setTimeout(() => server.closeAllConnections(), 2000).unref();
-  });
-}
+serve(app, `baseline ${kind}`, () => db?.close());

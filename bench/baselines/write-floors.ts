@@ -7,50 +7,18 @@
 // order: POST /orders → the stock taken (an UPDATE that refuses to go below zero), the order and its lines,
 //   200 {"id"} (409 when out of stock). Cantons holds the stock first (one transaction), stores the order with an
 //   outbox row (a second), then the order_created consumer takes the stock (a third).
-import { createServer } from 'node:http';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import Koa from 'koa';
-import type { AppError } from '../../kernel/errors.ts';
-import { readJsonBody } from '../../kernel/http/body.ts';
+import { groupCommit, openDurable, readBody, serve } from './parts.ts';
 
 const KINDS = ['proposal', 'order'];
-const BODY_LIMIT = 1024 * 1024;
 const kind = process.env.FLOOR ?? '';
-const port = Number(process.env.PORT ?? 0);
 if (!KINDS.includes(kind)) {
   process.stderr.write(`unknown FLOOR "${kind}"; use ${KINDS.join(', ')}\n`);
   process.exit(2);
 }
 
-const dir = process.env.DATA_DIR ?? 'data';
-mkdirSync(dir, { recursive: true });
-const db = new Database(join(dir, 'floor.sqlite'));
-db.pragma('journal_mode = WAL');
-db.pragma('synchronous = FULL');
-db.pragma('busy_timeout = 5000');
+const db = openDurable('floor.sqlite');
 db.pragma('foreign_keys = ON');
-
-/** Items that arrive in one event-loop turn share one `commit` (a transaction); each is answered with its result after it. */
-function groupCommit<T, R>(commit: (items: T[]) => R[]): (item: T) => Promise<R> {
-  let batch: { item: T; resolve(r: R): void; reject(err: unknown): void }[] = [];
-  const flush = () => {
-    const items = batch;
-    batch = [];
-    try {
-      const results = commit(items.map((r) => r.item));
-      for (const [i, r] of items.entries()) r.resolve(results[i]);
-    } catch (err) {
-      for (const r of items) r.reject(err);
-    }
-  };
-  return (item) =>
-    new Promise<R>((resolve, reject) => {
-      if (batch.length === 0) setImmediate(flush);
-      batch.push({ item, resolve, reject });
-    });
-}
 
 type Answer = { status: number; body: unknown };
 let handle: (body: any) => Promise<Answer>;
@@ -140,33 +108,12 @@ app.use(async (ctx) => {
     return;
   }
   if (ctx.method !== 'POST') ctx.throw(405);
-  let body: unknown;
-  try {
-    body = await readJsonBody(ctx, BODY_LIMIT);
-  } catch (err) {
-    const e = err as AppError;
-    ctx.status = e.status ?? 400;
-    ctx.body = { error: e.code ?? 'BAD_REQUEST', message: e.message };
-    return;
-  }
+  const given = await readBody(ctx);
+  if (!given) return;
+  const { body } = given;
   const answer = await handle(body);
   ctx.status = answer.status;
   ctx.body = answer.body;
 });
 
-const server = createServer(app.callback());
-server.keepAliveTimeout = 65_000;
-server.listen(port, '127.0.0.1', () => {
-  process.stdout.write(`write floor ${kind} listening on ${JSON.stringify(server.address())}\n`);
-});
-
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.once(signal, () => {
-    server.close(() => {
-      db.close();
-      process.exit(0);
-    });
-    server.closeIdleConnections();
-    setTimeout(() => server.closeAllConnections(), 2000).unref();
-  });
-}
+serve(app, `write floor ${kind}`, () => db.close());
