@@ -3,7 +3,7 @@ import os from 'node:os';
 import { ConnectionPool } from './connection-pool.ts';
 import { machineCpu, otherCpuPercent, waitForQuiet } from './machine.ts';
 import type { PartCounter } from './parts.ts';
-import { runLoad, type LoadOptions, type LoadResult } from './load.ts';
+import { runLoad, type LoadOptions, type LoadResult, type VirtualUser } from './load.ts';
 import type { ServerProcess } from './servers.ts';
 
 export interface BenchOptions {
@@ -116,6 +116,16 @@ export function roundsFlag(opts: BenchOptions): number {
 }
 
 export type MeasureLoad = Omit<LoadOptions, 'name' | 'url' | 'connections' | 'durationMs' | 'progress' | 'pool'> & { url?: string };
+
+/** GETs `path` (or the path for this virtual user) expecting 200, and `ok` of its body when given: an answer it refuses is an error. */
+export function checkedGet(path: string | ((vu: VirtualUser) => string), step: string, ok?: (body: any) => boolean): MeasureLoad {
+  return {
+    async step(vu: VirtualUser) {
+      const res = await vu.client.get(typeof path === 'string' ? path : path(vu), { step, expect: 200 });
+      if (ok && !ok(res.body)) throw new Error(`${step} answered ${JSON.stringify(res.body)?.slice(0, 100)}`);
+    },
+  };
+}
 
 /**
  * With `--quiet P` (percent of a core): before a run, wait up to 60 s for a second in which other processes used

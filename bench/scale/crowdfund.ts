@@ -2,8 +2,7 @@
 // them with 100 threads; the first page, a page deep in the cursor, that project, and votes on one hot thread over gRPC.
 import { encodeCursor } from '../../kernel/http/cursor.ts';
 import { makeCertificates } from '../../kernel/testing/certificates.ts';
-import type { VirtualUser } from '../load.ts';
-import { check, measure, type BenchIO, type BenchOptions, type CheckResult, type MeasureLoad, type RunRecord } from '../scenario.ts';
+import { check, checkedGet, measure, type BenchIO, type BenchOptions, type CheckResult, type MeasureLoad, type RunRecord } from '../scenario.ts';
 import { freePort, spawnCantons, stopServers, tempDir } from '../servers.ts';
 import { crowdfund } from '../../modules/crowdfund/index.ts';
 import { grpcLoad, threadsClient, unary } from '../grpc-load.ts';
@@ -55,15 +54,6 @@ export async function seedCrowdfund(dataDir: string, projects: number, log: (lin
   return { seconds: (performance.now() - t0) / 1000, hotThread };
 }
 
-function get(path: string, step: string, ok: (body: any) => boolean): MeasureLoad {
-  return {
-    step: async (vu: VirtualUser) => {
-      const res = await vu.client.get(path, { step, expect: 200 });
-      if (!ok(res.body)) throw new Error(`${step} answered ${JSON.stringify(res.body)?.slice(0, 100)}`);
-    },
-  };
-}
-
 export async function scaleCrowdfund(
   sizes: number[],
   series: ScaleSeries,
@@ -90,15 +80,19 @@ export async function scaleCrowdfund(
       const parts: Array<[string, MeasureLoad]> = [
         [
           'GET /projects first page',
-          get('/projects?limit=20', 'GET /projects', (b) => b?.items?.length === Math.min(20, size) && b.items[0].project_id === size),
+          checkedGet('/projects?limit=20', 'GET /projects', (b) => b?.items?.length === Math.min(20, size) && b.items[0].project_id === size),
         ],
         [
           'GET /projects deep page',
-          get(`/projects?limit=20&cursor=${deep}`, 'GET /projects?cursor', (b) => b?.items?.[0]?.project_id === Math.floor(size / 2) && !b.threads_unavailable),
+          checkedGet(
+            `/projects?limit=20&cursor=${deep}`,
+            'GET /projects?cursor',
+            (b) => b?.items?.[0]?.project_id === Math.floor(size / 2) && !b.threads_unavailable,
+          ),
         ],
         [
           `GET /projects/:id with ${HOT_THREADS} threads`,
-          get(`/projects/${hot}?threads_limit=${HOT_THREADS}`, 'GET /projects/:id', (b) => b?.threads?.length === HOT_THREADS),
+          checkedGet(`/projects/${hot}?threads_limit=${HOT_THREADS}`, 'GET /projects/:id', (b) => b?.threads?.length === HOT_THREADS),
         ],
       ];
       for (const [name, load] of parts) {

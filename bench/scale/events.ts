@@ -2,8 +2,7 @@
 // range query of a fixed 100-event window, stats, audit by index and ingest, each measured on the seeded server.
 import { join } from 'node:path';
 import { ingestRequest } from '../ingest.ts';
-import type { VirtualUser } from '../load.ts';
-import { check, measure, type BenchIO, type BenchOptions, type CheckResult, type MeasureLoad, type RunRecord } from '../scenario.ts';
+import { check, checkedGet, measure, type BenchIO, type BenchOptions, type CheckResult, type MeasureLoad, type RunRecord } from '../scenario.ts';
 import { spawnBaseline, spawnCantons, stopServers, tempDir } from '../servers.ts';
 import { events } from '../../modules/events/index.ts';
 import { count, fill, migrateModule, openForSeeding, seconds } from './seed.ts';
@@ -61,15 +60,6 @@ export async function seedEvents(dataDir: string, total: number, log: (line: str
   return (performance.now() - t0) / 1000;
 }
 
-function get(path: (vu: VirtualUser) => string, step: string, ok: (body: any) => boolean): MeasureLoad {
-  return {
-    step: async (vu) => {
-      const res = await vu.client.get(path(vu), { step, expect: 200 });
-      if (!ok(res.body)) throw new Error(`${step} answered ${JSON.stringify(res.body)?.slice(0, 100)}`);
-    },
-  };
-}
-
 export async function scaleEvents(
   sizes: number[],
   series: ScaleSeries,
@@ -94,7 +84,7 @@ export async function scaleEvents(
       const parts: Array<[string, MeasureLoad]> = [
         [
           'range query',
-          get(
+          checkedGet(
             () => `/events/snow-reports?${range}`,
             'GET /events/snow-reports?window',
             (b) => b?.items?.length === Math.min(WINDOW, snow),
@@ -102,7 +92,7 @@ export async function scaleEvents(
         ],
         [
           'stats',
-          get(
+          checkedGet(
             () => '/events/stats',
             'GET /events/stats',
             (b) => b?.snow_reports?.count >= snow,
@@ -110,7 +100,7 @@ export async function scaleEvents(
         ],
         [
           'audit by index',
-          get(
+          checkedGet(
             (vu) => `/events/snow-reports/at/${vu.random.int(0, snow - 1)}`,
             'GET /events/snow-reports/at/:index',
             (b) => typeof b?.index === 'number',

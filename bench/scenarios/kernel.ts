@@ -6,6 +6,7 @@ import { startEtcd, type EtcdServer } from '../../kernel/testing/etcd.ts';
 import { startOtlpSink, type OtlpSink } from '../otlp-sink.ts';
 import {
   check,
+  checkedGet,
   defineScenario,
   roundsFlag,
   measure,
@@ -40,13 +41,6 @@ const send = async (url: string, method: string, path: string, body: unknown) =>
   if (!res.ok) throw new Error(`seed ${method} ${path}: ${res.status} ${await res.text()}`);
   return res.json() as Promise<any>;
 };
-
-const get = (path: string, step: string, verify?: (body: any) => boolean): MeasureLoad => ({
-  async step(vu: VirtualUser) {
-    const res = await vu.client.get(path, { step, expect: 200 });
-    if (verify && !verify(res.body)) throw new Error(`${step} answered ${JSON.stringify(res.body)?.slice(0, 80)}`);
-  },
-});
 
 /** Snow reports only (the route the target names), each with a fresh UUID X-Trace-Id, as the events scenario sends them. */
 const snowReports = (verifyTrace: boolean): MeasureLoad => ({
@@ -99,7 +93,7 @@ export const TARGETS = {
   constant: {
     label: 'bare koa constant GET',
     start: () => spawnBaseline('constant-get', { body: VALUE }),
-    load: get(`/config/${KEY}`, 'GET constant', (b) => b === VALUE),
+    load: checkedGet(`/config/${KEY}`, 'GET constant', (b) => b === VALUE),
   },
   'cache-get': {
     label: 'cantons GET /config/<key>?use_cache=true',
@@ -109,7 +103,7 @@ export const TARGETS = {
         { name: 'cantons cache', root },
       ),
     seed: (url) => send(url, 'PUT', `/config/${KEY}`, VALUE),
-    load: get(`/config/${KEY}?use_cache=true`, 'GET /config/:key cached', (b) => b === VALUE),
+    load: checkedGet(`/config/${KEY}?use_cache=true`, 'GET /config/:key cached', (b) => b === VALUE),
     baseline: 'constant',
   },
   product: {
@@ -117,7 +111,7 @@ export const TARGETS = {
     start: (_, env, root) => spawnCantons({ MODULES: 'shop', ...env }, { name: 'cantons shop', root }),
     seed: async (url) =>
       void (await send(url, 'POST', '/products', { id: 'kernel-bench', title: 'The Odyssey', passenger_capacity: 101, maximum_speed: 5, in_stock: 1000 })),
-    load: get('/products/kernel-bench', 'GET /products/:id', (b) => b?.id === 'kernel-bench'),
+    load: checkedGet('/products/kernel-bench', 'GET /products/:id', (b) => b?.id === 'kernel-bench'),
     baseline: 'constant',
     floor: 'product-floor',
   },
@@ -129,7 +123,7 @@ export const TARGETS = {
       const order = await send(url, 'POST', '/orders', { order_details: [{ product_id: 'kernel-bench', price: '100.99', quantity: 1 }] });
       if (order.id !== 1) throw new Error(`seed order got id ${order.id}`);
     },
-    load: get('/orders/1', 'GET /orders/:id', (b) => b?.id === 1),
+    load: checkedGet('/orders/1', 'GET /orders/:id', (b) => b?.id === 1),
     baseline: 'constant',
     floor: 'order-floor',
   },
@@ -137,7 +131,7 @@ export const TARGETS = {
     label: 'cantons GET /events/snow-reports/at/:index',
     start: (_, env, root) => spawnCantons({ MODULES: 'events', ...env }, { name: 'cantons events', root }),
     seed: seedEvents,
-    load: get('/events/snow-reports/at/0', 'GET /events/snow-reports/at/:index', (b) => b?.index === 0),
+    load: checkedGet('/events/snow-reports/at/0', 'GET /events/snow-reports/at/:index', (b) => b?.index === 0),
     baseline: 'constant',
     floor: 'event-at-floor',
   },
@@ -145,7 +139,11 @@ export const TARGETS = {
     label: 'cantons GET /events/snow-reports?start…&end…&limit=1',
     start: (_, env, root) => spawnCantons({ MODULES: 'events', ...env }, { name: 'cantons events', root }),
     seed: seedEvents,
-    load: get(`/events/snow-reports?start_timestamp=${START}&end_timestamp=${END}&limit=1`, 'GET /events/snow-reports?query', (b) => b?.items?.length === 1),
+    load: checkedGet(
+      `/events/snow-reports?start_timestamp=${START}&end_timestamp=${END}&limit=1`,
+      'GET /events/snow-reports?query',
+      (b) => b?.items?.length === 1,
+    ),
     baseline: 'constant',
     floor: 'event-list-floor',
   },
