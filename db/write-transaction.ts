@@ -27,7 +27,8 @@ interface Job {
   /** The caller's context (db/trace-hooks.ts): its work runs in it, a span of the caller's trace, not of the batch's. */
   context: unknown;
 }
-type Answer = { ok: true; value: unknown } | { ok: false; error: unknown };
+/** `after`: what the caller's work asked to run once its commit is done (onCommit). */
+type Answer = { ok: true; value: unknown; after: Array<() => void> } | { ok: false; error: unknown };
 
 /** Most callers in one transaction: large enough for a 200-connection burst, small enough to hold the lock briefly. */
 const MAX_BATCH = 256;
@@ -51,6 +52,38 @@ export const writeBatching = { postgres: process.env.CANTONS_PG_GROUP_COMMIT ===
 
 const committers = new WeakMap<Kysely<unknown>, GroupCommit<Job, Answer>>();
 
+/** The after-commit lists of the write transactions' callers running now, by the connection their `fn` was handed. */
+const afterCommits = new WeakMap<object, Array<() => void>>();
+
+/**
+ * Runs `fn` once the write transaction that handed out `trx` has committed the caller's work (never when it rolled
+ * back); false, and nothing registered, when `trx` is not the connection of a running writeTransaction's `fn`.
+ */
+export function onCommit(trx: object, fn: () => void): boolean {
+  const list = afterCommits.get(trx);
+  if (!list) return false;
+  list.push(fn);
+  return true;
+}
+
+/** `fn` on `trx`, with onCommit open on it while `fn` runs; its answer carries what was registered. */
+async function withAfterCommit(trx: object, fn: () => Promise<unknown>): Promise<Answer> {
+  const after: Array<() => void> = [];
+  afterCommits.set(trx, after);
+  try {
+    return { ok: true, value: await fn(), after };
+  } catch (error) {
+    return { ok: false, error };
+  } finally {
+    afterCommits.delete(trx);
+  }
+}
+
+/** Each function of a committed answer, on its own (one that throws does not stop the others). */
+function runAfterCommit(answer: Answer): void {
+  if (answer.ok) for (const fn of answer.after) queueMicrotask(fn);
+}
+
 /**
  * Runs `fn` in a transaction that holds the write lock from its first statement, shared with the other calls of
  * this event-loop turn and answered after its commit (see the top of the file). SQLite: BEGIN IMMEDIATE, so a
@@ -63,7 +96,15 @@ const committers = new WeakMap<Kysely<unknown>, GroupCommit<Job, Answer>>();
  * runs side by side: measured on the proposal path (docs/benchmarks.md, issue 24), batching there was slower.
  */
 export async function writeTransaction<DB, T>(db: Kysely<DB>, fn: (trx: Kysely<DB>) => Promise<T>): Promise<T> {
-  if (!writeBatching.postgres && dialectOf(db) === 'postgres') return db.transaction().execute(fn);
+  if (!writeBatching.postgres && dialectOf(db) === 'postgres') {
+    let answer: Answer | undefined;
+    await db.transaction().execute(async (trx) => {
+      answer = await withAfterCommit(trx, () => fn(trx));
+      if (!answer.ok) throw answer.error;
+    });
+    runAfterCommit(answer!);
+    return answered(answer!);
+  }
   return answered(await committerOf(db as Kysely<unknown>).submit({ fn: fn as Work, durable: true, context: dbTracing.hooks?.active() }));
 }
 
@@ -130,6 +171,7 @@ async function runBatch(conn: Kysely<unknown>, begin: CompiledQuery, jobs: Job[]
       const answer = await attempt(conn, jobs[0]);
       if (answer.ok) await conn.executeQuery(COMMIT);
       else await conn.executeQuery(ROLLBACK).catch(() => undefined);
+      runAfterCommit(answer);
       return [answer];
     }
     const answers: Answer[] = [];
@@ -143,6 +185,7 @@ async function runBatch(conn: Kysely<unknown>, begin: CompiledQuery, jobs: Job[]
       answers.push(answer);
     }
     await conn.executeQuery(COMMIT);
+    for (const answer of answers) runAfterCommit(answer);
     return answers;
   } catch (err) {
     await conn.executeQuery(ROLLBACK).catch(() => undefined);
@@ -150,10 +193,13 @@ async function runBatch(conn: Kysely<unknown>, begin: CompiledQuery, jobs: Job[]
   }
 }
 
+/** One caller's work on the batch's connection; only a durable write's may register work after its commit. */
 async function attempt(conn: Kysely<unknown>, job: Job): Promise<Answer> {
+  const work = () => inSpan('db transaction', () => inTransaction(() => job.fn(conn)));
+  const traced = () => (dbTracing.hooks ? dbTracing.hooks.within(job.context, work) : work());
+  if (job.durable) return withAfterCommit(conn, traced);
   try {
-    const work = () => inSpan('db transaction', () => inTransaction(() => job.fn(conn)));
-    return { ok: true, value: await (dbTracing.hooks ? dbTracing.hooks.within(job.context, work) : work()) };
+    return { ok: true, value: await traced(), after: [] };
   } catch (error) {
     return { ok: false, error };
   }

@@ -230,6 +230,7 @@ function compose(
       url: config.EVENT_BUS_URL,
       streamPrefix: config.BUS_STREAM_PREFIX,
       pollMs: config.BUS_POLL_MS,
+      inline: config.BUS_INLINE,
       log,
       metrics,
       maxAttempts: config.BUS_MAX_ATTEMPTS,

@@ -64,6 +64,13 @@ export const kernelConfigSchema = z
       .default('cantons')
       .describe('Redis Streams key prefix (one per deployment)'),
     BUS_POLL_MS: envInt(200, 1).describe('how often the relay looks for outbox rows it was not told about'),
+    BUS_INLINE: z
+      .enum(['true', 'false'])
+      .default('true')
+      .transform((v) => v === 'true')
+      .describe(
+        "in-process bus: apply an event whose subscribers share its publisher's database in the publishing transaction (false: every event through the outbox and the relay)",
+      ),
     BUS_EPHEMERAL_REDIS: z
       .enum(['refuse', 'warn', 'accept'])
       .default('warn')

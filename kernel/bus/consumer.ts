@@ -1,9 +1,10 @@
 // Applying an event for one consumer: inbox entry + handler in one transaction, retries with backoff, then a dead letter.
 import { randomUUID } from 'node:crypto';
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { CompiledQuery, sql, type Kysely, type Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import type { ModuleDatabase } from '../../db/database.ts';
-import { writeTransaction } from '../../db/write-transaction.ts';
+import { inSpan } from '../../db/trace-hooks.ts';
+import { onCommit, writeTransaction } from '../../db/write-transaction.ts';
 import { backoffDelay, sleep } from '../backoff.ts';
 import { isDependencyFailure } from '../errors.ts';
 import { carrierJson, traced } from '../tracing/index.ts';
@@ -54,6 +55,46 @@ export async function applyOnce(sub: Subscription, event: BusEvent, also?: (trx:
   });
   runAfterCommit(after);
   return outcome;
+}
+
+const SAVEPOINT = CompiledQuery.raw('savepoint bus_inline');
+const RELEASE = CompiledQuery.raw('release savepoint bus_inline');
+const ROLLBACK_TO = CompiledQuery.raw('rollback to savepoint bus_inline');
+
+/**
+ * Applies `event` for each of `subs` inside the publisher's own write transaction `trx`, whose database is theirs:
+ * the event and its effects commit together or not at all, so it needs no outbox row, no relay and no inbox entry
+ * (nothing can deliver it twice). All of them run in one savepoint; when a handler throws, that savepoint is rolled
+ * back, `on.failed` hears why and this returns false, having kept nothing: the caller then writes the outbox row,
+ * and the relay delivers the event with retries and a dead letter as for any other. Also false, with nothing run,
+ * when `trx` is not a writeTransaction's (the handlers' afterCommit work needs its commit). `on.applied` and the
+ * handlers' afterCommit work run once the commit is done.
+ */
+export async function applyInline(
+  subs: Subscription[],
+  event: BusEvent,
+  trx: Kysely<unknown>,
+  on: { applied(): void; failed(err: unknown): void },
+): Promise<boolean> {
+  const after: Array<() => void> = [on.applied];
+  let applied = false;
+  if (!onCommit(trx, () => applied && runAfterCommit(after))) return false;
+  await trx.executeQuery(SAVEPOINT);
+  try {
+    // A savepoint is a transaction nested in the publisher's: traced as the `db transaction` it is where the
+    // consumer runs apart, so the trace has the same shape in every topology.
+    await inSpan('db transaction', async () => {
+      for (const sub of subs) await sub.handler(event, trx as Transaction<unknown>, (fn) => after.push(fn));
+    });
+  } catch (err) {
+    await trx.executeQuery(ROLLBACK_TO);
+    await trx.executeQuery(RELEASE);
+    on.failed(err);
+    return false;
+  }
+  await trx.executeQuery(RELEASE);
+  applied = true;
+  return true;
 }
 
 /** The functions handlers passed to `afterCommit`, once their transaction committed; each runs on its own. */

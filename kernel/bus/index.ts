@@ -2,7 +2,7 @@
 import type { ModuleDatabase } from '../../db/database.ts';
 import type { Adapter } from './adapter.ts';
 import { randomUUID } from 'node:crypto';
-import { Consumer, pruneInbox, writeDeadLetter, type Subscription } from './consumer.ts';
+import { applyInline, Consumer, pruneInbox, writeDeadLetter, type Subscription } from './consumer.ts';
 import { discardDeadLetter, listDeadLetters, replayDeadLetters } from './dead-letters.ts';
 import { inProcessAdapter } from './in-process.ts';
 import { createBusMetrics } from './metrics.ts';
@@ -12,8 +12,9 @@ import { checkRoleName } from '../names.ts';
 import { Relay } from './relay.ts';
 import { busStats } from './stats.ts';
 import { asBusTables } from './tables.ts';
-import { traced } from '../tracing/index.ts';
-import type { Bus, BusOptions, Publisher } from './types.ts';
+import { carrier, traced } from '../tracing/index.ts';
+import type { Kysely } from 'kysely';
+import type { Bus, BusEvent, BusOptions, Publisher } from './types.ts';
 
 export { busMigrations } from './migrations.ts';
 export { formatDeadLetters } from './dead-letters.ts';
@@ -30,6 +31,20 @@ export function createBus(opts: BusOptions): Bus {
   const log = opts.log.child({ component: 'bus' });
   const relays = new Map<string, Relay>();
   const subs: Subscription[] = [];
+  /**
+   * Per topic, its subscriptions when an event of it may be applied in its publisher's transaction instead of going
+   * through the outbox (BusOptions.inline): the in-process bus, and every subscriber in the one database `mdb`.
+   */
+  const inlineSubs = new Map<string, { mdb: ModuleDatabase; subs: Subscription[] } | null>();
+  function inlineFor(topic: string, mdb: ModuleDatabase): Subscription[] | undefined {
+    let found = inlineSubs.get(topic);
+    if (found === undefined) {
+      const mine = subs.filter((s) => s.topic === topic);
+      found = opts.inline && !opts.url && mine.length > 0 && mine.every((s) => s.mdb === mine[0].mdb) ? { mdb: mine[0].mdb, subs: mine } : null;
+      inlineSubs.set(topic, found);
+    }
+    return found?.mdb === mdb ? found.subs : undefined;
+  }
   const metrics = createBusMetrics(opts.metrics, {
     async outboxes() {
       const samples = await Promise.all(
@@ -73,6 +88,35 @@ export function createBus(opts: BusOptions): Bus {
     }
   }
 
+  /** The event applied by `local` in the publisher's transaction (consumer.ts applyInline); false: it takes the outbox. */
+  function deliverInline(local: Subscription[], id: string, module: string, topic: string, payload: unknown, trx: Kysely<unknown>): Promise<boolean> {
+    // As a consumer would read it from the outbox: a copy through JSON, stamped now, in the publishing span's trace.
+    const event: BusEvent = { id, topic, payload: JSON.parse(JSON.stringify(payload ?? null)), createdAt: new Date().toISOString(), source: module };
+    const trace = carrier();
+    if (trace) event.trace = trace;
+    return traced(
+      `process ${topic}`,
+      'consumer',
+      () =>
+        applyInline(local, event, trx, {
+          applied() {
+            for (const s of local) {
+              metrics.handled.inc({ consumer: s.consumer, topic });
+              metrics.lag.observe({ consumer: s.consumer }, 0);
+            }
+          },
+          failed(err) {
+            for (const s of local) metrics.failures.inc({ consumer: s.consumer, topic });
+            log.warn(
+              { err, eventId: id, topic, consumers: local.map((s) => s.consumer) },
+              'event handler failed in the publishing transaction; the event goes through the outbox',
+            );
+          },
+        }),
+      { attributes: { 'messaging.consumer.group.name': local.map((s) => s.consumer).join(',') } },
+    );
+  }
+
   return {
     publisher(module: string, mdb: ModuleDatabase): Publisher {
       let relay = relays.get(module);
@@ -85,6 +129,11 @@ export function createBus(opts: BusOptions): Bus {
         publish(trx, topic, payload) {
           // The row keeps this span's context: the event's consumers, wherever they run, continue its trace.
           return traced(`publish ${topic.name}`, 'producer', async () => {
+            const local = started && r.clear ? inlineFor(topic.name, mdb) : undefined;
+            if (local) {
+              const id = randomUUID();
+              if (await deliverInline(local, id, module, topic.name, payload, trx as Kysely<unknown>)) return id;
+            }
             const id = await writeOutbox(asBusTables(trx), module, topic.name, payload);
             r.nudge();
             return id;
@@ -101,6 +150,7 @@ export function createBus(opts: BusOptions): Bus {
     },
 
     subscribe(consumerName, mdb, topic, handler) {
+      inlineSubs.delete(topic);
       checkRoleName('a bus consumer', consumerName);
       if (subs.some((s) => s.consumer === consumerName && s.topic === topic)) {
         throw new Error(`${consumerName} already subscribes to ${topic}`);

@@ -30,6 +30,7 @@ export class Relay {
   private readonly waker = new Waker();
   private nudgedAt = 0;
   private failures = 0;
+  private empty = false;
 
   constructor(
     readonly module: string,
@@ -45,7 +46,16 @@ export class Relay {
     this.loop = this.run();
   }
 
+  /**
+   * True once a round found the outbox empty, after the last event written to it had time to commit (the fast
+   * window): an event delivered without the outbox (kernel/bus/index.ts) then overtakes none in it.
+   */
+  get clear(): boolean {
+    return this.empty;
+  }
+
   nudge(): void {
+    this.empty = false;
     this.nudgedAt = Date.now();
     this.waker.wake();
   }
@@ -89,8 +99,12 @@ export class Relay {
 
   /** One claim → deliver → delete round; returns how many rows it claimed. */
   async round(): Promise<number> {
+    const startedAt = Date.now();
     const rows = await claimBatch(this.mdb, this.owner, this.opts.leaseMs, this.opts.batchSize);
-    if (rows.length === 0) return 0;
+    if (rows.length === 0) {
+      if (startedAt - this.nudgedAt > FAST_WINDOW_MS) this.empty = true;
+      return 0;
+    }
     let delivered: string[] = [];
     // In-process delivery runs handlers with retries; a slow batch keeps its lease so no other relay takes it meanwhile.
     // Every third of the lease: one renewal may be late or lost and the lease still holds.

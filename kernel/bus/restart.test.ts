@@ -17,7 +17,8 @@ describe('a restarted process resumes its crashed predecessor’s outbox', await
   it('events of orders acknowledged just before a kill -9 are applied within 2 s of the restart', async (t) => {
     const database = await createTestDatabase('relay_restart');
     cleanup.push(database.drop);
-    const env = { MODULES: 'shop', DATABASE_URL: database.url };
+    // Every event through the outbox (BUS_INLINE=false): this is a test of the relay, not of the inline delivery.
+    const env = { MODULES: 'shop', DATABASE_URL: database.url, BUS_INLINE: 'false' };
     const first = await spawnApp(env);
     apps.push(first);
     const call = async (app: SpawnedApp, method: string, path: string, body?: unknown) => {

@@ -101,6 +101,13 @@ export interface BusOptions {
    * an error line at start and on every reconnect; 'accept' — an info line. docs/architecture.md.
    */
   ephemeralRedis?: 'refuse' | 'warn' | 'accept';
+  /**
+   * In-process bus: an event whose every subscriber keeps its inbox in the publisher's database is applied in the
+   * publishing write transaction (one commit, no outbox row, relay or inbox entry), unless a handler throws, or
+   * the outbox still holds events it would overtake; then it goes through the outbox. Default false; the app
+   * turns it on (BUS_INLINE).
+   */
+  inline?: boolean;
 }
 
 export interface Bus {
