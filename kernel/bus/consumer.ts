@@ -57,8 +57,9 @@ export async function applyOnce(sub: Subscription, event: BusEvent, also?: (trx:
   return outcome;
 }
 
+// Never released: the commit (or the release of an enclosing savepoint) ends it, and on Postgres a release is a round
+// trip of its own. A second inline event in the same transaction opens a savepoint of the same name, which hides this one.
 const SAVEPOINT = CompiledQuery.raw('savepoint bus_inline');
-const RELEASE = CompiledQuery.raw('release savepoint bus_inline');
 const ROLLBACK_TO = CompiledQuery.raw('rollback to savepoint bus_inline');
 
 /**
@@ -88,11 +89,9 @@ export async function applyInline(
     });
   } catch (err) {
     await trx.executeQuery(ROLLBACK_TO);
-    await trx.executeQuery(RELEASE);
     on.failed(err);
     return false;
   }
-  await trx.executeQuery(RELEASE);
   applied = true;
   return true;
 }

@@ -47,7 +47,7 @@ for (const engine of [
           await then?.(trx);
           return id;
         });
-      return { mdb, cdb, metrics, publish };
+      return { mdb, cdb, metrics, publish, publisher };
     }
 
     it('applies the event in the publishing transaction: committed with it, no outbox row, no inbox entry, afterCommit after the commit', async () => {
@@ -105,6 +105,20 @@ for (const engine of [
       assert.equal((await appliedRows(mdb)).length, 1, 'applied once');
       assert.equal(await count(mdb.db, 'outbox'), 0);
       assert.equal(await counter(metrics, 'cantons_bus_handler_failures_total'), 1);
+    });
+
+    it('two events in one transaction: the second handler failing takes back only its own work', async () => {
+      let refused = 0;
+      const { mdb, publish, publisher } = await setUp(async (event, trx, afterCommit) => {
+        await recordingHandler('inline.worker')(event, trx, afterCommit);
+        if ((event.payload as { n: number }).n === 2 && refused++ === 0) throw new Error('not this one, not yet');
+      });
+      await publish({ n: 1 }, async (trx) => {
+        await publisher.publish(trx, TOPIC, { n: 2 });
+        assert.equal(await count(trx, 'applied'), 1, 'the first kept, the second taken back');
+        assert.equal(await count(trx, 'outbox'), 1, 'the second to the outbox');
+      });
+      await waitFor('the second applied through the relay', async () => (await appliedRows(mdb)).length === 2, 5000);
     });
 
     it('an event behind one still in the outbox takes the outbox too, and they are applied in order', async () => {
