@@ -13,6 +13,12 @@ import { markTransactions } from './transaction-guard.ts';
 export type Dialect = 'sqlite' | 'postgres';
 
 /** The dialect under a Kysely instance, for SQL that differs between the two (migrations get only `db`). */
+/**
+ * What a database waits for before it closes, by its handle: the writes queued in db/write-transaction.ts (which
+ * imports this file, so it registers here rather than being imported).
+ */
+export const beforeClose = new WeakMap<Kysely<any>, () => Promise<void>>();
+
 export const dialectOf = <DB>(db: Kysely<DB>): Dialect => (db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite');
 
 /** What db/ needs of a logger (pino's satisfies it); db/ imports nothing from the layers above it. */
@@ -89,6 +95,7 @@ function openSqlite(module: string, dataDir: string): ModuleDatabase {
     read,
     ping: async () => database.open,
     close: async () => {
+      await beforeClose.get(db)?.();
       read.close();
       await db.destroy();
     },
@@ -139,6 +146,9 @@ async function openPostgres(module: string, url: string, opts: DatabaseOptions):
         return false;
       }
     },
-    close: () => db.destroy(),
+    close: async () => {
+      await beforeClose.get(db)?.();
+      await db.destroy();
+    },
   };
 }

@@ -38,7 +38,7 @@ export async function inTransaction<T>(fn: () => Promise<T>): Promise<T> {
  * succeeds), so by default it also fails the process, loudly, as an uncaught exception. Tests of the guard replace it.
  */
 export const violations = {
-  report: (err: NetworkInTransactionError): void =>
+  report: (err: Error): void =>
     process.nextTick(() => {
       throw err;
     }),
@@ -48,6 +48,18 @@ export const violations = {
 export function assertOutsideTransaction(what: string): void {
   if (!marks?.getStore()?.open) return;
   const err = new NetworkInTransactionError(what);
+  violations.report(err);
+  throw err;
+}
+
+/**
+ * Throws when the caller's async context has a transaction open: `what` would open a transaction of its own
+ * there, which on SQLite waits for the one it is inside (its connection, its batch) for ever. Checked where the
+ * guard is on, as the rest of this file.
+ */
+export function assertNotNested(what: string): void {
+  if (!marks?.getStore()?.open) return;
+  const err = new Error(`${what} inside a database transaction would wait for that transaction: use the transaction you were handed`);
   violations.report(err);
   throw err;
 }

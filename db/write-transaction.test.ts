@@ -7,6 +7,7 @@ import SQLite from 'better-sqlite3';
 import { isDependencyFailure } from '../kernel/errors.ts';
 import { createTestDatabase, gate, tempDir } from '../kernel/testing/index.ts';
 import { openModuleDatabase, type ModuleDatabase } from './database.ts';
+import { violations } from './transaction-guard.ts';
 import { drainWrites, groupedWrite, writeBatching, writeTransaction } from './write-transaction.ts';
 
 const log = { warn: () => undefined };
@@ -169,6 +170,44 @@ for (const engine of ENGINES) {
       await groupedWrite(mdb.db, (trx) => trx.insertInto('t').values({ id: 23 }).execute());
       assert.deepEqual(await engine.committed(mdb), [21, 22, 23]);
       if (mdb.sqlite) assert.equal((mdb.sqlite.prepare('pragma synchronous').get() as { synchronous: number }).synchronous, 2, 'FULL again');
+    });
+
+    it('a writeTransaction inside another is refused at once, where the transaction guard is on (it would wait for its own batch)', {
+      skip: process.env.CANTONS_TRANSACTION_GUARD === '1' ? undefined : 'needs CANTONS_TRANSACTION_GUARD=1 (npm test sets it)',
+    }, async () => {
+      await reset();
+      const reported: string[] = [];
+      const report = violations.report;
+      violations.report = (err) => reported.push(err.message);
+      try {
+        await assert.rejects(
+          writeTransaction(mdb.db, async (trx) => {
+            await trx.insertInto('t').values({ id: 41 }).execute();
+            await writeTransaction(mdb.db, (inner) => inner.insertInto('t').values({ id: 42 }).execute());
+          }),
+          /writeTransaction inside a database transaction/,
+        );
+      } finally {
+        violations.report = report;
+      }
+      assert.equal(reported.length, 1, 'reported as a bug');
+      assert.deepEqual(await engine.committed(mdb), []);
+    });
+
+    it('closing the database waits for the writes already queued: each is committed and answered', async () => {
+      const { mdb: own, drop: dropOwn } = await engine.open();
+      try {
+        await own.db.schema
+          .createTable('t')
+          .addColumn('id', 'integer', (c) => c.primaryKey())
+          .execute();
+        const writes = [51, 52, 53].map((id) => writeTransaction(own.db, (trx) => trx.insertInto('t').values({ id }).execute().then(() => id)));
+        await own.close();
+        assert.deepEqual(await Promise.all(writes), [51, 52, 53]);
+        assert.deepEqual(await engine.committed(own), [51, 52, 53]);
+      } finally {
+        await dropOwn();
+      }
     });
 
     // Last: it takes the database away.

@@ -13,10 +13,10 @@
 // too, and a batch of nothing else commits without an fsync (see groupedWrite).
 // Postgres: a transaction per call, as before (see the note at writeTransaction for the measurement that decided it).
 import { CompiledQuery, type Kysely } from 'kysely';
-import { dialectOf } from './database.ts';
+import { beforeClose, dialectOf } from './database.ts';
 import { createGroupCommit, type GroupCommit } from './group-commit.ts';
 import { dbTracing, inSpan } from './trace-hooks.ts';
-import { inTransaction } from './transaction-guard.ts';
+import { assertNotNested, inTransaction } from './transaction-guard.ts';
 
 /** A caller's body, handed the batch's connection: what it may do is what it may do in a transaction (no nested one). */
 type Work = (trx: Kysely<unknown>) => Promise<unknown>;
@@ -96,6 +96,7 @@ function runAfterCommit(answer: Answer): void {
  * runs side by side: measured on the proposal path (docs/benchmarks.md, issue 24), batching there was slower.
  */
 export async function writeTransaction<DB, T>(db: Kysely<DB>, fn: (trx: Kysely<DB>) => Promise<T>): Promise<T> {
+  assertNotNested('writeTransaction');
   if (!writeBatching.postgres && dialectOf(db) === 'postgres') {
     let answer: Answer | undefined;
     await db.transaction().execute(async (trx) => {
@@ -159,6 +160,8 @@ function committerOf(db: Kysely<unknown>): GroupCommit<Job, Answer> {
       { maxBatch: MAX_BATCH, isolate: () => false },
     );
     committers.set(db, committer);
+    // The database closes after the writes already queued have committed (or failed), never under them.
+    beforeClose.set(db, () => committer!.close());
   }
   return committer;
 }
