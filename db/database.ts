@@ -3,23 +3,21 @@ import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresAdapter, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import type pg from 'pg';
 import { postgresReader, sqliteReader, type Reader } from './read.ts';
 import { withStatementCache, type CachedSqlite } from './statement-cache.ts';
 import { traceTransactions } from './trace-hooks.ts';
+import type { Dialect } from './dialect.ts';
 import { markTransactions } from './transaction-guard.ts';
 
-export type Dialect = 'sqlite' | 'postgres';
+export { dialectOf, type Dialect } from './dialect.ts';
 
-/** The dialect under a Kysely instance, for SQL that differs between the two (migrations get only `db`). */
 /**
  * What a database waits for before it closes, by its handle: the writes queued in db/write-transaction.ts (which
  * imports this file, so it registers here rather than being imported).
  */
 export const beforeClose = new WeakMap<Kysely<any>, () => Promise<void>>();
-
-export const dialectOf = <DB>(db: Kysely<DB>): Dialect => (db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite');
 
 /** What db/ needs of a logger (pino's satisfies it); db/ imports nothing from the layers above it. */
 export interface DbLogger {

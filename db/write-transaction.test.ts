@@ -201,7 +201,15 @@ for (const engine of ENGINES) {
           .createTable('t')
           .addColumn('id', 'integer', (c) => c.primaryKey())
           .execute();
-        const writes = [51, 52, 53].map((id) => writeTransaction(own.db, (trx) => trx.insertInto('t').values({ id }).execute().then(() => id)));
+        const writes = [51, 52, 53].map((id) =>
+          writeTransaction(own.db, (trx) =>
+            trx
+              .insertInto('t')
+              .values({ id })
+              .execute()
+              .then(() => id),
+          ),
+        );
         await own.close();
         assert.deepEqual(await Promise.all(writes), [51, 52, 53]);
         assert.deepEqual(await engine.committed(own), [51, 52, 53]);

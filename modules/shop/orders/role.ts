@@ -10,7 +10,7 @@ import { createOrderStore } from './store.ts';
 export function createOrdersRole(ctx: RoleContext<ShopConfig, ShopDB>): RoleInstance {
   const service = createOrderService({
     db: ctx.db,
-    store: createOrderStore(ctx.db, ctx.read),
+    store: createOrderStore(ctx.db, ctx.read, ctx.sqlite),
     products: ctx.facade(productsContract),
     bus: ctx.bus,
     log: ctx.log,

@@ -18,12 +18,12 @@ test('an order whose insert ends later than half the hold TTL after the reserve 
   const mdb = await openModuleDatabase('shop', { dataDir: tempDir(), log: createLogger('silent') });
   try {
     await migrateUp(mdb, { ...busMigrations, ...migrations });
-    const products = createSqlStore(mdb.db, () => new Date(), mdb.read);
+    const products = createSqlStore(mdb.db, () => new Date(), mdb.read, mdb.sqlite);
     await products.create({ id: 'slow', title: 'Slow', passenger_capacity: 1, maximum_speed: 1, in_stock: 2 });
     let t = 0;
     const service = createOrderService({
       db: mdb.db,
-      store: createOrderStore(mdb.db, mdb.read),
+      store: createOrderStore(mdb.db, mdb.read, mdb.sqlite),
       products: {
         getMany: async ({ ids }) => ({ products: await products.getMany(ids) }),
         reserve: async ({ reservation_id, lines }) => {

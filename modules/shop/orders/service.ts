@@ -46,13 +46,19 @@ export function createOrderService(deps: OrderServiceDeps) {
   const { now } = deps;
   const clock = deps.clock ?? (() => performance.now());
 
+  const imagePrefix = `${deps.imageRoot}/`;
+
   /** Fetches exactly the products these orders name, in one getMany call: never the catalogue. */
   async function render(orders: StoredOrder[]): Promise<RenderedOrder[]> {
-    const ids = [...new Set(orders.flatMap((o) => o.order_details.map((d) => d.product_id)))];
-    const found: Product[] = [];
+    const distinct = new Set<string>();
+    for (const o of orders) for (const d of o.order_details) distinct.add(d.product_id);
+    const ids = [...distinct];
+    const byId = new Map<string, Product>();
     // One call for a single order (≤ 100 lines); a page of orders may need a few.
-    for (let i = 0; i < ids.length; i += GET_MANY_MAX) found.push(...(await products.getMany({ ids: ids.slice(i, i + GET_MANY_MAX) })).products);
-    const byId = new Map(found.map((p) => [p.id, p]));
+    for (let i = 0; i < ids.length; i += GET_MANY_MAX) {
+      const { products: found } = await products.getMany({ ids: ids.length > GET_MANY_MAX ? ids.slice(i, i + GET_MANY_MAX) : ids });
+      for (const p of found) byId.set(p.id, p);
+    }
     return orders.map((o) => ({
       id: o.id,
       created_at: o.created_at,
@@ -61,7 +67,7 @@ export function createOrderService(deps: OrderServiceDeps) {
         product_id: d.product_id,
         price: centsToPrice(d.price_cents),
         quantity: d.quantity,
-        image: `${deps.imageRoot}/${d.product_id}.jpg`,
+        image: `${imagePrefix}${d.product_id}.jpg`,
         // A product deleted since the order was placed: the line still renders.
         product: byId.get(d.product_id) ?? null,
       })),

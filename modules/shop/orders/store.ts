@@ -1,5 +1,6 @@
 // Orders and their lines in the shop's SQL database; every read is by primary key or an indexed order_id.
-import type { Reader } from '../../../db/read.ts';
+import { markers, sqlText, textPerCount, type Reader } from '../../../db/read.ts';
+import type { CachedSqlite } from '../../../db/statement-cache.ts';
 import type { ShopDatabase } from '../db.ts';
 import { writeTransaction } from '../../../db/write-transaction.ts';
 
@@ -13,7 +14,6 @@ interface StoredLine {
 export interface StoredOrder {
   id: number;
   created_at: string;
-  reservation_id: string;
   order_details: StoredLine[];
 }
 
@@ -24,14 +24,19 @@ interface NewOrder {
 }
 
 /** The read of GET /orders/:id, as SQL text (db/read.ts): no query builder on that path. */
-const ORDER_WITH_LINES = `select o."created_at", o."reservation_id", d."id" as "line_id", d."product_id", d."price_cents", d."quantity"
+const ORDER_WITH_LINES = `select o."created_at", d."id" as "line_id", d."product_id", d."price_cents", d."quantity"
   from "orders" o left join "order_details" d on d."order_id" = o."id" where o."id" = ? order by d."id"`;
-type OrderRow = { created_at: string; reservation_id: string } & { [K in 'line_id' | 'price_cents' | 'quantity']: number | null } & {
-  product_id: string | null;
-};
+type OrderRow = { created_at: string } & { [K in 'line_id' | 'price_cents' | 'quantity']: number | null } & { product_id: string | null };
 
-/** `read`: the role's ctx.read. */
-export function createOrderStore(db: ShopDatabase, read: Reader) {
+/** The writes of POST /orders, as SQL text (db/read.ts). */
+const INSERT_ORDER = `insert into "orders" ("reservation_id", "created_at") values (?, ?) returning "id"`;
+const INSERT_LINES = textPerCount(
+  (n) => `insert into "order_details" ("order_id", "product_id", "price_cents", "quantity") values ${markers(n, '(?, ?, ?, ?)')}`,
+);
+
+/** `read`: the role's ctx.read; `sqlite`: its ctx.sqlite (SQLite only: the insert without the query builder, db/read.ts). */
+export function createOrderStore(db: ShopDatabase, read: Reader, sqlite?: CachedSqlite) {
+  const text = sqlText(db, sqlite);
   async function linesOf(ids: number[]): Promise<Map<number, StoredLine[]>> {
     const byOrder = new Map<number, StoredLine[]>(ids.map((id) => [id, []]));
     if (!ids.length) return byOrder;
@@ -50,34 +55,28 @@ export function createOrderStore(db: ShopDatabase, read: Reader) {
   return {
     /** Inserts the order and its lines in `trx` (the caller's transaction, which also holds the outbox write). */
     async insert(trx: ShopDatabase, order: NewOrder): Promise<number> {
-      const row = await trx
-        .insertInto('orders')
-        .values({ reservation_id: order.reservation_id, created_at: order.created_at })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      const { id } = row;
-      await trx
-        .insertInto('order_details')
-        .values(order.order_details.map((d) => ({ order_id: id, product_id: d.product_id, price_cents: d.price_cents, quantity: d.quantity })))
-        .execute();
+      const [{ id }] = await text.all<{ id: number }>(trx, INSERT_ORDER, [order.reservation_id, order.created_at]);
+      const params: unknown[] = [];
+      for (const d of order.order_details) params.push(id, d.product_id, d.price_cents, d.quantity);
+      await text.run(trx, INSERT_LINES(order.order_details.length), params);
       return id;
     },
 
-    /** One statement: the order and its lines (none is a line of nulls). */
+    /** One statement: the order and its lines (an order without lines is one row of nulls). */
     async get(id: number): Promise<StoredOrder | undefined> {
       const rows = await read.all<OrderRow>(ORDER_WITH_LINES, [id]);
       if (!rows.length) return undefined;
-      const { created_at, reservation_id } = rows[0];
-      const order_details = rows
-        .filter((r) => r.line_id !== null)
-        .map((r) => ({ id: r.line_id!, product_id: r.product_id!, price_cents: r.price_cents!, quantity: r.quantity! }));
-      return { id, created_at, reservation_id, order_details };
+      const order_details: StoredLine[] = [];
+      for (const r of rows) {
+        if (r.line_id !== null) order_details.push({ id: r.line_id, product_id: r.product_id!, price_cents: r.price_cents!, quantity: r.quantity! });
+      }
+      return { id, created_at: rows[0].created_at, order_details };
     },
 
     async list(limit: number, after?: number): Promise<{ orders: StoredOrder[]; total: number; last?: number }> {
       let q = db
         .selectFrom('orders')
-        .select(['id', 'created_at', 'reservation_id'])
+        .select(['id', 'created_at'])
         .orderBy('id')
         .limit(limit + 1);
       if (after !== undefined) q = q.where('id', '>', after);
@@ -88,7 +87,7 @@ export function createOrderStore(db: ShopDatabase, read: Reader) {
       ]);
       const page = rows.slice(0, limit);
       const lines = await linesOf(page.map((r) => r.id));
-      const orders = page.map((r) => ({ id: r.id, created_at: r.created_at, reservation_id: r.reservation_id, order_details: lines.get(r.id)! }));
+      const orders = page.map((r) => ({ id: r.id, created_at: r.created_at, order_details: lines.get(r.id)! }));
       return { orders, total: count.n, last: rows.length > limit ? orders[orders.length - 1].id : undefined };
     },
 

@@ -14,9 +14,11 @@ import { createSqlStore } from './sql-store.ts';
 import type { ProductStore } from './store.ts';
 import { storedReservations } from './stored-orders.ts';
 
-export function openProductStore(ctx: Pick<RoleContext<ShopConfig, ShopDB>, 'config' | 'db' | 'read' | 'log' | 'now'>): ProductStore {
+export function openProductStore(
+  ctx: Pick<RoleContext<ShopConfig, ShopDB>, 'config' | 'db' | 'read' | 'log' | 'now'> & Partial<Pick<RoleContext<ShopConfig, ShopDB>, 'sqlite'>>,
+): ProductStore {
   const { config } = ctx;
-  if (config.SHOP_PRODUCTS_STORE === 'sql') return createSqlStore(ctx.db, ctx.now, ctx.read);
+  if (config.SHOP_PRODUCTS_STORE === 'sql') return createSqlStore(ctx.db, ctx.now, ctx.read, ctx.sqlite);
   return createRedisStore({
     url: config.REDIS_URL!,
     prefix: config.SHOP_REDIS_PREFIX,
@@ -30,8 +32,8 @@ export function createProductsRole(ctx: RoleContext<ShopConfig, ShopDB>): RoleIn
   if (store.kind === 'redis') ctx.addReadinessCheck('redis', () => store.ping());
 
   const facade: Facade<typeof productsContract> = {
-    async getMany({ ids }) {
-      return { products: await store.getMany(ids) };
+    getMany({ ids }) {
+      return store.getMany(ids).then((products) => ({ products }));
     },
     async reserve({ reservation_id, lines }) {
       const result = await store.reserve(reservation_id, lines, ctx.now().getTime(), ctx.config.SHOP_HOLD_TTL_MS);

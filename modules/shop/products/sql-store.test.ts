@@ -13,7 +13,7 @@ const log = createLogger('silent');
 
 async function contractOn(t: TestContext, mdb: ModuleDatabase): Promise<void> {
   await migrateUp(mdb, migrations);
-  const store = createSqlStore(mdb.db, () => new Date(), mdb.read);
+  const store = createSqlStore(mdb.db, () => new Date(), mdb.read, mdb.sqlite);
   await runStoreContract(t, {
     store,
     apply: (rid, lines) => mdb.db.transaction().execute((trx) => store.applyOrderCreated(rid, lines, trx)),

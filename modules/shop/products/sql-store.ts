@@ -1,7 +1,8 @@
 // The products store on the shop's SQL database (SQLite or Postgres): rows, stock holds, conditional decrements.
 import { sql, type Selectable } from 'kysely';
 import { dialectOf } from '../../../db/database.ts';
-import type { Reader } from '../../../db/read.ts';
+import { markers, sqlText, textPerCount, type Reader } from '../../../db/read.ts';
+import type { CachedSqlite } from '../../../db/statement-cache.ts';
 import type { Product, ProductPatch, StockLine } from '../contract.ts';
 import type { ProductsTable, ShopDatabase } from '../db.ts';
 import { mergeLines } from '../stock-lines.ts';
@@ -24,17 +25,49 @@ const toProduct = (r: Selectable<ProductsTable>): Product => ({
 
 /** The reads by id, as SQL text (no query builder on those paths). */
 const SELECT = `select ${COLUMNS.map((c) => `"${c}"`).join(', ')} from "products"`;
+const SELECT_ONE = `${SELECT} where "id" = ?`;
 
 /** The read by ids, one text per count of ids (at most CHUNK). */
 const byCount: string[] = [];
 const selectIn = (n: number) => (byCount[n] ??= `${SELECT} where "id" in (${Array(n).fill('?').join(', ')})`);
 
-/** `now`: the clock applied orders are stamped with (the role's ctx.now); `read`: the role's ctx.read. */
-export function createSqlStore(db: ShopDatabase, now: () => Date, read: Reader): ProductStore {
+// The writes of an order (reserve, applyOrderCreated) as SQL text: they run on every POST /orders (db/read.ts).
+const STOCK = textPerCount((n) => `select "id", "in_stock" from "products" where "id" in (${markers(n)}) order by "id"`);
+const STOCK_FOR_UPDATE = textPerCount((n) => `${STOCK(n)} for update`);
+/** A row when this reservation is held already or was applied: the same reservation_id again answers the same. */
+const RESERVED = `select 1 as "done" where exists (select 1 from "stock_holds" where "reservation_id" = ?)
+  or exists (select 1 from "stock_applied" where "reservation_id" = ?)`;
+const DELETE_EXPIRED = textPerCount((n) => `delete from "stock_holds" where "product_id" in (${markers(n)}) and "expires_at" <= ? and ${NO_STORED_ORDER}`);
+const HELD = textPerCount(
+  (n) => `select "product_id", sum("quantity") as "held" from "stock_holds" where "product_id" in (${markers(n)}) group by "product_id"`,
+);
+const INSERT_HOLDS = textPerCount(
+  (n) => `insert into "stock_holds" ("reservation_id", "product_id", "quantity", "expires_at") values ${markers(n, '(?, ?, ?, ?)')}`,
+);
+const APPLY = `insert into "stock_applied" ("reservation_id", "applied_at") values (?, ?) on conflict ("reservation_id") do nothing`;
+const TAKE_STOCK = `update "products" set "in_stock" = case when "in_stock" >= ? then "in_stock" - ? else 0 end where "id" = ?`;
+const DROP_HOLDS = `delete from "stock_holds" where "reservation_id" = ?`;
+
+/**
+ * `now`: the clock applied orders are stamped with (the role's ctx.now); `read`: the role's ctx.read; `sqlite`: the
+ * role's ctx.sqlite (SQLite only), on which the writes of an order run without the query builder (db/read.ts).
+ */
+export function createSqlStore(db: ShopDatabase, now: () => Date, read: Reader, sqlite?: CachedSqlite): ProductStore {
   const pg = dialectOf(db) === 'postgres';
+  const text = sqlText(db, sqlite);
   const titleMatches = (title: string) => sql<boolean>`lower(title) like ${likePattern(title)} escape '\\'`;
   /** Kept by the triggers of migration 002: one row read. */
   const productCount = async () => (await db.selectFrom('row_counts').select('n').where('name', '=', 'products').executeTakeFirstOrThrow()).n;
+
+  /** getMany's read of more than CHUNK ids, CHUNK at a time. */
+  async function getChunked(unique: readonly string[]): Promise<Product[]> {
+    const out: Product[] = [];
+    for (let i = 0; i < unique.length; i += CHUNK) {
+      const chunk = unique.slice(i, i + CHUNK);
+      out.push(...(await read.all<Product>(selectIn(chunk.length), chunk)));
+    }
+    return out;
+  }
 
   return {
     kind: 'sql',
@@ -48,20 +81,17 @@ export function createSqlStore(db: ShopDatabase, now: () => Date, read: Reader):
       return Number(res.numInsertedOrUpdatedRows ?? 0) === 1;
     },
 
-    async get(id) {
-      const row = await read.first<Selectable<ProductsTable>>(`${SELECT} where "id" = ?`, [id]);
-      return row && toProduct(row);
+    get(id) {
+      // The SELECT names COLUMNS: the row is already the product.
+      return read.first<Product>(SELECT_ONE, [id]);
     },
 
-    async getMany(ids) {
-      const unique = [...new Set(ids)];
-      const out: Product[] = [];
-      for (let i = 0; i < unique.length; i += CHUNK) {
-        const chunk = unique.slice(i, i + CHUNK);
-        const rows = await read.all<Selectable<ProductsTable>>(selectIn(chunk.length), chunk);
-        out.push(...rows.map(toProduct));
-      }
-      return out;
+    getMany(ids) {
+      // One id (a one-line order) needs no dedupe; the SELECT names COLUMNS, so its rows are already products.
+      const unique = ids.length === 1 ? ids : [...new Set(ids)];
+      if (!unique.length) return Promise.resolve([]);
+      // Not an async function: returning the read's own promise saves the hops of adopting it (GET /orders/:id).
+      return unique.length <= CHUNK ? read.all<Product>(selectIn(unique.length), unique) : getChunked(unique);
     },
 
     async list({ limit, after, title, window = TITLE_WINDOW }: ListQuery): Promise<ProductPage> {
@@ -118,27 +148,18 @@ export function createSqlStore(db: ShopDatabase, now: () => Date, read: Reader):
     async reserve(reservationId, requested, nowMs, ttlMs): Promise<ReserveResult> {
       const lines = mergeLines(requested);
       const ids = lines.map((l) => l.product_id);
+      const n = ids.length;
       return writeTransaction(db, async (trx) => {
         // Lock first (Postgres: the product rows, in id order so two orders never deadlock), then decide.
-        let stockQuery = trx.selectFrom('products').select(['id', 'in_stock']).where('id', 'in', ids).orderBy('id');
-        if (pg) stockQuery = stockQuery.forUpdate();
-        const stock = new Map((await stockQuery.execute()).map((r) => [r.id, r.in_stock]));
-        const held1 = await trx.selectFrom('stock_holds').select('product_id').where('reservation_id', '=', reservationId).limit(1).executeTakeFirst();
-        const applied = held1
-          ? undefined
-          : await trx.selectFrom('stock_applied').select('reservation_id').where('reservation_id', '=', reservationId).executeTakeFirst();
-        if (held1 || applied) return { ok: true };
+        const stockRows = await text.all<{ id: string; in_stock: number }>(trx, (pg ? STOCK_FOR_UPDATE : STOCK)(n), ids);
+        const stock = new Map(stockRows.map((r) => [r.id, r.in_stock]));
+        if ((await text.all(trx, RESERVED, [reservationId, reservationId])).length) return { ok: true };
 
         for (const l of lines) if (!stock.has(l.product_id)) return { ok: false, reason: 'not_found', product_id: l.product_id };
         // Expired holds stop counting — unless their order was stored: its order_created may be waiting in the
         // outbox (a bus outage longer than the TTL) and the stock is sold until it is applied.
-        await trx.deleteFrom('stock_holds').where('product_id', 'in', ids).where('expires_at', '<=', nowMs).where(sql.raw<boolean>(NO_STORED_ORDER)).execute();
-        const heldRows = await trx
-          .selectFrom('stock_holds')
-          .select((eb) => ['product_id', eb.fn.sum<number>('quantity').as('held')])
-          .where('product_id', 'in', ids)
-          .groupBy('product_id')
-          .execute();
+        await text.run(trx, DELETE_EXPIRED(n), [...ids, nowMs]);
+        const heldRows = await text.all<{ product_id: string; held: number }>(trx, HELD(n), ids);
         const held = new Map(heldRows.map((r) => [r.product_id, r.held]));
         for (const l of lines) {
           const available = stock.get(l.product_id)! - (held.get(l.product_id) ?? 0);
@@ -146,10 +167,12 @@ export function createSqlStore(db: ShopDatabase, now: () => Date, read: Reader):
             return { ok: false, reason: 'out_of_stock', product_id: l.product_id, available: Math.max(0, available), requested: l.quantity };
           }
         }
-        await trx
-          .insertInto('stock_holds')
-          .values(lines.map((l) => ({ reservation_id: reservationId, product_id: l.product_id, quantity: l.quantity, expires_at: nowMs + ttlMs })))
-          .execute();
+        const expiresAt = nowMs + ttlMs;
+        await text.run(
+          trx,
+          INSERT_HOLDS(n),
+          lines.flatMap((l) => [reservationId, l.product_id, l.quantity, expiresAt]),
+        );
         return { ok: true };
       });
     },
@@ -172,21 +195,10 @@ export function createSqlStore(db: ShopDatabase, now: () => Date, read: Reader):
     async applyOrderCreated(reservationId, requested: readonly StockLine[], trx) {
       // Rows locked in id order, as reserve() locks them (Postgres would otherwise see a deadlock now and then).
       const lines = mergeLines(requested).sort((a, b) => (a.product_id < b.product_id ? -1 : a.product_id > b.product_id ? 1 : 0));
-      const first = await trx
-        .insertInto('stock_applied')
-        .values({ reservation_id: reservationId, applied_at: now().toISOString() })
-        .onConflict((oc) => oc.column('reservation_id').doNothing())
-        .executeTakeFirst();
-      if (Number(first.numInsertedOrUpdatedRows ?? 0) === 0) return false;
-      for (const l of lines) {
-        // An UPDATE of a deleted product matches no row: nothing comes back to life. Clamped, never negative.
-        await trx
-          .updateTable('products')
-          .set({ in_stock: sql`case when in_stock >= ${l.quantity} then in_stock - ${l.quantity} else 0 end` })
-          .where('id', '=', l.product_id)
-          .execute();
-      }
-      await trx.deleteFrom('stock_holds').where('reservation_id', '=', reservationId).execute();
+      if ((await text.run(trx, APPLY, [reservationId, now().toISOString()])) === 0) return false;
+      // An UPDATE of a deleted product matches no row: nothing comes back to life. Clamped, never negative.
+      for (const l of lines) await text.run(trx, TAKE_STOCK, [l.quantity, l.quantity, l.product_id]);
+      await text.run(trx, DROP_HOLDS, [reservationId]);
       return true;
     },
 
