@@ -11,7 +11,7 @@ import { threadRoutes } from './thread-routes.ts';
 
 export function createProjectsRole(ctx: RoleContext<CrowdfundConfig, CrowdfundDB>): RoleInstance {
   const threads = ctx.facade(threadsContract);
-  const store = createProjectStore(ctx.db);
+  const store = createProjectStore(ctx.db, ctx.sqlite);
   const service = createProjectService({
     db: ctx.db,
     store,

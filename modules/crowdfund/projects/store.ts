@@ -1,6 +1,8 @@
 // Projects, their tags and idempotency keys in the crowdfund database; pages newest first by id.
 import type { Selectable } from 'kysely';
 import { dialectOf } from '../../../db/database.ts';
+import { markers, sqlText, textPerCount } from '../../../db/read.ts';
+import type { CachedSqlite } from '../../../db/statement-cache.ts';
 import type { CrowdfundDatabase, ProjectsTable } from '../db.ts';
 
 export interface Project {
@@ -18,8 +20,14 @@ export interface NewProject {
   created_at: string;
 }
 
-export function createProjectStore(db: CrowdfundDatabase) {
+/** A proposal's writes, as SQL text (db/read.ts): every POST /projects/propose runs them. */
+const INSERT_PROJECT = `insert into "projects" ("project_name", "tagline", "created_at") values (?, ?, ?) returning "id"`;
+const INSERT_TAGS = textPerCount((n) => `insert into "tags" ("project_id", "tag") values ${markers(n, '(?, ?)')}`);
+
+/** `sqlite`: the role's ctx.sqlite (SQLite only), on which a proposal's writes run without the query builder. */
+export function createProjectStore(db: CrowdfundDatabase, sqlite?: CachedSqlite) {
   const pg = dialectOf(db) === 'postgres';
+  const text = sqlText(db, sqlite);
 
   async function tagsOf(ids: number[], trx: CrowdfundDatabase = db): Promise<Map<number, string[]>> {
     const byProject = new Map<number, string[]>(ids.map((id) => [id, []]));
@@ -40,17 +48,13 @@ export function createProjectStore(db: CrowdfundDatabase) {
   return {
     /** In `trx`, the caller's transaction (which also holds the outbox row); a taken name throws the engine's unique violation. */
     async insert(trx: CrowdfundDatabase, p: NewProject): Promise<number> {
-      const row = await trx
-        .insertInto('projects')
-        .values({ project_name: p.project_name, tagline: p.tagline, created_at: p.created_at })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      const id = row.id;
+      const [{ id }] = await text.all<{ id: number }>(trx, INSERT_PROJECT, [p.project_name, p.tagline, p.created_at]);
       if (p.tags.length)
-        await trx
-          .insertInto('tags')
-          .values(p.tags.map((tag) => ({ project_id: id, tag })))
-          .execute();
+        await text.run(
+          trx,
+          INSERT_TAGS(p.tags.length),
+          p.tags.flatMap((tag) => [id, tag]),
+        );
       return id;
     },
 

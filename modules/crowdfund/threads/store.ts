@@ -1,6 +1,7 @@
 // Threads and votes in the crowdfund database: pages by (project, parent, id), vote counts updated in the row itself.
 import type { Selectable } from 'kysely';
 import { dialectOf } from '../../../db/database.ts';
+import { markers, sqlText, textPerCount } from '../../../db/read.ts';
 import type { CachedSqlite } from '../../../db/statement-cache.ts';
 import { THREAD_TYPE_NAMES, THREAD_TYPES, type Thread, type ThreadCounts, type ThreadTypeName } from '../contract.ts';
 import type { CrowdfundDatabase, ThreadsTable } from '../db.ts';
@@ -73,8 +74,15 @@ type Cached = { page: Page; weight: number };
  * exact check (another threads process may commit at any moment), so there every read goes to the
  * database: a cache there could only be "eventually" right. Pages are frozen: callers share them.
  */
+/** Top-level threads (no parent, no votes, no replies yet), one text per count. */
+const INSERT_TOP_LEVEL = textPerCount(
+  (n) =>
+    `insert into "threads" ("project_id", "thread_type", "message", "created_at", "parent_thread_id", "up_votes", "down_votes", "reply_count") values ${markers(n, '(?, ?, ?, ?, 0, 0, 0, 0)')}`,
+);
+
 export function createThreadStore(db: CrowdfundDatabase, sqlite?: CachedSqlite) {
   const pg = dialectOf(db) === 'postgres';
+  const text = sqlText(db, sqlite);
   const cache = sqlite && pageCache(sqlite);
 
   async function page(where: { project_id?: number; parent_thread_id: number }, q: PageQuery): Promise<Page> {
@@ -138,10 +146,10 @@ export function createThreadStore(db: CrowdfundDatabase, sqlite?: CachedSqlite) 
     /** Top-level threads of one project in one statement (a proposal's problems and solutions), in `trx`. */
     async insertTopLevel(trx: CrowdfundDatabase, rows: Array<Omit<NewThread, 'parent_thread_id'>>): Promise<void> {
       if (!rows.length) return;
-      await trx
-        .insertInto('threads')
-        .values(rows.map((t) => ({ ...t, thread_type: THREAD_TYPE_NAMES[t.thread_type], parent_thread_id: 0, up_votes: 0, down_votes: 0, reply_count: 0 })))
-        .execute();
+      // As SQL text (db/read.ts): a proposal's threads, written on every POST /projects/propose.
+      const params: unknown[] = [];
+      for (const t of rows) params.push(t.project_id, THREAD_TYPE_NAMES[t.thread_type], t.message, t.created_at);
+      await text.run(trx, INSERT_TOP_LEVEL(rows.length), params);
     },
 
     async setMessage(trx: CrowdfundDatabase, id: number, message: string): Promise<void> {
