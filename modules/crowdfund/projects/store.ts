@@ -23,6 +23,10 @@ export interface NewProject {
 /** A proposal's writes, as SQL text (db/read.ts): every POST /projects/propose runs them. */
 const INSERT_PROJECT = `insert into "projects" ("project_name", "tagline", "created_at") values (?, ?, ?) returning "id"`;
 const INSERT_TAGS = textPerCount((n) => `insert into "tags" ("project_id", "tag") values ${markers(n, '(?, ?)')}`);
+/** Postgres: the project and its tags (an array) in one statement, one round trip fewer. */
+const INSERT_PROJECT_AND_TAGS = `with p as (${INSERT_PROJECT}),
+  t as (insert into "tags" ("project_id", "tag") select p."id", tag from p, unnest(?::text[]) as tag)
+  select "id" from p`;
 
 /** `sqlite`: the role's ctx.sqlite (SQLite only), on which a proposal's writes run without the query builder. */
 export function createProjectStore(db: CrowdfundDatabase, sqlite?: CachedSqlite) {
@@ -48,6 +52,7 @@ export function createProjectStore(db: CrowdfundDatabase, sqlite?: CachedSqlite)
   return {
     /** In `trx`, the caller's transaction (which also holds the outbox row); a taken name throws the engine's unique violation. */
     async insert(trx: CrowdfundDatabase, p: NewProject): Promise<number> {
+      if (pg) return (await text.all<{ id: number }>(trx, INSERT_PROJECT_AND_TAGS, [p.project_name, p.tagline, p.created_at, p.tags]))[0].id;
       const [{ id }] = await text.all<{ id: number }>(trx, INSERT_PROJECT, [p.project_name, p.tagline, p.created_at]);
       if (p.tags.length)
         await text.run(
