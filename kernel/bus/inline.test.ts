@@ -10,6 +10,8 @@ import { counter } from '../testing/bus-contract.ts';
 import { appliedRows, postgresDatabases, recordingHandler, silentLog, sqliteDatabases, topicNamed, type Databases } from '../testing/bus.ts';
 import { gate, waitFor } from '../testing/index.ts';
 import { createBus } from './index.ts';
+import { writeOutbox } from './outbox.ts';
+import { asBusTables } from './tables.ts';
 import type { Bus, EventHandler, Publisher } from './types.ts';
 
 const pgGate = await gate('postgres');
@@ -129,6 +131,27 @@ for (const engine of [
       });
       await publish({ n: 1 });
       await publish({ n: 2 }, async (trx) => assert.equal(await count(trx, 'applied'), 0, 'not applied ahead of the first'));
+      await waitFor('both applied', async () => (await appliedRows(mdb)).length === 2, 5000);
+      assert.deepEqual(
+        (await appliedRows(mdb)).map((r) => JSON.parse(r.payload).n),
+        [1, 2],
+      );
+    });
+
+    it('an event written to the outbox by another process is not overtaken either', async () => {
+      let started!: () => void;
+      const firstStarted = new Promise<void>((resolve) => (started = resolve));
+      const { mdb, publish } = await setUp(async (event, trx, afterCommit) => {
+        if ((event.payload as { n: number }).n === 1) {
+          started();
+          await sleep(200);
+        }
+        await recordingHandler('inline.worker')(event, trx, afterCommit);
+      });
+      // Another process sharing this outbox wrote it: nobody here nudged the relay.
+      await writeOutbox(asBusTables(mdb.db), 'inline', TOPIC.name, { n: 1 });
+      await firstStarted;
+      await publish({ n: 2 });
       await waitFor('both applied', async () => (await appliedRows(mdb)).length === 2, 5000);
       assert.deepEqual(
         (await appliedRows(mdb)).map((r) => JSON.parse(r.payload).n),

@@ -105,6 +105,8 @@ export class Relay {
       if (startedAt - this.nudgedAt > FAST_WINDOW_MS) this.empty = true;
       return 0;
     }
+    // Rows this process did not nudge about (another process's, or its own predecessor's): not clear any more.
+    this.empty = false;
     let delivered: string[] = [];
     // In-process delivery runs handlers with retries; a slow batch keeps its lease so no other relay takes it meanwhile.
     // Every third of the lease: one renewal may be late or lost and the lease still holds.
