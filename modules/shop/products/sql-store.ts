@@ -28,8 +28,7 @@ const SELECT = `select ${COLUMNS.map((c) => `"${c}"`).join(', ')} from "products
 const SELECT_ONE = `${SELECT} where "id" = ?`;
 
 /** The read by ids, one text per count of ids (at most CHUNK). */
-const byCount: string[] = [];
-const selectIn = (n: number) => (byCount[n] ??= `${SELECT} where "id" in (${Array(n).fill('?').join(', ')})`);
+const selectIn = textPerCount((n) => `${SELECT} where "id" in (${markers(n)})`);
 
 // The writes of an order (reserve, applyOrderCreated) as SQL text: they run on every POST /orders (db/read.ts).
 const STOCK = textPerCount((n) => `select "id", "in_stock" from "products" where "id" in (${markers(n)}) order by "id"`);
