@@ -6,6 +6,9 @@ import { after, before, describe, test } from 'node:test';
 import { gate, startTestApp, tempDir, waitFor, type TestApp } from '../../kernel/testing/index.ts';
 import { startEtcd, type EtcdServer } from '../../kernel/testing/etcd.ts';
 import { startProxy, type TcpProxy } from './testing/proxy.ts';
+import { createEtcdClient } from './api/etcd-client.ts';
+import { Informer } from './api/informer.ts';
+import { createLogger } from '../../kernel/logger.ts';
 
 const withEtcd = await gate('etcd');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -274,6 +277,30 @@ for (const tokens of ['simple', 'jwt'] as const) {
       assert.equal((await put(b, 'k', 'after relist')).status, 200);
       await seen(a, 'k', 'after relist');
       assert.match(await (await fetch(`${a.url}/metrics`)).text(), /^cantons_cache_watch_connected 1$/m);
+    });
+
+    test('a watch refused for its expired token does not wedge the client: the next list and watch go live', async () => {
+      const p = prefix('refused');
+      const client = createEtcdClient({ ETCD_URL: [etcd.url], ...user, CACHE_ETCD_TIMEOUT_MS: 1000 });
+      const informer = new Informer({ client, prefix: p, log: createLogger('silent'), resync: { baseMs: 20, maxMs: 300 }, checkTimeoutMs: 1000 });
+      try {
+        await client.put(`${p}a`).value('"1"');
+        await sleep(TTL_S * 1000 + 1500);
+        // The client still holds its expired token, and opens a watch stream with it: etcd refuses the watch.
+        // (Between an informer's list and its watch, a token can expire just so.)
+        const refused = client.watch().prefix(p).watcher();
+        const outcome = await new Promise<string>((resolve) => {
+          refused.on('connected', () => resolve('connected')).on('error', (err) => resolve(err.message));
+        });
+        assert.match(outcome, /invalid auth token/);
+        informer.start();
+        await waitFor('live', () => !informer.stale(), 10_000);
+        await etcd.client().put(`${p}b`).value('"2"');
+        await waitFor('the watch delivers', () => informer.get('b')?.json === '"2"', 5000);
+      } finally {
+        await informer.close();
+        client.close();
+      }
     });
 
     test('etcd restarted (simple tokens die with it): instances relist and keep working', async () => {

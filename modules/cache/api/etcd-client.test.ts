@@ -59,11 +59,12 @@ test('isStaleAuthToken: etcd\'s "revision of auth store is old", nothing else', 
   assert.equal(isStaleAuthToken('revision of auth store is old'), false);
 });
 
-test('createEtcdClient can drop the token: the etcd3 internals it relies on are where it expects them', () => {
+test('the client can drop its token and its watch stream: the etcd3 internals it relies on are where it expects them', () => {
   const client = createEtcdClient({ ETCD_URL: ['http://127.0.0.1:1'], ETCD_USERNAME: 'u', ETCD_PASSWORD: 'p', CACHE_ETCD_TIMEOUT_MS: 100 });
   try {
-    const authenticator = (client as unknown as { pool: { authenticator: { invalidateMetadata: unknown } } }).pool.authenticator;
-    assert.equal(typeof authenticator.invalidateMetadata, 'function');
+    const internals = client as unknown as { pool: { authenticator: { invalidateMetadata: unknown } }; watchManager: { handleError: unknown } };
+    assert.equal(typeof internals.pool.authenticator.invalidateMetadata, 'function');
+    assert.equal(typeof internals.watchManager.handleError, 'function');
   } finally {
     client.close();
   }

@@ -102,12 +102,29 @@ function renewingRetry(renewToken: () => void) {
   return policy;
 }
 
+/** The etcd3 1.1 internals used below (etcd-client.test.ts fails should a later version move them). */
+interface Internals {
+  pool?: { authenticator?: { invalidateMetadata?: () => void } };
+  watchManager?: { handleError?: (err: Error) => void };
+}
+
+/** Drops the client's auth token (etcd3 has no public way): the next call authenticates again. */
+function dropToken(client: Etcd3): void {
+  (client as unknown as Internals).pool?.authenticator?.invalidateMetadata?.();
+}
+
+/**
+ * Drops the client's token and its watch stream: the next watch opens a new stream, authenticated anew.
+ * etcd checks the token a watch stream was opened with at each watch it creates on it, and refuses the
+ * watch once that token has expired or predates an auth change. etcd3 1.1 keeps such a stream, and its
+ * queue waits for a creation that never comes: every later watch on the client hangs, unconnected.
+ */
+export function dropWatchStream(client: Etcd3): void {
+  dropToken(client);
+  (client as unknown as Internals).watchManager?.handleError?.(new Error('watch stream dropped: the next watch opens a new one'));
+}
+
 export function createEtcdClient(s: EtcdSettings): Etcd3 {
-  let renew = () => {};
-  const client = new etcd3.Etcd3(etcdOptions(s, () => renew()));
-  // etcd3 has no public way to drop the token: its connection pool's authenticator holds it
-  // (etcd3 1.1; etcd-client.test.ts fails should a later version move it).
-  const authenticator = (client as unknown as { pool?: { authenticator?: { invalidateMetadata?: () => void } } }).pool?.authenticator;
-  if (typeof authenticator?.invalidateMetadata === 'function') renew = () => authenticator.invalidateMetadata!();
+  const client: Etcd3 = new etcd3.Etcd3(etcdOptions(s, () => dropToken(client)));
   return client;
 }

@@ -1,6 +1,7 @@
 // The local copy of an etcd prefix, kept current the way Kubernetes informers do: list, then watch from the list's revision.
 import type { Etcd3, IKeyValue, IWatchResponse, Range } from 'etcd3';
 import { etcd3 } from './etcd3.ts';
+import { dropWatchStream } from './etcd-client.ts';
 import type { Logger } from '../../../kernel/logger.ts';
 import { backoffDelay, sleep, Waker } from '../../../kernel/backoff.ts';
 import { traced } from '../../../kernel/tracing/traced.ts';
@@ -18,7 +19,7 @@ export interface InformerOptions {
   log: Logger;
   /** Relist backoff bounds, and how often a live watch is checked (default 1 s). */
   resync: { baseMs: number; maxMs: number; checkMs?: number };
-  /** Longest a watch check may take before the link counts as down (default 2 s: the client's deadline). */
+  /** Longest a watch check, or a watch's creation, may take before the link counts as down (default 2 s: the client's deadline). */
   checkTimeoutMs?: number;
   /** Keys in the first range request of a list (default 1,000); later pages are sized by `pageBytes`. */
   pageSize?: number;
@@ -131,6 +132,10 @@ export class Informer {
     this.endWatch?.(reason);
   }
 
+  private get timeoutMs(): number {
+    return this.opts.checkTimeoutMs ?? 2000;
+  }
+
   private isClosed(): boolean {
     return this.state === 'closed';
   }
@@ -191,8 +196,16 @@ export class Informer {
       .startRevision(String(revision + 1))
       .watcher();
     let cancelled = false;
+    // etcd refused the watch, or did not create it in time: the client's watch stream is not to be reused.
+    let refused = false;
+    const timeoutMs = this.timeoutMs;
+    const creating = setTimeout(() => {
+      refused = true;
+      end(`watch not created within ${timeoutMs} ms`);
+    }, timeoutMs);
     watcher
       .on('connected', () => {
+        clearTimeout(creating);
         if (over) return; // the client resumed a watch this cycle has given up on
         if (this.state !== 'closed') this.state = 'live';
         onConnected();
@@ -201,9 +214,10 @@ export class Informer {
       // The client would resume on its own after 'disconnected', but from a revision it derives
       // from response headers; a fresh list is simpler to trust.
       .on('disconnected', (err) => end(`watch disconnected: ${err.message}`))
-      // Compaction past our revision, revoked permissions: etcd cancelled the watch and the client dropped it.
+      // Compaction past our revision, revoked permissions, an expired token: etcd cancelled the watch and the client dropped it.
       .on('error', (err) => {
         cancelled = true;
+        refused = true;
         end(`watch cancelled: ${err.message}`);
       })
       .on('end', () => {
@@ -213,7 +227,9 @@ export class Informer {
     const checker = setInterval(() => void this.checkWatch(end), this.opts.resync.checkMs ?? 1000);
     const reason = await ended;
     clearInterval(checker);
+    clearTimeout(creating);
     this.endWatch = undefined;
+    if (refused) dropWatchStream(this.opts.client);
     if (!cancelled) await Promise.race([watcher.cancel().catch(() => {}), sleep(1000)]);
     return reason;
   }
@@ -240,7 +256,7 @@ export class Informer {
         return;
       }
       let newest: number;
-      const timeoutMs = this.opts.checkTimeoutMs ?? 2000;
+      const timeoutMs = this.timeoutMs;
       let timer: NodeJS.Timeout | undefined;
       try {
         // Our own bound: the client retries a failed call once, which would double the wait.
