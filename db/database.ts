@@ -6,7 +6,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import type pg from 'pg';
 import { postgresReader, sqliteReader, type Reader } from './read.ts';
-import { withStatementCache, type CachedSqlite } from './statement-cache.ts';
+import { useNamedStatements, withStatementCache, type CachedSqlite } from './statement-cache.ts';
 import { traceTransactions } from './trace-hooks.ts';
 import type { Dialect } from './dialect.ts';
 import { markTransactions } from './transaction-guard.ts';
@@ -122,7 +122,10 @@ async function openPostgres(module: string, url: string, opts: DatabaseOptions):
     loggedAt = Date.now();
     suppressed = 0;
   };
-  pool.on('connect', (client) => client.on('error', onError));
+  pool.on('connect', (client) => {
+    client.on('error', onError);
+    useNamedStatements(client);
+  });
   pool.on('error', onError);
   try {
     await pool.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);

@@ -3,7 +3,7 @@
 import SQLite from 'better-sqlite3';
 import { CompiledQuery, type Kysely } from 'kysely';
 import { dialectOf } from './dialect.ts';
-import { withStatementCache, type CachedSqlite } from './statement-cache.ts';
+import { prepareText, withStatementCache, type CachedSqlite } from './statement-cache.ts';
 
 const NONE: readonly unknown[] = [];
 
@@ -38,7 +38,7 @@ export function postgresReader(db: Kysely<unknown>): Reader {
   return kyselyReader(db, numberedMarkers());
 }
 
-/** `?` → `$1`, `$2` … (Postgres' markers), each text numbered once. */
+/** `?` → `$1`, `$2` … (Postgres' markers), each text numbered once and run as a named statement (prepareText). */
 function numberedMarkers(): (text: string) => string {
   const numbered = new Map<string, string>();
   return (text) => {
@@ -47,6 +47,7 @@ function numberedMarkers(): (text: string) => string {
       let n = 0;
       out = text.replace(/\?/g, () => `$${++n}`);
       numbered.set(text, out);
+      prepareText(out);
     }
     return out;
   };
