@@ -6,7 +6,8 @@ import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import type pg from 'pg';
 import { postgresReader, sqliteReader, type Reader } from './read.ts';
-import { useNamedStatements, withStatementCache, type CachedSqlite } from './statement-cache.ts';
+import { tunePgClient } from './pg-client.ts';
+import { withStatementCache, type CachedSqlite } from './statement-cache.ts';
 import { traceTransactions } from './trace-hooks.ts';
 import type { Dialect } from './dialect.ts';
 import { markTransactions } from './transaction-guard.ts';
@@ -105,6 +106,8 @@ async function openPostgres(module: string, url: string, opts: DatabaseOptions):
   const pool = new (loadPg().Pool)({
     connectionString: url,
     max: opts.poolSize ?? 10,
+    // With tunePgClient: a statement held back goes out with the next one (db/pg-client.ts).
+    pipeline: true,
     options: `-c search_path=${schema}`,
     connectionTimeoutMillis: 5000,
   });
@@ -124,7 +127,7 @@ async function openPostgres(module: string, url: string, opts: DatabaseOptions):
   };
   pool.on('connect', (client) => {
     client.on('error', onError);
-    useNamedStatements(client);
+    tunePgClient(client);
   });
   pool.on('error', onError);
   try {

@@ -82,32 +82,3 @@ for (const engine of engines) {
     });
   });
 }
-
-describe('Postgres: the texts of db/read.ts as named statements', engines[2].gate, () => {
-  it('parsed once per connection, then bound and executed by name; a text that failed to parse is parsed again', async () => {
-    const mdb = await engines[2].open();
-    try {
-      await sql`create table t (id integer primary key, v text not null)`.execute(mdb.db);
-      const text = sqlText(mdb.db);
-      const insert = 'insert into t (id, v) values (?, ?)';
-      const prepared = await writeTransaction(mdb.db, async (trx) => {
-        for (let id = 1; id <= 3; id++) await text.run(trx, insert, [id, `v${id}`]);
-        // The same connection as the inserts: a session's named statements are its own.
-        const { rows } = await sql<{ name: string; calls: number }>`select name, generic_plans + custom_plans as calls from pg_prepared_statements
-          where statement = ${'insert into t (id, v) values ($1, $2)'}`.execute(trx);
-        return rows;
-      });
-      assert.equal(prepared.length, 1, 'prepared once on the connection');
-      assert.match(prepared[0].name, /^cantons_\d+$/);
-      assert.equal(Number(prepared[0].calls), 3, 'and executed three times by name');
-
-      const later = 'select "v" from later where "id" = ?';
-      await assert.rejects(mdb.read.first(later, [1]), /relation "later" does not exist/);
-      await sql`create table later (id integer primary key, v text not null)`.execute(mdb.db);
-      await sql`insert into later values (1, 'made later')`.execute(mdb.db);
-      assert.deepEqual(await mdb.read.first(later, [1]), { v: 'made later' });
-    } finally {
-      await mdb.close();
-    }
-  });
-});

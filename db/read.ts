@@ -3,7 +3,8 @@
 import SQLite from 'better-sqlite3';
 import { CompiledQuery, type Kysely } from 'kysely';
 import { dialectOf } from './dialect.ts';
-import { prepareText, withStatementCache, type CachedSqlite } from './statement-cache.ts';
+import { prepareText } from './pg-client.ts';
+import { withStatementCache, type CachedSqlite } from './statement-cache.ts';
 
 const NONE: readonly unknown[] = [];
 

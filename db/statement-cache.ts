@@ -1,8 +1,7 @@
-// Prepared statements reused by SQL text: on SQLite for Kysely's driver and for code that runs SQL on the connection
-// itself; on Postgres for the hot texts (db/read.ts), as named statements of each connection.
+// Prepared statements reused by SQL text, for Kysely's SQLite driver and for code that runs SQL on the connection itself
+// (on Postgres, db/pg-client.ts keeps the hot texts prepared).
 import type SQLite from 'better-sqlite3';
 import type { SqliteDatabase } from 'kysely';
-import type pg from 'pg';
 
 const STATEMENT_CACHE = 500;
 
@@ -33,31 +32,4 @@ export function withStatementCache(database: SQLite.Database): CachedSqlite {
       return stmt;
     },
   };
-}
-
-/** Most texts Postgres keeps prepared per connection; texts beyond run unnamed, parsed on every call as before. */
-const MAX_NAMED = 1000;
-const names = new Map<string, string>();
-
-/**
- * Postgres: `text` (with `$n` markers) runs as a named prepared statement on every connection of a pool that
- * `useNamedStatements` set up. For the hot texts only (db/read.ts registers them: one per statement and count,
- * so few): Kysely's driver sends every query unnamed, and Postgres then parses and plans it on every call —
- * about half of its CPU per proposal (docs/benchmarks.md, issue 24).
- */
-export function prepareText(text: string): void {
-  if (names.size < MAX_NAMED && !names.has(text)) names.set(text, `cantons_${names.size + 1}`);
-}
-
-/**
- * `client` runs each text given to prepareText as a named statement: Postgres parses and plans it at its first
- * call on this connection, later calls bind and execute it. pg keeps a name only once its parse succeeded, so a
- * text that failed (a table not made yet) is parsed again at its next call. Called for every new pool client.
- */
-export function useNamedStatements(client: pg.ClientBase): void {
-  const query = client.query as (...args: unknown[]) => unknown;
-  client.query = function (this: pg.ClientBase, config: unknown, values?: unknown, callback?: unknown) {
-    const name = typeof config === 'string' && Array.isArray(values) ? names.get(config) : undefined;
-    return name === undefined ? query.call(this, config, values, callback) : query.call(this, { name, text: config, values }, callback);
-  } as typeof client.query;
 }
