@@ -48,12 +48,9 @@ export function tunePgClient(client: pg.ClientBase): void {
     // pg sends each at once (pipeline mode): the statement does not wait for the openers' answers.
     const openers = held.map((text) => query.call(this, text) as Promise<unknown>);
     held = [];
+    // An opener's failure is the statement's too (a lost connection); never left unhandled, whatever happens below.
+    for (const p of openers) p.catch(() => undefined);
     const result = query.apply(this, args);
-    if (!promised) {
-      // Not Kysely's (it never passes a callback): an opener's failure shows in the statement's own.
-      for (const p of openers) p.catch(() => undefined);
-      return result;
-    }
-    return Promise.all([...openers, result]).then((all) => all[all.length - 1]);
+    return promised ? Promise.all([...openers, result]).then((all) => all[all.length - 1]) : result;
   } as typeof client.query;
 }
