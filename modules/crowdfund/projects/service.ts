@@ -72,16 +72,20 @@ export function createProjectService(deps: ProjectServiceDeps) {
 
   return {
     async propose(p: Proposal, key?: string): Promise<number> {
-      const hash = hashOf(p);
-      if (key) {
-        const first = await replay(key, hash);
+      // The request's hash only where an Idempotency-Key needs it: a SHA-256 of the whole proposal costs µs.
+      const idempotent = key ? { key, hash: hashOf(p) } : undefined;
+      if (idempotent) {
+        const first = await replay(idempotent.key, idempotent.hash);
         if (first !== undefined) return first;
       }
       const at = now();
       try {
         return await writeTransaction(db, async (trx) => {
           const id = await store.insert(trx, { project_name: p.project_name, tagline: p.tagline, tags: p.tags, created_at: at.toISOString() });
-          if (key) await store.saveKey(trx, key, hash, id, at.toISOString(), new Date(at.getTime() - deps.idempotencyTtlMs).toISOString());
+          if (idempotent) {
+            const expiredBefore = new Date(at.getTime() - deps.idempotencyTtlMs).toISOString();
+            await store.saveKey(trx, idempotent.key, idempotent.hash, id, at.toISOString(), expiredBefore);
+          }
           // Threads makes the problem and solution threads from this event: committed with the project, or not at all.
           const event: ProjectProposed = { project_id: id, problems: p.problems, solutions: p.solutions };
           await bus.publish(trx, PROJECT_PROPOSED, event);
@@ -90,7 +94,7 @@ export function createProjectService(deps: ProjectServiceDeps) {
       } catch (err) {
         if (!isUniqueViolation(err)) throw err;
         // A retry racing its first attempt waits on the name (or key) and then finds the first one committed.
-        const first = key ? await replay(key, hash) : undefined;
+        const first = idempotent ? await replay(idempotent.key, idempotent.hash) : undefined;
         if (first !== undefined) return first;
         throw nameTaken(p.project_name);
       }
