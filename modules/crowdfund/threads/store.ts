@@ -60,6 +60,12 @@ export const PAGE_CACHE_CHARS = 8_000_000;
 type Page = { threads: Thread[]; last?: number };
 type Cached = { page: Page; weight: number };
 
+/** Top-level threads (no parent, no votes, no replies yet), one text per count. */
+const INSERT_TOP_LEVEL = textPerCount(
+  (n) =>
+    `insert into "threads" ("project_id", "thread_type", "message", "created_at", "parent_thread_id", "up_votes", "down_votes", "reply_count") values ${markers(n, '(?, ?, ?, ?, 0, 0, 0, 0)')}`,
+);
+
 /**
  * `sqlite` (the better-sqlite3 connection under `db`, SQLite only) serves a project's pages of every
  * type straight from one cached statement in raw mode: GetProjectThreads is the hot read, and
@@ -74,12 +80,6 @@ type Cached = { page: Page; weight: number };
  * exact check (another threads process may commit at any moment), so there every read goes to the
  * database: a cache there could only be "eventually" right. Pages are frozen: callers share them.
  */
-/** Top-level threads (no parent, no votes, no replies yet), one text per count. */
-const INSERT_TOP_LEVEL = textPerCount(
-  (n) =>
-    `insert into "threads" ("project_id", "thread_type", "message", "created_at", "parent_thread_id", "up_votes", "down_votes", "reply_count") values ${markers(n, '(?, ?, ?, ?, 0, 0, 0, 0)')}`,
-);
-
 export function createThreadStore(db: CrowdfundDatabase, sqlite?: CachedSqlite) {
   const pg = dialectOf(db) === 'postgres';
   const text = sqlText(db, sqlite);
