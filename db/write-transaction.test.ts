@@ -1,5 +1,6 @@
 // writeTransaction's group commit on both engines: callers of one moment share a commit, fail alone, hear after it.
 import assert from 'node:assert/strict';
+import { readdirSync, readlinkSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { sql, type Kysely } from 'kysely';
 import pg from 'pg';
@@ -11,6 +12,14 @@ import { violations } from './transaction-guard.ts';
 import { drainWrites, groupedWrite, writeBatching, writeTransaction } from './write-transaction.ts';
 
 const log = { warn: () => undefined };
+/** Where a file descriptor points, or '' once it has closed. */
+const readlinkOr = (path: string) => {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return '';
+  }
+};
 
 interface Engine {
   name: string;
@@ -216,6 +225,30 @@ for (const engine of ENGINES) {
       } finally {
         await dropOwn();
       }
+    });
+
+    it('a batch keeps its savepoints in memory: no temp file is opened, however much the callers write', { skip: engine.name !== 'SQLite' }, async () => {
+      await reset();
+      await mdb.db.schema.createTable('big').addColumn('n', 'integer').addColumn('pad', 'blob').execute();
+      // SQLite copies each page a savepoint's caller changes into the statement journal, which by default spills to
+      // an unlinked temp file (etilqs_*) beyond 64 KiB: a file created, written and dropped on every busy batch.
+      const tempFiles = () => readdirSync('/proc/self/fd').filter((fd) => /etilqs_/.test(readlinkOr(`/proc/self/fd/${fd}`)));
+      let seen: string[] = [];
+      const ids = Array.from({ length: 40 }, (_, i) => 100 + i);
+      await Promise.all(
+        ids.map((id) =>
+          writeTransaction(mdb.db, async (trx) => {
+            // Each caller touches every page of a table that outgrows the spill threshold many times over.
+            await sql`insert into big (n, pad) values (${id}, randomblob(3000))`.execute(trx);
+            await sql`update big set n = n + 1`.execute(trx);
+            await trx.insertInto('t').values({ id }).execute();
+            if (id === ids.at(-1)) seen = tempFiles();
+            return id;
+          }),
+        ),
+      );
+      assert.deepEqual(await engine.committed(mdb), ids, 'the premise: one batch of all of them committed');
+      assert.deepEqual(seen, [], 'no temp file open while the batch ran');
     });
 
     // Last: it takes the database away.
