@@ -2,6 +2,7 @@
 import type { ModuleDatabase } from '../../db/database.ts';
 import type { Adapter } from './adapter.ts';
 import { randomUUID } from 'node:crypto';
+import { timeOrderedId } from '../ids.ts';
 import { applyInline, Consumer, pruneInbox, writeDeadLetter, type Subscription } from './consumer.ts';
 import { discardDeadLetter, listDeadLetters, replayDeadLetters } from './dead-letters.ts';
 import { inProcessAdapter } from './in-process.ts';
@@ -131,7 +132,7 @@ export function createBus(opts: BusOptions): Bus {
           return traced(`publish ${topic.name}`, 'producer', async () => {
             const local = started && r.clear ? inlineFor(topic.name, mdb) : undefined;
             if (local) {
-              const id = randomUUID();
+              const id = timeOrderedId();
               if (await deliverInline(local, id, module, topic.name, payload, trx as Kysely<unknown>)) return id;
             }
             const id = await writeOutbox(asBusTables(trx), module, topic.name, payload);

@@ -1,8 +1,8 @@
 // The outbox table: write an event inside the publisher's transaction; claim, delete and count rows for the relay.
-import { randomUUID } from 'node:crypto';
 import type { ExpressionBuilder, Kysely, Selectable } from 'kysely';
 import type { ModuleDatabase } from '../../db/database.ts';
 import { groupedWrite } from '../../db/write-transaction.ts';
+import { timeOrderedId } from '../ids.ts';
 import { carrierJson, parseCarrier } from '../tracing/index.ts';
 import type { BusTables, OutboxTable } from './tables.ts';
 import type { BusEvent } from './types.ts';
@@ -10,7 +10,7 @@ import type { BusEvent } from './types.ts';
 export type OutboxRow = Selectable<OutboxTable>;
 
 /** Inserts one event row in `trx`; `id` is only passed by tests that simulate a redelivery. */
-export async function writeOutbox(trx: Kysely<BusTables>, source: string, topic: string, payload: unknown, id: string = randomUUID()): Promise<string> {
+export async function writeOutbox(trx: Kysely<BusTables>, source: string, topic: string, payload: unknown, id: string = timeOrderedId()): Promise<string> {
   if (typeof topic !== 'string' || topic === '') throw new Error('publish: topic must be a non-empty string');
   await trx
     .insertInto('outbox')

@@ -1,7 +1,7 @@
 // The order use cases: reserve stock, store the order and its order_created event in one transaction, render with products.
-import { randomUUID } from 'node:crypto';
 import type { Facade } from '../../../kernel/contract.ts';
 import { errors } from '../../../kernel/errors.ts';
+import { timeOrderedId } from '../../../kernel/ids.ts';
 import type { Logger } from '../../../kernel/logger.ts';
 import type { Publisher } from '../../../kernel/bus/types.ts';
 import { MAX_QUANTITY, ORDER_CREATED, type OrderCreated, type Product, type productsContract } from '../contract.ts';
@@ -82,7 +82,7 @@ export function createOrderService(deps: OrderServiceDeps) {
         const message = `order_details: lines for ${tooMany.product_id} add up to ${tooMany.quantity}, more than ${MAX_QUANTITY}`;
         throw errors.VALIDATION_ERROR(`Invalid body: ${message}`, [{ field: 'order_details', message }]);
       }
-      const reservationId = randomUUID();
+      const reservationId = timeOrderedId();
       // Before the reserve call: its holds were made after this moment, so they are younger than the elapsed time.
       const started = clock();
       await products.reserve({ reservation_id: reservationId, lines: stock });
