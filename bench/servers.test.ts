@@ -4,6 +4,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
+import pg from 'pg';
+import { createTestDatabase, gate } from '../kernel/testing/index.ts';
 import { createClient, runLoad } from './load.ts';
 import { spawnBaseline, spawnCantons } from './servers.ts';
 
@@ -80,6 +82,59 @@ test('callback-floor matches a seeded document, writes each time once and answer
     db.close();
   } finally {
     if (!stopped) await s.kill();
+  }
+});
+
+test('the proposal floors, on SQLite and on Postgres, leave the same rows a proposal leaves; 409 on a taken name, 400 on a bad body', async (t) => {
+  const proposal = { project_name: 'floor', tagline: 't', tags: ['x', 'y', 'x'], problems: ['p1', 'p2'], solutions: ['s'] };
+  const rowsOf = async (kind: 'proposal-floor' | 'proposal-pg-floor', query: (sql: string) => Promise<unknown[]>) => ({
+    tags: await query('SELECT project_id, tag FROM tags ORDER BY tag'),
+    threads: await query('SELECT project_id, thread_type, message FROM threads ORDER BY id'),
+    kind,
+  });
+  const expected = {
+    tags: [
+      { project_id: 1, tag: 'x' },
+      { project_id: 1, tag: 'y' },
+    ],
+    threads: [
+      { project_id: 1, thread_type: 'problem', message: 'p1' },
+      { project_id: 1, thread_type: 'problem', message: 'p2' },
+      { project_id: 1, thread_type: 'solution', message: 's' },
+    ],
+  };
+  const exercise = async (s: Awaited<ReturnType<typeof spawnBaseline>>) => {
+    const c = createClient(s.url);
+    assert.deepEqual((await c.post('/projects/propose', proposal, { expect: 200 })).body, { project_id: 1 });
+    assert.equal((await c.post('/projects/propose', proposal, { expect: 409 })).body.error, 'PROJECT_NAME_TAKEN');
+    assert.equal((await c.post('/projects/propose', { project_name: 1 }, { expect: 400 })).body.error, 'VALIDATION_ERROR');
+  };
+
+  const lite = await spawnBaseline('proposal-floor');
+  try {
+    await exercise(lite);
+  } finally {
+    await lite.stop();
+  }
+  const file = new Database(join(lite.dataDir, 'floor.sqlite'), { readonly: true });
+  assert.deepEqual(await rowsOf('proposal-floor', async (q) => file.prepare(q).all()), { ...expected, kind: 'proposal-floor' });
+  file.close();
+
+  if ((await gate('postgres')).skip) return t.skip('no Postgres');
+  const database = await createTestDatabase('proposal_floor');
+  const client = new pg.Client({ connectionString: database.url });
+  try {
+    const s = await spawnBaseline('proposal-pg-floor', { env: { DATABASE_URL: database.url } });
+    try {
+      await exercise(s);
+    } finally {
+      await s.stop();
+    }
+    await client.connect();
+    assert.deepEqual(await rowsOf('proposal-pg-floor', async (q) => (await client.query(q)).rows), { ...expected, kind: 'proposal-pg-floor' });
+  } finally {
+    await client.end();
+    await database.drop();
   }
 });
 

@@ -30,8 +30,8 @@ export interface ServerProcess {
 
 export type BaselineKind = 'noop-post' | 'durable-insert' | 'group-commit' | 'callback-floor' | 'constant-get' | 'read-floor' | WriteFloorKind;
 /** The write floors of bench/baselines/write-floors.ts (issue 24): bare Koa + a write path's rows, group-committed. */
-export type WriteFloorKind = 'proposal-floor' | 'order-floor';
-const WRITE_FLOORS: readonly string[] = ['proposal-floor', 'order-floor'] satisfies WriteFloorKind[];
+export type WriteFloorKind = 'proposal-floor' | 'proposal-pg-floor' | 'order-floor';
+const WRITE_FLOORS: readonly string[] = ['proposal-floor', 'proposal-pg-floor', 'order-floor'] satisfies WriteFloorKind[];
 
 export interface BaselineOptions {
   name?: string;

@@ -1,31 +1,31 @@
-// The write floors (issue 24 part 3), each bare Koa plus the rows its cantons write path leaves, in one
-// transaction per event-loop turn (synchronous=FULL, WAL), answered after the commit: FLOOR=proposal | order.
+// The write floors (issue 24 part 3), each bare Koa plus the rows its cantons write path leaves, durably, answered
+// after the commit: FLOOR=proposal | order | proposal-pg.
 //
 // proposal: POST /projects/propose → the project (unique name), its tags and one thread per problem and solution,
-//   200 {"project_id"} (409 on a taken name). Cantons writes the same rows plus an outbox and an inbox row, and
-//   applies the threads in a second transaction (the threads role's); the floor needs neither to be durable.
+//   200 {"project_id"} (409 on a taken name), in one SQLite transaction per event-loop turn (synchronous=FULL, WAL).
+//   Cantons writes the same rows in its group commit, each proposal in a savepoint of its own and its threads (the
+//   threads role's, applied in the same transaction by the bus) in a second, nested one.
+// proposal-pg: the same rows in Postgres (DATABASE_URL), each proposal ONE statement (a named prepared CTE) on a
+//   pool of 10 as the app's, autocommitted: one round trip and one durable commit, the least a proposal can cost
+//   there. Cantons' proposal is a transaction of two modules' statements: three round trips.
 // order: POST /orders → the stock taken (an UPDATE that refuses to go below zero), the order and its lines,
-//   200 {"id"} (409 when out of stock). Cantons holds the stock first (one transaction), stores the order with an
-//   outbox row (a second), then the order_created consumer takes the stock (a third).
+//   200 {"id"} (409 when out of stock). Cantons holds the stock first (one transaction), then stores the order and
+//   takes the stock (a second, with the order_created consumer applied in it).
 import Koa from 'koa';
+import pg from 'pg';
 import { groupCommit, openDurable, readBody, serve } from './parts.ts';
 
-const KINDS = ['proposal', 'order'];
+const KINDS = ['proposal', 'order', 'proposal-pg'];
 const kind = process.env.FLOOR ?? '';
 if (!KINDS.includes(kind)) {
   process.stderr.write(`unknown FLOOR "${kind}"; use ${KINDS.join(', ')}\n`);
   process.exit(2);
 }
 
-const db = openDurable('floor.sqlite');
-db.pragma('foreign_keys = ON');
-
 type Answer = { status: number; body: unknown };
 let handle: (body: any) => Promise<Answer>;
-
-if (kind === 'proposal') {
-  // The crowdfund tables as its migrations leave them (keys, checks and indexes): every index costs each insert.
-  db.exec(`CREATE TABLE IF NOT EXISTS projects (id INTEGER PRIMARY KEY AUTOINCREMENT, project_name TEXT NOT NULL UNIQUE, tagline TEXT NOT NULL, created_at TEXT NOT NULL);
+let close: () => Promise<void> | void;
+const PROPOSAL_TABLES = `CREATE TABLE IF NOT EXISTS projects (id INTEGER PRIMARY KEY AUTOINCREMENT, project_name TEXT NOT NULL UNIQUE, tagline TEXT NOT NULL, created_at TEXT NOT NULL);
     CREATE TABLE IF NOT EXISTS tags (project_id INTEGER NOT NULL REFERENCES projects (id) ON DELETE CASCADE, tag TEXT NOT NULL, PRIMARY KEY (project_id, tag));
     CREATE INDEX IF NOT EXISTS tags_by_tag ON tags (tag, project_id);
     CREATE TABLE IF NOT EXISTS threads (id INTEGER PRIMARY KEY AUTOINCREMENT, project_id INTEGER NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
@@ -33,7 +33,23 @@ if (kind === 'proposal') {
       up_votes INTEGER NOT NULL DEFAULT 0, down_votes INTEGER NOT NULL DEFAULT 0, parent_thread_id INTEGER NOT NULL DEFAULT 0, reply_count INTEGER NOT NULL DEFAULT 0);
     CREATE INDEX IF NOT EXISTS threads_by_project ON threads (project_id, id);
     CREATE INDEX IF NOT EXISTS threads_by_parent ON threads (parent_thread_id, id);
-    CREATE INDEX IF NOT EXISTS threads_by_project_parent ON threads (project_id, parent_thread_id, id);`);
+    CREATE INDEX IF NOT EXISTS threads_by_project_parent ON threads (project_id, parent_thread_id, id);`;
+const invalidProposal = (p: any) => typeof p?.project_name !== 'string' || !Array.isArray(p.problems) || !Array.isArray(p.solutions);
+const VALIDATION = { status: 400, body: { error: 'VALIDATION_ERROR', message: 'a proposal needs project_name, problems and solutions' } };
+const nameTaken = (name: string) => ({ status: 409, body: { error: 'PROJECT_NAME_TAKEN', message: `A project named "${name}" already exists` } });
+
+/** The SQLite floors' database; the Postgres floor has none. */
+const sqlite = () => {
+  const db = openDurable('floor.sqlite');
+  db.pragma('foreign_keys = ON');
+  close = () => void db.close();
+  return db;
+};
+
+if (kind === 'proposal') {
+  const db = sqlite();
+  // The crowdfund tables as its migrations leave them (keys, checks and indexes): every index costs each insert.
+  db.exec(PROPOSAL_TABLES);
   const project = db.prepare('INSERT INTO projects (project_name, tagline, created_at) VALUES (?, ?, ?) RETURNING id');
   const tag = db.prepare('INSERT INTO tags (project_id, tag) VALUES (?, ?)');
   const thread = db.prepare('INSERT INTO threads (project_id, thread_type, message, created_at) VALUES (?, ?, ?, ?)');
@@ -46,7 +62,7 @@ if (kind === 'proposal') {
           id = (project.get(p.project_name, p.tagline, at) as { id: number }).id;
         } catch (err) {
           if ((err as { code?: string }).code !== 'SQLITE_CONSTRAINT_UNIQUE') throw err;
-          return { status: 409, body: { error: 'PROJECT_NAME_TAKEN', message: `A project named "${p.project_name}" already exists` } };
+          return nameTaken(p.project_name);
         }
         for (const t of new Set<string>(p.tags ?? [])) tag.run(id, t);
         for (const m of p.problems) thread.run(id, 'problem', m, at);
@@ -55,12 +71,32 @@ if (kind === 'proposal') {
       }),
     ),
   );
-  handle = (body) => {
-    if (typeof body?.project_name !== 'string' || !Array.isArray(body.problems) || !Array.isArray(body.solutions))
-      return Promise.resolve({ status: 400, body: { error: 'VALIDATION_ERROR', message: 'a proposal needs project_name, problems and solutions' } });
-    return commit(body);
+  handle = (body) => (invalidProposal(body) ? Promise.resolve(VALIDATION) : commit(body));
+} else if (kind === 'proposal-pg') {
+  // The crowdfund tables as its Postgres migrations leave them; the threads' type is its enum.
+  const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 10 });
+  close = () => pool.end();
+  await pool.query(`DO $$ BEGIN CREATE TYPE thread_type AS ENUM ('comment', 'solution', 'problem'); EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+    ${PROPOSAL_TABLES.replaceAll('INTEGER PRIMARY KEY AUTOINCREMENT', 'SERIAL PRIMARY KEY').replace(/thread_type TEXT NOT NULL CHECK \([^)]*\)\)/, 'thread_type thread_type NOT NULL')}`);
+  const text = `WITH p AS (INSERT INTO projects (project_name, tagline, created_at) VALUES ($1, $2, $3) RETURNING id),
+      t AS (INSERT INTO tags (project_id, tag) SELECT p.id, tag FROM p, unnest($4::text[]) AS tag),
+      th AS (INSERT INTO threads (project_id, thread_type, message, created_at)
+        SELECT p.id, x.type::thread_type, x.message, $3 FROM p, unnest($5::text[], $6::text[]) AS x (type, message))
+    SELECT id FROM p`;
+  handle = async (p) => {
+    if (invalidProposal(p)) return VALIDATION;
+    const types = [...p.problems.map(() => 'problem'), ...p.solutions.map(() => 'solution')];
+    try {
+      const values = [p.project_name, p.tagline, new Date().toISOString(), [...new Set<string>(p.tags ?? [])], types, [...p.problems, ...p.solutions]];
+      const { rows } = await pool.query({ name: 'propose', text, values });
+      return { status: 200, body: { project_id: rows[0].id } };
+    } catch (err) {
+      if ((err as { code?: string }).code !== '23505') throw err;
+      return nameTaken(p.project_name);
+    }
   };
 } else {
+  const db = sqlite();
   db.exec(`CREATE TABLE IF NOT EXISTS products (id TEXT PRIMARY KEY, title TEXT NOT NULL, in_stock INTEGER NOT NULL CHECK (in_stock >= 0));
     CREATE TABLE IF NOT EXISTS orders (id INTEGER PRIMARY KEY AUTOINCREMENT, created_at TEXT NOT NULL);
     CREATE TABLE IF NOT EXISTS order_details (id INTEGER PRIMARY KEY AUTOINCREMENT, order_id INTEGER NOT NULL REFERENCES orders (id) ON DELETE CASCADE,
@@ -116,4 +152,4 @@ app.use(async (ctx) => {
   ctx.body = answer.body;
 });
 
-serve(app, `write floor ${kind}`, () => db.close());
+serve(app, `write floor ${kind}`, () => close());
