@@ -25,6 +25,8 @@ const ORIGINAL_PROPOSALS_PER_SECOND = 300;
 const PROPOSAL_TARGET = 5 * ORIGINAL_PROPOSALS_PER_SECOND;
 const FLOOR_TARGET = 0.8;
 const PRODUCTS = 10;
+/** Where each Postgres run gets a fresh database of its own (--pg). */
+export const PG_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 
 // Unique across every run of this process: each proposal needs a name of its own.
 let proposals = 0;
@@ -92,58 +94,61 @@ async function onFreshDatabase(pgUrl: string, start: (url: string) => Promise<Se
   }
 }
 
-interface Target {
+export interface Target {
   label: string;
   /** A cantons target (run from each --checkouts root); the others are floors. */
   cantons: boolean;
-  start(root: string | undefined, pgUrl: string): Promise<{ server: ServerProcess; cleanup?(): Promise<void> }>;
+  /** `env`: added to the server's (bench/profile/run.ts's profiler). */
+  start(root: string | undefined, pgUrl: string, env?: Record<string, string>): Promise<{ server: ServerProcess; cleanup?(): Promise<void> }>;
   /** The floor it is judged against, when not its part's first (a key of TARGETS). */
   floor?: string;
   seed?(url: string): Promise<void>;
   load: MeasureLoad;
 }
 
-const TARGETS = {
+/** Each write path and its floors; bench/profile/run.ts profiles them too. */
+export const TARGETS = {
   'proposal-floor': {
     label: 'bare koa + proposal rows, group commit',
     cantons: false,
-    start: async () => ({ server: await spawnBaseline('proposal-floor') }),
+    start: async (_, __, env) => ({ server: await spawnBaseline('proposal-floor', { env }) }),
     load: proposalLoad,
   },
   propose: {
     label: 'cantons POST /projects/propose (SQLite)',
     cantons: true,
-    start: async (root) => ({ server: await spawnCantons({ MODULES: 'crowdfund' }, { name: 'cantons crowdfund', root }) }),
+    start: async (root, _, env) => ({ server: await spawnCantons({ MODULES: 'crowdfund', ...env }, { name: 'cantons crowdfund', root }) }),
     load: proposalLoad,
   },
   'proposal-floor-pg': {
     label: 'bare koa + proposal rows, one Postgres statement',
     cantons: false,
-    start: (_, pgUrl) => onFreshDatabase(pgUrl, (url) => spawnBaseline('proposal-pg-floor', { env: { DATABASE_URL: url } })),
+    start: (_, pgUrl, env) => onFreshDatabase(pgUrl, (url) => spawnBaseline('proposal-pg-floor', { env: { ...env, DATABASE_URL: url } })),
     load: proposalLoad,
   },
   'propose-pg': {
     label: 'cantons POST /projects/propose (Postgres)',
     cantons: true,
     floor: 'proposal-floor-pg',
-    start: (root, pgUrl) => onFreshDatabase(pgUrl, (url) => spawnCantons({ MODULES: 'crowdfund', DATABASE_URL: url }, { name: 'cantons crowdfund pg', root })),
+    start: (root, pgUrl, env) =>
+      onFreshDatabase(pgUrl, (url) => spawnCantons({ MODULES: 'crowdfund', ...env, DATABASE_URL: url }, { name: 'cantons crowdfund pg', root })),
     load: proposalLoad,
   },
   'order-floor': {
     label: 'bare koa + order rows, group commit',
     cantons: false,
-    start: async () => ({ server: await spawnBaseline('order-floor', { env: { FLOOR_PRODUCTS: String(PRODUCTS) } }) }),
+    start: async (_, __, env) => ({ server: await spawnBaseline('order-floor', { env: { ...env, FLOOR_PRODUCTS: String(PRODUCTS) } }) }),
     load: orderLoad,
   },
   order: {
     label: 'cantons POST /orders (SQLite)',
     cantons: true,
-    start: async (root) => ({ server: await spawnCantons({ MODULES: 'shop' }, { name: 'cantons shop', root }) }),
+    start: async (root, _, env) => ({ server: await spawnCantons({ MODULES: 'shop', ...env }, { name: 'cantons shop', root }) }),
     seed: seedProducts,
     load: orderLoad,
   },
 } satisfies Record<string, Target>;
-type TargetName = keyof typeof TARGETS;
+export type TargetName = keyof typeof TARGETS;
 
 /** Each part: its floors, then the cantons targets compared with them (with the first, unless a target names its own). */
 const PARTS: Record<string, { floors: TargetName[]; targets: TargetName[] }> = {
@@ -313,7 +318,7 @@ export default defineScenario({
     rounds: { type: 'string', description: 'N alternating rounds; ratios are their medians', default: '3' },
     points: { type: 'string', description: 'connection counts to measure at (default 10,200)' },
     checkouts: { type: 'string', description: 'DIR,DIR: the cantons targets from each checkout, side by side in every round' },
-    pg: { type: 'string', description: 'Postgres server URL to create a fresh database in per run', default: 'postgres://postgres@127.0.0.1:5432/postgres' },
+    pg: { type: 'string', description: 'Postgres server URL to create a fresh database in per run', default: PG_ADMIN_URL },
   },
   run,
 });
