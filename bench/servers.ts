@@ -28,7 +28,7 @@ export interface ServerProcess {
   kill(): Promise<void>;
 }
 
-export type BaselineKind = 'noop-post' | 'durable-insert' | 'group-commit' | 'callback-floor' | 'constant-get' | 'read-floor' | WriteFloorKind;
+export type BaselineKind = 'noop-post' | 'durable-insert' | 'group-commit' | 'callback-floor' | 'constant-get' | 'read-floor' | 'vote-floor' | WriteFloorKind;
 /** The write floors of bench/baselines/write-floors.ts (issue 24): bare Koa + a write path's rows, group-committed. */
 export type WriteFloorKind = 'proposal-floor' | 'proposal-pg-floor' | 'order-floor';
 const WRITE_FLOORS: readonly string[] = ['proposal-floor', 'proposal-pg-floor', 'order-floor'] satisfies WriteFloorKind[];
@@ -84,7 +84,7 @@ export async function spawnCantons(env: Record<string, string>, opts: { name?: s
   });
 }
 
-/** A bare Koa server (bench/baselines/koa-baseline.ts, or write-floors.ts for a write floor) in its own process, like the app. */
+/** A bare server (bench/baselines/koa-baseline.ts; write-floors.ts or vote-floor.ts for a write floor) in its own process, like the app. */
 export async function spawnBaseline(kind: BaselineKind, opts: BaselineOptions = {}): Promise<ServerProcess> {
   const port = await freePort();
   const dataDir = opts.dataDir ?? tempDir('cantons-baseline-');
@@ -95,7 +95,8 @@ export async function spawnBaseline(kind: BaselineKind, opts: BaselineOptions = 
   if (opts.status !== undefined) env.BASELINE_STATUS = String(opts.status);
   if (opts.benchmarks !== undefined) env.FLOOR_BENCHMARKS = String(opts.benchmarks);
   Object.assign(env, opts.env);
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(BENCH, floor ? 'baselines/write-floors.ts' : 'baselines/koa-baseline.ts')], {
+  const file = kind === 'vote-floor' ? 'baselines/vote-floor.ts' : floor ? 'baselines/write-floors.ts' : 'baselines/koa-baseline.ts';
+  const proc = spawn(process.execPath, ['--import', 'tsx', join(BENCH, file)], {
     cwd: ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

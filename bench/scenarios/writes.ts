@@ -181,32 +181,47 @@ async function measureTarget(
   }
 }
 
-// Votes: gRPC over TLS, as bench/scenarios/crowdfund.ts sends them; no bare gRPC floor (see the notes).
+// Votes: gRPC over TLS, as bench/scenarios/crowdfund.ts sends them, against bare grpc-js with the same UPDATE (vote-floor.ts).
 type Certs = Pick<TestCertificates, 'ca' | 'serverCert' | 'serverKey'>;
 
-async function votes(root: string | undefined, c: number, round: number, rounds: number, opts: BenchOptions, io: BenchIO, checks: CheckResult[], certs: Certs) {
-  const label = `cantons Vote over gRPC+TLS (SQLite)${root ? ` @${basename(root)}` : ''}, ${c} conns${rounds > 1 ? ` #${round}` : ''}`;
+/** Cantons' Vote (`root`'s checkout) or, with `root` null, the vote floor: one thread voted UP by `c` calls in flight. */
+async function votes(
+  root: string | undefined | null,
+  c: number,
+  round: number,
+  rounds: number,
+  opts: BenchOptions,
+  io: BenchIO,
+  checks: CheckResult[],
+  certs: Certs,
+) {
+  const what =
+    root === null ? 'bare grpc-js + group-committed UPDATE, Vote over TLS' : `cantons Vote over gRPC+TLS (SQLite)${root ? ` @${basename(root)}` : ''}`;
+  const label = `${what}, ${c} conns${rounds > 1 ? ` #${round}` : ''}`;
   io.log(`${rounds > 1 ? `round ${round}/${rounds}: ` : ''}${label} …`);
   const grpcPort = await freePort();
-  const server = await spawnCantons(
-    { MODULES: 'crowdfund', GRPC_PORT: String(grpcPort), GRPC_TLS_CERT_FILE: certs.serverCert, GRPC_TLS_KEY_FILE: certs.serverKey },
-    { name: 'cantons crowdfund', root },
-  );
+  const tls = { GRPC_PORT: String(grpcPort), GRPC_TLS_CERT_FILE: certs.serverCert, GRPC_TLS_KEY_FILE: certs.serverKey };
+  const server =
+    root === null ? await spawnBaseline('vote-floor', { env: tls }) : await spawnCantons({ MODULES: 'crowdfund', ...tls }, { name: 'cantons crowdfund', root });
   const client = threadsClient(grpcPort, certs.ca);
   try {
-    const res = await fetch(`${server.url}/projects/propose`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ project_name: 'votes', tagline: 't', problems: ['p'], solutions: ['s'] }),
-    });
-    const { project_id } = (await res.json()) as { project_id: number };
-    let threads: any[] = [];
-    while ((threads = (await unary(client, 'GetProjectThreads', { project_id })).threads).length < 2) await new Promise((r) => setTimeout(r, 10));
-    const thread = threads[0].thread_id;
-    const vote = () => unary(client, 'Vote', { thread_id: thread, direction: 'UP' });
+    let thread = 1; // the floor's seeded thread
+    if (root !== null) {
+      const res = await fetch(`${server.url}/projects/propose`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ project_name: 'votes', tagline: 't', problems: ['p'], solutions: ['s'] }),
+      });
+      const { project_id } = (await res.json()) as { project_id: number };
+      let threads: any[] = [];
+      while ((threads = (await unary(client, 'GetProjectThreads', { project_id })).threads).length < 2) await new Promise((r) => setTimeout(r, 10));
+      thread = threads[0].thread_id;
+    }
+    let last = 0;
+    const vote = () => unary(client, 'Vote', { thread_id: thread, direction: 'UP' }).then((counts) => (last = Math.max(last, counts.up_votes)));
     const r = await grpcLoad(label, [server], vote, c, opts.durationSec * 1000, opts.warmupSec * 1000);
-    const counted = (await unary(client, 'GetThread', { thread_id: thread })).up_votes;
-    // The warm-up's votes count too: every OK vote (and only those) is in up_votes.
+    // The warm-up's votes count too: every OK vote (and only those) is in up_votes, as the last answers say.
+    const counted = root === null ? last : (await unary(client, 'GetThread', { thread_id: thread })).up_votes;
     checks.push(
       check(
         `${label}: every vote answered OK and counted`,
@@ -241,9 +256,11 @@ async function run(opts: BenchOptions, io: BenchIO) {
         for (const [name, root] of round % 2 ? all : [...all].reverse())
           add(`${name}${at(root)} ${c}`, await measureTarget(name, root, c, round, rounds, opts, io, checks));
       }
-      if (parts.includes('votes'))
-        for (const root of round % 2 ? roots : [...roots].reverse())
-          add(`votes${at(root)} ${c}`, await votes(root, c, round, rounds, opts, io, checks, certs!));
+      if (parts.includes('votes')) {
+        const all: Array<string | undefined | null> = [null, ...roots];
+        for (const root of round % 2 ? all : [...all].reverse())
+          add(root === null ? `vote-floor ${c}` : `votes${at(root)} ${c}`, await votes(root, c, round, rounds, opts, io, checks, certs!));
+      }
     }
   }
   const runs = [...series.values()].flat();
@@ -284,6 +301,15 @@ async function run(opts: BenchOptions, io: BenchIO) {
         notes.push(
           `votes${at(root)}, ${c} conns: median ${median(ours.map((r) => r.okRps))} votes/s, ${median(ours.map((r) => r.serverCpuUsPerOk ?? NaN))} µs of server CPU per vote`,
         );
+        ratios.push(
+          ...ratioAndCpu(
+            `cantons Vote${at(root)} ÷ bare grpc-js + group-committed UPDATE, ${c} conns`,
+            ours,
+            series.get(`vote-floor ${c}`)!,
+            undefined,
+            FLOOR_TARGET,
+          ),
+        );
         if (i > 0)
           ratios.push(...ratioAndCpu(`cantons Vote${at(root)} ÷ ${at(roots[i - 1]).trim()}, ${c} conns`, ours, series.get(`votes${at(roots[i - 1])} ${c}`)!));
       }
@@ -303,7 +329,7 @@ async function run(opts: BenchOptions, io: BenchIO) {
     `the original (Sanic + grpcio on Postgres) cannot run on this machine (no PyPI access, no Debian package for Sanic): its rate is the issue's figure, ≈ ${ORIGINAL_PROPOSALS_PER_SECOND} proposals/s, so the target is ≥ ${PROPOSAL_TARGET}/s`,
     'floors (bench/baselines/write-floors.ts): bare Koa + the rows the write path leaves (proposal: project, tags, one thread per problem and solution; order: the stock taken, the order and its line), one better-sqlite3 transaction per event-loop turn, synchronous=FULL WAL, answered after the commit; the Postgres proposals against bare Koa + the same rows in one autocommitted statement per proposal (a named CTE) on a pool of 10',
     'CPU ratio = floor server CPU per request ÷ ours (target ≥ 0.8); cantons CPU includes the work after the answer (the threads role applying project_proposed, the order_created consumer, the outbox relay)',
-    'votes: no bare gRPC floor (a grpc-js server with TLS and a group-committed UPDATE is another server to keep); compare their CPU per vote with the other paths',
+    'votes: against bench/baselines/vote-floor.ts, bare grpc-js over TLS with the same proto, each vote one UPDATE … RETURNING in one transaction per event-loop turn, answered after the commit',
   );
   return { runs, ratios, checks, notes };
 }
@@ -311,7 +337,7 @@ async function run(opts: BenchOptions, io: BenchIO) {
 export default defineScenario({
   name: 'writes',
   description:
-    "every durable write path against a floor of its own (issue 24 part 3): POST /projects/propose on SQLite and Postgres vs bare Koa + the proposal's rows in a group commit, and vs 5× the original's ≈ 300 proposals/s; POST /orders vs bare Koa + the order's rows; gRPC votes (CPU per vote); benchmark callbacks vs koa-baseline's callback-floor (the benchmark scenario's ingest part); at 10 and 200 connections; --only proposals,orders,votes,callbacks, --rounds N (alternating), --points 10,200, --checkouts DIR,DIR, --pg URL",
+    "every durable write path against a floor of its own (issue 24 part 3): POST /projects/propose on SQLite and Postgres vs bare Koa + the proposal's rows in a group commit, and vs 5× the original's ≈ 300 proposals/s; POST /orders vs bare Koa + the order's rows; gRPC votes vs bare grpc-js + the same UPDATE; benchmark callbacks vs koa-baseline's callback-floor (the benchmark scenario's ingest part); at 10 and 200 connections; --only proposals,orders,votes,callbacks, --rounds N (alternating), --points 10,200, --checkouts DIR,DIR, --pg URL",
   defaults: { durationSec: 4 },
   flags: {
     only: { type: 'string', description: 'parts to run, of proposals,orders,votes,callbacks (default all)' },
