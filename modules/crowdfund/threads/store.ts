@@ -61,6 +61,9 @@ type Page = { threads: Thread[]; last?: number };
 type Cached = { page: Page; weight: number };
 
 /** Top-level threads (no parent, no votes, no replies yet), one text per count. */
+/** A vote without a voter, as SQL text (db/read.ts): every such Vote runs one. */
+const VOTE_UP = `update "threads" set "up_votes" = "up_votes" + 1 where "id" = ? returning "up_votes", "down_votes"`;
+const VOTE_DOWN = `update "threads" set "down_votes" = "down_votes" + 1 where "id" = ? returning "up_votes", "down_votes"`;
 const INSERT_TOP_LEVEL = textPerCount(
   (n) =>
     `insert into "threads" ("project_id", "thread_type", "message", "created_at", "parent_thread_id", "up_votes", "down_votes", "reply_count") values ${markers(n, '(?, ?, ?, ?, 0, 0, 0, 0)')}`,
@@ -172,14 +175,8 @@ export function createThreadStore(db: CrowdfundDatabase, sqlite?: CachedSqlite) 
 
     /** Every call counts: one atomic increment in `trx`, exact however many run at once. */
     async countVote(trx: CrowdfundDatabase, thread_id: number, up: boolean): Promise<{ up_votes: number; down_votes: number } | undefined> {
-      const column = up ? 'up_votes' : 'down_votes';
-      const row = await trx
-        .updateTable('threads')
-        .set((eb) => ({ [column]: eb(column, '+', 1) }))
-        .where('id', '=', thread_id)
-        .returning(['up_votes', 'down_votes'])
-        .executeTakeFirst();
-      return row && { up_votes: row.up_votes, down_votes: row.down_votes };
+      const [row] = await text.all<{ up_votes: number; down_votes: number }>(trx, up ? VOTE_UP : VOTE_DOWN, [thread_id]);
+      return row;
     },
 
     /**
