@@ -7,7 +7,10 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { createTestDatabase, gate } from '../kernel/testing/index.ts';
 import { createClient, runLoad } from './load.ts';
-import { spawnBaseline, spawnCantons } from './servers.ts';
+import { status } from '@grpc/grpc-js';
+import { makeCertificates } from '../kernel/testing/certificates.ts';
+import { threadsClient, unary } from './grpc-load.ts';
+import { freePort, spawnBaseline, spawnCantons } from './servers.ts';
 
 test('noop-post answers 201 {"ok":true} to any JSON POST, 400 to a broken body', async () => {
   const s = await spawnBaseline('noop-post');
@@ -135,6 +138,34 @@ test('the proposal floors, on SQLite and on Postgres, leave the same rows a prop
   } finally {
     await client.end();
     await database.drop();
+  }
+});
+
+test('the vote floor counts each vote once over gRPC with TLS, answers the counts after the commit; NOT_FOUND and INVALID_ARGUMENT as the app', async () => {
+  const certs = makeCertificates();
+  const grpcPort = await freePort();
+  const s = await spawnBaseline('vote-floor', {
+    env: { GRPC_PORT: String(grpcPort), GRPC_TLS_CERT_FILE: certs.serverCert, GRPC_TLS_KEY_FILE: certs.serverKey, FLOOR_THREADS: '2' },
+  });
+  const client = threadsClient(grpcPort, certs.ca);
+  let stopped = false;
+  try {
+    const vote = (thread_id: number, direction: string) => unary(client, 'Vote', { thread_id, direction });
+    const answers = await Promise.all([vote(2, 'UP'), vote(2, 'UP'), vote(2, 'DOWN')]);
+    assert.deepEqual(answers.map((a) => a.up_votes + a.down_votes).sort(), [1, 2, 3], 'each answer counts the votes up to its own');
+    await assert.rejects(vote(3, 'UP'), (err: { code: number }) => err.code === status.NOT_FOUND);
+    await assert.rejects(vote(1, 'SIDEWAYS'), (err: { code: number }) => err.code === status.INVALID_ARGUMENT);
+    assert.equal(await s.stop(), 0);
+    stopped = true;
+    const db = new Database(join(s.dataDir, 'floor.sqlite'), { readonly: true });
+    assert.deepEqual(db.prepare('SELECT id, up_votes, down_votes FROM threads ORDER BY id').all(), [
+      { id: 1, up_votes: 0, down_votes: 0 },
+      { id: 2, up_votes: 2, down_votes: 1 },
+    ]);
+    db.close();
+  } finally {
+    client.close();
+    if (!stopped) await s.kill();
   }
 });
 
