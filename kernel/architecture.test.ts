@@ -64,10 +64,11 @@ export const KERNEL_PUBLIC = [
   'kernel/svg-charts.ts',
 ];
 
-/** The db/ files a module may import: its database handle, transactions, migrations, hot reads and the statement cache. */
+/** The db/ files a module may import: its database handle, transactions, migrations, hot reads, the statement cache and keys. */
 const MODULE_DB = [
   'db/database.ts',
   'db/group-commit.ts',
+  'db/ids.ts',
   'db/migrator.ts',
   'db/read.ts',
   'db/statement-cache.ts',

@@ -2,7 +2,7 @@
 import type { ModuleDatabase } from '../../db/database.ts';
 import type { Adapter } from './adapter.ts';
 import { randomUUID } from 'node:crypto';
-import { timeOrderedId } from '../ids.ts';
+import { timeOrderedId } from '../../db/ids.ts';
 import { applyInline, Consumer, pruneInbox, writeDeadLetter, type Subscription } from './consumer.ts';
 import { discardDeadLetter, listDeadLetters, replayDeadLetters } from './dead-letters.ts';
 import { inProcessAdapter } from './in-process.ts';

@@ -2,7 +2,7 @@
 import type { ExpressionBuilder, Kysely, Selectable } from 'kysely';
 import type { ModuleDatabase } from '../../db/database.ts';
 import { groupedWrite } from '../../db/write-transaction.ts';
-import { timeOrderedId } from '../ids.ts';
+import { timeOrderedId } from '../../db/ids.ts';
 import { carrierJson, parseCarrier } from '../tracing/index.ts';
 import type { BusTables, OutboxTable } from './tables.ts';
 import type { BusEvent } from './types.ts';

@@ -1,7 +1,7 @@
 // The order use cases: reserve stock, store the order and its order_created event in one transaction, render with products.
 import type { Facade } from '../../../kernel/contract.ts';
 import { errors } from '../../../kernel/errors.ts';
-import { timeOrderedId } from '../../../kernel/ids.ts';
+import { timeOrderedId } from '../../../db/ids.ts';
 import type { Logger } from '../../../kernel/logger.ts';
 import type { Publisher } from '../../../kernel/bus/types.ts';
 import { MAX_QUANTITY, ORDER_CREATED, type OrderCreated, type Product, type productsContract } from '../contract.ts';
