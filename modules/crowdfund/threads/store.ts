@@ -60,10 +60,10 @@ export const PAGE_CACHE_CHARS = 8_000_000;
 type Page = { threads: Thread[]; last?: number };
 type Cached = { page: Page; weight: number };
 
-/** Top-level threads (no parent, no votes, no replies yet), one text per count. */
 /** A vote without a voter, as SQL text (db/read.ts): every such Vote runs one. */
 const VOTE_UP = `update "threads" set "up_votes" = "up_votes" + 1 where "id" = ? returning "up_votes", "down_votes"`;
 const VOTE_DOWN = `update "threads" set "down_votes" = "down_votes" + 1 where "id" = ? returning "up_votes", "down_votes"`;
+/** Top-level threads (no parent, no votes, no replies yet), one text per count. */
 const INSERT_TOP_LEVEL = textPerCount(
   (n) =>
     `insert into "threads" ("project_id", "thread_type", "message", "created_at", "parent_thread_id", "up_votes", "down_votes", "reply_count") values ${markers(n, '(?, ?, ?, ?, 0, 0, 0, 0)')}`,
