@@ -156,24 +156,31 @@ const PARTS: Record<string, { floors: TargetName[]; targets: TargetName[] }> = {
   orders: { floors: ['order-floor'], targets: ['order'] },
 };
 
-async function measureTarget(
-  name: TargetName,
-  root: string | undefined,
-  c: number,
-  round: number,
-  rounds: number,
-  opts: BenchOptions,
-  io: BenchIO,
-  checks: CheckResult[],
-) {
+/** One measurement's place in the run: its connections, its round, and where its log line and checks go. */
+interface RunAt {
+  c: number;
+  round: number;
+  rounds: number;
+  opts: BenchOptions;
+  io: BenchIO;
+  checks: CheckResult[];
+}
+
+/** `what` at `run`'s connections and round, as its log line and its runs' label say it; logged as it starts. */
+function announce(what: string, run: RunAt): string {
+  const label = `${what}, ${run.c} conns${run.rounds > 1 ? ` #${run.round}` : ''}`;
+  run.io.log(`${run.rounds > 1 ? `round ${run.round}/${run.rounds}: ` : ''}${label} …`);
+  return label;
+}
+
+async function measureTarget(name: TargetName, root: string | undefined, run: RunAt) {
   const t: Target = TARGETS[name];
-  const label = `${t.label}${root ? ` @${basename(root)}` : ''}, ${c} conns${rounds > 1 ? ` #${round}` : ''}`;
-  io.log(`${rounds > 1 ? `round ${round}/${rounds}: ` : ''}${label} …`);
-  const { server, cleanup } = await t.start(root, String(opts.flags.pg));
+  const label = announce(`${t.label}${root ? ` @${basename(root)}` : ''}`, run);
+  const { server, cleanup } = await t.start(root, String(run.opts.flags.pg));
   try {
     await t.seed?.(server.url);
-    const r = await measure(label, [server], t.load, { ...opts, connections: c }, io);
-    checks.push(check(`${label}: every request answered as expected`, r.errors.total === 0 && r.ok > 0, `${r.errors.total} errors of ${r.requests}`));
+    const r = await measure(label, [server], t.load, { ...run.opts, connections: run.c }, run.io);
+    run.checks.push(check(`${label}: every request answered as expected`, r.errors.total === 0 && r.ok > 0, `${r.errors.total} errors of ${r.requests}`));
     return r;
   } finally {
     await stopServers(server);
@@ -184,21 +191,12 @@ async function measureTarget(
 // Votes: gRPC over TLS, as bench/scenarios/crowdfund.ts sends them, against bare grpc-js with the same UPDATE (vote-floor.ts).
 type Certs = Pick<TestCertificates, 'ca' | 'serverCert' | 'serverKey'>;
 
-/** Cantons' Vote (`root`'s checkout) or, with `root` null, the vote floor: one thread voted UP by `c` calls in flight. */
-async function votes(
-  root: string | undefined | null,
-  c: number,
-  round: number,
-  rounds: number,
-  opts: BenchOptions,
-  io: BenchIO,
-  checks: CheckResult[],
-  certs: Certs,
-) {
-  const what =
-    root === null ? 'bare grpc-js + group-committed UPDATE, Vote over TLS' : `cantons Vote over gRPC+TLS (SQLite)${root ? ` @${basename(root)}` : ''}`;
-  const label = `${what}, ${c} conns${rounds > 1 ? ` #${round}` : ''}`;
-  io.log(`${rounds > 1 ? `round ${round}/${rounds}: ` : ''}${label} …`);
+/** Cantons' Vote (`root`'s checkout) or, with `root` null, the vote floor: one thread voted UP by `run.c` calls in flight. */
+async function votes(root: string | undefined | null, run: RunAt, certs: Certs) {
+  const label = announce(
+    root === null ? 'bare grpc-js + group-committed UPDATE, Vote over TLS' : `cantons Vote over gRPC+TLS (SQLite)${root ? ` @${basename(root)}` : ''}`,
+    run,
+  );
   const grpcPort = await freePort();
   const tls = { GRPC_PORT: String(grpcPort), GRPC_TLS_CERT_FILE: certs.serverCert, GRPC_TLS_KEY_FILE: certs.serverKey };
   const server =
@@ -219,10 +217,10 @@ async function votes(
     }
     let last = 0;
     const vote = () => unary(client, 'Vote', { thread_id: thread, direction: 'UP' }).then((counts) => (last = Math.max(last, counts.up_votes)));
-    const r = await grpcLoad(label, [server], vote, c, opts.durationSec * 1000, opts.warmupSec * 1000);
+    const r = await grpcLoad(label, [server], vote, run.c, run.opts.durationSec * 1000, run.opts.warmupSec * 1000);
     // The warm-up's votes count too: every OK vote (and only those) is in up_votes, as the last answers say.
     const counted = root === null ? last : (await unary(client, 'GetThread', { thread_id: thread })).up_votes;
-    checks.push(
+    run.checks.push(
       check(
         `${label}: every vote answered OK and counted`,
         r.errors.total === 0 && counted >= r.ok,
@@ -250,16 +248,16 @@ async function run(opts: BenchOptions, io: BenchIO) {
   const notes: string[] = [];
   for (let round = 1; round <= rounds; round++) {
     for (const c of points) {
+      const run: RunAt = { c, round, rounds, opts, io, checks };
       for (const part of parts.filter((p) => p in PARTS)) {
         const { floors, targets } = PARTS[part];
         const all = [...floors.map((f) => [f, undefined] as const), ...targets.flatMap((n) => roots.map((r) => [n, r] as const))];
-        for (const [name, root] of round % 2 ? all : [...all].reverse())
-          add(`${name}${at(root)} ${c}`, await measureTarget(name, root, c, round, rounds, opts, io, checks));
+        for (const [name, root] of round % 2 ? all : [...all].reverse()) add(`${name}${at(root)} ${c}`, await measureTarget(name, root, run));
       }
       if (parts.includes('votes')) {
         const all: Array<string | undefined | null> = [null, ...roots];
         for (const root of round % 2 ? all : [...all].reverse())
-          add(root === null ? `vote-floor ${c}` : `votes${at(root)} ${c}`, await votes(root, c, round, rounds, opts, io, checks, certs!));
+          add(root === null ? `vote-floor ${c}` : `votes${at(root)} ${c}`, await votes(root, run, certs!));
       }
     }
   }
