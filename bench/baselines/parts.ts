@@ -21,6 +21,17 @@ export function openDurable(file: string): Database.Database {
   return db;
 }
 
+/** Crowdfund's projects, tags and threads as its migrations leave them on SQLite (keys, checks, indexes): the proposal and vote floors' tables. */
+export const CROWDFUND_TABLES = `CREATE TABLE IF NOT EXISTS projects (id INTEGER PRIMARY KEY AUTOINCREMENT, project_name TEXT NOT NULL UNIQUE, tagline TEXT NOT NULL, created_at TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS tags (project_id INTEGER NOT NULL REFERENCES projects (id) ON DELETE CASCADE, tag TEXT NOT NULL, PRIMARY KEY (project_id, tag));
+    CREATE INDEX IF NOT EXISTS tags_by_tag ON tags (tag, project_id);
+    CREATE TABLE IF NOT EXISTS threads (id INTEGER PRIMARY KEY AUTOINCREMENT, project_id INTEGER NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+      thread_type TEXT NOT NULL CHECK (thread_type IN ('comment', 'solution', 'problem')), message TEXT NOT NULL, created_at TEXT NOT NULL,
+      up_votes INTEGER NOT NULL DEFAULT 0, down_votes INTEGER NOT NULL DEFAULT 0, parent_thread_id INTEGER NOT NULL DEFAULT 0, reply_count INTEGER NOT NULL DEFAULT 0);
+    CREATE INDEX IF NOT EXISTS threads_by_project ON threads (project_id, id);
+    CREATE INDEX IF NOT EXISTS threads_by_parent ON threads (parent_thread_id, id);
+    CREATE INDEX IF NOT EXISTS threads_by_project_parent ON threads (project_id, parent_thread_id, id);`;
+
 /** Items that arrive in one event-loop turn share one `commit` (a transaction); each is answered with its result after it. */
 export function groupCommit<T, R = undefined>(commit: (items: T[]) => R[] | undefined): (item: T) => Promise<R> {
   let batch: { item: T; done(err: unknown, result?: R): void }[] = [];

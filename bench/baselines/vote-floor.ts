@@ -10,13 +10,13 @@ import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { loadPackageDefinition, Server, ServerCredentials, status, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
-import { groupCommit, openDurable } from './parts.ts';
+import { CROWDFUND_TABLES, groupCommit, openDurable } from './parts.ts';
 
 const db = openDurable('floor.sqlite');
-// Crowdfund's threads table as its migrations leave it (its indexes do not hold the vote columns).
-db.exec(`CREATE TABLE IF NOT EXISTS threads (id INTEGER PRIMARY KEY AUTOINCREMENT, project_id INTEGER NOT NULL,
-  thread_type TEXT NOT NULL CHECK (thread_type IN ('comment', 'solution', 'problem')), message TEXT NOT NULL, created_at TEXT NOT NULL,
-  up_votes INTEGER NOT NULL DEFAULT 0, down_votes INTEGER NOT NULL DEFAULT 0, parent_thread_id INTEGER NOT NULL DEFAULT 0, reply_count INTEGER NOT NULL DEFAULT 0)`);
+// Crowdfund's tables as its migrations leave them, one project with FLOOR_THREADS threads.
+db.pragma('foreign_keys = ON');
+db.exec(CROWDFUND_TABLES);
+db.prepare("INSERT OR IGNORE INTO projects (id, project_name, tagline, created_at) VALUES (1, 'votes', 't', '2026-01-01')").run();
 const seed = db.prepare("INSERT OR IGNORE INTO threads (id, project_id, thread_type, message, created_at) VALUES (?, 1, 'problem', 'p', '2026-01-01')");
 for (let id = 1; id <= Number(process.env.FLOOR_THREADS ?? 1); id++) seed.run(id);
 

@@ -13,7 +13,7 @@
 //   takes the stock (a second, with the order_created consumer applied in it).
 import Koa from 'koa';
 import pg from 'pg';
-import { groupCommit, openDurable, readBody, serve } from './parts.ts';
+import { CROWDFUND_TABLES, groupCommit, openDurable, readBody, serve } from './parts.ts';
 
 const KINDS = ['proposal', 'order', 'proposal-pg'];
 const kind = process.env.FLOOR ?? '';
@@ -25,15 +25,6 @@ if (!KINDS.includes(kind)) {
 type Answer = { status: number; body: unknown };
 let handle: (body: any) => Promise<Answer>;
 let close: () => Promise<void> | void;
-const PROPOSAL_TABLES = `CREATE TABLE IF NOT EXISTS projects (id INTEGER PRIMARY KEY AUTOINCREMENT, project_name TEXT NOT NULL UNIQUE, tagline TEXT NOT NULL, created_at TEXT NOT NULL);
-    CREATE TABLE IF NOT EXISTS tags (project_id INTEGER NOT NULL REFERENCES projects (id) ON DELETE CASCADE, tag TEXT NOT NULL, PRIMARY KEY (project_id, tag));
-    CREATE INDEX IF NOT EXISTS tags_by_tag ON tags (tag, project_id);
-    CREATE TABLE IF NOT EXISTS threads (id INTEGER PRIMARY KEY AUTOINCREMENT, project_id INTEGER NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
-      thread_type TEXT NOT NULL CHECK (thread_type IN ('comment', 'solution', 'problem')), message TEXT NOT NULL, created_at TEXT NOT NULL,
-      up_votes INTEGER NOT NULL DEFAULT 0, down_votes INTEGER NOT NULL DEFAULT 0, parent_thread_id INTEGER NOT NULL DEFAULT 0, reply_count INTEGER NOT NULL DEFAULT 0);
-    CREATE INDEX IF NOT EXISTS threads_by_project ON threads (project_id, id);
-    CREATE INDEX IF NOT EXISTS threads_by_parent ON threads (parent_thread_id, id);
-    CREATE INDEX IF NOT EXISTS threads_by_project_parent ON threads (project_id, parent_thread_id, id);`;
 const invalidProposal = (p: any) => typeof p?.project_name !== 'string' || !Array.isArray(p.problems) || !Array.isArray(p.solutions);
 const VALIDATION = { status: 400, body: { error: 'VALIDATION_ERROR', message: 'a proposal needs project_name, problems and solutions' } };
 const nameTaken = (name: string) => ({ status: 409, body: { error: 'PROJECT_NAME_TAKEN', message: `A project named "${name}" already exists` } });
@@ -49,7 +40,7 @@ const sqlite = () => {
 if (kind === 'proposal') {
   const db = sqlite();
   // The crowdfund tables as its migrations leave them (keys, checks and indexes): every index costs each insert.
-  db.exec(PROPOSAL_TABLES);
+  db.exec(CROWDFUND_TABLES);
   const project = db.prepare('INSERT INTO projects (project_name, tagline, created_at) VALUES (?, ?, ?) RETURNING id');
   const tag = db.prepare('INSERT INTO tags (project_id, tag) VALUES (?, ?)');
   const thread = db.prepare('INSERT INTO threads (project_id, thread_type, message, created_at) VALUES (?, ?, ?, ?)');
@@ -75,9 +66,11 @@ if (kind === 'proposal') {
 } else if (kind === 'proposal-pg') {
   // The crowdfund tables as its Postgres migrations leave them; the threads' type is its enum.
   const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 10 });
+  // An idle client's lost connection is the pool's to replace: logged, never the floor's crash.
+  pool.on('error', (err) => process.stderr.write(`proposal-pg floor: ${err.message}\n`));
   close = () => pool.end();
   await pool.query(`DO $$ BEGIN CREATE TYPE thread_type AS ENUM ('comment', 'solution', 'problem'); EXCEPTION WHEN duplicate_object THEN NULL; END $$;
-    ${PROPOSAL_TABLES.replaceAll('INTEGER PRIMARY KEY AUTOINCREMENT', 'SERIAL PRIMARY KEY').replace(/thread_type TEXT NOT NULL CHECK \([^)]*\)\)/, 'thread_type thread_type NOT NULL')}`);
+    ${CROWDFUND_TABLES.replaceAll('INTEGER PRIMARY KEY AUTOINCREMENT', 'SERIAL PRIMARY KEY').replace(/thread_type TEXT NOT NULL CHECK \([^)]*\)\)/, 'thread_type thread_type NOT NULL')}`);
   const text = `WITH p AS (INSERT INTO projects (project_name, tagline, created_at) VALUES ($1, $2, $3) RETURNING id),
       t AS (INSERT INTO tags (project_id, tag) SELECT p.id, tag FROM p, unnest($4::text[]) AS tag),
       th AS (INSERT INTO threads (project_id, thread_type, message, created_at)
