@@ -62,12 +62,12 @@ describe('informer (real etcd)', withEtcd, () => {
     assert.deepEqual(inf.keys().sort(), ['k0', 'k2', 'k3', 'k4', 'k5', 'k6', 'new/nested']);
   });
 
-  /** Every range request's `count`: how many keys etcd walked to answer it (from the page's start to the range's end). */
+  /** Every list request's `count`: how many keys etcd walked to answer it (from the page's start to the range's end). */
   const countRanges = (tally: { requests: number; counted: number; largestPage: number }) => (client: Etcd3) => {
     const range = client.kv.range.bind(client.kv);
     client.kv.range = async (req) => {
       const res = await range(req);
-      if (!req.keys_only) {
+      if (!req.keys_only && !req.count_only) {
         tally.requests++;
         tally.counted += Number(res.count);
         tally.largestPage = Math.max(
@@ -182,6 +182,91 @@ describe('informer (real etcd)', withEtcd, () => {
     proxy.resume();
     await waitFor('converged', () => !inf.stale() && inf.get('k')?.json === '"written while stalled"', 10_000);
     assert.ok(inf.resyncs > resyncs);
+  });
+
+  /** The watch checks' requests: the one-key revision probes, and the sorted reads of the newest revision under the prefix. */
+  const countChecks = (tally: { probes: number; sorted: number }) => (client: Etcd3) => {
+    const range = client.kv.range.bind(client.kv);
+    client.kv.range = (req) => {
+      if (req.count_only) tally.probes++;
+      if (req.sort_target === 'Mod') tally.sorted++;
+      return range(req);
+    };
+  };
+
+  /** Seeds `keys` keys under `p`, 128 to a transaction (etcd's --max-txn-ops). */
+  const seed = async (p: string, keys: number) => {
+    for (let i = 0; i < keys; i += 128) {
+      const success = [];
+      for (let j = i; j < Math.min(keys, i + 128); j++) success.push({ request_put: { key: Buffer.from(`${p}k${j}`), value: Buffer.from('1') } });
+      await writer.kv.txn({ compare: [], success, failure: [] });
+    }
+  };
+
+  test('a caught-up watch is checked without the sorted read of the prefix; a write elsewhere costs one sorted read', async () => {
+    const p = prefix();
+    await seed(p, 3000);
+    const tally = { probes: 0, sorted: 0 };
+    const inf = informer(etcd.url, p, {}, countChecks(tally));
+    await waitFor('live', () => !inf.stale(), 10_000);
+    const checks = async (what: string, n = 3) => {
+      const from = tally.probes;
+      await waitFor(what, () => tally.probes >= from + n, 5000);
+    };
+
+    await checks('idle checks');
+    assert.equal(tally.sorted, 0, 'an idle informer, caught up since its list, sorts nothing');
+
+    // Writes under the prefix still propagate, and the watch has delivered them by the next check: no sorted read.
+    await writer.put(`${p}k1`).value('"changed"');
+    await writer.delete().key(`${p}k2`);
+    await waitFor('propagated', () => inf.get('k1')?.json === '"changed"' && inf.get('k2') === undefined);
+    await checks('checks after the writes');
+    assert.equal(tally.sorted, 0, 'writes the watch delivered cost no sorted read');
+
+    // A write to another prefix moves etcd's revision past what the watch delivered: one sorted read, then O(1) again.
+    await writer.put(`other-${p}x`).value('1');
+    await waitFor('a sorted read', () => tally.sorted >= 1, 5000);
+    await checks('checks after the write elsewhere');
+    assert.equal(tally.sorted, 1, 'the sorted read is made once per move of the revision');
+    assert.equal(inf.stale(), false);
+    assert.equal(inf.resyncs, 0);
+  });
+
+  test('a watch that stops delivering while etcd answers (the checks get through) is found out by the sorted read', async () => {
+    const p = prefix();
+    await seed(p, 300);
+    // Drops the watch's events while `held`, as a stalled stream would; range requests still answer.
+    let held = false;
+    const holdWatch = (client: Etcd3) => {
+      const watch = client.watch.bind(client);
+      client.watch = () => {
+        const builder = watch();
+        const watcher = builder.watcher.bind(builder);
+        builder.watcher = () => {
+          const w = watcher();
+          const emit = w.emit.bind(w);
+          w.emit = (event, ...args) => (held && event === 'data' ? true : emit(event, ...args));
+          return w;
+        };
+        return builder;
+      };
+    };
+    const inf = informer(etcd.url, p, {}, holdWatch);
+    await waitFor('live', () => !inf.stale(), 10_000);
+    await new Promise((r) => setTimeout(r, 3 * resync.checkMs));
+    const resyncs = inf.resyncs;
+
+    held = true;
+    await writer.put(`${p}k`).value('"written while held"');
+    // Two checks: the first reads the write's revision under the prefix, the next finds it undelivered. The relist
+    // that follows reads the write itself (the list is a range, not the watch).
+    await waitFor('relisted', () => inf.resyncs > resyncs, 5000);
+    assert.match(inf.lastError ?? '', /^watch stalled: etcd held revision \d+ under the prefix/);
+    await waitFor('the write, listed', () => !inf.stale() && inf.get('k')?.json === '"written while held"', 10_000);
+    held = false;
+    await writer.put(`${p}k`).value('"after"');
+    await waitFor('the new watch delivers', () => inf.get('k')?.json === '"after"');
   });
 
   test('history compacted while the watch lags behind: the watch is cancelled, it relists and converges', async () => {

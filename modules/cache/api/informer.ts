@@ -234,32 +234,54 @@ export class Informer {
     return reason;
   }
 
-  // The newest mod_revision etcd held under the prefix at the previous check, not yet delivered by the watch.
-  private owed: number | undefined;
+  // The newest mod_revision etcd held under the prefix at the previous check, not yet delivered by the watch,
+  // and the store revision that check read at.
+  private owed: { revision: number; at: number } | undefined;
+  // A store revision at which a sorted check found nothing owed: up to it, the watch has missed nothing under the prefix.
+  private verifiedRevision = 0;
   private checking = false;
 
   /**
    * A watch can stop delivering and still look connected (a stalled stream, a half-open connection).
-   * Each check asks etcd for the newest revision under the prefix; when the watch has not delivered,
-   * by the next check, what etcd held at this one — or one check cannot reach etcd within
-   * `checkTimeoutMs` — the watch is ended (stale at once) and the loop relists. It is the instance's
-   * keepalive: a check missed is a link not to be trusted. A healthy watch delivers within
-   * milliseconds, far inside one interval. Deletes alone leave no newer revision behind and are not
-   * detected this way.
+   * When the watch has not delivered, by the next check, the newest revision etcd held under the prefix
+   * at this one — or one check cannot reach etcd within `checkTimeoutMs` — the watch is ended (stale at
+   * once) and the loop relists. It is the instance's keepalive: a check missed is a link not to be
+   * trusted. A healthy watch delivers within milliseconds, far inside one interval. Deletes alone leave
+   * no newer revision behind and are not detected this way.
+   *
+   * Each check first reads etcd's store revision R (a count of one key: O(1), linearizable). The newest
+   * revision under the prefix is at most R, and it is what it was at revision V for as long as R ≤ V. So
+   * when R is at most the revision the watch (or the list) has delivered through, or at most the store
+   * revision of an earlier sorted check that found nothing owed (or whose owed revision has since been
+   * delivered), the sorted read could only answer "nothing owed": it is skipped. Otherwise — a write
+   * anywhere in etcd since, this prefix or another — the newest revision under the prefix is read
+   * sorted (etcd sorts the whole prefix for it), as before. Both marks belong to one list + watch: a
+   * relist resets them.
    */
   private async checkWatch(end: (reason: string) => void): Promise<void> {
     if (this.state !== 'live' || this.checking) return;
     this.checking = true;
+    const timeoutMs = this.timeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    // Our own bound, one for the whole check: the client retries a failed call once, which would double the wait.
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    });
     try {
-      if (this.owed !== undefined && this.syncedRevision < this.owed) {
-        end(`watch stalled: etcd held revision ${this.owed} under the prefix, the watch delivered up to ${this.syncedRevision}`);
-        return;
+      if (this.owed !== undefined) {
+        if (this.syncedRevision < this.owed.revision) {
+          end(`watch stalled: etcd held revision ${this.owed.revision} under the prefix, the watch delivered up to ${this.syncedRevision}`);
+          return;
+        }
+        this.verifiedRevision = Math.max(this.verifiedRevision, this.owed.at);
+        this.owed = undefined;
       }
       let newest: number;
-      const timeoutMs = this.timeoutMs;
-      let timer: NodeJS.Timeout | undefined;
+      let at: number;
       try {
-        // Our own bound: the client retries a failed call once, which would double the wait.
+        const probe = await Promise.race([this.opts.client.kv.range({ key: this.range.start, count_only: true }), deadline]);
+        const store = Number(probe.header.revision);
+        if (store <= Math.max(this.syncedRevision, this.verifiedRevision)) return;
         const res = await Promise.race([
           this.opts.client.kv.range({
             key: this.range.start,
@@ -269,20 +291,19 @@ export class Informer {
             sort_target: 'Mod',
             sort_order: 'Descend',
           }),
-          new Promise<never>((_, reject) => {
-            timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-          }),
+          deadline,
         ]);
         newest = Number(res.kvs[0]?.mod_revision ?? 0);
+        at = Number(res.header.revision);
       } catch (err) {
         this.lastError = `watch check failed: ${(err as Error).message}`;
         end(`watch unverifiable: ${this.lastError}`);
         return;
-      } finally {
-        clearTimeout(timer);
       }
-      this.owed = newest > this.syncedRevision ? newest : undefined;
+      if (newest > this.syncedRevision) this.owed = { revision: newest, at };
+      else this.verifiedRevision = Math.max(this.verifiedRevision, at);
     } finally {
+      clearTimeout(timer);
       this.checking = false;
     }
   }
@@ -327,6 +348,7 @@ export class Informer {
     }
     this.syncedRevision = revision;
     this.owed = undefined;
+    this.verifiedRevision = 0;
     this.listed = true;
   }
 
