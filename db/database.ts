@@ -20,6 +20,16 @@ export { dialectOf, type Dialect } from './dialect.ts';
  */
 export const beforeClose = new WeakMap<Kysely<any>, () => Promise<void>>();
 
+/**
+ * What db/write-transaction.ts reads of a SQLite write connection to run a batch without savepoints (see runBatch
+ * there): the rows its statements have changed so far, and whether a transaction is open.
+ */
+export interface WriteProbe {
+  changes(): number;
+  inTransaction(): boolean;
+}
+export const writeProbes = new WeakMap<Kysely<any>, WriteProbe>();
+
 /** What db/ needs of a logger (pino's satisfies it); db/ imports nothing from the layers above it. */
 export interface DbLogger {
   warn(obj: object, msg: string): void;
@@ -91,6 +101,8 @@ function openSqlite(module: string, dataDir: string): ModuleDatabase {
   database.pragma('temp_store = memory');
   const cached = withStatementCache(database);
   const db = traceTransactions(markTransactions(new Kysely<any>({ dialect: new SqliteDialect({ database: cached }) })));
+  const totalChanges = database.prepare('select total_changes()').pluck();
+  writeProbes.set(db, { changes: () => totalChanges.get() as number, inTransaction: () => database.inTransaction });
   // Opened after the write connection, which made the file and set WAL.
   const read = sqliteReader(file, db);
   return {

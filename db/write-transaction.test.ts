@@ -9,7 +9,7 @@ import { isDependencyFailure } from '../kernel/errors.ts';
 import { createTestDatabase, gate, tempDir } from '../kernel/testing/index.ts';
 import { openModuleDatabase, type ModuleDatabase } from './database.ts';
 import { violations } from './transaction-guard.ts';
-import { drainWrites, groupedWrite, writeBatching, writeTransaction } from './write-transaction.ts';
+import { drainWrites, groupedWrite, nestedWork, writeBatching, writeTransaction } from './write-transaction.ts';
 
 const log = { warn: () => undefined };
 /** Where a file descriptor points, or '' once it has closed. */
@@ -134,11 +134,13 @@ for (const engine of ENGINES) {
       for (const seen of seenOnAnswer) assert.deepEqual(seen, ids, 'answered only once all of it was committed');
     });
 
-    it('a caller whose fn throws gets its error alone, and leaves nothing of its own; the others commit', async () => {
+    it('a caller whose fn throws after writing gets its error alone, and leaves nothing of its own; the others commit', async () => {
       await reset();
+      const runs = new Map<number, number>();
       const results = await Promise.allSettled(
         [1, 2, 3, 4, 5].map((id) =>
           writeTransaction(mdb.db, async (trx) => {
+            runs.set(id, (runs.get(id) ?? 0) + 1);
             await trx.insertInto('t').values({ id }).execute();
             if (id === 3) throw new Error('caller 3 refuses');
             return id;
@@ -150,17 +152,82 @@ for (const engine of ENGINES) {
         [1, 2, 'caller 3 refuses', 4, 5],
       );
       assert.deepEqual(await engine.committed(mdb), [1, 2, 4, 5]);
+      // SQLite runs a batch without savepoints first: caller 3's row was mixed into the batch, which was rolled back
+      // and run again, each caller in a savepoint. Postgres runs each in a savepoint from the start.
+      assert.deepEqual([...runs.values()], mdb.dialect === 'sqlite' ? [2, 2, 2, 1, 1] : [1, 1, 1, 1, 1]);
     });
 
-    it('a statement the database refuses (a duplicate key) fails only its caller, and the transaction goes on', async () => {
+    it('a statement the database refuses (a duplicate key) fails only its caller, and the transaction goes on without running anyone again', async () => {
       await reset();
       await writeTransaction(mdb.db, (trx) => trx.insertInto('t').values({ id: 10 }).execute());
-      const results = await Promise.allSettled([11, 10, 12].map((id) => writeTransaction(mdb.db, (trx) => trx.insertInto('t').values({ id }).execute())));
+      let runs = 0;
+      const results = await Promise.allSettled(
+        [11, 10, 12].map((id) =>
+          writeTransaction(mdb.db, (trx) => {
+            runs++;
+            return trx.insertInto('t').values({ id }).execute();
+          }),
+        ),
+      );
       assert.deepEqual(
         results.map((r) => r.status),
         ['fulfilled', 'rejected', 'fulfilled'],
       );
       assert.deepEqual(await engine.committed(mdb), [10, 11, 12]);
+      assert.equal(runs, 3, 'a failed statement changed nothing: no caller ran twice');
+    });
+
+    it('a caller whose failure ended the transaction (SQLite rolls back on an I/O error) leaves no caller autocommitted: each answered ok is committed, each refused is not', async () => {
+      await reset();
+      const ids = [51, 52, 53, 54];
+      const results = await Promise.allSettled(
+        ids.map((id) =>
+          writeTransaction(mdb.db, async (trx) => {
+            // What SQLite does to the transaction on an I/O error or a full disk, done by the caller itself.
+            if (id === 52 && mdb.dialect === 'sqlite') {
+              await sql`rollback`.execute(trx);
+              throw new Error('disk I/O error');
+            }
+            await trx.insertInto('t').values({ id }).execute();
+            return id;
+          }),
+        ),
+      );
+      const committed = await engine.committed(mdb);
+      if (mdb.dialect === 'sqlite') assert.equal(results[1].status, 'rejected');
+      assert.deepEqual(
+        ids.filter((_, i) => results[i].status === 'fulfilled'),
+        committed,
+        'answered ok ⇔ committed',
+      );
+    });
+
+    it('nested work that fails leaves nothing of its own, and its caller and the other callers go on and commit', async () => {
+      await reset();
+      const runs = new Map<number, number>();
+      const nested: unknown[] = [];
+      const results = await Promise.all(
+        [61, 62, 63, 64].map((id) =>
+          writeTransaction(mdb.db, async (trx) => {
+            runs.set(id, (runs.get(id) ?? 0) + 1);
+            await trx.insertInto('t').values({ id }).execute();
+            // 62's nested work fails after writing, 63's before: neither may leave a row.
+            if (id === 62 || id === 63) {
+              const outcome = await nestedWork(trx, async () => {
+                if (id === 62) await trx.insertInto('t').values({ id: 100 + id }).execute();
+                throw new Error(`nested ${id} refuses`);
+              });
+              nested.push(outcome.ok ? 'ok' : (outcome.error as Error).message);
+            }
+            return id;
+          }),
+        ),
+      );
+      assert.deepEqual(results, [61, 62, 63, 64]);
+      assert.deepEqual(await engine.committed(mdb), [61, 62, 63, 64]);
+      // SQLite: 62's failure spoiled the batch without savepoints, which ran again with them (61 and 62 twice).
+      assert.deepEqual([...runs.values()], mdb.dialect === 'sqlite' ? [2, 2, 1, 1] : [1, 1, 1, 1]);
+      assert.deepEqual(nested.slice(-2), ['nested 62 refuses', 'nested 63 refuses']);
     });
 
     it('grouped writes join the batch of the moment', async () => {

@@ -3,17 +3,18 @@
 // Why: with synchronous=FULL every SQLite commit waits for an fsync, and a request that is its own transaction
 // pays a BEGIN, a COMMIT and that wait alone: a proposal cost 2 ms of CPU and ≈ 300 per second (issue 24).
 // Here writeTransaction's callers queue in db/group-commit.ts (one batcher per database); a batch is ONE
-// transaction that holds the write lock from its start, each caller's `fn` in a SAVEPOINT of its own:
-//   - a caller whose fn throws is rolled back to its savepoint, and only it gets the error;
+// transaction that holds the write lock from its start, its callers' `fn` one after another:
+//   - a caller whose fn throws gets the error alone, and nothing it wrote stays. On SQLite a batch runs first
+//     without savepoints, which a caller that failed before changing a row needs none of; one that failed after
+//     changing rows has the batch rolled back and run again, each caller in a SAVEPOINT of its own (runBatch);
 //   - every caller is answered after the COMMIT that holds its work, never before;
 //   - a batch that cannot begin or commit (the database is gone, the disk is full) fails every caller in it
 //     with that error, which the kernel answers as a catalogue 503 as before; nothing of the batch is kept.
-// A batch of one runs without a savepoint: at low load a write costs what it cost before.
 // Bookkeeping writes that a crash may lose (groupedWrite: the outbox relay's claims and deletes) join the batches
 // too, and a batch of nothing else commits without an fsync (see groupedWrite).
 // Postgres: a transaction per call, as before (see the note at writeTransaction for the measurement that decided it).
 import { CompiledQuery, type Kysely } from 'kysely';
-import { beforeClose, dialectOf } from './database.ts';
+import { beforeClose, dialectOf, writeProbes, type WriteProbe } from './database.ts';
 import { createGroupCommit, type GroupCommit } from './group-commit.ts';
 import { dbTracing, inSpan } from './trace-hooks.ts';
 import { assertNotNested, inTransaction } from './transaction-guard.ts';
@@ -89,7 +90,9 @@ function runAfterCommit(answer: Answer): void {
  * this event-loop turn and answered after its commit (see the top of the file). SQLite: BEGIN IMMEDIATE, so a
  * read-then-write transaction never fails with SQLITE_BUSY_SNAPSHOT when another process (a split role, a relay)
  * committed meanwhile; busy_timeout makes it wait instead. `fn` must not call writeTransaction itself (it would
- * wait for the batch it is part of) and must not leave work running after it settles.
+ * wait for the batch it is part of) and must not leave work running after it settles. It may run more than once, as
+ * a retried transaction does (a batch spoiled by another caller runs again): what it does outside the database
+ * belongs after the commit (onCommit).
  *
  * Postgres: a transaction of its own (the caller locks the rows it reads with FOR UPDATE). Postgres already shares
  * WAL flushes between concurrent commits, and one batch at a time on one connection would serialize what the pool
@@ -138,6 +141,8 @@ function committerOf(db: Kysely<unknown>): GroupCommit<Job, Answer> {
     // The database's own setting (FULL as db/database.ts opens it), read at the first batch, restored after each relaxed one.
     let synchronous: CompiledQuery | undefined;
     const begin = dialectOf(db) === 'postgres' ? BEGIN : BEGIN_IMMEDIATE;
+    // SQLite only: a failed Postgres statement aborts the transaction, so there each caller needs its savepoint.
+    const probe = writeProbes.get(db);
     // A failed batch is never retried in halves: a caller's own failure is already its alone (its savepoint), so
     // what fails a whole batch (BEGIN, COMMIT, a broken connection) is no caller's fault and is everyone's answer.
     committer = createGroupCommit<Job, Answer>(
@@ -145,14 +150,14 @@ function committerOf(db: Kysely<unknown>): GroupCommit<Job, Answer> {
       // `db transaction` span in the caller's trace (see attempt), so what it publishes carries the caller's trace.
       (jobs) =>
         db.connection().execute(async (conn) => {
-          if (begin === BEGIN || jobs.some((j) => j.durable)) return runBatch(conn, begin, jobs);
+          if (begin === BEGIN || jobs.some((j) => j.durable)) return runBatch(conn, begin, jobs, probe);
           if (!synchronous) {
             const level = Object.values((await conn.executeQuery<Record<string, number>>(SYNCHRONOUS)).rows[0] ?? {})[0];
             synchronous = CompiledQuery.raw(`pragma synchronous = ${Number(level) || 2}`);
           }
           await conn.executeQuery(SYNCHRONOUS_NORMAL);
           try {
-            return await runBatch(conn, begin, jobs);
+            return await runBatch(conn, begin, jobs, probe);
           } finally {
             await conn.executeQuery(synchronous);
           }
@@ -166,7 +171,93 @@ function committerOf(db: Kysely<unknown>): GroupCommit<Job, Answer> {
   return committer;
 }
 
-async function runBatch(conn: Kysely<unknown>, begin: CompiledQuery, jobs: Job[]): Promise<Answer[]> {
+/** An unguarded batch running now, by its connection: nestedWork spoils it when work it could not undo failed. */
+const unguarded = new WeakMap<object, { probe: WriteProbe; spoiled: boolean }>();
+
+/**
+ * One batch. On SQLite first without savepoints (runUnguarded); on Postgres, or run again when a caller spoiled
+ * that, with a savepoint per caller (runGuarded).
+ */
+async function runBatch(conn: Kysely<unknown>, begin: CompiledQuery, jobs: Job[], probe: WriteProbe | undefined): Promise<Answer[]> {
+  return (probe && (await runUnguarded(conn, begin, jobs, probe))) || runGuarded(conn, begin, jobs);
+}
+
+/**
+ * The callers one after another in one transaction, no savepoints: a savepoint costs a caller two statements and a
+ * copy of each page it changes into the statement journal. A caller's failure is still its alone when it failed
+ * before changing a row, the usual failure (a name taken, a row not found): SQLite undoes a failed statement by
+ * itself. A failure after rows changed (total_changes moved), or one that ended the transaction, spoils the batch:
+ * it is rolled back whole and undefined is returned, for runBatch to run every caller again, guarded.
+ */
+async function runUnguarded(conn: Kysely<unknown>, begin: CompiledQuery, jobs: Job[], probe: WriteProbe): Promise<Answer[] | undefined> {
+  const batch = { probe, spoiled: false };
+  await conn.executeQuery(begin);
+  unguarded.set(conn, batch);
+  const answers: Answer[] = [];
+  try {
+    for (const job of jobs) {
+      const before = probe.changes();
+      const answer = await attempt(conn, job);
+      if (!answer.ok) spoilIfChanged(batch, before);
+      if (batch.spoiled) {
+        await conn.executeQuery(ROLLBACK).catch(() => undefined);
+        // Alone in the batch, a caller that failed has its answer: the rollback took back what it wrote.
+        return jobs.length === 1 && !answer.ok && answer.error !== SPOILED ? [answer] : undefined;
+      }
+      answers.push(answer);
+    }
+    await conn.executeQuery(COMMIT);
+  } catch (err) {
+    await conn.executeQuery(ROLLBACK).catch(() => undefined);
+    throw err;
+  } finally {
+    unguarded.delete(conn);
+  }
+  for (const answer of answers) runAfterCommit(answer);
+  return answers;
+}
+
+function spoilIfChanged(batch: { probe: WriteProbe; spoiled: boolean }, changesBefore: number): void {
+  // Out of its transaction: SQLite rolled it back on the failure (an I/O error, a full disk).
+  if (batch.probe.changes() !== changesBefore || !batch.probe.inTransaction()) batch.spoiled = true;
+}
+
+/** What nestedWork throws into its caller's work once it spoiled the batch: that work is rolled back and runs again. */
+const SPOILED = new Error('the batch runs again, each caller in a savepoint');
+
+const NESTED = CompiledQuery.raw('savepoint nested_work');
+const NESTED_ROLLBACK = CompiledQuery.raw('rollback to savepoint nested_work');
+
+/**
+ * `fn` inside a write transaction's work such that, when it fails, nothing it wrote stays and the work around it goes
+ * on (the bus applying an event in its publisher's transaction): its error is returned, not thrown. In a savepoint;
+ * in an unguarded batch without one: when `fn` fails after it changed rows, the batch is spoiled and the work around
+ * it stopped (SPOILED is thrown), to run again in a savepoint.
+ */
+export async function nestedWork<T>(trx: Kysely<unknown>, fn: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
+  const batch = unguarded.get(trx);
+  if (batch) {
+    const before = batch.probe.changes();
+    try {
+      return { ok: true, value: await fn() };
+    } catch (error) {
+      spoilIfChanged(batch, before);
+      if (batch.spoiled) throw SPOILED;
+      return { ok: false, error };
+    }
+  }
+  // Never released: the commit, or the release of the caller's savepoint, ends it (on Postgres a release would be a
+  // round trip of its own). Another nested work in the same transaction opens one of the same name, which hides this.
+  await trx.executeQuery(NESTED);
+  try {
+    return { ok: true, value: await fn() };
+  } catch (error) {
+    await trx.executeQuery(NESTED_ROLLBACK);
+    return { ok: false, error };
+  }
+}
+
+async function runGuarded(conn: Kysely<unknown>, begin: CompiledQuery, jobs: Job[]): Promise<Answer[]> {
   await conn.executeQuery(begin);
   try {
     if (jobs.length === 1) {

@@ -1,10 +1,10 @@
 // Applying an event for one consumer: inbox entry + handler in one transaction, retries with backoff, then a dead letter.
 import { randomUUID } from 'node:crypto';
-import { CompiledQuery, sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import type { ModuleDatabase } from '../../db/database.ts';
 import { inSpan } from '../../db/trace-hooks.ts';
-import { onCommit, writeTransaction } from '../../db/write-transaction.ts';
+import { nestedWork, onCommit, writeTransaction } from '../../db/write-transaction.ts';
 import { backoffDelay, sleep } from '../backoff.ts';
 import { isDependencyFailure } from '../errors.ts';
 import { carrierJson, traced } from '../tracing/index.ts';
@@ -57,16 +57,11 @@ export async function applyOnce(sub: Subscription, event: BusEvent, also?: (trx:
   return outcome;
 }
 
-// Never released: the commit (or the release of an enclosing savepoint) ends it, and on Postgres a release is a round
-// trip of its own. A second inline event in the same transaction opens a savepoint of the same name, which hides this one.
-const SAVEPOINT = CompiledQuery.raw('savepoint bus_inline');
-const ROLLBACK_TO = CompiledQuery.raw('rollback to savepoint bus_inline');
-
 /**
  * Applies `event` for each of `subs` inside the publisher's own write transaction `trx`, whose database is theirs:
  * the event and its effects commit together or not at all, so it needs no outbox row, no relay and no inbox entry
- * (nothing can deliver it twice). All of them run in one savepoint; when a handler throws, that savepoint is rolled
- * back, `on.failed` hears why and this returns false, having kept nothing: the caller then writes the outbox row,
+ * (nothing can deliver it twice). All of them run as one nested work (db/write-transaction.ts nestedWork); when a
+ * handler throws, what they wrote is undone, `on.failed` hears why and this returns false, having kept nothing: the caller then writes the outbox row,
  * and the relay delivers the event with retries and a dead letter as for any other. Also false, with nothing run,
  * when `trx` is not a writeTransaction's (the handlers' afterCommit work needs its commit). `on.applied` and the
  * handlers' afterCommit work run once the commit is done.
@@ -80,16 +75,15 @@ export async function applyInline(
   const after: Array<() => void> = [on.applied];
   let applied = false;
   if (!onCommit(trx, () => applied && runAfterCommit(after))) return false;
-  await trx.executeQuery(SAVEPOINT);
-  try {
-    // A savepoint is a transaction nested in the publisher's: traced as the `db transaction` it is where the
-    // consumer runs apart, so the trace has the same shape in every topology.
-    await inSpan('db transaction', async () => {
+  // A transaction nested in the publisher's: traced as the `db transaction` it is where the consumer runs apart, so
+  // the trace has the same shape in every topology.
+  const run = await nestedWork(trx, () =>
+    inSpan('db transaction', async () => {
       for (const sub of subs) await sub.handler(event, trx as Transaction<unknown>, (fn) => after.push(fn));
-    });
-  } catch (err) {
-    await trx.executeQuery(ROLLBACK_TO);
-    on.failed(err);
+    }),
+  );
+  if (!run.ok) {
+    on.failed(run.error);
     return false;
   }
   applied = true;
