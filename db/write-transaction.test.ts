@@ -214,7 +214,11 @@ for (const engine of ENGINES) {
             // 62's nested work fails after writing, 63's before: neither may leave a row.
             if (id === 62 || id === 63) {
               const outcome = await nestedWork(trx, async () => {
-                if (id === 62) await trx.insertInto('t').values({ id: 100 + id }).execute();
+                if (id === 62)
+                  await trx
+                    .insertInto('t')
+                    .values({ id: 100 + id })
+                    .execute();
                 throw new Error(`nested ${id} refuses`);
               });
               nested.push(outcome.ok ? 'ok' : (outcome.error as Error).message);
