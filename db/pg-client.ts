@@ -1,6 +1,6 @@
 // What a pool client does beyond pg's defaults, for the round trips of a write transaction (issue 24):
 //   - the hot texts (db/read.ts numbers them) run as named prepared statements, parsed and planned once per connection;
-//   - a transaction's `begin` and a `savepoint` go out with the statement after them, in one round trip.
+//   - a transaction's `begin`, a `savepoint` and its release go out with the statement after them, in one round trip.
 // Kysely's driver sends every query unnamed and waits for each answer before the next, so Postgres parsed and planned
 // every statement, and a proposal (begin, its insert, a savepoint, the threads' insert, commit) took five round trips.
 import type pg from 'pg';
@@ -20,10 +20,10 @@ export function prepareText(text: string): void {
 
 /**
  * Statements whose answer nobody reads and that cannot fail on their own (Kysely's transaction start, the write
- * transactions' and the bus's savepoints): held back and sent with the next statement. Should one fail after all
+ * transactions' savepoints and nested work's, and their release): held back and sent with the next statement. Should one fail after all
  * (a connection lost), the statement sent with it fails too, and its error is the caller's.
  */
-const OPENER = /^(begin|savepoint [a-z_]+)$/;
+const OPENER = /^(begin|savepoint [a-z_]+|release savepoint [a-z_]+)$/;
 
 type Query = (...args: unknown[]) => Promise<unknown> | undefined;
 

@@ -6,7 +6,8 @@
 // transaction that holds the write lock from its start, its callers' `fn` one after another:
 //   - a caller whose fn throws gets the error alone, and nothing it wrote stays. On SQLite a batch runs first
 //     without savepoints, which a caller that failed before changing a row needs none of; one that failed after
-//     changing rows has the batch rolled back and run again, each caller in a SAVEPOINT of its own (runBatch);
+//     changing rows has its error, and the batch is rolled back and runs again without it, each caller in a
+//     SAVEPOINT of its own (runBatch);
 //   - every caller is answered after the COMMIT that holds its work, never before;
 //   - a batch that cannot begin or commit (the database is gone, the disk is full) fails every caller in it
 //     with that error, which the kernel answers as a catalogue 503 as before; nothing of the batch is kept.
@@ -91,8 +92,8 @@ function runAfterCommit(answer: Answer): void {
  * read-then-write transaction never fails with SQLITE_BUSY_SNAPSHOT when another process (a split role, a relay)
  * committed meanwhile; busy_timeout makes it wait instead. `fn` must not call writeTransaction itself (it would
  * wait for the batch it is part of) and must not leave work running after it settles. It may run more than once, as
- * a retried transaction does (a batch spoiled by another caller runs again): what it does outside the database
- * belongs after the commit (onCommit).
+ * a retried transaction does (a batch another caller spoiled runs again): what it does outside the database belongs
+ * after the commit (onCommit).
  *
  * Postgres: a transaction of its own (the caller locks the rows it reads with FOR UPDATE). Postgres already shares
  * WAL flushes between concurrent commits, and one batch at a time on one connection would serialize what the pool
@@ -179,7 +180,19 @@ const unguarded = new WeakMap<object, { probe: WriteProbe; spoiled: boolean }>()
  * that, with a savepoint per caller (runGuarded).
  */
 async function runBatch(conn: Kysely<unknown>, begin: CompiledQuery, jobs: Job[], probe: WriteProbe | undefined): Promise<Answer[]> {
-  return (probe && (await runUnguarded(conn, begin, jobs, probe))) || runGuarded(conn, begin, jobs);
+  if (!probe) return runGuarded(conn, begin, jobs);
+  const run = await runUnguarded(conn, begin, jobs, probe);
+  if ('answers' in run) return run.answers;
+  // A caller that failed on its own has its answer (the rollback took back what it wrote) and does not run again; the
+  // others do, and so does one whose nested work spoiled the batch.
+  if (run.answer.ok || run.answer.error === SPOILED) return runGuarded(conn, begin, jobs);
+  const answers = await runGuarded(
+    conn,
+    begin,
+    jobs.filter((_, i) => i !== run.spoiler),
+  );
+  answers.splice(run.spoiler, 0, run.answer);
+  return answers;
 }
 
 /**
@@ -187,22 +200,26 @@ async function runBatch(conn: Kysely<unknown>, begin: CompiledQuery, jobs: Job[]
  * copy of each page it changes into the statement journal. A caller's failure is still its alone when it failed
  * before changing a row, the usual failure (a name taken, a row not found): SQLite undoes a failed statement by
  * itself. A failure after rows changed (total_changes moved), or one that ended the transaction, spoils the batch:
- * it is rolled back whole and undefined is returned, for runBatch to run every caller again, guarded.
+ * it is rolled back whole, and the spoiler returned for runBatch to run the batch again, guarded.
  */
-async function runUnguarded(conn: Kysely<unknown>, begin: CompiledQuery, jobs: Job[], probe: WriteProbe): Promise<Answer[] | undefined> {
+async function runUnguarded(
+  conn: Kysely<unknown>,
+  begin: CompiledQuery,
+  jobs: Job[],
+  probe: WriteProbe,
+): Promise<{ answers: Answer[] } | { spoiler: number; answer: Answer }> {
   const batch = { probe, spoiled: false };
   await conn.executeQuery(begin);
   unguarded.set(conn, batch);
   const answers: Answer[] = [];
   try {
-    for (const job of jobs) {
+    for (let i = 0; i < jobs.length; i++) {
       const before = probe.changes();
-      const answer = await attempt(conn, job);
+      const answer = await attempt(conn, jobs[i]);
       if (!answer.ok) spoilIfChanged(batch, before);
       if (batch.spoiled) {
         await conn.executeQuery(ROLLBACK).catch(() => undefined);
-        // Alone in the batch, a caller that failed has its answer: the rollback took back what it wrote.
-        return jobs.length === 1 && !answer.ok && answer.error !== SPOILED ? [answer] : undefined;
+        return { spoiler: i, answer };
       }
       answers.push(answer);
     }
@@ -214,7 +231,7 @@ async function runUnguarded(conn: Kysely<unknown>, begin: CompiledQuery, jobs: J
     unguarded.delete(conn);
   }
   for (const answer of answers) runAfterCommit(answer);
-  return answers;
+  return { answers };
 }
 
 function spoilIfChanged(batch: { probe: WriteProbe; spoiled: boolean }, changesBefore: number): void {
@@ -226,6 +243,7 @@ function spoilIfChanged(batch: { probe: WriteProbe; spoiled: boolean }, changesB
 const SPOILED = new Error('the batch runs again, each caller in a savepoint');
 
 const NESTED = CompiledQuery.raw('savepoint nested_work');
+const NESTED_RELEASE = CompiledQuery.raw('release savepoint nested_work');
 const NESTED_ROLLBACK = CompiledQuery.raw('rollback to savepoint nested_work');
 
 /**
@@ -246,18 +264,23 @@ export async function nestedWork<T>(trx: Kysely<unknown>, fn: () => Promise<T>):
       return { ok: false, error };
     }
   }
-  // Never released: the commit, or the release of the caller's savepoint, ends it (on Postgres a release would be a
-  // round trip of its own). Another nested work in the same transaction opens one of the same name, which hides this.
   await trx.executeQuery(NESTED);
+  // Released either way, never left open: a consumer's batch nests hundreds, and SQLite checks every open savepoint
+  // for each page a statement changes (Postgres, past 64 in a transaction, spills them to disk). On Postgres the
+  // release travels with the next statement (db/pg-client.ts).
   try {
-    return { ok: true, value: await fn() };
+    const value = await fn();
+    await trx.executeQuery(NESTED_RELEASE);
+    return { ok: true, value };
   } catch (error) {
     await trx.executeQuery(NESTED_ROLLBACK);
+    await trx.executeQuery(NESTED_RELEASE);
     return { ok: false, error };
   }
 }
 
 async function runGuarded(conn: Kysely<unknown>, begin: CompiledQuery, jobs: Job[]): Promise<Answer[]> {
+  if (jobs.length === 0) return [];
   await conn.executeQuery(begin);
   try {
     if (jobs.length === 1) {

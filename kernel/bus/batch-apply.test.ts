@@ -5,7 +5,11 @@ import { sql, type Transaction } from 'kysely';
 import { Registry } from 'prom-client';
 import { postgresDatabases, randomId, silentLog, sqliteDatabases, topicNamed, type Databases } from '../testing/bus.ts';
 import { deleteRedisKeys, gate, REDIS_URL, waitFor } from '../testing/index.ts';
+import { writeTransaction } from '../../db/write-transaction.ts';
+import { Consumer } from './consumer.ts';
 import { createBus } from './index.ts';
+import { createBusMetrics } from './metrics.ts';
+import type { ModuleDatabase } from '../../db/database.ts';
 import type { Bus, BusEvent } from './types.ts';
 
 const N = 100;
@@ -107,3 +111,87 @@ for (const setup of setups) {
     });
   });
 }
+
+describe('batched apply, in a group commit another caller spoils (SQLite)', () => {
+  /** A caller that fails after writing, submitted just after `first`, so that both share a group commit. */
+  async function spoil(mdb: ModuleDatabase): Promise<void> {
+    for (let i = 0; i < 5; i++) await Promise.resolve();
+    const spoiling = writeTransaction(mdb.db, async (trx) => {
+      await sql`insert into spoiler (id) values (1)`.execute(trx);
+      throw new Error('refused after writing');
+    });
+    await assert.rejects(spoiling, /refused after writing/);
+  }
+
+  it('one event: what its handler left for after the commit runs once', async () => {
+    const dbs = sqliteDatabases();
+    const mdb = await dbs.open(`spoiled${randomId()}`);
+    try {
+      await sql`create table spoiler (id integer primary key)`.execute(mdb.db);
+      const consumer = new Consumer({
+        log: silentLog,
+        metrics: createBusMetrics(new Registry(), { outboxes: async () => [] }),
+        maxAttempts: 1,
+        retryBaseMs: 1,
+      });
+      let runs = 0;
+      let afterCommit = 0;
+      const sub = {
+        consumer: 'sub.role',
+        topic: 'burst',
+        mdb,
+        handler: async (_event: BusEvent, _trx: Transaction<unknown>, later: (fn: () => void) => void) => {
+          runs++;
+          later(() => afterCommit++);
+        },
+      };
+      const applying = consumer.deliver(sub, { id: randomId(), topic: 'burst', payload: {}, createdAt: new Date().toISOString(), source: 'pub' });
+      await spoil(mdb);
+      assert.equal(await applying, 'applied');
+      await new Promise((r) => setTimeout(r, 10));
+      assert.equal(runs, 2, 'the premise: the handler ran again');
+      assert.equal(afterCommit, 1);
+    } finally {
+      await dbs.dispose();
+    }
+  });
+
+  it('the batch runs again and each event is done once, with its outcome, and applied once', async () => {
+    const dbs = sqliteDatabases();
+    const mdb = await dbs.open(`spoiled${randomId()}`);
+    try {
+      await sql`create table spoiler (id integer primary key)`.execute(mdb.db);
+      const consumer = new Consumer({
+        log: silentLog,
+        metrics: createBusMetrics(new Registry(), { outboxes: async () => [] }),
+        maxAttempts: 1,
+        retryBaseMs: 1,
+      });
+      let runs = 0;
+      const sub = {
+        consumer: 'sub.role',
+        topic: 'burst',
+        mdb,
+        handler: async () => {
+          runs++;
+        },
+      };
+      const events: BusEvent[] = [1, 2, 3].map((i) => ({ id: randomId(), topic: 'burst', payload: { i }, createdAt: new Date().toISOString(), source: 'pub' }));
+      const done: Array<[unknown, string]> = [];
+      // The consumer's batch is submitted first; a caller that fails after writing joins the same group commit.
+      const applying = consumer.deliverMany(sub, events, (event, outcome) => done.push([event.payload, outcome]));
+      await spoil(mdb);
+      await applying;
+      assert.ok(runs > 3, `the premise: the consumer's work ran again (${runs} handler calls)`);
+      assert.deepEqual(done, [
+        [{ i: 1 }, 'applied'],
+        [{ i: 2 }, 'applied'],
+        [{ i: 3 }, 'applied'],
+      ]);
+      assert.equal(Number((await sql<{ n: number }>`select count(*) as n from inbox`.execute(mdb.db)).rows[0].n), 3);
+      assert.equal(Number((await sql<{ n: number }>`select count(*) as n from spoiler`.execute(mdb.db)).rows[0].n), 0);
+    } finally {
+      await dbs.dispose();
+    }
+  });
+});

@@ -43,6 +43,8 @@ export async function applyOnce(sub: Subscription, event: BusEvent, also?: (trx:
   const outcome = await writeTransaction(sub.mdb.db, async (conn) => {
     // The batch's connection, inside its transaction: what handlers are given as their transaction.
     const trx = conn as Transaction<BusTables>;
+    // From the start each time: a batch this work shares may run again (db/write-transaction.ts).
+    after.length = 0;
     const res = await trx
       .insertInto('inbox')
       .values({ consumer: sub.consumer, event_id: event.id, handled_at: new Date().toISOString() })
@@ -61,8 +63,8 @@ export async function applyOnce(sub: Subscription, event: BusEvent, also?: (trx:
  * Applies `event` for each of `subs` inside the publisher's own write transaction `trx`, whose database is theirs:
  * the event and its effects commit together or not at all, so it needs no outbox row, no relay and no inbox entry
  * (nothing can deliver it twice). All of them run as one nested work (db/write-transaction.ts nestedWork); when a
- * handler throws, what they wrote is undone, `on.failed` hears why and this returns false, having kept nothing: the caller then writes the outbox row,
- * and the relay delivers the event with retries and a dead letter as for any other. Also false, with nothing run,
+ * handler throws, what they wrote is undone, `on.failed` hears why and this returns false, having kept nothing: the
+ * caller then writes the outbox row, and the relay delivers the event with retries and a dead letter as for any other. Also false, with nothing run,
  * when `trx` is not a writeTransaction's (the handlers' afterCommit work needs its commit). `on.applied` and the
  * handlers' afterCommit work run once the commit is done.
  */
@@ -175,6 +177,10 @@ export class Consumer {
           async () => {
             await writeTransaction(sub.mdb.db, async (conn) => {
               const trx = conn as Transaction<BusTables>;
+              // From the start each time: a batch this work shares may run again (db/write-transaction.ts).
+              outcomes.length = 0;
+              after.length = 0;
+              failedAt = -1;
               for (let i = 0; i < run.length; i++) {
                 const event = run[i];
                 await sql`savepoint bus_event`.execute(trx);

@@ -87,8 +87,8 @@ export function createOrderService(deps: OrderServiceDeps) {
       const started = clock();
       await products.reserve({ reservation_id: reservationId, lines: stock });
       try {
-        // Group-committed (db/write-transaction.ts): the orders of one moment share a commit, each in a savepoint, so
-        // one refused below undoes only itself. Its commit follows the check by at most that batch's own work.
+        // Group-committed (db/write-transaction.ts): the orders of one moment share a commit, and one refused below
+        // undoes only itself. Its commit follows the check by at most that batch's own work.
         return await writeTransaction(db, async (trx: ShopDatabase) => {
           const id = await store.insert(trx, {
             reservation_id: reservationId,
