@@ -20,8 +20,8 @@ export function prepareText(text: string): void {
 
 /**
  * Statements whose answer nobody reads and that cannot fail on their own (Kysely's transaction start, the write
- * transactions' savepoints and nested work's, and their release): held back and sent with the next statement. Should one fail after all
- * (a connection lost), the statement sent with it fails too, and its error is the caller's.
+ * transactions' and nested work's savepoints, and their release): held back and sent with the next statement.
+ * Should one fail after all (a connection lost), the statement sent with it fails too, and its error is the caller's.
  */
 const OPENER = /^(begin|savepoint [a-z_]+|release savepoint [a-z_]+)$/;
 

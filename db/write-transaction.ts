@@ -144,7 +144,7 @@ function committerOf(db: Kysely<unknown>): GroupCommit<Job, Answer> {
     const begin = dialectOf(db) === 'postgres' ? BEGIN : BEGIN_IMMEDIATE;
     // SQLite only: a failed Postgres statement aborts the transaction, so there each caller needs its savepoint.
     const probe = writeProbes.get(db);
-    // A failed batch is never retried in halves: a caller's own failure is already its alone (its savepoint), so
+    // A failed batch is never retried in halves: a caller's own failure is already its alone (see runBatch), so
     // what fails a whole batch (BEGIN, COMMIT, a broken connection) is no caller's fault and is everyone's answer.
     committer = createGroupCommit<Job, Answer>(
       // The batch is group-commit's span (its own trace, linked to each caller); each caller's work is a
@@ -265,9 +265,9 @@ export async function nestedWork<T>(trx: Kysely<unknown>, fn: () => Promise<T>):
     }
   }
   await trx.executeQuery(NESTED);
-  // Released either way, never left open: a consumer's batch nests hundreds, and SQLite checks every open savepoint
-  // for each page a statement changes (Postgres, past 64 in a transaction, spills them to disk). On Postgres the
-  // release travels with the next statement (db/pg-client.ts).
+  // Released either way, never left open: open ones stack up (a caller may publish many events, a guarded batch of
+  // one has no caller's savepoint to end them), and SQLite checks every open savepoint for each page a statement
+  // changes. On Postgres the release travels with the next statement (db/pg-client.ts).
   try {
     const value = await fn();
     await trx.executeQuery(NESTED_RELEASE);

@@ -64,9 +64,9 @@ export async function applyOnce(sub: Subscription, event: BusEvent, also?: (trx:
  * the event and its effects commit together or not at all, so it needs no outbox row, no relay and no inbox entry
  * (nothing can deliver it twice). All of them run as one nested work (db/write-transaction.ts nestedWork); when a
  * handler throws, what they wrote is undone, `on.failed` hears why and this returns false, having kept nothing: the
- * caller then writes the outbox row, and the relay delivers the event with retries and a dead letter as for any other. Also false, with nothing run,
- * when `trx` is not a writeTransaction's (the handlers' afterCommit work needs its commit). `on.applied` and the
- * handlers' afterCommit work run once the commit is done.
+ * caller then writes the outbox row, and the relay delivers the event with retries and a dead letter as for any
+ * other. Also false, with nothing run, when `trx` is not a writeTransaction's (the handlers' afterCommit work needs
+ * its commit). `on.applied` and the handlers' afterCommit work run once the commit is done.
  */
 export async function applyInline(
   subs: Subscription[],
