@@ -1,6 +1,6 @@
 // A burst of events is applied in a few consumer transactions, not one each — in order, a failing handler isolated.
 import assert from 'node:assert/strict';
-import { after, afterEach, describe, it } from 'node:test';
+import { after, afterEach, beforeEach, describe, it } from 'node:test';
 import { sql, type Transaction } from 'kysely';
 import { Registry } from 'prom-client';
 import { postgresDatabases, randomId, silentLog, sqliteDatabases, topicNamed, type Databases } from '../testing/bus.ts';
@@ -113,8 +113,19 @@ for (const setup of setups) {
 }
 
 describe('batched apply, in a group commit another caller spoils (SQLite)', () => {
-  /** A caller that fails after writing, submitted just after `first`, so that both share a group commit. */
-  async function spoil(mdb: ModuleDatabase): Promise<void> {
+  let dbs: Databases;
+  let mdb: ModuleDatabase;
+  let consumer: Consumer;
+  beforeEach(async () => {
+    dbs = sqliteDatabases();
+    mdb = await dbs.open(`spoiled${randomId()}`);
+    await sql`create table spoiler (id integer primary key)`.execute(mdb.db);
+    consumer = new Consumer({ log: silentLog, metrics: createBusMetrics(new Registry(), { outboxes: async () => [] }), maxAttempts: 1, retryBaseMs: 1 });
+  });
+  afterEach(() => dbs.dispose());
+
+  /** A caller that fails after writing, submitted just after the consumer's work, so that both share a group commit. */
+  async function spoil(): Promise<void> {
     for (let i = 0; i < 5; i++) await Promise.resolve();
     const spoiling = writeTransaction(mdb.db, async (trx) => {
       await sql`insert into spoiler (id) values (1)`.execute(trx);
@@ -124,74 +135,48 @@ describe('batched apply, in a group commit another caller spoils (SQLite)', () =
   }
 
   it('one event: what its handler left for after the commit runs once', async () => {
-    const dbs = sqliteDatabases();
-    const mdb = await dbs.open(`spoiled${randomId()}`);
-    try {
-      await sql`create table spoiler (id integer primary key)`.execute(mdb.db);
-      const consumer = new Consumer({
-        log: silentLog,
-        metrics: createBusMetrics(new Registry(), { outboxes: async () => [] }),
-        maxAttempts: 1,
-        retryBaseMs: 1,
-      });
-      let runs = 0;
-      let afterCommit = 0;
-      const sub = {
-        consumer: 'sub.role',
-        topic: 'burst',
-        mdb,
-        handler: async (_event: BusEvent, _trx: Transaction<unknown>, later: (fn: () => void) => void) => {
-          runs++;
-          later(() => afterCommit++);
-        },
-      };
-      const applying = consumer.deliver(sub, { id: randomId(), topic: 'burst', payload: {}, createdAt: new Date().toISOString(), source: 'pub' });
-      await spoil(mdb);
-      assert.equal(await applying, 'applied');
-      await new Promise((r) => setTimeout(r, 10));
-      assert.equal(runs, 2, 'the premise: the handler ran again');
-      assert.equal(afterCommit, 1);
-    } finally {
-      await dbs.dispose();
-    }
+    let runs = 0;
+    let afterCommit = 0;
+    const sub = {
+      consumer: 'sub.role',
+      topic: 'burst',
+      mdb,
+      handler: async (_event: BusEvent, _trx: Transaction<unknown>, later: (fn: () => void) => void) => {
+        runs++;
+        later(() => afterCommit++);
+      },
+    };
+    const applying = consumer.deliver(sub, { id: randomId(), topic: 'burst', payload: {}, createdAt: new Date().toISOString(), source: 'pub' });
+    await spoil();
+    assert.equal(await applying, 'applied');
+    await new Promise((r) => setTimeout(r, 10));
+    assert.equal(runs, 2, 'the premise: the handler ran again');
+    assert.equal(afterCommit, 1);
   });
 
   it('the batch runs again and each event is done once, with its outcome, and applied once', async () => {
-    const dbs = sqliteDatabases();
-    const mdb = await dbs.open(`spoiled${randomId()}`);
-    try {
-      await sql`create table spoiler (id integer primary key)`.execute(mdb.db);
-      const consumer = new Consumer({
-        log: silentLog,
-        metrics: createBusMetrics(new Registry(), { outboxes: async () => [] }),
-        maxAttempts: 1,
-        retryBaseMs: 1,
-      });
-      let runs = 0;
-      const sub = {
-        consumer: 'sub.role',
-        topic: 'burst',
-        mdb,
-        handler: async () => {
-          runs++;
-        },
-      };
-      const events: BusEvent[] = [1, 2, 3].map((i) => ({ id: randomId(), topic: 'burst', payload: { i }, createdAt: new Date().toISOString(), source: 'pub' }));
-      const done: Array<[unknown, string]> = [];
-      // The consumer's batch is submitted first; a caller that fails after writing joins the same group commit.
-      const applying = consumer.deliverMany(sub, events, (event, outcome) => done.push([event.payload, outcome]));
-      await spoil(mdb);
-      await applying;
-      assert.ok(runs > 3, `the premise: the consumer's work ran again (${runs} handler calls)`);
-      assert.deepEqual(done, [
-        [{ i: 1 }, 'applied'],
-        [{ i: 2 }, 'applied'],
-        [{ i: 3 }, 'applied'],
-      ]);
-      assert.equal(Number((await sql<{ n: number }>`select count(*) as n from inbox`.execute(mdb.db)).rows[0].n), 3);
-      assert.equal(Number((await sql<{ n: number }>`select count(*) as n from spoiler`.execute(mdb.db)).rows[0].n), 0);
-    } finally {
-      await dbs.dispose();
-    }
+    let runs = 0;
+    const sub = {
+      consumer: 'sub.role',
+      topic: 'burst',
+      mdb,
+      handler: async () => {
+        runs++;
+      },
+    };
+    const events: BusEvent[] = [1, 2, 3].map((i) => ({ id: randomId(), topic: 'burst', payload: { i }, createdAt: new Date().toISOString(), source: 'pub' }));
+    const done: Array<[unknown, string]> = [];
+    // The consumer's batch is submitted first; a caller that fails after writing joins the same group commit.
+    const applying = consumer.deliverMany(sub, events, (event, outcome) => done.push([event.payload, outcome]));
+    await spoil();
+    await applying;
+    assert.ok(runs > 3, `the premise: the consumer's work ran again (${runs} handler calls)`);
+    assert.deepEqual(done, [
+      [{ i: 1 }, 'applied'],
+      [{ i: 2 }, 'applied'],
+      [{ i: 3 }, 'applied'],
+    ]);
+    assert.equal(Number((await sql<{ n: number }>`select count(*) as n from inbox`.execute(mdb.db)).rows[0].n), 3);
+    assert.equal(Number((await sql<{ n: number }>`select count(*) as n from spoiler`.execute(mdb.db)).rows[0].n), 0);
   });
 });
