@@ -6,8 +6,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startEtcd } from '../../kernel/testing/etcd.ts';
 import { measure, type BenchIO } from '../scenario.ts';
-import { spawn } from 'node:child_process';
-import { cpuMsOf, freePort, ROOT, stopServers, tempDir, type ServerProcess } from '../servers.ts';
+import { spawnBaseline, stopServers, tempDir, type ServerProcess } from '../servers.ts';
 import { TARGETS, VALUE, type Target, type TargetName } from '../scenarios/kernel.ts';
 import { PG_ADMIN_URL, TARGETS as WRITES, type TargetName as WriteName } from '../scenarios/writes.ts';
 import { flameGraphSvg, readStacks, shortUrl } from './cpuprofile.ts';
@@ -24,40 +23,6 @@ if (!name || !(name in TARGETS || name in WRITES)) {
     `usage: tsx bench/profile/run.ts <${[...Object.keys(TARGETS), ...Object.keys(WRITES)].join('|')}> [--seconds 10] [--connections 200] [--out DIR] [--svg FILE] [--top COMPONENT] [--checkout DIR] [--sql]\n`,
   );
   process.exit(2);
-}
-/** bench/baselines/koa-baseline.ts as spawnBaseline starts it, with the profiler's environment added. */
-async function baseline(kind: string, env: Record<string, string>): Promise<ServerProcess> {
-  const port = await freePort();
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/baselines/koa-baseline.ts')], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', BASELINE: kind, PORT: String(port), DATA_DIR: tempDir(), BASELINE_BODY: JSON.stringify(VALUE), ...env },
-    stdio: 'inherit',
-  });
-  const url = `http://127.0.0.1:${port}`;
-  while (
-    !(await fetch(`${url}/readyz`).then(
-      (r) => r.ok,
-      () => false,
-    ))
-  )
-    await new Promise((r) => setTimeout(r, 100));
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', resolve));
-  const stop = async () => {
-    proc.kill('SIGTERM');
-    return exited;
-  };
-  return {
-    name: `bare koa ${kind}`,
-    url,
-    port,
-    pid: proc.pid!,
-    dataDir: '',
-    output: () => '',
-    count: () => 0,
-    cpuMs: () => cpuMsOf(proc.pid!),
-    stop,
-    kill: async () => void (await stop()),
-  };
 }
 const seconds = Number(flag('seconds', '10'));
 const connections = Number(flag('connections', name === 'events-post' ? '200' : '50'));
@@ -80,7 +45,9 @@ async function startTarget(env: Record<string, string>) {
   const target: Target = TARGETS[name as TargetName];
   const etcd = name === 'cache-get' ? await startEtcd() : undefined;
   const server =
-    name === 'noop' || name === 'constant' ? await baseline(name === 'noop' ? 'noop-post' : 'constant-get', env) : await target.start(etcd?.url, env, checkout);
+    name === 'noop' || name === 'constant'
+      ? await spawnBaseline(name === 'noop' ? 'noop-post' : 'constant-get', { env, body: VALUE })
+      : await target.start(etcd?.url, env, checkout);
   return { server, label: target.label, load: target.load, seed: target.seed, cleanup: etcd?.close };
 }
 
