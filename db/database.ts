@@ -93,9 +93,10 @@ function openSqlite(module: string, dataDir: string): ModuleDatabase {
   // between is copied back once, and fewer checkpoints fsync the database file. Measured on the
   // events write path: ≈ 30 → 24 µs of SQLite time per event (docs/benchmarks.md).
   database.pragma('wal_autocheckpoint = 10000');
-  // A group-committed batch runs each caller in a savepoint (db/write-transaction.ts), and SQLite copies every page a
-  // savepoint's caller changes into the statement journal, which by default spills beyond 64 KiB into a temp file
-  // (/var/tmp/etilqs_*) opened, written and dropped in each busy batch: 11 of a proposal's 17 pwrite calls. In memory,
+  // Savepoints (a batch run again guarded, db/write-transaction.ts; a consumer's run of events, kernel/bus/consumer.ts)
+  // make SQLite copy every page changed under them into the statement journal, which by default spills beyond 64 KiB
+  // into a temp file (/var/tmp/etilqs_*) opened, written and dropped in each busy batch: 11 of a proposal's 17 pwrite
+  // calls when every caller had a savepoint. In memory,
   // a proposal cost ≈ 10 % less CPU (docs/benchmarks.md, issue 24, fourth pass). This connection's temp b-trees and sorts
   // stay in memory too, which its queries (indexed, with a LIMIT or a key) keep small.
   database.pragma('temp_store = memory');

@@ -172,8 +172,13 @@ function committerOf(db: Kysely<unknown>): GroupCommit<Job, Answer> {
   return committer;
 }
 
-/** An unguarded batch running now, by its connection: nestedWork spoils it when work it could not undo failed. */
-const unguarded = new WeakMap<object, { probe: WriteProbe; spoiled: boolean }>();
+/** A batch running without savepoints, and whether a failure it could not undo spoiled it. */
+interface Unguarded {
+  probe: WriteProbe;
+  spoiled: boolean;
+}
+/** The unguarded batch running now, by its connection: nestedWork spoils it when work it could not undo failed. */
+const unguarded = new WeakMap<object, Unguarded>();
 
 /**
  * One batch. On SQLite first without savepoints (runUnguarded); on Postgres, or run again when a caller spoiled
@@ -208,7 +213,7 @@ async function runUnguarded(
   jobs: Job[],
   probe: WriteProbe,
 ): Promise<{ answers: Answer[] } | { spoiler: number; answer: Answer }> {
-  const batch = { probe, spoiled: false };
+  const batch: Unguarded = { probe, spoiled: false };
   await conn.executeQuery(begin);
   unguarded.set(conn, batch);
   const answers: Answer[] = [];
@@ -234,7 +239,7 @@ async function runUnguarded(
   return { answers };
 }
 
-function spoilIfChanged(batch: { probe: WriteProbe; spoiled: boolean }, changesBefore: number): void {
+function spoilIfChanged(batch: Unguarded, changesBefore: number): void {
   // Out of its transaction: SQLite rolled it back on the failure (an I/O error, a full disk).
   if (batch.probe.changes() !== changesBefore || !batch.probe.inTransaction()) batch.spoiled = true;
 }
